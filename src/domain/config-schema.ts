@@ -1,0 +1,273 @@
+import { z } from 'zod';
+
+/**
+ * The shape of `.gitlab/scale-bot.yml`. Pure: no file access here; `src/config/load-config.ts` reads
+ * the YAML and reports every problem with its path.
+ */
+
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lowercase letters, digits, "-" and "_" (e.g. "mm_amr")');
+
+const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date, e.g. 2027-01-15')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), {
+    message: 'not a real calendar date',
+  });
+
+export const FIELD_TYPES = [
+  'text',
+  'textarea',
+  'number',
+  'currency',
+  'percent',
+  'date',
+  'select',
+  'multiselect',
+  'checkbox',
+  'url',
+  'user',
+] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+const optionSchema = z.union([
+  z.string().min(1),
+  z.object({ value: id, label: z.string().min(1) }).strict(),
+]);
+
+const validationsSchema = z
+  .object({
+    min: z.number().optional(),
+    max: z.number().optional(),
+    integer: z.boolean().optional(),
+    minLength: z.number().int().nonnegative().optional(),
+    maxLength: z.number().int().positive().optional(),
+    pattern: z
+      .string()
+      .refine((p) => {
+        try {
+          new RegExp(p, 'u');
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'not a valid regular expression')
+      .optional(),
+    patternMessage: z.string().optional(),
+    /** For dates: this field must be after the given field (e.g. renewal after subscription start). */
+    after: id.optional(),
+    /** For select/multiselect: the choice a person must tick (e.g. an attestation). */
+    mustBe: z.union([z.boolean(), z.string()]).optional(),
+  })
+  .strict();
+
+const fieldDefinitionSchema = z
+  .object({
+    label: z.string().min(1),
+    type: z.enum(FIELD_TYPES),
+    required: z.boolean().default(false),
+    help: z.string().optional(),
+    options: z.array(optionSchema).optional(),
+    /** Other headings people (or older templates) use for this field. */
+    aliases: z.array(z.string().min(1)).default([]),
+    validations: validationsSchema.default({}),
+  })
+  .strict();
+
+/** A field as listed in a form version: a shared field id, a fieldset, or a field with overrides. */
+const fieldRefSchema = z.union([
+  id,
+  z.object({ fieldset: id }).strict(),
+  z
+    .object({
+      field: id,
+      label: z.string().min(1).optional(),
+      required: z.boolean().optional(),
+      help: z.string().optional(),
+      aliases: z.array(z.string().min(1)).optional(),
+    })
+    .strict(),
+]);
+
+const formVersionSchema = z
+  .object({
+    version: z.number().int().positive(),
+    fields: z.array(fieldRefSchema).min(1),
+  })
+  .strict();
+
+const formSchema = z
+  .object({
+    title: z.string().min(1),
+    description: z.string().optional(),
+    segment: id,
+    region: id,
+    versions: z.array(formVersionSchema).min(1),
+  })
+  .strict();
+
+const segmentSchema = z
+  .object({
+    name: z.string().min(1),
+    arr: z.object({ min: z.number().nonnegative(), max: z.number().positive() }).strict(),
+  })
+  .strict();
+
+const regionSchema = z
+  .object({
+    name: z.string().min(1),
+    timezone: z.string().min(1).default('UTC'),
+  })
+  .strict();
+
+export const ROLES = ['ae', 'sal', 'cse', 'manager'] as const;
+export type Role = (typeof ROLES)[number];
+
+const absenceSchema = z
+  .object({ from: isoDate, to: isoDate, note: z.string().optional() })
+  .strict();
+
+const personSchema = z
+  .object({
+    username: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, 'a GitLab username without "@"'),
+    name: z.string().optional(),
+    roles: z.array(z.enum(ROLES)).min(1),
+    segments: z.array(id).default([]),
+    regions: z.array(id).default([]),
+    capacity: z.number().int().positive().optional(),
+    outOfOffice: z.array(absenceSchema).default([]),
+  })
+  .strict();
+
+export const STRATEGIES = ['primary', 'round-robin', 'least-loaded'] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+const poolSchema = z
+  .object({
+    segment: id,
+    region: id,
+    strategy: z.enum(STRATEGIES).optional(),
+    members: z.array(z.string().min(1)).min(1),
+    capacity: z.number().int().positive().optional(),
+    backup: z.array(z.string().min(1)).min(1),
+  })
+  .strict();
+
+const conditionSchema = z.union([
+  z.object({ any: z.array(id).min(1) }).strict(),
+  z.object({ all: z.array(id).min(1) }).strict(),
+]);
+export type Condition = z.infer<typeof conditionSchema>;
+
+export const SIGNALS = [
+  'renewal-soon',
+  'large-account',
+  'high-growth',
+  'large-account-high-growth',
+  'low-utilization',
+  'churn-risk',
+  'expansion-potential',
+  'at-risk-request',
+] as const;
+export type Signal = (typeof SIGNALS)[number];
+
+const rulesSchema = z
+  .object({
+    /** Owner roles allowed to file a request. */
+    ownerRoles: z.array(z.enum(ROLES)).default(['ae', 'sal']),
+    renewalWithinMonths: z.number().positive().default(3),
+    largeAccountArrShare: z.number().gt(0).lte(1).default(0.8),
+    highGrowthLam: z.number().nonnegative().default(100_000),
+    lowUtilizationPercent: z.number().gt(0).lte(100).default(75),
+    utilizationAfterMonths: z.number().nonnegative().default(6),
+    churnPropensity: z.array(z.string()).default(['high']),
+    expandPropensity: z.array(z.string()).default(['high']),
+    priority: z
+      .object({
+        levels: z.array(id).min(1).default(['high', 'medium', 'low']),
+        rules: z.array(z.object({ when: conditionSchema, then: id }).strict()).default([]),
+        default: id.default('low'),
+      })
+      .strict()
+      .default({ levels: ['high', 'medium', 'low'], rules: [], default: 'low' }),
+    flags: z
+      .object({
+        'escalation-candidate': conditionSchema.default({ any: ['large-account-high-growth'] }),
+        'at-risk': conditionSchema.default({ any: ['low-utilization', 'churn-risk', 'at-risk-request'] }),
+      })
+      .strict()
+      .default({
+        'escalation-candidate': { any: ['large-account-high-growth'] },
+        'at-risk': { any: ['low-utilization', 'churn-risk', 'at-risk-request'] },
+      }),
+  })
+  .strict();
+
+const labelsSchema = z
+  .object({
+    engagement: z.string().min(1).default('engagement'),
+    segment: z.string().min(1).default('segment'),
+    region: z.string().min(1).default('region'),
+    priority: z.string().min(1).default('priority'),
+    override: z.string().min(1).default('qualification::override'),
+    escalationCandidate: z.string().min(1).default('escalation::candidate'),
+    atRisk: z.string().min(1).default('flag::at-risk'),
+  })
+  .strict();
+
+/** Which request field holds each value qualification needs (so forms can name fields freely). */
+const fieldMapSchema = z
+  .object({
+    customer: id.default('customer_name'),
+    crmAccount: id.default('crm_account'),
+    arr: id.default('arr'),
+    lam: id.default('lam'),
+    licensesPurchased: id.default('licenses_purchased'),
+    licensesInUse: id.default('licenses_in_use'),
+    utilization: id.default('utilization'),
+    subscriptionStart: id.default('subscription_start'),
+    renewalDate: id.default('renewal_date'),
+    requestType: id.default('request_type'),
+    publicSector: id.default('public_sector'),
+    churnPropensity: id.default('propensity_to_churn'),
+    expandPropensity: id.default('propensity_to_expand'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    version: z.literal(1),
+    bot: z.object({ username: z.string().min(1) }).strict(),
+    fields: z.record(id, fieldDefinitionSchema),
+    fieldsets: z.record(id, z.array(fieldRefSchema)).default({}),
+    forms: z.record(id, formSchema),
+    segments: z.record(id, segmentSchema),
+    regions: z.record(id, regionSchema),
+    people: z.array(personSchema).default([]),
+    rules: rulesSchema.default(rulesSchema.parse({})),
+    fieldMap: fieldMapSchema.default(fieldMapSchema.parse({})),
+    routing: z
+      .object({
+        strategy: z.enum(STRATEGIES).default('least-loaded'),
+        capacity: z.number().int().positive().default(10),
+        pools: z.array(poolSchema).default([]),
+        /** Who gets a request whose segment/region has no pool: should be a manager. */
+        fallback: z.array(z.string().min(1)).min(1),
+      })
+      .strict(),
+    labels: labelsSchema.default(labelsSchema.parse({})),
+  })
+  .strict();
+
+export type RawConfig = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type FieldDefinition = z.output<typeof fieldDefinitionSchema>;
+export type FieldRef = z.output<typeof fieldRefSchema>;
+export type Person = z.output<typeof personSchema>;
+export type Pool = z.output<typeof poolSchema>;
+export type SegmentConfig = z.output<typeof segmentSchema>;
+export type RegionConfig = z.output<typeof regionSchema>;
+export type Rules = z.output<typeof rulesSchema>;
+export type LabelNames = z.output<typeof labelsSchema>;
+export type FieldMap = z.output<typeof fieldMapSchema>;

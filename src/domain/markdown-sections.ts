@@ -1,0 +1,114 @@
+/**
+ * Splits an issue description into heading sections the way a reader sees them: HTML comments
+ * (template help) removed, headings inside code fences not counted as headings, and fenced text
+ * kept as plain answer text.
+ */
+
+export interface Section {
+  heading: string;
+  level: number;
+  /** Answer lines: comments removed, fence delimiters dropped, fenced content kept verbatim. */
+  lines: string[];
+}
+
+export interface SplitDescription {
+  /** Text before the first heading. */
+  preamble: string[];
+  sections: Section[];
+}
+
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+const HEADING = /^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/;
+
+/** Removes `<!-- … -->` comments, also ones that span lines; an unclosed comment runs to the end. */
+function stripComments(text: string): string {
+  if (!text.includes('<!--')) return text;
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const open = text.indexOf('<!--', at);
+    if (open < 0) return out + text.slice(at);
+    out += text.slice(at, open);
+    const close = text.indexOf('-->', open + 4);
+    if (close < 0) return out;
+    // Keep the line structure so a comment that spanned lines does not glue two answers together.
+    const inner = text.slice(open, close + 3);
+    let newlines = '';
+    for (let i = inner.indexOf('\n'); i >= 0; i = inner.indexOf('\n', i + 1)) newlines += '\n';
+    out += newlines;
+    at = close + 3;
+  }
+}
+
+export function normalizeNewlines(text: string): string {
+  return text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+}
+
+export function splitSections(description: string): SplitDescription {
+  const lines = normalizeNewlines(description).split('\n');
+  const preamble: string[] = [];
+  const sections: Section[] = [];
+  let current: Section | null = null;
+  let fence: string | null = null;
+  let commentBuffer: string[] | null = null;
+
+  const push = (line: string) => (current ? current.lines.push(line) : preamble.push(line));
+
+  for (const raw of lines) {
+    if (fence !== null) {
+      const close = FENCE.exec(raw);
+      if (close && close[1]![0] === fence[0] && close[1]!.length >= fence.length && raw.trim() === close[1]) fence = null;
+      else push(raw);
+      continue;
+    }
+    if (commentBuffer !== null) {
+      // Inside a multi-line comment: collect until it closes, then strip it as one piece.
+      commentBuffer.push(raw);
+      if (!raw.includes('-->')) continue;
+      const joined = stripComments(commentBuffer.join('\n'));
+      commentBuffer = null;
+      for (const l of joined.split('\n')) if (l.trim() !== '') push(l);
+      continue;
+    }
+    const open = FENCE.exec(raw);
+    if (open) {
+      fence = open[1]!;
+      continue;
+    }
+    let line = raw;
+    if (line.includes('<!--')) {
+      const lastOpen = line.lastIndexOf('<!--');
+      if (line.indexOf('-->', lastOpen) < 0) {
+        commentBuffer = [line];
+        continue;
+      }
+      line = stripComments(line);
+      if (line.trim() === '') continue;
+    }
+    const heading = HEADING.exec(line);
+    if (heading) {
+      current = { heading: heading[2]!, level: heading[1]!.length, lines: [] };
+      sections.push(current);
+      continue;
+    }
+    push(line);
+  }
+  if (commentBuffer !== null) {
+    // An unclosed comment hides the rest, as GitLab renders it; keep only what came before it.
+    const first = commentBuffer[0]!;
+    const before = first.slice(0, first.lastIndexOf('<!--'));
+    if (before.trim() !== '') push(before);
+  }
+  return { preamble, sections };
+}
+
+/** Heading text compared loosely: case, emphasis, trailing colon, "(required)" and "*" markers ignored. */
+export function normalizeHeading(heading: string): string {
+  return heading
+    .toLowerCase()
+    .replace(/[*_`]/g, '')
+    .replace(/\((required|optional)\)/g, '')
+    .replace(/[\s:?.*]+$/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}

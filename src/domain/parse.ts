@@ -1,0 +1,319 @@
+import type { Field, Form, FormCatalog, FormVersion } from './forms.js';
+import { readFormMarker } from './form-marker.js';
+import { normalizeHeading, splitSections, type Section } from './markdown-sections.js';
+import type { DetectedForm, FieldValue, ParsedRequest, Problem } from './request.js';
+import { readCurrency, readDate, readNumber, readPercent, readUrl, readUser, truncate, type Read } from './values.js';
+import { validateRequest } from './validate.js';
+
+export interface ParseContext {
+  /** The issue's labels: recognise the form from its segment/region labels when the marker is gone. */
+  labels?: readonly string[];
+}
+
+interface FormIndex {
+  form: Form;
+  titleKey: string;
+  /** Per version: normalised heading → field. */
+  versions: Array<{ version: FormVersion; headings: Map<string, Field> }>;
+  /** Every heading any version of this form used, so an old heading still fills the field. */
+  anyVersion: Map<string, string>;
+}
+
+const indexCache = new WeakMap<FormCatalog, FormIndex[]>();
+
+function indexCatalog(catalog: FormCatalog): FormIndex[] {
+  const cached = indexCache.get(catalog);
+  if (cached) return cached;
+  const index = catalog.forms.map((form) => {
+    const anyVersion = new Map<string, string>();
+    const versions = form.versions.map((version) => {
+      const headings = new Map<string, Field>();
+      for (const field of version.fields) {
+        for (const h of [field.label, ...field.aliases]) {
+          headings.set(normalizeHeading(h), field);
+          if (!anyVersion.has(normalizeHeading(h))) anyVersion.set(normalizeHeading(h), field.id);
+        }
+      }
+      return { version, headings };
+    });
+    return { form, titleKey: normalizeHeading(form.title), versions, anyVersion };
+  });
+  indexCache.set(catalog, index);
+  return index;
+}
+
+/**
+ * Parses an issue description into the typed fields of the form it was made from. Never throws:
+ * whatever is wrong with the description comes back as problems.
+ */
+export function parse(description: string, catalog: FormCatalog, context: ParseContext = {}): ParsedRequest {
+  const text = typeof description === 'string' ? description : '';
+  const index = indexCatalog(catalog);
+  const { sections } = splitSections(text);
+  const problems: Problem[] = [];
+
+  const found = detectForm(text, sections, index, catalog, context, problems);
+  if (!found) {
+    problems.push({
+      field: null,
+      label: null,
+      code: 'form-unknown',
+      message:
+        'this description was not made from a Scale Engagement Request template (or the template was changed too much); open a new issue from one of the templates',
+    });
+    return { form: null, fields: {}, problems };
+  }
+
+  const { entry, version, detectedBy } = found;
+  const fields: Record<string, FieldValue | null> = {};
+  const answers = collectAnswers(sections, entry, version);
+  for (const field of version.version.fields) {
+    const lines = answers.get(field.id);
+    fields[field.id] = lines ? readField(field, lines, problems) : null;
+  }
+  const form: DetectedForm = {
+    id: entry.form.id,
+    version: version.version.version,
+    title: entry.form.title,
+    segment: entry.form.segment,
+    region: entry.form.region,
+    detectedBy,
+  };
+  problems.push(...validateRequest(version.version, fields, problems));
+  // Report problems in the order the template asks the questions.
+  const order = new Map(version.version.fields.map((f, i) => [f.id, i]));
+  problems.sort((a, b) => (a.field === null ? -1 : order.get(a.field)!) - (b.field === null ? -1 : order.get(b.field)!));
+  return { form, fields, problems };
+}
+
+function detectForm(
+  text: string,
+  sections: Section[],
+  index: FormIndex[],
+  catalog: FormCatalog,
+  context: ParseContext,
+  problems: Problem[],
+): { entry: FormIndex; version: FormIndex['versions'][number]; detectedBy: DetectedForm['detectedBy'] } | null {
+  const marker = readFormMarker(text);
+  if (marker) {
+    const entry = index.find((e) => e.form.id === marker.id);
+    if (entry) {
+      const version = entry.versions.find((v) => v.version.version === marker.version);
+      if (version) return { entry, version, detectedBy: 'marker' };
+      problems.push({
+        field: null,
+        label: null,
+        code: 'form-version-unknown',
+        message: `the template marker names version ${marker.version} of "${marker.id}", which this bot does not know; read with the version whose headings match best`,
+      });
+      return { entry, version: bestVersion(entry, sections), detectedBy: 'marker' };
+    }
+  }
+  const labels = new Set((context.labels ?? []).map((l) => l.toLowerCase()));
+  if (labels.size > 0) {
+    const entry = index.find(
+      (e) =>
+        labels.has(catalog.segmentLabel(e.form.segment).toLowerCase()) &&
+        labels.has(catalog.regionLabel(e.form.region).toLowerCase()),
+    );
+    if (entry) return { entry, version: bestVersion(entry, sections), detectedBy: 'labels' };
+  }
+  const titled = index.find((e) => sections.some((s) => normalizeHeading(s.heading) === e.titleKey));
+  if (titled) return { entry: titled, version: bestVersion(titled, sections), detectedBy: 'title' };
+
+  // Last resort: the form whose headings match best, if it clearly wins.
+  let best: { entry: FormIndex; version: FormIndex['versions'][number]; score: number } | null = null;
+  let tie = false;
+  for (const entry of index) {
+    const version = bestVersion(entry, sections);
+    const score = headingScore(version.headings, sections);
+    if (!best || score > best.score) {
+      best = { entry, version, score };
+      tie = false;
+    } else if (score === best.score) tie = true;
+  }
+  if (!best || tie || best.score < Math.min(3, best.version.version.fields.length)) return null;
+  return { entry: best.entry, version: best.version, detectedBy: 'headings' };
+}
+
+function headingScore(headings: Map<string, Field>, sections: Section[]): number {
+  const hit = new Set<string>();
+  for (const s of sections) {
+    const field = headings.get(normalizeHeading(s.heading));
+    if (field) hit.add(field.id);
+  }
+  return hit.size;
+}
+
+/** The version whose headings match the description best; the newest wins a tie. */
+function bestVersion(entry: FormIndex, sections: Section[]): FormIndex['versions'][number] {
+  let best = entry.versions[0]!;
+  let bestScore = -1;
+  for (const v of entry.versions) {
+    const exact = [...v.version.fields].filter((f) =>
+      sections.some((s) => normalizeHeading(s.heading) === normalizeHeading(f.label)),
+    ).length;
+    const score = exact * 2 - (v.version.fields.length - exact);
+    if (score > bestScore) {
+      best = v;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** Answer lines per field id; the first section with an answer wins when a heading repeats. */
+function collectAnswers(sections: Section[], entry: FormIndex, version: FormIndex['versions'][number]): Map<string, string[]> {
+  const answers = new Map<string, string[]>();
+  const wanted = new Set(version.version.fields.map((f) => f.id));
+  for (const s of sections) {
+    const key = normalizeHeading(s.heading);
+    const id = version.headings.get(key)?.id ?? entry.anyVersion.get(key);
+    if (!id || !wanted.has(id)) continue;
+    const existing = answers.get(id);
+    if (existing && existing.some((l) => l.trim() !== '')) continue;
+    answers.set(id, s.lines);
+  }
+  return answers;
+}
+
+const TASK = /^\s*(?:[-*+]|\d{1,9}[.)])\s+\[( |x|X|~)\]\s*(.*)$/;
+
+/** Drops list bullets, emphasis and quote markers around a short answer. */
+function cleanLine(line: string): string {
+  return line
+    .replace(/^\s*>\s?/, '')
+    .replace(/^\s*(?:[-*+]|\d{1,9}[.)])\s+/, '')
+    .replace(/^(\*\*|__)(.*)\1$/, '$2')
+    .replace(/^([*_])(.*)\1$/, '$2')
+    .trim();
+}
+
+function answerText(lines: string[]): string[] {
+  return lines.map(cleanLine).filter((l) => l !== '');
+}
+
+function problemFor(field: Field, code: Problem['code'], message: string): Problem {
+  return { field: field.id, label: field.label, code, message };
+}
+
+function readField(field: Field, lines: string[], problems: Problem[]): FieldValue | null {
+  switch (field.type) {
+    case 'select':
+    case 'multiselect':
+    case 'checkbox':
+      return readChoice(field, lines, problems);
+    case 'textarea': {
+      const body = trimBlank(lines).join('\n');
+      return body.trim() === '' ? null : body;
+    }
+    case 'text': {
+      const body = answerText(lines).join(' ');
+      return body === '' ? null : body;
+    }
+    default:
+      return readScalar(field, answerText(lines), problems);
+  }
+}
+
+function trimBlank(lines: string[]): string[] {
+  let start = 0;
+  let end = lines.length;
+  while (start < end && lines[start]!.trim() === '') start++;
+  while (end > start && lines[end - 1]!.trim() === '') end--;
+  return lines.slice(start, end).map((l) => l.replace(/\s+$/, ''));
+}
+
+const SCALAR_READERS: Record<string, (s: string) => Read<FieldValue>> = {
+  number: readNumber,
+  currency: readCurrency,
+  percent: readPercent,
+  date: readDate,
+  url: readUrl,
+  user: readUser,
+};
+
+/**
+ * One value per field. When the whole answer does not read, each line is tried on its own, so a
+ * value followed by an explanation ("$1.2M" then "per the last QBR") still counts.
+ */
+function readScalar(field: Field, lines: string[], problems: Problem[]): FieldValue | null {
+  if (lines.length === 0) return null;
+  const reader = SCALAR_READERS[field.type]!;
+  const whole = reader(lines.join(' '));
+  if ('value' in whole) return whole.value;
+  for (const line of lines) {
+    const r = reader(line);
+    if ('value' in r) return r.value;
+  }
+  // Report the first line's error: it is the one the person most likely meant as the answer.
+  const first = reader(lines[0]!);
+  const message = 'error' in first ? first.error : whole.error;
+  problems.push(problemFor(field, message.startsWith('"') && message.includes('could be') ? 'ambiguous' : 'invalid', message));
+  return null;
+}
+
+const YES = /^(yes|y|true|x|✓|✔|agreed|confirmed|i agree|i confirm)$/i;
+const NO = /^(no|n|false)$/i;
+
+function matchOption(field: Field, text: string): string | null {
+  const t = normalizeHeading(text);
+  for (const o of field.options) {
+    if (normalizeHeading(o.label) === t || o.value.toLowerCase() === t) return o.value;
+  }
+  return null;
+}
+
+/** Task lists (`- [x] Option`, `[X]`, numbered, `*`/`+` bullets); typed answers are matched too. */
+function readChoice(field: Field, lines: string[], problems: Problem[]): FieldValue | null {
+  const ticked: string[] = [];
+  let sawTask = false;
+  const prose: string[] = [];
+  for (const line of lines) {
+    const m = TASK.exec(line);
+    if (m) {
+      sawTask = true;
+      if (m[1] === 'x' || m[1] === 'X') ticked.push(m[2]!.trim());
+    } else if (line.trim() !== '') prose.push(cleanLine(line));
+  }
+
+  if (field.type === 'checkbox') {
+    if (ticked.length > 0) return true;
+    if (!sawTask) {
+      const said = prose.join(' ').trim();
+      if (YES.test(said)) return true;
+      if (NO.test(said)) return false;
+    }
+    return sawTask || prose.length > 0 ? false : null;
+  }
+
+  // Typed instead of ticked: "Self-managed", or "Premium, Ultimate" for a multiselect.
+  const candidates = ticked.length > 0 || sawTask ? ticked : typedChoices(field, prose);
+  const values: string[] = [];
+  for (const c of candidates) {
+    const value = matchOption(field, c);
+    if (value === null) {
+      problems.push(
+        problemFor(field, 'not-an-option', `"${truncate(c)}" is not one of the choices (${field.options.map((o) => o.label).join(', ')})`),
+      );
+    } else if (!values.includes(value)) values.push(value);
+  }
+  if (field.type === 'select') {
+    if (values.length > 1) {
+      problems.push(problemFor(field, 'too-many-choices', `tick only one choice (ticked: ${values.length})`));
+      return null;
+    }
+    return values[0] ?? null;
+  }
+  return values.length > 0 ? values : null;
+}
+
+function typedChoices(field: Field, prose: string[]): string[] {
+  const whole = prose.join(' ').trim();
+  if (whole === '') return [];
+  if (field.type === 'select' || matchOption(field, whole) !== null) return [whole];
+  return whole
+    .split(/\s*[,;]\s*|\n/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
