@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError } from 'commander';
+import { ConfigError, PACKAGE_ROOT } from '../config/load-config.js';
+import { registerConfigCommand } from './config-command.js';
+import { CliError, EXIT, processIO, type CliIO } from './io.js';
+import { registerParseCommand } from './parse-command.js';
+import { registerTemplatesCommand } from './templates-command.js';
+
+function version(): string {
+  return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
+  const program = new Command('scale-bot')
+    .description('Scale Engagement Request bot: parse, validate, qualify and route CSE engagement requests filed as GitLab issues.')
+    .version(version())
+    .option('-c, --config <file>', 'configuration file (default: $SCALE_BOT_CONFIG, else .gitlab/scale-bot.yml, else the bundled example)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 problems found (invalid request, stale templates), 2 bad usage or invalid configuration.',
+    );
+  registerParseCommand(program, io, setExit);
+  registerTemplatesCommand(program, io, setExit);
+  registerConfigCommand(program, io, setExit);
+  return program;
+}
+
+/** Runs the CLI and returns its exit code; never calls process.exit, so tests can use it. */
+export async function run(argv: string[], io: CliIO): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => {
+    code = Math.max(code, c);
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are not failures; everything else commander rejects is bad usage.
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help'
+        ? EXIT.ok
+        : EXIT.usage;
+    }
+    if (err instanceof ConfigError) {
+      io.stderr(`${err.describe()}\n`);
+      return EXIT.usage;
+    }
+    if (err instanceof CliError) {
+      io.stderr(`scale-bot: ${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+}
+
+export async function main(): Promise<void> {
+  process.exitCode = await run(process.argv.slice(2), processIO());
+}

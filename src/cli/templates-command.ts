@@ -1,0 +1,83 @@
+import { dirname, join, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { checkIssueTemplates, writeIssueTemplates } from '../templates/issue-templates.js';
+import { loadCliConfig } from './load.js';
+import { EXIT, type CliIO } from './io.js';
+
+/** Templates live next to the configuration: `.gitlab/scale-bot.yml` → `.gitlab/issue_templates/`. */
+function templatesDir(option: string | undefined, configFile: string, io: CliIO): string {
+  return option ? resolve(io.cwd, option) : join(dirname(configFile), 'issue_templates');
+}
+
+export function registerTemplatesCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  const templates = program
+    .command('templates')
+    .description('generate, check and describe the GitLab issue templates made from the forms');
+
+  templates
+    .command('generate')
+    .description('write .gitlab/issue_templates/scale_engagement_request_<form>.md for every form')
+    .option('--dir <dir>', 'where to write the templates (default: issue_templates/ next to the config file)')
+    .action((opts: { dir?: string }) => {
+      const { config, file } = loadCliConfig(program, io);
+      const dir = templatesDir(opts.dir, file, io);
+      for (const name of writeIssueTemplates(config, dir)) io.stdout(`wrote ${relative(io.cwd, join(dir, name)) || name}\n`);
+      setExit(EXIT.ok);
+    });
+
+  templates
+    .command('check')
+    .description('exit 1 and show the difference when a committed template is stale, missing or orphaned')
+    .option('--dir <dir>', 'where the committed templates are (default: issue_templates/ next to the config file)')
+    .action((opts: { dir?: string }) => {
+      const { config, file } = loadCliConfig(program, io);
+      const dir = templatesDir(opts.dir, file, io);
+      const drift = checkIssueTemplates(config, dir);
+      if (drift.length === 0) {
+        io.stdout(`templates up to date (${config.forms.length} forms in ${relative(io.cwd, dir) || dir})\n`);
+        setExit(EXIT.ok);
+        return;
+      }
+      for (const d of drift) io.stdout(`${d.status}: ${d.fileName}\n${d.diff}\n`);
+      io.stderr(`${drift.length} template(s) out of date: run \`scale-bot templates generate\` and commit the result\n`);
+      setExit(EXIT.problems);
+    });
+
+  templates
+    .command('describe')
+    .description('print the forms: ids, versions, fields, types and options')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }) => {
+      const { config } = loadCliConfig(program, io);
+      const forms = config.forms.map((f) => ({
+        id: f.id,
+        title: f.title,
+        segment: f.segment,
+        region: f.region,
+        versions: f.versions.map((v) => ({
+          version: v.version,
+          fields: v.fields.map((x) => ({
+            id: x.id,
+            label: x.label,
+            type: x.type,
+            required: x.required,
+            ...(x.options.length > 0 ? { options: x.options } : {}),
+          })),
+        })),
+      }));
+      if (opts.json) io.stdout(`${JSON.stringify({ forms }, null, 2)}\n`);
+      else {
+        for (const f of forms) {
+          io.stdout(`${f.id} — ${f.title} (segment ${f.segment}, region ${f.region})\n`);
+          for (const v of f.versions) {
+            io.stdout(`  version ${v.version}${v === f.versions[0] ? ' (current)' : ''}\n`);
+            for (const x of v.fields) {
+              const opts = 'options' in x && x.options ? `: ${x.options.map((o) => o.value).join(' | ')}` : '';
+              io.stdout(`    ${x.id.padEnd(28)} ${x.type.padEnd(11)} ${x.required ? 'required' : 'optional'}  "${x.label}"${opts}\n`);
+            }
+          }
+        }
+      }
+      setExit(EXIT.ok);
+    });
+}
