@@ -1,0 +1,95 @@
+/**
+ * The one gate for user-provided text (customer names, field values) the bot echoes into a
+ * GitLab note. The output reads like the input, but cannot:
+ * - run a quick action: no line starts with `/`, not even after whitespace or `>` markers;
+ * - mention anyone or reference anything: `@all`, `#12`, `group/project#12`, `!3`, `~"x y"`,
+ *   `%"m"`, `&12`, `$12`, `^alert#1`...;
+ * - inject HTML or spoof the bot's hidden `<!-- scale-bot:... -->` markers;
+ * - open a code span or fence that swallows the rest of the note;
+ * - break out of a Markdown table cell (`cell` mode).
+ */
+
+/**
+ * Inserted right after a reference or mention sigil. GitLab matches references in the text nodes
+ * of the rendered HTML, after entities and backslash escapes are resolved, so `&#64;all` and
+ * `\@all` still notify everyone. An invisible character survives rendering and breaks the match.
+ */
+export const ZWSP = '\u200B';
+
+/**
+ * `block`: multi-line text in a block of its own, lines kept.
+ * `inline`: one line of text inside a sentence or list item.
+ * `cell`: one Markdown table cell.
+ */
+export type NeutralizeMode = 'block' | 'inline' | 'cell';
+
+/** Whatever Markdown, Ruby, browsers or editors may take for a line break. */
+const LINE_BREAK = /\r\n|[\n\r\v\f\u2028\u2029]/;
+
+/**
+ * Characters to escape, and the `@`s that could start a mention. GitLab's mention pattern is
+ * `(?<!\w)@`, so an `@` right after a letter or digit (jane@acme.com) stays intact to keep
+ * emails readable, except where Markdown may end an HTML element just before it, which starts a
+ * fresh text node: after `_` (emphasis in `_a_@all`) and after `x@y.z` (an email autolink in
+ * `x@y.z@all`).
+ */
+const UNSAFE_CHAR = /[\\`|&<#!~%$^]|@(?:(?<![A-Za-z0-9]@)|(?<=@[\w.-]*@))/g;
+
+/** Reference sigils (`#12`, `!3`, `~bug`, `%m`, `&12`, `$12`, `^alert#1`) and the mention sigil. */
+const SIGILS = new Set(['@', '#', '!', '~', '%', '&', '$', '^']);
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  // The backslash itself too: otherwise the user's `\` would escape ours, and "\`" would come out
+  // as "\\`", opening a code span after all.
+  '\\': '\\\\',
+  '`': '\\`',
+  // Only in `cell` mode.
+  '|': '\\|',
+  // Before `<` so no user text forms an entity or tag (`&lt;` is ours). The ZWSP that `&` gets,
+  // like any sigil, goes after the whole entity: `&amp;\u200B12`.
+  '&': '&amp;',
+  '<': '&lt;',
+};
+
+/** A line GitLab could read as a quick action; also inside a blockquote, to be safe. */
+const QUICK_ACTION_START = /^([\s>]*)\//;
+
+/**
+ * Makes user-provided `text` safe to echo into a GitLab note (see the module comment).
+ * `block` keeps the lines, normalizing every line break to LF. `inline` and `cell` collapse each
+ * run of whitespace that holds a line break into one space and trim, so the output is one line;
+ * `cell` also escapes `|`, and whitespace-only input gives `''` there (render a placeholder).
+ */
+export function neutralize(text: string, mode: NeutralizeMode = 'inline'): string {
+  const lines =
+    mode === 'block'
+      ? text.split(LINE_BREAK)
+      : [text.replace(/\s+/g, (run) => (LINE_BREAK.test(run) ? ' ' : run)).trim()];
+  return lines.map((line) => neutralizeLine(line, mode === 'cell')).join('\n');
+}
+
+export function neutralizeBlock(text: string): string {
+  return neutralize(text, 'block');
+}
+
+export function neutralizeInline(text: string): string {
+  return neutralize(text, 'inline');
+}
+
+export function neutralizeCell(text: string): string {
+  return neutralize(text, 'cell');
+}
+
+function neutralizeLine(line: string, inCell: boolean): string {
+  // One pass, so each decision sees the user's own neighbours and nothing we insert is escaped.
+  const escaped = line.replace(UNSAFE_CHAR, (ch: string, offset: number) => {
+    if (ch === '|' && !inCell) return ch;
+    // Any sigil not followed by whitespace or the end could start a reference: rather than track
+    // every GitLab pattern (`#12`, `~"x"`, `%"m"`, `!_x`, `&(`...), break them all.
+    const next = line[offset + 1];
+    const mayReference = SIGILS.has(ch) && next !== undefined && !/\s/.test(next);
+    return (ESCAPES[ch] ?? ch) + (mayReference ? ZWSP : '');
+  });
+  // `\/` renders as `/`, but the raw line no longer starts with `/`.
+  return escaped.replace(QUICK_ACTION_START, '$1\\/');
+}
