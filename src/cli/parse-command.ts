@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { analyzeRequest, type RequestAnalysis } from '../domain/analyze.js';
 import type { Config } from '../domain/config.js';
+import type { Field } from '../domain/forms.js';
+import { formatPercent, formatUsd } from '../domain/qualify.js';
 import type { FieldValue } from '../domain/request.js';
 import { CliError, EXIT, type CliIO } from './io.js';
 import { loadCliConfig } from './load.js';
@@ -58,11 +60,20 @@ function readDescription(path: string, shown: string): string {
   }
 }
 
-function show(value: FieldValue | null): string {
+/** A value as the template's reader would write it: dollars, percents, option labels. */
+function show(field: Field, value: FieldValue | null): string {
   if (value === null) return '—';
-  if (Array.isArray(value)) return value.join(', ');
-  if (typeof value === 'string') return value.includes('\n') ? `${value.split('\n')[0]} …` : value;
-  return String(value);
+  const label = (v: string) => field.options.find((o) => o.value === v)?.label ?? v;
+  if (Array.isArray(value)) return value.map(label).join(', ');
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  if (typeof value === 'number') {
+    if (field.type === 'currency') return formatUsd(value);
+    if (field.type === 'percent') return formatPercent(value);
+    return value.toLocaleString('en-US');
+  }
+  if (field.type === 'select') return label(value);
+  if (field.type === 'user') return `@${value}`;
+  return value.includes('\n') ? `${value.split('\n')[0]} …` : value;
 }
 
 const MARK = { pass: '✓', fail: '✗', unknown: '?' } as const;
@@ -79,7 +90,7 @@ export function formatAnalysis(file: string, a: RequestAnalysis, config: Config)
     const fields = form?.versions.find((v) => v.version === f.version)?.fields ?? [];
     const width = Math.max(...fields.map((x) => x.label.length), 10);
     out.push('  Fields:');
-    for (const field of fields) out.push(`    ${field.label.padEnd(width)}  ${show(request.fields[field.id] ?? null)}`);
+    for (const field of fields) out.push(`    ${field.label.padEnd(width)}  ${show(field, request.fields[field.id] ?? null)}`);
   }
   if (request.problems.length === 0) out.push('  Problems: none');
   else {

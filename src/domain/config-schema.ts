@@ -176,11 +176,11 @@ const rulesSchema = z
   .object({
     /** Owner roles allowed to file a request. */
     ownerRoles: z.array(z.enum(ROLES)).default(['ae', 'sal']),
-    renewalWithinMonths: z.number().positive().default(3),
+    renewalWithinMonths: z.number().int().positive().default(3),
     largeAccountArrShare: z.number().gt(0).lte(1).default(0.8),
     highGrowthLam: z.number().nonnegative().default(100_000),
     lowUtilizationPercent: z.number().gt(0).lte(100).default(75),
-    utilizationAfterMonths: z.number().nonnegative().default(6),
+    utilizationAfterMonths: z.number().int().nonnegative().default(6),
     churnPropensity: z.array(z.string()).default(['high']),
     expandPropensity: z.array(z.string()).default(['high']),
     priority: z

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { configSchema, SIGNALS, type ParsedConfig, type Person, type Condition } from './config-schema.js';
-import { compileForms, type CompileProblem, type Form, type FormCatalog } from './forms.js';
+import { compileForms, optionFromConfig, slug, type CompileProblem, type Form, type FormCatalog } from './forms.js';
 
 /** The validated, compiled configuration every pure function takes as a parameter. */
 export interface Config extends Omit<ParsedConfig, 'forms'> {
@@ -152,7 +152,15 @@ function checkPeople(cfg: ParsedConfig, problems: CompileProblem[]): Map<string,
 function checkRouting(cfg: ParsedConfig, people: Map<string, Person>, problems: CompileProblem[]): void {
   const hasRole = (username: string, role: Person['roles'][number]) =>
     people.get(username.toLowerCase())?.roles.includes(role) ?? false;
+  const checkDuplicates = (list: string[], at: string) => {
+    const seen = new Set<string>();
+    list.forEach((u, j) => {
+      if (seen.has(u.toLowerCase())) problems.push({ path: `${at}[${j}]`, message: `"${u}" is listed twice` });
+      seen.add(u.toLowerCase());
+    });
+  };
   const checkChain = (chain: string[], at: string) => {
+    checkDuplicates(chain, at);
     chain.forEach((u, j) => {
       if (!people.has(u.toLowerCase())) problems.push({ path: `${at}[${j}]`, message: `"${u}" is not in people` });
     });
@@ -169,6 +177,7 @@ function checkRouting(cfg: ParsedConfig, people: Map<string, Person>, problems: 
     const key = `${pool.segment}/${pool.region}`;
     if (seen.has(key)) problems.push({ path: at, message: `a second pool for ${key}` });
     seen.add(key);
+    checkDuplicates(pool.members, `${at}.members`);
     pool.members.forEach((u, j) => {
       if (!people.has(u.toLowerCase())) problems.push({ path: `${at}.members[${j}]`, message: `"${u}" is not in people` });
       else if (!hasRole(u, 'cse')) problems.push({ path: `${at}.members[${j}]`, message: `"${u}" is not a cse` });
@@ -197,4 +206,18 @@ function checkRules(cfg: ParsedConfig, problems: CompileProblem[]): void {
   });
   if (!levels.has(p.default)) problems.push({ path: 'rules.priority.default', message: `"${p.default}" is not one of the priority levels` });
   for (const [flag, cond] of Object.entries(cfg.rules.flags)) checkCondition(cond, `rules.flags.${flag}`);
+
+  // Values the rules compare with must be options of the mapped field, or a typo never fires.
+  const checkValues = (key: 'churnPropensity' | 'expandPropensity', fieldKey: 'churnPropensity' | 'expandPropensity') => {
+    const field = cfg.fields[cfg.fieldMap[fieldKey]];
+    if (!field?.options) return;
+    const values = new Set(field.options.map((o) => optionFromConfig(o).value));
+    cfg.rules[key].forEach((v, i) => {
+      if (!values.has(slug(v))) {
+        problems.push({ path: `rules.${key}[${i}]`, message: `"${v}" is not an option of field "${cfg.fieldMap[fieldKey]}"` });
+      }
+    });
+  };
+  checkValues('churnPropensity', 'churnPropensity');
+  checkValues('expandPropensity', 'expandPropensity');
 }

@@ -77,6 +77,9 @@ describe('compileConfig', () => {
     ['unknown signal in priority', (c: any) => (c.rules.priority.rules[0].when = { any: ['rainy-day'] }), 'rules.priority.rules[0].when.any[0]', 'unknown signal'],
     ['priority level not declared', (c: any) => (c.rules.priority.rules[0].then = 'urgent'), 'rules.priority.rules[0].then', 'not one of the priority levels'],
     ['fieldMap to unknown field', (c: any) => (c.fieldMap = { arr: 'revenue' }), 'fieldMap.arr', 'unknown field "revenue"'],
+    ['duplicate pool member', (c: any) => (c.routing.pools[0].members = ['casey.cse', 'casey.cse']), 'routing.pools[0].members[1]', 'listed twice'],
+    ['propensity value not an option', (c: any) => (c.rules.churnPropensity = ['very high']), 'rules.churnPropensity[0]', 'not an option'],
+    ['fractional months', (c: any) => (c.rules.renewalWithinMonths = 2.5), 'rules.renewalWithinMonths', 'expected int'],
     ['two fields share a heading', (c: any) => (c.fields.lam.aliases = ['ARR']), 'forms.ent_amr.versions', 'share the heading "ARR"'],
   ])('reports a reference problem with its path: %s', (_name, mutate, path, message) => {
     const found = problems(mutate);

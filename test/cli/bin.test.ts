@@ -1,0 +1,26 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './run-cli.js';
+
+// The README's main command, through the real executable (compiled by `npm test` / `npm ci`).
+describe('bin/scale-bot.js', () => {
+  it('parses the bundled samples: one report per file, exit 1 because some are meant to fail', () => {
+    const samples = readdirSync(join(REPO_ROOT, 'samples', 'requests')).map((f) => join('samples', 'requests', f));
+    const r = spawnSync(process.execPath, ['bin/scale-bot.js', 'parse', ...samples, '--author', 'alex.ae'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(1);
+    expect(r.stdout.match(/^== /gm)).toHaveLength(samples.length);
+  });
+
+  it('prints its version', () => {
+    const r = spawnSync(process.execPath, ['bin/scale-bot.js', '--version'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+});
