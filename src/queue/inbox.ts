@@ -1,0 +1,90 @@
+/**
+ * The durable inbox: webhook deliveries persisted before they are acknowledged, and per-issue jobs
+ * that the worker runs. One issue never has two jobs running at once; a burst of deliveries for one
+ * issue collapses into few passes. Implementations: SQLite (embedded default).
+ */
+
+export interface IssueRef {
+  projectId: number;
+  iid: number;
+}
+
+export interface NewDelivery {
+  /** Dedup key: the `Idempotency-Key` header, else a hash of event uuid + body. */
+  key: string;
+  /** `X-Gitlab-Event`, e.g. "Issue Hook". */
+  event: string;
+  /** `X-Gitlab-Event-UUID` when sent. */
+  uuid: string | null;
+  /** The raw JSON body, kept for audit and `replay`. */
+  body: string;
+  /** The issue this delivery is a hint about; null when it needs no job (ignored kinds). */
+  issue: IssueRef | null;
+  receivedAt: number;
+}
+
+export interface AcceptResult {
+  duplicate: boolean;
+  deliveryId: number;
+}
+
+export type JobStatus = 'pending' | 'running' | 'done' | 'failed';
+
+export interface Job {
+  id: number;
+  issue: IssueRef;
+  status: JobStatus;
+  attempts: number;
+  /** Epoch ms when the job may run next. */
+  runAt: number;
+  lastError: string | null;
+  /** Deliveries folded into this job since it last completed. */
+  deliveries: number;
+  updatedAt: number;
+}
+
+export interface ClaimedJob extends Job {
+  /** Identifies this lease; completion with a stale lease is ignored. */
+  lease: string;
+}
+
+export interface CoalescePolicy {
+  /** Wait this long after the last delivery before running (ms). */
+  quietMs: number;
+  /** …but never longer than this after the first pending delivery (ms). */
+  maxWaitMs: number;
+}
+
+export interface Inbox {
+  /** Persists a delivery and (unless duplicate) schedules its issue's job, in one transaction. */
+  accept(delivery: NewDelivery, now: number): AcceptResult;
+  /** Leases the next due job whose issue is not running; null when none is due. */
+  claim(now: number, leaseMs: number): ClaimedJob | null;
+  /** The pass finished: done, or pending again when deliveries arrived while it ran. */
+  complete(job: ClaimedJob, now: number): void;
+  /** A transient failure: try again at `runAt`. */
+  retry(job: ClaimedJob, runAt: number, error: string, now: number): void;
+  /** A permanent failure or attempts exhausted: dead-letter with the error. */
+  fail(job: ClaimedJob, error: string, now: number): void;
+  /** Returns a running job to pending (graceful shutdown), without counting an attempt. */
+  release(job: ClaimedJob, now: number): void;
+  /**
+   * Returns every running job to pending (attempt not counted): a worker starting up after a crash
+   * or SIGKILL resumes what was in flight. Expired leases are also claimable without this.
+   */
+  recover(now: number): number;
+  /** Jobs, newest first; only failed ones with `failed`. */
+  list(options: { failed?: boolean; limit?: number }): Job[];
+  /** Re-queues a failed job (attempts reset). Returns false when no such failed job. */
+  retryFailed(jobId: number, now: number): boolean;
+  retryAllFailed(now: number): number;
+  /** Counts by status, for metrics and readiness. */
+  depth(): Record<JobStatus, number>;
+  /** Earliest runAt among pending jobs (so the worker can sleep until then), or null. */
+  nextRunAt(): number | null;
+  /** A raw delivery body by id (for replay and audit). */
+  delivery(id: number): { event: string; body: string; receivedAt: number } | null;
+  /** Cheap check that the store answers (readiness). */
+  ping(): boolean;
+  close(): void;
+}
