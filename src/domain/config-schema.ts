@@ -211,8 +211,20 @@ const labelsSchema = z
     region: z.string().min(1).default('region'),
     priority: z.string().min(1).default('priority'),
     override: z.string().min(1).default('qualification::override'),
+    form: z.string().min(1).default('form'),
     escalationCandidate: z.string().min(1).default('escalation::candidate'),
     atRisk: z.string().min(1).default('flag::at-risk'),
+    duplicate: z.string().min(1).default('flag::duplicate'),
+  })
+  .strict();
+
+const intakeSchema = z
+  .object({
+    /** An issue made from no template: leave it alone, or label it and explain once. */
+    nonRequest: z.enum(['ignore', 'explain']).default('explain'),
+    /** Engagements with one account within `historyMonths` before a new request is flagged. */
+    engagementLimit: z.number().int().positive().default(3),
+    historyMonths: z.number().int().positive().default(12),
   })
   .strict();
 
@@ -257,6 +269,7 @@ export const configSchema = z
       })
       .strict(),
     labels: labelsSchema.default(labelsSchema.parse({})),
+    intake: intakeSchema.default(intakeSchema.parse({})),
   })
   .strict();
 
@@ -271,3 +284,4 @@ export type RegionConfig = z.output<typeof regionSchema>;
 export type Rules = z.output<typeof rulesSchema>;
 export type LabelNames = z.output<typeof labelsSchema>;
 export type FieldMap = z.output<typeof fieldMapSchema>;
+export type IntakeSettings = z.output<typeof intakeSchema>;

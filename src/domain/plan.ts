@@ -1,0 +1,40 @@
+/**
+ * A plan is data: the smallest set of writes that brings one issue to the state the bot decided.
+ * A plan for an issue that already matches is empty, so applying it again writes nothing.
+ */
+
+export type NoteWrite =
+  | { action: 'create'; key: string; body: string }
+  | { action: 'update'; key: string; noteId: number; body: string };
+
+export interface Plan {
+  iid: number;
+  labels: { add: string[]; remove: string[] };
+  /** Usernames the issue should be assigned to; null leaves assignees as they are. */
+  assignees: string[] | null;
+  notes: NoteWrite[];
+  /** Why, in one line per decision: for logs, `replay` and dry runs. */
+  summary: string[];
+  /** What the local engagement index should remember about this issue (workload, rotation). */
+  engagement: EngagementRecord | null;
+}
+
+export interface EngagementRecord {
+  iid: number;
+  open: boolean;
+  state: string | null;
+  assignee: string | null;
+  accountKey: string | null;
+  /** Set when a round-robin pool chose the assignee in this pass. */
+  rotation: { pool: string; username: string } | null;
+}
+
+export function isEmptyPlan(plan: Plan): boolean {
+  return plan.labels.add.length === 0 && plan.labels.remove.length === 0 && plan.assignees === null && plan.notes.length === 0;
+}
+
+/** Writes the plan would make, counted the way the API sees them: one PUT for labels and assignees. */
+export function countWrites(plan: Plan): number {
+  const put = plan.labels.add.length > 0 || plan.labels.remove.length > 0 || plan.assignees !== null ? 1 : 0;
+  return put + plan.notes.length;
+}

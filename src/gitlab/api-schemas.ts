@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/** GitLab REST API responses, reduced to the fields the bot reads; extra fields are accepted. */
+
+export const apiUserSchema = z.looseObject({ id: z.number().int(), username: z.string(), name: z.string().optional() });
+
+export const apiIssueSchema = z.looseObject({
+  id: z.number().int(),
+  iid: z.number().int(),
+  project_id: z.number().int().optional(),
+  title: z.string(),
+  description: z.string().nullable().optional(),
+  state: z.enum(['opened', 'closed']),
+  author: z.looseObject({ username: z.string() }),
+  labels: z.array(z.string()).default([]),
+  assignees: z.array(z.looseObject({ id: z.number().int().optional(), username: z.string() })).default([]),
+  web_url: z.string(),
+  created_at: z.string(),
+  updated_at: z.string().optional(),
+  closed_at: z.string().nullable().optional(),
+});
+
+export const apiNoteSchema = z.looseObject({
+  id: z.number().int(),
+  body: z.string(),
+  author: z.looseObject({ username: z.string() }),
+  system: z.boolean().optional(),
+  created_at: z.string().optional(),
+});
+
+export const apiProjectSchema = z.looseObject({
+  id: z.number().int(),
+  path_with_namespace: z.string(),
+  web_url: z.string().optional(),
+});
+
+export type ApiUser = z.infer<typeof apiUserSchema>;
+export type ApiIssue = z.infer<typeof apiIssueSchema>;
+export type ApiNote = z.infer<typeof apiNoteSchema>;
+export type ApiProject = z.infer<typeof apiProjectSchema>;
+
+export class UnexpectedResponseError extends Error {
+  constructor(what: string, problems: string) {
+    super(`GitLab answered ${what} with an unexpected shape: ${problems}`);
+    this.name = 'UnexpectedResponseError';
+  }
+}
+
+export function validated<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new UnexpectedResponseError(what, result.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  }
+  return result.data;
+}

@@ -1,0 +1,41 @@
+import type { Logger } from 'pino';
+import type { Plan } from '../domain/plan.js';
+import type { GitLabClient } from './client.js';
+
+export interface ApplyResult {
+  writes: number;
+  /** One line per write, for `replay` output and logs. */
+  done: string[];
+}
+
+/**
+ * Applies a plan with the fewest calls: labels and assignees in one PUT (relative label changes,
+ * so a person's concurrent label edits survive), then each note write. Notification notes go
+ * first, so a crash never records someone as told who was not.
+ */
+export async function applyPlan(client: GitLabClient, plan: Plan, logger: Logger): Promise<ApplyResult> {
+  const done: string[] = [];
+  if (plan.labels.add.length > 0 || plan.labels.remove.length > 0 || plan.assignees !== null) {
+    const assigneeIds = plan.assignees === null ? undefined : await Promise.all(plan.assignees.map((u) => client.userId(u)));
+    await client.editIssue(plan.iid, {
+      addLabels: plan.labels.add,
+      removeLabels: plan.labels.remove,
+      ...(assigneeIds === undefined ? {} : { assigneeIds }),
+    });
+    done.push(
+      `PUT issue ${plan.iid}: +[${plan.labels.add.join(', ')}] -[${plan.labels.remove.join(', ')}]${plan.assignees ? ` assignees=[${plan.assignees.join(', ')}]` : ''}`,
+    );
+  }
+  const ordered = [...plan.notes].sort((a, b) => Number(a.key === 'request') - Number(b.key === 'request'));
+  for (const note of ordered) {
+    if (note.action === 'create') {
+      const created = await client.createNote(plan.iid, note.body);
+      done.push(`POST note ${note.key} (#${created.id})`);
+    } else {
+      await client.editNote(plan.iid, note.noteId, note.body);
+      done.push(`PUT note ${note.key} (#${note.noteId})`);
+    }
+  }
+  logger.debug({ iid: plan.iid, writes: done.length }, 'plan applied');
+  return { writes: done.length, done };
+}

@@ -1,0 +1,102 @@
+import { IssueNotes, Issues, Projects, Users } from '@gitbeaker/core';
+import {
+  apiIssueSchema,
+  apiNoteSchema,
+  apiProjectSchema,
+  apiUserSchema,
+  validated,
+  type ApiIssue,
+  type ApiNote,
+  type ApiProject,
+  type ApiUser,
+} from './api-schemas.js';
+import type { Requester } from './requester.js';
+import { z } from 'zod';
+
+export interface GitLabConnection {
+  url: string;
+  token: string;
+  /** The request project: numeric id or `group/project` path. */
+  project: string | number;
+}
+
+/**
+ * The few GitLab calls the bot makes, through gitbeaker resources on the bot's own requester
+ * (pacing, retries). Every answer is validated; callers get plain typed objects.
+ */
+export class GitLabClient {
+  private readonly issues: Issues;
+  private readonly notes: IssueNotes;
+  private readonly users: Users;
+  private readonly projects: Projects;
+  private readonly userIds = new Map<string, number>();
+  readonly project: string | number;
+
+  constructor(connection: GitLabConnection, requester: Requester) {
+    const options = { host: connection.url.replace(/\/+$/, ''), token: connection.token, requesterFn: requester.requesterFn };
+    this.issues = new Issues(options);
+    this.notes = new IssueNotes(options);
+    this.users = new Users(options);
+    this.projects = new Projects(options);
+    this.project = connection.project;
+  }
+
+  async currentUser(): Promise<ApiUser> {
+    return validated(apiUserSchema, await this.users.showCurrentUser(), 'GET /user');
+  }
+
+  async getProject(): Promise<ApiProject> {
+    return validated(apiProjectSchema, await this.projects.show(this.project), 'GET /projects/:id');
+  }
+
+  async issue(iid: number): Promise<ApiIssue> {
+    return validated(apiIssueSchema, await this.issues.show(iid, { projectId: this.project }), 'GET /projects/:id/issues/:iid');
+  }
+
+  /** Every note on the issue, oldest first (all pages). */
+  async allNotes(iid: number): Promise<ApiNote[]> {
+    const notes = await this.notes.all(this.project, iid, { perPage: 100, sort: 'asc', orderBy: 'created_at' } as never);
+    return validated(z.array(apiNoteSchema), notes, 'GET /projects/:id/issues/:iid/notes');
+  }
+
+  /** Issues whose title or description contains `term` (first page of 100 is plenty for one account). */
+  async searchIssues(term: string): Promise<ApiIssue[]> {
+    const found = await this.issues.all({ projectId: this.project, search: term, in: 'title,description', perPage: 100, maxPages: 1 } as never);
+    return validated(z.array(apiIssueSchema), found, 'GET /projects/:id/issues?search');
+  }
+
+  /** User ids for usernames, cached: assignments need ids, and people rarely change. */
+  async userId(username: string): Promise<number> {
+    const key = username.toLowerCase();
+    const cached = this.userIds.get(key);
+    if (cached !== undefined) return cached;
+    const found = validated(z.array(apiUserSchema), await this.users.all({ username } as never), 'GET /users?username');
+    const user = found.find((u) => u.username.toLowerCase() === key);
+    if (!user) throw new UnknownUserError(username);
+    this.userIds.set(key, user.id);
+    return user.id;
+  }
+
+  async editIssue(iid: number, change: { addLabels?: string[]; removeLabels?: string[]; assigneeIds?: number[] }): Promise<ApiIssue> {
+    const options: Record<string, unknown> = {};
+    if (change.addLabels && change.addLabels.length > 0) options.addLabels = change.addLabels.join(',');
+    if (change.removeLabels && change.removeLabels.length > 0) options.removeLabels = change.removeLabels.join(',');
+    if (change.assigneeIds) options.assigneeIds = change.assigneeIds;
+    return validated(apiIssueSchema, await this.issues.edit(this.project, iid, options), 'PUT /projects/:id/issues/:iid');
+  }
+
+  async createNote(iid: number, body: string): Promise<ApiNote> {
+    return validated(apiNoteSchema, await this.notes.create(this.project, iid, body), 'POST /projects/:id/issues/:iid/notes');
+  }
+
+  async editNote(iid: number, noteId: number, body: string): Promise<ApiNote> {
+    return validated(apiNoteSchema, await this.notes.edit(this.project, iid, noteId, { body }), 'PUT /projects/:id/issues/:iid/notes/:note_id');
+  }
+}
+
+export class UnknownUserError extends Error {
+  constructor(readonly username: string) {
+    super(`GitLab has no user "${username}" (check people in the configuration)`);
+    this.name = 'UnknownUserError';
+  }
+}

@@ -1,0 +1,190 @@
+import Bottleneck from 'bottleneck';
+import { createRequesterFn } from '@gitbeaker/requester-utils';
+import pRetry from 'p-retry';
+import type { Logger } from 'pino';
+import type { Metrics } from '../server/metrics.js';
+
+/**
+ * The HTTP layer under gitbeaker. gitbeaker's own handler retries 429/502 within milliseconds and
+ * ignores `Retry-After`; this one paces itself below GitLab's limits, honours `Retry-After` for every
+ * request (a 429 pauses them all), retries transient failures with exponential backoff and jitter,
+ * never retries a POST whose outcome is unknown, and counts everything for /metrics.
+ */
+
+export interface RequesterSettings {
+  requestsPerMinute: number;
+  notesPerMinute: number;
+  /** Attempts after the first, for retryable failures. */
+  retries: number;
+  timeoutMs: number;
+  minBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_REQUESTER_SETTINGS: RequesterSettings = {
+  requestsPerMinute: 2000,
+  notesPerMinute: 60,
+  retries: 4,
+  timeoutMs: 10_000,
+  minBackoffMs: 250,
+  maxBackoffMs: 30_000,
+};
+
+export class GitLabHttpError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly method: string,
+    readonly endpoint: string,
+    readonly retryAfterMs: number | null,
+    readonly body: string,
+  ) {
+    super(message);
+    this.name = 'GitLabHttpError';
+  }
+}
+
+/** The request may or may not have reached GitLab (timeout, 5xx on a POST): not safe to repeat blindly. */
+export class AmbiguousWriteError extends Error {
+  constructor(
+    message: string,
+    override readonly cause: unknown,
+  ) {
+    super(message);
+    this.name = 'AmbiguousWriteError';
+  }
+}
+
+export function isTransient(err: unknown): boolean {
+  if (err instanceof AmbiguousWriteError) return true;
+  if (err instanceof GitLabHttpError) return err.status === 429 || err.status >= 500;
+  return err instanceof TypeError || (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError'));
+}
+
+/** `Retry-After` as seconds or an HTTP date; null when absent or unreadable. */
+export function retryAfterMs(value: string | null, now: number): number | null {
+  if (value === null || value.trim() === '') return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - now);
+}
+
+/** A stable, low-cardinality endpoint name for metrics: ids and iids replaced. */
+export function endpointName(endpoint: string): string {
+  return endpoint
+    .replace(/^projects\/[^/]+/, 'projects/:id')
+    .replace(/\/issues\/\d+/, '/issues/:iid')
+    .replace(/\/notes\/\d+/, '/notes/:note_id')
+    .replace(/^users\/\d+/, 'users/:id');
+}
+
+export interface Requester {
+  requesterFn: ReturnType<typeof createRequesterFn>;
+  /** Total ms spent waiting on pacing and Retry-After so far. */
+  waitedMs: () => number;
+  stop: () => Promise<void>;
+}
+
+export function createRequester(settings: RequesterSettings, logger: Logger, metrics: Metrics | null): Requester {
+  // Token buckets refilled each second: bursts stay small and the minute total stays under the limit.
+  const perSecond = (perMinute: number) => Math.max(1, Math.floor(perMinute / 60));
+  const all = new Bottleneck({
+    reservoir: perSecond(settings.requestsPerMinute),
+    reservoirRefreshAmount: perSecond(settings.requestsPerMinute),
+    reservoirRefreshInterval: 1000,
+  });
+  const notes = new Bottleneck({
+    reservoir: perSecond(settings.notesPerMinute),
+    reservoirRefreshAmount: perSecond(settings.notesPerMinute),
+    reservoirRefreshInterval: 1000,
+  });
+  let pausedUntil = 0;
+  let waited = 0;
+  const wait = (ms: number) => {
+    waited += ms;
+    metrics?.rateLimitWait.inc(ms / 1000);
+    return new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+  };
+
+  async function once(endpoint: string, options: Record<string, unknown>): Promise<{ body: unknown; headers: Record<string, string>; status: number }> {
+    const method = String(options.method ?? 'GET');
+    const isNoteCreation = method === 'POST' && /\/notes$/.test(endpoint);
+    const queued = Date.now();
+    await (isNoteCreation ? notes.schedule(() => all.schedule(async () => undefined)) : all.schedule(async () => undefined));
+    const paced = Date.now() - queued;
+    if (paced > 0) {
+      waited += paced;
+      metrics?.rateLimitWait.inc(paced / 1000);
+    }
+    if (pausedUntil > Date.now()) await wait(pausedUntil - Date.now());
+
+    const prefix = String(options.prefixUrl ?? '');
+    const url = new URL(endpoint, prefix.endsWith('/') ? prefix : `${prefix}/`);
+    if (typeof options.searchParams === 'string') url.search = options.searchParams;
+    const timeout = AbortSignal.timeout(settings.timeoutMs);
+    const signal = options.signal instanceof AbortSignal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const name = endpointName(endpoint);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: options.headers as Record<string, string>,
+        ...(options.body === undefined ? {} : { body: options.body as string }),
+        signal,
+      });
+    } catch (err) {
+      metrics?.gitlabCalls.inc({ endpoint: name, method, status: 'error' });
+      // Connection refused means nothing was sent; a timeout may have reached GitLab.
+      const refused = err instanceof TypeError && /ECONNREFUSED/.test(String((err as { cause?: unknown }).cause ?? ''));
+      if (method === 'POST' && !refused) throw new AmbiguousWriteError(`POST ${name}: no answer (${(err as Error).name})`, err);
+      throw err;
+    }
+    metrics?.gitlabCalls.inc({ endpoint: name, method, status: String(response.status) });
+    const headers = Object.fromEntries(response.headers.entries());
+    if (response.ok) {
+      const type = (response.headers.get('content-type') ?? '').split(';')[0]!.trim();
+      const body = response.status === 204 ? null : type === 'application/json' ? ((await response.json()) ?? {}) : await response.text();
+      return { body, headers, status: response.status };
+    }
+    const text = await response.text().catch(() => '');
+    const after = retryAfterMs(response.headers.get('retry-after'), Date.now());
+    if (response.status === 429) pausedUntil = Math.max(pausedUntil, Date.now() + (after ?? settings.minBackoffMs));
+    let description = text;
+    try {
+      const parsed = JSON.parse(text) as { message?: unknown; error?: unknown };
+      description = typeof parsed.message === 'string' ? parsed.message : typeof parsed.error === 'string' ? parsed.error : JSON.stringify(parsed.message ?? parsed.error ?? parsed);
+    } catch {
+      // Not JSON: keep the text.
+    }
+    const error = new GitLabHttpError(`${method} ${name}: ${response.status} ${description}`.slice(0, 500), response.status, method, name, after, text.slice(0, 2000));
+    if (method === 'POST' && response.status >= 500) throw new AmbiguousWriteError(error.message, error);
+    throw error;
+  }
+
+  async function handler(endpoint: string, options: Record<string, unknown> = {}) {
+    return pRetry(() => once(endpoint, options), {
+      retries: settings.retries,
+      minTimeout: settings.minBackoffMs,
+      maxTimeout: settings.maxBackoffMs,
+      factor: 2,
+      randomize: true,
+      // A POST whose outcome is unknown is left to the caller, which re-reads before writing again.
+      shouldRetry: ({ error }) => !(error instanceof AmbiguousWriteError) && isTransient(error),
+      onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+        logger.warn(
+          { endpoint: endpointName(endpoint), method: options.method, attempt: attemptNumber, retriesLeft, err: error.message },
+          'gitlab request failed',
+        );
+      },
+    }) as Promise<{ body: never; headers: Record<string, string>; status: number }>;
+  }
+
+  return {
+    requesterFn: createRequesterFn(async (_resource, request) => request, handler),
+    waitedMs: () => waited,
+    stop: async () => {
+      await Promise.all([all.stop({ dropWaitingJobs: true }), notes.stop({ dropWaitingJobs: true })]);
+    },
+  };
+}

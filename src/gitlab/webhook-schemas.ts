@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/**
+ * Webhook bodies as GitLab documents them (Issue Hook, Note Hook and their confidential variants),
+ * reduced to the fields the bot reads. Objects are loose: GitLab adds fields over time and the
+ * bot must keep accepting them.
+ */
+
+const user = z.looseObject({ id: z.number().int().optional(), username: z.string().min(1), name: z.string().optional() });
+
+const project = z.looseObject({
+  id: z.number().int(),
+  path_with_namespace: z.string().optional(),
+  web_url: z.string().optional(),
+});
+
+export const issueHookSchema = z.looseObject({
+  object_kind: z.literal('issue'),
+  event_type: z.string().optional(),
+  user,
+  project,
+  object_attributes: z.looseObject({
+    id: z.number().int().optional(),
+    iid: z.number().int().positive(),
+    action: z.string().optional(),
+    state: z.string().optional(),
+    confidential: z.boolean().optional(),
+    updated_at: z.string().optional(),
+  }),
+  changes: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const noteHookSchema = z.looseObject({
+  object_kind: z.literal('note'),
+  event_type: z.string().optional(),
+  user,
+  project,
+  object_attributes: z.looseObject({
+    id: z.number().int(),
+    note: z.string(),
+    noteable_type: z.string(),
+    action: z.string().optional(),
+    system: z.boolean().optional(),
+  }),
+  issue: z.looseObject({ iid: z.number().int().positive() }).optional(),
+});
+
+export type IssueHook = z.infer<typeof issueHookSchema>;
+export type NoteHook = z.infer<typeof noteHookSchema>;
+
+/** The `X-Gitlab-Event` values the bot handles, and which schema each body must satisfy. */
+export const HANDLED_EVENTS = {
+  'Issue Hook': issueHookSchema,
+  'Confidential Issue Hook': issueHookSchema,
+  'Note Hook': noteHookSchema,
+  'Confidential Note Hook': noteHookSchema,
+} as const;
+
+export type HandledEvent = keyof typeof HANDLED_EVENTS;
+
+export function isHandledEvent(event: string | undefined): event is HandledEvent {
+  return event !== undefined && Object.hasOwn(HANDLED_EVENTS, event);
+}
+
+export type WebhookEvent =
+  | { kind: 'issue'; event: HandledEvent; body: IssueHook; projectId: number; iid: number; actor: string }
+  | { kind: 'note'; event: HandledEvent; body: NoteHook; projectId: number; iid: number | null; actor: string };
+
+export type ParseOutcome = { ok: true; value: WebhookEvent } | { ok: false; problems: string[] };
+
+/** Validates a parsed JSON body against the schema for its `X-Gitlab-Event`. */
+export function parseWebhook(event: HandledEvent, json: unknown): ParseOutcome {
+  const schema = HANDLED_EVENTS[event];
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    return {
+      ok: false,
+      problems: result.error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(body)'}: ${i.message}`),
+    };
+  }
+  const body = result.data;
+  if (body.object_kind === 'issue') {
+    return { ok: true, value: { kind: 'issue', event, body, projectId: body.project.id, iid: body.object_attributes.iid, actor: body.user.username } };
+  }
+  return {
+    ok: true,
+    value: {
+      kind: 'note',
+      event,
+      body,
+      projectId: body.project.id,
+      // Only comments on issues concern the bot; others carry no issue.
+      iid: body.object_attributes.noteable_type === 'Issue' ? (body.issue?.iid ?? null) : null,
+      actor: body.user.username,
+    },
+  };
+}

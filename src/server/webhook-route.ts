@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { isHandledEvent, parseWebhook } from '../gitlab/webhook-schemas.js';
+import type { Inbox } from '../queue/inbox.js';
+import type { Metrics } from './metrics.js';
+import { tokenMatches, verifySignature } from './verify.js';
+
+export interface WebhookSettings {
+  secret: string;
+  /** Standard Webhooks signing key; when set, every delivery must carry a valid signature. */
+  signingKey: string | null;
+  /** The request project, by numeric id and/or `path_with_namespace`. */
+  project: { id: number | null; path: string | null };
+  /** The bot's own username: its events are ignored so its writes never loop. */
+  botUsername: () => string;
+}
+
+export interface WebhookDeps {
+  inbox: Inbox;
+  settings: WebhookSettings;
+  logger: Logger;
+  metrics: Metrics;
+  now: () => number;
+  /** Called after a delivery is queued, to wake the worker. */
+  onQueued: () => void;
+}
+
+function header(req: Request, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * POST /webhooks/gitlab. Verifies, validates and persists the delivery, then answers at once; no
+ * GitLab call happens here. Only a misconfigured hook gets a 4xx: GitLab disables hooks that fail.
+ */
+export function webhookHandler(deps: WebhookDeps) {
+  const { inbox, settings, metrics } = deps;
+  return (req: Request, res: Response): void => {
+    const event = header(req, 'x-gitlab-event') ?? '(none)';
+    const deliveryId = header(req, 'x-gitlab-event-uuid') ?? header(req, 'idempotency-key') ?? null;
+    const log = deps.logger.child({ delivery: deliveryId, event });
+    const answer = (status: number, outcome: string, body: Record<string, unknown>) => {
+      metrics.deliveries.inc({ event, outcome });
+      log.info({ status, outcome }, 'webhook answered');
+      res.status(status).json(body);
+    };
+
+    if (!tokenMatches(header(req, 'x-gitlab-token'), settings.secret)) {
+      answer(401, 'unauthorized', { error: 'unauthorized' });
+      return;
+    }
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    if (settings.signingKey !== null) {
+      const check = verifySignature(
+        { id: header(req, 'webhook-id'), timestamp: header(req, 'webhook-timestamp'), signature: header(req, 'webhook-signature') },
+        raw,
+        settings.signingKey,
+        Math.floor(deps.now() / 1000),
+      );
+      if (!check.ok) {
+        log.warn({ reason: check.reason }, 'webhook signature rejected');
+        answer(401, 'bad-signature', { error: 'unauthorized' });
+        return;
+      }
+    }
+    if (!isHandledEvent(event)) {
+      answer(202, 'ignored', { status: 'ignored', reason: `event ${event} is not handled` });
+      return;
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw.toString('utf8'));
+    } catch {
+      answer(400, 'malformed', { error: 'body is not valid JSON' });
+      return;
+    }
+    const parsed = parseWebhook(event, json);
+    if (!parsed.ok) {
+      answer(400, 'invalid', { error: 'body does not match the GitLab webhook schema', problems: parsed.problems.slice(0, 20) });
+      return;
+    }
+    const hook = parsed.value;
+    const { id, path } = settings.project;
+    const sameProject =
+      (id !== null && hook.projectId === id) ||
+      (path !== null && hook.body.project.path_with_namespace?.toLowerCase() === path.toLowerCase());
+    if (!sameProject) {
+      answer(403, 'wrong-project', { error: 'this hook belongs to another project' });
+      return;
+    }
+    if (hook.actor.toLowerCase() === settings.botUsername().toLowerCase()) {
+      answer(202, 'ignored', { status: 'ignored', reason: "the bot's own event" });
+      return;
+    }
+    if (hook.iid === null) {
+      answer(202, 'ignored', { status: 'ignored', reason: 'not about an issue' });
+      return;
+    }
+    const key =
+      header(req, 'idempotency-key') ??
+      createHash('sha256').update(header(req, 'x-gitlab-event-uuid') ?? '').update('\n').update(raw).digest('hex');
+    const result = inbox.accept(
+      { key, event, uuid: header(req, 'x-gitlab-event-uuid') ?? null, body: raw.toString('utf8'), issue: { projectId: hook.projectId, iid: hook.iid }, receivedAt: deps.now() },
+      deps.now(),
+    );
+    if (result.duplicate) {
+      answer(200, 'duplicate', { status: 'duplicate', delivery: result.deliveryId });
+      return;
+    }
+    deps.onQueued();
+    answer(202, 'queued', { status: 'queued', delivery: result.deliveryId, issue: hook.iid });
+  };
+}
