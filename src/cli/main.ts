@@ -5,6 +5,7 @@ import { ConfigError, PACKAGE_ROOT } from '../config/load-config.js';
 import { registerConfigCommand } from './config-command.js';
 import { CliError, EXIT, processIO, type CliIO } from './io.js';
 import { registerParseCommand } from './parse-command.js';
+import { registerServiceCommands } from './service-commands.js';
 import { registerTemplatesCommand } from './templates-command.js';
 
 function version(): string {
@@ -26,6 +27,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerParseCommand(program, io, setExit);
   registerTemplatesCommand(program, io, setExit);
   registerConfigCommand(program, io, setExit);
+  registerServiceCommands(program, io, setExit);
   return program;
 }
 

@@ -38,6 +38,10 @@ const assignedNoteKey = (username: string) => `assigned-${username.toLowerCase()
 interface RequestNoteState extends NoteState {
   /** Whom the bot assigned; a different assignee means a person chose. */
   assigned?: string;
+  /** Why, as decided at the time: kept so the note reads the same on every later pass. */
+  reason?: string;
+  /** Whom this note itself mentions (the assignee told on the note's creation). */
+  mentioned?: string;
   /** Whom the bot has told about their assignment (each exactly once). */
   notified?: string[];
 }
@@ -125,6 +129,7 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
   const notified = new Set((noteState.notified ?? []).map((u) => u.toLowerCase()));
   const assignedByBot = assignNow ? assignee : byHuman ? undefined : botAssigned;
   const mentionInRequestNote = assignNow && existing === undefined;
+
   let notifyNote: NoteWrite | null = null;
   if (assignNow && !mentionInRequestNote && !notified.has(assignee.toLowerCase())) {
     const noteKey = assignedNoteKey(assignee);
@@ -137,13 +142,26 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     }
   }
   if (assignNow) notified.add(assignee.toLowerCase());
+  const reason = assignNow ? routing!.reason : assignedByBot ? noteState.reason : undefined;
+  const mentioned = mentionInRequestNote ? assignee : existing ? noteState.mentioned : undefined;
   const nextState: RequestNoteState = {
     ...(assignedByBot ? { assigned: assignedByBot } : {}),
+    ...(assignedByBot && reason ? { reason } : {}),
+    ...(mentioned ? { mentioned } : {}),
     ...(notified.size > 0 ? { notified: [...notified].sort() } : {}),
   };
+  // What the note says about assignment comes from that stable state, so a later pass that merely
+  // keeps the assignment renders the very same note (and writes nothing).
+  const assignment: AssignmentView | null = byHuman
+    ? { assignee: issue.assignees.join(', '), mention: false, reason: 'assigned by a person', skipped: [] }
+    : assignedByBot
+      ? { assignee: assignedByBot, mention: mentioned !== undefined && same(mentioned, assignedByBot), reason: reason ?? 'assigned by the bot', skipped: assignNow ? routing!.skipped.map((x) => `${x.username}: ${x.detail}`) : [] }
+      : routing && !routing.assignee
+        ? { assignee: null, mention: false, reason: routing.reason, skipped: routing.skipped.map((x) => `${x.username}: ${x.detail}`) }
+        : null;
   const body = `${noteMarker(REQUEST_NOTE, nextState)}\n${render(
     'request',
-    requestModel({ issue, request, qualification, routing, state, lifecycle, override, duplicates, history, config, mentionAssignee: mentionInRequestNote ? assignee : null }),
+    requestModel({ issue, request, qualification, assignment, state, lifecycle, override, duplicates, history, config }),
   )}`;
   upsertNote(plan, existing, REQUEST_NOTE, body);
   if (notifyNote) plan.notes.push(notifyNote);
@@ -236,22 +254,29 @@ function relatedRequests(
   return { duplicates: duplicates.sort(byIid), history: history.sort(byIid) };
 }
 
+interface AssignmentView {
+  assignee: string | null;
+  /** Mention the assignee (only in the note that tells them). */
+  mention: boolean;
+  reason: string;
+  skipped: string[];
+}
+
 const MARK = { pass: '✅', fail: '❌', unknown: '❔' } as const;
 
 function requestModel(args: {
   issue: IssueSnapshot;
   request: ParsedRequest;
   qualification: Qualification;
-  routing: RouteDecision | null;
+  assignment: AssignmentView | null;
   state: string | null;
   lifecycle: boolean;
   override: boolean;
   duplicates: RelatedRequest[];
   history: RelatedRequest[];
   config: Config;
-  mentionAssignee: string | null;
 }): object {
-  const { issue, request, qualification: q, routing, config } = args;
+  const { issue, request, qualification: q, assignment, config } = args;
   const customer = request.fields[config.fieldMap.customer];
   const link = (r: RelatedRequest) => ({
     // Links by URL, not `#iid`: a reference in the bot's note would cross-post into the other issue.
@@ -280,10 +305,9 @@ function requestModel(args: {
       input: neutralizeCell(r.input ?? '—') || '—',
       detail: neutralizeCell(r.detail),
     })),
-    routing: routing
-      ? { assignee: routing.assignee, reason: neutralizeInline(routing.reason), skipped: routing.skipped.map((s) => neutralizeInline(`${s.username}: ${s.detail}`)) }
+    assignment: assignment
+      ? { assignee: assignment.assignee, mention: assignment.mention, reason: neutralizeInline(assignment.reason), skipped: assignment.skipped.map(neutralizeInline) }
       : null,
-    mentionAssignee: args.mentionAssignee,
     duplicates: args.duplicates.map(link),
     history: args.history.map(link),
     limit: config.intake.engagementLimit,

@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { isHandledEvent, parseWebhook } from '../gitlab/webhook-schemas.js';
+import { SqliteInbox } from '../queue/sqlite-inbox.js';
+import { readSettings, SettingsError } from '../service/settings.js';
+import { createLogger, startService } from '../service/service.js';
+import { processIssue } from '../worker/process-issue.js';
+import { CliError, EXIT, type CliIO } from './io.js';
+import { loadCliConfig } from './load.js';
+
+function settingsOrExit(io: CliIO, need: { webhook: boolean }) {
+  try {
+    return readSettings(io.env, need);
+  } catch (err) {
+    if (err instanceof SettingsError) throw new CliError(err.message, EXIT.usage);
+    throw err;
+  }
+}
+
+/** Resolves on SIGTERM/SIGINT; the caller then shuts down gracefully. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolveSignal) => {
+    const on = (signal: string) => () => resolveSignal(signal);
+    process.once('SIGTERM', on('SIGTERM'));
+    process.once('SIGINT', on('SIGINT'));
+  });
+}
+
+export function registerServiceCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  const environment =
+    '\nEnvironment: GITLAB_URL, GITLAB_TOKEN, GITLAB_WEBHOOK_SECRET, GITLAB_PROJECT (id or group/project), ' +
+    'optional GITLAB_WEBHOOK_SIGNING_KEY, SCALE_BOT_CONFIG, SCALE_BOT_DATA (default ./data), HOST, PORT (default 8080), ' +
+    'DRY_RUN=1, LOG_LEVEL, GITLAB_REQUESTS_PER_MINUTE (2000), GITLAB_NOTES_PER_MINUTE (60), WORKER_CONCURRENCY (4).';
+
+  program
+    .command('serve')
+    .description('run the webhook server (POST /webhooks/gitlab, /healthz, /readyz, /metrics) with the worker in the same process')
+    .option('--no-worker', 'only receive and queue deliveries; run `scale-bot worker` separately')
+    .addHelpText('after', environment)
+    .action(async (opts: { worker: boolean }) => {
+      const settings = settingsOrExit(io, { webhook: true });
+      const { config } = loadCliConfig(program, io);
+      const service = await startService(settings, config, { server: true, worker: opts.worker });
+      const signal = await untilSignal();
+      service.logger.info({ signal }, 'shutting down');
+      await service.stop();
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('worker')
+    .description('run only the worker: process queued per-issue jobs from the data directory')
+    .addHelpText('after', environment)
+    .action(async () => {
+      const settings = settingsOrExit(io, { webhook: false });
+      const { config } = loadCliConfig(program, io);
+      const service = await startService(settings, config, { server: false, worker: true });
+      const signal = await untilSignal();
+      service.logger.info({ signal }, 'shutting down');
+      await service.stop();
+      setExit(EXIT.ok);
+    });
+
+  const inbox = program.command('inbox').description('inspect and retry queued and dead-lettered jobs (reads SCALE_BOT_DATA)');
+  const openInbox = () => SqliteInbox.open(join(resolve(io.cwd, io.env.SCALE_BOT_DATA ?? './data'), 'inbox.sqlite'));
+  inbox
+    .command('list')
+    .description('list jobs, newest first')
+    .option('--failed', 'only dead-lettered jobs')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'print JSON')
+    .action((opts: { failed?: boolean; limit: string; json?: boolean }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit <= 0) throw new CliError(`--limit must be a positive whole number, not "${opts.limit}"`);
+      const store = openInbox();
+      try {
+        const jobs = store.list({ failed: opts.failed ?? false, limit });
+        if (opts.json) io.stdout(`${JSON.stringify(jobs, null, 2)}\n`);
+        else if (jobs.length === 0) io.stdout(opts.failed ? 'no failed jobs\n' : 'no jobs\n');
+        else {
+          for (const j of jobs) {
+            io.stdout(
+              `${String(j.id).padStart(6)}  issue ${j.issue.iid}  ${j.status.padEnd(7)}  attempts ${j.attempts}  ${new Date(j.updatedAt).toISOString()}` +
+                `${j.lastError ? `\n        ${j.lastError}` : ''}\n`,
+            );
+          }
+        }
+      } finally {
+        store.close();
+      }
+      setExit(EXIT.ok);
+    });
+  inbox
+    .command('retry')
+    .description('re-queue a dead-lettered job by id, or all of them')
+    .argument('[id]', 'job id from `inbox list --failed`')
+    .option('--all-failed', 're-queue every failed job')
+    .action((id: string | undefined, opts: { allFailed?: boolean }) => {
+      if ((id === undefined) === !opts.allFailed) throw new CliError('give a job id or --all-failed (one of them)');
+      const store = openInbox();
+      try {
+        if (opts.allFailed) io.stdout(`re-queued ${store.retryAllFailed(Date.now())} job(s)\n`);
+        else {
+          const jobId = Number(id);
+          if (!Number.isInteger(jobId) || !store.retryFailed(jobId, Date.now())) throw new CliError(`no failed job with id ${id}`, EXIT.problems);
+          io.stdout(`re-queued job ${jobId}\n`);
+        }
+      } finally {
+        store.close();
+      }
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('replay')
+    .description('run one saved webhook payload through the same path as the worker; print the plan and what was done')
+    .argument('<payload>', 'a JSON file holding a GitLab Issue Hook or Note Hook body')
+    .option('--dry-run', 'decide and print the plan; write nothing to GitLab')
+    .option('--event <name>', 'the X-Gitlab-Event of the payload (default: from object_kind)')
+    .addHelpText('after', environment)
+    .action(async (file: string, opts: { dryRun?: boolean; event?: string }) => {
+      let json: unknown;
+      try {
+        json = JSON.parse(readFileSync(resolve(io.cwd, file), 'utf8'));
+      } catch (err) {
+        throw new CliError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`);
+      }
+      const kind = (json as { object_kind?: unknown } | null)?.object_kind;
+      const event = opts.event ?? (kind === 'issue' ? 'Issue Hook' : kind === 'note' ? 'Note Hook' : '');
+      if (!isHandledEvent(event)) throw new CliError(`${file}: not an Issue Hook or Note Hook payload (object_kind ${JSON.stringify(kind)})`);
+      const parsed = parseWebhook(event, json);
+      if (!parsed.ok) throw new CliError(`${file}: does not match the ${event} schema:\n  ${parsed.problems.join('\n  ')}`);
+      if (parsed.value.iid === null) throw new CliError(`${file}: the event is not about an issue; nothing to replay`, EXIT.problems);
+      const settings = settingsOrExit(io, { webhook: false });
+      const { config } = loadCliConfig(program, io);
+      const service = await startService({ ...settings, dryRun: settings.dryRun || Boolean(opts.dryRun) }, config, {
+        server: false,
+        worker: false,
+        logger: createLogger(io.env.LOG_LEVEL ?? 'warn'),
+      });
+      try {
+        const result = await processIssue(service.processDeps, parsed.value.iid, service.logger);
+        io.stdout(`issue ${parsed.value.iid}: ${result.outcome}\n`);
+        if (result.plan) {
+          io.stdout(`plan:\n${result.plan.summary.map((s) => `  ${s}`).join('\n')}\n`);
+          io.stdout(`  labels +[${result.plan.labels.add.join(', ')}] -[${result.plan.labels.remove.join(', ')}]\n`);
+          io.stdout(`  assignees ${result.plan.assignees ? result.plan.assignees.join(', ') : '(unchanged)'}\n`);
+          for (const n of result.plan.notes) io.stdout(`  note ${n.action} ${n.key}\n`);
+        }
+        io.stdout(result.applied ? `done:\n${result.applied.done.map((d) => `  ${d}`).join('\n') || '  (nothing to write)'}\n` : 'done: nothing (dry run)\n');
+      } finally {
+        await service.stop();
+      }
+      setExit(EXIT.ok);
+    });
+}

@@ -1,0 +1,164 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { Config } from '../domain/config.js';
+import { GitLabClient } from '../gitlab/client.js';
+import { createRequester, type Requester } from '../gitlab/requester.js';
+import { EngagementIndex } from '../queue/engagement-index.js';
+import type { Inbox } from '../queue/inbox.js';
+import { SqliteInbox } from '../queue/sqlite-inbox.js';
+import { renderNote } from '../render/notes.js';
+import { createApp, type ReadinessReport } from '../server/app.js';
+import { createMetrics, type Metrics } from '../server/metrics.js';
+import { DEFAULT_WORKER_OPTIONS, Worker, type WorkerOptions } from '../worker/worker.js';
+import { processIssue, type ProcessDeps } from '../worker/process-issue.js';
+import type { ServiceSettings } from './settings.js';
+
+export interface ServiceOptions {
+  server: boolean;
+  worker: boolean;
+  logger?: Logger;
+  workerOptions?: Partial<WorkerOptions>;
+  /** Coalescing window for bursts of deliveries about one issue. */
+  coalesce?: { quietMs: number; maxWaitMs: number };
+}
+
+export interface RunningService {
+  url: string | null;
+  inbox: Inbox;
+  index: EngagementIndex;
+  worker: Worker | null;
+  metrics: Metrics;
+  client: GitLabClient;
+  processDeps: ProcessDeps;
+  logger: Logger;
+  /** Stops accepting, lets in-flight passes finish (or returns them to the queue), closes stores. */
+  stop: (graceMs?: number) => Promise<void>;
+}
+
+export function createLogger(level: string): Logger {
+  // Secrets never reach the logger, and these paths are redacted should one ever be passed along.
+  return pino({ level, redact: ['token', '*.token', 'headers["private-token"]', 'headers["x-gitlab-token"]', 'headers.authorization'] });
+}
+
+/**
+ * Wires the service: durable inbox, engagement index, GitLab client, HTTP server and worker. The
+ * bot user and the project are looked up at start; until GitLab answers, /readyz says not ready
+ * and the configured bot username is used to recognise the bot's own events.
+ */
+export async function startService(settings: ServiceSettings, config: Config, options: ServiceOptions): Promise<RunningService> {
+  const logger = options.logger ?? createLogger(settings.logLevel);
+  const dataDir = resolve(settings.dataDir);
+  const inbox = SqliteInbox.open(join(dataDir, 'inbox.sqlite'), options.coalesce);
+  const index = EngagementIndex.open(join(dataDir, 'engagements.sqlite'));
+  const metrics = createMetrics(() => inbox.depth());
+  const requester: Requester = createRequester(settings.requester, logger.child({ component: 'gitlab' }), metrics);
+  const client = new GitLabClient({ url: settings.gitlabUrl, token: settings.gitlabToken, project: settings.project }, requester);
+
+  let botUsername = config.bot.username;
+  let projectId: number | null = typeof settings.project === 'number' ? settings.project : null;
+  let projectPath: string | null = typeof settings.project === 'string' ? settings.project : null;
+  let identityKnown = false;
+  const learnIdentity = async (): Promise<void> => {
+    const [user, project] = await Promise.all([client.currentUser(), client.getProject()]);
+    botUsername = user.username;
+    projectId = project.id;
+    projectPath = project.path_with_namespace;
+    identityKnown = true;
+    if (user.username.toLowerCase() !== config.bot.username.toLowerCase()) {
+      logger.warn({ tokenUser: user.username, configured: config.bot.username }, 'the token belongs to another user than bot.username; using the token user');
+    }
+  };
+  try {
+    await learnIdentity();
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, 'GitLab not reachable at start; will keep trying');
+  }
+
+  const processDeps: ProcessDeps = {
+    client,
+    config,
+    index,
+    get projectId() {
+      if (projectId === null) throw new Error('project id not known yet (GitLab not reachable)');
+      return projectId;
+    },
+    botUsername: () => botUsername,
+    render: renderNote,
+    now: () => new Date(),
+    dryRun: settings.dryRun,
+  };
+
+  let worker: Worker | null = null;
+  if (options.worker) {
+    worker = new Worker(
+      inbox,
+      async (issue, job) => {
+        if (!identityKnown) await learnIdentity();
+        await processIssue(processDeps, issue.iid, logger.child({ job: job.id, iid: issue.iid }));
+      },
+      { ...DEFAULT_WORKER_OPTIONS, concurrency: settings.concurrency, ...options.workerOptions },
+      logger.child({ component: 'worker' }),
+      metrics,
+    );
+    worker.start();
+  }
+
+  let server: Server | null = null;
+  let url: string | null = null;
+  if (options.server) {
+    const readiness = async (): Promise<ReadinessReport> => {
+      const checks: Record<string, string> = {};
+      checks.store = inbox.ping() ? 'ok' : 'failing';
+      if (!identityKnown) {
+        try {
+          await learnIdentity();
+        } catch (err) {
+          checks.gitlab = `unreachable: ${(err as Error).message}`;
+        }
+      }
+      if (identityKnown) checks.gitlab = `ok (bot user ${botUsername}, project ${projectPath ?? projectId})`;
+      return { ok: checks.store === 'ok' && identityKnown, checks };
+    };
+    const app = createApp({
+      inbox,
+      settings: {
+        secret: settings.webhookSecret,
+        signingKey: settings.signingKey,
+        get project() {
+          return { id: projectId, path: projectPath };
+        },
+        botUsername: () => botUsername,
+      },
+      logger: logger.child({ component: 'webhook' }),
+      metrics,
+      now: Date.now,
+      onQueued: () => worker?.wake(),
+      readiness,
+    });
+    server = await new Promise<Server>((resolveServer, reject) => {
+      const s = app.listen(settings.port, settings.host, () => resolveServer(s));
+      s.once('error', reject);
+    });
+    // GitLab waits ~10 s for an answer; keep-alive sockets must not hold shutdown hostage.
+    server.keepAliveTimeout = 5_000;
+    const address = server.address() as AddressInfo;
+    url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+    logger.info({ url, dryRun: settings.dryRun }, 'listening for GitLab webhooks');
+  }
+
+  const stop = async (graceMs = 10_000): Promise<void> => {
+    if (server) {
+      const closing = new Promise<void>((r) => server!.close(() => r()));
+      server.closeIdleConnections();
+      await closing;
+    }
+    if (worker) await worker.stop(graceMs);
+    await requester.stop();
+    inbox.close();
+    index.close();
+  };
+
+  return { url, inbox, index, worker, metrics, client, processDeps, logger, stop };
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { DEFAULT_REQUESTER_SETTINGS, type RequesterSettings } from '../gitlab/requester.js';
+
+/** Settings for `serve`, `worker` and `replay`, read from the environment only (secrets never from files or flags). */
+export interface ServiceSettings {
+  gitlabUrl: string;
+  gitlabToken: string;
+  webhookSecret: string;
+  signingKey: string | null;
+  project: string | number;
+  configPath: string | undefined;
+  dataDir: string;
+  host: string;
+  port: number;
+  dryRun: boolean;
+  logLevel: string;
+  requester: RequesterSettings;
+  concurrency: number;
+}
+
+const flag = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (v === undefined || v === '' || /^(0|false|no|off)$/i.test(v)) return false;
+    if (/^(1|true|yes|on)$/i.test(v)) return true;
+    ctx.addIssue({ code: 'custom', message: 'use 1/0, true/false, yes/no or on/off' });
+    return z.NEVER;
+  });
+
+const positiveInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) {
+        ctx.addIssue({ code: 'custom', message: `must be a positive whole number, not "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const envSchema = z.object({
+  GITLAB_URL: z.url({ message: 'must be the GitLab base URL, e.g. https://gitlab.com' }),
+  GITLAB_TOKEN: z.string({ message: 'is required (a token of the bot user with api scope)' }).min(1, 'is empty'),
+  GITLAB_WEBHOOK_SECRET: z.string({ message: 'is required (the secret token set on the project webhook)' }).min(1, 'is empty'),
+  GITLAB_WEBHOOK_SIGNING_KEY: z.string().optional(),
+  GITLAB_PROJECT: z
+    .string({ message: 'is required (the request project id, or its path like group/project)' })
+    .regex(/^(\d+|[\w.-]+(\/[\w.-]+)+)$/, 'must be a numeric id or a path like group/project'),
+  SCALE_BOT_CONFIG: z.string().optional(),
+  SCALE_BOT_DATA: z.string().optional(),
+  HOST: z.string().optional(),
+  PORT: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return 8080;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: `must be a port number (0-65535), not "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  DRY_RUN: flag,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  GITLAB_REQUESTS_PER_MINUTE: positiveInt(DEFAULT_REQUESTER_SETTINGS.requestsPerMinute),
+  GITLAB_NOTES_PER_MINUTE: positiveInt(DEFAULT_REQUESTER_SETTINGS.notesPerMinute),
+  WORKER_CONCURRENCY: positiveInt(4),
+});
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Cannot start: ${problems.length} setting(s) missing or invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+/** Reads and checks every setting at once; the error names each problem (never a secret's value). */
+export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } = { webhook: true }): ServiceSettings {
+  const source = need.webhook ? env : { GITLAB_WEBHOOK_SECRET: '(unused)', ...env };
+  const result = envSchema.safeParse(source);
+  if (!result.success) {
+    throw new SettingsError(result.error.issues.map((i) => `${String(i.path[0])} ${i.message}`));
+  }
+  const e = result.data;
+  return {
+    gitlabUrl: e.GITLAB_URL.replace(/\/+$/, ''),
+    gitlabToken: e.GITLAB_TOKEN,
+    webhookSecret: e.GITLAB_WEBHOOK_SECRET,
+    signingKey: e.GITLAB_WEBHOOK_SIGNING_KEY && e.GITLAB_WEBHOOK_SIGNING_KEY !== '' ? e.GITLAB_WEBHOOK_SIGNING_KEY : null,
+    project: /^\d+$/.test(e.GITLAB_PROJECT) ? Number(e.GITLAB_PROJECT) : e.GITLAB_PROJECT,
+    configPath: e.SCALE_BOT_CONFIG,
+    dataDir: e.SCALE_BOT_DATA ?? './data',
+    host: e.HOST ?? '0.0.0.0',
+    port: e.PORT,
+    dryRun: e.DRY_RUN,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    requester: {
+      ...DEFAULT_REQUESTER_SETTINGS,
+      requestsPerMinute: e.GITLAB_REQUESTS_PER_MINUTE,
+      notesPerMinute: e.GITLAB_NOTES_PER_MINUTE,
+    },
+    concurrency: e.WORKER_CONCURRENCY,
+  };
+}

@@ -1,0 +1,140 @@
+import type { Logger } from 'pino';
+import { UnexpectedResponseError } from '../gitlab/api-schemas.js';
+import { UnknownUserError } from '../gitlab/client.js';
+import { isTransient } from '../gitlab/requester.js';
+import type { ClaimedJob, Inbox, IssueRef } from '../queue/inbox.js';
+import type { Metrics } from '../server/metrics.js';
+
+export interface WorkerOptions {
+  /** Different issues processed at once (one issue is never processed twice at once). */
+  concurrency: number;
+  leaseMs: number;
+  /** Passes tried before a job is dead-lettered. */
+  maxAttempts: number;
+  /** Delay before attempt n+1 (n ≥ 1). */
+  backoffMs: (attempt: number) => number;
+  /** Longest sleep between looks at the inbox when nothing wakes the worker. */
+  idlePollMs: number;
+}
+
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
+  concurrency: 4,
+  leaseMs: 120_000,
+  maxAttempts: 6,
+  backoffMs: (attempt) => Math.min(300_000, 2_000 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2),
+  idlePollMs: 1_000,
+};
+
+/** Errors no retry can fix: dead-letter at once, with the message for `inbox list --failed`. */
+function isPermanent(err: unknown): boolean {
+  return err instanceof UnexpectedResponseError || err instanceof UnknownUserError || (!isTransient(err) && err instanceof Error && 'status' in err);
+}
+
+/**
+ * Runs per-issue jobs from the inbox. Wakes on new deliveries, sleeps until the next due job,
+ * retries transient failures with backoff and dead-letters the rest. `stop()` stops claiming,
+ * lets in-flight passes finish within a grace period and returns the others to the queue.
+ */
+export class Worker {
+  private running = false;
+  private readonly inFlight = new Map<number, { job: ClaimedJob; done: Promise<void> }>();
+  private wakeUp: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly inbox: Inbox,
+    private readonly pass: (issue: IssueRef, job: ClaimedJob) => Promise<void>,
+    private readonly options: WorkerOptions,
+    private readonly logger: Logger,
+    private readonly metrics: Metrics | null,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const recovered = this.inbox.recover(this.now());
+    if (recovered > 0) this.logger.warn({ recovered }, 'resumed jobs left running by a previous process');
+    this.loop = this.run();
+  }
+
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /** Resolves once nothing is running and nothing is due (tests, demo, benchmarks). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const next = this.inbox.nextRunAt();
+      if (this.inFlight.size === 0 && (next === null || next > this.now() + 60_000)) return;
+      await new Promise<void>((resolve) => {
+        this.idleWaiters.push(resolve);
+        setTimeout(resolve, 50).unref();
+      });
+    }
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    const all = Promise.all([...this.inFlight.values()].map((f) => f.done));
+    const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
+    if (timedOut) {
+      // Passes still running go back to the queue; a pass is idempotent, so redoing one is safe.
+      for (const { job } of this.inFlight.values()) this.inbox.release(job, this.now());
+      this.logger.warn({ released: this.inFlight.size }, 'stopped with passes in flight; returned them to the queue');
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      while (this.running && this.inFlight.size < this.options.concurrency) {
+        const job = this.inbox.claim(this.now(), this.options.leaseMs);
+        if (!job) break;
+        const done = this.execute(job).finally(() => {
+          this.inFlight.delete(job.id);
+          this.wake();
+        });
+        this.inFlight.set(job.id, { job, done });
+      }
+      if (!this.running) break;
+      const next = this.inbox.nextRunAt();
+      const sleep = Math.max(5, Math.min(this.options.idlePollMs, next === null ? Infinity : next - this.now()));
+      for (const w of this.idleWaiters.splice(0)) w();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, sleep);
+        timer.unref();
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = null;
+    }
+  }
+
+  private async execute(job: ClaimedJob): Promise<void> {
+    const log = this.logger.child({ job: job.id, iid: job.issue.iid, attempt: job.attempts });
+    const started = this.now();
+    try {
+      await this.pass(job.issue, job);
+      this.inbox.complete(job, this.now());
+      this.metrics?.jobDuration.observe({ outcome: 'done' }, (this.now() - started) / 1000);
+      this.metrics?.jobLatency.observe((this.now() - job.updatedAt) / 1000);
+    } catch (err) {
+      const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      if (!isPermanent(err) && job.attempts < this.options.maxAttempts) {
+        const delay = this.options.backoffMs(job.attempts);
+        this.inbox.retry(job, this.now() + delay, message, this.now());
+        this.metrics?.jobDuration.observe({ outcome: 'retry' }, (this.now() - started) / 1000);
+        log.warn({ err: message, retryInMs: Math.round(delay) }, 'pass failed, will retry');
+      } else {
+        this.inbox.fail(job, message, this.now());
+        this.metrics?.jobDuration.observe({ outcome: 'failed' }, (this.now() - started) / 1000);
+        log.error({ err: message }, 'pass failed for good, dead-lettered');
+      }
+    }
+  }
+}

@@ -1,0 +1,243 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readNoteMarker } from '../../src/domain/bot-note-marker.js';
+import { compileConfig } from '../../src/domain/config.js';
+import { decide, type DecideInput } from '../../src/domain/decide.js';
+import { countWrites, isEmptyPlan, type Plan } from '../../src/domain/plan.js';
+import type { Workload } from '../../src/domain/route.js';
+import type { IssueSnapshot, RelatedIssue } from '../../src/domain/snapshot.js';
+import { renderNote } from '../../src/render/notes.js';
+import { exampleConfig } from '../helpers/config.js';
+import yaml from 'js-yaml';
+import { EXAMPLE_CONFIG_PATH } from '../helpers/config.js';
+
+const SAMPLES = join(import.meta.dirname, '..', '..', 'samples', 'requests');
+const sample = (name: string) => readFileSync(join(SAMPLES, name), 'utf8');
+const NOW = new Date('2026-11-22T10:00:00Z');
+const EMPTY: Workload = { open: {}, lastAssigned: {} };
+
+function snapshot(overrides: Partial<IssueSnapshot> = {}): IssueSnapshot {
+  return {
+    iid: 7,
+    title: 'Scale request',
+    description: sample('mm-amr-valid.md'),
+    state: 'opened',
+    author: 'alex.ae',
+    labels: ['segment::mm', 'region::amr'],
+    assignees: [],
+    webUrl: 'https://gitlab.example/sales/requests/-/issues/7',
+    createdAt: '2026-11-22T09:00:00Z',
+    botNotes: [],
+    ...overrides,
+  };
+}
+
+let nextNoteId = 100;
+/** What GitLab would hold after applying the plan: the test's stand-in for apply + reload. */
+function applied(s: IssueSnapshot, plan: Plan): IssueSnapshot {
+  const lower = new Set(plan.labels.remove.map((l) => l.toLowerCase()));
+  const labels = [...s.labels.filter((l) => !lower.has(l.toLowerCase())), ...plan.labels.add];
+  const botNotes = [...s.botNotes];
+  for (const n of plan.notes) {
+    const marker = readNoteMarker(n.body)!;
+    if (n.action === 'create') botNotes.push({ id: nextNoteId++, key: marker.key, body: n.body, state: marker.state });
+    else {
+      const i = botNotes.findIndex((b) => b.id === n.noteId);
+      botNotes[i] = { id: n.noteId, key: marker.key, body: n.body, state: marker.state };
+    }
+  }
+  return { ...s, labels, assignees: plan.assignees ?? s.assignees, botNotes };
+}
+
+function run(s: IssueSnapshot, extra: Partial<DecideInput> = {}, config = exampleConfig()): Plan {
+  return decide({ issue: s, related: [], workload: EMPTY, ...extra }, config, NOW, renderNote);
+}
+
+/** Decides, applies, and checks that deciding again over the result writes nothing. */
+function settle(s: IssueSnapshot, extra: Partial<DecideInput> = {}, config = exampleConfig()): { plan: Plan; after: IssueSnapshot } {
+  const plan = run(s, extra, config);
+  const after = applied(s, plan);
+  const again = run(after, extra, config);
+  expect(again, `second pass over #${s.iid} should write nothing`).toMatchObject({ labels: { add: [], remove: [] }, assignees: null, notes: [] });
+  return { plan, after };
+}
+
+const requestNote = (s: IssueSnapshot) => s.botNotes.find((n) => n.key === 'request')!;
+
+describe('decide: a new request', () => {
+  it('a valid request is labelled, assigned and answered with one note that mentions the CSE; ≤ 2 writes', () => {
+    const { plan, after } = settle(snapshot());
+    expect(plan.labels.add).toEqual(
+      expect.arrayContaining(['form::mm_amr', 'priority::high', 'engagement::assigned', 'escalation::candidate', 'flag::at-risk']),
+    );
+    expect(plan.labels.remove).toEqual([]);
+    expect(plan.assignees).toEqual(['drew.cse']);
+    expect(plan.notes).toHaveLength(1);
+    expect(plan.notes[0]).toMatchObject({ action: 'create', key: 'request' });
+    expect(plan.notes[0]!.body).toContain('@alex.ae');
+    expect(plan.notes[0]!.body).toContain('**Assigned to @drew.cse**');
+    expect(countWrites(plan)).toBe(2);
+    expect(requestNote(after).state).toEqual({
+      assigned: 'drew.cse',
+      reason: 'least-loaded in mm/amr: drew.cse has 0 open (casey.cse has 0)',
+      mentioned: 'drew.cse',
+      notified: ['drew.cse'],
+    });
+    expect(plan.engagement).toMatchObject({ iid: 7, open: true, state: 'assigned', assignee: 'drew.cse', rotation: null });
+  });
+
+  it.each([
+    ['smbeast-amr-missing-fields.md', 'jordan.ae', 'needs-info', null],
+    ['smbwest-amr-public-sector.md', 'jordan.ae', 'not-qualified', null],
+    ['smbwest-amr-over-range.md', 'jordan.ae', 'not-qualified', null],
+    ['ent-amr-valid.md', 'sam.sal', 'assigned', 'casey.cse'],
+    ['mm-amr-valid.md', 'casey.cse', 'not-qualified', null], // a CSE is not an account owner
+  ])('%s by %s → engagement::%s, assignee %s', (file, author, state, assignee) => {
+    const { plan } = settle(snapshot({ description: sample(file), author, labels: [] }));
+    expect(plan.labels.add).toContain(`engagement::${state}`);
+    expect(plan.assignees).toEqual(assignee === null ? null : [assignee]);
+  });
+
+  it('lists each problem for the author while info is missing', () => {
+    const { after } = settle(snapshot({ description: sample('smbeast-amr-missing-fields.md'), author: 'jordan.ae' }));
+    const body = requestNote(after).body;
+    expect(body).toContain('@jordan.ae');
+    expect(body).toContain('**Salesforce account**: this is required');
+    expect(body).toMatch(/\*\*Renewal date\*\*: "03\/04\/2027" could be/);
+    expect(after.assignees).toEqual([]);
+  });
+
+  it('round-robin pools record the rotation', () => {
+    const description = sample('smbeast-amr-missing-fields.md');
+    const valid = sample('mm-amr-valid.md').replace('id=mm_amr version=2', 'id=smbeast_amr version=1').replace('$210k', '$60k');
+    const plan = run(snapshot({ description: valid, author: 'jordan.ae', labels: [] }), { workload: { open: {}, lastAssigned: { 'smb/amr-east': 'emery.cse' } } });
+    expect(description).not.toBe(valid);
+    expect(plan.assignees).toEqual(['gray.cse']);
+    expect(plan.engagement?.rotation).toEqual({ pool: 'smb/amr-east', username: 'gray.cse' });
+  });
+});
+
+describe('decide: edits over time', () => {
+  it('invalid, then fixed by an edit: needs-info goes, the CSE is assigned and told once in a new note', () => {
+    const first = settle(snapshot({ description: sample('mm-amr-valid.md').replace('Northwind Traders', '') }));
+    expect(first.after.labels).toContain('engagement::needs-info');
+    const fixed = settle({ ...first.after, description: sample('mm-amr-valid.md') });
+    expect(fixed.plan.labels.add).toContain('engagement::assigned');
+    expect(fixed.plan.labels.remove).toContain('engagement::needs-info');
+    expect(fixed.plan.assignees).toEqual(['drew.cse']);
+    expect(fixed.plan.notes.map((n) => [n.action, n.key])).toEqual([
+      ['update', 'request'],
+      ['create', 'assigned-drew.cse'],
+    ]);
+    expect(fixed.plan.notes[1]!.body).toContain('@drew.cse');
+    // Editing again (the customer's name) rewrites the note but keeps the assignment and tells nobody again.
+    const again = settle({ ...fixed.after, description: fixed.after.description.replace('Northwind Traders', 'Northwind Traders Inc.') });
+    expect(again.plan.assignees).toBeNull();
+    expect(again.plan.notes.map((n) => [n.action, n.key])).toEqual([['update', 'request']]);
+    expect(again.plan.notes[0]!.body).not.toContain('@drew.cse');
+  });
+
+  it("keeps a person's assignment and never re-routes it", () => {
+    const { plan } = settle(snapshot({ assignees: ['gray.cse'] }));
+    expect(plan.assignees).toBeNull();
+    expect(plan.labels.add).toContain('engagement::assigned');
+    expect(plan.notes[0]!.body).toContain('**Assigned to gray.cse** — assigned by a person');
+  });
+
+  it("keeps the bot's own assignment when the workload changes", () => {
+    const { after } = settle(snapshot());
+    const plan = run(after, { workload: { open: { 'drew.cse': 9 }, lastAssigned: {} } });
+    expect(isEmptyPlan(plan)).toBe(true);
+  });
+
+  it('a manager override lets a not-qualified request through', () => {
+    const s = snapshot({ description: sample('smbwest-amr-public-sector.md'), author: 'jordan.ae', labels: ['qualification::override'] });
+    const { plan } = settle(s);
+    expect(plan.labels.add).toContain('engagement::assigned');
+    expect(plan.assignees).toEqual(['finley.cse']);
+  });
+
+  it('leaves lifecycle states (accepted and later) and their assignee alone', () => {
+    const { plan } = settle(snapshot({ labels: ['engagement::accepted', 'segment::mm', 'region::amr'], assignees: ['casey.cse'] }));
+    expect(plan.labels.add).not.toContain('engagement::assigned');
+    expect(plan.labels.remove).toEqual([]);
+    expect(plan.assignees).toBeNull();
+  });
+
+  it('does nothing on a closed issue', () => {
+    expect(isEmptyPlan(run(snapshot({ state: 'closed' })))).toBe(true);
+  });
+
+  it('removes stale managed labels (old priority, wrong form) but never unmanaged ones', () => {
+    const { plan } = settle(snapshot({ labels: ['priority::low', 'form::ent_amr', 'customer-success', 'engagement::new'] }));
+    expect(plan.labels.remove).toEqual(expect.arrayContaining(['priority::low', 'form::ent_amr', 'engagement::new']));
+    expect(plan.labels.remove).not.toContain('customer-success');
+  });
+});
+
+describe('decide: issues that are not requests', () => {
+  it('explains once and labels', () => {
+    const { plan, after } = settle(snapshot({ description: 'Please help Acme with CI', labels: [] }));
+    expect(plan.labels.add).toEqual(['engagement::not-a-request']);
+    expect(plan.notes).toHaveLength(1);
+    expect(requestNote({ ...after, botNotes: after.botNotes.map((n) => ({ ...n, key: n.key === 'not-a-request' ? 'request' : n.key })) }).body).toContain(
+      'scale_engagement_request_mm_amr',
+    );
+  });
+
+  it('ignores them when configured to', () => {
+    const raw = yaml.load(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), { schema: yaml.CORE_SCHEMA }) as Record<string, any>;
+    raw.intake.nonRequest = 'ignore';
+    const compiled = compileConfig(raw);
+    if (!compiled.ok) throw new Error('config');
+    expect(isEmptyPlan(run(snapshot({ description: 'hello', labels: [] }), {}, compiled.config))).toBe(true);
+  });
+});
+
+describe('decide: repeat and duplicate requests', () => {
+  const other = (iid: number, overrides: Partial<RelatedIssue> = {}): RelatedIssue => ({
+    iid,
+    title: `Earlier request ${iid}`,
+    description: sample('mm-amr-valid.md'),
+    state: 'closed',
+    labels: [],
+    webUrl: `https://gitlab.example/sales/requests/-/issues/${iid}`,
+    createdAt: '2026-05-01T00:00:00Z',
+    ...overrides,
+  });
+
+  it('flags another open request for the same account and links it by URL', () => {
+    const { plan } = settle(snapshot(), { related: [other(3, { state: 'opened' })] });
+    expect(plan.labels.add).toContain('flag::duplicate');
+    expect(plan.notes[0]!.body).toContain('(https://gitlab.example/sales/requests/-/issues/3)');
+    expect(plan.notes[0]!.body).not.toMatch(/#3\b/);
+  });
+
+  it('ignores related issues about another account', () => {
+    const different = other(3, { state: 'opened', description: sample('mm-amr-valid.md').replace('0014M00001lAbCdQAK', '0014M00001lZzZzQAK') });
+    const { plan } = settle(snapshot(), { related: [different] });
+    expect(plan.labels.add).not.toContain('flag::duplicate');
+  });
+
+  it('reaches the engagement limit with 3 earlier requests in 12 months (older ones do not count)', () => {
+    const related = [other(1), other(2), other(3, { createdAt: '2025-06-01T00:00:00Z' })];
+    expect(run(snapshot(), { related }).labels.add).toContain('engagement::assigned');
+    const { plan } = settle(snapshot(), { related: [...related, other(4, { createdAt: '2026-10-01T00:00:00Z' })] });
+    expect(plan.labels.add).toContain('engagement::limit-reached');
+    expect(plan.assignees).toEqual(['drew.cse']);
+    expect(plan.notes[0]!.body).toContain('Engagement limit reached');
+  });
+});
+
+describe('decide: user text can never act in GitLab', () => {
+  it('a customer named "/close @all #1" is echoed inert', () => {
+    const description = sample('mm-amr-valid.md').replace('Northwind Traders', '/close @all #1 ~urgent');
+    const { plan } = settle(snapshot({ description }));
+    const body = plan.notes[0]!.body;
+    for (const line of body.split('\n')) expect(line.trimStart().startsWith('/')).toBe(false);
+    const mentions = [...body.matchAll(/(?<![\w])@([A-Za-z0-9_][A-Za-z0-9_.-]*)/g)].map((m) => m[1]);
+    expect(mentions.sort()).toEqual(['alex.ae', 'drew.cse']);
+    expect(body).not.toMatch(/#1\b|~urgent/);
+  });
+});
