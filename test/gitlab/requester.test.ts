@@ -1,0 +1,142 @@
+import nock from 'nock';
+import pino from 'pino';
+import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { GitLabClient } from '../../src/gitlab/client.js';
+import { AmbiguousWriteError, createRequester, endpointName, GitLabHttpError, retryAfterMs, type Requester } from '../../src/gitlab/requester.js';
+import { createMetrics } from '../../src/server/metrics.js';
+
+const GITLAB = 'https://gitlab.example.com';
+const API = `${GITLAB}/api/v4`;
+const logger = pino({ level: 'silent' });
+
+function client(overrides: Partial<Parameters<typeof createRequester>[0]> = {}): { client: GitLabClient; requester: Requester; metrics: ReturnType<typeof createMetrics> } {
+  const metrics = createMetrics();
+  const requester = createRequester(
+    { requestsPerMinute: 6000, notesPerMinute: 6000, retries: 3, timeoutMs: 2000, minBackoffMs: 10, maxBackoffMs: 50, ...overrides },
+    logger,
+    metrics,
+  );
+  return { client: new GitLabClient({ url: GITLAB, token: 'glpat-test', project: 'sales/requests' }, requester), requester, metrics };
+}
+
+const issue = { id: 1, iid: 7, title: 't', description: 'd', state: 'opened', author: { username: 'alex.ae' }, labels: [], assignees: [], web_url: `${GITLAB}/sales/requests/-/issues/7`, created_at: '2026-11-22T09:00:00.000Z', extra_field: { ignored: true } };
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/(127\.0\.0\.1|localhost)/);
+});
+afterAll(() => nock.enableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending, 'every mock must be used').toEqual([]);
+});
+
+describe('GitLab requester and client', () => {
+  it('sends the token, encodes the project path, validates and tolerates extra fields', async () => {
+    const { client: c } = client();
+    nock(API, { reqheaders: { 'private-token': 'glpat-test' } }).get('/projects/sales%2Frequests/issues/7').reply(200, issue);
+    const got = await c.issue(7);
+    expect(got).toMatchObject({ iid: 7, title: 't', state: 'opened' });
+  });
+
+  it('edits labels and assignees in one PUT with comma-separated label changes', async () => {
+    const { client: c } = client();
+    let body: unknown;
+    nock(API)
+      .put('/projects/sales%2Frequests/issues/7', (b) => {
+        body = b;
+        return true;
+      })
+      .reply(200, issue);
+    await c.editIssue(7, { addLabels: ['engagement::assigned', 'priority::high'], removeLabels: ['engagement::new'], assigneeIds: [42] });
+    expect(body).toEqual({ add_labels: 'engagement::assigned,priority::high', remove_labels: 'engagement::new', assignee_ids: [42] });
+  });
+
+  it('honours Retry-After on 429 and then succeeds; the wait is counted', async () => {
+    const { client: c, requester, metrics } = client();
+    nock(API).get('/projects/sales%2Frequests/issues/7').reply(429, { message: '429 Too Many Requests' }, { 'Retry-After': '1' });
+    nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, issue);
+    const started = Date.now();
+    await c.issue(7);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(requester.waitedMs()).toBeGreaterThanOrEqual(900);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/scale_bot_gitlab_requests_total\{endpoint="projects\/:id\/issues\/:iid",method="GET",status="429"\} 1/);
+  });
+
+  it('retries 500/502 with backoff, then gives up with the last error', async () => {
+    const { client: c } = client({ retries: 2 });
+    nock(API).get('/projects/sales%2Frequests/issues/7').times(3).reply(502, 'Bad Gateway');
+    await expect(c.issue(7)).rejects.toMatchObject({ name: 'GitLabHttpError', status: 502 });
+  });
+
+  it('does not retry a 404 or 403', async () => {
+    const { client: c } = client();
+    nock(API).get('/projects/sales%2Frequests/issues/7').reply(404, { message: '404 Not found' });
+    const err = await c.issue(7).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GitLabHttpError);
+    expect((err as GitLabHttpError).status).toBe(404);
+  });
+
+  it('never retries a note POST whose outcome is unknown (500 or timeout)', async () => {
+    const { client: c } = client({ timeoutMs: 300 });
+    nock(API).post('/projects/sales%2Frequests/issues/7/notes').reply(500, { message: 'boom' });
+    await expect(c.createNote(7, 'hello')).rejects.toBeInstanceOf(AmbiguousWriteError);
+    nock(API).post('/projects/sales%2Frequests/issues/7/notes').delay(1000).reply(201, { id: 1, body: 'hello', author: { username: 'scale-bot' } });
+    await expect(c.createNote(7, 'hello')).rejects.toBeInstanceOf(AmbiguousWriteError);
+  });
+
+  it('retries a note POST answered 429 (GitLab did not take it)', async () => {
+    const { client: c } = client();
+    nock(API).post('/projects/sales%2Frequests/issues/7/notes', { body: 'hello' }).reply(429, {}, { 'Retry-After': '0' });
+    nock(API).post('/projects/sales%2Frequests/issues/7/notes', { body: 'hello' }).reply(201, { id: 5, body: 'hello', author: { username: 'scale-bot' } });
+    expect((await c.createNote(7, 'hello')).id).toBe(5);
+  });
+
+  it('rejects an answer of the wrong shape with a clear error', async () => {
+    const { client: c } = client();
+    nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, { iid: 'seven' });
+    await expect(c.issue(7)).rejects.toThrow(/unexpected shape/);
+  });
+
+  it('reads every page of notes (Link / x-next-page)', async () => {
+    const { client: c } = client();
+    const note = (id: number) => ({ id, body: `n${id}`, author: { username: 'x' }, system: false });
+    nock(API)
+      .get('/projects/sales%2Frequests/issues/7/notes')
+      .query((q) => q.page === undefined || q.page === '1')
+      .reply(200, [note(1), note(2)], { 'x-next-page': '2', 'x-page': '1', 'x-total-pages': '2', link: `<${API}/projects/sales%2Frequests/issues/7/notes?page=2&per_page=100>; rel="next"` });
+    nock(API)
+      .get('/projects/sales%2Frequests/issues/7/notes')
+      .query((q) => q.page === '2')
+      .reply(200, [note(3)], { 'x-next-page': '', 'x-page': '2', 'x-total-pages': '2' });
+    expect((await c.allNotes(7)).map((n) => n.id)).toEqual([1, 2, 3]);
+  });
+
+  it('caches user ids', async () => {
+    const { client: c } = client();
+    nock(API).get('/users').query({ username: 'drew.cse' }).once().reply(200, [{ id: 42, username: 'drew.cse' }]);
+    expect(await c.userId('drew.cse')).toBe(42);
+    expect(await c.userId('Drew.CSE')).toBe(42);
+  });
+});
+
+describe('retryAfterMs and endpointName', () => {
+  it.each([
+    ['5', 5000],
+    ['0', 0],
+    ['', null],
+    [null, null],
+    ['soon', null],
+  ])('Retry-After %j → %j ms', (v, ms) => {
+    expect(retryAfterMs(v, 0)).toBe(ms);
+  });
+  it('reads an HTTP date', () => {
+    expect(retryAfterMs('Thu, 01 Jan 1970 00:00:10 GMT', 4000)).toBe(6000);
+  });
+  it('names endpoints without ids', () => {
+    expect(endpointName('projects/sales%2Frequests/issues/17/notes/99')).toBe('projects/:id/issues/:iid/notes/:note_id');
+    expect(endpointName('users')).toBe('users');
+  });
+});
