@@ -18,7 +18,25 @@ export interface SplitDescription {
 }
 
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
-const HEADING = /^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$/;
+const HEADING = /^ {0,3}(#{1,6})[ \t]+(.*)$/;
+
+const isBlank = (c: string | undefined) => c === ' ' || c === '\t';
+
+/**
+ * A heading's text without the optional closing `#`s and trailing blanks. Why not in the regex: the
+ * former `(.*?)(?:[ \t]+#+)?[ \t]*$` backtracked quadratically on long runs of blanks in a heading.
+ */
+function headingText(raw: string): string {
+  let end = raw.length;
+  while (end > 0 && isBlank(raw[end - 1])) end--;
+  let hashes = end;
+  while (hashes > 0 && raw[hashes - 1] === '#') hashes--;
+  if (hashes < end && hashes > 0 && isBlank(raw[hashes - 1])) {
+    end = hashes;
+    while (end > 0 && isBlank(raw[end - 1])) end--;
+  }
+  return raw.slice(0, end);
+}
 
 /** Removes `<!-- … -->` comments, also ones that span lines; an unclosed comment runs to the end. */
 function stripComments(text: string): string {
@@ -36,6 +54,17 @@ function stripComments(text: string): string {
     let newlines = '';
     for (let i = inner.indexOf('\n'); i >= 0; i = inner.indexOf('\n', i + 1)) newlines += '\n';
     out += newlines;
+    at = close + 3;
+  }
+}
+
+/** Whether `text` leaves a `<!--` open (scanning the way `stripComments` does). */
+function opensComment(text: string): boolean {
+  for (let at = 0; ; ) {
+    const open = text.indexOf('<!--', at);
+    if (open < 0) return false;
+    const close = text.indexOf('-->', open + 4);
+    if (close < 0) return true;
     at = close + 3;
   }
 }
@@ -64,21 +93,25 @@ export function splitSections(description: string): SplitDescription {
     if (commentBuffer !== null) {
       // Inside a multi-line comment: collect until it closes, then strip it as one piece.
       commentBuffer.push(raw);
-      if (!raw.includes('-->')) continue;
+      // Why check the rest: "--> text <!--" closes one comment and opens another; stopping at the first
+      // "-->" let the second comment's lines (even "### headings" in it) through as answers.
+      const close = raw.indexOf('-->');
+      if (close < 0 || opensComment(raw.slice(close + 3))) continue;
       const joined = stripComments(commentBuffer.join('\n'));
       commentBuffer = null;
       for (const l of joined.split('\n')) if (l.trim() !== '') push(l);
       continue;
     }
     const open = FENCE.exec(raw);
-    if (open) {
+    // Why: a backtick fence's info string cannot contain a backtick (CommonMark), so "```Acme```" is
+    // inline code; treating it as an opening fence swallowed every heading after it.
+    if (open && !(open[1]![0] === '`' && raw.slice(raw.indexOf(open[1]!) + open[1]!.length).includes('`'))) {
       fence = open[1]!;
       continue;
     }
     let line = raw;
     if (line.includes('<!--')) {
-      const lastOpen = line.lastIndexOf('<!--');
-      if (line.indexOf('-->', lastOpen) < 0) {
+      if (opensComment(line)) {
         commentBuffer = [line];
         continue;
       }
@@ -87,7 +120,7 @@ export function splitSections(description: string): SplitDescription {
     }
     const heading = HEADING.exec(line);
     if (heading) {
-      current = { heading: heading[2]!, level: heading[1]!.length, lines: [] };
+      current = { heading: headingText(heading[2]!), level: heading[1]!.length, lines: [] };
       sections.push(current);
       continue;
     }
@@ -95,20 +128,21 @@ export function splitSections(description: string): SplitDescription {
   }
   if (commentBuffer !== null) {
     // An unclosed comment hides the rest, as GitLab renders it; keep only what came before it.
-    const first = commentBuffer[0]!;
-    const before = first.slice(0, first.lastIndexOf('<!--'));
-    if (before.trim() !== '') push(before);
+    // Why stripComments: slicing the first line at its last "<!--" kept earlier closed comments in it.
+    for (const l of stripComments(commentBuffer.join('\n')).split('\n')) if (l.trim() !== '') push(l);
   }
   return { preamble, sections };
 }
 
 /** Heading text compared loosely: case, emphasis, trailing colon, "(required)" and "*" markers ignored. */
 export function normalizeHeading(heading: string): string {
-  return heading
+  const t = heading
     .toLowerCase()
     .replace(/[*_`]/g, '')
-    .replace(/\((required|optional)\)/g, '')
-    .replace(/[\s:?.*]+$/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
+    .replace(/\((required|optional)\)/g, '');
+  // Why a loop rather than /[\s:?.*]+$/: that regex is quadratic on long runs of those characters,
+  // so one pasted line of 100k spaces or dots stalled the parser for minutes.
+  let end = t.length;
+  while (end > 0 && /[\s:?.*]/.test(t[end - 1]!)) end--;
+  return t.slice(0, end).replace(/\s+/g, ' ').trim();
 }

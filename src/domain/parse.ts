@@ -1,4 +1,4 @@
-import type { Field, Form, FormCatalog, FormVersion } from './forms.js';
+import { slug, type Field, type Form, type FormCatalog, type FormVersion } from './forms.js';
 import { readFormMarker } from './form-marker.js';
 import { normalizeHeading, splitSections, type Section } from './markdown-sections.js';
 import type { DetectedForm, FieldValue, ParsedRequest, Problem } from './request.js';
@@ -54,6 +54,7 @@ export function parse(description: string, catalog: FormCatalog, context: ParseC
 
   const found = detectForm(text, sections, index, catalog, context, problems);
   if (!found) {
+    if (problems.some((p) => p.code === 'form-unknown')) return { form: null, fields: {}, problems };
     problems.push({
       field: null,
       label: null,
@@ -123,16 +124,28 @@ function detectForm(
 
   // Last resort: the form whose headings match best, if it clearly wins.
   let best: { entry: FormIndex; version: FormIndex['versions'][number]; score: number } | null = null;
-  let tie = false;
+  let tied: FormIndex[] = [];
   for (const entry of index) {
     const version = bestVersion(entry, sections);
     const score = headingScore(version.headings, sections);
     if (!best || score > best.score) {
       best = { entry, version, score };
-      tie = false;
-    } else if (score === best.score) tie = true;
+      tied = [];
+    } else if (score === best.score) tied.push(entry);
   }
-  if (!best || tie || best.score < Math.min(3, best.version.version.fields.length)) return null;
+  if (!best || best.score < Math.min(3, best.version.version.fields.length)) return null;
+  if (tied.length > 0) {
+    // Why its own message: the description does follow a template, but several forms share these
+    // headings (mm_amr, smbeast_amr, smbwest_amr); "not made from a template" would be wrong.
+    const titles = [best.entry, ...tied].map((e) => `"${e.form.title}"`).join(', ');
+    problems.push({
+      field: null,
+      label: null,
+      code: 'form-unknown',
+      message: `the hidden template marker was removed, so the bot cannot tell which form this is (it could be ${titles}); add the segment and region labels, or open a new issue from the right template`,
+    });
+    return null;
+  }
   return { entry: best.entry, version: best.version, detectedBy: 'headings' };
 }
 
@@ -145,15 +158,27 @@ function headingScore(headings: Map<string, Field>, sections: Section[]): number
   return hit.size;
 }
 
-/** The version whose headings match the description best; the newest wins a tie. */
+/**
+ * The version whose headings match the description best; the newest wins a tie. A field counts 2 when
+ * its label is a heading, 1 when only an alias is; a heading of a field this version lacks counts -1.
+ * Why: the old score subtracted every field without a heading, so with little or nothing filled in
+ * the version with fewer fields (mm_amr v1) beat the newest one.
+ */
 function bestVersion(entry: FormIndex, sections: Section[]): FormIndex['versions'][number] {
+  const present = new Set(sections.map((s) => normalizeHeading(s.heading)));
   let best = entry.versions[0]!;
-  let bestScore = -1;
+  let bestScore = -Infinity;
   for (const v of entry.versions) {
-    const exact = [...v.version.fields].filter((f) =>
-      sections.some((s) => normalizeHeading(s.heading) === normalizeHeading(f.label)),
-    ).length;
-    const score = exact * 2 - (v.version.fields.length - exact);
+    let score = 0;
+    for (const f of v.version.fields) {
+      if (present.has(normalizeHeading(f.label))) score += 2;
+      else if (f.aliases.some((a) => present.has(normalizeHeading(a)))) score += 1;
+    }
+    const own = new Set(v.version.fields.map((f) => f.id));
+    for (const h of present) {
+      const id = entry.anyVersion.get(h);
+      if (id !== undefined && !own.has(id)) score -= 1;
+    }
     if (score > bestScore) {
       best = v;
       bestScore = score;
@@ -179,13 +204,15 @@ function collectAnswers(sections: Section[], entry: FormIndex, version: FormInde
 
 const TASK = /^\s*(?:[-*+]|\d{1,9}[.)])\s+\[( |x|X|~)\]\s*(.*)$/;
 
-/** Drops list bullets, emphasis and quote markers around a short answer. */
+/** Drops list bullets, emphasis, inline-code and quote markers around a short answer. */
 function cleanLine(line: string): string {
   return line
     .replace(/^\s*>\s?/, '')
     .replace(/^\s*(?:[-*+]|\d{1,9}[.)])\s+/, '')
     .replace(/^(\*\*|__)(.*)\1$/, '$2')
     .replace(/^([*_])(.*)\1$/, '$2')
+    // Inline code (`Acme`, ```Q3```) is the text inside, as emphasis is. Why: "`$120k`" was "not an amount".
+    .replace(/^(`+)([^`]+)\1$/, '$2')
     .trim();
 }
 
@@ -208,7 +235,9 @@ function readField(field: Field, lines: string[], problems: Problem[]): FieldVal
       return body.trim() === '' ? null : body;
     }
     case 'text': {
-      const body = answerText(lines).join(' ');
+      // A one-line answer: its first paragraph. Why: a note written after a blank line ("Acme Corp",
+      // then "(parent account is Acme Holdings)") was glued onto the name or the account link.
+      const body = answerText(firstParagraph(lines)).join(' ');
       return body === '' ? null : body;
     }
     default:
@@ -216,12 +245,19 @@ function readField(field: Field, lines: string[], problems: Problem[]): FieldVal
   }
 }
 
+function firstParagraph(lines: string[]): string[] {
+  const body = trimBlank(lines);
+  const blank = body.findIndex((l) => l.trim() === '');
+  return blank < 0 ? body : body.slice(0, blank);
+}
+
 function trimBlank(lines: string[]): string[] {
   let start = 0;
   let end = lines.length;
   while (start < end && lines[start]!.trim() === '') start++;
   while (end > start && lines[end - 1]!.trim() === '') end--;
-  return lines.slice(start, end).map((l) => l.replace(/\s+$/, ''));
+  // trimEnd, not /\s+$/: that regex is quadratic on a long run of blanks inside a line.
+  return lines.slice(start, end).map((l) => l.trimEnd());
 }
 
 const SCALAR_READERS: Record<string, (s: string) => Read<FieldValue>> = {
@@ -256,33 +292,53 @@ function readScalar(field: Field, lines: string[], problems: Problem[]): FieldVa
 const YES = /^(yes|y|true|x|✓|✔|agreed|confirmed|i agree|i confirm)$/i;
 const NO = /^(no|n|false)$/i;
 
-function matchOption(field: Field, text: string): string | null {
+function matchOption(field: Field, text: string, allowNote = true): string | null {
   const t = normalizeHeading(text);
   for (const o of field.options) {
     if (normalizeHeading(o.label) === t || o.value.toLowerCase() === t) return o.value;
   }
+  // Why: "Self managed" or "self-managed." name the option as clearly as its label does; compare
+  // the words only, ignoring punctuation and spacing (never a partial word or a guess).
+  const words = slug(text);
+  if (words === '') return null;
+  for (const o of field.options) if (slug(o.label) === words || slug(o.value) === words) return o.value;
+  if (!allowNote) return null;
+  // Why: "Other: Jira integration" or "Continuous integration (replacing CircleCI)" is that option
+  // with a note; the whole label must come first, then a separator (so "Not sure" is not "No").
+  const longestFirst = [...field.options].sort((a, b) => b.label.length - a.label.length);
+  for (const o of longestFirst) {
+    const label = normalizeHeading(o.label);
+    if (t.startsWith(label) && /^\s*[:(,;–—-]/.test(t.slice(label.length))) return o.value;
+  }
   return null;
 }
+
+/** A GitLab quick action line (`/label ~"segment::mm"`), which is an instruction, not an answer. */
+const QUICK_ACTION = /^\s*\/[a-z_]+(?:\s|$)/;
 
 /** Task lists (`- [x] Option`, `[X]`, numbered, `*`/`+` bullets); typed answers are matched too. */
 function readChoice(field: Field, lines: string[], problems: Problem[]): FieldValue | null {
   const ticked: string[] = [];
   let sawTask = false;
   const prose: string[] = [];
+  // Quick actions are skipped. Why: the template's `/label …` line sits under the last (checkbox)
+  // field, so a typed "yes" above it read as "yes /label …" and the confirmation was lost.
   for (const line of lines) {
     const m = TASK.exec(line);
     if (m) {
       sawTask = true;
       if (m[1] === 'x' || m[1] === 'X') ticked.push(m[2]!.trim());
-    } else if (line.trim() !== '') prose.push(cleanLine(line));
+    } else if (line.trim() !== '' && !QUICK_ACTION.test(line)) prose.push(cleanLine(line));
   }
 
   if (field.type === 'checkbox') {
     if (ticked.length > 0) return true;
     if (!sawTask) {
       const said = prose.join(' ').trim();
-      if (YES.test(said)) return true;
-      if (NO.test(said)) return false;
+      // Per line too, so "Yes" followed by a note still confirms; a yes and a no together do not.
+      const yes = YES.test(said) || prose.some((l) => YES.test(l));
+      const no = NO.test(said) || prose.some((l) => NO.test(l));
+      if (yes && !no) return true;
     }
     return sawTask || prose.length > 0 ? false : null;
   }
@@ -311,9 +367,16 @@ function readChoice(field: Field, lines: string[], problems: Problem[]): FieldVa
 function typedChoices(field: Field, prose: string[]): string[] {
   const whole = prose.join(' ').trim();
   if (whole === '') return [];
-  if (field.type === 'select' || matchOption(field, whole) !== null) return [whole];
+  // A multiselect's typed list ("Continuous integration, Agile planning") must not read as one option with a note.
+  if (matchOption(field, whole, field.type === 'select') !== null) return [whole];
+  if (field.type === 'select') {
+    // Why per line: a typed choice followed by a note ("Self-managed", then "on AWS") is still that choice.
+    const named = prose.filter((l) => matchOption(field, l) !== null);
+    return named.length > 0 ? named : [whole];
+  }
+  // Split then trim. Why not /\s*[,;]\s*/: it is quadratic on long runs of blanks without a comma.
   return whole
-    .split(/\s*[,;]\s*|\n/)
+    .split(/[,;\n]/)
     .map((s) => s.trim())
     .filter((s) => s !== '');
 }

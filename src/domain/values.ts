@@ -27,6 +27,15 @@ function plainNumber(text: string): number | null {
   return null;
 }
 
+/**
+ * Two numbers joined by a dash or "to" (`100k-200k`, `$100k to $200k`, `60-70%`). Why: a multiplier or
+ * unit between the first number and the dash hid ranges, which then got a vaguer "not an amount".
+ */
+function isRange(text: string): boolean {
+  // One `\s*` per gap: two adjacent ones made this quadratic on long runs of blanks.
+  return /\d\s*(?:(?:k|thousand|mm|mn|m|million|bn|b|billion|%)\s*)?(?:-|–|—|\bto\b)\s*(?:(?:usd|us\$|\$)\s*)?\d/i.test(text);
+}
+
 function isNegative(text: string): boolean {
   return /^\s*(-|−|–|\()/.test(text) || /^\s*(usd|us\$|\$)\s*[-−–]/i.test(text);
 }
@@ -40,10 +49,11 @@ export function readCurrency(input: string): Read<number> {
     .toLowerCase()
     .replace(/^(approx\.?|approximately|about|around|~|≈)\s*/, '')
     .replace(/\b(arr|per year|\/\s*(yr|year)|annually|a year)\b/g, '')
-    .replace(/\b(usd|us\$|dollars?)\b|\$/g, ' ')
+    // Why `\bus\$` apart: a trailing `\b` after `$` fails before a space, so "US$ 1.2M" was rejected.
+    .replace(/\bus\$|\b(usd|dollars?)\b|\$/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
-  if (/\d\s*(-|–|to)\s*\$?\d/.test(t)) return { error: 'give one amount, not a range' };
+  if (isRange(t)) return { error: 'give one amount, not a range' };
   const m = /^([\d.,\s]+?)\s*(k|thousand|mm|mn|m|million|bn|b|billion)?$/.exec(t);
   if (!m) return { error: `"${truncate(input)}" is not an amount; write it like $120,000 or 120k` };
   const n = plainNumber(m[1]!);
@@ -54,12 +64,16 @@ export function readCurrency(input: string): Read<number> {
 
 /** Plain counts such as licences: `1,200`, `250`, `1.5k`. */
 export function readNumber(input: string): Read<number> {
-  const text = input.trim();
+  // Why collapse blanks: the pattern below has three whitespace runs in a row, which backtracked
+  // exponentially on an answer like "1" + many spaces + "x" (the bot hung).
+  const text = input.trim().replace(/\s+/g, ' ');
   if (isNegative(text)) return { error: 'cannot be negative' };
+  if (isRange(text)) return { error: 'give one number, not a range' };
   const m = /^([\d.,\s]+?)\s*(k|thousand)?(\s+(users|seats|licen[cs]es?|people))?$/i.exec(text);
   const n = m ? plainNumber(m[1]!) : null;
   if (!m || n === null) return { error: `"${truncate(input)}" is not a number` };
-  return { value: m[2] ? n * 1000 : n };
+  // Why round: 16.1 * 1000 is 16100.000000000002 in floating point, which then failed "whole number".
+  return { value: m[2] ? round(n * 1000) : n };
 }
 
 /**
@@ -69,6 +83,7 @@ export function readNumber(input: string): Read<number> {
 export function readPercent(input: string): Read<number> {
   const text = input.trim();
   if (isNegative(text)) return { error: 'cannot be negative' };
+  if (isRange(text)) return { error: 'give one percentage, not a range' };
   const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(%|percent|pct)?$/i.exec(text);
   if (!m) return { error: `"${truncate(input)}" is not a percentage; write it like 68%` };
   const n = Number(m[1]);
@@ -92,8 +107,10 @@ const MONTH_NAMES = [
 ];
 
 function isoDate(y: number, m: number, d: number): Read<string> {
+  // Why: "month 13" read as "there is no such date as 1 month 13 2027"; say plainly what is wrong.
+  if (m < 1 || m > 12) return { error: `there is no month ${m}; write the date like ${y}-01-15 or 15 January ${y}` };
   const date = new Date(Date.UTC(y, m - 1, d));
-  if (m < 1 || m > 12 || date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) {
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) {
     return { error: `there is no such date as ${d} ${MONTH_NAMES[m - 1] ?? `month ${m}`} ${y}` };
   }
   return { value: `${String(y).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(d).padStart(2, '0')}` };
@@ -105,12 +122,13 @@ function isoDate(y: number, m: number, d: number): Read<string> {
  * (`25/03/2027`); `03/04/2027` could be March or April, so it is an error, never a guess.
  */
 export function readDate(input: string): Read<string> {
-  const text = input
+  let text = input
     .trim()
-    .replace(/^(on|by|around|approx\.?)\s+/i, '')
-    .replace(/\s*\(.*\)\s*$/, '')
-    .replace(/^(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*,?\s+/i, '')
-    .trim();
+    .replace(/\s+/g, ' ')
+    .replace(/^(on|by|around|approx\.?)\s+/i, '');
+  // A trailing "(…)" note is dropped. Why not /\s*\(.*\)\s*$/: it is quadratic on long runs of blanks.
+  if (text.endsWith(')') && text.includes('(')) text = text.slice(0, text.indexOf('('));
+  text = text.replace(/^(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)[a-z]*,?\s+/i, '').trim();
   let m = /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/.exec(text);
   if (m) return isoDate(Number(m[1]), Number(m[2]), Number(m[3]));
   m = /^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$/.exec(text);
@@ -118,12 +136,20 @@ export function readDate(input: string): Read<string> {
     const a = Number(m[1]);
     const b = Number(m[2]);
     const y = Number(m[3]);
-    if (a > 12 && b <= 12) return isoDate(y, b, a);
-    if (b > 12 && a <= 12) return isoDate(y, a, b);
+    // Why these first: 13/13 and 0/5 used to reach the branches below and print "month 13" or "undefined".
+    if ((a > 12 && b > 12) || a === 0 || b === 0) {
+      return { error: `"${truncate(input)}" is not a date; write it like ${y}-01-15 or 15 January ${y}` };
+    }
+    if (a > 12) return isoDate(y, b, a);
+    if (b > 12) return isoDate(y, a, b);
     if (a === b) return isoDate(y, a, b);
-    if (a > 12 && b > 12) return { error: `"${truncate(input)}" is not a date` };
+    // Why both readings spelled out: the old hint ("like 4 March 2027") offered one reading as the
+    // example, which invited copying the wrong date.
+    const dayFirst = isoDate(y, b, a);
+    const monthFirst = isoDate(y, a, b);
+    const pick = [dayFirst, monthFirst].map((r) => ('value' in r ? r.value : '')).join(' or ');
     return {
-      error: `"${truncate(input)}" could be ${a} ${MONTH_NAMES[b - 1]} or ${MONTH_NAMES[a - 1]} ${b}; write it as ${y}-MM-DD or like "${b} ${MONTH_NAMES[a - 1]} ${y}"`,
+      error: `"${truncate(input)}" could be ${a} ${MONTH_NAMES[b - 1]} ${y} or ${MONTH_NAMES[a - 1]} ${b}, ${y}; write the one you mean as ${pick}`,
     };
   }
   const words = text.toLowerCase().replace(/,/g, ' ').replace(/\s+/g, ' ').trim();
@@ -135,6 +161,13 @@ export function readDate(input: string): Read<string> {
   if (m && MONTHS[m[2]!]) return isoDate(Number(m[3]), MONTHS[m[2]!]!, Number(m[1]));
   if (/^[a-z]+\.? \d{4}$/.test(words) && MONTHS[words.split(' ')[0]!.replace('.', '')]) {
     return { error: `"${truncate(input)}" needs a day too, e.g. 15 ${text}` };
+  }
+  // Why: "2027-03" and "03/2027" are a month without a day too, but got the generic "not a date".
+  m = /^(\d{4})[-/.](\d{1,2})$/.exec(text) ?? /^(\d{1,2})[-/.](\d{4})$/.exec(text);
+  if (m) {
+    const [y, mo] = m[1]!.length === 4 ? [m[1]!, Number(m[2])] : [m[2]!, Number(m[1])];
+    const month = MONTH_NAMES[mo - 1];
+    if (month) return { error: `"${truncate(input)}" needs a day too, e.g. ${y}-${String(mo).padStart(2, '0')}-15 or 15 ${month} ${y}` };
   }
   return { error: `"${truncate(input)}" is not a date; write it like 2027-01-15 or 15 January 2027` };
 }
