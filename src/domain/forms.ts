@@ -56,15 +56,7 @@ export function optionFromConfig(option: string | { value: string; label: string
   return { value: slug(option), label: option };
 }
 
-const slugs = new Map<string, string>();
-/** Memoised: slugs come from configuration strings (a bounded set) and are needed on hot paths. */
 export function slug(text: string): string {
-  let cached = slugs.get(text);
-  if (cached === undefined) slugs.set(text, (cached = makeSlug(text)));
-  return cached;
-}
-
-function makeSlug(text: string): string {
   return text
     .toLowerCase()
     .normalize('NFKD')

@@ -6,6 +6,8 @@
 
 export interface Section {
   heading: string;
+  /** `normalizeHeading(heading)`, computed once: every lookup compares this. */
+  key: string;
   level: number;
   /** Answer lines: comments removed, fence delimiters dropped, fenced content kept verbatim. */
   lines: string[];
@@ -70,24 +72,35 @@ function opensComment(text: string): boolean {
 }
 
 export function normalizeNewlines(text: string): string {
-  return text.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
+  const t = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  return t.includes('\r') ? t.replace(/\r\n?/g, '\n') : t;
+}
+
+/** The first character after up to three spaces: only `` ` ``, `~` and `#` can start a fence or heading. */
+function leadingMark(line: string): string {
+  let i = 0;
+  while (i < 3 && line.charCodeAt(i) === 32) i++;
+  return line.charAt(i);
 }
 
 export function splitSections(description: string): SplitDescription {
   const lines = normalizeNewlines(description).split('\n');
   const preamble: string[] = [];
   const sections: Section[] = [];
-  let current: Section | null = null;
   let fence: string | null = null;
   let commentBuffer: string[] | null = null;
 
-  const push = (line: string) => (current ? current.lines.push(line) : preamble.push(line));
+  // Lines go to the current section, or to the preamble before the first heading.
+  let target = preamble;
 
-  for (const raw of lines) {
+  for (let i = 0; i < lines.length; i++) {
+    const raw = lines[i]!;
+    const mark = leadingMark(raw);
+    const fenceLike = mark === '`' || mark === '~';
     if (fence !== null) {
-      const close = FENCE.exec(raw);
+      const close = fenceLike ? FENCE.exec(raw) : null;
       if (close && close[1]![0] === fence[0] && close[1]!.length >= fence.length && raw.trim() === close[1]) fence = null;
-      else push(raw);
+      else target.push(raw);
       continue;
     }
     if (commentBuffer !== null) {
@@ -99,10 +112,10 @@ export function splitSections(description: string): SplitDescription {
       if (close < 0 || opensComment(raw.slice(close + 3))) continue;
       const joined = stripComments(commentBuffer.join('\n'));
       commentBuffer = null;
-      for (const l of joined.split('\n')) if (l.trim() !== '') push(l);
+      for (const l of joined.split('\n')) if (l.trim() !== '') target.push(l);
       continue;
     }
-    const open = FENCE.exec(raw);
+    const open = fenceLike ? FENCE.exec(raw) : null;
     // Why: a backtick fence's info string cannot contain a backtick (CommonMark), so "```Acme```" is
     // inline code; treating it as an opening fence swallowed every heading after it.
     if (open && !(open[1]![0] === '`' && raw.slice(raw.indexOf(open[1]!) + open[1]!.length).includes('`'))) {
@@ -110,7 +123,12 @@ export function splitSections(description: string): SplitDescription {
       continue;
     }
     let line = raw;
-    if (line.includes('<!--')) {
+    const commentAt = line.indexOf('<!--');
+    // The common case, a template's one-line help comment, hides the whole line.
+    if (commentAt >= 0 && line.trimEnd().endsWith('-->') && line.indexOf('-->', commentAt + 4) === line.lastIndexOf('-->') && line.slice(0, commentAt).trim() === '') {
+      if (line.indexOf('<!--', commentAt + 4) < 0) continue;
+    }
+    if (commentAt >= 0) {
       if (opensComment(line)) {
         commentBuffer = [line];
         continue;
@@ -118,24 +136,39 @@ export function splitSections(description: string): SplitDescription {
       line = stripComments(line);
       if (line.trim() === '') continue;
     }
-    const heading = HEADING.exec(line);
+    const heading = (line === raw ? mark : leadingMark(line)) === '#' ? HEADING.exec(line) : null;
     if (heading) {
-      current = { heading: headingText(heading[2]!), level: heading[1]!.length, lines: [] };
-      sections.push(current);
+      const text = headingText(heading[2]!);
+      const section: Section = { heading: text, key: normalizeHeading(text), level: heading[1]!.length, lines: [] };
+      sections.push(section);
+      target = section.lines;
       continue;
     }
-    push(line);
+    target.push(line);
   }
   if (commentBuffer !== null) {
     // An unclosed comment hides the rest, as GitLab renders it; keep only what came before it.
     // Why stripComments: slicing the first line at its last "<!--" kept earlier closed comments in it.
-    for (const l of stripComments(commentBuffer.join('\n')).split('\n')) if (l.trim() !== '') push(l);
+    for (const l of stripComments(commentBuffer.join('\n')).split('\n')) if (l.trim() !== '') target.push(l);
   }
   return { preamble, sections };
 }
 
 /** Heading text compared loosely: case, emphasis, trailing colon, "(required)" and "*" markers ignored. */
+const normalized = new Map<string, string>();
+
 export function normalizeHeading(heading: string): string {
+  // Headings repeat across requests (they come from the templates): remember recent ones, bounded
+  // so arbitrary text cannot grow the cache.
+  let hit = normalized.get(heading);
+  if (hit === undefined) {
+    if (normalized.size >= 4096) normalized.clear();
+    normalized.set(heading, (hit = computeNormalized(heading)));
+  }
+  return hit;
+}
+
+function computeNormalized(heading: string): string {
   const t = heading
     .toLowerCase()
     .replace(/[*_`]/g, '')

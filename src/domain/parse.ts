@@ -13,8 +13,13 @@ export interface ParseContext {
 interface FormIndex {
   form: Form;
   titleKey: string;
-  /** Per version: normalised heading → field. */
-  versions: Array<{ version: FormVersion; headings: Map<string, Field> }>;
+  /** Per version: normalised heading → field, and each field's normalised label and aliases. */
+  versions: Array<{
+    version: FormVersion;
+    headings: Map<string, Field>;
+    keys: Array<{ label: string; aliases: string[] }>;
+    own: Set<string>;
+  }>;
   /** Every heading any version of this form used, so an old heading still fills the field. */
   anyVersion: Map<string, string>;
 }
@@ -34,12 +39,20 @@ function indexCatalog(catalog: FormCatalog): FormIndex[] {
           if (!anyVersion.has(normalizeHeading(h))) anyVersion.set(normalizeHeading(h), field.id);
         }
       }
-      return { version, headings };
+      const keys = version.fields.map((f) => ({ label: normalizeHeading(f.label), aliases: f.aliases.map(normalizeHeading) }));
+      return { version, headings, keys, own: new Set(version.fields.map((f) => f.id)) };
     });
     return { form, titleKey: normalizeHeading(form.title), versions, anyVersion };
   });
   indexCache.set(catalog, index);
   return index;
+}
+
+const orders = new WeakMap<FormVersion, Map<string, number>>();
+function fieldOrder(version: FormVersion): Map<string, number> {
+  let order = orders.get(version);
+  if (!order) orders.set(version, (order = new Map(version.fields.map((f, i) => [f.id, i]))));
+  return order;
 }
 
 /**
@@ -82,7 +95,7 @@ export function parse(description: string, catalog: FormCatalog, context: ParseC
   };
   problems.push(...validateRequest(version.version, fields, problems));
   // Report problems in the order the template asks the questions.
-  const order = new Map(version.version.fields.map((f, i) => [f.id, i]));
+  const order = fieldOrder(version.version);
   problems.sort((a, b) => (a.field === null ? -1 : order.get(a.field)!) - (b.field === null ? -1 : order.get(b.field)!));
   return { form, fields, problems };
 }
@@ -119,7 +132,7 @@ function detectForm(
     );
     if (entry) return { entry, version: bestVersion(entry, sections), detectedBy: 'labels' };
   }
-  const titled = index.find((e) => sections.some((s) => normalizeHeading(s.heading) === e.titleKey));
+  const titled = index.find((e) => sections.some((s) => s.key === e.titleKey));
   if (titled) return { entry: titled, version: bestVersion(titled, sections), detectedBy: 'title' };
 
   // Last resort: the form whose headings match best, if it clearly wins.
@@ -152,7 +165,7 @@ function detectForm(
 function headingScore(headings: Map<string, Field>, sections: Section[]): number {
   const hit = new Set<string>();
   for (const s of sections) {
-    const field = headings.get(normalizeHeading(s.heading));
+    const field = headings.get(s.key);
     if (field) hit.add(field.id);
   }
   return hit.size;
@@ -165,19 +178,18 @@ function headingScore(headings: Map<string, Field>, sections: Section[]): number
  * the version with fewer fields (mm_amr v1) beat the newest one.
  */
 function bestVersion(entry: FormIndex, sections: Section[]): FormIndex['versions'][number] {
-  const present = new Set(sections.map((s) => normalizeHeading(s.heading)));
+  const present = new Set(sections.map((s) => s.key));
   let best = entry.versions[0]!;
   let bestScore = -Infinity;
   for (const v of entry.versions) {
     let score = 0;
-    for (const f of v.version.fields) {
-      if (present.has(normalizeHeading(f.label))) score += 2;
-      else if (f.aliases.some((a) => present.has(normalizeHeading(a)))) score += 1;
+    for (const f of v.keys) {
+      if (present.has(f.label)) score += 2;
+      else if (f.aliases.some((a) => present.has(a))) score += 1;
     }
-    const own = new Set(v.version.fields.map((f) => f.id));
     for (const h of present) {
       const id = entry.anyVersion.get(h);
-      if (id !== undefined && !own.has(id)) score -= 1;
+      if (id !== undefined && !v.own.has(id)) score -= 1;
     }
     if (score > bestScore) {
       best = v;
@@ -192,8 +204,7 @@ function collectAnswers(sections: Section[], entry: FormIndex, version: FormInde
   const answers = new Map<string, string[]>();
   const wanted = new Set(version.version.fields.map((f) => f.id));
   for (const s of sections) {
-    const key = normalizeHeading(s.heading);
-    const id = version.headings.get(key)?.id ?? entry.anyVersion.get(key);
+    const id = version.headings.get(s.key)?.id ?? entry.anyVersion.get(s.key);
     if (!id || !wanted.has(id)) continue;
     const existing = answers.get(id);
     if (existing && existing.some((l) => l.trim() !== '')) continue;
@@ -205,7 +216,11 @@ function collectAnswers(sections: Section[], entry: FormIndex, version: FormInde
 const TASK = /^\s*(?:[-*+]|\d{1,9}[.)])\s+\[( |x|X|~)\]\s*(.*)$/;
 
 /** Drops list bullets, emphasis, inline-code and quote markers around a short answer. */
+/** Characters that can start or end the markup `cleanLine` strips; other lines only need trimming. */
+const MARKUP_EDGE = /^\s*[>*+\-_`\d]|[*_`]\s*$/;
+
 function cleanLine(line: string): string {
+  if (!MARKUP_EDGE.test(line)) return line.trim();
   return line
     .replace(/^\s*>\s?/, '')
     .replace(/^\s*(?:[-*+]|\d{1,9}[.)])\s+/, '')
@@ -292,23 +307,43 @@ function readScalar(field: Field, lines: string[], problems: Problem[]): FieldVa
 const YES = /^(yes|y|true|x|✓|✔|agreed|confirmed|i agree|i confirm)$/i;
 const NO = /^(no|n|false)$/i;
 
+interface OptionKeys {
+  value: string;
+  label: string;
+  lowerValue: string;
+  labelSlug: string;
+  valueSlug: string;
+}
+
+/** Options in the forms the matcher compares, computed once per field (longest label first). */
+const optionKeys = new WeakMap<Field, OptionKeys[]>();
+function keysOf(field: Field): OptionKeys[] {
+  let keys = optionKeys.get(field);
+  if (!keys) {
+    keys = field.options
+      .map((o) => ({ value: o.value, label: normalizeHeading(o.label), lowerValue: o.value.toLowerCase(), labelSlug: slug(o.label), valueSlug: slug(o.value) }))
+      .sort((a, b) => b.label.length - a.label.length);
+    optionKeys.set(field, keys);
+  }
+  return keys;
+}
+
 function matchOption(field: Field, text: string, allowNote = true): string | null {
   const t = normalizeHeading(text);
-  for (const o of field.options) {
-    if (normalizeHeading(o.label) === t || o.value.toLowerCase() === t) return o.value;
+  const keys = keysOf(field);
+  for (const o of keys) {
+    if (o.label === t || o.lowerValue === t) return o.value;
   }
   // Why: "Self managed" or "self-managed." name the option as clearly as its label does; compare
   // the words only, ignoring punctuation and spacing (never a partial word or a guess).
   const words = slug(text);
   if (words === '') return null;
-  for (const o of field.options) if (slug(o.label) === words || slug(o.value) === words) return o.value;
+  for (const o of keys) if (o.labelSlug === words || o.valueSlug === words) return o.value;
   if (!allowNote) return null;
   // Why: "Other: Jira integration" or "Continuous integration (replacing CircleCI)" is that option
   // with a note; the whole label must come first, then a separator (so "Not sure" is not "No").
-  const longestFirst = [...field.options].sort((a, b) => b.label.length - a.label.length);
-  for (const o of longestFirst) {
-    const label = normalizeHeading(o.label);
-    if (t.startsWith(label) && /^\s*[:(,;–—-]/.test(t.slice(label.length))) return o.value;
+  for (const o of keys) {
+    if (t.startsWith(o.label) && /^\s*[:(,;–—-]/.test(t.slice(o.label.length))) return o.value;
   }
   return null;
 }

@@ -46,7 +46,11 @@ export interface Qualification {
 
 /** Thousands separators by hand: Intl.NumberFormat costs a microsecond a call on the parse hot path. */
 function groupThousands(digits: string): string {
-  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  if (digits.length <= 3) return digits;
+  const head = digits.length % 3 || 3;
+  let out = digits.slice(0, head);
+  for (let i = head; i < digits.length; i += 3) out += `,${digits.slice(i, i + 3)}`;
+  return out;
 }
 
 /** `1200000` → `$1,200,000`; cents only when there are any (`$99.50`). */
@@ -81,11 +85,42 @@ function isoDay(day: string): string {
   return day.slice(0, 10);
 }
 
+/** Every request asks the same few (today, n) shifts: remember them, a handful at a time. */
+const shifted = new Map<string, string>();
 function shiftMonths(day: string, n: number): string {
+  const key = `${day}|${n}`;
+  let hit = shifted.get(key);
+  if (hit === undefined) {
+    if (shifted.size > 64) shifted.clear();
+    shifted.set(key, (hit = computeShift(day, n)));
+  }
+  return hit;
+}
+
+function computeShift(day: string, n: number): string {
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
   const shifted = addMonths(new Date(y, m - 1, d), n);
   const pad = (v: number) => String(v).padStart(2, '0');
   return `${shifted.getFullYear()}-${pad(shifted.getMonth() + 1)}-${pad(shifted.getDate())}`;
+}
+
+type SignalResult = Omit<RuleResult, 'id' | 'kind'>;
+
+/**
+ * A rule's result built property by property: object spread (`{ ...base, verdict }`) was the
+ * single largest cost of qualification on the parse benchmark.
+ */
+function outcome(
+  base: { title: string; threshold: string; input?: string | null },
+  verdict: Verdict,
+  detail: string,
+  input: string | null = base.input ?? null,
+): SignalResult {
+  return { title: base.title, threshold: base.threshold, input, verdict, detail };
+}
+
+function asRule(id: string, kind: RuleResult['kind'], r: SignalResult): RuleResult {
+  return { id, kind, title: r.title, threshold: r.threshold, input: r.input, verdict: r.verdict, detail: r.detail };
 }
 
 /** Kleene AND: a known failure decides, whatever else is unknown. */
@@ -105,6 +140,67 @@ interface Inputs {
   segment: (SegmentConfig & { id: string }) | null;
   arr: number | null;
   lam: number | null;
+  t: Thresholds;
+}
+
+/** Rule texts that depend only on the configuration, the segment and the day. */
+interface Thresholds {
+  owners: string;
+  accountOwner: string;
+  arrRange: string;
+  renewalLimit: string;
+  renewal: string;
+  largeFloor: number | null;
+  large: string;
+  growth: string;
+  lowUtilizationStartedBy: string;
+  lowUtilization: string;
+  churn: string;
+  expand: string;
+  atRisk: string;
+}
+
+/** Computed once per configuration, segment and day: requests differ, their thresholds rarely do. */
+const thresholdCache = new WeakMap<Config, Map<string, Thresholds>>();
+function thresholdsFor(config: Config, segment: (SegmentConfig & { id: string }) | null, today: string): Thresholds {
+  let byKey = thresholdCache.get(config);
+  if (!byKey) thresholdCache.set(config, (byKey = new Map()));
+  const key = `${segment?.id ?? ''}|${today}`;
+  const hit = byKey.get(key);
+  if (hit) return hit;
+  if (byKey.size > 64) byKey.clear();
+  const r = config.rules;
+  const owners = listWith('or', r.ownerRoles.map((role) => ROLE_NAMES[role]));
+  const shareText = formatPercent(r.largeAccountArrShare * 100);
+  // Rounded to cents so a share such as 0.7 of a round ceiling does not miss by a float error.
+  const largeFloor = segment ? Math.round(r.largeAccountArrShare * segment.arr.max * 100) / 100 : null;
+  const renewalLimit = shiftMonths(today, r.renewalWithinMonths);
+  const startedBy = shiftMonths(today, -r.utilizationAfterMonths);
+  const fm = config.fieldMap;
+  const propensityText = (what: string, fieldId: string, matching: string[]) =>
+    `${what} is ${listWith('or', sluggedList(matching).map((v) => optionLabel(config, fieldId, v)))}`;
+  const t: Thresholds = {
+    owners,
+    accountOwner: `Filed by an account owner (${owners}) listed in the bot's people`,
+    arrRange: segment
+      ? `ARR between ${formatUsd(segment.arr.min)} and ${formatUsd(segment.arr.max)} (${segment.name})`
+      : "ARR within the range of the request's segment",
+    renewalLimit,
+    renewal: `Renewal on or before ${renewalLimit} (within ${months(r.renewalWithinMonths)})`,
+    largeFloor,
+    large:
+      segment && largeFloor !== null
+        ? `ARR at least ${formatUsd(largeFloor)} (${shareText} of the ${segment.name} ceiling of ${formatUsd(segment.arr.max)})`
+        : `ARR at least ${shareText} of the segment ceiling`,
+    growth: `LAM above ${formatUsd(r.highGrowthLam)}`,
+    lowUtilizationStartedBy: startedBy,
+    lowUtilization: `Utilization below ${formatPercent(r.lowUtilizationPercent)} once the subscription is ${months(r.utilizationAfterMonths)} old (started on or before ${startedBy})`,
+    churn: propensityText('Propensity to churn', fm.churnPropensity, r.churnPropensity),
+    expand: propensityText('Propensity to expand', fm.expandPropensity, r.expandPropensity),
+    atRisk: `Request type is "${optionLabel(config, fm.requestType, 'at-risk')}"`,
+  };
+  byKey.set(key, t);
+  return t;
 }
 
 function numberAt(request: ParsedRequest, fieldId: string): number | null {
@@ -135,136 +231,102 @@ function optionLabel(config: Config, fieldId: string, value: string): string {
   return labels.get(value) ?? value;
 }
 
-function accountOwner(author: string | null, config: Config): RuleResult {
-  const owners = listWith('or', config.rules.ownerRoles.map((r) => ROLE_NAMES[r]));
+function accountOwner(author: string | null, config: Config, t: Thresholds): SignalResult {
+  const { owners } = t;
   const base = {
-    id: 'account-owner',
-    kind: 'gate',
     title: 'Filed by the account owner',
-    threshold: `Filed by an account owner (${owners}) listed in the bot's people`,
+    threshold: t.accountOwner,
   } as const;
   if (author === null) {
-    return { ...base, input: null, verdict: 'unknown', detail: 'The author of the request is not known, so the bot cannot check who filed it.' };
+    return outcome(base, 'unknown', 'The author of the request is not known, so the bot cannot check who filed it.', null);
   }
   const person = config.person(author);
   if (!person) {
-    return {
-      ...base,
-      input: `${author} (not in people)`,
-      verdict: 'fail',
-      detail: `${author} is not in the bot's people list; only account owners (${owners}) file Scale engagement requests, so ask the account's ${owners} to file it.`,
-    };
+    return outcome(base, 'fail', `${author} is not in the bot's people list; only account owners (${owners}) file Scale engagement requests, so ask the account's ${owners} to file it.`, `${author} (not in people)`);
   }
   const roles = listWith('and', person.roles.map((r) => ROLE_NAMES[r]));
   const input = `${person.username} (${roles})`;
   if (person.roles.some((r) => config.rules.ownerRoles.includes(r))) {
-    return { ...base, input, verdict: 'pass', detail: `${person.username} is an account owner (${roles}).` };
+    return outcome(base, 'pass', `${person.username} is an account owner (${roles}).`, input);
   }
-  return {
-    ...base,
-    input,
-    verdict: 'fail',
-    detail: `${person.username} is listed as ${roles}, not an account owner; only the account's ${owners} files Scale engagement requests.`,
-  };
+  return outcome(base, 'fail', `${person.username} is listed as ${roles}, not an account owner; only the account's ${owners} files Scale engagement requests.`, input);
 }
 
-function notPublicSector(request: ParsedRequest, config: Config): RuleResult {
+function notPublicSector(request: ParsedRequest, config: Config): SignalResult {
   const fieldId = config.fieldMap.publicSector;
   const value = choiceAt(request, fieldId);
   const base = {
-    id: 'not-public-sector',
-    kind: 'gate',
     title: 'Not a public-sector customer',
     threshold: 'Public-sector customers are out of Scale CSE scope',
     input: value === null ? null : optionLabel(config, fieldId, value),
   } as const;
   if (value === 'yes') {
-    return { ...base, verdict: 'fail', detail: 'The customer is public sector, which the Scale CSE team does not cover.' };
+    return outcome(base, 'fail', 'The customer is public sector, which the Scale CSE team does not cover.');
   }
-  if (value === 'no') return { ...base, verdict: 'pass', detail: 'The customer is not public sector.' };
-  return { ...base, verdict: 'unknown', detail: 'Say whether the customer is public sector (Yes or No).' };
+  if (value === 'no') return outcome(base, 'pass', 'The customer is not public sector.');
+  return outcome(base, 'unknown', 'Say whether the customer is public sector (Yes or No).');
 }
 
-function arrInRange(x: Inputs): RuleResult {
+function arrInRange(x: Inputs): SignalResult {
   const { segment, arr } = x;
   const base = {
-    id: 'arr-in-range',
-    kind: 'gate',
     title: "ARR in the segment's range",
-    threshold: segment
-      ? `ARR between ${formatUsd(segment.arr.min)} and ${formatUsd(segment.arr.max)} (${segment.name})`
-      : "ARR within the range of the request's segment",
+    threshold: x.t.arrRange,
     input: arr === null ? null : formatUsd(arr),
   } as const;
   if (!segment) {
-    return { ...base, verdict: 'unknown', detail: "The request's segment is not known (no template recognised), so its ARR range cannot be checked." };
+    return outcome(base, 'unknown', "The request's segment is not known (no template recognised), so its ARR range cannot be checked.");
   }
-  if (arr === null) return { ...base, verdict: 'unknown', detail: 'Give the current ARR so it can be checked against the segment range.' };
+  if (arr === null) return outcome(base, 'unknown', 'Give the current ARR so it can be checked against the segment range.');
   if (arr < segment.arr.min) {
-    return {
-      ...base,
-      verdict: 'fail',
-      detail: `ARR of ${formatUsd(arr)} is below the ${segment.name} minimum of ${formatUsd(segment.arr.min)}.`,
-    };
+    return outcome(base, 'fail', `ARR of ${formatUsd(arr)} is below the ${segment.name} minimum of ${formatUsd(segment.arr.min)}.`);
   }
   if (arr > segment.arr.max) {
-    return {
-      ...base,
-      verdict: 'fail',
-      detail: `ARR of ${formatUsd(arr)} is above the ${segment.name} ceiling of ${formatUsd(segment.arr.max)}; check the segment, or file it with the team that covers larger accounts.`,
-    };
+    return outcome(base, 'fail', `ARR of ${formatUsd(arr)} is above the ${segment.name} ceiling of ${formatUsd(segment.arr.max)}; check the segment, or file it with the team that covers larger accounts.`);
   }
-  return { ...base, verdict: 'pass', detail: `ARR of ${formatUsd(arr)} is within the ${segment.name} range.` };
+  return outcome(base, 'pass', `ARR of ${formatUsd(arr)} is within the ${segment.name} range.`);
 }
 
-type SignalResult = Omit<RuleResult, 'id' | 'kind'>;
 
 function renewalSoon(request: ParsedRequest, x: Inputs): SignalResult {
   const n = x.config.rules.renewalWithinMonths;
-  const limit = shiftMonths(x.today, n);
+  const limit = x.t.renewalLimit;
   const renewal = dateAt(request, x.config.fieldMap.renewalDate);
-  const base = { title: 'Renewal soon', threshold: `Renewal on or before ${limit} (within ${months(n)})`, input: renewal };
-  if (renewal === null) return { ...base, verdict: 'unknown', detail: 'No renewal date given.' };
+  const base = { title: 'Renewal soon', threshold: x.t.renewal, input: renewal };
+  if (renewal === null) return outcome(base, 'unknown', 'No renewal date given.');
   if (renewal < x.today) {
-    return { ...base, verdict: 'pass', detail: `The renewal date ${renewal} has already passed, so it counts as a renewal due now; check the date.` };
+    return outcome(base, 'pass', `The renewal date ${renewal} has already passed, so it counts as a renewal due now; check the date.`);
   }
-  if (renewal <= limit) return { ...base, verdict: 'pass', detail: `The renewal on ${renewal} is within ${months(n)}.` };
-  return { ...base, verdict: 'fail', detail: `The renewal on ${renewal} is more than ${months(n)} away.` };
+  if (renewal <= limit) return outcome(base, 'pass', `The renewal on ${renewal} is within ${months(n)}.`);
+  return outcome(base, 'fail', `The renewal on ${renewal} is more than ${months(n)} away.`);
 }
 
 function largeAccount(x: Inputs): SignalResult {
-  const share = x.config.rules.largeAccountArrShare;
-  const shareText = formatPercent(share * 100);
-  const { segment, arr } = x;
+  const { arr } = x;
   const input = arr === null ? null : formatUsd(arr);
-  if (!segment) {
+  const floor = x.t.largeFloor;
+  if (floor === null) {
     return {
       title: 'Large account',
-      threshold: `ARR at least ${shareText} of the segment ceiling`,
+      threshold: x.t.large,
       input,
       verdict: 'unknown',
       detail: "The request's segment is not known, so its ceiling is unknown.",
     };
   }
-  // Rounded to cents so a share such as 0.7 of a round ceiling does not miss by a float error.
-  const floor = Math.round(share * segment.arr.max * 100) / 100;
-  const base = {
-    title: 'Large account',
-    threshold: `ARR at least ${formatUsd(floor)} (${shareText} of the ${segment.name} ceiling of ${formatUsd(segment.arr.max)})`,
-    input,
-  };
-  if (arr === null) return { ...base, verdict: 'unknown', detail: 'No ARR given.' };
-  if (arr >= floor) return { ...base, verdict: 'pass', detail: `ARR of ${formatUsd(arr)} is at least ${formatUsd(floor)}: a large account.` };
-  return { ...base, verdict: 'fail', detail: `ARR of ${formatUsd(arr)} is below ${formatUsd(floor)}.` };
+  const base = { title: 'Large account', threshold: x.t.large, input };
+  if (arr === null) return outcome(base, 'unknown', 'No ARR given.');
+  if (arr >= floor) return outcome(base, 'pass', `ARR of ${formatUsd(arr)} is at least ${formatUsd(floor)}: a large account.`);
+  return outcome(base, 'fail', `ARR of ${formatUsd(arr)} is below ${formatUsd(floor)}.`);
 }
 
 function highGrowth(x: Inputs): SignalResult {
   const limit = x.config.rules.highGrowthLam;
   const { lam } = x;
-  const base = { title: 'High growth potential', threshold: `LAM above ${formatUsd(limit)}`, input: lam === null ? null : formatUsd(lam) };
-  if (lam === null) return { ...base, verdict: 'unknown', detail: 'No LAM given.' };
-  if (lam > limit) return { ...base, verdict: 'pass', detail: `LAM of ${formatUsd(lam)} is above ${formatUsd(limit)}: high growth potential.` };
-  return { ...base, verdict: 'fail', detail: `LAM of ${formatUsd(lam)} is not above ${formatUsd(limit)}.` };
+  const base = { title: 'High growth potential', threshold: x.t.growth, input: lam === null ? null : formatUsd(lam) };
+  if (lam === null) return outcome(base, 'unknown', 'No LAM given.');
+  if (lam > limit) return outcome(base, 'pass', `LAM of ${formatUsd(lam)} is above ${formatUsd(limit)}: high growth potential.`);
+  return outcome(base, 'fail', `LAM of ${formatUsd(lam)} is not above ${formatUsd(limit)}.`);
 }
 
 function largeAndGrowing(large: SignalResult, growth: SignalResult, x: Inputs): SignalResult {
@@ -295,7 +357,6 @@ function lowUtilization(request: ParsedRequest, x: Inputs): SignalResult {
   const fm = config.fieldMap;
   const below = config.rules.lowUtilizationPercent;
   const after = config.rules.utilizationAfterMonths;
-  const startedBy = shiftMonths(today, -after);
   const given = numberAt(request, fm.utilization);
   const purchased = numberAt(request, fm.licensesPurchased);
   const inUse = numberAt(request, fm.licensesInUse);
@@ -310,7 +371,7 @@ function lowUtilization(request: ParsedRequest, x: Inputs): SignalResult {
   if (start !== null) parts.push(`subscription started ${start}`);
   const base = {
     title: 'Low license utilization',
-    threshold: `Utilization below ${formatPercent(below)} once the subscription is ${months(after)} old (started on or before ${startedBy})`,
+    threshold: x.t.lowUtilization,
     input: parts.length > 0 ? parts.join('; ') : null,
   };
 
@@ -333,7 +394,17 @@ function lowUtilization(request: ParsedRequest, x: Inputs): SignalResult {
   } else {
     detail = `Utilization of ${util} is below ${formatPercent(below)}, but the subscription start date is missing.`;
   }
-  return { ...base, verdict, detail };
+  return outcome(base, verdict, detail);
+}
+
+/** Rule value lists are configuration (stable objects): slug each list once. */
+const slugged = new WeakMap<string[], string[]>();
+
+/** Rule values may be written as option labels ("High") or values ("high"); requests hold values. */
+function sluggedList(matching: string[]): string[] {
+  let wanted = slugged.get(matching);
+  if (!wanted) slugged.set(matching, (wanted = matching.map(slug)));
+  return wanted;
 }
 
 function propensity(
@@ -341,32 +412,31 @@ function propensity(
   config: Config,
   fieldId: string,
   matching: string[],
-  words: { title: string; what: string; raised: string },
+  words: { title: string; what: string; raised: string; threshold: string },
 ): SignalResult {
-  // Rule values may be written as option labels ("High") or values ("high"); requests hold values.
-  const wanted = matching.map(slug);
+  const wanted = sluggedList(matching);
   const value = choiceAt(request, fieldId);
   const base = {
     title: words.title,
-    threshold: `${words.what} is ${listWith('or', wanted.map((v) => optionLabel(config, fieldId, v)))}`,
+    threshold: words.threshold,
     input: value === null ? null : optionLabel(config, fieldId, value),
   };
-  if (value === null) return { ...base, verdict: 'unknown', detail: `No ${words.what.toLowerCase()} given.` };
-  if (wanted.includes(value)) return { ...base, verdict: 'pass', detail: `${words.what} is ${base.input}: ${words.raised}.` };
-  return { ...base, verdict: 'fail', detail: `${words.what} is ${base.input}.` };
+  if (value === null) return outcome(base, 'unknown', `No ${words.what.toLowerCase()} given.`);
+  if (wanted.includes(value)) return outcome(base, 'pass', `${words.what} is ${base.input}: ${words.raised}.`);
+  return outcome(base, 'fail', `${words.what} is ${base.input}.`);
 }
 
-function atRiskRequest(request: ParsedRequest, config: Config): SignalResult {
+function atRiskRequest(request: ParsedRequest, config: Config, t: Thresholds): SignalResult {
   const fieldId = config.fieldMap.requestType;
   const value = choiceAt(request, fieldId);
   const base = {
     title: 'Filed as an at-risk request',
-    threshold: `Request type is "${optionLabel(config, fieldId, 'at-risk')}"`,
+    threshold: t.atRisk,
     input: value === null ? null : optionLabel(config, fieldId, value),
   };
-  if (value === null) return { ...base, verdict: 'unknown', detail: 'No request type given.' };
-  if (value === 'at-risk') return { ...base, verdict: 'pass', detail: 'The AE filed this as an at-risk customer.' };
-  return { ...base, verdict: 'fail', detail: `The request type is "${base.input}".` };
+  if (value === null) return outcome(base, 'unknown', 'No request type given.');
+  if (value === 'at-risk') return outcome(base, 'pass', 'The AE filed this as an at-risk customer.');
+  return outcome(base, 'fail', `The request type is "${base.input}".`);
 }
 
 function signalResults(request: ParsedRequest, x: Inputs): Record<Signal, SignalResult> {
@@ -383,13 +453,15 @@ function signalResults(request: ParsedRequest, x: Inputs): Record<Signal, Signal
       title: 'Churn risk',
       what: 'Propensity to churn',
       raised: 'a churn risk',
+      threshold: x.t.churn,
     }),
     'expansion-potential': propensity(request, config, config.fieldMap.expandPropensity, config.rules.expandPropensity, {
       title: 'Expansion potential',
       what: 'Propensity to expand',
       raised: 'expansion potential',
+      threshold: x.t.expand,
     }),
-    'at-risk-request': atRiskRequest(request, config),
+    'at-risk-request': atRiskRequest(request, config, x.t),
   };
 }
 
@@ -400,17 +472,24 @@ function signalResults(request: ParsedRequest, x: Inputs): Record<Signal, Signal
 export function qualify(request: ParsedRequest, author: string | null, config: Config, today: string): Qualification {
   const segmentId = request.form?.segment;
   const segmentConfig = segmentId === undefined ? undefined : config.segments[segmentId];
+  const day = isoDay(today);
+  const segment = segmentId !== undefined && segmentConfig ? { ...segmentConfig, id: segmentId } : null;
   const inputs: Inputs = {
     config,
-    today: isoDay(today),
-    segment: segmentId !== undefined && segmentConfig ? { ...segmentConfig, id: segmentId } : null,
+    today: day,
+    segment,
     arr: numberAt(request, config.fieldMap.arr),
     lam: numberAt(request, config.fieldMap.lam),
+    t: thresholdsFor(config, segment, day),
   };
 
-  const gates = [accountOwner(author, config), notPublicSector(request, config), arrInRange(inputs)];
+  const gates = [
+    asRule('account-owner', 'gate', accountOwner(author, config, inputs.t)),
+    asRule('not-public-sector', 'gate', notPublicSector(request, config)),
+    asRule('arr-in-range', 'gate', arrInRange(inputs)),
+  ];
   const bySignal = signalResults(request, inputs);
-  const signalRules: RuleResult[] = SIGNALS.map((id) => ({ id, kind: 'signal', ...bySignal[id] }));
+  const signalRules: RuleResult[] = SIGNALS.map((id) => asRule(id, 'signal', bySignal[id]));
   const signals = SIGNALS.filter((id) => bySignal[id].verdict === 'pass');
 
   const raised = new Set<string>(signals);

@@ -121,7 +121,12 @@ function isoDate(y: number, m: number, d: number): Read<string> {
  * `15th Jan 2027`). Numeric day/month orders are read only when they cannot be misread
  * (`25/03/2027`); `03/04/2027` could be March or April, so it is an error, never a guess.
  */
+const PLAIN_ISO = /^\s*(\d{4})-(\d{2})-(\d{2})\s*$/;
+
 export function readDate(input: string): Read<string> {
+  // The common answer, a plain ISO date, needs none of the clean-up below.
+  const iso = PLAIN_ISO.exec(input);
+  if (iso) return isoDate(Number(iso[1]), Number(iso[2]), Number(iso[3]));
   let text = input
     .trim()
     .replace(/\s+/g, ' ')
