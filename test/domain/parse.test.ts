@@ -347,8 +347,8 @@ describe('parse: bugs fixed while writing the golden cases', () => {
   it('a comment that closes and opens again on one line keeps hiding until its own end', () => {
     const { sections } = splitSections('### A\nx <!-- a\nb --> y <!-- c\n### hidden\n--> z\n### B\nw');
     expect(sections).toEqual([
-      { heading: 'A', level: 3, lines: ['x ', ' y ', ' z'] },
-      { heading: 'B', level: 3, lines: ['w'] },
+      { heading: 'A', key: 'a', level: 3, lines: ['x ', ' y ', ' z'] },
+      { heading: 'B', key: 'b', level: 3, lines: ['w'] },
     ]);
   });
 
