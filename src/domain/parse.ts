@@ -130,7 +130,12 @@ function detectForm(
         labels.has(catalog.segmentLabel(e.form.segment).toLowerCase()) &&
         labels.has(catalog.regionLabel(e.form.region).toLowerCase()),
     );
-    if (entry) return { entry, version: bestVersion(entry, sections), detectedBy: 'labels' };
+    if (entry) {
+      const version = bestVersion(entry, sections);
+      // Labels say which form. An emptied description is still that request (every answer is
+      // missing), but free text without any of the form's headings is not one.
+      if (text.trim() === '' || headingScore(version.headings, sections) > 0) return { entry, version, detectedBy: 'labels' };
+    }
   }
   const titled = index.find((e) => sections.some((s) => s.key === e.titleKey));
   if (titled) return { entry: titled, version: bestVersion(titled, sections), detectedBy: 'title' };

@@ -495,3 +495,12 @@ describe('parse: properties', () => {
     expectWellFormed(parse(42 as unknown as string, catalog));
   });
 });
+
+describe('parse: labels alone do not make a request', () => {
+  it('free text on an issue labelled segment::mm + region::amr is not a request', () => {
+    const result = parse('Please help Acme with their CI migration, thanks!', exampleConfig().catalog, { labels: ['segment::mm', 'region::amr'] });
+    expect(result.form).toBeNull();
+    expect(result.problems.map((p) => p.code)).toEqual(['form-unknown']);
+  });
+});
+
