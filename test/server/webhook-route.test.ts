@@ -1,0 +1,278 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHmac } from 'node:crypto';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteInbox } from '../../src/queue/sqlite-inbox.js';
+import { createApp } from '../../src/server/app.js';
+import { createMetrics, type Metrics } from '../../src/server/metrics.js';
+
+/** An Issue Hook body shaped like GitLab's documented example (webhook_events.md, "Work item events"). */
+function issueHook(overrides: { username?: string; projectId?: number; iid?: number; action?: string } = {}) {
+  return {
+    object_kind: 'issue',
+    event_type: 'issue',
+    user: { id: 1, name: 'Alex Morgan', username: overrides.username ?? 'alex.ae', avatar_url: null, email: '[REDACTED]' },
+    project: {
+      id: overrides.projectId ?? 15,
+      name: 'Scale Engagement Request',
+      description: '',
+      web_url: 'https://gitlab.example.com/sales/scale-engagement-requests',
+      avatar_url: null,
+      git_ssh_url: 'git@gitlab.example.com:sales/scale-engagement-requests.git',
+      git_http_url: 'https://gitlab.example.com/sales/scale-engagement-requests.git',
+      namespace: 'Sales',
+      visibility_level: 0,
+      path_with_namespace: 'sales/scale-engagement-requests',
+      default_branch: 'main',
+      ci_config_path: null,
+      homepage: 'https://gitlab.example.com/sales/scale-engagement-requests',
+      url: 'git@gitlab.example.com:sales/scale-engagement-requests.git',
+      ssh_url: 'git@gitlab.example.com:sales/scale-engagement-requests.git',
+      http_url: 'https://gitlab.example.com/sales/scale-engagement-requests.git',
+    },
+    object_attributes: {
+      id: 301,
+      title: 'Scale request: Northwind',
+      assignee_ids: [],
+      assignee_id: null,
+      author_id: 1,
+      project_id: overrides.projectId ?? 15,
+      created_at: '2026-11-22T09:00:00Z',
+      updated_at: '2026-11-22T09:00:00Z',
+      updated_by_id: null,
+      last_edited_at: null,
+      last_edited_by_id: null,
+      relative_position: 0,
+      description: 'x',
+      milestone_id: null,
+      state_id: 1,
+      confidential: false,
+      discussion_locked: null,
+      due_date: null,
+      moved_to_id: null,
+      duplicated_to_id: null,
+      time_estimate: 0,
+      total_time_spent: 0,
+      time_change: 0,
+      human_total_time_spent: null,
+      human_time_estimate: null,
+      human_time_change: null,
+      weight: null,
+      health_status: null,
+      type: 'Issue',
+      iid: overrides.iid ?? 23,
+      url: 'https://gitlab.example.com/sales/scale-engagement-requests/-/issues/23',
+      state: 'opened',
+      action: overrides.action ?? 'open',
+      severity: 'unknown',
+      labels: [],
+    },
+    repository: { name: 'Scale Engagement Request', url: 'x', description: '', homepage: 'x' },
+    assignees: [],
+    labels: [],
+    changes: { updated_at: { previous: null, current: '2026-11-22 09:00:00 UTC' } },
+  };
+}
+
+/** A Note Hook body for a comment on an issue (webhook_events.md, "Comment on an issue"). */
+function noteHook(noteableType = 'Issue') {
+  return {
+    object_kind: 'note',
+    event_type: 'note',
+    user: { id: 2, name: 'Drew Patel', username: 'drew.cse', avatar_url: null, email: '[REDACTED]' },
+    project_id: 15,
+    project: { id: 15, name: 'Scale Engagement Request', path_with_namespace: 'sales/scale-engagement-requests', web_url: 'x' },
+    repository: { name: 'x', url: 'x', description: '', homepage: 'x' },
+    object_attributes: {
+      id: 1241,
+      note: 'Looks good',
+      noteable_type: noteableType,
+      author_id: 2,
+      created_at: '2026-11-22 10:06:40 UTC',
+      updated_at: '2026-11-22 10:06:40 UTC',
+      project_id: 15,
+      attachment: null,
+      line_code: null,
+      commit_id: '',
+      noteable_id: 92,
+      system: false,
+      st_diff: null,
+      action: 'create',
+      url: 'https://gitlab.example.com/sales/scale-engagement-requests/-/issues/17#note_1241',
+    },
+    issue: { id: 92, title: 'test', assignee_ids: [], assignee_id: null, author_id: 1, project_id: 15, state: 'opened', iid: 17, labels: [] },
+  };
+}
+
+let server: Server;
+let base: string;
+let inbox: SqliteInbox;
+let metrics: Metrics;
+let queued = 0;
+let now = 1_800_000_000_000;
+
+async function start(options: { signingKey?: string | null; project?: { id: number | null; path: string | null } } = {}) {
+  inbox = SqliteInbox.open(':memory:');
+  metrics = createMetrics(() => inbox.depth());
+  const app = createApp({
+    inbox,
+    settings: {
+      secret: 'hook-secret',
+      signingKey: options.signingKey ?? null,
+      project: options.project ?? { id: 15, path: null },
+      botUsername: () => 'scale-bot',
+    },
+    logger: pino({ level: 'silent' }),
+    metrics,
+    now: () => now,
+    onQueued: () => queued++,
+    readiness: async () => ({ ok: true, checks: { store: 'ok' } }),
+  });
+  server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+beforeEach(() => {
+  queued = 0;
+});
+afterEach(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  inbox.close();
+});
+
+function post(body: unknown, headers: Record<string, string> = {}) {
+  return fetch(`${base}/webhooks/gitlab`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-gitlab-event': 'Issue Hook',
+      'x-gitlab-token': 'hook-secret',
+      'idempotency-key': crypto.randomUUID(),
+      'x-gitlab-event-uuid': crypto.randomUUID(),
+      'x-gitlab-instance': 'https://gitlab.example.com',
+      'user-agent': 'GitLab/18.6.0',
+      ...headers,
+    },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+describe('POST /webhooks/gitlab', () => {
+  it('queues a documented Issue Hook: persisted before the answer, the worker woken', async () => {
+    await start();
+    const res = await post(issueHook());
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ status: 'queued', issue: 23 });
+    expect(inbox.depth().pending).toBe(1);
+    expect(queued).toBe(1);
+    const [job] = inbox.list({});
+    expect(job!.issue).toEqual({ projectId: 15, iid: 23 });
+  });
+
+  it('answers a duplicate Idempotency-Key with 200 and processes it once', async () => {
+    await start();
+    const headers = { 'idempotency-key': 'same-key' };
+    expect((await post(issueHook(), headers)).status).toBe(202);
+    const again = await post(issueHook(), headers);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ status: 'duplicate' });
+    expect(inbox.list({})).toHaveLength(1);
+    expect(queued).toBe(1);
+  });
+
+  it('without Idempotency-Key, deduplicates on event uuid + body', async () => {
+    await start();
+    const body = JSON.stringify(issueHook());
+    const headers = { 'idempotency-key': '', 'x-gitlab-event-uuid': 'uuid-1' };
+    const strip = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([, v]) => v !== ''));
+    const first = await fetch(`${base}/webhooks/gitlab`, { method: 'POST', headers: strip({ 'x-gitlab-event': 'Issue Hook', 'x-gitlab-token': 'hook-secret', ...headers }), body });
+    const second = await fetch(`${base}/webhooks/gitlab`, { method: 'POST', headers: strip({ 'x-gitlab-event': 'Issue Hook', 'x-gitlab-token': 'hook-secret', ...headers }), body });
+    expect([first.status, second.status]).toEqual([202, 200]);
+  });
+
+  it('queues confidential issue events and comments on issues', async () => {
+    await start();
+    expect((await post({ ...issueHook(), event_type: 'confidential_issue' }, { 'x-gitlab-event': 'Confidential Issue Hook' })).status).toBe(202);
+    const note = await post(noteHook(), { 'x-gitlab-event': 'Note Hook' });
+    expect(note.status).toBe(202);
+    expect(await note.json()).toMatchObject({ issue: 17 });
+  });
+
+  it.each([
+    ['a missing token', { 'x-gitlab-token': '' }, 401],
+    ['a wrong token', { 'x-gitlab-token': 'nope' }, 401],
+  ])('rejects %s with 401 and no detail', async (_name, headers, status) => {
+    await start();
+    const clean = Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== ''));
+    const res = await fetch(`${base}/webhooks/gitlab`, {
+      method: 'POST',
+      headers: { 'x-gitlab-event': 'Issue Hook', 'content-type': 'application/json', ...clean },
+      body: JSON.stringify(issueHook()),
+    });
+    expect(res.status).toBe(status);
+    expect(await res.json()).toEqual({ error: 'unauthorized' });
+    expect(inbox.list({})).toHaveLength(0);
+  });
+
+  it('answers 403 for another project, 400 for malformed JSON or a body that is not a webhook', async () => {
+    await start();
+    expect((await post(issueHook({ projectId: 99 }))).status).toBe(403);
+    expect((await post('{"object_kind": "issue",')).status).toBe(400);
+    const invalid = await post({ object_kind: 'issue', user: { username: 'x' }, project: { id: 15 }, object_attributes: { iid: 'seven' } });
+    expect(invalid.status).toBe(400);
+    expect((await invalid.json()).problems[0]).toMatch(/object_attributes.iid/);
+    expect(inbox.list({})).toHaveLength(0);
+  });
+
+  it('matches the project by path when configured with one', async () => {
+    await start({ project: { id: null, path: 'Sales/Scale-Engagement-Requests' } });
+    expect((await post(issueHook({ projectId: 99 }))).status).toBe(202);
+  });
+
+  it('ignores unhandled event kinds, the bot’s own events and comments on other things with 202', async () => {
+    await start();
+    for (const [body, event] of [
+      [{ object_kind: 'push' }, 'Push Hook'],
+      [issueHook({ username: 'scale-bot' }), 'Issue Hook'],
+      [noteHook('MergeRequest'), 'Note Hook'],
+    ] as const) {
+      const res = await post(body, { 'x-gitlab-event': event });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toMatchObject({ status: 'ignored' });
+    }
+    expect(inbox.list({})).toHaveLength(0);
+  });
+
+  it('accepts bodies far above express’s 100 kB default (GitLab sends up to 25 MB)', async () => {
+    await start();
+    const big = issueHook();
+    big.object_attributes.description = 'x'.repeat(5 * 1024 * 1024);
+    expect((await post(big)).status).toBe(202);
+  });
+
+  it('verifies Standard Webhooks signatures when a signing key is set', async () => {
+    const key = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
+    await start({ signingKey: key });
+    const body = JSON.stringify(issueHook());
+    const ts = String(Math.floor(now / 1000));
+    const signature = `v1,${createHmac('sha256', Buffer.from('0123456789abcdef0123456789abcdef')).update(`msg_1.${ts}.${body}`).digest('base64')}`;
+    expect((await post(body, { 'webhook-id': 'msg_1', 'webhook-timestamp': ts, 'webhook-signature': signature })).status).toBe(202);
+    expect((await post(body, { 'webhook-id': 'msg_2', 'webhook-timestamp': ts, 'webhook-signature': signature })).status).toBe(401);
+    expect((await post(body)).status).toBe(401);
+  });
+
+  it('counts deliveries by event and outcome in /metrics; /healthz and /readyz answer', async () => {
+    await start();
+    await post(issueHook());
+    await post(issueHook(), { 'x-gitlab-token': 'bad' });
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toContain('scale_bot_webhook_deliveries_total{event="Issue Hook",outcome="queued"} 1');
+    expect(text).toContain('scale_bot_webhook_deliveries_total{event="Issue Hook",outcome="unauthorized"} 1');
+    expect(text).toContain('scale_bot_queue_jobs{status="pending"} 1');
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ ok: true, checks: { store: 'ok' } });
+  });
+});
