@@ -223,7 +223,7 @@ describe('POST /webhooks/gitlab', () => {
     expect((await post('{"object_kind": "issue",')).status).toBe(400);
     const invalid = await post({ object_kind: 'issue', user: { username: 'x' }, project: { id: 15 }, object_attributes: { iid: 'seven' } });
     expect(invalid.status).toBe(400);
-    expect((await invalid.json()).problems[0]).toMatch(/object_attributes.iid/);
+    expect(((await invalid.json()) as { problems: string[] }).problems[0]).toMatch(/object_attributes.iid/);
     expect(inbox.list({})).toHaveLength(0);
   });
 
