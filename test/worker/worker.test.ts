@@ -1,0 +1,137 @@
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GitLabHttpError } from '../../src/gitlab/requester.js';
+import type { IssueRef } from '../../src/queue/inbox.js';
+import { SqliteInbox } from '../../src/queue/sqlite-inbox.js';
+import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
+
+const logger = pino({ level: 'silent' });
+const options: WorkerOptions = { concurrency: 4, leaseMs: 10_000, maxAttempts: 3, backoffMs: () => 20, idlePollMs: 20 };
+let inbox: SqliteInbox;
+let worker: Worker | null = null;
+
+afterEach(async () => {
+  await worker?.stop(1000);
+  worker = null;
+  inbox.close();
+});
+
+function deliver(iid: number, key = crypto.randomUUID()) {
+  return inbox.accept({ key, event: 'Issue Hook', uuid: null, body: '{}', issue: { projectId: 1, iid }, receivedAt: Date.now() }, Date.now());
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('Worker', () => {
+  it('collapses 20 edits of one issue within a second into at most 3 passes, the last after the last edit', async () => {
+    inbox = SqliteInbox.open(':memory:', { quietMs: 250, maxWaitMs: 1000 });
+    const passes: number[] = [];
+    worker = new Worker(inbox, async () => {
+      passes.push(Date.now());
+      await sleep(30);
+    }, options, logger, null);
+    worker.start();
+    let last = 0;
+    for (let i = 0; i < 20; i++) {
+      deliver(7);
+      last = Date.now();
+      worker.wake();
+      await sleep(50);
+    }
+    await worker.idle();
+    expect(passes.length).toBeGreaterThanOrEqual(1);
+    expect(passes.length).toBeLessThanOrEqual(3);
+    expect(passes[passes.length - 1]!).toBeGreaterThanOrEqual(last);
+  });
+
+  it('never runs two passes of one issue at once, but runs different issues concurrently', async () => {
+    inbox = SqliteInbox.open(':memory:', { quietMs: 0, maxWaitMs: 0 });
+    const running = new Map<number, number>();
+    let maxPerIssue = 0;
+    let maxTotal = 0;
+    worker = new Worker(inbox, async (issue: IssueRef) => {
+      running.set(issue.iid, (running.get(issue.iid) ?? 0) + 1);
+      maxPerIssue = Math.max(maxPerIssue, running.get(issue.iid)!);
+      maxTotal = Math.max(maxTotal, [...running.values()].reduce((a, b) => a + b, 0));
+      await sleep(40);
+      running.set(issue.iid, running.get(issue.iid)! - 1);
+    }, options, logger, null);
+    worker.start();
+    for (let round = 0; round < 5; round++) {
+      for (const iid of [1, 2, 3]) deliver(iid);
+      worker.wake();
+      await sleep(10);
+    }
+    await worker.idle();
+    expect(maxPerIssue).toBe(1);
+    expect(maxTotal).toBeGreaterThan(1);
+  });
+
+  it('retries transient failures, then succeeds', async () => {
+    inbox = SqliteInbox.open(':memory:', { quietMs: 0, maxWaitMs: 0 });
+    let calls = 0;
+    worker = new Worker(inbox, async () => {
+      calls++;
+      if (calls < 3) throw new GitLabHttpError('GET x: 503', 503, 'GET', 'x', null, '');
+    }, options, logger, null);
+    worker.start();
+    deliver(5);
+    worker.wake();
+    await worker.idle();
+    expect(calls).toBe(3);
+    expect(inbox.list({ failed: true })).toEqual([]);
+    expect(inbox.depth().done).toBe(1);
+  });
+
+  it('dead-letters permanent errors at once and transient ones after the last attempt', async () => {
+    inbox = SqliteInbox.open(':memory:', { quietMs: 0, maxWaitMs: 0 });
+    const calls = new Map<number, number>();
+    worker = new Worker(inbox, async (issue: IssueRef) => {
+      calls.set(issue.iid, (calls.get(issue.iid) ?? 0) + 1);
+      if (issue.iid === 1) throw new GitLabHttpError('PUT x: 403 Forbidden', 403, 'PUT', 'x', null, '');
+      throw new GitLabHttpError('GET x: 500', 500, 'GET', 'x', null, '');
+    }, options, logger, null);
+    worker.start();
+    deliver(1);
+    deliver(2);
+    worker.wake();
+    await worker.idle();
+    expect(calls.get(1)).toBe(1);
+    expect(calls.get(2)).toBe(options.maxAttempts);
+    const failed = inbox.list({ failed: true });
+    expect(failed.map((j) => j.issue.iid).sort()).toEqual([1, 2]);
+    expect(failed.find((j) => j.issue.iid === 1)!.lastError).toContain('403');
+  });
+
+  it('stop() lets in-flight passes finish within the grace period, and returns slower ones to the queue', async () => {
+    inbox = SqliteInbox.open(':memory:', { quietMs: 0, maxWaitMs: 0 });
+    let finished = 0;
+    worker = new Worker(inbox, async (issue: IssueRef) => {
+      await sleep(issue.iid === 1 ? 50 : 2000);
+      finished++;
+    }, options, logger, null);
+    worker.start();
+    deliver(1);
+    deliver(2);
+    worker.wake();
+    await sleep(20);
+    await worker.stop(300);
+    worker = null;
+    expect(finished).toBe(1);
+    expect(inbox.depth().pending).toBe(1);
+    expect(inbox.depth().running).toBe(0);
+  });
+
+  it('on start, resumes jobs a killed process left running', async () => {
+    inbox = SqliteInbox.open(':memory:', { quietMs: 0, maxWaitMs: 0 });
+    deliver(9);
+    expect(inbox.claim(Date.now(), 60_000)).not.toBeNull(); // a worker that then "dies"
+    const seen: number[] = [];
+    worker = new Worker(inbox, async (issue: IssueRef) => {
+      seen.push(issue.iid);
+    }, options, logger, null);
+    worker.start();
+    await worker.idle();
+    expect(seen).toEqual([9]);
+  });
+});
