@@ -37,6 +37,8 @@ export interface Job {
   attempts: number;
   /** Epoch ms when the job may run next. */
   runAt: number;
+  /** Epoch ms of the first delivery this pass answers (for the delivery-to-done latency). */
+  firstPendingAt: number;
   lastError: string | null;
   /** Deliveries folded into this job since it last completed. */
   deliveries: number;

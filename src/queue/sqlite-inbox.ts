@@ -47,7 +47,7 @@ const MIGRATIONS: readonly string[] = [
      job_id INTEGER REFERENCES jobs (id));`,
 ];
 
-const JOB_COLUMNS = 'id, project_id, iid, status, attempts, run_at, last_error, deliveries, updated_at';
+const JOB_COLUMNS = 'id, project_id, iid, status, attempts, run_at, first_pending_at, last_error, deliveries, updated_at';
 
 interface JobRow {
   id: number;
@@ -56,6 +56,7 @@ interface JobRow {
   status: JobStatus;
   attempts: number;
   run_at: number;
+  first_pending_at: number;
   last_error: string | null;
   deliveries: number;
   updated_at: number;
@@ -74,6 +75,7 @@ function toJob(row: JobRow): Job {
     status: row.status,
     attempts: row.attempts,
     runAt: row.run_at,
+    firstPendingAt: row.first_pending_at,
     lastError: row.last_error,
     deliveries: row.deliveries,
     updatedAt: row.updated_at,

@@ -122,7 +122,7 @@ export class Worker {
       await this.pass(job.issue, job);
       this.inbox.complete(job, this.now());
       this.metrics?.jobDuration.observe({ outcome: 'done' }, (this.now() - started) / 1000);
-      this.metrics?.jobLatency.observe((this.now() - job.updatedAt) / 1000);
+      this.metrics?.jobLatency.observe((this.now() - job.firstPendingAt) / 1000);
     } catch (err) {
       const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       if (!isPermanent(err) && job.attempts < this.options.maxAttempts) {

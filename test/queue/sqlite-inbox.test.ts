@@ -82,7 +82,7 @@ describe('SqliteInbox: accept', () => {
     expect(result).toEqual({ duplicate: false, deliveryId: 1 });
     expect(inbox.delivery(1)).toEqual({ event: 'Issue Hook', body: '{"key":"a"}', receivedAt: 5 });
     expect(inbox.list({})).toEqual([
-      { id: 1, issue: issue(1), status: 'pending', attempts: 0, runAt: 260, lastError: null, deliveries: 1, updatedAt: 10 },
+      { id: 1, issue: issue(1), status: 'pending', attempts: 0, runAt: 260, firstPendingAt: 10, lastError: null, deliveries: 1, updatedAt: 10 },
     ]);
   });
 
@@ -266,7 +266,7 @@ describe('SqliteInbox: retries and dead letters', () => {
     inbox.fail(job, 'Error: boom', 300);
     inbox.accept(hook('b', issue(1)), 1_000);
     expect(inbox.list({})).toEqual([
-      { id: job.id, issue: issue(1), status: 'pending', attempts: 0, runAt: 1_250, lastError: 'Error: boom', deliveries: 2, updatedAt: 1_000 },
+      { id: job.id, issue: issue(1), status: 'pending', attempts: 0, runAt: 1_250, firstPendingAt: 1_000, lastError: 'Error: boom', deliveries: 2, updatedAt: 1_000 },
     ]);
   });
 
