@@ -1,0 +1,250 @@
+import { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import { ApiError } from './api-error.js';
+import { restCurrentUser, restIssue, restLabelEvent, restNote, restProject, restUser, type EntityContext } from './entities.js';
+import { list, queryIssues } from './issue-query.js';
+import { paginate } from './pagination.js';
+import { FAKE_GITLAB_VERSION } from './payloads.js';
+import type { QuickAction } from './quick-actions.js';
+import type { CreateIssueInput, FakeState, IssueRecord, NoteRecord, UpdateIssueInput, UserRecord } from './state.js';
+
+/**
+ * The REST API v4 endpoints the bot uses, mounted at `/api/v4`. Parameters come from the query
+ * string and the body (JSON or form), as Grape merges them.
+ */
+
+/** What a write returns: its result, and the webhooks it fired (already queued). */
+export interface Written<T> {
+  value: T;
+  delivered: Promise<void>;
+}
+
+export interface ApiBackend {
+  readonly state: FakeState;
+  readonly botUsername: string;
+  entities(): EntityContext;
+  authenticate(req: Request): UserRecord | undefined;
+  createIssue(actor: UserRecord, input: CreateIssueInput): Written<IssueRecord>;
+  updateIssue(actor: UserRecord, iid: number, input: UpdateIssueInput): Written<IssueRecord>;
+  createNote(actor: UserRecord, iid: number, body: string, internal: boolean): Written<{ note: NoteRecord | null; actions: QuickAction[] }>;
+  updateNote(actor: UserRecord, iid: number, noteId: number, body: string): Written<NoteRecord>;
+}
+
+type Params = Record<string, unknown>;
+
+function params(req: Request): Params {
+  const body: unknown = req.body;
+  return { ...req.query, ...(typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Params) : {}) };
+}
+
+function str(p: Params, key: string): string | undefined {
+  const value = p[key];
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
+}
+
+function bool(p: Params, key: string): boolean | undefined {
+  const value = p[key];
+  if (value === undefined) return undefined;
+  if (value === true || value === 'true' || value === '1' || value === 1) return true;
+  if (value === false || value === 'false' || value === '0' || value === 0) return false;
+  throw ApiError.badRequest(`${key} is invalid`);
+}
+
+/**
+ * `assignee_ids` (or the deprecated `assignee_id`): an array or a comma list; `0`, `""` or `[]`
+ * unassign everyone. Ids of unknown users are dropped, as GitLab drops users it cannot assign.
+ */
+function assigneeIds(p: Params, state: FakeState): number[] | undefined {
+  const key = ['assignee_ids', 'assignee_ids[]'].some((k) => p[k] !== undefined) ? 'assignee_ids' : p.assignee_id !== undefined ? 'assignee_id' : null;
+  if (key === null) return undefined;
+  const ids = (list(p, key) ?? []).map(Number);
+  if (ids.some((id) => !Number.isInteger(id))) throw ApiError.badRequest(`${key} is invalid`);
+  return ids.filter((id) => id !== 0 && state.allUsers().some((u) => u.id === id));
+}
+
+/** A path parameter (Express types allow arrays for wildcards; these routes have none). */
+function pathParam(req: Request, name: string): string {
+  const value = req.params[name];
+  return typeof value === 'string' ? value : '';
+}
+
+function integer(value: string, name: string): number {
+  if (value === undefined || !/^\d+$/.test(value)) throw ApiError.badRequest(`${name} is invalid`);
+  return Number(value);
+}
+
+function sortNotes(notes: NoteRecord[], req: Request): NoteRecord[] {
+  const sort = req.query.sort ?? 'desc';
+  const orderBy = req.query.order_by ?? 'created_at';
+  if (sort !== 'asc' && sort !== 'desc') throw ApiError.badRequest('sort does not have a valid value');
+  if (orderBy !== 'created_at' && orderBy !== 'updated_at') throw ApiError.badRequest('order_by does not have a valid value');
+  const key = (n: NoteRecord) => (orderBy === 'updated_at' ? n.updatedAt : n.createdAt).getTime();
+  const direction = sort === 'asc' ? 1 : -1;
+  return [...notes].sort((a, b) => (key(a) - key(b) || a.id - b.id) * direction);
+}
+
+export function apiRouter(backend: ApiBackend): Router {
+  const router = Router();
+  const { state } = backend;
+
+  const actor = (res: Response): UserRecord => res.locals.actor as UserRecord;
+  const ctx = () => backend.entities();
+  /** `:id` is the numeric id or the URL-encoded `namespace/project` path (case-insensitive). */
+  const checkProject = (req: Request) => {
+    const { project } = ctx();
+    const id = pathParam(req, 'id');
+    if (id !== String(project.id) && id.toLowerCase() !== project.path.toLowerCase()) throw ApiError.notFound('Project');
+  };
+  const issueIid = (req: Request) => {
+    checkProject(req);
+    const iid = integer(pathParam(req, 'iid'), 'issue_iid');
+    state.issue(iid);
+    return iid;
+  };
+
+  router.use((req, res, next) => {
+    const user = backend.authenticate(req);
+    if (!user) {
+      res.status(401).json({ message: '401 Unauthorized' });
+      return;
+    }
+    res.locals.actor = user;
+    next();
+  });
+
+  router.get('/version', (_req, res) => {
+    res.json({ version: FAKE_GITLAB_VERSION, revision: '0000000000f', kas: { enabled: false, externalUrl: null, externalK8sProxyUrl: null, version: null }, enterprise: true });
+  });
+
+  router.get('/user', (_req, res) => {
+    const user = actor(res);
+    res.json(restCurrentUser(user, ctx(), { bot: user.username === backend.botUsername, admin: user.id === 1 }));
+  });
+
+  router.get('/users', (req, res) => {
+    const username = str(req.query, 'username')?.toLowerCase();
+    const users = state.allUsers().filter((u) => username === undefined || u.username.toLowerCase() === username);
+    res.json(paginate(users, req, res, ctx().baseUrl).map((u) => restUser(u, ctx())));
+  });
+
+  router.get('/projects/:id', (req, res) => {
+    checkProject(req);
+    res.json(restProject(ctx()));
+  });
+
+  router.get('/projects/:id/issues', (req, res) => {
+    checkProject(req);
+    const issues = queryIssues(state, req.query);
+    res.json(paginate(issues, req, res, ctx().baseUrl).map((i) => restIssue(i, ctx())));
+  });
+
+  router.post('/projects/:id/issues', (req, res) => {
+    checkProject(req);
+    const p = params(req);
+    const title = str(p, 'title');
+    if (title === undefined) throw ApiError.badRequest('title is missing');
+    const description = str(p, 'description');
+    const labels = list(p, 'labels');
+    const assignees = assigneeIds(p, state);
+    const confidential = bool(p, 'confidential');
+    const { value } = backend.createIssue(actor(res), {
+      title,
+      ...(description !== undefined ? { description } : {}),
+      ...(labels !== undefined ? { labels } : {}),
+      ...(assignees !== undefined ? { assigneeIds: assignees } : {}),
+      ...(confidential !== undefined ? { confidential } : {}),
+    });
+    res.status(201).json(restIssue(value, ctx()));
+  });
+
+  router.get('/projects/:id/issues/:iid', (req, res) => {
+    res.json(restIssue(state.issue(issueIid(req)), ctx()));
+  });
+
+  router.put('/projects/:id/issues/:iid', (req, res) => {
+    const iid = issueIid(req);
+    const p = params(req);
+    const stateEvent = str(p, 'state_event');
+    if (stateEvent !== undefined && stateEvent !== 'close' && stateEvent !== 'reopen') throw ApiError.badRequest('state_event does not have a valid value');
+    const input: UpdateIssueInput = {};
+    const title = str(p, 'title');
+    const description = p.description === null ? null : str(p, 'description');
+    const labels = list(p, 'labels');
+    const addLabels = list(p, 'add_labels');
+    const removeLabels = list(p, 'remove_labels');
+    const assignees = assigneeIds(p, state);
+    const confidential = bool(p, 'confidential');
+    const locked = bool(p, 'discussion_locked');
+    if (title !== undefined) input.title = title;
+    if (description !== undefined) input.description = description;
+    if (labels !== undefined) input.labels = labels;
+    if (addLabels !== undefined) input.addLabels = addLabels;
+    if (removeLabels !== undefined) input.removeLabels = removeLabels;
+    if (assignees !== undefined) input.assigneeIds = assignees;
+    if (stateEvent !== undefined) input.stateEvent = stateEvent;
+    if (confidential !== undefined) input.confidential = confidential;
+    if (locked !== undefined) input.discussionLocked = locked;
+    if (Object.keys(input).length === 0) throw ApiError.badRequest('at least one parameter must be provided');
+    const { value } = backend.updateIssue(actor(res), iid, input);
+    res.json(restIssue(value, ctx()));
+  });
+
+  router.get('/projects/:id/issues/:iid/notes', (req, res) => {
+    const notes = sortNotes(state.notesOf(issueIid(req)), req);
+    res.json(paginate(notes, req, res, ctx().baseUrl).map((n) => restNote(n, ctx())));
+  });
+
+  router.post('/projects/:id/issues/:iid/notes', (req, res) => {
+    const iid = issueIid(req);
+    const p = params(req);
+    const body = str(p, 'body');
+    if (body === undefined) throw ApiError.badRequest('body is missing');
+    const internal = bool(p, 'internal') ?? bool(p, 'confidential') ?? false;
+    const { value } = backend.createNote(actor(res), iid, body, internal);
+    if (value.note === null) {
+      // Only quick actions: GitLab saves no note and answers 202 with what the commands did.
+      res.status(202).json({ commands_changes: {}, summary: value.actions.map((a) => `/${a.name}${a.arg ? ` ${a.arg}` : ''}`) });
+      return;
+    }
+    res.status(201).json(restNote(value.note, ctx()));
+  });
+
+  router.get('/projects/:id/issues/:iid/notes/:note_id', (req, res) => {
+    const iid = issueIid(req);
+    res.json(restNote(state.note(iid, integer(pathParam(req, 'note_id'), 'note_id')), ctx()));
+  });
+
+  router.put('/projects/:id/issues/:iid/notes/:note_id', (req, res) => {
+    const iid = issueIid(req);
+    const noteId = integer(pathParam(req, 'note_id'), 'note_id');
+    state.note(iid, noteId);
+    const body = str(params(req), 'body');
+    if (body === undefined) throw ApiError.badRequest('body is missing');
+    const { value } = backend.updateNote(actor(res), iid, noteId, body);
+    res.json(restNote(value, ctx()));
+  });
+
+  router.get('/projects/:id/issues/:iid/resource_label_events', (req, res) => {
+    const events = state.labelEventsOf(issueIid(req));
+    res.json(paginate(events, req, res, ctx().baseUrl).map((e) => restLabelEvent(e, ctx())));
+  });
+
+  router.use((_req, res) => {
+    res.status(404).json({ error: '404 Not Found' });
+  });
+
+  return router;
+}
+
+/** GitLab-shaped error bodies; anything unexpected is a bug in the fake, so it is logged. */
+export const errorHandler: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
+  if (err instanceof ApiError) {
+    res.status(err.status).json(err.body);
+    return;
+  }
+  if (typeof err === 'object' && err !== null && (err as { type?: unknown }).type === 'entity.parse.failed') {
+    res.status(400).json({ error: 'The request body is not valid JSON' });
+    return;
+  }
+  console.error('fake GitLab: unexpected error', err);
+  res.status(500).json({ message: '500 Internal Server Error' });
+};

@@ -1,0 +1,530 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Request } from 'express';
+import { issueInput, labelInputs, noteInput, projectInput, restIssue, restLabelEvent, restNote, userInput, userInputs, type EntityContext, type ProjectInfo, type RestIssue, type RestLabelEvent, type RestNote } from './entities.js';
+import { Faults, type Fault, type FaultMatcher } from './faults.js';
+import { inspectText } from './note-safety.js';
+import { issueHookPayload, noteHookPayload, webhookEventName, type IssueChangesInput, type NoteAction } from './payloads.js';
+import type { QuickAction } from './quick-actions.js';
+import { apiRouter, errorHandler, type ApiBackend, type Written } from './routes.js';
+import { FakeState, type CreateIssueInput, type IssueRecord, type IssueStep, type NoteRecord, type UpdateIssueInput, type UserRecord } from './state.js';
+import { WebhookDispatcher, type Delivery, type WebhookTarget } from './webhooks.js';
+
+/**
+ * An in-memory GitLab on 127.0.0.1 for end-to-end tests, benchmarks and the demo: the REST API v4
+ * endpoints the bot calls, people acting in the project (`as(username)`) with the webhooks GitLab
+ * would send, fault injection, and a check of everything the bot writes.
+ */
+
+export type { Delivery, Fault, FaultMatcher, RestIssue, RestLabelEvent, RestNote, WebhookTarget };
+
+export interface FakeGitLabOptions {
+  /** Delay before answering every API request. */
+  latencyMs?: number;
+  /** The bot's username (default `scale-bot`). */
+  botUsername?: string;
+  /** The bot's API token (default `<botUsername>-token`). */
+  botToken?: string;
+  /** Where webhooks go; settable later with `setWebhook`. */
+  webhook?: WebhookTarget | null;
+  /** Default `sales/scale-engagement-requests`. */
+  projectPath?: string;
+  /** Default 1. */
+  projectId?: number;
+  /** Fire webhooks for the bot's own API writes, as GitLab does (default true). */
+  emitBotEvents?: boolean;
+  /** People besides `root` and the bot (default: the example roster of `.gitlab/scale-bot.yml`). */
+  users?: Array<{ username: string; name: string }>;
+  /** Labels the project has from the start. Quick actions only apply labels that exist. */
+  labels?: string[];
+  /** The fake's clock (default: the real one). */
+  now?: () => Date;
+}
+
+export interface RecordedCall {
+  method: string;
+  /** The request path, e.g. `/api/v4/projects/1/issues/3/notes`. */
+  path: string;
+  query: Record<string, unknown>;
+  body: unknown;
+  /** Null while unanswered (or never, for a hang). */
+  status: number | null;
+  /** `Date.now()` when the request arrived. */
+  at: number;
+  /** The token's user, or null without a valid token. */
+  actor: string | null;
+}
+
+export interface Mention {
+  iid: number;
+  /** Null for a description. */
+  noteId: number | null;
+  username: string;
+}
+
+export interface FakeUser {
+  id: number;
+  username: string;
+  name: string;
+}
+
+/** What a person does in the GitLab UI; each call resolves once its webhooks were answered. */
+export interface FakeGitLabActor {
+  createIssue(input: { title: string; description?: string; labels?: string[]; confidential?: boolean }): Promise<RestIssue>;
+  editIssue(iid: number, change: { description?: string; title?: string; addLabels?: string[]; removeLabels?: string[]; assignees?: string[] }): Promise<RestIssue>;
+  closeIssue(iid: number): Promise<RestIssue>;
+  reopenIssue(iid: number): Promise<RestIssue>;
+  /** Null when the comment held only quick actions (GitLab then saves no note). */
+  comment(iid: number, body: string, options?: { internal?: boolean }): Promise<RestNote | null>;
+  editComment(iid: number, noteId: number, body: string): Promise<RestNote>;
+}
+
+export interface SeedIssue {
+  title: string;
+  description: string | null;
+  labels: string[];
+  /** Username (default `root`). */
+  author: string;
+  assignees: string[];
+  state: 'opened' | 'closed';
+  confidential: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface FakeGitLab {
+  /** `http://127.0.0.1:<port>`, also the instance URL in web URLs and `X-Gitlab-Instance`. */
+  readonly url: string;
+  /** `<url>/api/v4`. */
+  readonly apiUrl: string;
+  readonly botUsername: string;
+  readonly botToken: string;
+  readonly project: { id: number; path_with_namespace: string; web_url: string };
+  /** Every HTTP request, in arrival order. */
+  readonly calls: RecordedCall[];
+  /** Every webhook POST, in order. */
+  readonly deliveries: Delivery[];
+  /** What GitLab would act on in text the bot wrote: quick actions, stray mentions, references. */
+  readonly violations: string[];
+  /** Every `@mention` the bot wrote, allowed or not. */
+  readonly mentions: Mention[];
+
+  addUser(username: string, name?: string): FakeUser;
+  addToken(token: string, username: string): void;
+  addLabel(name: string, options?: { color?: string; description?: string }): { id: number; name: string };
+  setWebhook(webhook: WebhookTarget | null): void;
+
+  setLatency(ms: number): void;
+  failNext(matcher: FaultMatcher, fault: Fault, times?: number): void;
+
+  callsBy(username: string): RecordedCall[];
+  /** Calls other than GET. */
+  writes(): RecordedCall[];
+  resetCalls(): void;
+
+  as(username: string): FakeGitLabActor;
+  /** Adds issues directly (no webhooks, events or quick actions); returns their iids. */
+  seedIssues(count: number, make?: (index: number) => Partial<SeedIssue>): number[];
+
+  /** Re-sends delivery `deliveryIndex` like GitLab's "Resend request" (same `Idempotency-Key`). */
+  resend(deliveryIndex: number): Promise<Delivery>;
+  /** Posts any headers and body to the webhook URL. */
+  sendRaw(headers: Record<string, string>, body: string | object): Promise<Delivery>;
+  /** Resolves once every webhook fired so far has been answered. */
+  settled(): Promise<void>;
+
+  issue(iid: number): RestIssue;
+  /** All notes, system notes included, oldest first. */
+  notes(iid: number): RestNote[];
+  /** The bot's own (non-system) notes, oldest first. */
+  botNotes(iid: number): RestNote[];
+  labelEvents(iid: number): RestLabelEvent[];
+  assertNoViolations(): void;
+
+  /** Closes the server, drops held requests and aborts webhook deliveries. */
+  stop(): Promise<void>;
+}
+
+/** The example roster of `.gitlab/scale-bot.yml`, so the demo and e2e tests find their people. */
+const DEFAULT_PEOPLE: ReadonlyArray<{ username: string; name: string }> = [
+  { username: 'alex.ae', name: 'Alex Morgan' },
+  { username: 'sam.sal', name: 'Sam Rivera' },
+  { username: 'jordan.ae', name: 'Jordan Lee' },
+  { username: 'casey.cse', name: 'Casey Kim' },
+  { username: 'drew.cse', name: 'Drew Patel' },
+  { username: 'emery.cse', name: 'Emery Chen' },
+  { username: 'finley.cse', name: 'Finley Novak' },
+  { username: 'gray.cse', name: 'Gray Okafor' },
+  { username: 'harper.mgr', name: 'Harper Quinn' },
+];
+
+/** Mentions that notify more than one person; always a violation in bot text. */
+const BROADCAST_MENTIONS = new Set(['all', 'here']);
+
+function titleCase(path: string): string {
+  return path.replace(/[-_]+/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase());
+}
+
+/** What changed between two versions of an issue, as an Issue Hook's `changes` reports it. */
+function issueChanges(step: IssueStep, ctx: EntityContext): IssueChangesInput {
+  const { before, after } = step;
+  if (before === null) {
+    // A new issue: its attributes, from nothing (`previous_changes` after the insert).
+    return {
+      author_id: { previous: null, current: after.authorId },
+      created_at: { previous: null, current: after.createdAt },
+      description: { previous: null, current: after.description },
+      id: { previous: null, current: after.id },
+      iid: { previous: null, current: after.iid },
+      project_id: { previous: null, current: ctx.project.id },
+      title: { previous: null, current: after.title },
+      updated_at: { previous: null, current: after.updatedAt },
+      ...(after.confidential ? { confidential: { previous: false, current: true } } : {}),
+    };
+  }
+  const changes: IssueChangesInput = {};
+  const same = (a: unknown, b: unknown) => (a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b);
+  const scalar = <K extends keyof IssueChangesInput>(key: K, a: unknown, b: unknown) => {
+    if (!same(a, b)) changes[key] = { previous: a, current: b } as IssueChangesInput[K];
+  };
+  scalar('title', before.title, after.title);
+  scalar('description', before.description, after.description);
+  scalar('confidential', before.confidential, after.confidential);
+  scalar('state_id', before.state === 'opened' ? 1 : 2, after.state === 'opened' ? 1 : 2);
+  scalar('closed_at', before.closedAt, after.closedAt);
+  scalar('last_edited_at', before.lastEditedAt, after.lastEditedAt);
+  scalar('last_edited_by_id', before.lastEditedById, after.lastEditedById);
+  scalar('updated_by_id', before.updatedById, after.updatedById);
+  scalar('updated_at', before.updatedAt, after.updatedAt);
+  const sameList = (a: number[], b: number[]) => a.length === b.length && a.every((id, i) => id === b[i]);
+  if (!sameList(before.labelIds, after.labelIds)) changes.labels = { previous: labelInputs(before.labelIds, ctx), current: labelInputs(after.labelIds, ctx) };
+  if (!sameList(before.assigneeIds, after.assigneeIds)) changes.assignees = { previous: userInputs(before.assigneeIds, ctx), current: userInputs(after.assigneeIds, ctx) };
+  return changes;
+}
+
+class FakeGitLabServer implements FakeGitLab, ApiBackend {
+  url = '';
+  apiUrl = '';
+  readonly botUsername: string;
+  readonly botToken: string;
+  readonly state: FakeState;
+  readonly calls: RecordedCall[] = [];
+  readonly violations: string[] = [];
+  readonly mentions: Mention[] = [];
+  private readonly tokens = new Map<string, number>();
+  private readonly info: ProjectInfo;
+  private readonly faults = new Faults();
+  private readonly dispatcher: WebhookDispatcher;
+  private webhook: WebhookTarget | null;
+  private readonly emitBotEvents: boolean;
+  private server: Server | null = null;
+
+  constructor(options: FakeGitLabOptions) {
+    const now = options.now ?? (() => new Date());
+    const path = options.projectPath ?? 'sales/scale-engagement-requests';
+    const namespace = path.slice(0, path.lastIndexOf('/')) || path;
+    this.info = { id: options.projectId ?? 1, path, name: titleCase(path.slice(path.lastIndexOf('/') + 1)), namespace: titleCase(namespace.split('/').pop() ?? namespace), createdAt: now() };
+    this.state = new FakeState(this.info.id, now);
+    this.botUsername = options.botUsername ?? 'scale-bot';
+    this.botToken = options.botToken ?? `${this.botUsername}-token`;
+    this.webhook = options.webhook ?? null;
+    this.emitBotEvents = options.emitBotEvents ?? true;
+    this.faults.latencyMs = options.latencyMs ?? 0;
+    this.dispatcher = new WebhookDispatcher(
+      () => this.webhook,
+      () => this.url,
+    );
+
+    this.state.addUser('root', 'Administrator', 1);
+    this.state.addUser(this.botUsername, titleCase(this.botUsername), 2);
+    for (const person of options.users ?? DEFAULT_PEOPLE) this.state.addUser(person.username, person.name);
+    for (const label of options.labels ?? []) this.state.addLabel(label);
+    this.addToken(this.botToken, this.botUsername);
+    this.addToken('root-token', 'root');
+  }
+
+  get deliveries(): Delivery[] {
+    return this.dispatcher.deliveries;
+  }
+
+  get project(): FakeGitLab['project'] {
+    return { id: this.info.id, path_with_namespace: this.info.path, web_url: `${this.url}/${this.info.path}` };
+  }
+
+  async listen(): Promise<void> {
+    const app = express();
+    app.disable('x-powered-by');
+    app.use((req, res, next) => {
+      const call: RecordedCall = { method: req.method, path: req.path, query: { ...req.query }, body: undefined, status: null, at: Date.now(), actor: this.authenticate(req)?.username ?? null };
+      this.calls.push(call);
+      res.locals.call = call;
+      res.on('finish', () => {
+        call.status = res.statusCode;
+      });
+      next();
+    });
+    // GitLab accepts webhook-sized bodies; the bot's notes stay far below this.
+    app.use(express.json({ limit: '25mb' }), express.urlencoded({ extended: false, limit: '25mb' }));
+    app.use((req, res, next) => {
+      (res.locals.call as RecordedCall).body = req.body;
+      next();
+    });
+    app.use(this.faults.middleware());
+    app.use('/api/v4', apiRouter(this));
+    app.use((_req, res) => {
+      res.status(404).json({ error: '404 Not Found' });
+    });
+    app.use(errorHandler);
+
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    this.server = server;
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.apiUrl = `${this.url}/api/v4`;
+  }
+
+  // --- ApiBackend -----------------------------------------------------------------------------
+
+  entities(): EntityContext {
+    return { state: this.state, project: this.info, baseUrl: this.url };
+  }
+
+  authenticate(req: Request): UserRecord | undefined {
+    const bearer = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    const token = req.get('private-token') ?? bearer;
+    const id = token === undefined ? undefined : this.tokens.get(token.trim());
+    return id === undefined ? undefined : this.state.user(id);
+  }
+
+  createIssue(actor: UserRecord, input: CreateIssueInput): Written<IssueRecord> {
+    const { issue, steps } = this.state.createIssue(actor.id, input);
+    if (this.isBot(actor)) this.inspect(input.description, issue.iid, null);
+    return { value: issue, delivered: this.emit(actor, steps, []) };
+  }
+
+  updateIssue(actor: UserRecord, iid: number, input: UpdateIssueInput): Written<IssueRecord> {
+    const steps = this.state.updateIssue(actor.id, iid, input);
+    if (this.isBot(actor) && input.description !== undefined) this.inspect(input.description, iid, null);
+    return { value: this.state.issue(iid), delivered: this.emit(actor, steps, []) };
+  }
+
+  createNote(actor: UserRecord, iid: number, body: string, internal: boolean): Written<{ note: NoteRecord | null; actions: QuickAction[] }> {
+    const { note, steps, actions } = this.state.createNote(actor.id, iid, body, internal);
+    if (this.isBot(actor)) this.inspect(body, iid, note?.id ?? null);
+    return { value: { note, actions }, delivered: this.emit(actor, steps, note ? [{ note, action: 'create' }] : []) };
+  }
+
+  updateNote(actor: UserRecord, iid: number, noteId: number, body: string): Written<NoteRecord> {
+    const previous = this.state.note(iid, noteId).body;
+    const note = this.state.updateNote(actor.id, iid, noteId, body);
+    if (this.isBot(actor)) this.inspect(body, iid, noteId);
+    return { value: note, delivered: this.emit(actor, [], note.body !== previous ? [{ note, action: 'update' }] : []) };
+  }
+
+  // --- FakeGitLab -----------------------------------------------------------------------------
+
+  addUser(username: string, name?: string): FakeUser {
+    const { id, username: stored, name: storedName } = this.state.addUser(username, name ?? titleCase(username.replace(/\./g, ' ')));
+    return { id, username: stored, name: storedName };
+  }
+
+  addToken(token: string, username: string): void {
+    const user = this.state.userByUsername(username);
+    if (!user) throw new Error(`fake GitLab: no user "${username}" (addUser first)`);
+    this.tokens.set(token, user.id);
+  }
+
+  addLabel(name: string, options: { color?: string; description?: string } = {}): { id: number; name: string } {
+    const { id } = this.state.addLabel(name, options);
+    return { id, name };
+  }
+
+  setWebhook(webhook: WebhookTarget | null): void {
+    this.webhook = webhook;
+  }
+
+  setLatency(ms: number): void {
+    this.faults.latencyMs = ms;
+  }
+
+  failNext(matcher: FaultMatcher, fault: Fault, times = 1): void {
+    this.faults.add(matcher, fault, times);
+  }
+
+  callsBy(username: string): RecordedCall[] {
+    const key = username.toLowerCase();
+    return this.calls.filter((c) => c.actor?.toLowerCase() === key);
+  }
+
+  writes(): RecordedCall[] {
+    return this.calls.filter((c) => c.method !== 'GET' && c.method !== 'HEAD');
+  }
+
+  resetCalls(): void {
+    this.calls.length = 0;
+  }
+
+  as(username: string): FakeGitLabActor {
+    const who = () => {
+      const user = this.state.userByUsername(username);
+      if (!user) throw new Error(`fake GitLab: no user "${username}" (addUser first)`);
+      return user;
+    };
+    const issueAfter = async (written: Written<IssueRecord>) => {
+      await written.delivered;
+      return restIssue(written.value, this.entities());
+    };
+    const userIds = (usernames: string[]) =>
+      usernames.map((name) => {
+        const user = this.state.userByUsername(name.replace(/^@/, ''));
+        if (!user) throw new Error(`fake GitLab: no user "${name}"`);
+        return user.id;
+      });
+    return {
+      createIssue: (input) => issueAfter(this.createIssue(who(), input)),
+      editIssue: (iid, change) =>
+        issueAfter(
+          this.updateIssue(who(), iid, {
+            ...(change.title !== undefined ? { title: change.title } : {}),
+            ...(change.description !== undefined ? { description: change.description } : {}),
+            ...(change.addLabels !== undefined ? { addLabels: change.addLabels } : {}),
+            ...(change.removeLabels !== undefined ? { removeLabels: change.removeLabels } : {}),
+            ...(change.assignees !== undefined ? { assigneeIds: userIds(change.assignees) } : {}),
+          }),
+        ),
+      closeIssue: (iid) => issueAfter(this.updateIssue(who(), iid, { stateEvent: 'close' })),
+      reopenIssue: (iid) => issueAfter(this.updateIssue(who(), iid, { stateEvent: 'reopen' })),
+      comment: async (iid, body, options) => {
+        const written = this.createNote(who(), iid, body, options?.internal ?? false);
+        await written.delivered;
+        return written.value.note && restNote(written.value.note, this.entities());
+      },
+      editComment: async (iid, noteId, body) => {
+        const written = this.updateNote(who(), iid, noteId, body);
+        await written.delivered;
+        return restNote(written.value, this.entities());
+      },
+    };
+  }
+
+  seedIssues(count: number, make?: (index: number) => Partial<SeedIssue>): number[] {
+    const userId = (username: string) => {
+      const user = this.state.userByUsername(username);
+      if (!user) throw new Error(`fake GitLab: no user "${username}"`);
+      return user.id;
+    };
+    const iids: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const seed = make?.(i) ?? {};
+      const issue = this.state.seedIssue({
+        title: seed.title ?? `Seeded issue ${i + 1}`,
+        description: seed.description ?? null,
+        labels: seed.labels ?? [],
+        authorId: userId(seed.author ?? 'root'),
+        assigneeIds: (seed.assignees ?? []).map(userId),
+        ...(seed.state !== undefined ? { state: seed.state } : {}),
+        ...(seed.confidential !== undefined ? { confidential: seed.confidential } : {}),
+        ...(seed.createdAt !== undefined ? { createdAt: seed.createdAt } : {}),
+        ...(seed.updatedAt !== undefined ? { updatedAt: seed.updatedAt } : {}),
+      });
+      iids.push(issue.iid);
+    }
+    return iids;
+  }
+
+  resend(deliveryIndex: number): Promise<Delivery> {
+    return this.dispatcher.resend(deliveryIndex);
+  }
+
+  sendRaw(headers: Record<string, string>, body: string | object): Promise<Delivery> {
+    return this.dispatcher.sendRaw(headers, body);
+  }
+
+  settled(): Promise<void> {
+    return this.dispatcher.settled();
+  }
+
+  issue(iid: number): RestIssue {
+    return restIssue(this.state.issue(iid), this.entities());
+  }
+
+  notes(iid: number): RestNote[] {
+    return this.state.notesOf(this.state.issue(iid).iid).map((n) => restNote(n, this.entities()));
+  }
+
+  botNotes(iid: number): RestNote[] {
+    return this.notes(iid).filter((n) => !n.system && n.author.username === this.botUsername);
+  }
+
+  labelEvents(iid: number): RestLabelEvent[] {
+    return this.state.labelEventsOf(this.state.issue(iid).iid).map((e) => restLabelEvent(e, this.entities()));
+  }
+
+  assertNoViolations(): void {
+    if (this.violations.length > 0) {
+      throw new Error(`the bot wrote text GitLab would act on:\n${this.violations.map((v) => `  - ${v}`).join('\n')}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.dispatcher.close();
+    this.faults.release();
+    const server = this.server;
+    if (!server) return;
+    this.server = null;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+  }
+
+  // --- internals ------------------------------------------------------------------------------
+
+  private isBot(user: UserRecord): boolean {
+    return user.username.toLowerCase() === this.botUsername.toLowerCase();
+  }
+
+  /** Records what GitLab would act on in text the bot wrote. */
+  private inspect(text: string | null | undefined, iid: number, noteId: number | null): void {
+    if (!text) return;
+    const where = noteId === null ? `description of #${iid}` : `note ${noteId} on #${iid}`;
+    const findings = inspectText(text);
+    for (const line of findings.quickActions) this.violations.push(`${where}: quick action line "${line}"`);
+    for (const username of findings.mentions) {
+      this.mentions.push({ iid, noteId, username });
+      if (BROADCAST_MENTIONS.has(username.toLowerCase()) || !this.state.userByUsername(username)) this.violations.push(`${where}: mention @${username}`);
+    }
+    for (const reference of findings.references) this.violations.push(`${where}: reference ${reference}`);
+  }
+
+  /**
+   * Fires the webhooks for one write: note hooks, then one Issue Hook per step. They share one
+   * `X-Gitlab-Event-UUID`, as hooks triggered by one GitLab request do.
+   */
+  private emit(actor: UserRecord, steps: IssueStep[], notes: Array<{ note: NoteRecord; action: NoteAction }>): Promise<void> {
+    if (this.isBot(actor) && !this.emitBotEvents) return Promise.resolve();
+    const ctx = this.entities();
+    const eventUuid = randomUUID();
+    const project = projectInput(ctx);
+    const user = userInput(actor);
+    const sent: Array<Promise<unknown>> = [];
+    for (const { note, action } of notes) {
+      const payload = noteHookPayload({ note: noteInput(note, ctx), issue: issueInput(this.state.issue(note.iid), ctx), project, user, action });
+      sent.push(this.dispatcher.deliver(webhookEventName(payload), payload, eventUuid));
+    }
+    for (const step of steps) {
+      const payload = issueHookPayload({ action: step.action, issue: issueInput(step.after, ctx), project, user, changes: issueChanges(step, ctx) });
+      sent.push(this.dispatcher.deliver(webhookEventName(payload), payload, eventUuid));
+    }
+    return Promise.all(sent).then(() => undefined);
+  }
+}
+
+export async function startFakeGitLab(options: FakeGitLabOptions = {}): Promise<FakeGitLab> {
+  const fake = new FakeGitLabServer(options);
+  await fake.listen();
+  return fake;
+}

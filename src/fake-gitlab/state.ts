@@ -1,0 +1,481 @@
+import { ApiError } from './api-error.js';
+import { CREATE_COMMANDS, UPDATE_COMMANDS, extractQuickActions, parseLabelArg, parseUserArg, type QuickAction } from './quick-actions.js';
+
+/**
+ * The fake's in-memory project: users, labels, issues, notes and resource label events, with the
+ * write rules GitLab applies (quick actions, scoped labels, label events, system notes). No HTTP
+ * here: each write returns the steps (open / update / close / reopen) a webhook would report.
+ */
+
+export interface UserRecord {
+  id: number;
+  username: string;
+  name: string;
+  createdAt: Date;
+}
+
+export interface LabelRecord {
+  id: number;
+  name: string;
+  color: string;
+  description: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface IssueRecord {
+  id: number;
+  iid: number;
+  title: string;
+  description: string | null;
+  state: 'opened' | 'closed';
+  /** In the order they were added; the API lists them sorted by name. */
+  labelIds: number[];
+  assigneeIds: number[];
+  authorId: number;
+  confidential: boolean;
+  discussionLocked: boolean | null;
+  createdAt: Date;
+  updatedAt: Date;
+  updatedById: number | null;
+  lastEditedAt: Date | null;
+  lastEditedById: number | null;
+  closedAt: Date | null;
+  closedById: number | null;
+}
+
+export interface NoteRecord {
+  id: number;
+  iid: number;
+  body: string;
+  authorId: number;
+  system: boolean;
+  internal: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+  updatedById: number | null;
+}
+
+export interface LabelEventRecord {
+  id: number;
+  iid: number;
+  userId: number;
+  labelId: number;
+  action: 'add' | 'remove';
+  createdAt: Date;
+}
+
+/** One change GitLab reports with one Issue Hook. */
+export interface IssueStep {
+  action: 'open' | 'update' | 'close' | 'reopen';
+  /** The issue before this step; null when it was just created. */
+  before: IssueRecord | null;
+  after: IssueRecord;
+}
+
+export interface CreateIssueInput {
+  title: string;
+  description?: string | null;
+  /** Label names; missing labels are created, as the API does. */
+  labels?: string[];
+  assigneeIds?: number[];
+  confidential?: boolean;
+  createdAt?: Date;
+}
+
+export interface UpdateIssueInput {
+  title?: string;
+  description?: string | null;
+  /** Replaces every label. */
+  labels?: string[];
+  addLabels?: string[];
+  removeLabels?: string[];
+  /** Replaces every assignee; `[]` unassigns. */
+  assigneeIds?: number[];
+  stateEvent?: 'close' | 'reopen';
+  confidential?: boolean;
+  discussionLocked?: boolean;
+}
+
+export interface SeedIssueInput {
+  title: string;
+  description?: string | null;
+  labels?: string[];
+  authorId: number;
+  assigneeIds?: number[];
+  state?: 'opened' | 'closed';
+  confidential?: boolean;
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
+/** Everything one write asks of an issue, from API parameters and quick actions together. */
+interface PendingChange {
+  title?: string;
+  description?: string | null;
+  setLabels?: number[];
+  addLabels: number[];
+  removeLabels: number[];
+  setAssignees?: number[];
+  addAssignees: number[];
+  removeAssignees: number[];
+  stateEvent?: 'close' | 'reopen';
+  confidential?: boolean;
+  discussionLocked?: boolean;
+}
+
+/** GitLab's default colour for a label created on the fly. */
+const DEFAULT_LABEL_COLOR = '#6699cc';
+
+/** `scope::value` and `a::b::value` are scoped labels; the scope is everything before the last `::`. */
+function labelScope(name: string): string | null {
+  const at = name.lastIndexOf('::');
+  return at > 0 ? name.slice(0, at) : null;
+}
+
+function toSentence(items: string[]): string {
+  if (items.length <= 2) return items.join(' and ');
+  return `${items.slice(0, -1).join(', ')}, and ${items[items.length - 1]}`;
+}
+
+const copyIssue = (issue: IssueRecord): IssueRecord => ({ ...issue, labelIds: [...issue.labelIds], assigneeIds: [...issue.assigneeIds] });
+
+export class FakeState {
+  private readonly users = new Map<number, UserRecord>();
+  private readonly labels = new Map<number, LabelRecord>();
+  private readonly labelsByName = new Map<string, LabelRecord>();
+  private readonly issues = new Map<number, IssueRecord>();
+  private readonly notes = new Map<number, NoteRecord[]>();
+  private readonly labelEvents = new Map<number, LabelEventRecord[]>();
+  // Separate ranges so an id is never mistaken for an iid or another kind of id.
+  private nextId = { user: 10, label: 101, issue: 5001, note: 70001, labelEvent: 9001 };
+  private lastIid = 0;
+
+  constructor(
+    readonly projectId: number,
+    private readonly now: () => Date,
+  ) {}
+
+  // --- users and labels ---------------------------------------------------------------------
+
+  addUser(username: string, name: string, id?: number): UserRecord {
+    const existing = this.userByUsername(username);
+    if (existing) return existing;
+    const user = { id: id ?? this.nextId.user++, username, name, createdAt: this.now() };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  /** GitLab usernames are case-insensitive. */
+  userByUsername(username: string): UserRecord | undefined {
+    const key = username.toLowerCase();
+    for (const user of this.users.values()) if (user.username.toLowerCase() === key) return user;
+    return undefined;
+  }
+
+  user(id: number): UserRecord {
+    const user = this.users.get(id);
+    if (!user) throw new Error(`fake GitLab: no user ${id}`);
+    return user;
+  }
+
+  allUsers(): UserRecord[] {
+    return [...this.users.values()].sort((a, b) => a.id - b.id);
+  }
+
+  addLabel(name: string, options: { color?: string; description?: string | null } = {}): LabelRecord {
+    const existing = this.labelsByName.get(name);
+    if (existing) return existing;
+    const now = this.now();
+    const label = { id: this.nextId.label++, name, color: options.color ?? DEFAULT_LABEL_COLOR, description: options.description ?? null, createdAt: now, updatedAt: now };
+    this.labels.set(label.id, label);
+    this.labelsByName.set(name, label);
+    return label;
+  }
+
+  label(id: number): LabelRecord {
+    const label = this.labels.get(id);
+    if (!label) throw new Error(`fake GitLab: no label ${id}`);
+    return label;
+  }
+
+  // --- reads --------------------------------------------------------------------------------
+
+  issue(iid: number): IssueRecord {
+    const issue = this.issues.get(iid);
+    if (!issue) throw ApiError.notFound();
+    return issue;
+  }
+
+  allIssues(): IterableIterator<IssueRecord> {
+    return this.issues.values();
+  }
+
+  notesOf(iid: number): NoteRecord[] {
+    return this.notes.get(iid) ?? [];
+  }
+
+  note(iid: number, noteId: number): NoteRecord {
+    const note = this.notesOf(iid).find((n) => n.id === noteId);
+    if (!note) throw ApiError.notFound();
+    return note;
+  }
+
+  labelEventsOf(iid: number): LabelEventRecord[] {
+    return this.labelEvents.get(iid) ?? [];
+  }
+
+  // --- writes -------------------------------------------------------------------------------
+
+  /** `POST /projects/:id/issues`: quick actions in the description run, then leave it. */
+  createIssue(actorId: number, input: CreateIssueInput): { issue: IssueRecord; steps: IssueStep[] } {
+    if (input.title.trim() === '') throw new ApiError(400, { message: { title: ["can't be blank"] } });
+    const now = input.createdAt ?? this.now();
+    const { text, actions } = this.extract(input.description, CREATE_COMMANDS);
+    const change = this.commandsToChange(actorId, null, actions);
+    const iid = ++this.lastIid;
+    const issue: IssueRecord = {
+      id: this.nextId.issue++,
+      iid,
+      title: input.title,
+      description: text,
+      state: 'opened',
+      labelIds: [],
+      assigneeIds: [],
+      authorId: actorId,
+      confidential: input.confidential ?? false,
+      discussionLocked: null,
+      createdAt: now,
+      updatedAt: now,
+      updatedById: null,
+      lastEditedAt: null,
+      lastEditedById: null,
+      closedAt: null,
+      closedById: null,
+    };
+    const labelIds = this.nextLabels([], [...(input.labels ?? []).map((n) => this.addLabel(n).id), ...change.addLabels], []);
+    issue.labelIds = labelIds;
+    issue.assigneeIds = [...new Set([...(input.assigneeIds ?? []), ...change.addAssignees])];
+    this.issues.set(iid, issue);
+    this.recordLabelEvents(actorId, iid, labelIds, [], now);
+    return { issue, steps: [{ action: 'open', before: null, after: copyIssue(issue) }] };
+  }
+
+  /** `PUT /projects/:id/issues/:iid`: quick actions run in a new description, as GitLab does. */
+  updateIssue(actorId: number, iid: number, input: UpdateIssueInput): IssueStep[] {
+    const issue = this.issue(iid);
+    const extracted = input.description === undefined ? null : this.extract(input.description, UPDATE_COMMANDS);
+    const change = this.commandsToChange(actorId, issue, extracted?.actions ?? []);
+    if (extracted) change.description = extracted.text;
+    if (input.title !== undefined) change.title = input.title;
+    if (input.labels !== undefined) change.setLabels = input.labels.map((n) => this.addLabel(n).id);
+    change.addLabels.unshift(...(input.addLabels ?? []).map((n) => this.addLabel(n).id));
+    change.removeLabels.push(...(input.removeLabels ?? []).flatMap((n) => this.labelsByName.get(n)?.id ?? []));
+    if (input.assigneeIds !== undefined) change.setAssignees = input.assigneeIds;
+    if (input.stateEvent !== undefined) change.stateEvent = input.stateEvent;
+    if (input.confidential !== undefined) change.confidential = input.confidential;
+    if (input.discussionLocked !== undefined) change.discussionLocked = input.discussionLocked;
+    return this.apply(actorId, issue, change);
+  }
+
+  /**
+   * `POST …/notes`: quick actions run and leave the note; a note of commands only is not saved
+   * (`note: null`), as GitLab answers 202 then.
+   */
+  createNote(actorId: number, iid: number, body: string, internal: boolean): { note: NoteRecord | null; steps: IssueStep[]; actions: QuickAction[] } {
+    const issue = this.issue(iid);
+    const { text, actions } = extractQuickActions(body, UPDATE_COMMANDS);
+    if (text.trim() === '' && actions.length === 0) throw new ApiError(400, { message: { note: ["can't be blank"] } });
+    let note: NoteRecord | null = null;
+    if (text.trim() !== '') {
+      note = this.addNote(actorId, iid, text, false, internal);
+      issue.updatedAt = note.createdAt;
+    }
+    const steps = actions.length > 0 ? this.apply(actorId, issue, this.commandsToChange(actorId, issue, actions)) : [];
+    return { note, steps, actions };
+  }
+
+  /** `PUT …/notes/:note_id`: only the author edits a note; quick actions do not run on edits. */
+  updateNote(actorId: number, iid: number, noteId: number, body: string): NoteRecord {
+    const issue = this.issue(iid);
+    const note = this.note(iid, noteId);
+    if (note.system || note.authorId !== actorId) throw ApiError.forbidden();
+    if (body.trim() === '') throw new ApiError(400, { message: { note: ["can't be blank"] } });
+    if (note.body !== body) {
+      note.body = body;
+      note.updatedAt = this.now();
+      note.updatedById = actorId;
+      issue.updatedAt = note.updatedAt;
+    }
+    return note;
+  }
+
+  /** Bulk loading for large fixtures: no quick actions, events or notes. */
+  seedIssue(input: SeedIssueInput): IssueRecord {
+    const createdAt = input.createdAt ?? this.now();
+    const closed = input.state === 'closed';
+    const updatedAt = input.updatedAt ?? createdAt;
+    const iid = ++this.lastIid;
+    const issue: IssueRecord = {
+      id: this.nextId.issue++,
+      iid,
+      title: input.title,
+      description: input.description ?? null,
+      state: closed ? 'closed' : 'opened',
+      labelIds: this.nextLabels([], (input.labels ?? []).map((n) => this.addLabel(n).id), []),
+      assigneeIds: input.assigneeIds ?? [],
+      authorId: input.authorId,
+      confidential: input.confidential ?? false,
+      discussionLocked: null,
+      createdAt,
+      updatedAt,
+      updatedById: null,
+      lastEditedAt: null,
+      lastEditedById: null,
+      closedAt: closed ? updatedAt : null,
+      closedById: closed ? input.authorId : null,
+    };
+    this.issues.set(iid, issue);
+    return issue;
+  }
+
+  // --- rules --------------------------------------------------------------------------------
+
+  private extract(description: string | null | undefined, commands: readonly string[]): { text: string | null; actions: QuickAction[] } {
+    if (description == null) return { text: description ?? null, actions: [] };
+    return extractQuickActions(description, commands);
+  }
+
+  /** Quick actions to a change; unknown labels and users are ignored, as GitLab does. */
+  private commandsToChange(actorId: number, issue: IssueRecord | null, actions: QuickAction[]): PendingChange {
+    const change: PendingChange = { addLabels: [], removeLabels: [], addAssignees: [], removeAssignees: [] };
+    const labelIds = (arg: string) =>
+      parseLabelArg(arg).flatMap((ref) => ('id' in ref ? (this.labels.has(ref.id) ? [ref.id] : []) : (this.labelsByName.get(ref.name)?.id ?? [])));
+    const userIds = (arg: string) => parseUserArg(arg).flatMap((ref) => ('me' in ref ? [actorId] : (this.userByUsername(ref.username)?.id ?? [])));
+    for (const { name, arg } of actions) {
+      switch (name) {
+        case 'label':
+        case 'labels':
+          change.addLabels.push(...labelIds(arg));
+          break;
+        case 'unlabel':
+        case 'remove_label':
+          change.removeLabels.push(...(arg === '' ? (issue?.labelIds ?? []) : labelIds(arg)));
+          break;
+        case 'relabel': {
+          const ids = labelIds(arg);
+          if (ids.length > 0) change.setLabels = ids;
+          break;
+        }
+        case 'assign':
+          change.addAssignees.push(...userIds(arg));
+          break;
+        case 'unassign':
+          if (arg === '') change.setAssignees = [];
+          else change.removeAssignees.push(...userIds(arg));
+          break;
+        case 'close':
+        case 'reopen':
+          change.stateEvent = name;
+          break;
+      }
+    }
+    return change;
+  }
+
+  /** The label set after a change; each newly added scoped label evicts the rest of its scope. */
+  private nextLabels(current: number[], add: number[], remove: number[], replace?: number[]): number[] {
+    let next = [...(replace ?? current)];
+    for (const id of add) if (!next.includes(id)) next.push(id);
+    next = next.filter((id) => !remove.includes(id));
+    const added = next.filter((id) => !current.includes(id));
+    // The last label added in a scope wins.
+    for (const id of added.reverse()) {
+      const scope = labelScope(this.label(id).name);
+      if (scope !== null && next.includes(id)) next = next.filter((other) => other === id || labelScope(this.label(other).name) !== scope);
+    }
+    return next;
+  }
+
+  /** Applies a change: a state change first (its own hook, as `change_state` runs first), then the rest. */
+  private apply(actorId: number, issue: IssueRecord, change: PendingChange): IssueStep[] {
+    const steps: IssueStep[] = [];
+    const now = this.now();
+    if ((change.stateEvent === 'close' && issue.state === 'opened') || (change.stateEvent === 'reopen' && issue.state === 'closed')) {
+      const before = copyIssue(issue);
+      const closing = change.stateEvent === 'close';
+      Object.assign(issue, {
+        state: closing ? 'closed' : 'opened',
+        closedAt: closing ? now : null,
+        closedById: closing ? actorId : null,
+        updatedAt: now,
+        updatedById: actorId,
+      });
+      steps.push({ action: change.stateEvent, before, after: copyIssue(issue) });
+    }
+
+    const before = copyIssue(issue);
+    issue.labelIds = this.nextLabels(issue.labelIds, change.addLabels, change.removeLabels, change.setLabels);
+    const assignees = (change.setAssignees ?? issue.assigneeIds).filter((id) => !change.removeAssignees.includes(id));
+    issue.assigneeIds = [...new Set([...assignees, ...change.addAssignees.filter((id) => !change.removeAssignees.includes(id))])];
+    if (change.title !== undefined) issue.title = change.title;
+    if (change.description !== undefined) issue.description = change.description;
+    if (change.confidential !== undefined) issue.confidential = change.confidential;
+    if (change.discussionLocked !== undefined) issue.discussionLocked = change.discussionLocked;
+
+    const added = issue.labelIds.filter((id) => !before.labelIds.includes(id));
+    const removed = before.labelIds.filter((id) => !issue.labelIds.includes(id));
+    const assigned = issue.assigneeIds.filter((id) => !before.assigneeIds.includes(id));
+    const unassigned = before.assigneeIds.filter((id) => !issue.assigneeIds.includes(id));
+    const titleChanged = issue.title !== before.title;
+    const descriptionChanged = issue.description !== before.description;
+    const confidentialChanged = issue.confidential !== before.confidential;
+    const changed =
+      added.length + removed.length + assigned.length + unassigned.length > 0 ||
+      titleChanged ||
+      descriptionChanged ||
+      confidentialChanged ||
+      issue.discussionLocked !== before.discussionLocked;
+    if (!changed) return steps;
+
+    issue.updatedAt = now;
+    issue.updatedById = actorId;
+    if (titleChanged || descriptionChanged) {
+      issue.lastEditedAt = now;
+      issue.lastEditedById = actorId;
+    }
+    this.recordLabelEvents(actorId, issue.iid, added, removed, now);
+    // Label and state changes are resource events; these changes are system notes in GitLab.
+    const mention = (ids: number[]) => toSentence(ids.map((id) => `@${this.user(id).username}`));
+    if (assigned.length > 0 || unassigned.length > 0) {
+      const parts = [...(assigned.length > 0 ? [`assigned to ${mention(assigned)}`] : []), ...(unassigned.length > 0 ? [`unassigned ${mention(unassigned)}`] : [])];
+      this.addNote(actorId, issue.iid, parts.join(' and '), true, false);
+    }
+    if (titleChanged) this.addNote(actorId, issue.iid, `changed title from **${before.title}** to **${issue.title}**`, true, false);
+    if (descriptionChanged) this.addNote(actorId, issue.iid, 'changed the description', true, false);
+    if (confidentialChanged) {
+      this.addNote(actorId, issue.iid, issue.confidential ? 'made the issue confidential' : 'made the issue visible to everyone', true, false);
+    }
+    steps.push({ action: 'update', before, after: copyIssue(issue) });
+    return steps;
+  }
+
+  private recordLabelEvents(userId: number, iid: number, added: number[], removed: number[], at: Date): void {
+    if (added.length + removed.length === 0) return;
+    const events = this.labelEvents.get(iid) ?? [];
+    // GitLab's ChangeLabelsService records the additions first, then the removals.
+    for (const [ids, action] of [[added, 'add'], [removed, 'remove']] as const) {
+      for (const labelId of ids) events.push({ id: this.nextId.labelEvent++, iid, userId, labelId, action, createdAt: at });
+    }
+    this.labelEvents.set(iid, events);
+  }
+
+  private addNote(authorId: number, iid: number, body: string, system: boolean, internal: boolean): NoteRecord {
+    const now = this.now();
+    const note = { id: this.nextId.note++, iid, body, authorId, system, internal, createdAt: now, updatedAt: now, updatedById: null };
+    const notes = this.notes.get(iid) ?? [];
+    notes.push(note);
+    this.notes.set(iid, notes);
+    return note;
+  }
+}

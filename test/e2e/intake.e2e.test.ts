@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readNoteMarker } from '../../src/domain/bot-note-marker.js';
+import { exampleConfig } from '../helpers/config.js';
+import { startStack, type Stack } from './stack.js';
+
+const SAMPLES = join(import.meta.dirname, '..', '..', 'samples', 'requests');
+const sample = (name: string) => readFileSync(join(SAMPLES, name), 'utf8');
+/** What an AE pastes: the template as GitLab shows it, quick actions included. */
+const withQuickActions = (description: string, segment: string, region: string) =>
+  `${description.trimEnd()}\n\n/label ~"segment::${segment}" ~"region::${region}"\n`;
+
+let stack: Stack | null = null;
+afterEach(async () => {
+  if (stack) {
+    stack.fake.assertNoViolations();
+    await stack.stop();
+  }
+  stack = null;
+});
+
+const smbValid = (formId: 'smbeast_amr' | 'smbwest_amr') =>
+  sample('mm-amr-valid.md')
+    .replace('id=mm_amr version=2', `id=${formId} version=1`)
+    .replace('## Scale Engagement Request — Mid-Market, AMER', '')
+    .replace('$210k', '$60k');
+
+const requestNotes = (s: Stack, iid: number) => s.fake.botNotes(iid).filter((n) => readNoteMarker(n.body)?.key === 'request');
+
+describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', () => {
+  it.each([
+    ['ent_amr', sample('ent-amr-valid.md'), 'sam.sal', 'ent', 'amr', 'casey.cse'],
+    ['mm_amr', sample('mm-amr-valid.md'), 'alex.ae', 'mm', 'amr', 'drew.cse'],
+    ['smbeast_amr', smbValid('smbeast_amr'), 'jordan.ae', 'smb', 'amr-east', 'emery.cse'],
+    ['smbwest_amr', smbValid('smbwest_amr'), 'jordan.ae', 'smb', 'amr-west', 'finley.cse'],
+  ])('%s: a new valid request is labelled, assigned and answered once, within seconds', async (form, description, author, segment, region, cse) => {
+    stack = await startStack(exampleConfig());
+    const created = await stack.fake.as(author).createIssue({ title: `Request ${form}`, description: withQuickActions(description, segment, region) });
+    await stack.drain();
+    const issue = stack.fake.issue(created.iid);
+    expect(issue.labels).toEqual(expect.arrayContaining([`segment::${segment}`, `region::${region}`, `form::${form}`, 'engagement::assigned']));
+    expect(issue.assignees.map((a) => a.username)).toEqual([cse]);
+    const notes = stack.fake.botNotes(created.iid);
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.body).toContain(`@${author}`);
+    expect(notes[0]!.body).toContain(`@${cse}`);
+    expect(stack.fake.mentions.filter((m) => m.iid === created.iid).map((m) => m.username).sort()).toEqual([author, cse].sort());
+  });
+
+  it('API economy: a new valid request costs ≤ 5 calls of which ≤ 3 writes; a redundant event writes nothing', async () => {
+    stack = await startStack(exampleConfig());
+    // Warm the user-id cache as a running bot would have it.
+    await stack.service.client.userId('drew.cse');
+    stack.fake.resetCalls();
+    const created = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
+    await stack.drain();
+    const bot = stack.fake.callsBy(stack.fake.botUsername);
+    expect(bot.length).toBeLessThanOrEqual(5);
+    expect(bot.filter((c) => c.method !== 'GET').length).toBeLessThanOrEqual(3);
+    stack.fake.resetCalls();
+    // A person edits something the bot does not care about: one more pass, no write.
+    await stack.fake.as('alex.ae').editIssue(created.iid, { title: 'Northwind Traders' });
+    await stack.drain();
+    expect(stack.fake.callsBy(stack.fake.botUsername).filter((c) => c.method !== 'GET')).toEqual([]);
+  });
+
+  it('invalid, then fixed by an edit: needs-info while problems remain, then assigned; one request note throughout', async () => {
+    stack = await startStack(exampleConfig());
+    const broken = sample('mm-amr-valid.md').replace('0014M00001lAbCdQAK', '').replace('Jan 31, 2027', '03/04/2027');
+    const created = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withQuickActions(broken, 'mm', 'amr') });
+    await stack.drain();
+    let issue = stack.fake.issue(created.iid);
+    expect(issue.labels).toContain('engagement::needs-info');
+    expect(issue.assignees).toEqual([]);
+    expect(requestNotes(stack, created.iid)[0]!.body).toMatch(/Renewal date\*\*: "03\/04\/2027" could be/);
+
+    await stack.fake.as('alex.ae').editIssue(created.iid, { description: sample('mm-amr-valid.md') });
+    await stack.drain();
+    issue = stack.fake.issue(created.iid);
+    expect(issue.labels).not.toContain('engagement::needs-info');
+    expect(issue.labels).toContain('engagement::assigned');
+    expect(issue.assignees.map((a) => a.username)).toEqual(['drew.cse']);
+    expect(requestNotes(stack, created.iid)).toHaveLength(1);
+    expect(requestNotes(stack, created.iid)[0]!.body).not.toContain('could be');
+    // The CSE is told in a note of their own, exactly once.
+    const told = stack.fake.mentions.filter((m) => m.iid === created.iid && m.username === 'drew.cse');
+    expect(told).toHaveLength(1);
+  });
+
+  it('duplicate deliveries (same Idempotency-Key) are answered 200 and processed once', async () => {
+    stack = await startStack(exampleConfig());
+    await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
+    await stack.drain();
+    const first = stack.fake.deliveries.findIndex((d) => d.status === 202);
+    stack.fake.resetCalls();
+    const again = await stack.fake.resend(first);
+    expect(again.status).toBe(200);
+    await stack.drain();
+    expect(stack.fake.callsBy(stack.fake.botUsername)).toEqual([]);
+  });
+
+  it("ignores the bot's own events (no loops), out-of-order deliveries leave the truth in place", async () => {
+    stack = await startStack(exampleConfig());
+    const created = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
+    await stack.drain();
+    const botEvents = stack.fake.deliveries.filter((d) => (d.payload as { user: { username: string } }).user.username === 'scale-bot');
+    expect(botEvents.length).toBeGreaterThan(0);
+    expect(botEvents.every((d) => d.status === 202)).toBe(true);
+    // The open event arrives again, late and with a new key: the pass re-reads the issue and writes nothing.
+    const open = stack.fake.deliveries.find((d) => (d.payload as { object_attributes?: { action?: string } }).object_attributes?.action === 'open')!;
+    stack.fake.resetCalls();
+    const late = await stack.fake.sendRaw({ ...open.headers, 'Idempotency-Key': crypto.randomUUID(), 'X-Gitlab-Event-UUID': crypto.randomUUID() }, open.payload as object);
+    expect(late.status).toBe(202);
+    await stack.drain();
+    expect(stack.fake.writes()).toEqual([]);
+    expect(stack.fake.issue(created.iid).assignees.map((a) => a.username)).toEqual(['drew.cse']);
+  });
+
+  it('a customer named "/close @all #1" is echoed inert: nothing closes, nobody else is mentioned', async () => {
+    stack = await startStack(exampleConfig());
+    const description = sample('mm-amr-valid.md').replace('Northwind Traders', '/close @all #1 ~"segment::ent" %v1');
+    const created = await stack.fake.as('alex.ae').createIssue({ title: 'Evil', description: withQuickActions(description, 'mm', 'amr') });
+    await stack.drain();
+    expect(stack.fake.issue(created.iid).state).toBe('opened');
+    expect(stack.fake.violations).toEqual([]);
+    expect(stack.fake.botNotes(created.iid)[0]!.body).toContain('close');
+  });
+
+  it('survives GitLab answering 429 with Retry-After, 500, and hanging', async () => {
+    stack = await startStack(exampleConfig());
+    stack.fake.failNext({ method: 'GET', path: /\/issues\/\d+$/ }, { status: 429, retryAfter: 1 });
+    stack.fake.failNext({ method: 'PUT', path: /\/issues\/\d+$/ }, { status: 500 });
+    stack.fake.failNext({ method: 'GET', path: /\/notes$/ }, { hang: true });
+    const created = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
+    await stack.drain();
+    const issue = stack.fake.issue(created.iid);
+    expect(issue.labels).toContain('engagement::assigned');
+    expect(issue.assignees.map((a) => a.username)).toEqual(['drew.cse']);
+    expect(stack.fake.botNotes(created.iid)).toHaveLength(1);
+    expect(stack.service.inbox.list({ failed: true })).toEqual([]);
+    const waited = await stack.service.metrics.registry.getSingleMetricAsString('scale_bot_gitlab_rate_limit_wait_seconds_total');
+    expect(Number(/ (\d+(\.\d+)?)$/m.exec(waited)![1])).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('an issue that is not a request is labelled and explained once', async () => {
+    stack = await startStack(exampleConfig());
+    const created = await stack.fake.as('alex.ae').createIssue({ title: 'Help', description: 'Can someone help Acme with CI?' });
+    await stack.drain();
+    await stack.fake.as('alex.ae').editIssue(created.iid, { description: 'Can someone help Acme with CI? Thanks' });
+    await stack.drain();
+    expect(stack.fake.issue(created.iid).labels).toContain('engagement::not-a-request');
+    expect(stack.fake.botNotes(created.iid)).toHaveLength(1);
+  });
+
+  it('a deleted issue ends its job quietly', async () => {
+    stack = await startStack(exampleConfig());
+    const created = await stack.fake.as('alex.ae').createIssue({ title: 'Gone', description: 'x' });
+    await stack.drain();
+    stack.fake.failNext({ method: 'GET', path: new RegExp(`/issues/${created.iid}$`) }, { status: 404 } as never);
+    await stack.fake.as('alex.ae').editIssue(created.iid, { title: 'Gone soon' });
+    await stack.drain();
+    expect(stack.service.inbox.list({ failed: true })).toEqual([]);
+  });
+});
