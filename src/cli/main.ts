@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, PACKAGE_ROOT } from '../config/load-config.js';
 import { registerConfigCommand } from './config-command.js';
+import { registerDemoCommand } from './demo-command.js';
 import { CliError, EXIT, processIO, type CliIO } from './io.js';
 import { registerParseCommand } from './parse-command.js';
 import { registerServiceCommands } from './service-commands.js';
@@ -28,6 +29,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerTemplatesCommand(program, io, setExit);
   registerConfigCommand(program, io, setExit);
   registerServiceCommands(program, io, setExit);
+  registerDemoCommand(program, io, setExit);
   return program;
 }
 
