@@ -50,7 +50,7 @@ const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export function decide(input: DecideInput, config: Config, now: Date, render: RenderNote): Plan {
   const { issue } = input;
-  const plan: Plan = { iid: issue.iid, labels: { add: [], remove: [] }, assignees: null, notes: [], summary: [], engagement: null };
+  const plan: Plan = { iid: issue.iid, labels: { add: [], remove: [] }, assignees: null, notes: [], summary: [], engagement: null, followUps: [] };
   if (issue.state === 'closed') {
     plan.summary.push('issue is closed: intake has nothing to do');
     return plan;
@@ -106,6 +106,7 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
   if (qualification.flags.includes('escalation-candidate')) want.add(labels.escalationCandidate);
   if (qualification.flags.includes('at-risk')) want.add(labels.atRisk);
   if (duplicates.length > 0) want.add(labels.duplicate);
+  plan.followUps = duplicates.filter((d) => !d.labels.some((l) => same(l, labels.duplicate))).map((d) => d.iid);
   const managedScopes = [labels.form, labels.segment, labels.region, labels.priority].map((s) => `${s}::`.toLowerCase());
   const managedFlags = [labels.escalationCandidate, labels.atRisk, labels.duplicate].map((l) => l.toLowerCase());
   const isManaged = (l: string) => {
@@ -229,6 +230,7 @@ interface RelatedRequest {
   url: string;
   state: 'opened' | 'closed';
   createdAt: string;
+  labels: string[];
 }
 
 function relatedRequests(
@@ -246,7 +248,7 @@ function relatedRequests(
     if (other.iid === issue.iid) continue;
     const parsed = parse(other.description, config.catalog, { labels: other.labels });
     if (!parsed.form || accountKey(parsed, config) !== key) continue;
-    const entry = { iid: other.iid, title: other.title, url: other.webUrl, state: other.state, createdAt: other.createdAt };
+    const entry = { iid: other.iid, title: other.title, url: other.webUrl, state: other.state, createdAt: other.createdAt, labels: other.labels };
     if (other.state === 'opened') duplicates.push(entry);
     if (other.createdAt >= since && other.createdAt <= issue.createdAt) history.push(entry);
   }

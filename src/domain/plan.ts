@@ -17,6 +17,12 @@ export interface Plan {
   summary: string[];
   /** What the local engagement index should remember about this issue (workload, rotation). */
   engagement: EngagementRecord | null;
+  /**
+   * Other issues to reconcile after this one: open requests for the same account that do not yet
+   * show the duplicate flag, so both sides link each other. Never the other way round once both
+   * are flagged, so follow-ups cannot ping-pong.
+   */
+  followUps: number[];
 }
 
 export interface EngagementRecord {

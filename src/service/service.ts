@@ -96,7 +96,23 @@ export async function startService(settings: ServiceSettings, config: Config, op
       inbox,
       async (issue, job) => {
         if (!identityKnown) await learnIdentity();
-        await processIssue(processDeps, issue.iid, logger.child({ job: job.id, iid: issue.iid }));
+        const result = await processIssue(processDeps, issue.iid, logger.child({ job: job.id, iid: issue.iid }));
+        // The other side of a duplicate pair gets its own pass, so both issues link each other
+        // (only after a real write: in a dry run nothing gets flagged, so it would never settle).
+        for (const iid of result.outcome === 'applied' ? result.plan.followUps : []) {
+          const at = Date.now();
+          inbox.accept(
+            {
+              key: `follow-up:${issue.projectId}:${iid}:from:${issue.iid}:${at}`,
+              event: 'Follow-up',
+              uuid: null,
+              body: JSON.stringify({ reason: 'duplicate request', from: issue.iid }),
+              issue: { projectId: issue.projectId, iid },
+              receivedAt: at,
+            },
+            at,
+          );
+        }
       },
       { ...DEFAULT_WORKER_OPTIONS, concurrency: settings.concurrency, ...options.workerOptions },
       logger.child({ component: 'worker' }),

@@ -153,6 +153,21 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     expect(stack.fake.botNotes(created.iid)).toHaveLength(1);
   });
 
+  it('a second open request for the same account: both are flagged and link each other', async () => {
+    stack = await startStack(exampleConfig());
+    const first = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind 1', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
+    await stack.drain();
+    const second = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind 2', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
+    await stack.drain();
+    for (const [iid, other] of [
+      [first.iid, second.iid],
+      [second.iid, first.iid],
+    ] as const) {
+      expect(stack.fake.issue(iid).labels).toContain('flag::duplicate');
+      expect(requestNotes(stack, iid)[0]!.body).toContain(`/-/issues/${other})`);
+    }
+  });
+
   it('a deleted issue ends its job quietly', async () => {
     stack = await startStack(exampleConfig());
     const created = await stack.fake.as('alex.ae').createIssue({ title: 'Gone', description: 'x' });
