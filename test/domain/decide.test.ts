@@ -214,6 +214,12 @@ describe('decide: repeat and duplicate requests', () => {
     expect(plan.notes[0]!.body).not.toMatch(/#3\b/);
   });
 
+  it('asks for a follow-up pass on the other request only while it lacks the flag (no ping-pong)', () => {
+    expect(run(snapshot(), { related: [other(3, { state: 'opened' })] }).followUps).toEqual([3]);
+    expect(run(snapshot(), { related: [other(3, { state: 'opened', labels: ['flag::duplicate'] })] }).followUps).toEqual([]);
+    expect(run(snapshot(), { related: [other(3, { state: 'closed' })] }).followUps).toEqual([]);
+  });
+
   it('ignores related issues about another account', () => {
     const different = other(3, { state: 'opened', description: sample('mm-amr-valid.md').replace('0014M00001lAbCdQAK', '0014M00001lZzZzQAK') });
     const { plan } = settle(snapshot(), { related: [different] });
