@@ -124,18 +124,21 @@ export async function startService(settings: ServiceSettings, config: Config, op
   let server: Server | null = null;
   let url: string | null = null;
   if (options.server) {
+    // GitLab is asked at most every 30 s, however often the orchestrator probes.
+    let gitlabCheck: { at: number; ok: boolean; detail: string } | null = null;
     const readiness = async (): Promise<ReadinessReport> => {
       const checks: Record<string, string> = {};
       checks.store = inbox.ping() ? 'ok' : 'failing';
-      if (!identityKnown) {
+      if (gitlabCheck === null || Date.now() - gitlabCheck.at > 30_000) {
         try {
           await learnIdentity();
+          gitlabCheck = { at: Date.now(), ok: true, detail: `ok (bot user ${botUsername}, project ${projectPath ?? projectId})` };
         } catch (err) {
-          checks.gitlab = `unreachable: ${(err as Error).message}`;
+          gitlabCheck = { at: Date.now(), ok: false, detail: `unreachable: ${(err as Error).message}` };
         }
       }
-      if (identityKnown) checks.gitlab = `ok (bot user ${botUsername}, project ${projectPath ?? projectId})`;
-      return { ok: checks.store === 'ok' && identityKnown, checks };
+      checks.gitlab = gitlabCheck.detail;
+      return { ok: checks.store === 'ok' && gitlabCheck.ok && identityKnown, checks };
     };
     const app = createApp({
       inbox,
