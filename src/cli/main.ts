@@ -8,6 +8,7 @@ import { CliError, EXIT, processIO, type CliIO } from './io.js';
 import { registerParseCommand } from './parse-command.js';
 import { registerServiceCommands } from './service-commands.js';
 import { registerTemplatesCommand } from './templates-command.js';
+import { registerWorkflowCommand } from './workflow-command.js';
 
 function version(): string {
   return (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerConfigCommand(program, io, setExit);
   registerServiceCommands(program, io, setExit);
   registerDemoCommand(program, io, setExit);
+  registerWorkflowCommand(program, io, setExit);
   return program;
 }
 

@@ -9,6 +9,7 @@ import { qualify, type Qualification } from './qualify.js';
 import type { ParsedRequest } from './request.js';
 import { route, type RouteDecision, type Workload } from './route.js';
 import type { BotNote, IssueSnapshot, RelatedIssue } from './snapshot.js';
+import { INTAKE_STATES } from './workflow.js';
 
 /**
  * The one decision function: from a snapshot of an issue (and what else the bot knows) to the
@@ -27,9 +28,8 @@ export interface DecideInput {
 export type NoteTemplate = 'request' | 'assigned' | 'not-a-request';
 export type RenderNote = (template: NoteTemplate, model: object) => string;
 
-/** Intake states the bot sets; any other `engagement::` state belongs to the lifecycle and is kept. */
-export const INTAKE_STATES = ['new', 'needs-info', 'not-qualified', 'assigned', 'limit-reached', 'not-a-request'] as const;
-export type IntakeState = (typeof INTAKE_STATES)[number];
+/** States intake may replace; any other `engagement::` state belongs to the lifecycle and is kept. */
+const BOT_OWNED_STATES: readonly string[] = [...INTAKE_STATES, 'not-a-request'];
 
 export const REQUEST_NOTE = 'request';
 export const NOT_A_REQUEST_NOTE = 'not-a-request';
@@ -65,7 +65,7 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
   const labels = config.labels;
   const stateLabel = (s: string) => `${labels.engagement}::${s}`;
   const current = currentState(issue.labels, config);
-  const lifecycle = current !== null && !(INTAKE_STATES as readonly string[]).includes(current);
+  const lifecycle = current !== null && !BOT_OWNED_STATES.includes(current);
 
   const noteState = (findNote(issue.botNotes, REQUEST_NOTE)?.state ?? {}) as RequestNoteState;
   const override = issue.labels.some((l) => same(l, labels.override));
