@@ -41,9 +41,8 @@ const PEOPLE_WHO_RUN_IT: readonly Actor[] = ['assigned-cse', 'pool-cse', 'manage
 const ENGAGED: readonly State[] = ['assigned', 'limit-reached', 'accepted', 'scheduled'];
 
 export const TRANSITIONS: readonly Transition[] = [
-  { from: ['new'], to: 'needs-info', by: ['bot'], effect: 'lists what is missing in its note, addressed to the author' },
-  { from: ['new', 'needs-info'], to: 'not-qualified', by: ['bot'], effect: 'explains which qualification rule failed' },
-  { from: ['new', 'not-qualified', 'assigned'], to: 'needs-info', by: ['bot'], effect: 'lists what is missing after an edit' },
+  { from: ['new', 'not-qualified', 'assigned'], to: 'needs-info', by: ['bot'], effect: 'lists what is missing in its note, addressed to the author' },
+  { from: ['new', 'needs-info', 'assigned'], to: 'not-qualified', by: ['bot'], effect: 'explains which qualification rule failed' },
   { from: ['new', 'needs-info', 'not-qualified'], to: 'assigned', by: ['bot'], effect: 'assigns the covering CSE and tells them once' },
   { from: ['new', 'needs-info', 'not-qualified'], to: 'limit-reached', by: ['bot'], effect: 'assigns the CSE and flags the account’s earlier engagements' },
   { from: ['assigned', 'limit-reached'], to: 'accepted', by: PEOPLE_WHO_RUN_IT, effect: 'adds the CTA record and the post-call checklist to the tracker note' },
