@@ -5,11 +5,13 @@ import { noteMarker, type NoteState } from './bot-note-marker.js';
 import { neutralizeCell, neutralizeInline } from './markdown-safety.js';
 import { parse } from './parse.js';
 import type { EngagementRecord, NoteWrite, Plan } from './plan.js';
-import { qualify, type Qualification } from './qualify.js';
+import { formatUsd, qualify, type Qualification } from './qualify.js';
 import type { ParsedRequest } from './request.js';
 import { route, type RouteDecision, type Workload } from './route.js';
 import type { BotNote, IssueSnapshot, RelatedIssue } from './snapshot.js';
-import { INTAKE_STATES } from './workflow.js';
+import { CHECKLIST, decideLifecycle, type LifecycleMemory } from './lifecycle.js';
+import { neutralizeBlock } from './markdown-safety.js';
+import { CLOSED_STATES, INTAKE_STATES, type State } from './workflow.js';
 
 /**
  * The one decision function: from a snapshot of an issue (and what else the bot knows) to the
@@ -19,6 +21,8 @@ import { INTAKE_STATES } from './workflow.js';
 
 export interface DecideInput {
   issue: IssueSnapshot;
+  /** The bot's username: its own label changes need no permission check. */
+  botUsername: string;
   /** Other issues GitLab found for the same account (any state); this issue may be among them. */
   related: RelatedIssue[];
   workload: Workload;
@@ -35,7 +39,7 @@ export const REQUEST_NOTE = 'request';
 export const NOT_A_REQUEST_NOTE = 'not-a-request';
 const assignedNoteKey = (username: string) => `assigned-${username.toLowerCase()}`;
 
-interface RequestNoteState extends NoteState {
+interface RequestNoteState extends NoteState, LifecycleMemory {
   /** Whom the bot assigned; a different assignee means a person chose. */
   assigned?: string;
   /** Why, as decided at the time: kept so the note reads the same on every later pass. */
@@ -50,14 +54,15 @@ const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export function decide(input: DecideInput, config: Config, now: Date, render: RenderNote): Plan {
   const { issue } = input;
-  const plan: Plan = { iid: issue.iid, labels: { add: [], remove: [] }, assignees: null, notes: [], summary: [], engagement: null, followUps: [] };
-  if (issue.state === 'closed') {
-    plan.summary.push('issue is closed: intake has nothing to do');
+  const plan: Plan = { iid: issue.iid, labels: { add: [], remove: [] }, assignees: null, stateEvent: null, notes: [], summary: [], engagement: null, followUps: [] };
+  const existingRequestNote = findNote(issue.botNotes, REQUEST_NOTE);
+  if (issue.state === 'closed' && !existingRequestNote) {
+    plan.summary.push('closed, and never handled as a request: nothing to do');
     return plan;
   }
   const today = now.toISOString().slice(0, 10);
   const request = parse(issue.description, config.catalog, { labels: issue.labels });
-  if (!request.form) return decideNonRequest(plan, issue, config, render);
+  if (!request.form) return issue.state === 'closed' ? plan : decideNonRequest(plan, issue, config, render);
 
   const qualification = qualify(request, issue.author, config, today);
   const key = accountKey(request, config);
@@ -65,9 +70,12 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
   const labels = config.labels;
   const stateLabel = (s: string) => `${labels.engagement}::${s}`;
   const current = currentState(issue.labels, config);
-  const lifecycle = current !== null && !BOT_OWNED_STATES.includes(current);
-
-  const noteState = (findNote(issue.botNotes, REQUEST_NOTE)?.state ?? {}) as RequestNoteState;
+  const noteState = (existingRequestNote?.state ?? {}) as RequestNoteState;
+  // Past intake (accepted and later, or closed), people drive the state: intake keeps its hands off.
+  const lifecycle =
+    issue.state === 'closed' ||
+    (noteState.state !== undefined && !INTAKE_STATES.includes(noteState.state)) ||
+    (current !== null && !BOT_OWNED_STATES.includes(current));
   const override = issue.labels.some((l) => same(l, labels.override));
   const notQualified = qualification.status === 'not-qualified' && !override;
   const needsInfo = request.problems.length > 0 || qualification.status === 'incomplete';
@@ -75,8 +83,11 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
 
   // Assignment: a person's choice is kept; the bot's own choice is sticky; otherwise route.
   let routing: RouteDecision | null = null;
-  const botAssigned = noteState.assigned;
-  const byHuman = issue.assignees.length > 0 && !(botAssigned && issue.assignees.length === 1 && same(issue.assignees[0]!, botAssigned));
+  // Who chose the current assignee: the bot's own record, else GitLab's "assigned to" system note.
+  const botChose = (u: string) => same(noteState.assigned ?? '', u) || same(issue.assignedBy[u.toLowerCase()] ?? '', input.botUsername);
+  const soleAssignee = issue.assignees.length === 1 ? issue.assignees[0]! : undefined;
+  const botAssigned = noteState.assigned ?? (soleAssignee && botChose(soleAssignee) ? soleAssignee : undefined);
+  const byHuman = issue.assignees.length > 0 && !(soleAssignee && botChose(soleAssignee));
   if (!lifecycle && !notQualified && !needsInfo) {
     if (byHuman) {
       routing = route(request, config, input.workload, today, { assignees: issue.assignees, byHuman: true });
@@ -87,13 +98,31 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     }
   }
 
-  let state: string | null = current;
-  if (!lifecycle) {
-    if (notQualified) state = 'not-qualified';
-    else if (needsInfo) state = 'needs-info';
-    else if (routing?.assignee) state = limitReached ? 'limit-reached' : 'assigned';
-    else state = 'new';
-  }
+  const intakeState: State = notQualified
+    ? 'not-qualified'
+    : needsInfo
+      ? 'needs-info'
+      : routing?.assignee
+        ? limitReached
+          ? 'limit-reached'
+          : 'assigned'
+        : 'new';
+  const ticked = tickedItems(existingRequestNote?.body ?? '');
+  const life = decideLifecycle({
+    issue,
+    memory: noteState,
+    intakeState,
+    labelState: current,
+    ticked,
+    config,
+    botUsername: input.botUsername,
+    segment: request.form.segment,
+    region: request.form.region,
+    now,
+  });
+  const state: State = life.state;
+  plan.stateEvent = life.stateEvent;
+  plan.summary.push(...life.summary);
 
   // Labels: the bot manages its scopes and flags, and leaves every other label alone.
   const want = new Set<string>([
@@ -102,7 +131,7 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     config.catalog.regionLabel(request.form.region),
     `${labels.priority}::${qualification.priority}`,
   ]);
-  if (state !== null) want.add(stateLabel(state));
+  want.add(stateLabel(state));
   if (qualification.flags.includes('escalation-candidate')) want.add(labels.escalationCandidate);
   if (qualification.flags.includes('at-risk')) want.add(labels.atRisk);
   if (duplicates.length > 0) want.add(labels.duplicate);
@@ -112,8 +141,8 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
   const isManaged = (l: string) => {
     const lower = l.toLowerCase();
     if (managedFlags.includes(lower) || managedScopes.some((p) => lower.startsWith(p))) return true;
-    // Engagement states: intake owns its own; lifecycle states are only replaced by intake states.
-    return !lifecycle && lower.startsWith(`${labels.engagement}::`.toLowerCase());
+    // One engagement state at a time, the one the workflow decided.
+    return lower.startsWith(`${labels.engagement}::`.toLowerCase());
   };
   diffLabels(plan, issue.labels, want, isManaged);
 
@@ -129,23 +158,27 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
   const existing = findNote(issue.botNotes, REQUEST_NOTE);
   const notified = new Set((noteState.notified ?? []).map((u) => u.toLowerCase()));
   const assignedByBot = assignNow ? assignee : byHuman ? undefined : botAssigned;
-  const mentionInRequestNote = assignNow && existing === undefined;
+  // Whoever the bot assigned learns of it exactly once, also when a crash came between the
+  // assignment and the note that tells them.
+  const tell = assignedByBot !== undefined && assignedByBot !== null && !notified.has(assignedByBot.toLowerCase()) ? assignedByBot : null;
+  const mentionInRequestNote = tell !== null && existing === undefined;
 
   let notifyNote: NoteWrite | null = null;
-  if (assignNow && !mentionInRequestNote && !notified.has(assignee.toLowerCase())) {
-    const noteKey = assignedNoteKey(assignee);
+  if (tell !== null && !mentionInRequestNote) {
+    const noteKey = assignedNoteKey(tell);
     if (!findNote(issue.botNotes, noteKey)) {
       notifyNote = {
         action: 'create',
         key: noteKey,
-        body: `${noteMarker(noteKey)}\n${render('assigned', assignedModel(assignee, request, config, routing!))}`,
+        body: `${noteMarker(noteKey)}\n${render('assigned', assignedModel(tell, request, config, routing?.reason ?? 'the covering CSE'))}`,
       };
     }
   }
-  if (assignNow) notified.add(assignee.toLowerCase());
+  if (tell !== null) notified.add(tell.toLowerCase());
   const reason = assignNow ? routing!.reason : assignedByBot ? noteState.reason : undefined;
-  const mentioned = mentionInRequestNote ? assignee : existing ? noteState.mentioned : undefined;
+  const mentioned = mentionInRequestNote ? tell : existing ? noteState.mentioned : undefined;
   const nextState: RequestNoteState = {
+    ...life.memory,
     ...(assignedByBot ? { assigned: assignedByBot } : {}),
     ...(assignedByBot && reason ? { reason } : {}),
     ...(mentioned ? { mentioned } : {}),
@@ -162,15 +195,20 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
         : null;
   const body = `${noteMarker(REQUEST_NOTE, nextState)}\n${render(
     'request',
-    requestModel({ issue, request, qualification, assignment, state, lifecycle, override, duplicates, history, config }),
+    requestModel({ issue, request, qualification, assignment, state, lifecycle, override, duplicates, history, config, timeline: life.memory.timeline ?? [], ticked }),
   )}`;
   upsertNote(plan, existing, REQUEST_NOTE, body);
   if (notifyNote) plan.notes.push(notifyNote);
+  for (const n of life.notes) {
+    if (findNote(issue.botNotes, n.key)) continue;
+    const text = n.to ? `@${n.to}, ${n.text}` : n.text;
+    plan.notes.push({ action: 'create', key: n.key, body: `${noteMarker(n.key)}\n${text}` });
+  }
 
   plan.summary.unshift(`${request.form.id} v${request.form.version}: ${state ?? 'no state'}; ${request.problems.length} problem(s); ${qualification.status}, priority ${qualification.priority}`);
   plan.engagement = {
     iid: issue.iid,
-    open: true,
+    open: !CLOSED_STATES.includes(state) && plan.stateEvent !== 'close' && issue.state === 'opened',
     state,
     assignee: assignee ?? issue.assignees[0] ?? null,
     accountKey: key,
@@ -264,6 +302,28 @@ interface AssignmentView {
   skipped: string[];
 }
 
+const NEXT_STEP: Record<string, string> = {
+  assigned: 'The assigned CSE accepts (label `engagement::accepted`) or declines the request.',
+  'limit-reached': 'The account is at its engagement limit: the CSE decides to accept or decline.',
+  accepted: 'Create the CTA, hold the call, log it and send the follow-up email; tick each item below. Label `engagement::scheduled` once the call is booked.',
+  scheduled: 'Hold the call, log it and send the follow-up email; tick each item below, then label `engagement::completed`.',
+  completed: 'Tick every checklist item below; the bot then closes the request.',
+  declined: 'The bot closes the request once the reason is given.',
+};
+
+/** Checklist items ticked in the bot's note as people left it. */
+function tickedItems(body: string): Set<string> {
+  const ticked = new Set<string>();
+  for (const line of body.split('\n')) {
+    const m = /^\s*[-*+]\s+\[([xX])\]\s+(.*?)\s*$/.exec(line);
+    if (m) {
+      const item = CHECKLIST.find((c) => c === m[2]);
+      if (item) ticked.add(item);
+    }
+  }
+  return ticked;
+}
+
 const MARK = { pass: '✅', fail: '❌', unknown: '❔' } as const;
 
 function requestModel(args: {
@@ -277,8 +337,15 @@ function requestModel(args: {
   duplicates: RelatedRequest[];
   history: RelatedRequest[];
   config: Config;
+  timeline: ReadonlyArray<{ state: string; at: string; by: string }>;
+  ticked: ReadonlySet<string>;
 }): object {
   const { issue, request, qualification: q, assignment, config } = args;
+  const engaged = args.state !== null && !['new', 'needs-info', 'not-qualified'].includes(args.state);
+  const withCta = args.state !== null && ['accepted', 'scheduled', 'completed', 'closed-incomplete'].includes(args.state);
+  const customerText = typeof request.fields[config.fieldMap.customer] === 'string' ? neutralizeInline(request.fields[config.fieldMap.customer] as string) : 'the customer';
+  const arr = request.fields[config.fieldMap.arr];
+  const renewal = request.fields[config.fieldMap.renewalDate];
   const customer = request.fields[config.fieldMap.customer];
   const link = (r: RelatedRequest) => ({
     // Links by URL, not `#iid`: a reference in the bot's note would cross-post into the other issue.
@@ -316,14 +383,34 @@ function requestModel(args: {
     historyMonths: config.intake.historyMonths,
     limitReached: args.state === 'limit-reached',
     overrideLabel: config.labels.override,
+    tracker: engaged
+      ? {
+          segment: `${request.form!.segment}/${request.form!.region}`,
+          arr: typeof arr === 'number' ? formatUsd(arr) : '—',
+          renewal: typeof renewal === 'string' ? renewal : '—',
+          nextStep: NEXT_STEP[args.state ?? ''] ?? '',
+          timeline: [{ state: 'opened', at: issue.createdAt.slice(0, 16).replace('T', ' '), by: issue.author }, ...args.timeline.map((t) => ({ state: t.state, at: t.at.slice(0, 16).replace('T', ' '), by: t.by }))],
+          cta: withCta
+            ? [
+                ['Name', `${customerText} - Ad-Hoc Scale CSE Engagement Request`],
+                ['Company', customerText],
+                ['Type', 'Digital Journey'],
+                ['Reason', 'Other Digital Journey Reason'],
+                ['Priority', q.priority],
+                ['Playbook', 'One-Off Scale CSM Outreach'],
+              ].map(([field, value]) => ({ field, value: neutralizeCell(value!) }))
+            : null,
+          checklist: withCta ? CHECKLIST.map((item) => ({ item, done: args.ticked.has(item) })) : null,
+        }
+      : null,
   };
 }
 
-function assignedModel(assignee: string, request: ParsedRequest, config: Config, routing: RouteDecision): object {
+function assignedModel(assignee: string, request: ParsedRequest, config: Config, reason: string): object {
   const customer = request.fields[config.fieldMap.customer];
   return {
     assignee,
     customer: typeof customer === 'string' ? neutralizeInline(customer) : 'this customer',
-    reason: neutralizeInline(routing.reason),
+    reason: neutralizeInline(reason),
   };
 }

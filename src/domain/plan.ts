@@ -12,6 +12,8 @@ export interface Plan {
   labels: { add: string[]; remove: string[] };
   /** Usernames the issue should be assigned to; null leaves assignees as they are. */
   assignees: string[] | null;
+  /** Close or reopen the issue, in the same PUT as labels and assignees. */
+  stateEvent: 'close' | 'reopen' | null;
   notes: NoteWrite[];
   /** Why, in one line per decision: for logs, `replay` and dry runs. */
   summary: string[];
@@ -36,11 +38,11 @@ export interface EngagementRecord {
 }
 
 export function isEmptyPlan(plan: Plan): boolean {
-  return plan.labels.add.length === 0 && plan.labels.remove.length === 0 && plan.assignees === null && plan.notes.length === 0;
+  return plan.labels.add.length === 0 && plan.labels.remove.length === 0 && plan.assignees === null && plan.stateEvent === null && plan.notes.length === 0;
 }
 
 /** Writes the plan would make, counted the way the API sees them: one PUT for labels and assignees. */
 export function countWrites(plan: Plan): number {
-  const put = plan.labels.add.length > 0 || plan.labels.remove.length > 0 || plan.assignees !== null ? 1 : 0;
+  const put = plan.labels.add.length > 0 || plan.labels.remove.length > 0 || plan.assignees !== null || plan.stateEvent !== null ? 1 : 0;
   return put + plan.notes.length;
 }

@@ -11,8 +11,41 @@ export interface IssueSnapshot {
   assignees: string[];
   webUrl: string;
   createdAt: string;
+  closedAt: string | null;
+  /** Who closed the issue (null when open, or unknown). */
+  closedBy: string | null;
   /** Only the bot's own notes, recognised by their hidden marker. */
   botNotes: BotNote[];
+  /** Comments by people (not the bot, not system notes), oldest first. */
+  humanNotes: HumanNote[];
+  /**
+   * Who last assigned each current assignee (lowercased username → actor), from GitLab's
+   * "assigned to @…" system notes: tells the bot's assignments from people's even when the bot
+   * died before recording its own.
+   */
+  assignedBy: Record<string, string>;
+  /**
+   * The issue's label history, loaded only when the workflow needs to know who changed the state
+   * (see `needsLabelHistory`); null when not loaded.
+   */
+  labelEvents: LabelEvent[] | null;
+}
+
+export interface HumanNote {
+  id: number;
+  author: string;
+  body: string;
+  createdAt: string;
+}
+
+export interface LabelEvent {
+  id: number;
+  /** Null when the user was deleted. */
+  user: string | null;
+  createdAt: string;
+  /** Null when the label was deleted. */
+  label: string | null;
+  action: 'add' | 'remove';
 }
 
 export interface BotNote {

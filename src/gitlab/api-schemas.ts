@@ -18,6 +18,17 @@ export const apiIssueSchema = z.looseObject({
   created_at: z.string(),
   updated_at: z.string().optional(),
   closed_at: z.string().nullable().optional(),
+  closed_by: z.looseObject({ username: z.string() }).nullable().optional(),
+});
+
+export const apiLabelEventSchema = z.looseObject({
+  id: z.number().int(),
+  // A deleted user's events come back with user null.
+  user: z.looseObject({ username: z.string() }).nullable(),
+  created_at: z.string(),
+  // A deleted label's events come back with label null.
+  label: z.looseObject({ name: z.string() }).nullable(),
+  action: z.enum(['add', 'remove']),
 });
 
 export const apiNoteSchema = z.looseObject({
@@ -38,6 +49,7 @@ export type ApiUser = z.infer<typeof apiUserSchema>;
 export type ApiIssue = z.infer<typeof apiIssueSchema>;
 export type ApiNote = z.infer<typeof apiNoteSchema>;
 export type ApiProject = z.infer<typeof apiProjectSchema>;
+export type ApiLabelEvent = z.infer<typeof apiLabelEventSchema>;
 
 export class UnexpectedResponseError extends Error {
   constructor(what: string, problems: string) {

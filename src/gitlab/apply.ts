@@ -15,15 +15,16 @@ export interface ApplyResult {
  */
 export async function applyPlan(client: GitLabClient, plan: Plan, logger: Logger): Promise<ApplyResult> {
   const done: string[] = [];
-  if (plan.labels.add.length > 0 || plan.labels.remove.length > 0 || plan.assignees !== null) {
+  if (plan.labels.add.length > 0 || plan.labels.remove.length > 0 || plan.assignees !== null || plan.stateEvent !== null) {
     const assigneeIds = plan.assignees === null ? undefined : await Promise.all(plan.assignees.map((u) => client.userId(u)));
     await client.editIssue(plan.iid, {
       addLabels: plan.labels.add,
       removeLabels: plan.labels.remove,
       ...(assigneeIds === undefined ? {} : { assigneeIds }),
+      ...(plan.stateEvent === null ? {} : { stateEvent: plan.stateEvent }),
     });
     done.push(
-      `PUT issue ${plan.iid}: +[${plan.labels.add.join(', ')}] -[${plan.labels.remove.join(', ')}]${plan.assignees ? ` assignees=[${plan.assignees.join(', ')}]` : ''}`,
+      `PUT issue ${plan.iid}: +[${plan.labels.add.join(', ')}] -[${plan.labels.remove.join(', ')}]${plan.assignees ? ` assignees=[${plan.assignees.join(', ')}]` : ''}${plan.stateEvent ? ` ${plan.stateEvent}` : ''}`,
     );
   }
   const ordered = [...plan.notes].sort((a, b) => Number(a.key === 'request') - Number(b.key === 'request'));

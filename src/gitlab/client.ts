@@ -1,11 +1,13 @@
-import { IssueNotes, Issues, Projects, Users } from '@gitbeaker/core';
+import { IssueLabelEvents, IssueNotes, Issues, Projects, Users } from '@gitbeaker/core';
 import {
   apiIssueSchema,
+  apiLabelEventSchema,
   apiNoteSchema,
   apiProjectSchema,
   apiUserSchema,
   validated,
   type ApiIssue,
+  type ApiLabelEvent,
   type ApiNote,
   type ApiProject,
   type ApiUser,
@@ -29,6 +31,7 @@ export class GitLabClient {
   private readonly notes: IssueNotes;
   private readonly users: Users;
   private readonly projects: Projects;
+  private readonly labelEventsApi: IssueLabelEvents;
   private readonly userIds = new Map<string, number>();
   readonly project: string | number;
 
@@ -38,6 +41,7 @@ export class GitLabClient {
     this.notes = new IssueNotes(options);
     this.users = new Users(options);
     this.projects = new Projects(options);
+    this.labelEventsApi = new IssueLabelEvents(options);
     this.project = connection.project;
   }
 
@@ -59,6 +63,12 @@ export class GitLabClient {
     return validated(z.array(apiNoteSchema), notes, 'GET /projects/:id/issues/:iid/notes');
   }
 
+  /** The issue's label history, oldest first (all pages): who moved the workflow, and when. */
+  async labelEvents(iid: number): Promise<ApiLabelEvent[]> {
+    const events = await this.labelEventsApi.all(this.project, iid, { perPage: 100 } as never);
+    return validated(z.array(apiLabelEventSchema), events, 'GET /projects/:id/issues/:iid/resource_label_events');
+  }
+
   /** Issues whose title or description contains `term` (first page of 100 is plenty for one account). */
   async searchIssues(term: string): Promise<ApiIssue[]> {
     const found = await this.issues.all({ projectId: this.project, search: term, in: 'title,description', perPage: 100, maxPages: 1 } as never);
@@ -77,8 +87,12 @@ export class GitLabClient {
     return user.id;
   }
 
-  async editIssue(iid: number, change: { addLabels?: string[]; removeLabels?: string[]; assigneeIds?: number[] }): Promise<ApiIssue> {
+  async editIssue(
+    iid: number,
+    change: { addLabels?: string[]; removeLabels?: string[]; assigneeIds?: number[]; stateEvent?: 'close' | 'reopen' },
+  ): Promise<ApiIssue> {
     const options: Record<string, unknown> = {};
+    if (change.stateEvent) options.stateEvent = change.stateEvent;
     if (change.addLabels && change.addLabels.length > 0) options.addLabels = change.addLabels.join(',');
     if (change.removeLabels && change.removeLabels.length > 0) options.removeLabels = change.removeLabels.join(',');
     if (change.assigneeIds) options.assigneeIds = change.assigneeIds;

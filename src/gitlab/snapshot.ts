@@ -1,12 +1,14 @@
 import { accountSearchTerm } from '../domain/account.js';
 import { readNoteMarker } from '../domain/bot-note-marker.js';
 import type { Config } from '../domain/config.js';
+import { REQUEST_NOTE } from '../domain/decide.js';
+import { needsLabelHistory, type LifecycleMemory } from '../domain/lifecycle.js';
 import { parse } from '../domain/parse.js';
 import type { IssueSnapshot, RelatedIssue } from '../domain/snapshot.js';
 import type { ApiIssue } from './api-schemas.js';
 import type { GitLabClient } from './client.js';
 
-function toSnapshotBase(issue: ApiIssue): Omit<IssueSnapshot, 'botNotes'> {
+function toSnapshotBase(issue: ApiIssue): Omit<IssueSnapshot, 'botNotes' | 'humanNotes' | 'assignedBy' | 'labelEvents'> {
   return {
     iid: issue.iid,
     title: issue.title,
@@ -17,19 +19,42 @@ function toSnapshotBase(issue: ApiIssue): Omit<IssueSnapshot, 'botNotes'> {
     assignees: issue.assignees.map((a) => a.username),
     webUrl: issue.web_url,
     createdAt: issue.created_at,
+    closedAt: issue.closed_at ?? null,
+    closedBy: issue.closed_by?.username ?? null,
   };
 }
 
-/** The issue as GitLab has it now, with the bot's own notes (found by author and hidden marker). */
-export async function loadSnapshot(client: GitLabClient, iid: number, botUsername: string): Promise<IssueSnapshot> {
+/**
+ * The issue as GitLab has it now, with the bot's own notes (found by author and hidden marker) and
+ * people's comments. The label history costs a call, so it is loaded only when the workflow needs
+ * to know who changed the state.
+ */
+export async function loadSnapshot(client: GitLabClient, iid: number, botUsername: string, config: Config): Promise<IssueSnapshot> {
   const [issue, notes] = await Promise.all([client.issue(iid), client.allNotes(iid)]);
   const bot = botUsername.toLowerCase();
-  const botNotes = notes.flatMap((n) => {
-    if (n.system || n.author.username.toLowerCase() !== bot) return [];
-    const marker = readNoteMarker(n.body);
-    return marker ? [{ id: n.id, key: marker.key, body: n.body, state: marker.state }] : [];
-  });
-  return { ...toSnapshotBase(issue), botNotes };
+  const botNotes: IssueSnapshot['botNotes'] = [];
+  const humanNotes: IssueSnapshot['humanNotes'] = [];
+  const assignedBy: Record<string, string> = {};
+  for (const n of notes) {
+    if (n.system) {
+      // "assigned to @a and @b", "assigned to @a and unassigned @c": only the assigned part counts.
+      const m = /^assigned to (.*?)(?: and unassigned .*)?$/.exec(n.body.trim());
+      if (m) for (const u of m[1]!.matchAll(/@([A-Za-z0-9_][A-Za-z0-9_.-]*)/g)) assignedBy[u[1]!.replace(/\.$/, '').toLowerCase()] = n.author.username;
+      continue;
+    }
+    if (n.author.username.toLowerCase() === bot) {
+      const marker = readNoteMarker(n.body);
+      if (marker) botNotes.push({ id: n.id, key: marker.key, body: n.body, state: marker.state });
+    } else humanNotes.push({ id: n.id, author: n.author.username, body: n.body, createdAt: n.created_at ?? '' });
+  }
+  const base = toSnapshotBase(issue);
+  const memory = (botNotes.filter((n) => n.key === REQUEST_NOTE).sort((a, b) => a.id - b.id)[0]?.state ?? {}) as LifecycleMemory;
+  const prefix = `${config.labels.engagement}::`.toLowerCase();
+  const labelState = base.labels.find((l) => l.toLowerCase().startsWith(prefix))?.slice(prefix.length) ?? null;
+  const labelEvents = needsLabelHistory(labelState, memory, base.state)
+    ? (await client.labelEvents(iid)).map((e) => ({ id: e.id, user: e.user?.username ?? null, createdAt: e.created_at, label: e.label?.name ?? null, action: e.action }))
+    : null;
+  return { ...base, botNotes, humanNotes, assignedBy, labelEvents };
 }
 
 /** Other issues that mention the same account: one search call, only when the request names one. */

@@ -30,7 +30,7 @@ export type PassResult =
 export async function processIssue(deps: ProcessDeps, iid: number, logger: Logger): Promise<PassResult> {
   let snapshot;
   try {
-    snapshot = await loadSnapshot(deps.client, iid, deps.botUsername());
+    snapshot = await loadSnapshot(deps.client, iid, deps.botUsername(), deps.config);
   } catch (err) {
     if (err instanceof GitLabHttpError && err.status === 404) {
       // Deleted (or moved) since the event: nothing left to do.
@@ -42,7 +42,7 @@ export async function processIssue(deps: ProcessDeps, iid: number, logger: Logge
   }
   const related = await loadRelated(deps.client, snapshot, deps.config);
   const workload = deps.index.workload(deps.projectId, iid);
-  const plan = decide({ issue: snapshot, related, workload }, deps.config, deps.now(), deps.render);
+  const plan = decide({ issue: snapshot, related, workload, botUsername: deps.botUsername() }, deps.config, deps.now(), deps.render);
   logger.info({ iid, summary: plan.summary, labels: plan.labels, assignees: plan.assignees, notes: plan.notes.map((n) => `${n.action}:${n.key}`) }, 'plan decided');
   if (deps.dryRun) return { outcome: 'dry-run', plan, applied: null };
   const applied = await applyPlan(deps.client, plan, logger);

@@ -28,7 +28,12 @@ function snapshot(overrides: Partial<IssueSnapshot> = {}): IssueSnapshot {
     assignees: [],
     webUrl: 'https://gitlab.example/sales/requests/-/issues/7',
     createdAt: '2026-11-22T09:00:00Z',
+    closedAt: null,
+    closedBy: null,
     botNotes: [],
+    humanNotes: [],
+    assignedBy: {},
+    labelEvents: null,
     ...overrides,
   };
 }
@@ -51,7 +56,7 @@ function applied(s: IssueSnapshot, plan: Plan): IssueSnapshot {
 }
 
 function run(s: IssueSnapshot, extra: Partial<DecideInput> = {}, config = exampleConfig()): Plan {
-  return decide({ issue: s, related: [], workload: EMPTY, ...extra }, config, NOW, renderNote);
+  return decide({ issue: s, related: [], workload: EMPTY, botUsername: 'scale-bot', ...extra }, config, NOW, renderNote);
 }
 
 /** Decides, applies, and checks that deciding again over the result writes nothing. */
@@ -79,6 +84,9 @@ describe('decide: a new request', () => {
     expect(plan.notes[0]!.body).toContain('**Assigned to @drew.cse**');
     expect(countWrites(plan)).toBe(2);
     expect(requestNote(after).state).toEqual({
+      state: 'assigned',
+      openState: 'assigned',
+      timeline: [{ state: 'assigned', at: NOW.toISOString(), by: 'scale-bot' }],
       assigned: 'drew.cse',
       reason: 'least-loaded in mm/amr: drew.cse has 0 open (casey.cse has 0)',
       mentioned: 'drew.cse',

@@ -1,0 +1,248 @@
+import type { Config } from './config.js';
+import { neutralizeInline } from './markdown-safety.js';
+import type { IssueSnapshot, LabelEvent } from './snapshot.js';
+import { actorRoles, checkTransition, CLOSED_STATES, INTAKE_STATES, STATES, type State } from './workflow.js';
+
+/**
+ * The engagement lifecycle after intake: people move a request with `engagement::` labels; the bot
+ * checks each move against the workflow, reverts the ones it does not allow, closes the issue on
+ * completion, decline or withdrawal, and records an issue closed by hand. Pure: the label history,
+ * the notes and `now` are inputs.
+ */
+
+/** The post-call checklist people tick in the bot's note (DESIGN §1, §2.7). */
+export const CHECKLIST = [
+  'CTA created',
+  'Call held',
+  'Call logged as an activity on the account timeline',
+  'Follow-up email sent (it triggers the CSAT survey)',
+] as const;
+
+export interface TimelineEntry {
+  state: State;
+  at: string;
+  by: string;
+}
+
+/** What the bot remembers between passes (kept in its note's hidden marker). */
+export interface LifecycleMemory {
+  state?: State;
+  /** The last open state, to return to when a closed issue is reopened. */
+  openState?: State;
+  timeline?: TimelineEntry[];
+}
+
+export interface LifecycleNote {
+  key: string;
+  /** Who must be told (mentioned), if anyone. */
+  to: string | null;
+  text: string;
+}
+
+export interface LifecycleOutcome {
+  /** The state label the issue should carry. */
+  state: State;
+  memory: LifecycleMemory;
+  stateEvent: 'close' | null;
+  /** Notes to post once each (found again by key, never posted twice). */
+  notes: LifecycleNote[];
+  summary: string[];
+}
+
+export interface LifecycleInput {
+  issue: IssueSnapshot;
+  memory: LifecycleMemory;
+  /** The state intake decides from the request's content. */
+  intakeState: State;
+  /** The engagement state label the issue carries now, if any. */
+  labelState: string | null;
+  /** Checklist items ticked in the bot's note as it stands. */
+  ticked: ReadonlySet<string>;
+  config: Config;
+  botUsername: string;
+  segment: string | null;
+  region: string | null;
+  now: Date;
+}
+
+const PEOPLE_STATES: readonly State[] = ['accepted', 'scheduled', 'completed', 'declined', 'withdrawn'];
+const same = (a: string | null | undefined, b: string | null | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
+
+function isState(s: string | null | undefined): s is State {
+  return s !== null && s !== undefined && (STATES as readonly string[]).includes(s);
+}
+
+/** Whether this pass needs the label history: someone else moved the state, or closed the issue. */
+export function needsLabelHistory(labelState: string | null, memory: LifecycleMemory, issueState: 'opened' | 'closed'): boolean {
+  if (issueState === 'closed') return !memory.state || !CLOSED_STATES.includes(memory.state);
+  if (memory.state && CLOSED_STATES.includes(memory.state)) return false;
+  return labelState !== null && labelState !== (memory.state ?? labelState) && !(INTAKE_STATES.includes(labelState as State) && !PEOPLE_STATES.includes(memory.state as State));
+}
+
+/** The most recent event that put `label` on the issue. */
+function lastAdd(events: readonly LabelEvent[] | null, label: string): LabelEvent | null {
+  if (!events) return null;
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.action === 'add' && same(e.label, label)) return e;
+  }
+  return null;
+}
+
+export function missingChecklist(ticked: ReadonlySet<string>): string[] {
+  return CHECKLIST.filter((item) => !ticked.has(item));
+}
+
+export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
+  const { issue, memory, config } = input;
+  const engagementLabel = (s: string) => `${config.labels.engagement}::${s}`;
+  const recorded = memory.state;
+  const timeline = [...(memory.timeline ?? [])];
+  const out = (state: State, extra: Partial<LifecycleOutcome> = {}): LifecycleOutcome => {
+    const last = timeline[timeline.length - 1];
+    if (!last || last.state !== state) {
+      const event = lastAdd(issue.labelEvents, engagementLabel(state));
+      timeline.push({ state, at: event?.createdAt ?? input.now.toISOString(), by: event?.user ?? input.botUsername });
+    }
+    return {
+      state,
+      memory: { state, openState: CLOSED_STATES.includes(state) ? memory.openState ?? recorded : state, timeline },
+      stateEvent: null,
+      notes: [],
+      summary: [],
+      ...extra,
+    };
+  };
+
+  // Closed: by the bot's own decision (nothing more to do), or by hand before completion.
+  if (issue.state === 'closed') {
+    if (recorded && CLOSED_STATES.includes(recorded)) return out(recorded);
+    const byAuthor = same(issue.closedBy, issue.author);
+    const state: State = byAuthor ? 'withdrawn' : 'closed-incomplete';
+    const missing = recorded === 'accepted' || recorded === 'scheduled' || recorded === 'completed' ? missingChecklist(input.ticked) : [];
+    const what =
+      recorded === 'accepted' || recorded === 'scheduled' || recorded === 'completed'
+        ? missing.length > 0
+          ? `still open on the checklist: ${missing.join('; ')}`
+          : 'the engagement was never marked completed'
+        : `the request was still \`${recorded ?? input.intakeState}\``;
+    return out(state, {
+      notes: [
+        {
+          key: `closed-${issue.closedAt ?? 'unknown'}`,
+          to: null,
+          text: byAuthor
+            ? `This request was closed by its author before completion and is recorded as withdrawn (${what}). The bot never reopens it on its own.`
+            : `This request was closed by hand before completion and is recorded as \`closed-incomplete\` (${what}). The bot never reopens it on its own.`,
+        },
+      ],
+      summary: [`closed by ${issue.closedBy ?? 'someone'} before completion: ${state}`],
+    });
+  }
+
+  // Reopened after the bot closed or recorded it closed: back to the last open state.
+  if (recorded && CLOSED_STATES.includes(recorded)) {
+    const back = memory.openState && !CLOSED_STATES.includes(memory.openState) ? memory.openState : input.intakeState;
+    return out(back, { summary: [`reopened: back to ${back}`] });
+  }
+
+  const labelState = input.labelState;
+  // A request the bot has no record of, already further along (the bot started late, or lost its
+  // note): adopt the state found rather than second-guess it.
+  if (recorded === undefined && isState(labelState) && PEOPLE_STATES.includes(labelState)) return pending(labelState);
+  const from: State = recorded ?? input.intakeState;
+  // Intake owns its states until a person takes the request further.
+  if (!PEOPLE_STATES.includes(from) && (labelState === null || !PEOPLE_STATES.includes(labelState as State))) {
+    return out(input.intakeState);
+  }
+  if (labelState === null || labelState === from) return pending(from);
+
+  // A person moved the label: who, and may they?
+  const event = lastAdd(issue.labelEvents, engagementLabel(labelState));
+  const actor = event?.user ?? null;
+  if (!isState(labelState)) {
+    return refuse(from, actor, event, `it is not a state of the engagement workflow`, `use one of ${STATES.map((s) => `\`${s}\``).join(', ')}`);
+  }
+  const roles = actor
+    ? actorRoles(
+        { username: actor, isBot: same(actor, input.botUsername), isAuthor: same(actor, issue.author), isAssignee: issue.assignees.some((a) => same(a, actor)) },
+        config,
+        input.segment,
+        input.region,
+      )
+    : [];
+  const check = checkTransition(from, labelState, roles);
+  if (!check.allowed) return refuse(from, actor, event, check.reason, check.instead);
+  const moved = out(labelState, { summary: [`${actor ?? 'someone'} moved the request from ${from} to ${labelState}`] });
+  return { ...moved, ...effects(labelState, actor, event, moved) };
+
+  function refuse(back: State, who: string | null, e: LabelEvent | null, reason: string, instead: string): LifecycleOutcome {
+    return out(back, {
+      notes: [{ key: `refused-${e?.id ?? 'unknown'}`, to: who, text: `the move to \`${neutralizeInline(labelState ?? '')}\` was undone: ${reason}. Instead, ${instead}.` }],
+      summary: [`reverted ${labelState} → ${back}: ${reason}`],
+    });
+  }
+
+  /** A state waiting on something (checklist, a reason) is re-checked on every pass. */
+  function pending(state: State): LifecycleOutcome {
+    const e = lastAdd(issue.labelEvents, engagementLabel(state));
+    const base = out(state);
+    return { ...base, ...effects(state, e?.user ?? timeline[timeline.length - 1]?.by ?? null, e, base) };
+  }
+
+  function effects(state: State, who: string | null, e: LabelEvent | null, base: LifecycleOutcome): Partial<LifecycleOutcome> {
+    const since = e?.createdAt ?? base.memory.timeline?.[base.memory.timeline.length - 1]?.at ?? '';
+    if (state === 'completed') {
+      const missing = missingChecklist(input.ticked);
+      if (missing.length > 0) {
+        return {
+          notes: [{ key: `incomplete-${e?.id ?? since}`, to: who, text: `the engagement stays open until the checklist in the bot's note is done. Still open: ${missing.join('; ')}.` }],
+          summary: [...base.summary, `completed with ${missing.length} checklist item(s) open: kept open`],
+        };
+      }
+      return { stateEvent: 'close', notes: [{ key: 'completion', to: issue.author, text: completionSummary(base.memory.timeline ?? [], issue.createdAt) }], summary: [...base.summary, 'completed: closing'] };
+    }
+    if (state === 'declined') {
+      const reason = issue.humanNotes.find((n) => same(n.author, who) && n.createdAt >= since && n.body.trim() !== '');
+      if (!reason) {
+        return {
+          notes: [{ key: `decline-reason-${e?.id ?? since}`, to: who, text: 'please reply with the reason for declining; the bot passes it on to the author and closes the request.' }],
+          summary: [...base.summary, 'declined without a reason: asked for one'],
+        };
+      }
+      return {
+        stateEvent: 'close',
+        // The reason is a person's words echoed into a note: made inert first.
+        notes: [{ key: `declined-${reason.id}`, to: issue.author, text: `${who ?? 'The CSE'} declined this request. Reason: ${neutralizeInline(reason.body)}` }],
+        summary: [...base.summary, 'declined with a reason: closing'],
+      };
+    }
+    if (state === 'withdrawn') {
+      return { stateEvent: 'close', notes: [{ key: `withdrawn-${e?.id ?? since}`, to: null, text: `Withdrawn by ${who ?? 'its author'}; the request is closed.` }], summary: [...base.summary, 'withdrawn: closing'] };
+    }
+    return {};
+  }
+}
+
+/** Durations from opening to assignment, acceptance and completion, from the recorded timeline. */
+export function completionSummary(timeline: readonly TimelineEntry[], createdAt: string): string {
+  const at = (s: State) => timeline.find((t) => t.state === s)?.at;
+  const span = (to: string | undefined) => (to ? humanDuration(Date.parse(to) - Date.parse(createdAt)) : 'not recorded');
+  return [
+    'The engagement is complete and this request is closed. Thank you!',
+    '',
+    `- Time to assign: ${span(at('assigned') ?? at('limit-reached'))}`,
+    `- Time to accept: ${span(at('accepted'))}`,
+    `- Time to complete: ${span(at('completed'))}`,
+  ].join('\n');
+}
+
+export function humanDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return 'not recorded';
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  const days = Math.floor(hours / 24);
+  return `${days} days ${hours % 24} h`;
+}
