@@ -20,7 +20,13 @@ function fromBase64Url(encoded: string): string {
   return new TextDecoder().decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
 }
 
+/** A key as markers carry it: lowercase letters, digits and `:._-` (anything else becomes `-`). */
+export function markerKey(key: string): string {
+  return key.toLowerCase().replace(/[^a-z0-9:._-]/g, '-').replace(/^[^a-z0-9]+/, '');
+}
+
 export function noteMarker(key: string, state?: NoteState): string {
+  key = markerKey(key);
   if (!state || Object.keys(state).length === 0) return `<!-- scale-bot:${key} -->`;
   return `<!-- scale-bot:${key} state=${toBase64Url(JSON.stringify(state))} -->`;
 }

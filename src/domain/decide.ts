@@ -1,7 +1,7 @@
 import { subMonths } from 'date-fns';
 import { accountKey } from './account.js';
 import type { Config } from './config.js';
-import { noteMarker, type NoteState } from './bot-note-marker.js';
+import { markerKey, noteMarker, type NoteState } from './bot-note-marker.js';
 import { neutralizeCell, neutralizeInline } from './markdown-safety.js';
 import { parse } from './parse.js';
 import type { EngagementRecord, NoteWrite, Plan } from './plan.js';
@@ -200,9 +200,10 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
   upsertNote(plan, existing, REQUEST_NOTE, body);
   if (notifyNote) plan.notes.push(notifyNote);
   for (const n of life.notes) {
-    if (findNote(issue.botNotes, n.key)) continue;
+    const key = markerKey(n.key);
+    if (findNote(issue.botNotes, key)) continue;
     const text = n.to ? `@${n.to}, ${n.text}` : n.text;
-    plan.notes.push({ action: 'create', key: n.key, body: `${noteMarker(n.key)}\n${text}` });
+    plan.notes.push({ action: 'create', key, body: `${noteMarker(key)}\n${text}` });
   }
 
   plan.summary.unshift(`${request.form.id} v${request.form.version}: ${state ?? 'no state'}; ${request.problems.length} problem(s); ${qualification.status}, priority ${qualification.priority}`);

@@ -29,6 +29,8 @@ export interface LifecycleMemory {
   state?: State;
   /** The last open state, to return to when a closed issue is reopened. */
   openState?: State;
+  /** The issue is (or is being) closed in this state; a `completed` waiting on its checklist is not. */
+  closed?: boolean;
   timeline?: TimelineEntry[];
 }
 
@@ -74,8 +76,8 @@ function isState(s: string | null | undefined): s is State {
 
 /** Whether this pass needs the label history: someone else moved the state, or closed the issue. */
 export function needsLabelHistory(labelState: string | null, memory: LifecycleMemory, issueState: 'opened' | 'closed'): boolean {
-  if (issueState === 'closed') return !memory.state || !CLOSED_STATES.includes(memory.state);
-  if (memory.state && CLOSED_STATES.includes(memory.state)) return false;
+  if (issueState === 'closed') return !memory.closed;
+  if (memory.closed) return false;
   return labelState !== null && labelState !== (memory.state ?? labelState) && !(INTAKE_STATES.includes(labelState as State) && !PEOPLE_STATES.includes(memory.state as State));
 }
 
@@ -104,19 +106,21 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
       const event = lastAdd(issue.labelEvents, engagementLabel(state));
       timeline.push({ state, at: event?.createdAt ?? input.now.toISOString(), by: event?.user ?? input.botUsername });
     }
-    return {
+    const result: LifecycleOutcome = {
       state,
-      memory: { state, openState: CLOSED_STATES.includes(state) ? memory.openState ?? recorded : state, timeline },
+      memory: { state, openState: CLOSED_STATES.includes(state) ? (memory.openState ?? recorded) : state, timeline },
       stateEvent: null,
       notes: [],
       summary: [],
       ...extra,
     };
+    if (issue.state === 'closed' || result.stateEvent === 'close') result.memory.closed = true;
+    return result;
   };
 
   // Closed: by the bot's own decision (nothing more to do), or by hand before completion.
   if (issue.state === 'closed') {
-    if (recorded && CLOSED_STATES.includes(recorded)) return out(recorded);
+    if (recorded && CLOSED_STATES.includes(recorded) && memory.closed) return out(recorded);
     const byAuthor = same(issue.closedBy, issue.author);
     const state: State = byAuthor ? 'withdrawn' : 'closed-incomplete';
     const missing = recorded === 'accepted' || recorded === 'scheduled' || recorded === 'completed' ? missingChecklist(input.ticked) : [];
@@ -140,8 +144,8 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
     });
   }
 
-  // Reopened after the bot closed or recorded it closed: back to the last open state.
-  if (recorded && CLOSED_STATES.includes(recorded)) {
+  // Reopened after it was closed: back to the last open state.
+  if (memory.closed) {
     const back = memory.openState && !CLOSED_STATES.includes(memory.openState) ? memory.openState : input.intakeState;
     return out(back, { summary: [`reopened: back to ${back}`] });
   }
@@ -174,7 +178,12 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
   const check = checkTransition(from, labelState, roles);
   if (!check.allowed) return refuse(from, actor, event, check.reason, check.instead);
   const moved = out(labelState, { summary: [`${actor ?? 'someone'} moved the request from ${from} to ${labelState}`] });
-  return { ...moved, ...effects(labelState, actor, event, moved) };
+  return settled({ ...moved, ...effects(labelState, actor, event, moved) });
+
+  /** An outcome that closes the issue is remembered as closed (so a later reopen is recognised). */
+  function settled(outcome: LifecycleOutcome): LifecycleOutcome {
+    return outcome.stateEvent === 'close' ? { ...outcome, memory: { ...outcome.memory, closed: true } } : outcome;
+  }
 
   function refuse(back: State, who: string | null, e: LabelEvent | null, reason: string, instead: string): LifecycleOutcome {
     return out(back, {
@@ -187,7 +196,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
   function pending(state: State): LifecycleOutcome {
     const e = lastAdd(issue.labelEvents, engagementLabel(state));
     const base = out(state);
-    return { ...base, ...effects(state, e?.user ?? timeline[timeline.length - 1]?.by ?? null, e, base) };
+    return settled({ ...base, ...effects(state, e?.user ?? timeline[timeline.length - 1]?.by ?? null, e, base) });
   }
 
   function effects(state: State, who: string | null, e: LabelEvent | null, base: LifecycleOutcome): Partial<LifecycleOutcome> {

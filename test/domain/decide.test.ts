@@ -52,7 +52,9 @@ function applied(s: IssueSnapshot, plan: Plan): IssueSnapshot {
       botNotes[i] = { id: n.noteId, key: marker.key, body: n.body, state: marker.state };
     }
   }
-  return { ...s, labels, assignees: plan.assignees ?? s.assignees, botNotes };
+  const closing = plan.stateEvent === 'close' ? { state: 'closed' as const, closedBy: 'scale-bot', closedAt: NOW.toISOString() } : {};
+  const reopening = plan.stateEvent === 'reopen' ? { state: 'opened' as const, closedBy: null, closedAt: null } : {};
+  return { ...s, labels, assignees: plan.assignees ?? s.assignees, botNotes, ...closing, ...reopening };
 }
 
 function run(s: IssueSnapshot, extra: Partial<DecideInput> = {}, config = exampleConfig()): Plan {
@@ -253,5 +255,124 @@ describe('decide: user text can never act in GitLab', () => {
     const mentions = [...body.matchAll(/(?<![\w])@([A-Za-z0-9_][A-Za-z0-9_.-]*)/g)].map((m) => m[1]);
     expect(mentions.sort()).toEqual(['alex.ae', 'drew.cse']);
     expect(body).not.toMatch(/#1\b|~urgent/);
+  });
+});
+
+describe('decide: the engagement lifecycle', () => {
+  let eventId = 1000;
+  /** A person replaces the engagement label, as GitLab records it (add event, scoped removal). */
+  function relabel(s: IssueSnapshot, state: string, by: string, at = '2026-11-22T11:00:00Z'): IssueSnapshot {
+    const labels = [...s.labels.filter((l) => !l.startsWith('engagement::')), `engagement::${state}`];
+    const events = [...(s.labelEvents ?? []), { id: eventId++, user: by, createdAt: at, label: `engagement::${state}`, action: 'add' as const }];
+    return { ...s, labels, labelEvents: events };
+  }
+  const assigned = () => settle(snapshot()).after;
+  const tick = (s: IssueSnapshot, items: string[]) => ({
+    ...s,
+    botNotes: s.botNotes.map((n) => (n.key === 'request' ? { ...n, body: items.reduce((b, i) => b.replace(`- [ ] ${i}`, `- [x] ${i}`), n.body) } : n)),
+  });
+  const ALL = ['CTA created', 'Call held', 'Call logged as an activity on the account timeline', 'Follow-up email sent (it triggers the CSAT survey)'];
+
+  it('the assigned CSE accepts: the tracker gains the CTA record and the checklist', () => {
+    const { plan, after } = settle(relabel(assigned(), 'accepted', 'drew.cse'));
+    expect(plan.labels).toEqual({ add: [], remove: [] });
+    const body = requestNote(after).body;
+    expect(body).toContain('| Name | Northwind Traders - Ad-Hoc Scale CSE Engagement Request |');
+    expect(body).toContain('| Company | Northwind Traders |');
+    expect(body).toContain('| Type | Digital Journey |');
+    expect(body).toContain('| Reason | Other Digital Journey Reason |');
+    expect(body).toContain('| Priority | high |');
+    expect(body).toContain('| Playbook | One-Off Scale CSM Outreach |');
+    for (const item of ALL) expect(body).toContain(`- [ ] ${item}`);
+    expect(body).toMatch(/2026-11-22 11:00 — accepted \(drew\.cse\)/);
+    expect(requestNote(after).state).toMatchObject({ state: 'accepted' });
+  });
+
+  it.each([
+    ['the author accepts', 'accepted', 'alex.ae', /only the assigned CSE or a CSE of the covering pool or a manager/],
+    ['completed before accepted', 'completed', 'drew.cse', /cannot go from `assigned` to `completed`/],
+    ['a CSE of another pool accepts', 'accepted', 'emery.cse', /only the assigned CSE/],
+  ])('reverts a refused move (%s) and tells the person why and what to do instead', (_name, state, by, reason) => {
+    const { plan, after } = settle(relabel(assigned(), state, by));
+    expect(plan.labels.add).toEqual(['engagement::assigned']);
+    expect(plan.labels.remove).toEqual([`engagement::${state}`]);
+    const refusal = plan.notes.find((n) => n.key.startsWith('refused-'))!;
+    expect(refusal.body).toContain(`@${by}, the move to \`${state}\` was undone:`);
+    expect(refusal.body).toMatch(reason);
+    expect(refusal.body).toContain('Instead,');
+    expect(requestNote(after).state).toMatchObject({ state: 'assigned' });
+  });
+
+  it('a manager may accept for the CSE', () => {
+    const { plan } = settle(relabel(assigned(), 'accepted', 'harper.mgr'));
+    expect(plan.labels).toEqual({ add: [], remove: [] });
+    expect(plan.notes.map((n) => n.key)).toEqual(['request']);
+  });
+
+  it('completed with the checklist open stays open and lists what is missing; complete closes with a summary', () => {
+    const accepted = settle(relabel(assigned(), 'accepted', 'drew.cse', '2026-11-22T11:00:00Z')).after;
+    const partly = tick(accepted, ALL.slice(0, 2));
+    const first = settle(relabel(partly, 'completed', 'drew.cse', '2026-11-25T15:00:00Z'));
+    expect(first.plan.stateEvent).toBeNull();
+    const blocked = first.plan.notes.find((n) => n.key.startsWith('incomplete-'))!;
+    expect(blocked.body).toContain('@drew.cse');
+    expect(blocked.body).toContain('Call logged as an activity on the account timeline; Follow-up email sent');
+    // The bot never unticks: the two ticked items stay ticked in its re-rendered note.
+    expect(requestNote(first.after).body).toContain('- [x] CTA created');
+    expect(requestNote(first.after).body).toContain('- [ ] Follow-up email sent');
+    const done = settle(tick(first.after, ALL));
+    expect(done.plan.stateEvent).toBe('close');
+    const summary = done.plan.notes.find((n) => n.key === 'completion')!;
+    expect(summary.body).toContain('@alex.ae');
+    expect(summary.body).toMatch(/Time to assign: \d+ (h|min)/);
+    expect(summary.body).toMatch(/Time to complete: 3 days 6 h/);
+  });
+
+  it('declined: asks for a reason, then closes with it for the author (made inert)', () => {
+    const declined = relabel(assigned(), 'declined', 'drew.cse');
+    const asked = settle(declined);
+    expect(asked.plan.stateEvent).toBeNull();
+    expect(asked.plan.notes.find((n) => n.key.startsWith('decline-reason-'))!.body).toContain('@drew.cse, please reply with the reason');
+    const replied = { ...asked.after, humanNotes: [{ id: 55, author: 'drew.cse', body: 'Customer is moving to @all /close #12 support', createdAt: '2026-11-22T12:00:00Z' }] };
+    const closed = settle(replied);
+    expect(closed.plan.stateEvent).toBe('close');
+    const note = closed.plan.notes.find((n) => n.key === 'declined-55')!;
+    expect(note.body).toContain('@alex.ae, drew.cse declined this request. Reason: Customer is moving to');
+    expect(note.body).not.toMatch(/(?<!\w)@all|#12/);
+  });
+
+  it('the author withdraws: closed', () => {
+    const { plan } = settle(relabel(assigned(), 'withdrawn', 'alex.ae'));
+    expect(plan.stateEvent).toBe('close');
+  });
+
+  it('closed by hand before completion: closed-incomplete with what was missing; by the author: withdrawn; never reopened', () => {
+    const accepted = settle(relabel(assigned(), 'accepted', 'drew.cse')).after;
+    const byCse = settle({ ...accepted, state: 'closed', closedBy: 'drew.cse', closedAt: '2026-11-23T09:00:00Z', labelEvents: accepted.labelEvents ?? [] });
+    expect(byCse.plan.labels.add).toEqual(['engagement::closed-incomplete']);
+    expect(byCse.plan.stateEvent).toBeNull();
+    expect(byCse.plan.notes.find((n) => n.key.startsWith('closed-'))!.body).toContain('still open on the checklist: CTA created');
+    const byAuthor = settle({ ...assigned(), state: 'closed', closedBy: 'alex.ae', closedAt: '2026-11-23T09:00:00Z', labelEvents: [] });
+    expect(byAuthor.plan.labels.add).toEqual(['engagement::withdrawn']);
+  });
+
+  it('reopened: back to the last open state', () => {
+    const accepted = settle(relabel(assigned(), 'accepted', 'drew.cse')).after;
+    const closed = settle({ ...accepted, state: 'closed', closedBy: 'drew.cse', closedAt: '2026-11-23T09:00:00Z', labelEvents: accepted.labelEvents ?? [] }).after;
+    const { plan } = settle({ ...closed, state: 'opened', closedBy: null, closedAt: null });
+    expect(plan.labels.add).toEqual(['engagement::accepted']);
+    expect(plan.labels.remove).toEqual(['engagement::closed-incomplete']);
+  });
+
+  it('all engagement labels removed: the recorded state comes back', () => {
+    const accepted = settle(relabel(assigned(), 'accepted', 'drew.cse')).after;
+    const { plan } = settle({ ...accepted, labels: accepted.labels.filter((l) => !l.startsWith('engagement::')) });
+    expect(plan.labels.add).toEqual(['engagement::accepted']);
+  });
+
+  it('adopts the state of a request the bot never tracked', () => {
+    const { plan } = settle(snapshot({ labels: ['engagement::scheduled', 'segment::mm', 'region::amr'], assignees: ['casey.cse'] }));
+    expect(plan.labels.add).not.toContain('engagement::assigned');
+    expect(plan.labels.remove).toEqual([]);
   });
 });
