@@ -43,7 +43,7 @@ const positiveInt = (fallback: number) =>
     });
 
 const envSchema = z.object({
-  GITLAB_URL: z.url({ message: 'must be the GitLab base URL, e.g. https://gitlab.com' }),
+  GITLAB_URL: z.url({ protocol: /^https?$/, message: 'must be the GitLab base URL, e.g. https://gitlab.com' }),
   GITLAB_TOKEN: z.string({ message: 'is required (a token of the bot user with api scope)' }).min(1, 'is empty'),
   GITLAB_WEBHOOK_SECRET: z.string({ message: 'is required (the secret token set on the project webhook)' }).min(1, 'is empty'),
   GITLAB_WEBHOOK_SIGNING_KEY: z.string().optional(),
