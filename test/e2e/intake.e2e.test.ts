@@ -177,4 +177,40 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     await stack.drain();
     expect(stack.service.inbox.list({ failed: true })).toEqual([]);
   });
+
+  it('lifecycle by labels: the CSE accepts (tracker gains the CTA), a refused move is reverted with a note, closing by hand is recorded', async () => {
+    stack = await startStack(exampleConfig());
+    const created = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
+    await stack.drain();
+    // The author may not accept on the CSE's behalf: reverted, and told why.
+    await stack.fake.as('alex.ae').editIssue(created.iid, { addLabels: ['engagement::accepted'] });
+    await stack.drain();
+    expect(stack.fake.issue(created.iid).labels).toContain('engagement::assigned');
+    const refusal = stack.fake.botNotes(created.iid).find((n) => readNoteMarker(n.body)?.key.startsWith('refused-'));
+    expect(refusal?.body).toContain('@alex.ae, the move to `accepted` was undone');
+    // The assigned CSE accepts.
+    await stack.fake.as('drew.cse').editIssue(created.iid, { addLabels: ['engagement::accepted'] });
+    await stack.drain();
+    expect(stack.fake.issue(created.iid).labels).toContain('engagement::accepted');
+    const tracker = requestNotes(stack, created.iid)[0]!.body;
+    expect(tracker).toContain('| Name | Northwind Traders - Ad-Hoc Scale CSE Engagement Request |');
+    expect(tracker).toContain('- [ ] CTA created');
+    expect(tracker).toMatch(/— accepted \(drew\.cse\)/);
+    // Closed by hand before completion.
+    await stack.fake.as('drew.cse').closeIssue(created.iid);
+    await stack.drain();
+    const closed = stack.fake.issue(created.iid);
+    expect(closed.state).toBe('closed');
+    expect(closed.labels).toContain('engagement::closed-incomplete');
+    expect(stack.fake.botNotes(created.iid).some((n) => n.body.includes('closed by hand before completion'))).toBe(true);
+    // Replaying every delivery again changes nothing and adds no note.
+    const notesBefore = stack.fake.botNotes(created.iid).length;
+    stack.fake.resetCalls();
+    const sent = stack.fake.deliveries.length;
+    for (let i = 0; i < sent; i++) await stack.fake.resend(i);
+    await stack.drain();
+    expect(stack.fake.writes()).toEqual([]);
+    expect(stack.fake.botNotes(created.iid)).toHaveLength(notesBefore);
+  });
 });
+

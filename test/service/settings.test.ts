@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_REQUESTER_SETTINGS } from '../../src/gitlab/requester.js';
+import { readSettings, SettingsError } from '../../src/service/settings.js';
+
+const TOKEN = 'glpat-SECRET123';
+const BASE: NodeJS.ProcessEnv = {
+  GITLAB_URL: 'https://gitlab.example.com/',
+  GITLAB_TOKEN: TOKEN,
+  GITLAB_WEBHOOK_SECRET: 'hook-secret',
+  GITLAB_PROJECT: 'sales/scale-engagement-requests',
+};
+
+/** The problems `readSettings` reports for BASE with `change` applied (undefined removes a variable). */
+function problems(change: NodeJS.ProcessEnv, need?: { webhook: boolean }): string[] {
+  const env: NodeJS.ProcessEnv = { ...BASE };
+  for (const [k, v] of Object.entries(change)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  try {
+    readSettings(env, need);
+  } catch (err) {
+    if (err instanceof SettingsError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('readSettings', () => {
+  it('fills every default around the four required variables', () => {
+    expect(readSettings(BASE)).toEqual({
+      gitlabUrl: 'https://gitlab.example.com',
+      gitlabToken: TOKEN,
+      webhookSecret: 'hook-secret',
+      signingKey: null,
+      project: 'sales/scale-engagement-requests',
+      configPath: undefined,
+      dataDir: './data',
+      host: '0.0.0.0',
+      port: 8080,
+      dryRun: false,
+      logLevel: 'info',
+      requester: DEFAULT_REQUESTER_SETTINGS,
+      concurrency: 4,
+    });
+  });
+
+  it('reads every optional variable', () => {
+    const s = readSettings({
+      ...BASE,
+      GITLAB_URL: 'https://gitlab.example.com/gitlab//',
+      GITLAB_WEBHOOK_SIGNING_KEY: 'whsec_abc',
+      SCALE_BOT_CONFIG: 'conf/bot.yml',
+      SCALE_BOT_DATA: '/var/lib/scale-bot',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DRY_RUN: '1',
+      LOG_LEVEL: 'debug',
+      GITLAB_REQUESTS_PER_MINUTE: '600',
+      GITLAB_NOTES_PER_MINUTE: '30',
+      WORKER_CONCURRENCY: '2',
+    });
+    expect(s).toMatchObject({
+      gitlabUrl: 'https://gitlab.example.com/gitlab',
+      signingKey: 'whsec_abc',
+      configPath: 'conf/bot.yml',
+      dataDir: '/var/lib/scale-bot',
+      host: '127.0.0.1',
+      port: 0,
+      dryRun: true,
+      logLevel: 'debug',
+      requester: { ...DEFAULT_REQUESTER_SETTINGS, requestsPerMinute: 600, notesPerMinute: 30 },
+      concurrency: 2,
+    });
+  });
+
+  it.each([
+    // Empty means unset for these: the default applies.
+    ['PORT', '', 'port', 8080],
+    ['GITLAB_REQUESTS_PER_MINUTE', '', 'requester', expect.objectContaining({ requestsPerMinute: 2000 })],
+    ['WORKER_CONCURRENCY', '', 'concurrency', 4],
+    ['GITLAB_WEBHOOK_SIGNING_KEY', '', 'signingKey', null],
+  ] as const)('%s=%j gives the default', (name, value, key, expected) => {
+    expect(readSettings({ ...BASE, [name]: value })[key]).toEqual(expected);
+  });
+
+  it.each([
+    ['GITLAB_URL', undefined, 'GITLAB_URL must be the GitLab base URL, e.g. https://gitlab.com'],
+    ['GITLAB_URL', 'gitlab.example.com', 'GITLAB_URL must be the GitLab base URL, e.g. https://gitlab.com'],
+    ['GITLAB_URL', '', 'GITLAB_URL must be the GitLab base URL, e.g. https://gitlab.com'],
+    ['GITLAB_TOKEN', undefined, 'GITLAB_TOKEN is required (a token of the bot user with api scope)'],
+    ['GITLAB_TOKEN', '', 'GITLAB_TOKEN is empty'],
+    ['GITLAB_WEBHOOK_SECRET', undefined, 'GITLAB_WEBHOOK_SECRET is required (the secret token set on the project webhook)'],
+    ['GITLAB_WEBHOOK_SECRET', '', 'GITLAB_WEBHOOK_SECRET is empty'],
+    ['GITLAB_PROJECT', undefined, 'GITLAB_PROJECT is required (the request project id, or its path like group/project)'],
+    ['GITLAB_PROJECT', 'project', 'GITLAB_PROJECT must be a numeric id or a path like group/project'],
+    ['GITLAB_PROJECT', 'group/', 'GITLAB_PROJECT must be a numeric id or a path like group/project'],
+    ['GITLAB_PROJECT', 'https://gitlab.com/group/project', 'GITLAB_PROJECT must be a numeric id or a path like group/project'],
+    ['PORT', 'http', 'PORT must be a port number (0-65535), not "http"'],
+    ['PORT', '65536', 'PORT must be a port number (0-65535), not "65536"'],
+    ['PORT', '-1', 'PORT must be a port number (0-65535), not "-1"'],
+    ['PORT', '80.5', 'PORT must be a port number (0-65535), not "80.5"'],
+    ['DRY_RUN', 'maybe', 'DRY_RUN use 1/0, true/false, yes/no or on/off'],
+    ['LOG_LEVEL', 'verbose', 'LOG_LEVEL Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"'],
+    ['GITLAB_REQUESTS_PER_MINUTE', '0', 'GITLAB_REQUESTS_PER_MINUTE must be a positive whole number, not "0"'],
+    ['GITLAB_NOTES_PER_MINUTE', '1.5', 'GITLAB_NOTES_PER_MINUTE must be a positive whole number, not "1.5"'],
+    ['WORKER_CONCURRENCY', 'four', 'WORKER_CONCURRENCY must be a positive whole number, not "four"'],
+  ])('%s=%j: %s', (name, value, message) => {
+    expect(problems({ [name]: value })).toEqual([message]);
+  });
+
+  // `new URL()` accepts `host:port` as a URL whose scheme is the host name; the bot then cannot
+  // reach GitLab and retries forever instead of refusing to start (README: "A missing or invalid
+  // one stops start-up").
+  it.each(['gitlab.example.com:8443', 'ftp://gitlab.example.com', 'mailto:bot@example.com'])('GITLAB_URL=%j is not an http(s) base URL and stops start-up', (url) => {
+    expect(problems({ GITLAB_URL: url })).toEqual(['GITLAB_URL must be the GitLab base URL, e.g. https://gitlab.com']);
+  });
+
+  it('names every problem at once, in one message', () => {
+    let error: unknown;
+    try {
+      readSettings({ GITLAB_TOKEN: TOKEN, PORT: 'x', DRY_RUN: 'y' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(SettingsError);
+    const { message, problems: found } = error as SettingsError;
+    expect(found.map((p) => p.split(' ')[0])).toEqual(['GITLAB_URL', 'GITLAB_WEBHOOK_SECRET', 'GITLAB_PROJECT', 'PORT', 'DRY_RUN']);
+    expect(message).toBe(`Cannot start: 5 setting(s) missing or invalid:\n${found.map((p) => `  - ${p}`).join('\n')}`);
+  });
+
+  it.each([
+    ['1', true],
+    ['true', true],
+    ['TRUE', true],
+    ['yes', true],
+    ['On', true],
+    ['0', false],
+    ['false', false],
+    ['No', false],
+    ['off', false],
+    ['', false],
+    [undefined, false],
+  ])('DRY_RUN=%j is %s', (value, expected) => {
+    const env = { ...BASE };
+    if (value !== undefined) env.DRY_RUN = value;
+    expect(readSettings(env).dryRun).toBe(expected);
+  });
+
+  it.each([
+    ['42', 42],
+    ['sales/scale-engagement-requests', 'sales/scale-engagement-requests'],
+    ['group/sub.group/my_project-2', 'group/sub.group/my_project-2'],
+  ])('GITLAB_PROJECT=%j is %j', (value, expected) => {
+    expect(readSettings({ ...BASE, GITLAB_PROJECT: value }).project).toEqual(expected);
+  });
+
+  it('need: { webhook: false } (worker, replay) does without the webhook secret, and keeps it when given', () => {
+    const { GITLAB_WEBHOOK_SECRET: _secret, ...withoutSecret } = BASE;
+    expect(() => readSettings(withoutSecret)).toThrow(SettingsError);
+    expect(readSettings(withoutSecret, { webhook: false }).gitlabToken).toBe(TOKEN);
+    expect(readSettings(BASE, { webhook: false }).webhookSecret).toBe('hook-secret');
+    expect(problems({ GITLAB_WEBHOOK_SECRET: undefined, GITLAB_PROJECT: undefined }, { webhook: false })).toEqual([
+      'GITLAB_PROJECT is required (the request project id, or its path like group/project)',
+    ]);
+  });
+
+  it.each<[string, NodeJS.ProcessEnv]>([
+    ['an invalid URL', { ...BASE, GITLAB_URL: 'not a url' }],
+    ['every other variable invalid', { GITLAB_TOKEN: TOKEN, GITLAB_URL: '::', GITLAB_PROJECT: '?', PORT: 'p', DRY_RUN: 'd', LOG_LEVEL: 'l', WORKER_CONCURRENCY: '-1' }],
+    ['the token inside the URL', { ...BASE, GITLAB_URL: `gitlab.example.com?private_token=${TOKEN}`, GITLAB_PROJECT: '' }],
+  ])('the message never contains the token (%s)', (_what, env) => {
+    let message = '';
+    try {
+      readSettings(env);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^Cannot start: /);
+    expect(message).not.toContain(TOKEN);
+    expect(message).not.toContain('SECRET123');
+  });
+});
