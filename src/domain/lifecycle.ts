@@ -31,6 +31,8 @@ export interface LifecycleMemory {
   openState?: State;
   /** The issue is (or is being) closed in this state; a `completed` waiting on its checklist is not. */
   closed?: boolean;
+  /** The newest label event the bot has judged: older moves are never judged twice. */
+  lastEvent?: number;
   timeline?: TimelineEntry[];
 }
 
@@ -106,9 +108,16 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
       const event = lastAdd(issue.labelEvents, engagementLabel(state));
       timeline.push({ state, at: event?.createdAt ?? input.now.toISOString(), by: event?.user ?? input.botUsername });
     }
+    const newest = issue.labelEvents?.reduce((m, e) => Math.max(m, e.id), 0) ?? 0;
+    const lastEvent = Math.max(memory.lastEvent ?? 0, newest) || undefined;
     const result: LifecycleOutcome = {
       state,
-      memory: { state, openState: CLOSED_STATES.includes(state) ? (memory.openState ?? recorded) : state, timeline },
+      memory: {
+        state,
+        openState: CLOSED_STATES.includes(state) ? (memory.openState ?? recorded) : state,
+        timeline,
+        ...(lastEvent === undefined ? {} : { lastEvent }),
+      },
       stateEvent: null,
       notes: [],
       summary: [],
@@ -161,34 +170,62 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
   }
   if (labelState === null || labelState === from) return pending(from);
 
-  // A person moved the label: who, and may they?
-  const event = lastAdd(issue.labelEvents, engagementLabel(labelState));
-  const actor = event?.user ?? null;
-  if (!isState(labelState)) {
-    return refuse(from, actor, event, `it is not a state of the engagement workflow`, `use one of ${STATES.map((s) => `\`${s}\``).join(', ')}`);
+  // A person moved the label: who, and may they? Moves made while the bot was away are replayed
+  // in order from the label history, so accepted-then-scheduled is not mistaken for a jump.
+  const rolesOf = (who: string | null) =>
+    who
+      ? actorRoles(
+          { username: who, isBot: same(who, input.botUsername), isAuthor: same(who, issue.author), isAssignee: issue.assignees.some((a) => same(a, who)) },
+          config,
+          input.segment,
+          input.region,
+        )
+      : [];
+  const since = timeline[timeline.length - 1]?.at ?? '';
+  const prefix = engagementLabel('').toLowerCase();
+  const steps = (issue.labelEvents ?? []).filter(
+    (e) =>
+      e.action === 'add' &&
+      e.label !== null &&
+      e.label.toLowerCase().startsWith(prefix) &&
+      (memory.lastEvent !== undefined ? e.id > memory.lastEvent : e.createdAt > since) &&
+      !same(e.user, input.botUsername),
+  );
+  let state = from;
+  const moves: string[] = [];
+  for (const step of steps.length > 0 && steps[steps.length - 1]!.label!.slice(prefix.length) === labelState ? steps : []) {
+    const to = step.label!.slice(prefix.length);
+    if (to === state) continue;
+    if (!isState(to)) return refuse(state, step.user, step, 'it is not a state of the engagement workflow', `use one of ${STATES.map((x) => `\`${x}\``).join(', ')}`, to);
+    const check = checkTransition(state, to, rolesOf(step.user));
+    if (!check.allowed) return refuse(state, step.user, step, check.reason, check.instead, to);
+    timeline.push({ state: to, at: step.createdAt, by: step.user ?? 'someone' });
+    moves.push(`${step.user ?? 'someone'} moved the request from ${state} to ${to}`);
+    state = to;
   }
-  const roles = actor
-    ? actorRoles(
-        { username: actor, isBot: same(actor, input.botUsername), isAuthor: same(actor, issue.author), isAssignee: issue.assignees.some((a) => same(a, actor)) },
-        config,
-        input.segment,
-        input.region,
-      )
-    : [];
-  const check = checkTransition(from, labelState, roles);
-  if (!check.allowed) return refuse(from, actor, event, check.reason, check.instead);
-  const moved = out(labelState, { summary: [`${actor ?? 'someone'} moved the request from ${from} to ${labelState}`] });
-  return settled({ ...moved, ...effects(labelState, actor, event, moved) });
+  if (state !== labelState) {
+    // No usable history (or it does not end at the label): judge the move from the recorded state.
+    const event = lastAdd(issue.labelEvents, engagementLabel(labelState));
+    const actor = event?.user ?? null;
+    if (!isState(labelState)) return refuse(from, actor, event, 'it is not a state of the engagement workflow', `use one of ${STATES.map((x) => `\`${x}\``).join(', ')}`, labelState);
+    const check = checkTransition(from, labelState, rolesOf(actor));
+    if (!check.allowed) return refuse(from, actor, event, check.reason, check.instead, labelState);
+    moves.push(`${actor ?? 'someone'} moved the request from ${from} to ${labelState}`);
+    state = labelState;
+  }
+  const last = lastAdd(issue.labelEvents, engagementLabel(state));
+  const moved = out(state, { summary: moves });
+  return settled({ ...moved, ...effects(state, last?.user ?? null, last, moved) });
 
   /** An outcome that closes the issue is remembered as closed (so a later reopen is recognised). */
   function settled(outcome: LifecycleOutcome): LifecycleOutcome {
     return outcome.stateEvent === 'close' ? { ...outcome, memory: { ...outcome.memory, closed: true } } : outcome;
   }
 
-  function refuse(back: State, who: string | null, e: LabelEvent | null, reason: string, instead: string): LifecycleOutcome {
+  function refuse(back: State, who: string | null, e: LabelEvent | null, reason: string, instead: string, to: string): LifecycleOutcome {
     return out(back, {
-      notes: [{ key: `refused-${e?.id ?? 'unknown'}`, to: who, text: `the move to \`${neutralizeInline(labelState ?? '')}\` was undone: ${reason}. Instead, ${instead}.` }],
-      summary: [`reverted ${labelState} → ${back}: ${reason}`],
+      notes: [{ key: `refused-${e?.id ?? 'unknown'}`, to: who, text: `the move to \`${neutralizeInline(to)}\` was undone: ${reason}. Instead, ${instead}.` }],
+      summary: [`reverted ${to} → ${back}: ${reason}`],
     });
   }
 

@@ -303,6 +303,20 @@ describe('decide: the engagement lifecycle', () => {
     expect(requestNote(after).state).toMatchObject({ state: 'assigned' });
   });
 
+  it('moves made while the bot was down are replayed in order from the label history', () => {
+    const both = relabel(relabel(assigned(), 'accepted', 'drew.cse', '2026-11-22T11:00:00Z'), 'scheduled', 'drew.cse', '2026-11-22T12:00:00Z');
+    const { plan, after } = settle(both);
+    expect(plan.labels).toEqual({ add: [], remove: [] });
+    expect(plan.notes.map((n) => n.key)).toEqual(['request']);
+    const body = requestNote(after).body;
+    expect(body).toMatch(/11:00 — accepted \(drew\.cse\)\n- 2026-11-22 12:00 — scheduled \(drew\.cse\)/);
+    // A refused step in the middle stops the replay there.
+    const sneaky = relabel(relabel(assigned(), 'accepted', 'alex.ae', '2026-11-22T11:00:00Z'), 'scheduled', 'drew.cse', '2026-11-22T12:00:00Z');
+    const refused = settle(sneaky);
+    expect(refused.plan.labels.add).toEqual(['engagement::assigned']);
+    expect(refused.plan.notes.find((n) => n.key.startsWith('refused-'))!.body).toContain('@alex.ae');
+  });
+
   it('a manager may accept for the CSE', () => {
     const { plan } = settle(relabel(assigned(), 'accepted', 'harper.mgr'));
     expect(plan.labels).toEqual({ add: [], remove: [] });
