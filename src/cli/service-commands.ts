@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isHandledEvent, parseWebhook } from '../gitlab/webhook-schemas.js';
@@ -63,7 +63,12 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
     });
 
   const inbox = program.command('inbox').description('inspect and retry queued and dead-lettered jobs (reads SCALE_BOT_DATA)');
-  const openInbox = () => SqliteInbox.open(join(resolve(io.cwd, io.env.SCALE_BOT_DATA ?? './data'), 'inbox.sqlite'));
+  const openInbox = () => {
+    const file = join(resolve(io.cwd, io.env.SCALE_BOT_DATA || './data'), 'inbox.sqlite');
+    // Reading must not create an empty store where none was (a typo in SCALE_BOT_DATA, say).
+    if (!existsSync(file)) throw new CliError(`no inbox at ${file} (set SCALE_BOT_DATA to the service's data directory)`, EXIT.problems);
+    return SqliteInbox.open(file);
+  };
   inbox
     .command('list')
     .description('list jobs, newest first')
@@ -120,11 +125,18 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
     .option('--event <name>', 'the X-Gitlab-Event of the payload (default: from object_kind)')
     .addHelpText('after', environment)
     .action(async (file: string, opts: { dryRun?: boolean; event?: string }) => {
+      let text: string;
+      try {
+        text = readFileSync(resolve(io.cwd, file), 'utf8');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        throw new CliError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (err as Error).message})`}`);
+      }
       let json: unknown;
       try {
-        json = JSON.parse(readFileSync(resolve(io.cwd, file), 'utf8'));
+        json = JSON.parse(text);
       } catch (err) {
-        throw new CliError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not valid JSON (${(err as Error).message})`}`);
+        throw new CliError(`${file}: not valid JSON (${(err as Error).message})`);
       }
       const kind = (json as { object_kind?: unknown } | null)?.object_kind;
       const event = opts.event ?? (kind === 'issue' ? 'Issue Hook' : kind === 'note' ? 'Note Hook' : '');
@@ -133,6 +145,14 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
       if (!parsed.ok) throw new CliError(`${file}: does not match the ${event} schema:\n  ${parsed.problems.join('\n  ')}`);
       if (parsed.value.iid === null) throw new CliError(`${file}: the event is not about an issue; nothing to replay`, EXIT.problems);
       const settings = settingsOrExit(io, { webhook: false });
+      const payloadProject = parsed.value.body.project;
+      const sameProject =
+        typeof settings.project === 'number'
+          ? payloadProject.id === settings.project
+          : payloadProject.path_with_namespace?.toLowerCase() === settings.project.toLowerCase() || payloadProject.path_with_namespace === undefined;
+      if (!sameProject) {
+        throw new CliError(`${file}: the payload is from project ${payloadProject.path_with_namespace ?? payloadProject.id}, not GITLAB_PROJECT=${settings.project}`);
+      }
       const { config } = loadCliConfig(program, io);
       const service = await startService({ ...settings, dryRun: settings.dryRun || Boolean(opts.dryRun) }, config, {
         server: false,

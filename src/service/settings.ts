@@ -81,7 +81,10 @@ export class SettingsError extends Error {
 
 /** Reads and checks every setting at once; the error names each problem (never a secret's value). */
 export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } = { webhook: true }): ServiceSettings {
-  const source = need.webhook ? env : { GITLAB_WEBHOOK_SECRET: '(unused)', ...env };
+  // An empty optional variable means "not set"; an empty required one is reported as empty.
+  const required = new Set(['GITLAB_URL', 'GITLAB_TOKEN', 'GITLAB_WEBHOOK_SECRET', 'GITLAB_PROJECT']);
+  const set = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && (v !== '' || required.has(k))));
+  const source = need.webhook ? set : { ...set, GITLAB_WEBHOOK_SECRET: set.GITLAB_WEBHOOK_SECRET || '(unused)' };
   const result = envSchema.safeParse(source);
   if (!result.success) {
     throw new SettingsError(result.error.issues.map((i) => `${String(i.path[0])} ${i.message}`));

@@ -181,3 +181,15 @@ describe('readSettings', () => {
     expect(message).not.toContain('SECRET123');
   });
 });
+
+describe('readSettings: empty optional variables', () => {
+  const base = { GITLAB_URL: 'https://gitlab.example.com', GITLAB_TOKEN: 't', GITLAB_WEBHOOK_SECRET: 's', GITLAB_PROJECT: 'sales/requests' };
+  it('an empty SCALE_BOT_DATA or HOST falls back to the default', () => {
+    const s = readSettings({ ...base, SCALE_BOT_DATA: '', HOST: '' });
+    expect(s.dataDir).toBe('./data');
+    expect(s.host).toBe('0.0.0.0');
+  });
+  it('worker and replay ignore an empty webhook secret', () => {
+    expect(readSettings({ ...base, GITLAB_WEBHOOK_SECRET: '' }, { webhook: false }).webhookSecret).toBe('(unused)');
+  });
+});
