@@ -5,9 +5,10 @@ import pino from 'pino';
 import { PACKAGE_ROOT } from '../config/load-config.js';
 import { readNoteMarker } from '../domain/bot-note-marker.js';
 import type { Config } from '../domain/config.js';
-import { startFakeGitLab } from '../fake-gitlab/server.js';
+import { startFakeGitLab, type FakeGitLab } from '../fake-gitlab/server.js';
 import { DEFAULT_REQUESTER_SETTINGS } from '../gitlab/requester.js';
 import { startService } from '../service/service.js';
+import type { ServiceSettings } from '../service/settings.js';
 
 /**
  * `scale-bot demo`: the real server and worker against the embedded fake GitLab on 127.0.0.1.
@@ -71,6 +72,26 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
+/** Service settings for the bot against a fake GitLab on loopback (the demo, tests, benchmarks). */
+export function settingsForFake(fake: FakeGitLab, dataDir: string, overrides: Partial<ServiceSettings> = {}): ServiceSettings {
+  return {
+    gitlabUrl: fake.url,
+    gitlabToken: fake.botToken,
+    webhookSecret: 'demo-secret',
+    signingKey: null,
+    project: fake.project.path_with_namespace,
+    configPath: undefined,
+    dataDir,
+    host: '127.0.0.1',
+    port: 0,
+    dryRun: false,
+    logLevel: 'silent',
+    requester: DEFAULT_REQUESTER_SETTINGS,
+    concurrency: 4,
+    ...overrides,
+  };
+}
+
 export async function runDemo(config: Config, log: (line: string) => void): Promise<DemoResult> {
   const started = Date.now();
   const labels = new Set<string>();
@@ -81,21 +102,7 @@ export async function runDemo(config: Config, log: (line: string) => void): Prom
   const fake = await startFakeGitLab({ labels: [...labels], botUsername: config.bot.username });
   const dataDir = mkdtempSync(join(tmpdir(), 'scale-bot-demo-'));
   const service = await startService(
-    {
-      gitlabUrl: fake.url,
-      gitlabToken: fake.botToken,
-      webhookSecret: 'demo-secret',
-      signingKey: null,
-      project: fake.project.path_with_namespace,
-      configPath: undefined,
-      dataDir,
-      host: '127.0.0.1',
-      port: 0,
-      dryRun: false,
-      logLevel: 'silent',
-      requester: DEFAULT_REQUESTER_SETTINGS,
-      concurrency: 4,
-    },
+    settingsForFake(fake, dataDir),
     config,
     { server: true, worker: true, logger: pino({ level: 'silent' }), coalesce: { quietMs: 100, maxWaitMs: 500 } },
   );

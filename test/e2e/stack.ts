@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import type { Config } from '../../src/domain/config.js';
 import { startFakeGitLab, type FakeGitLab } from '../../src/fake-gitlab/server.js';
+import { settingsForFake } from '../../src/demo/demo.js';
 import { startService, type RunningService } from '../../src/service/service.js';
 import type { ServiceSettings } from '../../src/service/settings.js';
 
@@ -29,22 +30,11 @@ export interface Stack {
 }
 
 export function settingsFor(fake: FakeGitLab, dataDir: string, overrides: Partial<ServiceSettings> = {}): ServiceSettings {
-  return {
-    gitlabUrl: fake.url,
-    gitlabToken: fake.botToken,
+  return settingsForFake(fake, dataDir, {
     webhookSecret: WEBHOOK_SECRET,
-    signingKey: null,
-    project: fake.project.path_with_namespace,
-    configPath: undefined,
-    dataDir,
-    host: '127.0.0.1',
-    port: 0,
-    dryRun: false,
-    logLevel: 'silent',
     requester: { requestsPerMinute: 60_000, notesPerMinute: 60_000, retries: 3, timeoutMs: 1_000, minBackoffMs: 20, maxBackoffMs: 200 },
-    concurrency: 4,
     ...overrides,
-  };
+  });
 }
 
 /** The real server and worker against a fake GitLab, both on 127.0.0.1. */

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createHmac } from 'node:crypto';
 import pino from 'pino';
@@ -7,102 +9,29 @@ import { SqliteInbox } from '../../src/queue/sqlite-inbox.js';
 import { createApp } from '../../src/server/app.js';
 import { createMetrics, type Metrics } from '../../src/server/metrics.js';
 
-/** An Issue Hook body shaped like GitLab's documented example (webhook_events.md, "Work item events"). */
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'gitlab');
+/** GitLab's documented examples (webhook_events.md), copied verbatim into test/fixtures/gitlab/. */
+const documented = (name: string): Record<string, any> => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8'));
+
+/** The documented Issue Hook example, moved to this test's project, issue and actor. */
 function issueHook(overrides: { username?: string; projectId?: number; iid?: number; action?: string } = {}) {
-  return {
-    object_kind: 'issue',
-    event_type: 'issue',
-    user: { id: 1, name: 'Alex Morgan', username: overrides.username ?? 'alex.ae', avatar_url: null, email: '[REDACTED]' },
-    project: {
-      id: overrides.projectId ?? 15,
-      name: 'Scale Engagement Request',
-      description: '',
-      web_url: 'https://gitlab.example.com/sales/scale-engagement-requests',
-      avatar_url: null,
-      git_ssh_url: 'git@gitlab.example.com:sales/scale-engagement-requests.git',
-      git_http_url: 'https://gitlab.example.com/sales/scale-engagement-requests.git',
-      namespace: 'Sales',
-      visibility_level: 0,
-      path_with_namespace: 'sales/scale-engagement-requests',
-      default_branch: 'main',
-      ci_config_path: null,
-      homepage: 'https://gitlab.example.com/sales/scale-engagement-requests',
-      url: 'git@gitlab.example.com:sales/scale-engagement-requests.git',
-      ssh_url: 'git@gitlab.example.com:sales/scale-engagement-requests.git',
-      http_url: 'https://gitlab.example.com/sales/scale-engagement-requests.git',
-    },
-    object_attributes: {
-      id: 301,
-      title: 'Scale request: Northwind',
-      assignee_ids: [],
-      assignee_id: null,
-      author_id: 1,
-      project_id: overrides.projectId ?? 15,
-      created_at: '2026-11-22T09:00:00Z',
-      updated_at: '2026-11-22T09:00:00Z',
-      updated_by_id: null,
-      last_edited_at: null,
-      last_edited_by_id: null,
-      relative_position: 0,
-      description: 'x',
-      milestone_id: null,
-      state_id: 1,
-      confidential: false,
-      discussion_locked: null,
-      due_date: null,
-      moved_to_id: null,
-      duplicated_to_id: null,
-      time_estimate: 0,
-      total_time_spent: 0,
-      time_change: 0,
-      human_total_time_spent: null,
-      human_time_estimate: null,
-      human_time_change: null,
-      weight: null,
-      health_status: null,
-      type: 'Issue',
-      iid: overrides.iid ?? 23,
-      url: 'https://gitlab.example.com/sales/scale-engagement-requests/-/issues/23',
-      state: 'opened',
-      action: overrides.action ?? 'open',
-      severity: 'unknown',
-      labels: [],
-    },
-    repository: { name: 'Scale Engagement Request', url: 'x', description: '', homepage: 'x' },
-    assignees: [],
-    labels: [],
-    changes: { updated_at: { previous: null, current: '2026-11-22 09:00:00 UTC' } },
-  };
+  const hook = documented('issue-hook-open.json');
+  hook.user.username = overrides.username ?? 'alex.ae';
+  hook.project.id = overrides.projectId ?? 15;
+  hook.project.path_with_namespace = 'sales/scale-engagement-requests';
+  hook.object_attributes.iid = overrides.iid ?? 23;
+  hook.object_attributes.action = overrides.action ?? 'open';
+  return hook;
 }
 
-/** A Note Hook body for a comment on an issue (webhook_events.md, "Comment on an issue"). */
+/** The documented Note Hook example for a comment on an issue (or, retyped, on something else). */
 function noteHook(noteableType = 'Issue') {
-  return {
-    object_kind: 'note',
-    event_type: 'note',
-    user: { id: 2, name: 'Drew Patel', username: 'drew.cse', avatar_url: null, email: '[REDACTED]' },
-    project_id: 15,
-    project: { id: 15, name: 'Scale Engagement Request', path_with_namespace: 'sales/scale-engagement-requests', web_url: 'x' },
-    repository: { name: 'x', url: 'x', description: '', homepage: 'x' },
-    object_attributes: {
-      id: 1241,
-      note: 'Looks good',
-      noteable_type: noteableType,
-      author_id: 2,
-      created_at: '2026-11-22 10:06:40 UTC',
-      updated_at: '2026-11-22 10:06:40 UTC',
-      project_id: 15,
-      attachment: null,
-      line_code: null,
-      commit_id: '',
-      noteable_id: 92,
-      system: false,
-      st_diff: null,
-      action: 'create',
-      url: 'https://gitlab.example.com/sales/scale-engagement-requests/-/issues/17#note_1241',
-    },
-    issue: { id: 92, title: 'test', assignee_ids: [], assignee_id: null, author_id: 1, project_id: 15, state: 'opened', iid: 17, labels: [] },
-  };
+  const hook = documented('note-hook-issue.json');
+  hook.project.id = 15;
+  hook.project.path_with_namespace = 'sales/scale-engagement-requests';
+  hook.object_attributes.noteable_type = noteableType;
+  hook.issue.iid = 17;
+  return hook;
 }
 
 let server: Server;
