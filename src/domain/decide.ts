@@ -44,6 +44,8 @@ interface RequestNoteState extends NoteState, LifecycleMemory {
   assigned?: string;
   /** Why, as decided at the time: kept so the note reads the same on every later pass. */
   reason?: string;
+  /** Who routing passed over at the time, and why (likewise kept). */
+  skipped?: string[];
   /** Whom this note itself mentions (the assignee told on the note's creation). */
   mentioned?: string;
   /** Whom the bot has told about their assignment (each exactly once). */
@@ -176,11 +178,13 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
   }
   if (tell !== null) notified.add(tell.toLowerCase());
   const reason = assignNow ? routing!.reason : assignedByBot ? noteState.reason : undefined;
+  const skipped = assignNow ? routing!.skipped.map((x) => `${x.username}: ${x.detail}`) : assignedByBot ? (noteState.skipped ?? []) : [];
   const mentioned = mentionInRequestNote ? tell : existing ? noteState.mentioned : undefined;
   const nextState: RequestNoteState = {
     ...life.memory,
     ...(assignedByBot ? { assigned: assignedByBot } : {}),
     ...(assignedByBot && reason ? { reason } : {}),
+    ...(assignedByBot && skipped.length > 0 ? { skipped } : {}),
     ...(mentioned ? { mentioned } : {}),
     ...(notified.size > 0 ? { notified: [...notified].sort() } : {}),
   };
@@ -189,7 +193,7 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
   const assignment: AssignmentView | null = byHuman
     ? { assignee: issue.assignees.join(', '), mention: false, reason: 'assigned by a person', skipped: [] }
     : assignedByBot
-      ? { assignee: assignedByBot, mention: mentioned !== undefined && same(mentioned, assignedByBot), reason: reason ?? 'assigned by the bot', skipped: assignNow ? routing!.skipped.map((x) => `${x.username}: ${x.detail}`) : [] }
+      ? { assignee: assignedByBot, mention: mentioned !== undefined && same(mentioned, assignedByBot), reason: reason ?? 'assigned by the bot', skipped }
       : routing && !routing.assignee
         ? { assignee: null, mention: false, reason: routing.reason, skipped: routing.skipped.map((x) => `${x.username}: ${x.detail}`) }
         : null;

@@ -18,7 +18,7 @@ export interface WorkerOptions {
 }
 
 export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
-  concurrency: 4,
+  concurrency: 16,
   leaseMs: 120_000,
   maxAttempts: 6,
   backoffMs: (attempt) => Math.min(300_000, 2_000 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2),

@@ -390,3 +390,14 @@ describe('decide: the engagement lifecycle', () => {
     expect(plan.labels.remove).toEqual([]);
   });
 });
+
+describe('decide: stable notes', () => {
+  it('a CSE skipped at capacity stays in the note on later passes (a redundant event writes nothing)', () => {
+    const busy: Workload = { open: { 'drew.cse': 8 }, lastAssigned: {} };
+    const { plan, after } = settle(snapshot(), { workload: busy });
+    expect(plan.assignees).toEqual(['casey.cse']);
+    expect(plan.notes[0]!.body).toMatch(/skipped drew\.cse/);
+    // Later the workload changes and an unrelated edit arrives: nothing to write.
+    expect(isEmptyPlan(run({ ...after, title: 'renamed' }, { workload: EMPTY }))).toBe(true);
+  });
+});

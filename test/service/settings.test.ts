@@ -41,7 +41,7 @@ describe('readSettings', () => {
       dryRun: false,
       logLevel: 'info',
       requester: DEFAULT_REQUESTER_SETTINGS,
-      concurrency: 4,
+      concurrency: 16,
     });
   });
 
@@ -78,7 +78,7 @@ describe('readSettings', () => {
     // Empty means unset for these: the default applies.
     ['PORT', '', 'port', 8080],
     ['GITLAB_REQUESTS_PER_MINUTE', '', 'requester', expect.objectContaining({ requestsPerMinute: 2000 })],
-    ['WORKER_CONCURRENCY', '', 'concurrency', 4],
+    ['WORKER_CONCURRENCY', '', 'concurrency', 16],
     ['GITLAB_WEBHOOK_SIGNING_KEY', '', 'signingKey', null],
   ] as const)('%s=%j gives the default', (name, value, key, expected) => {
     expect(readSettings({ ...BASE, [name]: value })[key]).toEqual(expected);
