@@ -60,6 +60,11 @@ export interface CoalescePolicy {
 export interface Inbox {
   /** Persists a delivery and (unless duplicate) schedules its issue's job, in one transaction. */
   accept(delivery: NewDelivery, now: number): AcceptResult;
+  /**
+   * Persists several deliveries in one transaction (one commit, one fsync at most), each with the
+   * same effect as `accept`; results in order. Bursts of webhooks are written this way.
+   */
+  acceptMany(deliveries: readonly NewDelivery[], now: number): AcceptResult[];
   /** Leases the next due job whose issue is not running; null when none is due. */
   claim(now: number, leaseMs: number): ClaimedJob | null;
   /** The pass finished: done, or pending again when deliveries arrived while it ran. */

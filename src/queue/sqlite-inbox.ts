@@ -121,6 +121,7 @@ export class SqliteInbox implements Inbox {
   private readonly deliveryById: Database.Statement<[number], { event: string; body: string; receivedAt: number }>;
   private readonly select1: Database.Statement;
   private readonly acceptTx: Database.Transaction<(delivery: NewDelivery, now: number) => AcceptResult>;
+  private readonly acceptManyTx: Database.Transaction<(deliveries: readonly NewDelivery[], now: number) => AcceptResult[]>;
 
   private constructor(file: string, policy: CoalescePolicy) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -210,6 +211,7 @@ export class SqliteInbox implements Inbox {
     this.deliveryById = this.db.prepare('SELECT event, body, received_at AS receivedAt FROM deliveries WHERE id = ?');
     this.select1 = this.db.prepare('SELECT 1');
     this.acceptTx = this.db.transaction((delivery: NewDelivery, now: number) => this.acceptIn(delivery, now));
+    this.acceptManyTx = this.db.transaction((deliveries: readonly NewDelivery[], now: number) => deliveries.map((d) => this.acceptIn(d, now)));
   }
 
   /** Opens (creating and migrating as needed) the inbox at `file`, or `:memory:`. */
@@ -241,6 +243,10 @@ export class SqliteInbox implements Inbox {
     // IMMEDIATE takes the write lock up front, so a concurrent writer waits (busy_timeout) instead of
     // failing halfway through a read-then-write.
     return this.acceptTx.immediate(delivery, now);
+  }
+
+  acceptMany(deliveries: readonly NewDelivery[], now: number): AcceptResult[] {
+    return this.acceptManyTx.immediate(deliveries, now);
   }
 
   private acceptIn(delivery: NewDelivery, now: number): AcceptResult {

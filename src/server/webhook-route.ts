@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { isHandledEvent, parseWebhook } from '../gitlab/webhook-schemas.js';
+import { GroupCommit } from '../queue/group-commit.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Metrics } from './metrics.js';
 import { tokenMatches, verifySignature } from './verify.js';
@@ -36,8 +37,9 @@ function header(req: Request, name: string): string | undefined {
  * GitLab call happens here. Only a misconfigured hook gets a 4xx: GitLab disables hooks that fail.
  */
 export function webhookHandler(deps: WebhookDeps) {
-  const { inbox, settings, metrics } = deps;
-  return (req: Request, res: Response): void => {
+  const { settings, metrics } = deps;
+  const commits = new GroupCommit(deps.inbox, deps.now);
+  return async (req: Request, res: Response): Promise<void> => {
     const event = header(req, 'x-gitlab-event') ?? '(none)';
     const deliveryId = header(req, 'x-gitlab-event-uuid') ?? header(req, 'idempotency-key') ?? null;
     const log = deps.logger.child({ delivery: deliveryId, event });
@@ -101,10 +103,14 @@ export function webhookHandler(deps: WebhookDeps) {
     const key =
       header(req, 'idempotency-key') ??
       createHash('sha256').update(header(req, 'x-gitlab-event-uuid') ?? '').update('\n').update(raw).digest('hex');
-    const result = inbox.accept(
-      { key, event, uuid: header(req, 'x-gitlab-event-uuid') ?? null, body: raw.toString('utf8'), issue: { projectId: hook.projectId, iid: hook.iid }, receivedAt: deps.now() },
-      deps.now(),
-    );
+    const result = await commits.accept({
+      key,
+      event,
+      uuid: header(req, 'x-gitlab-event-uuid') ?? null,
+      body: raw.toString('utf8'),
+      issue: { projectId: hook.projectId, iid: hook.iid },
+      receivedAt: deps.now(),
+    });
     if (result.duplicate) {
       answer(200, 'duplicate', { status: 'duplicate', delivery: result.deliveryId });
       return;

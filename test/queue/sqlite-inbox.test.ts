@@ -504,3 +504,15 @@ describe('SqliteInbox: property', () => {
     );
   });
 });
+
+describe('SqliteInbox: acceptMany (group commit)', () => {
+  it('writes a burst in one transaction with the same effects as accept, duplicates included', () => {
+    const inbox = SqliteInbox.open(':memory:');
+    const d = (key: string, iid: number) => ({ key, event: 'Issue Hook', uuid: null, body: '{}', issue: { projectId: 1, iid }, receivedAt: 0 });
+    const results = inbox.acceptMany([d('a', 1), d('b', 1), d('a', 1), d('c', 2)], 0);
+    expect(results.map((r) => r.duplicate)).toEqual([false, false, true, false]);
+    expect(inbox.depth().pending).toBe(2);
+    expect(inbox.list({}).find((j) => j.issue.iid === 1)!.deliveries).toBe(2);
+    inbox.close();
+  });
+});
