@@ -5,7 +5,7 @@
 //
 // The real service (`startService` from dist/: SQLite inbox, express app, worker, all shipped
 // defaults: coalescing window 250 ms, production logger at info to /dev/null) runs in a child
-// process, once with the shipped WORKER_CONCURRENCY 4 and once with 16 (fresh fake, inbox and
+// process, once with WORKER_CONCURRENCY 4 and once with the shipped default 16 (fresh fake, inbox and
 // baseline for each); the fake GitLab (`startFakeGitLab`, 50 ms added before answering every
 // API request) and the load run here, so the fake's timers do not share an event loop with the bot.
 // Requester limits are raised for the bench: GITLAB_REQUESTS_PER_MINUTE and GITLAB_NOTES_PER_MINUTE
@@ -315,7 +315,7 @@ async function runConfig({ rate, seconds, latencyMs, concurrency }) {
       }
     }
 
-    const shipped = concurrency === 4 ? ' (shipped default)' : ' (setting changed for this run)';
+    const shipped = concurrency === 16 ? ' (shipped default)' : ' (setting changed for this run)';
     out.push(`== WORKER_CONCURRENCY ${concurrency}${shipped}`);
     out.push(`idle baseline (one request at a time, after 2 warm-up requests): median ${ms(median(idle))} (runs: ${idle.map((x) => Math.round(x)).join(', ')})`);
     out.push(`burst: ${burst.length} new requests at ${rate}/s, sent in ${sentIn.toFixed(1)} s (mm_amr and ent_amr alternately)`);
