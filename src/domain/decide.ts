@@ -10,7 +10,6 @@ import type { ParsedRequest } from './request.js';
 import { route, type RouteDecision, type Workload } from './route.js';
 import type { BotNote, IssueSnapshot, RelatedIssue } from './snapshot.js';
 import { CHECKLIST, decideLifecycle, type LifecycleMemory } from './lifecycle.js';
-import { neutralizeBlock } from './markdown-safety.js';
 import { CLOSED_STATES, INTAKE_STATES, type State } from './workflow.js';
 
 /**
