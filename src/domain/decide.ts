@@ -9,8 +9,10 @@ import { formatUsd, qualify, type Qualification } from './qualify.js';
 import type { ParsedRequest } from './request.js';
 import { route, type RouteDecision, type Workload } from './route.js';
 import type { BotNote, IssueSnapshot, RelatedIssue } from './snapshot.js';
+import { COMMAND_HELP, findCommands, STATE_COMMANDS } from './commands.js';
 import { CHECKLIST, decideLifecycle, type LifecycleMemory } from './lifecycle.js';
-import { CLOSED_STATES, INTAKE_STATES, type State } from './workflow.js';
+import { readDate } from './values.js';
+import { actorRoles, checkTransition, CLOSED_STATES, INTAKE_STATES, type State } from './workflow.js';
 
 /**
  * The one decision function: from a snapshot of an issue (and what else the bot knows) to the
@@ -109,9 +111,9 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
           : 'assigned'
         : 'new';
   const ticked = tickedItems(existingRequestNote?.body ?? '');
-  const life = decideLifecycle({
+  const lifeInput = {
     issue,
-    memory: noteState,
+    memory: noteState as LifecycleMemory,
     intakeState,
     labelState: current,
     ticked,
@@ -120,7 +122,51 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     segment: request.form.segment,
     region: request.form.region,
     now,
-  });
+  };
+  let life = decideLifecycle(lifeInput);
+  const lifeNotes = [...life.notes];
+  const replies: NoteWrite[] = [];
+  // Commands in comments move the request like a label would, as the person who wrote them.
+  const commands = issue.state === 'opened' ? findCommands(issue.humanNotes, input.botUsername, noteState.lastNote ?? 0) : [];
+  for (const c of commands) {
+    const reply = (text: string) => {
+      const key = markerKey(`reply-${c.noteId}`);
+      if (!findNote(issue.botNotes, key)) replies.push({ action: 'create', key, body: `${noteMarker(key)}\n@${c.author}, ${text}` });
+    };
+    const help = `the commands I understand, at the start of a comment after @${input.botUsername}:\n\n${COMMAND_HELP.map((h) => `- ${h}`).join('\n')}`;
+    const target = STATE_COMMANDS[c.name];
+    if (c.name === 'help') reply(help);
+    else if (c.name === 'recheck') reply(`rechecked: the request is \`${life.state}\`, with ${request.problems.length} problem(s) in its description.`);
+    else if (c.name === 'reassign') reply('reassigning by command is not available yet: a manager can change the assignee in GitLab, and the bot keeps a person’s choice.');
+    else if (target) {
+      let when = '';
+      if (target === 'scheduled') {
+        const date = readDate(c.argument);
+        if ('error' in date) {
+          reply(`give the date of the call, e.g. \`@${input.botUsername} schedule 2027-01-15\` (${neutralizeInline(date.error)}).`);
+          continue;
+        }
+        when = ` (call on ${date.value})`;
+      }
+      const roles = actorRoles(
+        { username: c.author, isBot: false, isAuthor: same(c.author, issue.author), isAssignee: issue.assignees.some((a) => same(a, c.author)) },
+        config,
+        request.form.segment,
+        request.form.region,
+      );
+      const check = checkTransition(life.state, target, roles);
+      if (!check.allowed) {
+        reply(`I did not ${c.name} this request: ${check.reason}. Instead, ${check.instead}.`);
+        continue;
+      }
+      // The command as a label event of its own (a negative id never collides with GitLab's).
+      const event = { id: -c.noteId, user: c.author, createdAt: c.at, label: `${labels.engagement}::${target}`, action: 'add' as const };
+      life = decideLifecycle({ ...lifeInput, issue: { ...issue, labelEvents: [...(issue.labelEvents ?? []), event] }, memory: life.memory, labelState: target });
+      lifeNotes.push(...life.notes.filter((n) => !lifeNotes.some((m) => m.key === n.key)));
+      reply(`done: the request is now \`${target}\`${when}.`);
+    } else reply(`I do not know \`${neutralizeInline(c.name)}\`; ${help}`);
+  }
+  if (commands.length > 0) life = { ...life, memory: { ...life.memory, lastNote: Math.max(noteState.lastNote ?? 0, ...commands.map((c) => c.noteId)) } };
   const state: State = life.state;
   plan.stateEvent = life.stateEvent;
   plan.summary.push(...life.summary);
@@ -202,7 +248,8 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
   )}`;
   upsertNote(plan, existing, REQUEST_NOTE, body);
   if (notifyNote) plan.notes.push(notifyNote);
-  for (const n of life.notes) {
+  plan.notes.push(...replies);
+  for (const n of lifeNotes) {
     const key = markerKey(n.key);
     if (findNote(issue.botNotes, key)) continue;
     const text = n.to ? `@${n.to}, ${n.text}` : n.text;

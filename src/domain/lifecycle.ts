@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import { reasonFrom } from './commands.js';
 import { neutralizeInline } from './markdown-safety.js';
 import type { IssueSnapshot, LabelEvent } from './snapshot.js';
 import { actorRoles, checkTransition, CLOSED_STATES, INTAKE_STATES, STATES, type State } from './workflow.js';
@@ -33,6 +34,8 @@ export interface LifecycleMemory {
   closed?: boolean;
   /** The newest label event the bot has judged: older moves are never judged twice. */
   lastEvent?: number;
+  /** The newest comment whose command the bot has run: an edited comment never runs twice. */
+  lastNote?: number;
   timeline?: TimelineEntry[];
 }
 
@@ -117,6 +120,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
         openState: CLOSED_STATES.includes(state) ? (memory.openState ?? recorded) : state,
         timeline,
         ...(lastEvent === undefined ? {} : { lastEvent }),
+        ...(memory.lastNote === undefined ? {} : { lastNote: memory.lastNote }),
       },
       stateEvent: null,
       notes: [],
@@ -249,7 +253,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
       return { stateEvent: 'close', notes: [{ key: 'completion', to: issue.author, text: completionSummary(base.memory.timeline ?? [], issue.createdAt) }], summary: [...base.summary, 'completed: closing'] };
     }
     if (state === 'declined') {
-      const reason = issue.humanNotes.find((n) => same(n.author, who) && n.createdAt >= since && n.body.trim() !== '');
+      const reason = issue.humanNotes.find((n) => same(n.author, who) && n.createdAt >= since && reasonFrom(n.body, input.botUsername) !== '');
       if (!reason) {
         return {
           notes: [{ key: `decline-reason-${e?.id ?? since}`, to: who, text: 'please reply with the reason for declining; the bot passes it on to the author and closes the request.' }],
@@ -259,7 +263,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
       return {
         stateEvent: 'close',
         // The reason is a person's words echoed into a note: made inert first.
-        notes: [{ key: `declined-${reason.id}`, to: issue.author, text: `${who ?? 'The CSE'} declined this request. Reason: ${neutralizeInline(reason.body)}` }],
+        notes: [{ key: `declined-${reason.id}`, to: issue.author, text: `${who ?? 'The CSE'} declined this request. Reason: ${neutralizeInline(reasonFrom(reason.body, input.botUsername))}` }],
         summary: [...base.summary, 'declined with a reason: closing'],
       };
     }

@@ -401,3 +401,58 @@ describe('decide: stable notes', () => {
     expect(isEmptyPlan(run({ ...after, title: 'renamed' }, { workload: EMPTY }))).toBe(true);
   });
 });
+
+describe('decide: commands in comments', () => {
+  let noteId = 500;
+  const comment = (s: IssueSnapshot, author: string, body: string, at = '2026-11-22T12:00:00Z'): IssueSnapshot => ({
+    ...s,
+    humanNotes: [...s.humanNotes, { id: noteId++, author, body, createdAt: at }],
+  });
+  const assigned = () => settle(snapshot()).after;
+  const reply = (plan: Plan) => plan.notes.find((n) => n.key.startsWith('reply-'));
+
+  it('help lists the commands, in one reply to the person who asked', () => {
+    const { plan } = settle(comment(assigned(), 'alex.ae', '@scale-bot help'));
+    expect(reply(plan)!.body).toContain('@alex.ae, the commands I understand');
+    expect(reply(plan)!.body).toContain('`decline <reason>`');
+  });
+
+  it('accept by the assigned CSE moves the request; an edited comment does not run again', () => {
+    const accepted = settle(comment(assigned(), 'drew.cse', 'Thanks!\n@scale-bot accept'));
+    expect(accepted.plan.labels.add).toEqual(['engagement::accepted']);
+    expect(accepted.plan.labels.remove).toEqual(['engagement::assigned']);
+    expect(reply(accepted.plan)!.body).toContain('@drew.cse, done: the request is now `accepted`');
+    expect(requestNote(accepted.after).body).toContain('| Type | Digital Journey |');
+    const edited = { ...accepted.after, humanNotes: accepted.after.humanNotes.map((n) => ({ ...n, body: `${n.body}\n(edited)` })) };
+    expect(isEmptyPlan(run(edited))).toBe(true);
+  });
+
+  it('a command the person may not give is refused with why and what instead', () => {
+    const { plan } = settle(comment(assigned(), 'alex.ae', '@scale-bot accept'));
+    expect(plan.labels).toEqual({ add: [], remove: [] });
+    expect(reply(plan)!.body).toMatch(/@alex\.ae, I did not accept this request: only the assigned CSE .*Instead, ask the assigned CSE to do it\./);
+  });
+
+  it('ignores commands in code blocks and quotes, and from other mentions', () => {
+    const quoted = comment(assigned(), 'drew.cse', '```\n@scale-bot accept\n```\n> @scale-bot accept\nping @scale-botx accept');
+    expect(isEmptyPlan(run(quoted))).toBe(true);
+  });
+
+  it('schedule needs a clear date; decline carries its reason to the author and closes', () => {
+    const accepted = settle(comment(assigned(), 'drew.cse', '@scale-bot accept')).after;
+    const vague = settle(comment(accepted, 'drew.cse', '@scale-bot schedule 03/04/2027'));
+    expect(vague.plan.labels.add).toEqual([]);
+    expect(reply(vague.plan)!.body).toContain('give the date of the call');
+    const scheduled = settle(comment(vague.after, 'drew.cse', '@scale-bot schedule 2026-12-03'));
+    expect(scheduled.plan.labels.add).toEqual(['engagement::scheduled']);
+    expect(reply(scheduled.plan)!.body).toContain('(call on 2026-12-03)');
+    const declined = settle(comment(scheduled.after, 'drew.cse', '@scale-bot decline Customer chose Premium support instead', '2026-11-23T08:00:00Z'));
+    expect(declined.plan.stateEvent).toBe('close');
+    expect(declined.plan.notes.find((n) => n.key.startsWith('declined-'))!.body).toContain('@alex.ae, drew.cse declined this request. Reason: Customer chose Premium support instead');
+  });
+
+  it('an unknown command gets the help', () => {
+    const { plan } = settle(comment(assigned(), 'drew.cse', '@scale-bot frobnicate now'));
+    expect(reply(plan)!.body).toContain('I do not know `frobnicate`');
+  });
+});

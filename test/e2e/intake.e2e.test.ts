@@ -212,5 +212,21 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     expect(stack.fake.writes()).toEqual([]);
     expect(stack.fake.botNotes(created.iid)).toHaveLength(notesBefore);
   });
+
+  it('commands in comments: the CSE accepts with @scale-bot accept, answered in one reply', async () => {
+    stack = await startStack(exampleConfig());
+    const created = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
+    await stack.drain();
+    const note = await stack.fake.as('drew.cse').comment(created.iid, 'Happy to help.\n@scale-bot accept');
+    await stack.drain();
+    expect(stack.fake.issue(created.iid).labels).toContain('engagement::accepted');
+    const replies = stack.fake.botNotes(created.iid).filter((n) => readNoteMarker(n.body)?.key.startsWith('reply-'));
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.body).toContain('@drew.cse, done: the request is now `accepted`');
+    // Editing the comment does not run it again.
+    await stack.fake.as('drew.cse').editComment(created.iid, note!.id, 'Happy to help!\n@scale-bot accept');
+    await stack.drain();
+    expect(stack.fake.botNotes(created.iid).filter((n) => readNoteMarker(n.body)?.key.startsWith('reply-'))).toHaveLength(1);
+  });
 });
 
