@@ -32,7 +32,7 @@ export const COMMAND_HELP = [
   '`complete` — the engagement is done (the checklist must be ticked)',
   '`decline <reason>` — decline, with the reason for the author',
   '`withdraw` — the author withdraws the request',
-  '`reassign [@user]` — hand the request to another CSE of the pool (a manager, or the assigned CSE)',
+  '`reassign [@user]` — hand the request to that CSE, or to the next one of the pool (the assigned CSE or a manager)',
 ];
 
 export function findCommands(notes: readonly HumanNote[], botUsername: string, afterNoteId: number): Command[] {

@@ -11,7 +11,7 @@ import { route, type RouteDecision, type Workload } from './route.js';
 import type { BotNote, IssueSnapshot, RelatedIssue } from './snapshot.js';
 import { COMMAND_HELP, findCommands, STATE_COMMANDS } from './commands.js';
 import { CHECKLIST, decideLifecycle, type LifecycleMemory } from './lifecycle.js';
-import { readDate } from './values.js';
+import { readDate, readUser } from './values.js';
 import { actorRoles, checkTransition, CLOSED_STATES, INTAKE_STATES, type State } from './workflow.js';
 
 /**
@@ -128,6 +128,23 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
   const replies: NoteWrite[] = [];
   // Commands in comments move the request like a label would, as the person who wrote them.
   const commands = issue.state === 'opened' ? findCommands(issue.humanNotes, input.botUsername, noteState.lastNote ?? 0) : [];
+  const reassignTarget = (argument: string, roles: readonly string[], now: State): { username: string } | { refusal: string } => {
+    if (!roles.includes('manager') && !roles.includes('assigned-cse')) return { refusal: 'only the assigned CSE or a manager can hand it on.' };
+    if (CLOSED_STATES.includes(now)) return { refusal: `it is \`${now}\`.` };
+    const current = issue.assignees[0];
+    if (argument !== '') {
+      const named = readUser(argument.split(/\s+/)[0]!);
+      if ('error' in named) return { refusal: `${neutralizeInline(named.error)}.` };
+      const person = config.person(named.value);
+      if (!person?.roles.includes('cse')) return { refusal: `${neutralizeInline(named.value)} is not a CSE in the bot's people.` };
+      if (current && same(current, person.username)) return { refusal: `it is already assigned to ${person.username}.` };
+      return { username: person.username };
+    }
+    // Without a name: the next CSE routing would choose, leaving out the one who hands it on.
+    const open = { ...input.workload.open, ...(current ? { [current.toLowerCase()]: Number.MAX_SAFE_INTEGER } : {}) };
+    const next = route(request, config, { ...input.workload, open }, today);
+    return next.assignee && !(current && same(next.assignee, current)) ? { username: next.assignee } : { refusal: 'no other CSE of the pool is available; name one, e.g. `reassign @name`.' };
+  };
   for (const c of commands) {
     const reply = (text: string) => {
       const key = markerKey(`reply-${c.noteId}`);
@@ -137,7 +154,20 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     const target = STATE_COMMANDS[c.name];
     if (c.name === 'help') reply(help);
     else if (c.name === 'recheck') reply(`rechecked: the request is \`${life.state}\`, with ${request.problems.length} problem(s) in its description.`);
-    else if (c.name === 'reassign') reply('reassigning by command is not available yet: a manager can change the assignee in GitLab, and the bot keeps a person’s choice.');
+    else if (c.name === 'reassign') {
+      const roles = actorRoles(
+        { username: c.author, isBot: false, isAuthor: same(c.author, issue.author), isAssignee: issue.assignees.some((a) => same(a, c.author)) },
+        config,
+        request.form.segment,
+        request.form.region,
+      );
+      const to = reassignTarget(c.argument, roles, life.state);
+      if ('refusal' in to) reply(`I did not reassign this request: ${to.refusal}`);
+      else {
+        routing = { assignee: to.username, via: 'pool', pool: null, strategy: null, reason: `reassigned by ${c.author}`, skipped: [] };
+        reply(`done: the request is now assigned to ${to.username}.`);
+      }
+    }
     else if (target) {
       let when = '';
       if (target === 'scheduled') {

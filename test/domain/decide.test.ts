@@ -451,6 +451,26 @@ describe('decide: commands in comments', () => {
     expect(declined.plan.notes.find((n) => n.key.startsWith('declined-'))!.body).toContain('@alex.ae, drew.cse declined this request. Reason: Customer chose Premium support instead');
   });
 
+  it('reassign hands the request on (named, or the next CSE of the pool) and tells the new CSE once', () => {
+    const named = settle(comment(assigned(), 'drew.cse', '@scale-bot reassign @casey.cse'));
+    expect(named.plan.assignees).toEqual(['casey.cse']);
+    expect(named.plan.notes.find((n) => n.key === 'assigned-casey.cse')!.body).toContain('@casey.cse');
+    expect(reply(named.plan)!.body).toContain('done: the request is now assigned to casey.cse');
+    expect(requestNote(named.after).body).toContain('**Assigned to casey.cse** — reassigned by drew.cse');
+    const next = settle(comment(assigned(), 'drew.cse', '@scale-bot reassign'));
+    expect(next.plan.assignees).toEqual(['casey.cse']);
+  });
+
+  it.each([
+    ['alex.ae', '@scale-bot reassign @casey.cse', 'only the assigned CSE or a manager'],
+    ['drew.cse', '@scale-bot reassign @alex.ae', 'alex.ae is not a CSE'],
+    ['drew.cse', '@scale-bot reassign @drew.cse', 'already assigned to drew.cse'],
+  ])('refuses a reassign by %s: %s', (author, body, why) => {
+    const { plan } = settle(comment(assigned(), author, body));
+    expect(plan.assignees).toBeNull();
+    expect(reply(plan)!.body).toContain(why);
+  });
+
   it('an unknown command gets the help', () => {
     const { plan } = settle(comment(assigned(), 'drew.cse', '@scale-bot frobnicate now'));
     expect(reply(plan)!.body).toContain('I do not know `frobnicate`');
