@@ -88,6 +88,7 @@ export function settingsForFake(fake: FakeGitLab, dataDir: string, overrides: Pa
     logLevel: 'silent',
     requester: DEFAULT_REQUESTER_SETTINGS,
     concurrency: 4,
+    crm: null,
     ...overrides,
   };
 }

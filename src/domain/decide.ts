@@ -24,6 +24,11 @@ export interface DecideInput {
   issue: IssueSnapshot;
   /** The bot's username: its own label changes need no permission check. */
   botUsername: string;
+  /**
+   * Set when a CRM sink is configured: whether to ask for the CTA record to be sent, and the id the
+   * CRM gave it in this pass (so the note can record it).
+   */
+  crm?: { enabled: boolean; recordId?: string };
   /** Other issues GitLab found for the same account (any state); this issue may be among them. */
   related: RelatedIssue[];
   workload: Workload;
@@ -57,7 +62,7 @@ const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export function decide(input: DecideInput, config: Config, now: Date, render: RenderNote): Plan {
   const { issue } = input;
-  const plan: Plan = { iid: issue.iid, labels: { add: [], remove: [] }, assignees: null, stateEvent: null, notes: [], summary: [], engagement: null, followUps: [] };
+  const plan: Plan = { iid: issue.iid, labels: { add: [], remove: [] }, assignees: null, stateEvent: null, notes: [], summary: [], engagement: null, followUps: [], crm: null };
   const existingRequestNote = findNote(issue.botNotes, REQUEST_NOTE);
   if (issue.state === 'closed' && !existingRequestNote) {
     plan.summary.push('closed, and never handled as a request: nothing to do');
@@ -197,6 +202,7 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     } else reply(`I do not know \`${neutralizeInline(c.name)}\`; ${help}`);
   }
   if (commands.length > 0) life = { ...life, memory: { ...life.memory, lastNote: Math.max(noteState.lastNote ?? 0, ...commands.map((c) => c.noteId)) } };
+  if (input.crm?.recordId && !life.memory.ctaId) life = { ...life, memory: { ...life.memory, ctaId: input.crm.recordId } };
   const state: State = life.state;
   plan.stateEvent = life.stateEvent;
   plan.summary.push(...life.summary);
@@ -274,7 +280,7 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
         : null;
   const body = `${noteMarker(REQUEST_NOTE, nextState)}\n${render(
     'request',
-    requestModel({ issue, request, qualification, assignment, state, lifecycle, override, duplicates, history, config, timeline: life.memory.timeline ?? [], ticked }),
+    requestModel({ issue, request, qualification, assignment, state, lifecycle, override, duplicates, history, config, ctaId: life.memory.ctaId, timeline: life.memory.timeline ?? [], ticked }),
   )}`;
   upsertNote(plan, existing, REQUEST_NOTE, body);
   if (notifyNote) plan.notes.push(notifyNote);
@@ -286,6 +292,14 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     plan.notes.push({ action: 'create', key, body: `${noteMarker(key)}\n${text}` });
   }
 
+  // The CTA record goes to the CRM once, from acceptance on.
+  if (input.crm?.enabled && !life.memory.ctaId && ['accepted', 'scheduled', 'completed'].includes(state)) {
+    const customer = typeof request.fields[config.fieldMap.customer] === 'string' ? (request.fields[config.fieldMap.customer] as string) : 'Unknown customer';
+    plan.crm = {
+      idempotencyKey: `scale-bot-cta-${issue.webUrl}`,
+      record: ctaRecord(customer, qualification.priority, issue.webUrl),
+    };
+  }
   plan.summary.unshift(`${request.form.id} v${request.form.version}: ${state ?? 'no state'}; ${request.problems.length} problem(s); ${qualification.status}, priority ${qualification.priority}`);
   plan.engagement = {
     iid: issue.iid,
@@ -383,6 +397,21 @@ interface AssignmentView {
   skipped: string[];
 }
 
+/** The CTA record exactly as the process defines it (DESIGN §1). */
+function ctaRecord(customer: string, priority: string, issueUrl: string): Record<string, string> {
+  return {
+    name: `${customer} - Ad-Hoc Scale CSE Engagement Request`,
+    company: customer,
+    type: 'Digital Journey',
+    reason: 'Other Digital Journey Reason',
+    priority,
+    playbook: 'One-Off Scale CSM Outreach',
+    issueUrl,
+  };
+}
+
+const CTA_FIELDS: Record<string, string> = { Name: 'name', Company: 'company', Type: 'type', Reason: 'reason', Priority: 'priority', Playbook: 'playbook' };
+
 const NEXT_STEP: Record<string, string> = {
   assigned: 'The assigned CSE accepts (label `engagement::accepted`) or declines the request.',
   'limit-reached': 'The account is at its engagement limit: the CSE decides to accept or decline.',
@@ -418,13 +447,14 @@ function requestModel(args: {
   duplicates: RelatedRequest[];
   history: RelatedRequest[];
   config: Config;
+  ctaId: string | undefined;
   timeline: ReadonlyArray<{ state: string; at: string; by: string }>;
   ticked: ReadonlySet<string>;
 }): object {
   const { issue, request, qualification: q, assignment, config } = args;
   const engaged = args.state !== null && !['new', 'needs-info', 'not-qualified'].includes(args.state);
   const withCta = args.state !== null && ['accepted', 'scheduled', 'completed', 'closed-incomplete'].includes(args.state);
-  const customerText = typeof request.fields[config.fieldMap.customer] === 'string' ? neutralizeInline(request.fields[config.fieldMap.customer] as string) : 'the customer';
+  const rawCustomer = typeof request.fields[config.fieldMap.customer] === 'string' ? (request.fields[config.fieldMap.customer] as string) : 'the customer';
   const arr = request.fields[config.fieldMap.arr];
   const renewal = request.fields[config.fieldMap.renewalDate];
   const customer = request.fields[config.fieldMap.customer];
@@ -473,12 +503,8 @@ function requestModel(args: {
           timeline: [{ state: 'opened', at: issue.createdAt.slice(0, 16).replace('T', ' '), by: issue.author }, ...args.timeline.map((t) => ({ state: t.state, at: t.at.slice(0, 16).replace('T', ' '), by: t.by }))],
           cta: withCta
             ? [
-                ['Name', `${customerText} - Ad-Hoc Scale CSE Engagement Request`],
-                ['Company', customerText],
-                ['Type', 'Digital Journey'],
-                ['Reason', 'Other Digital Journey Reason'],
-                ['Priority', q.priority],
-                ['Playbook', 'One-Off Scale CSM Outreach'],
+                ...Object.entries(CTA_FIELDS).map(([field, key]) => [field, ctaRecord(rawCustomer, q.priority, issue.webUrl)[key]!]),
+                ...(args.ctaId ? [['CRM record', args.ctaId]] : []),
               ].map(([field, value]) => ({ field, value: neutralizeCell(value!) }))
             : null,
           checklist: withCta ? CHECKLIST.map((item) => ({ item, done: args.ticked.has(item) })) : null,

@@ -36,6 +36,8 @@ export interface LifecycleMemory {
   lastEvent?: number;
   /** The newest comment whose command the bot has run: an edited comment never runs twice. */
   lastNote?: number;
+  /** The CRM's id for this engagement's CTA record, once sent. */
+  ctaId?: string;
   timeline?: TimelineEntry[];
 }
 
@@ -121,6 +123,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
         timeline,
         ...(lastEvent === undefined ? {} : { lastEvent }),
         ...(memory.lastNote === undefined ? {} : { lastNote: memory.lastNote }),
+        ...(memory.ctaId === undefined ? {} : { ctaId: memory.ctaId }),
       },
       stateEvent: null,
       notes: [],

@@ -25,6 +25,8 @@ export interface Plan {
    * are flagged, so follow-ups cannot ping-pong.
    */
   followUps: number[];
+  /** The CTA record to send to the CRM (accepted, not sent yet); null when nothing to send. */
+  crm: { idempotencyKey: string; record: Record<string, string> } | null;
 }
 
 export interface EngagementRecord {

@@ -88,6 +88,7 @@ export async function startService(settings: ServiceSettings, config: Config, op
     render: renderNote,
     now: () => new Date(),
     dryRun: settings.dryRun,
+    crm: settings.crm,
   };
 
   let worker: Worker | null = null;

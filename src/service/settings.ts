@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CrmSettings } from '../crm/crm-sink.js';
 import { DEFAULT_REQUESTER_SETTINGS, type RequesterSettings } from '../gitlab/requester.js';
 
 /** Settings for `serve`, `worker` and `replay`, read from the environment only (secrets never from files or flags). */
@@ -16,6 +17,8 @@ export interface ServiceSettings {
   logLevel: string;
   requester: RequesterSettings;
   concurrency: number;
+  /** The optional CRM sink for CTA records (SCALE_BOT_CRM_URL + SCALE_BOT_CRM_TOKEN). */
+  crm: CrmSettings | null;
 }
 
 const flag = z
@@ -71,6 +74,11 @@ const envSchema = z.object({
   GITLAB_NOTES_PER_MINUTE: positiveInt(DEFAULT_REQUESTER_SETTINGS.notesPerMinute),
   // Passes wait on GitLab, not the CPU: 16 keep up with 20 new requests/s at 50 ms per call.
   WORKER_CONCURRENCY: positiveInt(16),
+  SCALE_BOT_CRM_URL: z.url({ protocol: /^https?$/, message: 'must be the http(s) URL the CTA records are POSTed to' }).optional(),
+  SCALE_BOT_CRM_TOKEN: z.string().optional(),
+}).refine((e) => !e.SCALE_BOT_CRM_URL || e.SCALE_BOT_CRM_TOKEN, {
+  path: ['SCALE_BOT_CRM_TOKEN'],
+  message: 'is required when SCALE_BOT_CRM_URL is set (the CRM credentials)',
 });
 
 export class SettingsError extends Error {
@@ -109,5 +117,6 @@ export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } 
       notesPerMinute: e.GITLAB_NOTES_PER_MINUTE,
     },
     concurrency: e.WORKER_CONCURRENCY,
+    crm: e.SCALE_BOT_CRM_URL ? { url: e.SCALE_BOT_CRM_URL, token: e.SCALE_BOT_CRM_TOKEN!, retries: 4, minBackoffMs: 500 } : null,
   };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../domain/config.js';
+import { sendCta, type CrmSettings, type CtaRecord } from '../crm/crm-sink.js';
 import { decide, type RenderNote } from '../domain/decide.js';
 import type { Plan } from '../domain/plan.js';
 import { applyPlan, type ApplyResult } from '../gitlab/apply.js';
@@ -17,6 +18,8 @@ export interface ProcessDeps {
   render: RenderNote;
   now: () => Date;
   dryRun: boolean;
+  /** The optional CRM sink; null when not configured. */
+  crm: CrmSettings | null;
 }
 
 export type PassResult =
@@ -42,10 +45,27 @@ export async function processIssue(deps: ProcessDeps, iid: number, logger: Logge
   }
   const related = await loadRelated(deps.client, snapshot, deps.config);
   const workload = deps.index.workload(deps.projectId, iid);
-  const plan = decide({ issue: snapshot, related, workload, botUsername: deps.botUsername() }, deps.config, deps.now(), deps.render);
+  const crm = deps.crm ? { enabled: true } : undefined;
+  const plan = decide({ issue: snapshot, related, workload, botUsername: deps.botUsername(), ...(crm ? { crm } : {}) }, deps.config, deps.now(), deps.render);
   logger.info({ iid, summary: plan.summary, labels: plan.labels, assignees: plan.assignees, notes: plan.notes.map((n) => `${n.action}:${n.key}`) }, 'plan decided');
   if (deps.dryRun) return { outcome: 'dry-run', plan, applied: null };
   const applied = await applyPlan(deps.client, plan, logger);
+  if (plan.crm && deps.crm) {
+    // Sent after the issue is updated, so a CRM outage never holds up the request itself; a failure
+    // retries the whole (idempotent) pass, and the per-issue key keeps the CRM from a second record.
+    const recordId = await sendCta(deps.crm, plan.crm.idempotencyKey, plan.crm.record as unknown as CtaRecord);
+    logger.info({ iid, recordId }, 'CTA record sent to the CRM');
+    const fresh = await loadSnapshot(deps.client, iid, deps.botUsername(), deps.config);
+    const recorded = decide(
+      { issue: fresh, related, workload, botUsername: deps.botUsername(), crm: { enabled: true, recordId } },
+      deps.config,
+      deps.now(),
+      deps.render,
+    );
+    const more = await applyPlan(deps.client, recorded, logger);
+    applied.writes += more.writes;
+    applied.done.push(...more.done);
+  }
   const at = deps.now().getTime();
   if (plan.engagement) deps.index.record(deps.projectId, plan.engagement, at);
   else if (snapshot.state === 'closed') deps.index.markClosed(deps.projectId, iid, at);

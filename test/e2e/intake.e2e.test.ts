@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readNoteMarker } from '../../src/domain/bot-note-marker.js';
 import { exampleConfig } from '../helpers/config.js';
+import { startCrm } from '../crm/crm-server.js';
 import { startStack, type Stack } from './stack.js';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'samples', 'requests');
@@ -227,6 +228,29 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     await stack.fake.as('drew.cse').editComment(created.iid, note!.id, 'Happy to help!\n@scale-bot accept');
     await stack.drain();
     expect(stack.fake.botNotes(created.iid).filter((n) => readNoteMarker(n.body)?.key.startsWith('reply-'))).toHaveLength(1);
+  });
+
+  it('CRM sink: on acceptance the CTA record is sent once (through a failure), and its id shows in the tracker', async () => {
+    const crm = await startCrm([500]);
+    try {
+      stack = await startStack(exampleConfig(), { settings: { crm: { url: crm.url, token: 'crm-secret', retries: 3, minBackoffMs: 20 } } });
+      const created = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
+      await stack.drain();
+      expect(crm.requests).toHaveLength(0);
+      await stack.fake.as('drew.cse').editIssue(created.iid, { addLabels: ['engagement::accepted'] });
+      await stack.drain();
+      expect(crm.records.size).toBe(1);
+      expect(crm.requests.map((r) => (r.body as { company: string }).company)).toEqual(['Northwind Traders', 'Northwind Traders']);
+      expect(requestNotes(stack, created.iid)[0]!.body).toContain('| CRM record | CTA-1 |');
+      // More events and full replays never send it again.
+      const sent = stack.fake.deliveries.length;
+      for (let i = 0; i < sent; i++) await stack.fake.resend(i);
+      await stack.fake.as('drew.cse').editIssue(created.iid, { addLabels: ['engagement::scheduled'] });
+      await stack.drain();
+      expect(crm.requests).toHaveLength(2);
+    } finally {
+      await crm.stop();
+    }
   });
 });
 

@@ -42,6 +42,7 @@ describe('readSettings', () => {
       logLevel: 'info',
       requester: DEFAULT_REQUESTER_SETTINGS,
       concurrency: 16,
+      crm: null,
     });
   });
 
@@ -193,3 +194,19 @@ describe('readSettings: empty optional variables', () => {
     expect(readSettings({ ...base, GITLAB_WEBHOOK_SECRET: '' }, { webhook: false }).webhookSecret).toBe('(unused)');
   });
 });
+
+describe('readSettings: the CRM sink', () => {
+  const base = { GITLAB_URL: 'https://gitlab.example.com', GITLAB_TOKEN: 't', GITLAB_WEBHOOK_SECRET: 's', GITLAB_PROJECT: 'sales/requests' };
+  it('is off by default and on with a URL and a token', () => {
+    expect(readSettings(base).crm).toBeNull();
+    expect(readSettings({ ...base, SCALE_BOT_CRM_URL: 'https://crm.example.com/ctas', SCALE_BOT_CRM_TOKEN: 'crm-secret' }).crm).toMatchObject({
+      url: 'https://crm.example.com/ctas',
+      token: 'crm-secret',
+    });
+  });
+  it('needs the token with the URL, and never prints it', () => {
+    expect(() => readSettings({ ...base, SCALE_BOT_CRM_URL: 'https://crm.example.com/ctas' })).toThrow(/SCALE_BOT_CRM_TOKEN is required when SCALE_BOT_CRM_URL is set/);
+    expect(() => readSettings({ ...base, SCALE_BOT_CRM_URL: 'ftp://x', SCALE_BOT_CRM_TOKEN: 'crm-secret' })).toThrow(/SCALE_BOT_CRM_URL/);
+  });
+});
+
