@@ -342,6 +342,20 @@ describe('decide: the engagement lifecycle', () => {
     expect(summary.body).toMatch(/Time to complete: 3 days 6 h/);
   });
 
+  it('a box a person unticks stays unticked: the bot never re-ticks, and completion waits for it', () => {
+    const accepted = settle(relabel(assigned(), 'accepted', 'drew.cse', '2026-11-22T11:00:00Z')).after;
+    const ticked = settle(tick(accepted, ALL)).after;
+    const unticked = {
+      ...ticked,
+      botNotes: ticked.botNotes.map((n) => (n.key === 'request' ? { ...n, body: n.body.replace('- [x] Call held', '- [ ] Call held') } : n)),
+    };
+    const { plan, after } = settle(relabel(unticked, 'completed', 'drew.cse', '2026-11-24T10:00:00Z'));
+    expect(plan.stateEvent).toBeNull();
+    expect(requestNote(after).body).toContain('- [ ] Call held');
+    expect(requestNote(after).body).toContain('- [x] CTA created');
+    expect(plan.notes.find((n) => n.key.startsWith('incomplete-'))!.body).toContain('Still open: Call held.');
+  });
+
   it('declined: asks for a reason, then closes with it for the author (made inert)', () => {
     const declined = relabel(assigned(), 'declined', 'drew.cse');
     const asked = settle(declined);

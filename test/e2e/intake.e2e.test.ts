@@ -197,6 +197,13 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     expect(tracker).toContain('| Name | Northwind Traders - Ad-Hoc Scale CSE Engagement Request |');
     expect(tracker).toContain('- [ ] CTA created');
     expect(tracker).toMatch(/— accepted \(drew\.cse\)/);
+    // Two label edits in quick succession (one coalesced pass): both judged, in order.
+    await stack.fake.as('casey.cse').editIssue(created.iid, { addLabels: ['engagement::scheduled'] });
+    await stack.fake.as('harper.mgr').editIssue(created.iid, { addLabels: ['engagement::completed'] });
+    await stack.drain();
+    expect(stack.fake.issue(created.iid).labels).toContain('engagement::completed');
+    expect(stack.fake.issue(created.iid).state).toBe('opened'); // the checklist is not done
+    expect(requestNotes(stack, created.iid)[0]!.body).toMatch(/— scheduled \(casey\.cse\)\n- .* — completed \(harper\.mgr\)/);
     // Closed by hand before completion.
     await stack.fake.as('drew.cse').closeIssue(created.iid);
     await stack.drain();
@@ -204,6 +211,7 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     expect(closed.state).toBe('closed');
     expect(closed.labels).toContain('engagement::closed-incomplete');
     expect(stack.fake.botNotes(created.iid).some((n) => n.body.includes('closed by hand before completion'))).toBe(true);
+    expect(stack.fake.botNotes(created.iid).some((n) => n.body.includes('still open on the checklist: CTA created'))).toBe(true);
     // Replaying every delivery again changes nothing and adds no note.
     const notesBefore = stack.fake.botNotes(created.iid).length;
     stack.fake.resetCalls();
