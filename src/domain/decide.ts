@@ -150,6 +150,13 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     const next = route(request, config, { ...input.workload, open }, today);
     return next.assignee && !(current && same(next.assignee, current)) ? { username: next.assignee } : { refusal: 'no other CSE of the pool is available; name one, e.g. `reassign @name`.' };
   };
+  const rolesOf = (username: string) =>
+    actorRoles(
+      { username, isBot: false, isAuthor: same(username, issue.author), isAssignee: issue.assignees.some((a) => same(a, username)) },
+      config,
+      request.form.segment,
+      request.form.region,
+    );
   for (const c of commands) {
     const reply = (text: string) => {
       const key = markerKey(`reply-${c.noteId}`);
@@ -160,12 +167,7 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     if (c.name === 'help') reply(help);
     else if (c.name === 'recheck') reply(`rechecked: the request is \`${life.state}\`, with ${request.problems.length} problem(s) in its description.`);
     else if (c.name === 'reassign') {
-      const roles = actorRoles(
-        { username: c.author, isBot: false, isAuthor: same(c.author, issue.author), isAssignee: issue.assignees.some((a) => same(a, c.author)) },
-        config,
-        request.form.segment,
-        request.form.region,
-      );
+      const roles = rolesOf(c.author);
       const to = reassignTarget(c.argument, roles, life.state);
       if ('refusal' in to) reply(`I did not reassign this request: ${to.refusal}`);
       else {
@@ -183,12 +185,7 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
         }
         when = ` (call on ${date.value})`;
       }
-      const roles = actorRoles(
-        { username: c.author, isBot: false, isAuthor: same(c.author, issue.author), isAssignee: issue.assignees.some((a) => same(a, c.author)) },
-        config,
-        request.form.segment,
-        request.form.region,
-      );
+      const roles = rolesOf(c.author);
       const check = checkTransition(life.state, target, roles);
       if (!check.allowed) {
         reply(`I did not ${c.name} this request: ${check.reason}. Instead, ${check.instead}.`);
