@@ -150,12 +150,13 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     const next = route(request, config, { ...input.workload, open }, today);
     return next.assignee && !(current && same(next.assignee, current)) ? { username: next.assignee } : { refusal: 'no other CSE of the pool is available; name one, e.g. `reassign @name`.' };
   };
+  const form = request.form;
   const rolesOf = (username: string) =>
     actorRoles(
       { username, isBot: false, isAuthor: same(username, issue.author), isAssignee: issue.assignees.some((a) => same(a, username)) },
       config,
-      request.form.segment,
-      request.form.region,
+      form.segment,
+      form.region,
     );
   for (const c of commands) {
     const reply = (text: string) => {
