@@ -6,6 +6,7 @@ import { SqliteInbox } from '../queue/sqlite-inbox.js';
 import { readSettings, SettingsError } from '../service/settings.js';
 import { createLogger, startService } from '../service/service.js';
 import { processIssue } from '../worker/process-issue.js';
+import { reconcile } from '../worker/reconcile.js';
 import { CliError, EXIT, type CliIO } from './io.js';
 import { loadCliConfig } from './load.js';
 
@@ -115,6 +116,33 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
         store.close();
       }
       setExit(EXIT.ok);
+    });
+
+  program
+    .command('reconcile')
+    .description('run the worker\'s pass over every open request issue (and those updated since --since); print what changed')
+    .option('--since <date>', 'also issues updated since this date or time (ISO 8601), open or closed')
+    .option('--dry-run', 'decide and print; write nothing to GitLab')
+    .addHelpText('after', environment)
+    .action(async (opts: { since?: string; dryRun?: boolean }) => {
+      if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) throw new CliError(`--since must be an ISO date or time, not "${opts.since}"`);
+      const settings = settingsOrExit(io, { webhook: false });
+      const { config } = loadCliConfig(program, io);
+      const service = await startService({ ...settings, dryRun: settings.dryRun || Boolean(opts.dryRun) }, config, {
+        server: false,
+        worker: false,
+        logger: createLogger(io.env.LOG_LEVEL || 'warn'),
+      });
+      try {
+        const lines = await reconcile(service.processDeps, opts.since ? { since: new Date(opts.since).toISOString() } : {}, service.logger);
+        for (const l of lines) io.stdout(`#${l.iid} ${l.outcome}${l.outcome === 'unchanged' ? '' : `: ${l.detail}`}\n`);
+        const changed = lines.filter((l) => l.outcome === 'applied' || l.outcome === 'dry-run').length;
+        const failed = lines.filter((l) => l.outcome === 'failed').length;
+        io.stdout(`${lines.length} issue(s) checked, ${changed} ${opts.dryRun || settings.dryRun ? 'would change' : 'changed'}, ${failed} failed\n`);
+        setExit(failed > 0 ? EXIT.problems : EXIT.ok);
+      } finally {
+        await service.stop();
+      }
     });
 
   program

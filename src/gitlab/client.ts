@@ -75,6 +75,19 @@ export class GitLabClient {
     return validated(z.array(apiIssueSchema), found, 'GET /projects/:id/issues?search');
   }
 
+  /** Every issue matching the filter (all pages, 100 at a time), oldest first. */
+  async listIssues(filter: { state?: 'opened' | 'closed'; updatedAfter?: string }): Promise<ApiIssue[]> {
+    const found = await this.issues.all({
+      projectId: this.project,
+      perPage: 100,
+      orderBy: 'created_at',
+      sort: 'asc',
+      ...(filter.state ? { state: filter.state } : {}),
+      ...(filter.updatedAfter ? { updatedAfter: filter.updatedAfter } : {}),
+    } as never);
+    return validated(z.array(apiIssueSchema), found, 'GET /projects/:id/issues');
+  }
+
   /** User ids for usernames, cached: assignments need ids, and people rarely change. */
   async userId(username: string): Promise<number> {
     const key = username.toLowerCase();

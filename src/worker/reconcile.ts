@@ -1,0 +1,43 @@
+import type { Logger } from 'pino';
+import type { ProcessDeps, PassResult } from './process-issue.js';
+import { processIssue } from './process-issue.js';
+
+export interface ReconcileOptions {
+  /** Also issues (open or closed) updated since this ISO date or time. */
+  since?: string;
+}
+
+export interface ReconcileLine {
+  iid: number;
+  outcome: PassResult['outcome'] | 'failed';
+  detail: string;
+}
+
+/**
+ * The sweep that heals whatever a missed or failed webhook left behind: every open issue (and,
+ * with `since`, every issue updated since then) gets the same pass the webhook worker runs. The
+ * workload cache is seeded from the open issues first, so routing in a fresh CI job sees who
+ * already holds what.
+ */
+export async function reconcile(deps: ProcessDeps, options: ReconcileOptions, logger: Logger): Promise<ReconcileLine[]> {
+  const open = await deps.client.listIssues({ state: 'opened' });
+  const updated = options.since ? await deps.client.listIssues({ updatedAfter: options.since }) : [];
+  const now = deps.now().getTime();
+  for (const issue of open) {
+    const assignee = issue.assignees[0]?.username ?? null;
+    deps.index.record(deps.projectId, { iid: issue.iid, open: true, state: null, assignee, accountKey: null, rotation: null }, now);
+  }
+  const iids = [...new Set([...open, ...updated].map((i) => i.iid))].sort((a, b) => a - b);
+  const lines: ReconcileLine[] = [];
+  for (const iid of iids) {
+    try {
+      const result = await processIssue(deps, iid, logger.child({ iid }));
+      const detail = result.plan ? [...result.plan.summary, ...(result.applied?.done ?? [])].join('; ') : 'issue gone';
+      lines.push({ iid, outcome: result.outcome, detail });
+    } catch (err) {
+      logger.error({ iid, err: (err as Error).message }, 'reconcile pass failed');
+      lines.push({ iid, outcome: 'failed', detail: (err as Error).message });
+    }
+  }
+  return lines;
+}

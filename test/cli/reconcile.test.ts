@@ -1,0 +1,55 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeGitLab, type FakeGitLab } from '../../src/fake-gitlab/server.js';
+import { exampleConfig } from '../helpers/config.js';
+import { projectLabels } from '../e2e/stack.js';
+import { REPO_ROOT, runCli } from './run-cli.js';
+
+const sample = (name: string) => readFileSync(join(REPO_ROOT, 'samples', 'requests', name), 'utf8');
+let fake: FakeGitLab | null = null;
+afterEach(async () => {
+  await fake?.stop();
+  fake = null;
+});
+
+describe('scale-bot reconcile', () => {
+  it('heals issues no webhook told the bot about, then finds nothing to do; --dry-run writes nothing', async () => {
+    fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()) });
+    // No webhook target: the bot hears of none of these (a missed or failed delivery).
+    const valid = await fake.as('alex.ae').createIssue({ title: 'Northwind', description: `${sample('mm-amr-valid.md')}\n/label ~"segment::mm" ~"region::amr"\n` });
+    const other = await fake.as('jordan.ae').createIssue({ title: 'Blue Harbor', description: sample('smbeast-amr-missing-fields.md') });
+    const env = {
+      GITLAB_URL: fake.url,
+      GITLAB_TOKEN: fake.botToken,
+      GITLAB_PROJECT: fake.project.path_with_namespace,
+      SCALE_BOT_DATA: mkdtempSync(join(tmpdir(), 'reconcile-')),
+      GITLAB_NOTES_PER_MINUTE: '6000',
+    };
+
+    const dry = await runCli(['reconcile', '--dry-run'], { env });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('2 issue(s) checked, 2 would change, 0 failed');
+    expect(fake.writes()).toEqual([]);
+
+    const run = await runCli(['reconcile'], { env });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`#${valid.iid} applied: mm_amr v2: assigned`));
+    expect(run.stdout).toMatch(new RegExp(`#${other.iid} applied: smbeast_amr v1: needs-info`));
+    expect(fake.issue(valid.iid).assignees.map((a) => a.username)).toEqual(['drew.cse']);
+
+    fake.resetCalls();
+    const again = await runCli(['reconcile', '--since', '2020-01-01'], { env });
+    expect(again.stdout).toContain('2 issue(s) checked, 0 changed, 0 failed');
+    expect(fake.writes()).toEqual([]);
+    fake.assertNoViolations();
+  });
+
+  it('rejects a --since that is not a date, exit 2', async () => {
+    const r = await runCli(['reconcile', '--since', 'yesterday-ish'], { env: {} });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--since must be an ISO date');
+  });
+});
