@@ -114,10 +114,72 @@ const segmentSchema = z
   })
   .strict();
 
+const timezone = z.string().min(1).refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not an IANA time zone (e.g. "America/New_York")');
+
 const regionSchema = z
   .object({
     name: z.string().min(1),
-    timezone: z.string().min(1).default('UTC'),
+    timezone: timezone.default('UTC'),
+    /** Days off in this region (local dates), on top of `calendar.holidays`. */
+    holidays: z.array(isoDate).default([]),
+  })
+  .strict();
+
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** Business days: SLAs count them in the request's region (its time zone, its holidays). */
+const calendarSchema = z
+  .object({
+    weekend: z.array(z.enum(WEEKDAYS)).max(6).default(['sat', 'sun']),
+    /** Days off everywhere (local dates). */
+    holidays: z.array(isoDate).default([]),
+    /** For people whose regions do not say: quiet hours and report periods. */
+    timezone: timezone.default('UTC'),
+  })
+  .strict();
+
+const businessDays = z.number().int().positive();
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use a 24-hour time, e.g. "18:00"');
+
+/** Service levels, in business days of the request's region. */
+const slaSchema = z
+  .object({
+    /** Assigned → accepted or declined within `days`; `escalateAfterDays` later, the backup and a manager are told. */
+    accept: z.object({ days: businessDays.default(2), escalateAfterDays: businessDays.default(1) }).strict().default({ days: 2, escalateAfterDays: 1 }),
+    /** "Follow-up email sent" ticked within `days` of "Call held". */
+    followUp: z.object({ days: businessDays.default(2) }).strict().default({ days: 2 }),
+    /** An open engagement with no activity for `days`. */
+    stale: z.object({ days: businessDays.default(10) }).strict().default({ days: 10 }),
+  })
+  .strict();
+
+const remindersSchema = z
+  .object({
+    /** The issue where `scale-bot remind` posts one note per person per run (created when missing). */
+    issueTitle: z.string().min(1).default('Scale engagement reminders'),
+    /** No reminders between `start` and `end`, local to the person (their first region's time zone). */
+    quietHours: z.object({ start: clock, end: clock }).strict().nullable().default({ start: '18:00', end: '08:00' }),
+    /** Nor on weekends and holidays. */
+    businessDaysOnly: z.boolean().default(true),
+  })
+  .strict();
+
+const reportSchema = z
+  .object({
+    /** The report issue's title; `{period}` becomes e.g. "2026-W48" or "2026-11". */
+    title: z.string().min(1).includes('{period}', { message: 'must contain {period}, or every period would share one issue' }).default('Scale engagement report {period}'),
+    /** Renewal this many days away or closer puts an open request on the at-risk list. */
+    renewalAtRiskDays: z.number().int().positive().default(90),
+    /** How many validation problems and not-qualified reasons to list. */
+    top: z.number().int().positive().default(5),
   })
   .strict();
 
@@ -215,6 +277,8 @@ const labelsSchema = z
     escalationCandidate: z.string().min(1).default('escalation::candidate'),
     atRisk: z.string().min(1).default('flag::at-risk'),
     duplicate: z.string().min(1).default('flag::duplicate'),
+    /** On the bot's own issues (reports, reminders): intake leaves them alone. */
+    operations: z.string().min(1).default('scale-bot::operations'),
   })
   .strict();
 
@@ -270,6 +334,10 @@ export const configSchema = z
       .strict(),
     labels: labelsSchema.default(labelsSchema.parse({})),
     intake: intakeSchema.default(intakeSchema.parse({})),
+    calendar: calendarSchema.default(calendarSchema.parse({})),
+    sla: slaSchema.default(slaSchema.parse({})),
+    reminders: remindersSchema.default(remindersSchema.parse({})),
+    report: reportSchema.default(reportSchema.parse({})),
   })
   .strict();
 
@@ -285,3 +353,7 @@ export type Rules = z.output<typeof rulesSchema>;
 export type LabelNames = z.output<typeof labelsSchema>;
 export type FieldMap = z.output<typeof fieldMapSchema>;
 export type IntakeSettings = z.output<typeof intakeSchema>;
+export type CalendarSettings = z.output<typeof calendarSchema>;
+export type SlaSettings = z.output<typeof slaSchema>;
+export type ReminderSettings = z.output<typeof remindersSchema>;
+export type ReportSettings = z.output<typeof reportSchema>;
