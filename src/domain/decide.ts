@@ -56,6 +56,11 @@ interface RequestNoteState extends NoteState, LifecycleMemory {
   mentioned?: string;
   /** Whom the bot has told about their assignment (each exactly once). */
   notified?: string[];
+  /** The description's digest when it was last judged, and that day (see `asOf` in decide). */
+  digest?: string;
+  asOf?: string;
+  /** When each checklist item was first seen ticked: the follow-up reminder counts from "Call held". */
+  ticks?: Record<string, string>;
 }
 
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
@@ -63,6 +68,11 @@ const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 export function decide(input: DecideInput, config: Config, now: Date, render: RenderNote): Plan {
   const { issue } = input;
   const plan: Plan = { iid: issue.iid, labels: { add: [], remove: [] }, assignees: null, stateEvent: null, notes: [], summary: [], engagement: null, followUps: [], crm: null };
+  // The bot's own issues (reports, reminders) are not requests, whatever people do to them.
+  if (issue.labels.some((l) => same(l, config.labels.operations))) {
+    plan.summary.push(`carries ${config.labels.operations}: one of the bot's own issues, left alone`);
+    return plan;
+  }
   const existingRequestNote = findNote(issue.botNotes, REQUEST_NOTE);
   if (issue.state === 'closed' && !existingRequestNote) {
     plan.summary.push('closed, and never handled as a request: nothing to do');
@@ -72,13 +82,17 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
   const request = parse(issue.description, config.catalog, { labels: issue.labels });
   if (!request.form) return issue.state === 'closed' ? plan : decideNonRequest(plan, issue, config, render);
 
-  const qualification = qualify(request, issue.author, config, today);
+  const noteState = (existingRequestNote?.state ?? {}) as RequestNoteState;
+  // Date-relative rules ("renewal within 3 months") are judged as of the day the description was
+  // last read: an unchanged request reads the same tomorrow, so a later pass writes nothing.
+  const digest = textDigest(issue.description);
+  const asOf = noteState.digest === digest && noteState.asOf ? noteState.asOf : today;
+  const qualification = qualify(request, issue.author, config, asOf);
   const key = accountKey(request, config);
   const { duplicates, history } = relatedRequests(input.related, issue, key, config, now);
   const labels = config.labels;
   const stateLabel = (s: string) => `${labels.engagement}::${s}`;
   const current = currentState(issue.labels, config);
-  const noteState = (existingRequestNote?.state ?? {}) as RequestNoteState;
   // Past intake (accepted and later, or closed), people drive the state: intake keeps its hands off.
   const lifecycle =
     issue.state === 'closed' ||
@@ -266,6 +280,9 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     ...(assignedByBot && skipped.length > 0 ? { skipped } : {}),
     ...(mentioned ? { mentioned } : {}),
     ...(notified.size > 0 ? { notified: [...notified].sort() } : {}),
+    ...tickTimes(noteState.ticks, ticked, now),
+    digest,
+    asOf,
   };
   // What the note says about assignment comes from that stable state, so a later pass that merely
   // keeps the assignment renders the very same note (and writes nothing).
@@ -418,6 +435,21 @@ const NEXT_STEP: Record<string, string> = {
   completed: 'Tick every checklist item below; the bot then closes the request.',
   declined: 'The bot closes the request once the reason is given.',
 };
+
+/** FNV-1a over the text: enough to notice that a description changed. */
+function textDigest(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(36);
+}
+
+/** First-seen times of the items ticked now (an unticked item is forgotten). */
+function tickTimes(known: Record<string, string> | undefined, ticked: ReadonlySet<string>, now: Date): { ticks?: Record<string, string> } {
+  if (ticked.size === 0) return {};
+  const ticks: Record<string, string> = {};
+  for (const item of CHECKLIST) if (ticked.has(item)) ticks[item] = known?.[item] ?? now.toISOString();
+  return { ticks };
+}
 
 /** Checklist items ticked in the bot's note as people left it. */
 function tickedItems(body: string): Set<string> {

@@ -93,8 +93,20 @@ describe('decide: a new request', () => {
       reason: 'least-loaded in mm/amr: drew.cse has 0 open (casey.cse has 0)',
       mentioned: 'drew.cse',
       notified: ['drew.cse'],
+      digest: expect.stringMatching(/^[0-9a-z]+$/),
+      asOf: '2026-11-22',
     });
     expect(plan.engagement).toMatchObject({ iid: 7, open: true, state: 'assigned', assignee: 'drew.cse', rotation: null });
+  });
+
+  it('date-relative rules are judged as of the day the description was last read: a later pass writes nothing until it is edited', () => {
+    const { after } = settle(snapshot());
+    const later = (s: IssueSnapshot) => decide({ issue: s, related: [], workload: EMPTY, botUsername: 'scale-bot' }, exampleConfig(), new Date('2027-01-05T10:00:00Z'), renderNote);
+    expect(later(after).notes).toEqual([]);
+    const edited = later({ ...after, description: `${after.description}\n` });
+    const note = edited.notes.find((n) => n.key === 'request')!;
+    expect(readNoteMarker(note.body)!.state.asOf).toBe('2027-01-05');
+    expect(note.body).toContain('Renewal on or before 2027-04-05 (within 3 months)');
   });
 
   it.each([
@@ -194,6 +206,12 @@ describe('decide: issues that are not requests', () => {
     expect(requestNote({ ...after, botNotes: after.botNotes.map((n) => ({ ...n, key: n.key === 'not-a-request' ? 'request' : n.key })) }).body).toContain(
       'scale_engagement_request_mm_amr',
     );
+  });
+
+  it('leaves the bot\'s own issues (reports, reminders) alone, even made from no template', () => {
+    const plan = run(snapshot({ description: '# Scale engagement report 2026-W47', labels: ['scale-bot::operations'] }));
+    expect(isEmptyPlan(plan)).toBe(true);
+    expect(plan.summary[0]).toMatch(/bot's own issues/);
   });
 
   it('ignores them when configured to', () => {
@@ -340,6 +358,25 @@ describe('decide: the engagement lifecycle', () => {
     expect(summary.body).toContain('@alex.ae');
     expect(summary.body).toMatch(/Time to assign: \d+ (h|min)/);
     expect(summary.body).toMatch(/Time to complete: 3 days 6 h/);
+  });
+
+  it('records when each checklist item was first seen ticked, keeps that time, and forgets an untick', () => {
+    const accepted = settle(relabel(assigned(), 'accepted', 'drew.cse', '2026-11-22T11:00:00Z')).after;
+    const at = (s: IssueSnapshot, iso: string) => {
+      const plan = decide({ issue: s, related: [], workload: EMPTY, botUsername: 'scale-bot' }, exampleConfig(), new Date(iso), renderNote);
+      return { plan, after: applied(s, plan) };
+    };
+    const first = at(tick(accepted, ['CTA created', 'Call held']), '2026-11-24T09:00:00Z');
+    expect(requestNote(first.after).state.ticks).toEqual({ 'CTA created': '2026-11-24T09:00:00.000Z', 'Call held': '2026-11-24T09:00:00.000Z' });
+    // A later pass keeps the first-seen times and writes nothing.
+    expect(at(first.after, '2026-11-25T09:00:00Z').plan.notes).toEqual([]);
+    const more = at(tick(first.after, ['Follow-up email sent (it triggers the CSAT survey)']), '2026-11-26T09:00:00Z');
+    expect(requestNote(more.after).state.ticks).toMatchObject({ 'Call held': '2026-11-24T09:00:00.000Z', 'Follow-up email sent (it triggers the CSAT survey)': '2026-11-26T09:00:00.000Z' });
+    const unticked = {
+      ...more.after,
+      botNotes: more.after.botNotes.map((n) => (n.key === 'request' ? { ...n, body: n.body.replace('- [x] Call held', '- [ ] Call held') } : n)),
+    };
+    expect(requestNote(at(unticked, '2026-11-27T09:00:00Z').after).state.ticks).not.toHaveProperty('Call held');
   });
 
   it('a box a person unticks stays unticked: the bot never re-ticks, and completion waits for it', () => {
