@@ -7,6 +7,10 @@ export interface CliIO {
   cwd: string;
   /** Today's date (YYYY-MM-DD) for rules that depend on it. */
   today: () => string;
+  /** The current time, for reports and reminders. */
+  now: () => Date;
+  /** stderr when it is a terminal (progress bars), else null (plain log lines). */
+  terminal: NodeJS.WriteStream | null;
 }
 
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
@@ -23,6 +27,8 @@ export function processIO(): CliIO {
     env: process.env,
     cwd: process.cwd(),
     today: () => new Date().toISOString().slice(0, 10),
+    now: () => new Date(),
+    terminal: process.stderr.isTTY ? process.stderr : null,
   };
 }
 

@@ -5,6 +5,7 @@ import { ConfigError, PACKAGE_ROOT } from '../config/load-config.js';
 import { registerConfigCommand } from './config-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { CliError, EXIT, processIO, type CliIO } from './io.js';
+import { registerJobCommands } from './job-commands.js';
 import { registerParseCommand } from './parse-command.js';
 import { registerServiceCommands } from './service-commands.js';
 import { registerTemplatesCommand } from './templates-command.js';
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerTemplatesCommand(program, io, setExit);
   registerConfigCommand(program, io, setExit);
   registerServiceCommands(program, io, setExit);
+  registerJobCommands(program, io, setExit);
   registerDemoCommand(program, io, setExit);
   registerWorkflowCommand(program, io, setExit);
   return program;

@@ -3,21 +3,12 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isHandledEvent, parseWebhook } from '../gitlab/webhook-schemas.js';
 import { SqliteInbox } from '../queue/sqlite-inbox.js';
-import { readSettings, SettingsError } from '../service/settings.js';
 import { createLogger, startService } from '../service/service.js';
 import { processIssue } from '../worker/process-issue.js';
 import { reconcile } from '../worker/reconcile.js';
 import { CliError, EXIT, type CliIO } from './io.js';
 import { loadCliConfig } from './load.js';
-
-function settingsOrExit(io: CliIO, need: { webhook: boolean }) {
-  try {
-    return readSettings(io.env, need);
-  } catch (err) {
-    if (err instanceof SettingsError) throw new CliError(err.message, EXIT.usage);
-    throw err;
-  }
-}
+import { settingsOrExit } from './settings.js';
 
 /** Resolves on SIGTERM/SIGINT; the caller then shuts down gracefully. */
 function untilSignal(): Promise<string> {

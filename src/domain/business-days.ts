@@ -48,33 +48,46 @@ export function isBusinessDay(instant: Date, cal: BusinessCalendar): boolean {
  * with 2 days is due at the end of Tuesday, i.e. Wednesday 00:00 local).
  */
 export function addBusinessDays(start: Date, days: number, cal: BusinessCalendar): Date {
-  let at = firstBusinessMoment(start, cal);
+  const walk = businessWalk(start, cal);
+  let at = walk.first;
   for (let left = days; left > 0; ) {
-    at = addDays(at, 1);
+    at = walk.next(at);
     if (isBusiness(at, cal)) left--;
   }
-  return new Date(at.getTime());
+  return walk.instant(at);
 }
 
 /** Whole business days from `start` to `end` (0 when `end` is not after `start`). */
 export function businessDaysBetween(start: Date, end: Date, cal: BusinessCalendar): number {
-  let at = firstBusinessMoment(start, cal);
+  const walk = businessWalk(start, cal);
+  let at = walk.first;
   let days = 0;
   for (;;) {
-    at = addDays(at, 1);
-    if (at.getTime() > end.getTime()) return days;
+    at = walk.next(at);
+    if (walk.instant(at).getTime() > end.getTime()) return days;
     if (isBusiness(at, cal)) days++;
   }
 }
 
-function firstBusinessMoment(start: Date, cal: BusinessCalendar): TZDate {
+/**
+ * Steps through local calendar days from the first business moment at or after `start`. Days are
+ * stepped at noon (never skipped or repeated by a DST change) and the wall-clock time is rebuilt
+ * on each, so a start at 02:30 does not become 03:30 for good after a spring-forward night.
+ */
+function businessWalk(start: Date, cal: BusinessCalendar): { first: TZDate; next: (day: TZDate) => TZDate; instant: (day: TZDate) => Date } {
   if (cal.weekend.length >= 7) throw new Error('a calendar with no working weekday has no business days');
-  let at = new TZDate(start.getTime(), cal.timezone);
-  if (!isBusiness(at, cal)) {
-    do at = startOfDay(addDays(at, 1));
-    while (!isBusiness(at, cal));
+  let from = new TZDate(start.getTime(), cal.timezone);
+  if (!isBusiness(from, cal)) {
+    do from = startOfDay(addDays(from, 1));
+    while (!isBusiness(from, cal));
   }
-  return at;
+  const [h, m, s, ms] = [from.getHours(), from.getMinutes(), from.getSeconds(), from.getMilliseconds()];
+  const noon = (d: TZDate) => new TZDate(d.getFullYear(), d.getMonth(), d.getDate(), 12, 0, 0, 0, cal.timezone);
+  return {
+    first: noon(from),
+    next: (day) => noon(addDays(day, 1)),
+    instant: (day) => new Date(new TZDate(day.getFullYear(), day.getMonth(), day.getDate(), h, m, s, ms, cal.timezone).getTime()),
+  };
 }
 
 /** Minutes since local midnight of an instant in a time zone (for quiet hours). */

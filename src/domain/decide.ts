@@ -10,7 +10,7 @@ import type { ParsedRequest } from './request.js';
 import { route, type RouteDecision, type Workload } from './route.js';
 import type { BotNote, IssueSnapshot, RelatedIssue } from './snapshot.js';
 import { COMMAND_HELP, findCommands, STATE_COMMANDS } from './commands.js';
-import { CHECKLIST, decideLifecycle, type LifecycleMemory } from './lifecycle.js';
+import { CHECKLIST, decideLifecycle, tickedItems, type LifecycleMemory } from './lifecycle.js';
 import { readDate, readUser } from './values.js';
 import { actorRoles, checkTransition, CLOSED_STATES, INTAKE_STATES, type State } from './workflow.js';
 
@@ -449,19 +449,6 @@ function tickTimes(known: Record<string, string> | undefined, ticked: ReadonlySe
   const ticks: Record<string, string> = {};
   for (const item of CHECKLIST) if (ticked.has(item)) ticks[item] = known?.[item] ?? now.toISOString();
   return { ticks };
-}
-
-/** Checklist items ticked in the bot's note as people left it. */
-function tickedItems(body: string): Set<string> {
-  const ticked = new Set<string>();
-  for (const line of body.split('\n')) {
-    const m = /^\s*[-*+]\s+\[([xX])\]\s+(.*?)\s*$/.exec(line);
-    if (m) {
-      const item = CHECKLIST.find((c) => c === m[2]);
-      if (item) ticked.add(item);
-    }
-  }
-  return ticked;
 }
 
 const MARK = { pass: '✅', fail: '❌', unknown: '❔' } as const;

@@ -98,6 +98,19 @@ function lastAdd(events: readonly LabelEvent[] | null, label: string): LabelEven
   return null;
 }
 
+/** Checklist items ticked in the bot's note as people left it. */
+export function tickedItems(body: string): Set<string> {
+  const ticked = new Set<string>();
+  for (const line of body.split('\n')) {
+    const m = /^\s*[-*+]\s+\[([xX])\]\s+(.*?)\s*$/.exec(line);
+    if (m) {
+      const item = CHECKLIST.find((c) => c === m[2]);
+      if (item) ticked.add(item);
+    }
+  }
+  return ticked;
+}
+
 export function missingChecklist(ticked: ReadonlySet<string>): string[] {
   return CHECKLIST.filter((item) => !ticked.has(item));
 }

@@ -1,7 +1,7 @@
 import { addBusinessDays, regionCalendar } from './business-days.js';
 import type { Config } from './config.js';
 import type { RequestHistory } from './request-history.js';
-import { CLOSED_STATES, type State } from './workflow.js';
+import type { State } from './workflow.js';
 
 /**
  * The service levels of `sla` in the configuration, counted in business days of the request's
@@ -51,7 +51,9 @@ export function acceptDeadline(h: RequestHistory, config: Config): { since: stri
 
 /** The service levels an open request is past at `now`. */
 export function openBreaches(h: RequestHistory, checklist: ChecklistTimes | null, config: Config, now: Date): Breach[] {
-  if (!h.open || !h.form || (h.state && CLOSED_STATES.includes(h.state))) return [];
+  // Completed with its checklist open, or declined without a reason yet: the issue stays open and
+  // still owes something. Withdrawn and closed-incomplete are only ever open until the bot's pass.
+  if (!h.open || !h.form || h.state === 'withdrawn' || h.state === 'closed-incomplete') return [];
   const at = now.toISOString();
   const breaches: Breach[] = [];
   const add = (kind: BreachKind, since: string, dueAt: string) => {

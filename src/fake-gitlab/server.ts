@@ -91,6 +91,9 @@ export interface SeedIssue {
   confidential: boolean;
   createdAt: Date;
   updatedAt: Date;
+  closedAt: Date;
+  /** Label events, oldest first, by username (the issue's `labels` are its labels now). */
+  history: ReadonlyArray<{ label: string; action: 'add' | 'remove'; at: Date; by: string }>;
 }
 
 export interface FakeGitLab {
@@ -430,6 +433,8 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
         ...(seed.confidential !== undefined ? { confidential: seed.confidential } : {}),
         ...(seed.createdAt !== undefined ? { createdAt: seed.createdAt } : {}),
         ...(seed.updatedAt !== undefined ? { updatedAt: seed.updatedAt } : {}),
+        ...(seed.closedAt !== undefined ? { closedAt: seed.closedAt } : {}),
+        ...(seed.history !== undefined ? { history: seed.history.map((e) => ({ label: e.label, action: e.action, at: e.at, userId: userId(e.by) })) } : {}),
       });
       iids.push(issue.iid);
     }

@@ -107,6 +107,9 @@ export interface SeedIssueInput {
   confidential?: boolean;
   createdAt?: Date;
   updatedAt?: Date;
+  closedAt?: Date;
+  /** Label events to record, oldest first (the labels themselves come from `labels`). */
+  history?: ReadonlyArray<{ label: string; action: 'add' | 'remove'; at: Date; userId: number }>;
 }
 
 /** Everything one write asks of an issue, from API parameters and quick actions together. */
@@ -332,10 +335,14 @@ export class FakeState {
       updatedById: null,
       lastEditedAt: null,
       lastEditedById: null,
-      closedAt: closed ? updatedAt : null,
+      closedAt: closed ? (input.closedAt ?? updatedAt) : null,
       closedById: closed ? input.authorId : null,
     };
     this.issues.set(iid, issue);
+    for (const e of input.history ?? []) {
+      const labelId = this.addLabel(e.label).id;
+      this.recordLabelEvents(e.userId, iid, e.action === 'add' ? [labelId] : [], e.action === 'remove' ? [labelId] : [], e.at);
+    }
     return issue;
   }
 

@@ -88,6 +88,46 @@ export class GitLabClient {
     return validated(z.array(apiIssueSchema), found, 'GET /projects/:id/issues');
   }
 
+  /**
+   * Every issue matching the filter, one page of 100 at a time, oldest first: a caller keeps what it
+   * needs of each page and drops the rest. Follows `X-Next-Page`, which GitLab sends on every page
+   * but the last even past 10,000 rows (where it stops sending totals); `total` is null then.
+   */
+  async *issuePages(filter: { state?: 'opened' | 'closed'; updatedAfter?: string; createdBefore?: string }): AsyncGenerator<{ issues: ApiIssue[]; total: number | null }> {
+    for (let page: number | null = 1; page !== null; ) {
+      const answer = (await this.issues.all({
+        projectId: this.project,
+        perPage: 100,
+        page,
+        orderBy: 'created_at',
+        sort: 'asc',
+        showExpanded: true,
+        ...(filter.state ? { state: filter.state } : {}),
+        ...(filter.updatedAfter ? { updatedAfter: filter.updatedAfter } : {}),
+        ...(filter.createdBefore ? { createdBefore: filter.createdBefore } : {}),
+      } as never)) as unknown as { data: unknown; paginationInfo: { next: number | null; total: number } };
+      const issues = validated(z.array(apiIssueSchema), answer.data, 'GET /projects/:id/issues');
+      const next = answer.paginationInfo.next;
+      // A next page that does not move forward would loop for ever: stop instead.
+      page = issues.length > 0 && next !== null && next > page ? next : null;
+      yield { issues, total: Number.isFinite(answer.paginationInfo.total) ? answer.paginationInfo.total : null };
+    }
+  }
+
+  /** The bot's own issue with this exact title and label (reports, reminders), if there is one. */
+  async findOwnIssue(title: string, label: string): Promise<ApiIssue | null> {
+    const found = await this.issues.all({ projectId: this.project, labels: label, search: title, in: 'title', perPage: 100, maxPages: 5 } as never);
+    return validated(z.array(apiIssueSchema), found, 'GET /projects/:id/issues?labels&search').find((i) => i.title === title) ?? null;
+  }
+
+  async createIssue(title: string, description: string, labels: string[]): Promise<ApiIssue> {
+    return validated(apiIssueSchema, await this.issues.create(this.project, title, { description, labels: labels.join(',') }), 'POST /projects/:id/issues');
+  }
+
+  async editIssueDescription(iid: number, description: string): Promise<ApiIssue> {
+    return validated(apiIssueSchema, await this.issues.edit(this.project, iid, { description }), 'PUT /projects/:id/issues/:iid');
+  }
+
   /** User ids for usernames, cached: assignments need ids, and people rarely change. */
   async userId(username: string): Promise<number> {
     const key = username.toLowerCase();

@@ -4,8 +4,8 @@ import type { Config } from '../domain/config.js';
 import { REQUEST_NOTE } from '../domain/decide.js';
 import { needsLabelHistory, type LifecycleMemory } from '../domain/lifecycle.js';
 import { parse } from '../domain/parse.js';
-import type { IssueSnapshot, RelatedIssue } from '../domain/snapshot.js';
-import type { ApiIssue } from './api-schemas.js';
+import type { IssueSnapshot, LabelEvent, RelatedIssue } from '../domain/snapshot.js';
+import type { ApiIssue, ApiLabelEvent } from './api-schemas.js';
 import type { GitLabClient } from './client.js';
 
 function toSnapshotBase(issue: ApiIssue): Omit<IssueSnapshot, 'botNotes' | 'humanNotes' | 'assignedBy' | 'labelEvents'> {
@@ -52,9 +52,14 @@ export async function loadSnapshot(client: GitLabClient, iid: number, botUsernam
   const prefix = `${config.labels.engagement}::`.toLowerCase();
   const labelState = base.labels.find((l) => l.toLowerCase().startsWith(prefix))?.slice(prefix.length) ?? null;
   const labelEvents = needsLabelHistory(labelState, memory, base.state)
-    ? (await client.labelEvents(iid)).map((e) => ({ id: e.id, user: e.user?.username ?? null, createdAt: e.created_at, label: e.label?.name ?? null, action: e.action }))
+    ? labelEventsOf(await client.labelEvents(iid))
     : null;
   return { ...base, botNotes, humanNotes, assignedBy, labelEvents };
+}
+
+/** GitLab's resource label events as the domain reads them. */
+export function labelEventsOf(events: readonly ApiLabelEvent[]): LabelEvent[] {
+  return events.map((e) => ({ id: e.id, user: e.user?.username ?? null, createdAt: e.created_at, label: e.label?.name ?? null, action: e.action }));
 }
 
 /** Other issues that mention the same account: one search call, only when the request names one. */

@@ -13,7 +13,7 @@ export interface CliResult {
 /** Runs the CLI in-process with captured output, a fixed day and optional standard input. */
 export async function runCli(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string; today?: string } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string; today?: string; now?: Date } = {},
 ): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
@@ -24,6 +24,8 @@ export async function runCli(
     env: options.env ?? {},
     cwd: options.cwd ?? REPO_ROOT,
     today: () => options.today ?? '2026-11-22',
+    now: () => options.now ?? new Date(`${options.today ?? '2026-11-22'}T12:00:00Z`),
+    terminal: null,
   };
   const code = await run(args, io);
   return { code, stdout, stderr };

@@ -1,0 +1,99 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { customPeriod, periodOf, type Period } from '../domain/report-period.js';
+import { openGitLab } from '../jobs/gitlab-session.js';
+import { createProgress } from '../jobs/progress.js';
+import { runRemind } from '../jobs/remind-job.js';
+import { runReport } from '../jobs/report-job.js';
+import { createLogger } from '../service/service.js';
+import { CliError, EXIT, type CliIO } from './io.js';
+import { loadCliConfig } from './load.js';
+import { settingsOrExit } from './settings.js';
+
+const ENVIRONMENT =
+  '\nEnvironment: GITLAB_URL, GITLAB_TOKEN (the bot user\'s token, api scope), GITLAB_PROJECT (id or group/project), ' +
+  'optional SCALE_BOT_CONFIG, LOG_LEVEL (default info; logs go to stderr), GITLAB_REQUESTS_PER_MINUTE (2000), GITLAB_NOTES_PER_MINUTE (60). ' +
+  'Reads GitLab only, never the service\'s data directory, so it runs the same from a fresh CI job.';
+
+/** The scheduled operations: `report` and `remind` (reconcile lives with the service commands). */
+export function registerJobCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  const session = async () => {
+    const settings = settingsOrExit(io, { webhook: false });
+    const { config } = loadCliConfig(program, io);
+    const logger = createLogger(io.env.LOG_LEVEL || 'info', 2);
+    try {
+      return { config, logger, gitlab: await openGitLab(settings, logger) };
+    } catch (err) {
+      throw new CliError(`cannot reach GitLab at ${settings.gitlabUrl}: ${(err as Error).message}`, EXIT.problems);
+    }
+  };
+
+  program
+    .command('report')
+    .description('the programme report for a period: requests, funnel, times, CSE load, SLA breaches, problems, risks')
+    .option('--period <period>', 'the last complete "week" (ISO, Monday to Sunday, UTC) or "month"', 'week')
+    .option('--from <date>', 'first day of a custom period (YYYY-MM-DD, with --to)')
+    .option('--to <date>', 'last day of a custom period, included (YYYY-MM-DD, with --from)')
+    .option('--out <dir>', 'write report.md, report.json and report.csv into this directory')
+    .option('--post', 'create the period\'s report issue in the project, or update it if it exists')
+    .option('--dry-run', 'with --post: say what would be posted, post nothing')
+    .addHelpText('after', `\nWithout --out or --post, the Markdown report is printed.\n${ENVIRONMENT}`)
+    .action(async (opts: { period: string; from?: string; to?: string; out?: string; post?: boolean; dryRun?: boolean }, command: Command) => {
+      const period = periodFrom(opts, command.getOptionValueSource('period') === 'cli', io.now());
+      const { config, logger, gitlab } = await session();
+      try {
+        const result = await runReport(
+          gitlab.client,
+          config,
+          { period, outDir: opts.out ? resolve(io.cwd, opts.out) : null, post: Boolean(opts.post), dryRun: Boolean(opts.dryRun), now: io.now() },
+          createProgress('report', io.terminal, logger),
+        );
+        if (!opts.out && !opts.post) io.stdout(result.markdown);
+        for (const f of result.files) io.stdout(`wrote ${f}\n`);
+        if (result.posted) io.stdout(`${result.posted.action}: "${result.posted.title}"${result.posted.url ? ` ${result.posted.url}` : ''}\n`);
+        const opened = result.report.opened.total;
+        io.stdout(`${period.label}: ${opened} request(s) opened\n`);
+      } finally {
+        await gitlab.stop();
+      }
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('remind')
+    .description('SLA reminders: one note per person on the reminders issue, each breach reminded once, never in quiet hours')
+    .option('--dry-run', 'list what would be sent; send nothing')
+    .addHelpText('after', ENVIRONMENT)
+    .action(async (opts: { dryRun?: boolean }) => {
+      const { config, logger, gitlab } = await session();
+      try {
+        const result = await runRemind(gitlab.client, config, { dryRun: Boolean(opts.dryRun), now: io.now(), botUsername: gitlab.botUsername }, createProgress('remind', io.terminal, logger));
+        const verb = opts.dryRun ? 'would remind' : 'reminded';
+        for (const m of result.plan.messages) {
+          io.stdout(`${verb} @${m.username}: ${m.items.map((i) => `#${i.iid} ${i.kind}`).join(', ')}\n`);
+        }
+        for (const h of result.plan.held) io.stdout(`held for @${h.username} until ${h.until} (quiet time): ${h.items.map((i) => `#${i.iid} ${i.kind}`).join(', ')}\n`);
+        io.stdout(
+          `${result.plan.messages.length} person(s) ${verb}, ${result.plan.held.length} held, ${result.plan.alreadySent} reminder(s) already sent earlier` +
+            `${result.issueUrl ? ` — ${result.issueUrl}` : ''}\n`,
+        );
+      } finally {
+        await gitlab.stop();
+      }
+      setExit(EXIT.ok);
+    });
+}
+
+function periodFrom(opts: { period: string; from?: string; to?: string }, periodGiven: boolean, now: Date): Period {
+  if (opts.from !== undefined || opts.to !== undefined) {
+    if (opts.from === undefined || opts.to === undefined) throw new CliError('--from and --to go together (both dates, YYYY-MM-DD)');
+    if (periodGiven) throw new CliError('give --period or --from/--to, not both');
+    try {
+      return customPeriod(opts.from, opts.to);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+  }
+  if (opts.period !== 'week' && opts.period !== 'month') throw new CliError(`--period must be "week" or "month", not "${opts.period}"`);
+  return periodOf(opts.period, now);
+}
