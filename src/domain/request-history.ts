@@ -103,7 +103,7 @@ export function requestHistory(issue: IssueRecord, events: readonly LabelEvent[]
     state,
     stateSince: state ? (lastAdded[state] ?? null) : null,
     reached,
-    problems: request.form ? request.problems.map((p) => `${p.label ?? 'Description'}: ${p.code}`) : [],
+    problems: request.form ? request.problems.map((p) => `${p.label ?? 'Description'}: ${p.code.replace(/-/g, ' ')}`) : [],
     notQualified: q ? q.rules.filter((r) => r.kind === 'gate' && r.verdict === 'fail').map((r) => r.title) : [],
   };
 }
