@@ -1,5 +1,4 @@
 import { TZDate } from '@date-fns/tz';
-import { addDays, startOfDay } from 'date-fns';
 import type { Config } from './config.js';
 import { WEEKDAYS, type Weekday } from './config-schema.js';
 
@@ -26,68 +25,72 @@ export function regionCalendar(config: Pick<Config, 'calendar' | 'regions'>, reg
   };
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-const ymd = (d: TZDate) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
-
-/** The local date of an instant in a time zone. */
+/** The local date (YYYY-MM-DD) of an instant in a time zone. */
 export function localDay(instant: Date, timezone: string): string {
-  return ymd(new TZDate(instant.getTime(), timezone));
+  return new Date(localParts(instant, timezone).day * DAY_MS).toISOString().slice(0, 10);
 }
 
-function isBusiness(d: TZDate, cal: BusinessCalendar): boolean {
-  return !cal.weekend.includes(WEEKDAYS[d.getDay()]!) && !cal.holidays.has(ymd(d));
+const DAY_MS = 86_400_000;
+
+/** A local calendar date as days since 1970-01-01: walking days is plain arithmetic, no time zone maths. */
+type DayNumber = number;
+
+function isBusinessDayNumber(day: DayNumber, cal: BusinessCalendar): boolean {
+  // 1970-01-01 was a Thursday.
+  if (cal.weekend.includes(WEEKDAYS[(((day + 4) % 7) + 7) % 7]!)) return false;
+  return cal.holidays.size === 0 || !cal.holidays.has(new Date(day * DAY_MS).toISOString().slice(0, 10));
+}
+
+/** The local date and wall-clock time of an instant. */
+function localParts(instant: Date, timezone: string): { day: DayNumber; wall: [number, number, number, number] } {
+  const d = new TZDate(instant.getTime(), timezone);
+  return { day: Math.round(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()) / DAY_MS), wall: [d.getHours(), d.getMinutes(), d.getSeconds(), d.getMilliseconds()] };
+}
+
+/** The instant of a local date and wall-clock time (a time skipped by DST moves forward, as clocks do). */
+function instantOf(day: DayNumber, wall: readonly [number, number, number, number], timezone: string): Date {
+  const date = new Date(day * DAY_MS);
+  return new Date(new TZDate(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(), ...wall, timezone).getTime());
 }
 
 export function isBusinessDay(instant: Date, cal: BusinessCalendar): boolean {
-  return isBusiness(new TZDate(instant.getTime(), cal.timezone), cal);
+  return isBusinessDayNumber(localParts(instant, cal.timezone).day, cal);
 }
 
 /**
- * The instant `days` business days after `start`, at the same local time of day. A start outside
- * business days counts from the beginning of the next business day (a request filed on Saturday
- * with 2 days is due at the end of Tuesday, i.e. Wednesday 00:00 local).
+ * Where counting starts: the start's local date and time, or, for a start outside business days,
+ * the beginning (00:00) of the next business day.
+ */
+function firstBusinessMoment(start: Date, cal: BusinessCalendar): { day: DayNumber; wall: [number, number, number, number] } {
+  if (cal.weekend.length >= 7) throw new Error('a calendar with no working weekday has no business days');
+  const local = localParts(start, cal.timezone);
+  if (isBusinessDayNumber(local.day, cal)) return local;
+  let day = local.day + 1;
+  while (!isBusinessDayNumber(day, cal)) day++;
+  return { day, wall: [0, 0, 0, 0] };
+}
+
+/**
+ * The instant `days` business days after `start`, at the same local time of day (kept across DST
+ * changes). A start outside business days counts from the beginning of the next business day (a
+ * request filed on Saturday with 2 days is due at the end of Tuesday, i.e. Wednesday 00:00 local).
  */
 export function addBusinessDays(start: Date, days: number, cal: BusinessCalendar): Date {
-  const walk = businessWalk(start, cal);
-  let at = walk.first;
-  for (let left = days; left > 0; ) {
-    at = walk.next(at);
-    if (isBusiness(at, cal)) left--;
-  }
-  return walk.instant(at);
+  const first = firstBusinessMoment(start, cal);
+  let day = first.day;
+  for (let left = days; left > 0; ) if (isBusinessDayNumber(++day, cal)) left--;
+  return instantOf(day, first.wall, cal.timezone);
 }
 
 /** Whole business days from `start` to `end` (0 when `end` is not after `start`). */
 export function businessDaysBetween(start: Date, end: Date, cal: BusinessCalendar): number {
-  const walk = businessWalk(start, cal);
-  let at = walk.first;
+  const first = firstBusinessMoment(start, cal);
+  const last = localParts(end, cal.timezone).day;
   let days = 0;
-  for (;;) {
-    at = walk.next(at);
-    if (walk.instant(at).getTime() > end.getTime()) return days;
-    if (isBusiness(at, cal)) days++;
-  }
-}
-
-/**
- * Steps through local calendar days from the first business moment at or after `start`. Days are
- * stepped at noon (never skipped or repeated by a DST change) and the wall-clock time is rebuilt
- * on each, so a start at 02:30 does not become 03:30 for good after a spring-forward night.
- */
-function businessWalk(start: Date, cal: BusinessCalendar): { first: TZDate; next: (day: TZDate) => TZDate; instant: (day: TZDate) => Date } {
-  if (cal.weekend.length >= 7) throw new Error('a calendar with no working weekday has no business days');
-  let from = new TZDate(start.getTime(), cal.timezone);
-  if (!isBusiness(from, cal)) {
-    do from = startOfDay(addDays(from, 1));
-    while (!isBusiness(from, cal));
-  }
-  const [h, m, s, ms] = [from.getHours(), from.getMinutes(), from.getSeconds(), from.getMilliseconds()];
-  const noon = (d: TZDate) => new TZDate(d.getFullYear(), d.getMonth(), d.getDate(), 12, 0, 0, 0, cal.timezone);
-  return {
-    first: noon(from),
-    next: (day) => noon(addDays(day, 1)),
-    instant: (day) => new Date(new TZDate(day.getFullYear(), day.getMonth(), day.getDate(), h, m, s, ms, cal.timezone).getTime()),
-  };
+  for (let day = first.day + 1; day < last; day++) if (isBusinessDayNumber(day, cal)) days++;
+  // The end's own date counts once its wall-clock time is reached.
+  if (last > first.day && isBusinessDayNumber(last, cal) && instantOf(last, first.wall, cal.timezone).getTime() <= end.getTime()) days++;
+  return days;
 }
 
 /** Minutes since local midnight of an instant in a time zone (for quiet hours). */

@@ -81,7 +81,9 @@ export function requestHistory(issue: IssueRecord, events: readonly LabelEvent[]
   const state = labelStates.sort((a, b) => (lastAdded[b] ?? '').localeCompare(lastAdded[a] ?? ''))[0] ?? null;
   const field = (id: string) => {
     const v = request.fields[id];
-    return typeof v === 'string' && v.trim() !== '' ? v : null;
+    // A copy: a value parsed out of the description may be a slice of it, and would keep the whole
+    // description in memory for as long as the history lives (50,000 of them in a large report).
+    return typeof v === 'string' && v.trim() !== '' ? (JSON.parse(JSON.stringify(v)) as string) : null;
   };
   return {
     iid: issue.iid,

@@ -36,7 +36,9 @@ export class GitLabClient {
   readonly project: string | number;
 
   constructor(connection: GitLabConnection, requester: Requester) {
-    const options = { host: connection.url.replace(/\/+$/, ''), token: connection.token, requesterFn: requester.requesterFn };
+    // queryTimeout null: the requester times each call itself (gitbeaker's AbortSignal.timeout of
+    // 5 minutes per GET would keep every answer in memory that long).
+    const options = { host: connection.url.replace(/\/+$/, ''), token: connection.token, requesterFn: requester.requesterFn, queryTimeout: null };
     this.issues = new Issues(options);
     this.notes = new IssueNotes(options);
     this.users = new Users(options);

@@ -1,4 +1,4 @@
-import Bottleneck from 'bottleneck';
+import pThrottle from 'p-throttle';
 import { createRequesterFn } from '@gitbeaker/requester-utils';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
@@ -87,18 +87,13 @@ export interface Requester {
 }
 
 export function createRequester(settings: RequesterSettings, logger: Logger, metrics: Metrics | null): Requester {
-  // Token buckets refilled each second: bursts stay small and the minute total stays under the limit.
+  // Windows of one second: bursts stay small and the minute total stays under the limit. Below the
+  // limit a call passes at once (no timer hop), so pacing costs nothing until it is needed.
   const perSecond = (perMinute: number) => Math.max(1, Math.floor(perMinute / 60));
-  const all = new Bottleneck({
-    reservoir: perSecond(settings.requestsPerMinute),
-    reservoirRefreshAmount: perSecond(settings.requestsPerMinute),
-    reservoirRefreshInterval: 1000,
-  });
-  const notes = new Bottleneck({
-    reservoir: perSecond(settings.notesPerMinute),
-    reservoirRefreshAmount: perSecond(settings.notesPerMinute),
-    reservoirRefreshInterval: 1000,
-  });
+  const stopped = new AbortController();
+  const gate = (perMinute: number) => pThrottle({ limit: perSecond(perMinute), interval: 1000, signal: stopped.signal })(() => undefined);
+  const all = gate(settings.requestsPerMinute);
+  const notes = gate(settings.notesPerMinute);
   let pausedUntil = 0;
   let waited = 0;
   const wait = (ms: number) => {
@@ -111,7 +106,9 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
     const method = String(options.method ?? 'GET');
     const isNoteCreation = method === 'POST' && /\/notes$/.test(endpoint);
     const queued = Date.now();
-    await (isNoteCreation ? notes.schedule(() => all.schedule(async () => undefined)) : all.schedule(async () => undefined));
+    stopped.signal.throwIfAborted();
+    if (isNoteCreation) await notes();
+    await all();
     const paced = Date.now() - queued;
     if (paced > 0) {
       waited += paced;
@@ -122,8 +119,22 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
     const prefix = String(options.prefixUrl ?? '');
     const url = new URL(endpoint, prefix.endsWith('/') ? prefix : `${prefix}/`);
     if (typeof options.searchParams === 'string') url.search = options.searchParams;
-    const timeout = AbortSignal.timeout(settings.timeoutMs);
-    const signal = options.signal instanceof AbortSignal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    // A timer cleared as soon as the answer is read: AbortSignal.timeout would keep every request
+    // and its response reachable until it fired, which a report reading 10,000 issues feels.
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${settings.timeoutMs} ms`, 'TimeoutError')), settings.timeoutMs);
+    const outer = options.signal instanceof AbortSignal ? options.signal : null;
+    const onOuterAbort = () => controller.abort(outer?.reason);
+    outer?.addEventListener('abort', onOuterAbort, { once: true });
+    try {
+      return await exchange(url, endpoint, method, options, controller.signal);
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuterAbort);
+    }
+  }
+
+  async function exchange(url: URL, endpoint: string, method: string, options: Record<string, unknown>, signal: AbortSignal): Promise<{ body: unknown; headers: Record<string, string>; status: number }> {
     const name = endpointName(endpoint);
     let response: Response;
     try {
@@ -184,7 +195,7 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
     requesterFn: createRequesterFn(async (_resource, request) => request, handler),
     waitedMs: () => waited,
     stop: async () => {
-      await Promise.all([all.stop({ dropWaitingJobs: true }), notes.stop({ dropWaitingJobs: true })]);
+      stopped.abort(new Error('the GitLab requester was stopped'));
     },
   };
 }

@@ -65,6 +65,31 @@ describe('GitLab requester and client', () => {
     expect(text).toMatch(/scale_bot_gitlab_requests_total\{endpoint="projects\/:id\/issues\/:iid",method="GET",status="429"\} 1/);
   });
 
+  it('paces itself: at 600 requests/min, 25 requests take two one-second windows after the first 10', async () => {
+    const { client: c, requester } = client({ requestsPerMinute: 600 });
+    nock(API).get('/projects/sales%2Frequests/issues/7').times(25).reply(200, issue);
+    const started = Date.now();
+    const done: number[] = [];
+    await Promise.all(Array.from({ length: 25 }, () => c.issue(7).then(() => done.push(Date.now() - started))));
+    done.sort((a, b) => a - b);
+    expect(done[9]!).toBeLessThan(900);
+    expect(done[10]!).toBeGreaterThanOrEqual(950);
+    expect(done[24]!).toBeGreaterThanOrEqual(1950);
+    expect(requester.waitedMs()).toBeGreaterThan(0);
+  });
+
+  it('a stopped requester drops the calls still waiting for their turn', async () => {
+    const { client: c, requester } = client({ requestsPerMinute: 60 });
+    nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, issue);
+    await c.issue(7);
+    const waiting = c.issue(7).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    await requester.stop();
+    expect(await waiting).toMatchObject({ message: expect.stringMatching(/stopped/) });
+    // And nothing new starts once stopped.
+    expect(await c.issue(7).catch((e: unknown) => e)).toMatchObject({ message: expect.stringMatching(/stopped/) });
+  });
+
   it('retries 500/502 with backoff, then gives up with the last error', async () => {
     const { client: c } = client({ retries: 2 });
     nock(API).get('/projects/sales%2Frequests/issues/7').times(3).reply(502, 'Bad Gateway');

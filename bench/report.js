@@ -1,0 +1,123 @@
+// The programme report at scale (issue #5): wall time and peak memory of `scale-bot report` over a
+// project holding 1,000 / 10,000 / 50,000 requests with their label histories.
+// Usage: npm run build && node bench/report.js [--sizes 1000,10000,50000] [--runs 3]
+//
+// The fake GitLab (`startFakeGitLab`, no added latency) runs here, seeded with N requests made from
+// the four sample descriptions (customer and Salesforce id unique per request), all opened in
+// October 2026, each with the label events a real request has (assigned; then accepted, completed
+// and closed for about half, needs-info or not-qualified for others). The report runs as the real
+// CLI in a child process — `node bin/scale-bot.js report --from 2026-10-01 --to 2026-10-31 --out
+// DIR` — so its wall time and peak RSS are its own: RSS is read from the child's
+// `process.resourceUsage().maxRSS` at exit (a preload, bench/report-rss.cjs). The requester's pace
+// is lifted (GITLAB_REQUESTS_PER_MINUTE=6,000,000): at GitLab.com's 2,000 requests/min the 10,000
+// label-event reads alone take 5 minutes by design, and what is measured here is the bot's own cost.
+// Each size runs `--runs` times (fresh child each time); medians are reported, with the time per
+// 1,000 requests as the linearity check against the smallest size measured in the same run.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startFakeGitLab } from '../dist/fake-gitlab/server.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000,50000' }, runs: { type: 'string', default: '3' } } });
+const sizes = values.sizes.split(',').map(Number);
+const runs = Number(values.runs);
+
+const SAMPLES = ['mm-amr-valid.md', 'ent-amr-valid.md', 'smbeast-amr-missing-fields.md', 'smbwest-amr-over-range.md'].map((f) => [
+  f,
+  readFileSync(join(ROOT, 'samples', 'requests', f), 'utf8'),
+]);
+const CSES = { 'mm-amr-valid.md': 'drew.cse', 'ent-amr-valid.md': 'casey.cse' };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+/** One request of the seeded history: description, labels and label events by its index. */
+function seed(i) {
+  const [file, text] = SAMPLES[i % SAMPLES.length];
+  const id = `001${String(i).padStart(12, '0')}`;
+  const description = text.replace(/Northwind Traders|Contoso|Blue Harbor[^\n]*|Fabrikam[^\n]*/g, `Customer ${i}`).replace(/001[A-Za-z0-9]{12}/g, id);
+  const created = Date.UTC(2026, 9, 1) + (i * 2_592_000_000) / sizes.at(-1); // spread over October
+  const at = (hours) => new Date(created + hours * 3_600_000);
+  const bot = 'scale-bot';
+  const cse = CSES[file];
+  if (!cse) {
+    const state = file.includes('missing') ? 'needs-info' : 'not-qualified';
+    return { title: `Request ${i}`, description, author: 'jordan.ae', labels: [`engagement::${state}`], createdAt: at(0), updatedAt: at(0.01), history: [{ label: `engagement::${state}`, action: 'add', at: at(0.01), by: bot }] };
+  }
+  const history = [{ label: 'engagement::assigned', action: 'add', at: at(0.01), by: bot }];
+  if (i % 2 === 0) {
+    history.push({ label: 'engagement::accepted', action: 'add', at: at(20), by: cse }, { label: 'engagement::assigned', action: 'remove', at: at(20), by: cse });
+    history.push({ label: 'engagement::completed', action: 'add', at: at(200), by: cse }, { label: 'engagement::accepted', action: 'remove', at: at(200), by: cse });
+    return { title: `Request ${i}`, description, author: 'alex.ae', assignees: [cse], labels: ['engagement::completed'], state: 'closed', createdAt: at(0), updatedAt: at(200), closedAt: at(200), history };
+  }
+  return { title: `Request ${i}`, description, author: 'alex.ae', assignees: [cse], labels: ['engagement::assigned'], createdAt: at(0), updatedAt: at(0.01), history };
+}
+
+function runReport(fake, out) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(process.execPath, ['--require', join(ROOT, 'bench', 'report-rss.cjs'), join(ROOT, 'bin', 'scale-bot.js'), 'report', '--from', '2026-10-01', '--to', '2026-10-31', '--out', out], {
+      env: {
+        PATH: process.env.PATH,
+        GITLAB_URL: fake.url,
+        GITLAB_TOKEN: fake.botToken,
+        GITLAB_PROJECT: fake.project.path_with_namespace,
+        GITLAB_REQUESTS_PER_MINUTE: '6000000',
+        LOG_LEVEL: 'warn',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const rss = /MAXRSS_KB (\d+)/.exec(stderr);
+      if (code !== 0 || !rss) return reject(new Error(`report exited ${code}: ${stderr.slice(0, 2000)}`));
+      resolve({ ms, rssMb: Number(rss[1]) / 1024, stdout });
+    });
+  });
+}
+
+const load0 = loadavg()[0];
+const rows = [];
+for (const n of sizes) {
+  const fake = await startFakeGitLab();
+  const t0 = Date.now();
+  fake.seedIssues(n, seed);
+  const seedMs = Date.now() - t0;
+  const results = [];
+  for (let r = 0; r < runs; r++) {
+    const out = mkdtempSync(join(tmpdir(), 'bench-report-'));
+    try {
+      const result = await runReport(fake, out);
+      const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+      if (report.opened.total !== n) throw new Error(`report counted ${report.opened.total} requests, seeded ${n}`);
+      results.push(result);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+  await fake.stop();
+  const ms = median(results.map((x) => x.ms));
+  const rss = median(results.map((x) => x.rssMb));
+  rows.push({ n, ms, rss, runs: results.map((x) => Math.round(x.ms)), rssRuns: results.map((x) => Math.round(x.rssMb)) });
+  console.log(`${String(n).padStart(6)} requests (seeded in ${seedMs} ms): wall ${(ms / 1000).toFixed(2)} s median (runs ${results.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} s), peak RSS ${rss.toFixed(0)} MB median (runs ${results.map((x) => x.rssMb.toFixed(0)).join(', ')} MB)`);
+}
+const base = rows[0];
+console.log(`\nmachine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), node ${process.version}, load average ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`);
+console.log('linearity: time per 1,000 requests, and its ratio to the smallest size of this run');
+for (const r of rows) console.log(`  ${String(r.n).padStart(6)}: ${((r.ms / r.n) * 1000 / 1000).toFixed(2)} s per 1,000 (${((r.ms / r.n) / (base.ms / base.n)).toFixed(2)}× the ${base.n}-request rate)`);
+const ten = rows.find((r) => r.n === 10_000);
+if (ten) {
+  console.log(`target 10,000 requests in ≤ 10 s: ${ten.ms <= 10_000 ? 'met' : 'NOT met'} (${(ten.ms / 1000).toFixed(2)} s)`);
+  console.log(`target ≤ 300 MB at 10,000: ${ten.rss <= 300 ? 'met' : 'NOT met'} (${ten.rss.toFixed(0)} MB)`);
+}
