@@ -1,4 +1,4 @@
-import { TZDate } from '@date-fns/tz';
+import { TZDate, tzOffset } from '@date-fns/tz';
 import type { Config } from './config.js';
 import { WEEKDAYS, type Weekday } from './config-schema.js';
 
@@ -41,16 +41,41 @@ function isBusinessDayNumber(day: DayNumber, cal: BusinessCalendar): boolean {
   return cal.holidays.size === 0 || !cal.holidays.has(new Date(day * DAY_MS).toISOString().slice(0, 10));
 }
 
+/**
+ * The zone's UTC offset at an instant, in ms. Offsets change only on quarter-hour boundaries, so
+ * they are remembered per quarter hour: a report over 50,000 requests asks the same few thousand.
+ */
+const offsets = new Map<string, number>();
+const QUARTER_HOUR = 900_000;
+function offsetMs(timezone: string, ms: number): number {
+  const key = `${timezone}|${Math.floor(ms / QUARTER_HOUR)}`;
+  let hit = offsets.get(key);
+  if (hit === undefined) {
+    if (offsets.size >= 50_000) offsets.clear();
+    offsets.set(key, (hit = tzOffset(timezone, new Date(ms)) * 60_000));
+  }
+  return hit;
+}
+
 /** The local date and wall-clock time of an instant. */
 function localParts(instant: Date, timezone: string): { day: DayNumber; wall: [number, number, number, number] } {
-  const d = new TZDate(instant.getTime(), timezone);
-  return { day: Math.round(Date.UTC(d.getFullYear(), d.getMonth(), d.getDate()) / DAY_MS), wall: [d.getHours(), d.getMinutes(), d.getSeconds(), d.getMilliseconds()] };
+  const local = new Date(instant.getTime() + offsetMs(timezone, instant.getTime()));
+  return {
+    day: Math.floor(local.getTime() / DAY_MS),
+    wall: [local.getUTCHours(), local.getUTCMinutes(), local.getUTCSeconds(), local.getUTCMilliseconds()],
+  };
 }
 
 /** The instant of a local date and wall-clock time (a time skipped by DST moves forward, as clocks do). */
 function instantOf(day: DayNumber, wall: readonly [number, number, number, number], timezone: string): Date {
-  const date = new Date(day * DAY_MS);
-  return new Date(new TZDate(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(), ...wall, timezone).getTime());
+  const local = day * DAY_MS + ((wall[0] * 60 + wall[1]) * 60 + wall[2]) * 1000 + wall[3];
+  // The offset at the wall time read as UTC gives a first guess, the offset at that guess a second;
+  // the one that reads back as the wall time wins. In a skipped hour (spring forward) neither does:
+  // move forward by the gap, as clocks and TZDate do.
+  const guess = local - offsetMs(timezone, local);
+  const settled = local - offsetMs(timezone, guess);
+  const readsBack = (t: number) => t + offsetMs(timezone, t) === local;
+  return new Date(readsBack(settled) ? settled : readsBack(guess) ? guess : Math.max(settled, guess));
 }
 
 export function isBusinessDay(instant: Date, cal: BusinessCalendar): boolean {

@@ -1,3 +1,4 @@
+import { TZDate } from '@date-fns/tz';
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
@@ -197,5 +198,25 @@ describe('calendar configuration', () => {
     const config = configWith((c) => (c.calendar = { holidays: ['2028-02-29'] }));
     expect(config.calendar).toEqual({ weekend: ['sat', 'sun'], holidays: ['2028-02-29'], timezone: 'UTC' });
     expect(config.regions.amr!.holidays).toEqual([]);
+  });
+});
+
+describe('local wall times around DST changes, against TZDate', () => {
+  // Every quarter hour of the two US change days and a day around each, in two zones: the cached
+  // offsets must give the instants TZDate gives.
+  it.each(['America/New_York', 'America/Los_Angeles', 'Asia/Kolkata', 'Australia/Lord_Howe'])('%s', (tz) => {
+    const cal = { timezone: tz, weekend: [] as const, holidays: new Set<string>() };
+    for (const day of ['2026-03-07', '2026-03-08', '2026-03-09', '2026-10-31', '2026-11-01', '2026-11-02', '2026-04-05', '2026-10-04']) {
+      const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+      for (let q = 0; q < 96; q++) {
+        const expected = new TZDate(y, m - 1, d, Math.floor(q / 4), (q % 4) * 15, 0, 0, tz);
+        // addBusinessDays(x, 0) is the first business moment: x itself on a calendar with no weekend.
+        expect(addBusinessDays(new Date(expected.getTime()), 0, cal).toISOString(), `${day} q${q}`).toBe(new Date(expected.getTime()).toISOString());
+        // A day later at the same wall time, as TZDate builds it (a skipped time moves forward).
+        const next = new TZDate(expected.getFullYear(), expected.getMonth(), expected.getDate() + 1, expected.getHours(), expected.getMinutes(), 0, 0, tz);
+        expect(addBusinessDays(new Date(expected.getTime()), 1, cal).toISOString(), `${day} q${q} + 1`).toBe(new Date(next.getTime()).toISOString());
+        expect(localDay(new Date(expected.getTime()), tz)).toBe(`${expected.getFullYear()}-${String(expected.getMonth() + 1).padStart(2, '0')}-${String(expected.getDate()).padStart(2, '0')}`);
+      }
+    }
   });
 });
