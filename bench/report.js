@@ -62,6 +62,7 @@ function seed(i) {
 function runReport(fake, out) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
+    const fakeCpu = process.cpuUsage();
     const child = spawn(process.execPath, ['--require', join(ROOT, 'bench', 'report-rss.cjs'), join(ROOT, 'bin', 'scale-bot.js'), 'report', '--from', '2026-10-01', '--to', '2026-10-31', '--out', out], {
       env: {
         PATH: process.env.PATH,
@@ -81,8 +82,10 @@ function runReport(fake, out) {
     child.on('exit', (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const rss = /MAXRSS_KB (\d+)/.exec(stderr);
-      if (code !== 0 || !rss) return reject(new Error(`report exited ${code}: ${stderr.slice(0, 2000)}`));
-      resolve({ ms, rssMb: Number(rss[1]) / 1024, stdout });
+      const cpu = /CPU_MS (\d+)/.exec(stderr);
+      if (code !== 0 || !rss || !cpu) return reject(new Error(`report exited ${code}: ${stderr.slice(0, 2000)}`));
+      const used = process.cpuUsage(fakeCpu);
+      resolve({ ms, rssMb: Number(rss[1]) / 1024, cpuMs: Number(cpu[1]), fakeCpuMs: (used.user + used.system) / 1000, stdout });
     });
   });
 }
@@ -109,8 +112,11 @@ for (const n of sizes) {
   await fake.stop();
   const ms = median(results.map((x) => x.ms));
   const rss = median(results.map((x) => x.rssMb));
-  rows.push({ n, ms, rss, runs: results.map((x) => Math.round(x.ms)), rssRuns: results.map((x) => Math.round(x.rssMb)) });
+  const cpu = median(results.map((x) => x.cpuMs));
+  const fakeCpu = median(results.map((x) => x.fakeCpuMs));
+  rows.push({ n, ms, rss });
   console.log(`${String(n).padStart(6)} requests (seeded in ${seedMs} ms): wall ${(ms / 1000).toFixed(2)} s median (runs ${results.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} s), peak RSS ${rss.toFixed(0)} MB median (runs ${results.map((x) => x.rssMb.toFixed(0)).join(', ')} MB)`);
+  console.log(`         CPU: the report ${(cpu / 1000).toFixed(2)} s, the fake GitLab serving it ${(fakeCpu / 1000).toFixed(2)} s (medians; 2 cores shared)`);
 }
 const base = rows[0];
 console.log(`\nmachine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), node ${process.version}, load average ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`);
