@@ -15,6 +15,12 @@ export interface RenderedReport {
   csv: string;
 }
 
+/**
+ * Rows shown per long list in the Markdown: a large programme's breaches would otherwise outgrow
+ * GitLab's 1,048,576-character limit on an issue description. report.json and report.csv keep all.
+ */
+export const MAX_ROWS = 100;
+
 export function renderReport(report: Report): RenderedReport {
   return {
     markdown: `${renderTemplate('report/report.md.hbs', viewModel(report)).replace(/\n{3,}/g, '\n\n').trim()}\n`,
@@ -127,24 +133,26 @@ function viewModel(r: Report) {
       completions: c.completions,
     })),
     hasOtherAssignees: r.cses.some((c) => !c.cse),
-    breaches: r.breaches.map((b) => ({
+    breaches: r.breaches.slice(0, MAX_ROWS).map((b) => ({
       kind: b.kind === 'accept' ? `Accept within ${plural(r.settings.acceptDays, 'business day')}` : `Stale (no activity for ${plural(r.settings.staleDays, 'business day')})`,
       request: link(b.title, b.url),
       due: when(b.due),
       late: `${plural(b.lateBusinessDays, 'business day')} (${b.lateHours} h)`,
       resolved: b.resolvedAt === null ? 'still open' : when(b.resolvedAt),
     })),
+    moreBreaches: Math.max(0, r.breaches.length - MAX_ROWS),
     top: r.settings.top,
     topProblems: r.topProblems.map((p) => ({ text: cell(p.text), count: p.count })),
     topNotQualified: r.topNotQualified.map((p) => ({ text: cell(p.text), count: p.count })),
     renewalAtRiskDays: r.settings.renewalAtRiskDays,
-    atRisk: r.atRisk.map((a) => ({
+    atRisk: r.atRisk.slice(0, MAX_ROWS).map((a) => ({
       request: link(a.title, a.url),
       customer: cell(a.customer),
       renewal: a.renewalDate ?? '—',
       reasons: cell(a.reasons.join(', ')),
       assignees: cell(a.assignees.join(', ')),
     })),
+    moreAtRisk: Math.max(0, r.atRisk.length - MAX_ROWS),
     series: {
       unit: r.series.granularity === 'day' ? 'Day' : 'ISO week',
       header: r.series.segments.map((s) => cell(s.name)),

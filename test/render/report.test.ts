@@ -3,7 +3,7 @@ import { ZWSP } from '../../src/domain/markdown-safety.js';
 import { buildReport, type Report } from '../../src/domain/report.js';
 import { periodOf } from '../../src/domain/report-period.js';
 import type { RequestHistory } from '../../src/domain/request-history.js';
-import { CSV_HEADER, csvCell, renderReport, safeUrl } from '../../src/render/report.js';
+import { CSV_HEADER, csvCell, MAX_ROWS, renderReport, safeUrl } from '../../src/render/report.js';
 import { exampleConfig } from '../helpers/config.js';
 
 const NOW = new Date('2026-12-03T12:00:00Z');
@@ -262,5 +262,25 @@ describe('renderReport: CSV', () => {
     expect(rows[1]![3]).toBe("'@form");
     expect(rows[1]![7]).toBe('');
     expect(rows[1]).toHaveLength(15);
+  });
+});
+
+describe('renderReport: a large programme', () => {
+  it(`shows at most ${MAX_ROWS} breaches and at-risk requests in the Markdown (GitLab caps a description at 1,048,576 characters); the JSON keeps all`, () => {
+    // 3,000 assigned requests never answered, all flagged at risk: 3,000 accept breaches, 3,000 at risk.
+    const many = Array.from({ length: 3000 }, (_, i) =>
+      req({
+        iid: 100 + i, createdAt: '2026-11-02T14:00:00Z', updatedAt: '2026-12-02T14:00:00Z', assignees: ['casey.cse'], atRisk: true,
+        state: 'assigned', stateSince: '2026-11-02T15:00:00Z', reached: { assigned: '2026-11-02T15:00:00Z' },
+      }),
+    );
+    const big = buildReport(many, NOVEMBER, config, NOW);
+    expect(big.breaches.length).toBe(3000);
+    expect(big.atRisk.length).toBe(3000);
+    const rendered = renderReport(big);
+    expect(rendered.markdown.length).toBeLessThan(1_048_576);
+    expect((rendered.markdown.match(/\/-\/issues\/\d+\)/g) ?? []).length).toBe(2 * MAX_ROWS);
+    expect(rendered.markdown).toContain(`…and ${3000 - MAX_ROWS} more, listed in \`report.json\`.`);
+    expect(JSON.parse(rendered.json).breaches).toHaveLength(3000);
   });
 });
