@@ -150,6 +150,8 @@ export class FakeState {
   private readonly issues = new Map<number, IssueRecord>();
   private readonly notes = new Map<number, NoteRecord[]>();
   private readonly labelEvents = new Map<number, LabelEventRecord[]>();
+  /** Bumped by every change: listings cache their result per revision. */
+  revision = 0;
   // Separate ranges so an id is never mistaken for an iid or another kind of id.
   private nextId = { user: 10, label: 101, issue: 5001, note: 70001, labelEvent: 9001 };
   private lastIid = 0;
@@ -162,6 +164,7 @@ export class FakeState {
   // --- users and labels ---------------------------------------------------------------------
 
   addUser(username: string, name: string, id?: number): UserRecord {
+    this.revision++;
     const existing = this.userByUsername(username);
     if (existing) return existing;
     const user = { id: id ?? this.nextId.user++, username, name, createdAt: this.now() };
@@ -187,6 +190,7 @@ export class FakeState {
   }
 
   addLabel(name: string, options: { color?: string; description?: string | null } = {}): LabelRecord {
+    this.revision++;
     const existing = this.labelsByName.get(name);
     if (existing) return existing;
     const now = this.now();
@@ -232,6 +236,7 @@ export class FakeState {
 
   /** `POST /projects/:id/issues`: quick actions in the description run, then leave it. */
   createIssue(actorId: number, input: CreateIssueInput): { issue: IssueRecord; steps: IssueStep[] } {
+    this.revision++;
     if (input.title.trim() === '') throw new ApiError(400, { message: { title: ["can't be blank"] } });
     const now = input.createdAt ?? this.now();
     const { text, actions } = this.extract(input.description, CREATE_COMMANDS);
@@ -266,6 +271,7 @@ export class FakeState {
 
   /** `PUT /projects/:id/issues/:iid`: quick actions run in a new description, as GitLab does. */
   updateIssue(actorId: number, iid: number, input: UpdateIssueInput): IssueStep[] {
+    this.revision++;
     const issue = this.issue(iid);
     const extracted = input.description === undefined ? null : this.extract(input.description, UPDATE_COMMANDS);
     const change = this.commandsToChange(actorId, issue, extracted?.actions ?? []);
@@ -286,6 +292,7 @@ export class FakeState {
    * (`note: null`), as GitLab answers 202 then.
    */
   createNote(actorId: number, iid: number, body: string, internal: boolean): { note: NoteRecord | null; steps: IssueStep[]; actions: QuickAction[] } {
+    this.revision++;
     const issue = this.issue(iid);
     const { text, actions } = extractQuickActions(body, UPDATE_COMMANDS);
     if (text.trim() === '' && actions.length === 0) throw new ApiError(400, { message: { note: ["can't be blank"] } });
@@ -300,6 +307,7 @@ export class FakeState {
 
   /** `PUT …/notes/:note_id`: only the author edits a note; quick actions do not run on edits. */
   updateNote(actorId: number, iid: number, noteId: number, body: string): NoteRecord {
+    this.revision++;
     const issue = this.issue(iid);
     const note = this.note(iid, noteId);
     if (note.system || note.authorId !== actorId) throw ApiError.forbidden();
@@ -315,6 +323,7 @@ export class FakeState {
 
   /** Bulk loading for large fixtures: no quick actions, events or notes. */
   seedIssue(input: SeedIssueInput): IssueRecord {
+    this.revision++;
     const createdAt = input.createdAt ?? this.now();
     const closed = input.state === 'closed';
     const updatedAt = input.updatedAt ?? createdAt;

@@ -95,7 +95,7 @@ export class GitLabClient {
    * needs of each page and drops the rest. Follows `X-Next-Page`, which GitLab sends on every page
    * but the last even past 10,000 rows (where it stops sending totals); `total` is null then.
    */
-  async *issuePages(filter: { state?: 'opened' | 'closed'; updatedAfter?: string; createdBefore?: string }): AsyncGenerator<{ issues: ApiIssue[]; total: number | null }> {
+  async *issuePages(filter: { state?: 'opened' | 'closed'; updatedAfter?: string; updatedBefore?: string; createdBefore?: string }): AsyncGenerator<{ issues: ApiIssue[]; total: number | null }> {
     for (let page: number | null = 1; page !== null; ) {
       const answer = (await this.issues.all({
         projectId: this.project,
@@ -106,6 +106,7 @@ export class GitLabClient {
         showExpanded: true,
         ...(filter.state ? { state: filter.state } : {}),
         ...(filter.updatedAfter ? { updatedAfter: filter.updatedAfter } : {}),
+        ...(filter.updatedBefore ? { updatedBefore: filter.updatedBefore } : {}),
         ...(filter.createdBefore ? { createdBefore: filter.createdBefore } : {}),
       } as never)) as unknown as { data: unknown; paginationInfo: { next: number | null; total: number } };
       const issues = validated(z.array(apiIssueSchema), answer.data, 'GET /projects/:id/issues');

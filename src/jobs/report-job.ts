@@ -28,12 +28,14 @@ export interface ReportJobResult {
 }
 
 /**
- * The programme report: every request touched since the period began, plus every open one (for
- * loads, breaches and risk), read from GitLab alone; then the pure report model, rendered.
+ * The programme report: every request touched since the period began, plus every open one, read
+ * from GitLab alone; then the pure report model, rendered.
  */
 export async function runReport(client: GitLabClient, config: Config, options: ReportJobOptions, progress: Progress): Promise<ReportJobResult> {
   const { period, now } = options;
-  const requests = await loadRequests(client, [{ updatedAfter: period.from }, { state: 'opened' }], {
+  // Two listings that barely overlap: what changed since the period began, and what is open but
+  // untouched since (for loads, breaches and risk).
+  const requests = await loadRequests(client, [{ updatedAfter: period.from }, { state: 'opened', updatedBefore: period.from }], {
     config,
     today: now.toISOString().slice(0, 10),
     progress,
