@@ -41,7 +41,6 @@ export interface RequestHistory {
   region: string | null;
   customer: string | null;
   renewalDate: string | null;
-  priority: string | null;
   /** Carries the at-risk flag label. */
   atRisk: boolean;
   /** The `engagement::` state label it carries now, if any. */
@@ -52,7 +51,7 @@ export interface RequestHistory {
   reached: Partial<Record<State, string>>;
   /** Validation problems of the description as it stands ("Label: code"). */
   problems: string[];
-  /** Titles of the qualification gates it fails as it stands. */
+  /** Titles of the qualification gates it fails as it stands (read for `not-qualified` requests only). */
   notQualified: string[];
 }
 
@@ -61,7 +60,6 @@ const lower = (s: string) => s.toLowerCase();
 /** `events` oldest first, as GitLab lists them; `today` (YYYY-MM-DD) for date-relative rules. */
 export function requestHistory(issue: IssueRecord, events: readonly LabelEvent[], config: Config, today: string): RequestHistory {
   const request = parse(issue.description, config.catalog, { labels: issue.labels });
-  const q = request.form ? qualify(request, issue.author, config, today) : null;
   const prefix = lower(`${config.labels.engagement}::`);
   const stateOf = (label: string | null): State | null => {
     if (!label || !lower(label).startsWith(prefix)) return null;
@@ -79,6 +77,8 @@ export function requestHistory(issue: IssueRecord, events: readonly LabelEvent[]
   const labelStates = issue.labels.map(stateOf).filter((s): s is State => s !== null);
   // Scoped labels keep one per scope; should two ever show, the latest added wins.
   const state = labelStates.sort((a, b) => (lastAdded[b] ?? '').localeCompare(lastAdded[a] ?? ''))[0] ?? null;
+  // Qualifying is a third of the cost of a history; only a not-qualified request needs its reasons.
+  const q = request.form && state === 'not-qualified' ? qualify(request, issue.author, config, today) : null;
   const field = (id: string) => {
     const v = request.fields[id];
     // A copy: a value parsed out of the description may be a slice of it, and would keep the whole
@@ -100,7 +100,6 @@ export function requestHistory(issue: IssueRecord, events: readonly LabelEvent[]
     region: request.form?.region ?? null,
     customer: field(config.fieldMap.customer),
     renewalDate: field(config.fieldMap.renewalDate),
-    priority: q?.priority ?? null,
     atRisk: issue.labels.some((l) => lower(l) === lower(config.labels.atRisk)),
     state,
     stateSince: state ? (lastAdded[state] ?? null) : null,

@@ -42,7 +42,6 @@ function history(iid: number, overrides: Partial<RequestHistory> = {}): RequestH
     region: 'amr',
     customer: 'Acme',
     renewalDate: null,
-    priority: 'medium',
     atRisk: false,
     state: 'assigned',
     stateSince: since,

@@ -23,7 +23,6 @@ function history(overrides: Partial<RequestHistory> = {}): RequestHistory {
     region: 'amr',
     customer: 'Acme',
     renewalDate: null,
-    priority: 'medium',
     atRisk: false,
     state: 'assigned',
     // Friday 2026-11-20 16:00 New York.

@@ -24,7 +24,6 @@ function req(p: Partial<RequestHistory> & Pick<RequestHistory, 'iid' | 'createdA
     region: 'amr',
     customer: null,
     renewalDate: null,
-    priority: null,
     atRisk: false,
     state: null,
     stateSince: null,
