@@ -1,7 +1,7 @@
 import type { Config } from './config.js';
 import { parse } from './parse.js';
 import { qualify } from './qualify.js';
-import type { LabelEvent } from './snapshot.js';
+import type { IssueRecord, LabelEvent } from './snapshot.js';
 import { STATES, type State } from './workflow.js';
 
 /**
@@ -10,20 +10,6 @@ import { STATES, type State } from './workflow.js';
  * report over 50,000 requests keeps these and drops descriptions and events as it goes.
  */
 
-/** An issue as listed by GitLab, reduced to what reports and reminders read. */
-export interface IssueRecord {
-  iid: number;
-  title: string;
-  description: string;
-  state: 'opened' | 'closed';
-  author: string;
-  labels: readonly string[];
-  assignees: readonly string[];
-  webUrl: string;
-  createdAt: string;
-  updatedAt: string;
-  closedAt: string | null;
-}
 
 export interface RequestHistory {
   iid: number;

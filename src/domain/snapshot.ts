@@ -1,7 +1,7 @@
 import type { NoteState } from './bot-note-marker.js';
 
-/** What the bot knows about one issue when it decides: loaded fresh from GitLab on every pass. */
-export interface IssueSnapshot {
+/** An issue as listed by GitLab, reduced to what the bot reads of it. */
+export interface IssueRecord {
   iid: number;
   title: string;
   description: string;
@@ -11,7 +11,12 @@ export interface IssueSnapshot {
   assignees: string[];
   webUrl: string;
   createdAt: string;
+  updatedAt: string;
   closedAt: string | null;
+}
+
+/** What the bot knows about one issue when it decides: loaded fresh from GitLab on every pass. */
+export interface IssueSnapshot extends Omit<IssueRecord, 'updatedAt'> {
   /** Who closed the issue (null when open, or unknown). */
   closedBy: string | null;
   /** Only the bot's own notes, recognised by their hidden marker. */

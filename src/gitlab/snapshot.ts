@@ -4,11 +4,12 @@ import type { Config } from '../domain/config.js';
 import { REQUEST_NOTE } from '../domain/decide.js';
 import { needsLabelHistory, type LifecycleMemory } from '../domain/lifecycle.js';
 import { parse } from '../domain/parse.js';
-import type { IssueSnapshot, LabelEvent, RelatedIssue } from '../domain/snapshot.js';
+import type { IssueRecord, IssueSnapshot, LabelEvent, RelatedIssue } from '../domain/snapshot.js';
 import type { ApiIssue, ApiLabelEvent } from './api-schemas.js';
 import type { GitLabClient } from './client.js';
 
-function toSnapshotBase(issue: ApiIssue): Omit<IssueSnapshot, 'botNotes' | 'humanNotes' | 'assignedBy' | 'labelEvents'> {
+/** An issue as the domain reads it. */
+export function issueRecord(issue: ApiIssue): IssueRecord {
   return {
     iid: issue.iid,
     title: issue.title,
@@ -19,9 +20,14 @@ function toSnapshotBase(issue: ApiIssue): Omit<IssueSnapshot, 'botNotes' | 'huma
     assignees: issue.assignees.map((a) => a.username),
     webUrl: issue.web_url,
     createdAt: issue.created_at,
+    updatedAt: issue.updated_at ?? issue.created_at,
     closedAt: issue.closed_at ?? null,
-    closedBy: issue.closed_by?.username ?? null,
   };
+}
+
+function toSnapshotBase(issue: ApiIssue): Omit<IssueSnapshot, 'botNotes' | 'humanNotes' | 'assignedBy' | 'labelEvents'> {
+  const { updatedAt: _updatedAt, ...base } = issueRecord(issue);
+  return { ...base, closedBy: issue.closed_by?.username ?? null };
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { Config } from '../domain/config.js';
-import { requestHistory, type IssueRecord, type RequestHistory } from '../domain/request-history.js';
+import { requestHistory, type RequestHistory } from '../domain/request-history.js';
 import type { ApiIssue } from '../gitlab/api-schemas.js';
 import type { GitLabClient } from '../gitlab/client.js';
-import { labelEventsOf } from '../gitlab/snapshot.js';
+import { issueRecord, labelEventsOf } from '../gitlab/snapshot.js';
 import pLimit from 'p-limit';
 import type { Progress } from './progress.js';
 
@@ -27,21 +27,6 @@ export interface LoadOptions<T> {
   extra?: (history: RequestHistory, issue: ApiIssue) => Promise<T>;
 }
 
-export function issueRecord(issue: ApiIssue): IssueRecord {
-  return {
-    iid: issue.iid,
-    title: issue.title,
-    description: issue.description ?? '',
-    state: issue.state,
-    author: issue.author.username,
-    labels: issue.labels,
-    assignees: issue.assignees.map((a) => a.username),
-    webUrl: issue.web_url,
-    createdAt: issue.created_at,
-    updatedAt: issue.updated_at ?? issue.created_at,
-    closedAt: issue.closed_at ?? null,
-  };
-}
 
 /** Calls in flight at once: enough to hide GitLab's latency, few enough to be a polite client. */
 const IN_FLIGHT = 16;

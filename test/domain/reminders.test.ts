@@ -8,6 +8,7 @@ import type { RequestHistory } from '../../src/domain/request-history.js';
 import { openBreaches, type Breach } from '../../src/domain/sla.js';
 import { reminderNoteBody } from '../../src/render/reminders.js';
 import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../helpers/config.js';
+import { historyFixture } from '../helpers/request-history.js';
 
 /**
  * The example configuration: default service levels (accept 2 business days, escalate 1 more,
@@ -27,29 +28,17 @@ function configWith(mutate: (c: Record<string, any>) => void): Config {
 
 function history(iid: number, overrides: Partial<RequestHistory> = {}): RequestHistory {
   const since = overrides.stateSince ?? '2026-11-20T21:00:00Z';
-  return {
+  return historyFixture({
     iid,
     title: `Scale request ${iid}`,
-    webUrl: `https://gitlab.example/sales/requests/-/issues/${iid}`,
-    author: 'alex.ae',
-    open: true,
     createdAt: since,
-    updatedAt: since,
-    closedAt: null,
     assignees: ['casey.cse'],
-    form: { id: 'mm_amr', version: 2 },
-    segment: 'mm',
-    region: 'amr',
     customer: 'Acme',
-    renewalDate: null,
-    atRisk: false,
     state: 'assigned',
     stateSince: since,
     reached: { assigned: since },
-    problems: [],
-    notQualified: [],
     ...overrides,
-  };
+  });
 }
 
 const req = (history: RequestHistory, checklist: ReminderRequest['checklist'] = null): ReminderRequest => ({ history, checklist });

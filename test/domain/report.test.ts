@@ -4,6 +4,7 @@ import { buildReport, median, nearestRank, type Report } from '../../src/domain/
 import { customPeriod, periodOf } from '../../src/domain/report-period.js';
 import type { RequestHistory } from '../../src/domain/request-history.js';
 import { exampleConfig } from '../helpers/config.js';
+import { historyFixture } from '../helpers/request-history.js';
 
 /**
  * A hand-built programme history. The example configuration leaves `calendar`, `sla` and `report`
@@ -17,27 +18,7 @@ const NOW = new Date('2026-12-03T12:00:00Z');
 const NOVEMBER = periodOf('month', NOW); // 2026-11-01T00:00Z .. 2026-12-01T00:00Z
 
 function req(p: Partial<RequestHistory> & Pick<RequestHistory, 'iid' | 'createdAt'>): RequestHistory {
-  return {
-    title: `Request ${p.iid}`,
-    webUrl: `https://gitlab.example/sales/requests/-/issues/${p.iid}`,
-    author: 'alex.ae',
-    open: true,
-    updatedAt: p.createdAt,
-    closedAt: null,
-    assignees: [],
-    form: { id: 'ent_amr', version: 1 },
-    segment: 'ent',
-    region: 'amr',
-    customer: null,
-    renewalDate: null,
-    atRisk: false,
-    state: null,
-    stateSince: null,
-    reached: {},
-    problems: [],
-    notQualified: [],
-    ...p,
-  };
+  return historyFixture({ form: { id: 'ent_amr', version: 1 }, segment: 'ent', ...p });
 }
 
 const ENT = { form: { id: 'ent_amr', version: 1 }, segment: 'ent', region: 'amr' };

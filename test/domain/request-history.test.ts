@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { requestHistory, type IssueRecord } from '../../src/domain/request-history.js';
-import type { LabelEvent } from '../../src/domain/snapshot.js';
+import { requestHistory } from '../../src/domain/request-history.js';
+import type { IssueRecord, LabelEvent } from '../../src/domain/snapshot.js';
 import { exampleConfig } from '../helpers/config.js';
 import { REPO_ROOT } from '../cli/run-cli.js';
 

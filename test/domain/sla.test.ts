@@ -2,36 +2,26 @@ import { describe, expect, it } from 'vitest';
 import type { RequestHistory } from '../../src/domain/request-history.js';
 import { acceptDeadline, openBreaches, type ChecklistTimes } from '../../src/domain/sla.js';
 import { exampleConfig } from '../helpers/config.js';
+import { historyFixture } from '../helpers/request-history.js';
 
 // The example configuration keeps the default service levels: accept 2 business days, escalate
 // 1 more, follow-up 2, stale 10. Region amr counts in New York time (EST, UTC-5, in late November).
 const config = exampleConfig();
 
 function history(overrides: Partial<RequestHistory> = {}): RequestHistory {
-  return {
+  return historyFixture({
     iid: 7,
     title: 'Scale request: Acme',
-    webUrl: 'https://gitlab.example/sales/requests/-/issues/7',
-    author: 'alex.ae',
-    open: true,
     createdAt: '2026-11-20T20:00:00Z',
     updatedAt: '2026-11-20T21:00:00Z',
-    closedAt: null,
     assignees: ['casey.cse'],
-    form: { id: 'mm_amr', version: 2 },
-    segment: 'mm',
-    region: 'amr',
     customer: 'Acme',
-    renewalDate: null,
-    atRisk: false,
     state: 'assigned',
     // Friday 2026-11-20 16:00 New York.
     stateSince: '2026-11-20T21:00:00Z',
     reached: { new: '2026-11-20T20:00:00Z', assigned: '2026-11-20T21:00:00Z' },
-    problems: [],
-    notQualified: [],
     ...overrides,
-  };
+  });
 }
 
 const at = (iso: string) => new Date(iso);

@@ -1,6 +1,7 @@
 import nock from 'nock';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useNock } from '../helpers/nock.js';
 import { startFakeGitLab } from '../../src/fake-gitlab/server.js';
 import { GitLabClient } from '../../src/gitlab/client.js';
 import { createRequester } from '../../src/gitlab/requester.js';
@@ -9,16 +10,7 @@ const logger = pino({ level: 'silent' });
 const settings = { requestsPerMinute: 600_000, notesPerMinute: 6000, retries: 2, timeoutMs: 5000, minBackoffMs: 10, maxBackoffMs: 50 };
 const clientFor = (url: string, project: string, token: string) => new GitLabClient({ url, token, project }, createRequester(settings, logger, null));
 
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect(/(127\.0\.0\.1|localhost)/);
-});
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending, 'every mock must be used').toEqual([]);
-});
+useNock();
 
 const issue = (iid: number) => ({
   id: iid,

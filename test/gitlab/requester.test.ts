@@ -1,6 +1,7 @@
 import nock from 'nock';
 import pino from 'pino';
-import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useNock } from '../helpers/nock.js';
 import { GitLabClient } from '../../src/gitlab/client.js';
 import { AmbiguousWriteError, createRequester, endpointName, GitLabHttpError, retryAfterMs, type Requester } from '../../src/gitlab/requester.js';
 import { createMetrics } from '../../src/server/metrics.js';
@@ -21,16 +22,7 @@ function client(overrides: Partial<Parameters<typeof createRequester>[0]> = {}):
 
 const issue = { id: 1, iid: 7, title: 't', description: 'd', state: 'opened', author: { username: 'alex.ae' }, labels: [], assignees: [], web_url: `${GITLAB}/sales/requests/-/issues/7`, created_at: '2026-11-22T09:00:00.000Z', extra_field: { ignored: true } };
 
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect(/(127\.0\.0\.1|localhost)/);
-});
-afterAll(() => nock.enableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending, 'every mock must be used').toEqual([]);
-});
+useNock();
 
 describe('GitLab requester and client', () => {
   it('sends the token, encodes the project path, validates and tolerates extra fields', async () => {

@@ -5,33 +5,14 @@ import { periodOf } from '../../src/domain/report-period.js';
 import type { RequestHistory } from '../../src/domain/request-history.js';
 import { CSV_HEADER, csvCell, MAX_ROWS, renderReport, safeUrl } from '../../src/render/report.js';
 import { exampleConfig } from '../helpers/config.js';
+import { historyFixture } from '../helpers/request-history.js';
 
 const NOW = new Date('2026-12-03T12:00:00Z');
 const NOVEMBER = periodOf('month', NOW);
 const config = exampleConfig();
 
 function req(p: Partial<RequestHistory> & Pick<RequestHistory, 'iid' | 'createdAt'>): RequestHistory {
-  return {
-    title: `Request ${p.iid}`,
-    webUrl: `https://gitlab.example/sales/requests/-/issues/${p.iid}`,
-    author: 'alex.ae',
-    open: true,
-    updatedAt: p.createdAt,
-    closedAt: null,
-    assignees: [],
-    form: { id: 'ent_amr', version: 1 },
-    segment: 'ent',
-    region: 'amr',
-    customer: null,
-    renewalDate: null,
-    atRisk: false,
-    state: null,
-    stateSince: null,
-    reached: {},
-    problems: [],
-    notQualified: [],
-    ...p,
-  };
+  return historyFixture({ form: { id: 'ent_amr', version: 1 }, segment: 'ent', ...p });
 }
 
 const HOSTILE_TITLE = '/close @all #1';
