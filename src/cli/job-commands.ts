@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { customPeriod, periodOf, type Period } from '../domain/report-period.js';
+import { GitLabHttpError } from '../gitlab/requester.js';
 import { openGitLab } from '../jobs/gitlab-session.js';
 import { createProgress } from '../jobs/progress.js';
 import { runRemind } from '../jobs/remind-job.js';
@@ -24,8 +25,14 @@ export function registerJobCommands(program: Command, io: CliIO, setExit: (code:
     try {
       return { config, logger, gitlab: await openGitLab(settings, logger) };
     } catch (err) {
+      if (err instanceof GitLabHttpError && err.status === 401) throw new CliError(`GitLab at ${settings.gitlabUrl} refused the token (401): check GITLAB_TOKEN`, EXIT.problems);
       throw new CliError(`cannot reach GitLab at ${settings.gitlabUrl}: ${(err as Error).message}`, EXIT.problems);
     }
+  };
+  /** A job that fails part-way (GitLab down past every retry, say) ends with its reason, exit 1. */
+  const failed = (job: string) => (err: unknown): never => {
+    if (err instanceof CliError) throw err;
+    throw new CliError(`${job} failed: ${(err as Error).message}`, EXIT.problems);
   };
 
   program
@@ -47,7 +54,7 @@ export function registerJobCommands(program: Command, io: CliIO, setExit: (code:
           config,
           { period, outDir: opts.out ? resolve(io.cwd, opts.out) : null, post: Boolean(opts.post), dryRun: Boolean(opts.dryRun), now: io.now() },
           createProgress('report', io.terminal, logger),
-        );
+        ).catch(failed('report'));
         if (!opts.out && !opts.post) io.stdout(result.markdown);
         for (const f of result.files) io.stdout(`wrote ${f}\n`);
         if (result.posted) io.stdout(`${result.posted.action}: "${result.posted.title}"${result.posted.url ? ` ${result.posted.url}` : ''}\n`);
@@ -67,7 +74,9 @@ export function registerJobCommands(program: Command, io: CliIO, setExit: (code:
     .action(async (opts: { dryRun?: boolean }) => {
       const { config, logger, gitlab } = await session();
       try {
-        const result = await runRemind(gitlab.client, config, { dryRun: Boolean(opts.dryRun), now: io.now(), botUsername: gitlab.botUsername }, createProgress('remind', io.terminal, logger));
+        const result = await runRemind(gitlab.client, config, { dryRun: Boolean(opts.dryRun), now: io.now(), botUsername: gitlab.botUsername }, createProgress('remind', io.terminal, logger)).catch(
+          failed('remind'),
+        );
         const verb = opts.dryRun ? 'would remind' : 'reminded';
         for (const m of result.plan.messages) {
           io.stdout(`${verb} @${m.username}: ${m.items.map((i) => `#${i.iid} ${i.kind}`).join(', ')}\n`);

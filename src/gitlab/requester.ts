@@ -82,6 +82,11 @@ export function endpointName(endpoint: string): string {
     .replace(/^users\/\d+/, 'users/:id');
 }
 
+/** The endpoint's name from the URL's path under /api/v4 (some gitbeaker resources keep `projects/` in the prefix). */
+function nameOf(url: URL): string {
+  return endpointName(url.pathname.replace(/^.*?\/api\/v4\//, ''));
+}
+
 interface HttpAnswer {
   status: number;
   /** Lower-case names; repeated headers joined with ", ". */
@@ -148,9 +153,9 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
     return new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
   };
 
-  async function once(endpoint: string, options: Record<string, unknown>): Promise<{ body: unknown; headers: Record<string, string>; status: number }> {
+  async function once(url: URL, options: Record<string, unknown>): Promise<{ body: unknown; headers: Record<string, string>; status: number }> {
     const method = String(options.method ?? 'GET');
-    const isNoteCreation = method === 'POST' && /\/notes$/.test(endpoint);
+    const isNoteCreation = method === 'POST' && /\/notes$/.test(url.pathname);
     const queued = Date.now();
     stopped.signal.throwIfAborted();
     if (isNoteCreation) await notes();
@@ -162,9 +167,6 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
     }
     if (pausedUntil > Date.now()) await wait(pausedUntil - Date.now());
 
-    const prefix = String(options.prefixUrl ?? '');
-    const url = new URL(endpoint, prefix.endsWith('/') ? prefix : `${prefix}/`);
-    if (typeof options.searchParams === 'string') url.search = options.searchParams;
     // A timer cleared as soon as the answer is read: AbortSignal.timeout would keep every request
     // and its response reachable until it fired, which a report reading 10,000 issues feels.
     const controller = new AbortController();
@@ -173,15 +175,15 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
     const onOuterAbort = () => controller.abort(outer?.reason);
     outer?.addEventListener('abort', onOuterAbort, { once: true });
     try {
-      return await exchange(url, endpoint, method, options, controller.signal);
+      return await exchange(url, method, options, controller.signal);
     } finally {
       clearTimeout(timer);
       outer?.removeEventListener('abort', onOuterAbort);
     }
   }
 
-  async function exchange(url: URL, endpoint: string, method: string, options: Record<string, unknown>, signal: AbortSignal): Promise<{ body: unknown; headers: Record<string, string>; status: number }> {
-    const name = endpointName(endpoint);
+  async function exchange(url: URL, method: string, options: Record<string, unknown>, signal: AbortSignal): Promise<{ body: unknown; headers: Record<string, string>; status: number }> {
+    const name = nameOf(url);
     if (options.body !== undefined && typeof options.body !== 'string') throw new TypeError(`${method} ${name}: only JSON bodies are sent`);
     let response: HttpAnswer;
     try {
@@ -215,7 +217,10 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
   }
 
   async function handler(endpoint: string, options: Record<string, unknown> = {}) {
-    return pRetry(() => once(endpoint, options), {
+    const prefix = String(options.prefixUrl ?? '');
+    const url = new URL(endpoint, prefix.endsWith('/') ? prefix : `${prefix}/`);
+    if (typeof options.searchParams === 'string') url.search = options.searchParams;
+    return pRetry(() => once(url, options), {
       retries: settings.retries,
       minTimeout: settings.minBackoffMs,
       maxTimeout: settings.maxBackoffMs,
@@ -225,7 +230,7 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
       shouldRetry: ({ error }) => !(error instanceof AmbiguousWriteError) && isTransient(error),
       onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
         logger.warn(
-          { endpoint: endpointName(endpoint), method: options.method, attempt: attemptNumber, retriesLeft, err: error.message },
+          { endpoint: nameOf(url), method: options.method, attempt: attemptNumber, retriesLeft, err: error.message },
           'gitlab request failed',
         );
       },

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -125,6 +125,24 @@ describe('scale-bot report', () => {
     expect(reports[0]!.labels).toContain('scale-bot::operations');
     fake.assertNoViolations();
   });
+
+  it('says why when GitLab cannot be used: unreachable, a refused token, a failure part-way (exit 1, nothing half-written)', async () => {
+    const { fake, env } = await programme();
+    const down = await runCli(['report'], { env: { ...env, GITLAB_URL: 'http://127.0.0.1:9' }, now: NOW });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/cannot reach GitLab at http:\/\/127\.0\.0\.1:9/);
+    const refused = await runCli(['remind'], { env: { ...env, GITLAB_TOKEN: 'wrong' }, now: NOW });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('refused the token (401): check GITLAB_TOKEN');
+    expect(refused.stderr).not.toContain('wrong');
+    // Label events keep answering 503: after its retries the report fails with the reason and writes no file.
+    fake.failNext({ method: 'GET', path: /resource_label_events/ }, { status: 503 }, 1000);
+    const out = mkdtempSync(join(tmpdir(), 'report-'));
+    const broken = await runCli(['report', '--out', out], { env, now: NOW });
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/^scale-bot: report failed: GET projects\/:id\/issues\/:iid\/resource_label_events: 503/m);
+    expect(readdirSync(out)).toEqual([]);
+  }, 30_000);
 
   it('rejects bad periods with exit 2 and a clear message', async () => {
     for (const [args, message] of [
