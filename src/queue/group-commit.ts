@@ -4,11 +4,14 @@ import type { AcceptResult, Inbox, NewDelivery } from './inbox.js';
  * Writes deliveries that arrive together in one transaction: each request waits for the commit
  * that holds its delivery (so nothing is acknowledged before it is durable), but a burst of
  * webhooks pays for one commit instead of one each. A lone delivery is written on the next turn
- * of the event loop, microseconds later.
+ * of the event loop, microseconds later. While the inbox holds writes back (a background
+ * checkpoint restarting the WAL, `whenWritable`), deliveries gather and are written together after.
  */
 export class GroupCommit {
   private pending: Array<{ delivery: NewDelivery; resolve: (r: AcceptResult) => void; reject: (e: unknown) => void }> = [];
   private scheduled = false;
+  /** Waiting for the store to accept writes again. */
+  private waiting = false;
 
   constructor(
     private readonly inbox: Inbox,
@@ -29,6 +32,18 @@ export class GroupCommit {
 
   private flush(): void {
     this.scheduled = false;
+    if (this.waiting) return;
+    const gate = this.inbox.whenWritable?.();
+    if (gate) {
+      // Requests keep arriving and are answered after the commit that follows; the event loop is
+      // never blocked on the database lock meanwhile.
+      this.waiting = true;
+      void gate.then(() => {
+        this.waiting = false;
+        this.flush();
+      });
+      return;
+    }
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;

@@ -16,8 +16,11 @@ export interface NewDelivery {
   event: string;
   /** `X-Gitlab-Event-UUID` when sent. */
   uuid: string | null;
-  /** The raw JSON body, kept for audit and `replay`. */
-  body: string;
+  /**
+   * The raw JSON body, kept for audit and `replay`: the bytes as received (the webhook route stores
+   * the Buffer express already holds, without decoding it again), or a string.
+   */
+  body: string | Buffer;
   /** The issue this delivery is a hint about; null when it needs no job (ignored kinds). */
   issue: IssueRef | null;
   receivedAt: number;
@@ -93,5 +96,16 @@ export interface Inbox {
   delivery(id: number): { event: string; body: string; receivedAt: number } | null;
   /** Cheap check that the store answers (readiness). */
   ping(): boolean;
+  /**
+   * Optional: move WAL checkpoints off the caller's thread (the webhook server calls this once for
+   * its own connection), keeping the WAL bounded. No-op for stores that have no WAL.
+   */
+  checkpointInBackground?(): void;
+  /**
+   * Optional: null when a write may go ahead now; else a promise that resolves when it may (a
+   * background checkpoint is briefly restarting the WAL). Group commits wait on it instead of
+   * blocking the event loop on the database lock.
+   */
+  whenWritable?(): Promise<void> | null;
   close(): void;
 }

@@ -8,8 +8,14 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 export function tokenMatches(received: string | undefined, secret: string): boolean {
   if (received === undefined) return false;
   const a = createHash('sha256').update(received, 'utf8').digest();
-  const b = createHash('sha256').update(secret, 'utf8').digest();
-  return timingSafeEqual(a, b);
+  return timingSafeEqual(a, secretDigest(secret));
+}
+
+/** The configured secret's hash, computed once per secret rather than once per delivery. */
+let lastSecret: { secret: string; digest: Buffer } | null = null;
+function secretDigest(secret: string): Buffer {
+  if (lastSecret?.secret !== secret) lastSecret = { secret, digest: createHash('sha256').update(secret, 'utf8').digest() };
+  return lastSecret.digest;
 }
 
 export interface SignatureHeaders {

@@ -41,7 +41,7 @@ let metrics: Metrics;
 let queued = 0;
 let now = 1_800_000_000_000;
 
-async function start(options: { signingKey?: string | null; project?: { id: number | null; path: string | null } } = {}) {
+async function start(options: { signingKey?: string | null; project?: { id: number | null; path: string | null }; logger?: pino.Logger } = {}) {
   inbox = SqliteInbox.open(':memory:');
   metrics = createMetrics(() => inbox.depth());
   const app = createApp({
@@ -52,7 +52,7 @@ async function start(options: { signingKey?: string | null; project?: { id: numb
       project: options.project ?? { id: 15, path: null },
       botUsername: () => 'scale-bot',
     },
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     metrics,
     now: () => now,
     onQueued: () => queued++,
@@ -203,5 +203,36 @@ describe('POST /webhooks/gitlab', () => {
     expect(text).toContain('scale_bot_queue_jobs{status="pending"} 1');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ ok: true, checks: { store: 'ok' } });
+  });
+
+  it('logs queued deliveries at debug and every other outcome at info, keyed by delivery id', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    await start({ logger });
+    await post(issueHook(), { 'x-gitlab-event-uuid': 'uuid-queued' });
+    await post(issueHook(), { 'x-gitlab-token': 'bad', 'x-gitlab-event-uuid': 'uuid-rejected' });
+    const answered = lines.filter((l) => l.msg === 'webhook answered');
+    expect(answered).toEqual([
+      expect.objectContaining({ level: 20, delivery: 'uuid-queued', event: 'Issue Hook', status: 202, outcome: 'queued' }),
+      expect.objectContaining({ level: 30, delivery: 'uuid-rejected', event: 'Issue Hook', status: 401, outcome: 'unauthorized' }),
+    ]);
+  });
+
+  it('answers with the same JSON and content type as before, without an ETag', async () => {
+    await start();
+    const res = await post(issueHook());
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(res.headers.get('etag')).toBeNull();
+    const text = await res.text();
+    expect(text).toBe(JSON.stringify(JSON.parse(text)));
+    expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+  });
+
+  it('stores the body as received and returns it as text', async () => {
+    await start();
+    const body = JSON.stringify(issueHook());
+    const res = await post(body);
+    const { delivery } = (await res.json()) as { delivery: number };
+    expect(inbox.delivery(delivery)?.body).toBe(body);
   });
 });
