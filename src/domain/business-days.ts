@@ -15,14 +15,21 @@ export interface BusinessCalendar {
   holidays: ReadonlySet<string>;
 }
 
+const calendars = new WeakMap<object, Map<string, BusinessCalendar>>();
+
 /** The calendar of a region (unknown or null region: the configuration's default time zone). */
 export function regionCalendar(config: Pick<Config, 'calendar' | 'regions'>, region: string | null): BusinessCalendar {
-  const r = region ? config.regions[region] : undefined;
-  return {
-    timezone: r?.timezone ?? config.calendar.timezone,
-    weekend: config.calendar.weekend,
-    holidays: new Set([...config.calendar.holidays, ...(r?.holidays ?? [])]),
-  };
+  // Asked for every deadline of every request: built once per configuration and region.
+  let byRegion = calendars.get(config);
+  if (!byRegion) calendars.set(config, (byRegion = new Map()));
+  const key = region ?? '';
+  let cal = byRegion.get(key);
+  if (!cal) {
+    const r = region ? config.regions[region] : undefined;
+    cal = { timezone: r?.timezone ?? config.calendar.timezone, weekend: config.calendar.weekend, holidays: new Set([...config.calendar.holidays, ...(r?.holidays ?? [])]) };
+    byRegion.set(key, cal);
+  }
+  return cal;
 }
 
 /** The local date (YYYY-MM-DD) of an instant in a time zone. */

@@ -15,6 +15,13 @@ import {
 import type { Requester } from './requester.js';
 import { z } from 'zod';
 
+/** Which issues to list; GitLab's `updated_after` / `updated_before` are inclusive. */
+export interface IssueFilter {
+  state?: 'opened' | 'closed';
+  updatedAfter?: string;
+  updatedBefore?: string;
+}
+
 export interface GitLabConnection {
   url: string;
   token: string;
@@ -77,17 +84,11 @@ export class GitLabClient {
     return validated(z.array(apiIssueSchema), found, 'GET /projects/:id/issues?search');
   }
 
-  /** Every issue matching the filter (all pages, 100 at a time), oldest first. */
-  async listIssues(filter: { state?: 'opened' | 'closed'; updatedAfter?: string }): Promise<ApiIssue[]> {
-    const found = await this.issues.all({
-      projectId: this.project,
-      perPage: 100,
-      orderBy: 'created_at',
-      sort: 'asc',
-      ...(filter.state ? { state: filter.state } : {}),
-      ...(filter.updatedAfter ? { updatedAfter: filter.updatedAfter } : {}),
-    } as never);
-    return validated(z.array(apiIssueSchema), found, 'GET /projects/:id/issues');
+  /** Every issue matching the filter (all pages), oldest first. */
+  async listIssues(filter: IssueFilter): Promise<ApiIssue[]> {
+    const all: ApiIssue[] = [];
+    for await (const page of this.issuePages(filter)) all.push(...page.issues);
+    return all;
   }
 
   /**
@@ -95,7 +96,7 @@ export class GitLabClient {
    * needs of each page and drops the rest. Follows `X-Next-Page`, which GitLab sends on every page
    * but the last even past 10,000 rows (where it stops sending totals); `total` is null then.
    */
-  async *issuePages(filter: { state?: 'opened' | 'closed'; updatedAfter?: string; updatedBefore?: string; createdBefore?: string }): AsyncGenerator<{ issues: ApiIssue[]; total: number | null }> {
+  async *issuePages(filter: IssueFilter): AsyncGenerator<{ issues: ApiIssue[]; total: number | null }> {
     for (let page: number | null = 1; page !== null; ) {
       const answer = (await this.issues.all({
         projectId: this.project,
@@ -107,7 +108,6 @@ export class GitLabClient {
         ...(filter.state ? { state: filter.state } : {}),
         ...(filter.updatedAfter ? { updatedAfter: filter.updatedAfter } : {}),
         ...(filter.updatedBefore ? { updatedBefore: filter.updatedBefore } : {}),
-        ...(filter.createdBefore ? { createdBefore: filter.createdBefore } : {}),
       } as never)) as unknown as { data: unknown; paginationInfo: { next: number | null; total: number } };
       const issues = validated(z.array(apiIssueSchema), answer.data, 'GET /projects/:id/issues');
       const next = answer.paginationInfo.next;

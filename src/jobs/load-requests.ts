@@ -1,7 +1,7 @@
 import type { Config } from '../domain/config.js';
 import { requestHistory, type RequestHistory } from '../domain/request-history.js';
 import type { ApiIssue } from '../gitlab/api-schemas.js';
-import type { GitLabClient } from '../gitlab/client.js';
+import type { GitLabClient, IssueFilter } from '../gitlab/client.js';
 import { issueRecord, labelEventsOf } from '../gitlab/snapshot.js';
 import pLimit from 'p-limit';
 import type { Progress } from './progress.js';
@@ -12,7 +12,6 @@ import type { Progress } from './progress.js';
  * descriptions and events. Listings may overlap: an issue is read once.
  */
 
-export type IssueFilter = Parameters<GitLabClient['issuePages']>[0];
 
 export interface LoadedRequest<T> {
   history: RequestHistory;
