@@ -7,13 +7,16 @@
 // The app is the real one (`createApp` from dist/) with a real `SqliteInbox` on a temp file (WAL,
 // synchronous=NORMAL as shipped), the production logger (`createLogger`, level info, written to
 // /dev/null) and real metrics; the worker is not running, so every delivery stays in the inbox.
-// The baseline is a bare express app with the same body parser (`express.raw`, 25 MB, every
-// content type: the app's own settings, so the baseline reads the same body) answering 200.
+// The baseline (the issue's target) is a bare express app with a body parser that reads every
+// body (`express.raw`, 25 MB, every content type) answering 200. The app's webhook route does not
+// run on express (src/server/app.ts sends it to a node:http handler first), so a second baseline,
+// "node", answers 200 after reading the body with raw-body on plain node:http: the app against it
+// is the cost of the checks and the durable write alone, with the same HTTP layer on both sides.
 // Each server runs in a child process of its own (one core each for server and load generator on
 // a 2-core machine); autocannon runs here. Every request carries a distinct Idempotency-Key, so
 // every one is persisted; the body is GitLab's documented Issue Hook example
 // (test/fixtures/gitlab/issue-hook-open.json) moved to the app's project, cycling over 100 issue
-// iids. Runs alternate between the two servers so drift in the machine's load hits both.
+// iids. Runs rotate between the servers so drift in the machine's load hits each of them.
 //
 // Latency at a fixed rate is measured twice. autocannon's `overallRate` gives each connection
 // rate/connections requests per second and sends them back to back at the start of each second
@@ -22,7 +25,7 @@
 // spaced (one request every 2 ms over up to 10 keep-alive sockets, node:http), latency timed from
 // the moment each request is issued, so a server stall delays the requests behind it too.
 import { fork } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -48,6 +51,20 @@ async function serve(kind, logLevel) {
     app.post(PATH, express.raw({ type: () => true, limit: '25mb' }), (_req, res) => {
       res.status(200).end();
     });
+  } else if (kind === 'node') {
+    // The HTTP layer the app's webhook route runs on (node:http + raw-body), doing nothing else.
+    const getRawBody = (await import('raw-body')).default;
+    app = (req, res) => {
+      if (req.method !== 'POST' || req.url !== PATH) {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      getRawBody(req, { limit: 25 * 1024 * 1024, length: req.headers['content-length'] }, (err) => {
+        res.statusCode = err ? 400 : 200;
+        res.end();
+      });
+    };
   } else {
     const { createApp } = await import('../dist/server/app.js');
     const { createMetrics } = await import('../dist/server/metrics.js');
@@ -68,7 +85,7 @@ async function serve(kind, logLevel) {
     });
   }
   const server = await new Promise((resolve, reject) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createServer(app).listen(0, '127.0.0.1', () => resolve(s));
     s.once('error', reject);
   });
   server.keepAliveTimeout = 5_000; // as startService sets it
@@ -284,11 +301,12 @@ async function main() {
 
   const load0 = loadavg()[0];
   const bare = await start('bare');
+  const node = await start('node');
   const app = await start('app');
-  const servers = { bare, app };
+  const servers = { bare, node, app };
   try {
     // Warm-up (JIT, SQLite page cache, WAL file creation); not reported.
-    for (const kind of ['bare', 'app']) await run(servers[kind].url, warmup);
+    for (const kind of ['bare', 'node', 'app']) await run(servers[kind].url, warmup);
     for (const kind of ['bare', 'app']) await paced(servers[kind].url, 1, rate); // warms node:http in this process
 
     // Latency first: the max-throughput runs write a few hundred MB to the inbox, and the kernel's
@@ -300,10 +318,10 @@ async function main() {
       for (const kind of order) fixed[kind].push(summarise(await run(servers[kind].url, rateDuration, rate)));
       for (const kind of order) even[kind].push(summarise(await paced(servers[kind].url, rateDuration, rate)));
     }
-    const max = { bare: [], app: [] };
+    const max = { bare: [], node: [], app: [] };
+    const rotations = [['bare', 'node', 'app'], ['app', 'bare', 'node'], ['node', 'app', 'bare']];
     for (let r = 0; r < runs; r++) {
-      const order = r % 2 === 0 ? ['bare', 'app'] : ['app', 'bare'];
-      for (const kind of order) max[kind].push(summarise(await run(servers[kind].url, duration)));
+      for (const kind of rotations[r % 3]) max[kind].push(summarise(await run(servers[kind].url, duration)));
     }
     const stats = await (async () => {
       const p = ask(app.child);
@@ -316,7 +334,7 @@ async function main() {
       `body: documented Issue Hook, ${bodies[0].length} bytes; app log level ${values.log} (to /dev/null); ${connections} connections; warm-up ${warmup} s (+1 s paced) per server; measured in this order: fixed-rate runs (fresh inbox), then max-throughput runs`,
     );
     console.log(`\nmax throughput (${runs} runs of ${duration} s each, alternating):`);
-    for (const kind of ['bare', 'app']) {
+    for (const kind of ['bare', 'node', 'app']) {
       const xs = max[kind];
       console.log(
         `  ${kind.padEnd(4)}: median ${int(median(xs.map((x) => x.rps)))} req/s (runs: ${xs.map((x) => int(x.rps)).join(', ')}); ` +
@@ -326,6 +344,10 @@ async function main() {
     const ratio = median(max.app.map((x) => x.rps)) / median(max.bare.map((x) => x.rps));
     const perRunRatios = max.app.map((x, i) => x.rps / max.bare[i].rps);
     console.log(`  ratio app/bare: ${ratio.toFixed(3)} (per run: ${perRunRatios.map((x) => x.toFixed(3)).join(', ')})`);
+    const nodeRatio = median(max.app.map((x) => x.rps)) / median(max.node.map((x) => x.rps));
+    console.log(
+      `  ratio app/node: ${nodeRatio.toFixed(3)} (per run: ${max.app.map((x, i) => (x.rps / max.node[i].rps).toFixed(3)).join(', ')}): the cost of the checks and the durable write on the app's own HTTP layer`,
+    );
 
     console.log(`\nfixed rate ${rate} req/s (autocannon overallRate, ${runs} runs of ${rateDuration} s each; exact per-response latencies):`);
     for (const kind of ['bare', 'app']) {
@@ -354,7 +376,7 @@ async function main() {
     console.log(`target p99 ≤ 10 ms at ${rate} req/s, autocannon overallRate (per-second bursts): ${appP99 <= 10 ? 'met' : 'NOT met'} (${f2(appP99)} ms)`);
     console.log(`target p99 ≤ 10 ms at ${rate} req/s, evenly paced: ${appP99Even <= 10 ? 'met' : 'NOT met'} (${f2(appP99Even)} ms)`);
   } finally {
-    await Promise.all([stop(bare.child), stop(app.child)]);
+    await Promise.all([stop(bare.child), stop(node.child), stop(app.child)]);
   }
   if (profileDir) summariseProfile(profileDir);
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import getRawBody from 'raw-body';
 import { isHandledEvent, parseWebhook } from '../gitlab/webhook-schemas.js';
 import { GroupCommit } from '../queue/group-commit.js';
 import type { Inbox } from '../queue/inbox.js';
@@ -27,7 +28,7 @@ export interface WebhookDeps {
   onQueued: () => void;
 }
 
-function header(req: Request, name: string): string | undefined {
+function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
@@ -39,7 +40,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * without express's send machinery (an ETag hashed over every answer, the body turned into a
  * Buffer and written separately from the headers). GitLab never revalidates webhook answers.
  */
-function sendJson(res: Response, status: number, json: string): void {
+function sendJson(res: ServerResponse, status: number, json: string): void {
   res.statusCode = status;
   res.setHeader('Content-Type', JSON_TYPE);
   res.setHeader('Content-Length', Buffer.byteLength(json));
@@ -53,20 +54,46 @@ const WRONG_PROJECT = JSON.stringify({ error: 'this hook belongs to another proj
 const OWN_EVENT = JSON.stringify({ status: 'ignored', reason: "the bot's own event" });
 const NOT_ISSUE = JSON.stringify({ status: 'ignored', reason: 'not about an issue' });
 
+/** One delivery's event name, its lazily created logger and the way to answer it. */
+interface DeliveryContext {
+  event: string;
+  logger: () => Logger;
+  answer: (status: number, outcome: string, json: string) => void;
+}
+
+/** GitLab sends bodies up to 25 MB. */
+export const MAX_BODY_BYTES = 25 * 1024 * 1024;
+
+/** The webhook endpoint, as GitLab is configured to call it (a query string and a final `/` allowed). */
+export function isWebhookPath(url: string | undefined): boolean {
+  if (url === undefined) return false;
+  const q = url.indexOf('?');
+  const path = (q === -1 ? url : url.slice(0, q)).toLowerCase();
+  return path === '/webhooks/gitlab' || path === '/webhooks/gitlab/';
+}
+
+const TOO_LARGE = JSON.stringify({ error: 'body too large' });
+const INTERNAL = JSON.stringify({ error: 'internal error' });
+
 /**
- * POST /webhooks/gitlab. Verifies, validates and persists the delivery, then answers at once; no
- * GitLab call happens here. Only a misconfigured hook gets a 4xx: GitLab disables hooks that fail.
+ * POST /webhooks/gitlab, as a plain `node:http` handler: the app routes the endpoint here before
+ * express sees the request. express's per-request work (prototype swaps, router, body-parser)
+ * costs about as much as a webhook's parse, check and durable write together; the other routes
+ * are rare and stay on express. Reads the body (raw-body, as body-parser does), verifies,
+ * validates and persists the delivery, then answers at once; no GitLab call happens here. Only a
+ * misconfigured hook gets a 4xx: GitLab disables hooks that fail.
  *
  * Logging: one "webhook answered" line per delivery, from a child logger keyed by its delivery id
  * (created only when a line is written). Queued deliveries, the bulk of the traffic, log at debug;
- * every other outcome (rejections, duplicates, ignored events) at info, signature failures at warn.
+ * every other outcome (rejections, duplicates, ignored events) at info, signature failures and
+ * unreadable bodies at warn, unexpected errors at error.
  */
-export function webhookHandler(deps: WebhookDeps) {
+export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { settings, metrics } = deps;
   // The server's connection takes every webhook write: its WAL checkpoints run off the event loop.
   deps.inbox.checkpointInBackground?.();
   const commits = new GroupCommit(deps.inbox, deps.now);
-  return async (req: Request, res: Response): Promise<void> => {
+  return (req, res) => {
     const event = header(req, 'x-gitlab-event') ?? '(none)';
     const deliveryId = header(req, 'x-gitlab-event-uuid') ?? header(req, 'idempotency-key') ?? null;
     let log: Logger | undefined;
@@ -78,12 +105,38 @@ export function webhookHandler(deps: WebhookDeps) {
       } else logger().info({ status, outcome }, 'webhook answered');
       sendJson(res, status, json);
     };
+    const failed = (err: unknown) => {
+      logger().error({ err }, 'webhook failed');
+      metrics.deliveries.inc({ event, outcome: 'error' });
+      if (!res.headersSent) sendJson(res, 500, INTERNAL);
+      else res.destroy();
+    };
 
+    // GitLab never compresses webhook bodies; a compressed one is a sender this bot does not know.
+    const encoding = header(req, 'content-encoding')?.toLowerCase();
+    if (encoding !== undefined && encoding !== 'identity') {
+      req.resume();
+      answer(415, 'unreadable', JSON.stringify({ error: `unsupported content encoding "${encoding}"` }));
+      return;
+    }
+    getRawBody(req, { limit: MAX_BODY_BYTES, length: header(req, 'content-length') }, (err, raw) => {
+      if (err) {
+        const status = err.status >= 400 && err.status < 500 ? err.status : 400;
+        logger().warn({ reason: err.message, status }, 'webhook body unreadable');
+        // Read off the rest, so the connection stays usable (as body-parser does).
+        req.resume();
+        answer(status, status === 413 ? 'too-large' : 'unreadable', status === 413 ? TOO_LARGE : JSON.stringify({ error: err.message }));
+        return;
+      }
+      receive(req, raw, { event, logger, answer }).catch(failed);
+    });
+  };
+
+  async function receive(req: IncomingMessage, raw: Buffer, { event, logger, answer }: DeliveryContext): Promise<void> {
     if (!tokenMatches(header(req, 'x-gitlab-token'), settings.secret)) {
       answer(401, 'unauthorized', UNAUTHORIZED);
       return;
     }
-    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     if (settings.signingKey !== null) {
       const check = verifySignature(
         { id: header(req, 'webhook-id'), timestamp: header(req, 'webhook-timestamp'), signature: header(req, 'webhook-signature') },
@@ -148,5 +201,5 @@ export function webhookHandler(deps: WebhookDeps) {
     }
     deps.onQueued();
     answer(202, 'queued', JSON.stringify({ status: 'queued', delivery: result.deliveryId, issue: hook.iid }));
-  };
+  }
 }

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -160,7 +160,7 @@ export async function startService(settings: ServiceSettings, config: Config, op
       readiness,
     });
     server = await new Promise<Server>((resolveServer, reject) => {
-      const s = app.listen(settings.port, settings.host, () => resolveServer(s));
+      const s = createServer(app).listen(settings.port, settings.host, () => resolveServer(s));
       s.once('error', reject);
     });
     // GitLab waits ~10 s for an answer; keep-alive sockets must not hold shutdown hostage.

@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createHmac } from 'node:crypto';
+import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteInbox } from '../../src/queue/sqlite-inbox.js';
 import { createApp } from '../../src/server/app.js';
 import { createMetrics, type Metrics } from '../../src/server/metrics.js';
+import { MAX_BODY_BYTES } from '../../src/server/webhook-route.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'gitlab');
 /** GitLab's documented examples (webhook_events.md), copied verbatim into test/fixtures/gitlab/. */
@@ -59,7 +62,7 @@ async function start(options: { signingKey?: string | null; project?: { id: numb
     readiness: async () => ({ ok: true, checks: { store: 'ok' } }),
   });
   server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createServer(app).listen(0, '127.0.0.1', () => resolve(s));
   });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
@@ -72,20 +75,25 @@ afterEach(async () => {
   inbox.close();
 });
 
+/** What GitLab sends with a delivery (fresh ids each time), plus overrides. */
+function postHeaders(headers: Record<string, string> = {}): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'x-gitlab-event': 'Issue Hook',
+    'x-gitlab-token': 'hook-secret',
+    'idempotency-key': crypto.randomUUID(),
+    'x-gitlab-event-uuid': crypto.randomUUID(),
+    'x-gitlab-instance': 'https://gitlab.example.com',
+    'user-agent': 'GitLab/18.6.0',
+    ...headers,
+  };
+}
+
 function post(body: unknown, headers: Record<string, string> = {}) {
   return fetch(`${base}/webhooks/gitlab`, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-gitlab-event': 'Issue Hook',
-      'x-gitlab-token': 'hook-secret',
-      'idempotency-key': crypto.randomUUID(),
-      'x-gitlab-event-uuid': crypto.randomUUID(),
-      'x-gitlab-instance': 'https://gitlab.example.com',
-      'user-agent': 'GitLab/18.6.0',
-      ...headers,
-    },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: postHeaders(headers),
+    body: typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body),
   });
 }
 
@@ -175,7 +183,7 @@ describe('POST /webhooks/gitlab', () => {
     expect(inbox.list({})).toHaveLength(0);
   });
 
-  it('accepts bodies far above express’s 100 kB default (GitLab sends up to 25 MB)', async () => {
+  it('accepts bodies far above the usual 100 kB body-parser default (GitLab sends up to 25 MB)', async () => {
     await start();
     const big = issueHook();
     big.object_attributes.description = 'x'.repeat(5 * 1024 * 1024);
@@ -234,5 +242,74 @@ describe('POST /webhooks/gitlab', () => {
     const res = await post(body);
     const { delivery } = (await res.json()) as { delivery: number };
     expect(inbox.delivery(delivery)?.body).toBe(body);
+  });
+});
+
+describe('the webhook endpoint on node:http (in front of express)', () => {
+  it('accepts the endpoint with a query string or a final slash; other methods and paths go to express', async () => {
+    await start();
+    expect((await fetch(`${base}/webhooks/gitlab?from=gitlab`, { method: 'POST', headers: postHeaders(), body: JSON.stringify(issueHook()) })).status).toBe(202);
+    expect((await fetch(`${base}/webhooks/gitlab/`, { method: 'POST', headers: postHeaders(), body: JSON.stringify(issueHook({ iid: 24 })) })).status).toBe(202);
+    expect(inbox.list({})).toHaveLength(2);
+    expect((await fetch(`${base}/webhooks/gitlab`)).status).toBe(404);
+    expect((await fetch(`${base}/webhooks/other`, { method: 'POST', headers: postHeaders(), body: '{}' })).status).toBe(404);
+  });
+
+  it('answers 413 to a body over 25 MB, keeps nothing, and the connection stays usable', async () => {
+    await start();
+    const res = await post(Buffer.alloc(MAX_BODY_BYTES + 1, 0x20).toString());
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: 'body too large' });
+    expect(inbox.list({})).toHaveLength(0);
+    expect((await post(issueHook())).status).toBe(202);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toContain('scale_bot_webhook_deliveries_total{event="Issue Hook",outcome="too-large"} 1');
+  });
+
+  it('answers 415 to a compressed body (GitLab never compresses webhooks)', async () => {
+    await start();
+    const res = await post(gzipSync(JSON.stringify(issueHook())), { 'content-encoding': 'gzip' });
+    expect(res.status).toBe(415);
+    expect(await res.json()).toEqual({ error: 'unsupported content encoding "gzip"' });
+    expect(inbox.list({})).toHaveLength(0);
+  });
+
+  it('answers 400 when the body is shorter than its Content-Length (the sender hung up)', async () => {
+    await start();
+    const { port } = new URL(base);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => {
+        socket.write(
+          'POST /webhooks/gitlab HTTP/1.1\r\nHost: x\r\nX-Gitlab-Event: Issue Hook\r\nX-Gitlab-Token: hook-secret\r\n' +
+            'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"object_kind":',
+        );
+        socket.end(); // half-close: the server sees the body end early
+      });
+      let data = '';
+      socket.on('data', (d) => (data += d.toString()));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(inbox.list({})).toHaveLength(0);
+  });
+
+  it('answers 500 and logs the error when the store fails, and loses nothing it acknowledged', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    await start({ logger });
+    expect((await post(issueHook())).status).toBe(202);
+    const accept = inbox.acceptMany.bind(inbox);
+    inbox.acceptMany = () => {
+      throw new Error('disk I/O error');
+    };
+    const res = await post(issueHook({ iid: 99 }));
+    inbox.acceptMany = accept;
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: 'internal error' });
+    expect(lines).toContainEqual(expect.objectContaining({ level: 50, msg: 'webhook failed', err: expect.objectContaining({ message: 'disk I/O error' }) }));
+    expect(inbox.list({}).map((j) => j.issue.iid)).toEqual([23]);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toContain('scale_bot_webhook_deliveries_total{event="Issue Hook",outcome="error"} 1');
   });
 });
