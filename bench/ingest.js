@@ -333,7 +333,7 @@ async function main() {
     console.log(
       `body: documented Issue Hook, ${bodies[0].length} bytes; app log level ${values.log} (to /dev/null); ${connections} connections; warm-up ${warmup} s (+1 s paced) per server; measured in this order: fixed-rate runs (fresh inbox), then max-throughput runs`,
     );
-    console.log(`\nmax throughput (${runs} runs of ${duration} s each, alternating):`);
+    console.log(`\nmax throughput (${runs} runs of ${duration} s each, rotating between the servers):`);
     for (const kind of ['bare', 'node', 'app']) {
       const xs = max[kind];
       console.log(

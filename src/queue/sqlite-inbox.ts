@@ -184,10 +184,9 @@ export class SqliteInbox implements Inbox {
   /** Set while the checkpoint thread restarts the WAL: group commits wait for it. */
   private paused: { promise: Promise<void>; resume: () => void; since: number; timer: NodeJS.Timeout } | null = null;
   private readonly insertDelivery: Database.Statement<
-    [{ key: string; event: string; uuid: string | null; body: string | Buffer; projectId: number | null; iid: number | null; receivedAt: number }]
+    [{ key: string; event: string; uuid: string | null; body: string | Buffer; projectId: number | null; iid: number | null; receivedAt: number; jobId: number | null }]
   >;
   private readonly deliveryIdByKey: Database.Statement<[string], { id: number }>;
-  private readonly linkDelivery: Database.Statement<[number, number]>;
   private readonly openJob: Database.Statement<[number, number], { id: number; status: JobStatus }>;
   private readonly insertJob: Database.Statement<[{ projectId: number; iid: number; now: number; runAt: number }]>;
   private readonly coalescePending: Database.Statement<[{ id: number; now: number; quietMs: number; maxWaitMs: number }]>;
@@ -227,11 +226,9 @@ export class SqliteInbox implements Inbox {
     this.migrate();
 
     this.insertDelivery = this.db.prepare(`
-      INSERT INTO deliveries (key, event, uuid, body, project_id, iid, received_at)
-      VALUES (@key, @event, @uuid, @body, @projectId, @iid, @receivedAt)
-      ON CONFLICT (key) DO NOTHING`);
+      INSERT INTO deliveries (key, event, uuid, body, project_id, iid, received_at, job_id)
+      VALUES (@key, @event, @uuid, @body, @projectId, @iid, @receivedAt, @jobId)`);
     this.deliveryIdByKey = this.db.prepare('SELECT id FROM deliveries WHERE key = ?');
-    this.linkDelivery = this.db.prepare('UPDATE deliveries SET job_id = ? WHERE id = ?');
     this.openJob = this.db.prepare(
       "SELECT id, status FROM jobs WHERE project_id = ? AND iid = ? AND status IN ('pending', 'running', 'failed')",
     );
@@ -337,19 +334,19 @@ export class SqliteInbox implements Inbox {
     return this.acceptManyTx.immediate(deliveries, now);
   }
 
+  /**
+   * The dedup check comes first and the delivery row is written last, already linked to its job:
+   * one write of the (body-sized) row, not an insert and then an update of it. The transaction
+   * holds the write lock, so nothing can insert the same key between the check and the insert.
+   */
   private acceptIn(delivery: NewDelivery, now: number): AcceptResult {
     const { key, event, uuid, body, issue, receivedAt } = delivery;
-    const inserted = this.insertDelivery.run({ key, event, uuid, body, projectId: issue?.projectId ?? null, iid: issue?.iid ?? null, receivedAt });
-    if (inserted.changes === 0) {
-      const existing = this.deliveryIdByKey.get(key);
-      if (!existing) throw new Error(`delivery ${key} conflicted but cannot be found`);
-      return { duplicate: true, deliveryId: existing.id };
-    }
-    const deliveryId = Number(inserted.lastInsertRowid);
+    const existing = this.deliveryIdByKey.get(key);
+    if (existing) return { duplicate: true, deliveryId: existing.id };
+    let jobId: number | null = null;
     if (issue) {
       const job = this.openJob.get(issue.projectId, issue.iid);
       const runAt = now + this.policy.quietMs;
-      let jobId: number;
       if (!job) jobId = Number(this.insertJob.run({ projectId: issue.projectId, iid: issue.iid, now, runAt }).lastInsertRowid);
       else {
         jobId = job.id;
@@ -357,9 +354,9 @@ export class SqliteInbox implements Inbox {
         else if (job.status === 'running') this.markDirty.run({ id: job.id, now });
         else this.requeueOnDelivery.run({ id: job.id, now, runAt });
       }
-      this.linkDelivery.run(jobId, deliveryId);
     }
-    return { duplicate: false, deliveryId };
+    const inserted = this.insertDelivery.run({ key, event, uuid, body, projectId: issue?.projectId ?? null, iid: issue?.iid ?? null, receivedAt, jobId });
+    return { duplicate: false, deliveryId: Number(inserted.lastInsertRowid) };
   }
 
   claim(now: number, leaseMs: number): ClaimedJob | null {

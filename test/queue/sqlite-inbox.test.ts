@@ -96,6 +96,26 @@ describe('SqliteInbox: accept', () => {
     expect(jobs.find((j) => j.issue.iid === 1)).toMatchObject({ deliveries: 1, runAt: 250, updatedAt: 0 });
   });
 
+  it('links each delivery to the job it joined; one without an issue to none', () => {
+    const inbox = open();
+    inbox.accept(hook('a', issue(1)), 0); // job 1, runs at 250
+    inbox.accept(hook('b', issue(2)), 0); // job 2, runs at 250
+    inbox.accept(hook('c', issue(1)), 10); // joins job 1, pushed to 260
+    inbox.accept(hook('d', null), 10);
+    const job = inbox.claim(1_000, 60_000)!;
+    expect(job).toMatchObject({ id: 2, issue: issue(2) });
+    inbox.complete(job, 1_100);
+    inbox.accept(hook('e', issue(2)), 1_200); // the next pass for issue 2 is a new job
+    const rows = inbox['db'].prepare('SELECT key, job_id AS jobId FROM deliveries ORDER BY id').all();
+    expect(rows).toEqual([
+      { key: 'a', jobId: 1 },
+      { key: 'b', jobId: 2 },
+      { key: 'c', jobId: 1 },
+      { key: 'd', jobId: null },
+      { key: 'e', jobId: 3 },
+    ]);
+  });
+
   it('creates no job for a delivery without an issue, but keeps the delivery', () => {
     const inbox = open();
     const { deliveryId } = inbox.accept(hook('a', null), 0);
