@@ -10,10 +10,18 @@ import { CliError, EXIT, type CliIO } from './io.js';
 import { loadCliConfig } from './load.js';
 import { settingsOrExit } from './settings.js';
 
-/** Resolves on SIGTERM/SIGINT; the caller then shuts down gracefully. */
+/**
+ * Resolves on SIGTERM/SIGINT; the caller then shuts down gracefully. Until then it keeps the
+ * process alive: the worker's and the store's timers do not (they are unref'd so that tests and
+ * one-shot commands can exit), and `scale-bot worker` has no server socket to do it.
+ */
 function untilSignal(): Promise<string> {
   return new Promise((resolveSignal) => {
-    const on = (signal: string) => () => resolveSignal(signal);
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    const on = (signal: string) => () => {
+      clearInterval(keepAlive);
+      resolveSignal(signal);
+    };
     process.once('SIGTERM', on('SIGTERM'));
     process.once('SIGINT', on('SIGINT'));
   });

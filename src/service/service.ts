@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../domain/config.js';
 import { GitLabClient } from '../gitlab/client.js';
-import { createRequester, type Requester } from '../gitlab/requester.js';
+import { createRequester, GitLabHttpError, type Requester } from '../gitlab/requester.js';
 import { EngagementIndex } from '../queue/engagement-index.js';
 import type { Inbox } from '../queue/inbox.js';
 import { SqliteInbox } from '../queue/sqlite-inbox.js';
@@ -72,10 +72,15 @@ export async function startService(settings: ServiceSettings, config: Config, op
       logger.warn({ tokenUser: user.username, configured: config.bot.username }, 'the token belongs to another user than bot.username; using the token user');
     }
   };
+  /** Why GitLab could not be asked: a refused token is not an outage, and says what to fix. */
+  const unreachable = (err: unknown): string =>
+    err instanceof GitLabHttpError && (err.status === 401 || err.status === 403)
+      ? `GitLab refused the token (${err.status}): check GITLAB_TOKEN`
+      : `unreachable: ${(err as Error).message}`;
   try {
     await learnIdentity();
   } catch (err) {
-    logger.error({ err: (err as Error).message }, 'GitLab not reachable at start; will keep trying');
+    logger.error({ reason: unreachable(err) }, 'GitLab not usable at start; will keep trying');
   }
 
   const processDeps: ProcessDeps = {
@@ -122,6 +127,7 @@ export async function startService(settings: ServiceSettings, config: Config, op
       metrics,
     );
     worker.start();
+    logger.info({ concurrency: settings.concurrency, dryRun: settings.dryRun }, 'worker started');
   }
 
   let server: Server | null = null;
@@ -137,7 +143,7 @@ export async function startService(settings: ServiceSettings, config: Config, op
           await learnIdentity();
           gitlabCheck = { at: Date.now(), ok: true, detail: `ok (bot user ${botUsername}, project ${projectPath ?? projectId})` };
         } catch (err) {
-          gitlabCheck = { at: Date.now(), ok: false, detail: `unreachable: ${(err as Error).message}` };
+          gitlabCheck = { at: Date.now(), ok: false, detail: unreachable(err) };
         }
       }
       checks.gitlab = gitlabCheck.detail;

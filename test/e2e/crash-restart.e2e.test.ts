@@ -50,9 +50,16 @@ afterEach(async () => {
   dataDir = null;
 });
 
-/** Starts `scale-bot serve` and resolves once it logs where it listens. */
-async function startBot(gitlab: FakeGitLab, data: string): Promise<Bot> {
-  const child = spawn(process.execPath, ['bin/scale-bot.js', 'serve'], {
+/** Starts `scale-bot serve` and resolves once it logs where it listens; GitLab's webhook points at it. */
+async function startBot(gitlab: FakeGitLab, data: string, args: string[] = ['serve']): Promise<Bot> {
+  const bot = await spawnBot(gitlab, data, args, 'listening for GitLab webhooks');
+  gitlab.setWebhook({ url: `${bot.url}/webhooks/gitlab`, token: WEBHOOK_SECRET });
+  return bot;
+}
+
+/** Starts the compiled CLI with the service's environment; resolves once it logs `ready`. */
+async function spawnBot(gitlab: FakeGitLab, data: string, args: string[], ready: string): Promise<Bot> {
+  const child = spawn(process.execPath, ['bin/scale-bot.js', ...args], {
     cwd: REPO_ROOT,
     env: {
       GITLAB_URL: gitlab.url,
@@ -73,7 +80,7 @@ async function startBot(gitlab: FakeGitLab, data: string): Promise<Bot> {
   child.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString('utf8')));
   const log: LogLine[] = [];
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`scale-bot serve did not listen within 10 s\n${stderr}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`scale-bot ${args.join(' ')} did not log "${ready}" within 10 s\n${stderr}`)), 10_000);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       let entry: LogLine;
       try {
@@ -82,17 +89,16 @@ async function startBot(gitlab: FakeGitLab, data: string): Promise<Bot> {
         entry = { msg: line };
       }
       log.push(entry);
-      if (entry.msg === 'listening for GitLab webhooks' && typeof entry.url === 'string') {
+      if (entry.msg === ready) {
         clearTimeout(timer);
-        resolve(entry.url);
+        resolve(typeof entry.url === 'string' ? entry.url : '');
       }
     });
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`scale-bot serve exited (${code ?? signal}) before listening\n${stderr}`));
+      reject(new Error(`scale-bot ${args.join(' ')} exited (${code ?? signal}) before logging "${ready}"\n${stderr}`));
     });
   });
-  gitlab.setWebhook({ url: `${url}/webhooks/gitlab`, token: WEBHOOK_SECRET });
   return { child, url, log, exited };
 }
 
@@ -218,6 +224,28 @@ describe('crash and restart of the real service process', () => {
     // The bot made this assignment: the note must say so and @mention the CSE.
     expect(note!.body).not.toContain('assigned by a person');
     expect(gitlab.mentions.filter((m) => m.iid === iid).map((m) => m.username)).toContain(assignee);
+  }, 20_000);
+
+  it('serve --no-worker and `scale-bot worker` as two processes: the worker waits for work, does it, and stops on SIGTERM', async () => {
+    fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()) });
+    const gitlab = fake;
+    dataDir = mkdtempSync(join(tmpdir(), 'scale-bot-split-'));
+    const server = await startBot(gitlab, dataDir, ['serve', '--no-worker']);
+    const worker = await spawnBot(gitlab, dataDir, ['worker'], 'worker started');
+    // Idle for longer than its poll interval: it must still be there.
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(worker.child.exitCode).toBeNull();
+
+    const r = request(0);
+    const { iid } = await gitlab.as(r.author).createIssue({ title: 'Northwind', description: r.description });
+    expect(acknowledgedIssues(gitlab)).toEqual(new Set([iid]));
+    await waitFor('the worker process to assign the request', () => isFinal(gitlab, iid), 10_000, 50);
+
+    for (const bot of [worker, server]) {
+      bot.child.kill('SIGTERM');
+      expect(await bot.exited).toEqual({ code: 0, signal: null });
+    }
+    gitlab.assertNoViolations();
   }, 20_000);
 
   it('SIGTERM: stops accepting, lets in-flight passes finish, exits 0 within seconds and leaves no job running', async () => {

@@ -1,0 +1,48 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFakeGitLab, type FakeGitLab } from '../../src/fake-gitlab/server.js';
+import { startService, type RunningService } from '../../src/service/service.js';
+import { settingsFor } from '../e2e/stack.js';
+import { exampleConfig } from '../helpers/config.js';
+
+let fake: FakeGitLab | null = null;
+let service: RunningService | null = null;
+let dataDir: string | null = null;
+
+afterEach(async () => {
+  await service?.stop(500);
+  service = null;
+  await fake?.stop();
+  fake = null;
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  dataDir = null;
+});
+
+async function start(token: (fake: FakeGitLab) => string): Promise<{ status: number; body: { ok: boolean; checks: Record<string, string> } }> {
+  fake = await startFakeGitLab({ labels: [] });
+  dataDir = mkdtempSync(join(tmpdir(), 'scale-bot-ready-'));
+  service = await startService(settingsFor(fake, dataDir, { gitlabToken: token(fake) }), exampleConfig(), {
+    server: true,
+    worker: false,
+    logger: pino({ level: 'silent' }),
+  });
+  const res = await fetch(`${service.url}/readyz`);
+  return { status: res.status, body: (await res.json()) as { ok: boolean; checks: Record<string, string> } };
+}
+
+describe('GET /readyz', () => {
+  it('is ready when the store works, GitLab answers and the bot user is known', async () => {
+    const { status, body } = await start((f) => f.botToken);
+    expect(status).toBe(200);
+    expect(body).toEqual({ ok: true, checks: { store: 'ok', gitlab: expect.stringMatching(/^ok \(bot user scale-bot, project /) } });
+  });
+
+  it('says the token was refused, not that GitLab is unreachable, when GitLab answers 401', async () => {
+    const { status, body } = await start(() => 'not-the-token');
+    expect(status).toBe(503);
+    expect(body).toEqual({ ok: false, checks: { store: 'ok', gitlab: 'GitLab refused the token (401): check GITLAB_TOKEN' } });
+  });
+});
