@@ -8,7 +8,6 @@ import { runRemind } from '../jobs/remind-job.js';
 import { runReport } from '../jobs/report-job.js';
 import { createLogger } from '../service/service.js';
 import { CliError, EXIT, type CliIO } from './io.js';
-import { loadCliConfig } from './load.js';
 import { settingsOrExit } from './settings.js';
 
 const ENVIRONMENT =
@@ -19,8 +18,7 @@ const ENVIRONMENT =
 /** The scheduled operations: `report` and `remind` (reconcile lives with the service commands). */
 export function registerJobCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {
   const session = async () => {
-    const settings = settingsOrExit(io, { webhook: false });
-    const { config } = loadCliConfig(program, io);
+    const { settings, config } = settingsOrExit(program, io, { webhook: false });
     const logger = createLogger(io.env.LOG_LEVEL || 'info', 2);
     try {
       return { config, logger, gitlab: await openGitLab(settings, logger) };

@@ -1,13 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { isHandledEvent, parseWebhook } from '../gitlab/webhook-schemas.js';
+import { isHandledEvent, isOtherWorkItem, parseWebhook } from '../gitlab/webhook-schemas.js';
 import { SqliteInbox } from '../queue/sqlite-inbox.js';
 import { createLogger, startService } from '../service/service.js';
 import { processIssue } from '../worker/process-issue.js';
 import { reconcile } from '../worker/reconcile.js';
 import { CliError, EXIT, type CliIO } from './io.js';
-import { loadCliConfig } from './load.js';
 import { settingsOrExit } from './settings.js';
 
 /**
@@ -39,8 +38,7 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
     .option('--no-worker', 'only receive and queue deliveries; run `scale-bot worker` separately')
     .addHelpText('after', environment)
     .action(async (opts: { worker: boolean }) => {
-      const settings = settingsOrExit(io, { webhook: true });
-      const { config } = loadCliConfig(program, io);
+      const { settings, config } = settingsOrExit(program, io, { webhook: true });
       const service = await startService(settings, config, { server: true, worker: opts.worker });
       const signal = await untilSignal();
       service.logger.info({ signal }, 'shutting down');
@@ -53,8 +51,7 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
     .description('run only the worker: process queued per-issue jobs from the data directory')
     .addHelpText('after', environment)
     .action(async () => {
-      const settings = settingsOrExit(io, { webhook: false });
-      const { config } = loadCliConfig(program, io);
+      const { settings, config } = settingsOrExit(program, io, { webhook: false });
       const service = await startService(settings, config, { server: false, worker: true });
       const signal = await untilSignal();
       service.logger.info({ signal }, 'shutting down');
@@ -103,12 +100,13 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
     .option('--all-failed', 're-queue every failed job')
     .action((id: string | undefined, opts: { allFailed?: boolean }) => {
       if ((id === undefined) === !opts.allFailed) throw new CliError('give a job id or --all-failed (one of them)');
+      const jobId = Number(id);
+      if (id !== undefined && !(Number.isInteger(jobId) && jobId > 0)) throw new CliError(`a job id is a positive whole number, not "${id}"`);
       const store = openInbox();
       try {
         if (opts.allFailed) io.stdout(`re-queued ${store.retryAllFailed(Date.now())} job(s)\n`);
         else {
-          const jobId = Number(id);
-          if (!Number.isInteger(jobId) || !store.retryFailed(jobId, Date.now())) throw new CliError(`no failed job with id ${id}`, EXIT.problems);
+          if (!store.retryFailed(jobId, Date.now())) throw new CliError(`no failed job with id ${jobId}`, EXIT.problems);
           io.stdout(`re-queued job ${jobId}\n`);
         }
       } finally {
@@ -125,8 +123,7 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
     .addHelpText('after', environment)
     .action(async (opts: { since?: string; dryRun?: boolean }) => {
       if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) throw new CliError(`--since must be an ISO date or time, not "${opts.since}"`);
-      const settings = settingsOrExit(io, { webhook: false });
-      const { config } = loadCliConfig(program, io);
+      const { settings, config } = settingsOrExit(program, io, { webhook: false });
       const service = await startService({ ...settings, dryRun: settings.dryRun || Boolean(opts.dryRun) }, config, {
         server: false,
         worker: false,
@@ -165,13 +162,14 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
       } catch (err) {
         throw new CliError(`${file}: not valid JSON (${(err as Error).message})`);
       }
+      if (isOtherWorkItem(json)) throw new CliError(`${file}: a work item that is not an issue (task, epic, …); nothing to replay`, EXIT.problems);
       const kind = (json as { object_kind?: unknown } | null)?.object_kind;
       const event = opts.event ?? (kind === 'issue' ? 'Issue Hook' : kind === 'note' ? 'Note Hook' : '');
       if (!isHandledEvent(event)) throw new CliError(`${file}: not an Issue Hook or Note Hook payload (object_kind ${JSON.stringify(kind)})`);
       const parsed = parseWebhook(event, json);
       if (!parsed.ok) throw new CliError(`${file}: does not match the ${event} schema:\n  ${parsed.problems.join('\n  ')}`);
       if (parsed.value.iid === null) throw new CliError(`${file}: the event is not about an issue; nothing to replay`, EXIT.problems);
-      const settings = settingsOrExit(io, { webhook: false });
+      const { settings, config } = settingsOrExit(program, io, { webhook: false });
       const payloadProject = parsed.value.body.project;
       const sameProject =
         typeof settings.project === 'number'
@@ -180,7 +178,6 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
       if (!sameProject) {
         throw new CliError(`${file}: the payload is from project ${payloadProject.path_with_namespace ?? payloadProject.id}, not GITLAB_PROJECT=${settings.project}`);
       }
-      const { config } = loadCliConfig(program, io);
       const service = await startService({ ...settings, dryRun: settings.dryRun || Boolean(opts.dryRun) }, config, {
         server: false,
         worker: false,

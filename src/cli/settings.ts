@@ -1,13 +1,30 @@
-import { readSettings, SettingsError } from '../service/settings.js';
+import type { Command } from 'commander';
+import { ConfigError } from '../config/load-config.js';
+import type { Config } from '../domain/config.js';
+import { readSettings, SettingsError, type ServiceSettings } from '../service/settings.js';
 import { CliError, EXIT, type CliIO } from './io.js';
+import { loadCliConfig } from './load.js';
 
-/** The environment's settings, or a usage error naming every problem. */
-export function settingsOrExit(io: CliIO, need: { webhook: boolean }) {
+/**
+ * The environment's settings and the configuration file, or one usage error naming every problem
+ * in both: a broken config file is reported with the missing variables, not on the next try.
+ */
+export function settingsOrExit(program: Command, io: CliIO, need: { webhook: boolean }): { settings: ServiceSettings; config: Config } {
+  let settings: ServiceSettings | null = null;
+  let config: Config | null = null;
+  const problems: string[] = [];
   try {
-    return readSettings(io.env, need);
+    settings = readSettings(io.env, need);
   } catch (err) {
-    if (err instanceof SettingsError) throw new CliError(err.message, EXIT.usage);
-    throw err;
+    if (!(err instanceof SettingsError)) throw err;
+    problems.push(err.message);
   }
+  try {
+    config = loadCliConfig(program, io).config;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    problems.push(err.describe());
+  }
+  if (settings === null || config === null) throw new CliError(problems.join('\n'), EXIT.usage);
+  return { settings, config };
 }
-

@@ -62,6 +62,15 @@ export function isHandledEvent(event: string | undefined): event is HandledEvent
   return event !== undefined && Object.hasOwn(HANDLED_EVENTS, event);
 }
 
+/**
+ * Tasks, epics, objectives and other work items that are not issues: GitLab sends their events to
+ * the "Issues events" hook as `Issue Hook`, with `object_kind: "work_item"` (issues and Service Desk
+ * issues keep `object_kind: "issue"`). They are never requests, and a group epic has no project.
+ */
+export function isOtherWorkItem(json: unknown): boolean {
+  return typeof json === 'object' && json !== null && (json as { object_kind?: unknown }).object_kind === 'work_item';
+}
+
 export type WebhookEvent =
   | { kind: 'issue'; event: HandledEvent; body: IssueHook; projectId: number; iid: number; actor: string }
   | { kind: 'note'; event: HandledEvent; body: NoteHook; projectId: number; iid: number | null; actor: string };

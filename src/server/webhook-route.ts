@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import getRawBody from 'raw-body';
-import { isHandledEvent, parseWebhook } from '../gitlab/webhook-schemas.js';
+import { isHandledEvent, isOtherWorkItem, parseWebhook } from '../gitlab/webhook-schemas.js';
 import { GroupCommit } from '../queue/group-commit.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Metrics } from './metrics.js';
@@ -53,6 +53,7 @@ const MALFORMED = JSON.stringify({ error: 'body is not valid JSON' });
 const WRONG_PROJECT = JSON.stringify({ error: 'this hook belongs to another project' });
 const OWN_EVENT = JSON.stringify({ status: 'ignored', reason: "the bot's own event" });
 const NOT_ISSUE = JSON.stringify({ status: 'ignored', reason: 'not about an issue' });
+const WORK_ITEM = JSON.stringify({ status: 'ignored', reason: 'a work item that is not an issue (task, epic, …)' });
 
 /** One delivery's event name, its lazily created logger and the way to answer it. */
 interface DeliveryContext {
@@ -161,6 +162,10 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
       answer(400, 'malformed', MALFORMED);
       return;
     }
+    if (isOtherWorkItem(json)) {
+      answer(202, 'ignored', WORK_ITEM);
+      return;
+    }
     const parsed = parseWebhook(event, json);
     if (!parsed.ok) {
       answer(400, 'invalid', JSON.stringify({ error: 'body does not match the GitLab webhook schema', problems: parsed.problems.slice(0, 20) }));
@@ -168,9 +173,9 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
     }
     const hook = parsed.value;
     const { id, path } = settings.project;
+    // The id once known (a project's path can change and be reused); the path until then.
     const sameProject =
-      (id !== null && hook.projectId === id) ||
-      (path !== null && hook.body.project.path_with_namespace?.toLowerCase() === path.toLowerCase());
+      id !== null ? hook.projectId === id : path !== null && hook.body.project.path_with_namespace?.toLowerCase() === path.toLowerCase();
     if (!sameProject) {
       answer(403, 'wrong-project', WRONG_PROJECT);
       return;

@@ -44,6 +44,15 @@ describe('scale-bot serve / worker: settings checked before anything starts', ()
     expect(`${r.stdout}${r.stderr}`).not.toContain('hook-secret');
   });
 
+  it('a broken configuration file is reported in the same message as the missing settings', async () => {
+    writeFileSync(join(dir, 'broken.yml'), 'bot:\n  username: [unclosed\n');
+    const r = await runCli(['serve'], { cwd: dir, env: { GITLAB_TOKEN: TOKEN, SCALE_BOT_CONFIG: 'broken.yml' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('3 setting(s) missing or invalid');
+    expect(r.stderr).toMatch(/Configuration .*broken\.yml is invalid:\n {2}- .*not valid YAML/);
+    expect(`${r.stdout}${r.stderr}`).not.toContain(TOKEN);
+  });
+
   it('worker does not need the webhook secret, but still checks the rest', async () => {
     const r = await runCli(['worker'], { env: { GITLAB_URL: 'https://gitlab.example.com', GITLAB_TOKEN: TOKEN } });
     expect(r.code).toBe(2);
@@ -141,7 +150,7 @@ describe('scale-bot inbox', () => {
     [['inbox', 'retry'], 2, 'give a job id or --all-failed (one of them)'],
     [['inbox', 'retry', '1', '--all-failed'], 2, 'give a job id or --all-failed (one of them)'],
     [['inbox', 'retry', '999'], 1, 'no failed job with id 999'],
-    [['inbox', 'retry', 'abc'], 1, 'no failed job with id abc'],
+    [['inbox', 'retry', 'abc'], 2, 'a job id is a positive whole number, not "abc"'],
     [['inbox', 'list', '--limit', '0'], 2, '--limit must be a positive whole number, not "0"'],
   ])('bad usage %j exits %i', async (args, code, message) => {
     prepare(dir);
@@ -253,6 +262,16 @@ describe('scale-bot replay', () => {
     const r = await runCli(['replay', 'mr-note.json'], { cwd: dir, env: env() });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('mr-note.json: the event is not about an issue; nothing to replay');
+    expect(fake.calls).toEqual([]);
+  });
+
+  it('a task or epic (object_kind work_item) is not a request: exit 1, nothing replayed', async () => {
+    const task = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'gitlab', 'issue-hook-open.json'), 'utf8')) as Record<string, unknown>;
+    Object.assign(task, { object_kind: 'work_item', event_type: 'work_item' });
+    writeFileSync(join(dir, 'task.json'), JSON.stringify(task));
+    const r = await runCli(['replay', 'task.json'], { cwd: dir, env: env() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('task.json: a work item that is not an issue (task, epic, …); nothing to replay');
     expect(fake.calls).toEqual([]);
   });
 

@@ -183,6 +183,34 @@ describe('POST /webhooks/gitlab', () => {
     expect(inbox.list({})).toHaveLength(0);
   });
 
+  it('ignores tasks, epics and other work items that GitLab sends as Issue Hook (object_kind work_item) with 202', async () => {
+    await start();
+    const task = issueHook({ iid: 40 });
+    Object.assign(task, { object_kind: 'work_item', event_type: 'work_item' });
+    task.object_attributes.type = 'Task';
+    // A group epic: no project at all.
+    const epic = issueHook({ iid: 41 });
+    Object.assign(epic, { object_kind: 'work_item', event_type: 'work_item' });
+    epic.object_attributes.type = 'Epic';
+    delete epic.project;
+    for (const [body, event] of [
+      [task, 'Issue Hook'],
+      [task, 'Confidential Issue Hook'],
+      [epic, 'Issue Hook'],
+    ] as const) {
+      const res = await post(body, { 'x-gitlab-event': event });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toEqual({ status: 'ignored', reason: 'a work item that is not an issue (task, epic, …)' });
+    }
+    expect(inbox.list({})).toHaveLength(0);
+  });
+
+  it('when the project id is known, a matching path alone does not make a delivery ours', async () => {
+    await start({ project: { id: 15, path: 'sales/scale-engagement-requests' } });
+    expect((await post(issueHook({ projectId: 99 }))).status).toBe(403);
+    expect((await post(issueHook({ projectId: 15 }))).status).toBe(202);
+  });
+
   it('accepts bodies far above the usual 100 kB body-parser default (GitLab sends up to 25 MB)', async () => {
     await start();
     const big = issueHook();
