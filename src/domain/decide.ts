@@ -73,6 +73,12 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     plan.summary.push(`carries ${config.labels.operations}: one of the bot's own issues, left alone`);
     return plan;
   }
+  // Tasks (and incidents, test cases) share the issues API; only issues are requests.
+  if (issue.issueType !== undefined && issue.issueType !== 'issue') {
+    const kind = issue.issueType.replace(/_/g, ' ');
+    plan.summary.push(`${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind}, not an issue: left alone`);
+    return plan;
+  }
   const existingRequestNote = findNote(issue.botNotes, REQUEST_NOTE);
   if (issue.state === 'closed' && !existingRequestNote) {
     plan.summary.push('closed, and never handled as a request: nothing to do');

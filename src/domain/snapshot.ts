@@ -13,6 +13,11 @@ export interface IssueRecord {
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
+  /**
+   * GitLab's `issue_type` ("issue", "incident", "test_case", "task"); absent when GitLab does not
+   * say. Tasks are listed and served by the issues API too, but are never requests.
+   */
+  issueType?: string;
 }
 
 /** What the bot knows about one issue when it decides: loaded fresh from GitLab on every pass. */

@@ -19,6 +19,7 @@ export const apiIssueSchema = z.looseObject({
   updated_at: z.string().optional(),
   closed_at: z.string().nullable().optional(),
   closed_by: z.looseObject({ username: z.string() }).nullable().optional(),
+  issue_type: z.string().nullable().optional(),
 });
 
 export const apiLabelEventSchema = z.looseObject({

@@ -22,6 +22,7 @@ export function issueRecord(issue: ApiIssue): IssueRecord {
     createdAt: issue.created_at,
     updatedAt: issue.updated_at ?? issue.created_at,
     closedAt: issue.closed_at ?? null,
+    ...(issue.issue_type ? { issueType: issue.issue_type } : {}),
   };
 }
 

@@ -214,6 +214,22 @@ describe('decide: issues that are not requests', () => {
     expect(plan.summary[0]).toMatch(/bot's own issues/);
   });
 
+  it.each([
+    ['task', 'a task, not an issue: left alone'],
+    ['incident', 'an incident, not an issue: left alone'],
+    ['test_case', 'a test case, not an issue: left alone'],
+  ])('leaves a %s alone (the issues API serves them too), even one made from a request template', (issueType, summary) => {
+    const plan = run(snapshot({ description: sample('mm-amr-valid.md'), labels: [], issueType }));
+    expect(isEmptyPlan(plan)).toBe(true);
+    expect(plan.summary).toEqual([summary]);
+  });
+
+  it('handles an issue whose type GitLab states as "issue" like one whose type is not given', () => {
+    const typed = run(snapshot({ description: sample('mm-amr-valid.md'), labels: [], issueType: 'issue' }));
+    expect(typed).toEqual(run(snapshot({ description: sample('mm-amr-valid.md'), labels: [] })));
+    expect(isEmptyPlan(typed)).toBe(false);
+  });
+
   it('ignores them when configured to', () => {
     const raw = yaml.load(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), { schema: yaml.CORE_SCHEMA }) as Record<string, any>;
     raw.intake.nonRequest = 'ignore';
