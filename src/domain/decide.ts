@@ -8,7 +8,7 @@ import type { EngagementRecord, NoteWrite, Plan } from './plan.js';
 import { formatUsd, qualify, type Qualification } from './qualify.js';
 import type { ParsedRequest } from './request.js';
 import { route, type RouteDecision, type Workload } from './route.js';
-import type { BotNote, IssueSnapshot, RelatedIssue } from './snapshot.js';
+import { isPlainIssue, type BotNote, type IssueSnapshot, type RelatedIssue } from './snapshot.js';
 import { COMMAND_HELP, findCommands, STATE_COMMANDS } from './commands.js';
 import { CHECKLIST, decideLifecycle, tickedItems, type LifecycleMemory } from './lifecycle.js';
 import { readDate, readUser } from './values.js';
@@ -74,7 +74,7 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     return plan;
   }
   // Tasks (and incidents, test cases) share the issues API; only issues are requests.
-  if (issue.issueType !== undefined && issue.issueType !== 'issue') {
+  if (issue.issueType && !isPlainIssue(issue.issueType)) {
     const kind = issue.issueType.replace(/_/g, ' ');
     plan.summary.push(`${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind}, not an issue: left alone`);
     return plan;

@@ -20,6 +20,11 @@ export interface IssueRecord {
   issueType?: string;
 }
 
+/** Only issues can be requests: tasks, incidents and test cases share the issues API. */
+export function isPlainIssue(issueType: string | null | undefined): boolean {
+  return issueType === undefined || issueType === null || issueType === 'issue';
+}
+
 /** What the bot knows about one issue when it decides: loaded fresh from GitLab on every pass. */
 export interface IssueSnapshot extends Omit<IssueRecord, 'updatedAt'> {
   /** Who closed the issue (null when open, or unknown). */

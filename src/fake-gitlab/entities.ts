@@ -63,7 +63,7 @@ export interface RestIssue {
   milestone: null;
   assignees: RestUser[];
   author: RestUser;
-  type: 'ISSUE';
+  type: 'ISSUE' | 'TASK';
   /** Deprecated by GitLab: the first assignee. */
   assignee: RestUser | null;
   user_notes_count: number;
@@ -73,7 +73,7 @@ export interface RestIssue {
   due_date: string | null;
   confidential: boolean;
   discussion_locked: boolean | null;
-  issue_type: 'issue';
+  issue_type: 'issue' | 'task';
   web_url: string;
   time_stats: { time_estimate: number; total_time_spent: number; human_time_estimate: string | null; human_total_time_spent: string | null };
   task_completion_status: { count: number; completed_count: number };
@@ -197,7 +197,7 @@ export function restIssue(issue: IssueRecord, ctx: EntityContext): RestIssue {
     milestone: null,
     assignees,
     author: user(issue.authorId),
-    type: 'ISSUE',
+    type: issue.issueType === 'task' ? 'TASK' : 'ISSUE',
     assignee: assignees[0] ?? null,
     user_notes_count: ctx.state.notesOf(issue.iid).filter((n) => !n.system).length,
     merge_requests_count: 0,
@@ -206,7 +206,7 @@ export function restIssue(issue: IssueRecord, ctx: EntityContext): RestIssue {
     due_date: null,
     confidential: issue.confidential,
     discussion_locked: issue.discussionLocked,
-    issue_type: 'issue',
+    issue_type: issue.issueType,
     web_url: issueWebUrl(ctx, issue.iid),
     time_stats: { time_estimate: 0, total_time_spent: 0, human_time_estimate: null, human_total_time_spent: null },
     task_completion_status: tasks,
@@ -331,6 +331,7 @@ export function issueInput(issue: IssueRecord, ctx: EntityContext): IssueInput {
     description: issue.description,
     state: issue.state,
     confidential: issue.confidential,
+    type: issue.issueType === 'task' ? 'Task' : 'Issue',
     author_id: issue.authorId,
     assignees: userInputs(issue.assigneeIds, ctx),
     labels: labelInputs(issue.labelIds, ctx),

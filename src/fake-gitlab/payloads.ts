@@ -77,6 +77,8 @@ export interface IssueInput {
   description: string | null;
   state: 'opened' | 'closed';
   confidential?: boolean;
+  /** The work item type GitLab names in `object_attributes.type` (default Issue). */
+  type?: 'Issue' | 'Task';
   author_id: number;
   assignees: UserInput[];
   labels: LabelInput[];
@@ -212,7 +214,7 @@ export interface HookIssueAttributes {
   human_time_change: string | null;
   weight: number | null;
   health_status: string | null;
-  type: 'Issue';
+  type: 'Issue' | 'Task';
   iid: number;
   url: string;
   state: 'opened' | 'closed';
@@ -249,8 +251,9 @@ export interface IssueHookChanges {
 }
 
 export interface IssueHookPayload {
-  object_kind: 'issue';
-  event_type: 'issue' | 'confidential_issue';
+  /** `work_item` for every work item that is not an issue (a task here), with the same header. */
+  object_kind: 'issue' | 'work_item';
+  event_type: 'issue' | 'confidential_issue' | 'work_item';
   user: HookUser;
   project: HookProject;
   object_attributes: HookIssueAttributes & { action: IssueAction };
@@ -396,7 +399,7 @@ function issueAttributes(issue: IssueInput, times: TimeFormat, labelTimes: TimeF
     human_time_change: null,
     weight: null,
     health_status: null,
-    type: 'Issue',
+    type: issue.type ?? 'Issue',
     iid: issue.iid,
     url: issue.url,
     state: issue.state,
@@ -441,9 +444,11 @@ export function issueHookPayload(input: IssueHookInput): IssueHookPayload {
   const assignees = input.issue.assignees.map(hookUser);
   const attributes = issueAttributes({ ...input.issue, confidential }, hookIsoTime, hookIsoTime);
   const first = assignees[0];
+  const workItem = (input.issue.type ?? 'Issue') !== 'Issue';
   return {
-    object_kind: 'issue',
-    event_type: confidential ? 'confidential_issue' : 'issue',
+    object_kind: workItem ? 'work_item' : 'issue',
+    // As GitLab sends it (gitlab-org/gitlab#535890): event_type work_item too, whatever the type.
+    event_type: workItem ? 'work_item' : confidential ? 'confidential_issue' : 'issue',
     user: hookUser(input.user),
     project,
     object_attributes: { ...attributes, action: input.action },
@@ -504,7 +509,10 @@ export function noteHookPayload(input: NoteHookInput): NoteHookPayload {
 
 /** The `X-Gitlab-Event` header GitLab sends with a payload. */
 export function webhookEventName(payload: IssueHookPayload | NoteHookPayload): WebhookEventName {
-  if (payload.object_kind === 'issue') return payload.event_type === 'confidential_issue' ? 'Confidential Issue Hook' : 'Issue Hook';
+  if (payload.object_kind === 'issue' || payload.object_kind === 'work_item') {
+    const confidential = payload.event_type === 'confidential_issue' || (payload.object_kind === 'work_item' && payload.object_attributes.confidential);
+    return confidential ? 'Confidential Issue Hook' : 'Issue Hook';
+  }
   return payload.event_type === 'confidential_note' ? 'Confidential Note Hook' : 'Note Hook';
 }
 

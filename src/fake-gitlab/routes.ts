@@ -146,12 +146,15 @@ export function apiRouter(backend: ApiBackend): Router {
     const labels = list(p, 'labels');
     const assignees = assigneeIds(p, state);
     const confidential = bool(p, 'confidential');
+    const issueType = str(p, 'issue_type');
+    if (issueType !== undefined && issueType !== 'issue' && issueType !== 'task') throw ApiError.badRequest('issue_type does not have a valid value');
     const { value } = backend.createIssue(actor(res), {
       title,
       ...(description !== undefined ? { description } : {}),
       ...(labels !== undefined ? { labels } : {}),
       ...(assignees !== undefined ? { assigneeIds: assignees } : {}),
       ...(confidential !== undefined ? { confidential } : {}),
+      ...(issueType !== undefined ? { issueType } : {}),
     });
     res.status(201).json(restIssue(value, ctx()));
   });

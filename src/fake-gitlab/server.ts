@@ -8,7 +8,7 @@ import { inspectText } from './note-safety.js';
 import { issueHookPayload, noteHookPayload, webhookEventName, type IssueChangesInput, type NoteAction } from './payloads.js';
 import type { QuickAction } from './quick-actions.js';
 import { apiRouter, errorHandler, type ApiBackend, type Written } from './routes.js';
-import { FakeState, type CreateIssueInput, type IssueRecord, type IssueStep, type NoteRecord, type UpdateIssueInput, type UserRecord } from './state.js';
+import { FakeState, type CreateIssueInput, type IssueRecord, type IssueStep, type IssueType, type NoteRecord, type UpdateIssueInput, type UserRecord } from './state.js';
 import { WebhookDispatcher, type Delivery, type WebhookTarget } from './webhooks.js';
 
 /**
@@ -71,7 +71,7 @@ export interface FakeUser {
 
 /** What a person does in the GitLab UI; each call resolves once its webhooks were answered. */
 export interface FakeGitLabActor {
-  createIssue(input: { title: string; description?: string; labels?: string[]; confidential?: boolean }): Promise<RestIssue>;
+  createIssue(input: { title: string; description?: string; labels?: string[]; confidential?: boolean; issueType?: IssueType }): Promise<RestIssue>;
   editIssue(iid: number, change: { description?: string; title?: string; addLabels?: string[]; removeLabels?: string[]; assignees?: string[] }): Promise<RestIssue>;
   closeIssue(iid: number): Promise<RestIssue>;
   reopenIssue(iid: number): Promise<RestIssue>;
@@ -89,6 +89,7 @@ export interface SeedIssue {
   assignees: string[];
   state: 'opened' | 'closed';
   confidential: boolean;
+  issueType: IssueType;
   createdAt: Date;
   updatedAt: Date;
   closedAt: Date;
@@ -431,6 +432,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
         assigneeIds: (seed.assignees ?? []).map(userId),
         ...(seed.state !== undefined ? { state: seed.state } : {}),
         ...(seed.confidential !== undefined ? { confidential: seed.confidential } : {}),
+        ...(seed.issueType !== undefined ? { issueType: seed.issueType } : {}),
         ...(seed.createdAt !== undefined ? { createdAt: seed.createdAt } : {}),
         ...(seed.updatedAt !== undefined ? { updatedAt: seed.updatedAt } : {}),
         ...(seed.closedAt !== undefined ? { closedAt: seed.closedAt } : {}),

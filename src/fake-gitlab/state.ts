@@ -34,6 +34,8 @@ export interface IssueRecord {
   assigneeIds: number[];
   authorId: number;
   confidential: boolean;
+  /** GitLab's work item type: tasks live in the issues API too, but their hooks differ. */
+  issueType: IssueType;
   discussionLocked: boolean | null;
   createdAt: Date;
   updatedAt: Date;
@@ -73,8 +75,11 @@ export interface IssueStep {
   after: IssueRecord;
 }
 
+export type IssueType = 'issue' | 'task';
+
 export interface CreateIssueInput {
   title: string;
+  issueType?: IssueType;
   description?: string | null;
   /** Label names; missing labels are created, as the API does. */
   labels?: string[];
@@ -99,6 +104,7 @@ export interface UpdateIssueInput {
 
 export interface SeedIssueInput {
   title: string;
+  issueType?: IssueType;
   description?: string | null;
   labels?: string[];
   authorId: number;
@@ -252,6 +258,7 @@ export class FakeState {
       assigneeIds: [],
       authorId: actorId,
       confidential: input.confidential ?? false,
+      issueType: input.issueType ?? 'issue',
       discussionLocked: null,
       createdAt: now,
       updatedAt: now,
@@ -338,6 +345,7 @@ export class FakeState {
       assigneeIds: input.assigneeIds ?? [],
       authorId: input.authorId,
       confidential: input.confidential ?? false,
+      issueType: input.issueType ?? 'issue',
       discussionLocked: null,
       createdAt,
       updatedAt,

@@ -1,5 +1,6 @@
 import type { Config } from '../domain/config.js';
 import { requestHistory, type RequestHistory } from '../domain/request-history.js';
+import { isPlainIssue } from '../domain/snapshot.js';
 import type { ApiIssue } from '../gitlab/api-schemas.js';
 import type { GitLabClient, IssueFilter } from '../gitlab/client.js';
 import { issueRecord, labelEventsOf } from '../gitlab/snapshot.js';
@@ -48,7 +49,9 @@ export async function loadRequests<T = null>(client: GitLabClient, filters: read
   for (const filter of filters) {
     for await (const page of client.issuePages(filter)) {
       if (page.total !== null && filters.length === 1) options.progress.total(page.total);
-      const fresh = page.issues.filter((i) => !seen.has(i.iid) && !i.labels.some((l) => l.toLowerCase() === operations));
+      const fresh = page.issues.filter(
+        (i) => !seen.has(i.iid) && isPlainIssue(i.issue_type) && !i.labels.some((l) => l.toLowerCase() === operations),
+      );
       for (const i of page.issues) seen.add(i.iid);
       const count = page.issues.length;
       const done = Promise.all(fresh.map((issue) => limit(() => read(issue)))).then(() => options.progress.advance(count, out.length));

@@ -64,6 +64,17 @@ async function programme(): Promise<{ fake: FakeGitLab; env: NodeJS.ProcessEnv; 
     },
     // Not a request: no form. Reports and reminders leave it out.
     { title: 'Question about CI', description: 'How do I cache node_modules?', author: 'alex.ae', createdAt: at('2026-11-17T09:00:00Z') },
+    // Not a request either: a task, even one pasted from a request template and labelled like one.
+    {
+      title: 'Prep call (task)',
+      description: sample('ent-amr-valid.md'),
+      author: 'sam.sal',
+      issueType: 'task',
+      assignees: ['casey.cse'],
+      labels: ['engagement::assigned'],
+      createdAt: at('2026-11-18T15:55:00Z'),
+      history: [{ label: 'engagement::assigned', action: 'add', at: at('2026-11-18T16:00:00Z'), by: 'casey.cse' }],
+    },
   ];
   const iids = seeds.map((s) => fake!.seedIssues(1, () => s)[0]!);
   const env = {

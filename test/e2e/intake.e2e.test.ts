@@ -154,6 +154,24 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     expect(stack.fake.botNotes(created.iid)).toHaveLength(1);
   });
 
+  it('a task made from a request template is not a request: its hooks are ignored, a comment on it writes nothing', async () => {
+    stack = await startStack(exampleConfig());
+    const task = await stack.fake.as('alex.ae').createIssue({ title: 'Prep call', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr'), issueType: 'task' });
+    expect(task.issue_type).toBe('task');
+    await stack.drain();
+    const opened = stack.fake.deliveries.at(-1)!;
+    expect(opened).toMatchObject({ event: 'Issue Hook', status: 202, payload: { object_kind: 'work_item', object_attributes: { type: 'Task' } } });
+    stack.fake.resetCalls();
+    await stack.fake.as('alex.ae').comment(task.iid, 'Agenda attached.');
+    await stack.drain();
+    expect(stack.fake.deliveries.at(-1)).toMatchObject({ event: 'Note Hook', status: 202 });
+    // The comment is a hint about issue iid N: the pass reads it, sees a task, and leaves it alone.
+    expect(stack.fake.callsBy(stack.fake.botUsername).length).toBeGreaterThan(0);
+    expect(stack.fake.writes()).toEqual([]);
+    expect(stack.fake.issue(task.iid).labels.filter((l) => l.startsWith('engagement::') || l.startsWith('form::'))).toEqual([]);
+    expect(stack.fake.botNotes(task.iid)).toEqual([]);
+  });
+
   it('a second open request for the same account: both are flagged and link each other', async () => {
     stack = await startStack(exampleConfig());
     const first = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind 1', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
