@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, PACKAGE_ROOT } from '../config/load-config.js';
 import { registerConfigCommand } from './config-command.js';
@@ -68,3 +69,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 export async function main(): Promise<void> {
   process.exitCode = await run(process.argv.slice(2), processIO());
 }
+
+// Run as a script (`node dist/cli/main.js serve`), it behaves like the `scale-bot` bin instead of
+// exiting silently; imported (by the bin, by tests), it only exports.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) await main();

@@ -23,4 +23,12 @@ describe('bin/scale-bot.js', () => {
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
+
+  it('runs the same from dist/cli/main.js (once, not silently)', () => {
+    for (const entry of ['bin/scale-bot.js', 'dist/cli/main.js']) {
+      const r = spawnSync(process.execPath, [entry, 'inbox', 'retry'], { cwd: REPO_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH } });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe('scale-bot: give a job id or --all-failed (one of them)\n');
+    }
+  });
 });
