@@ -2,10 +2,16 @@ import type { RequestHandler, Response } from 'express';
 
 /**
  * Latency and injected failures for resilience tests: a rate limit (429 with `Retry-After`, the
- * body GitLab's Rack::Attack sends), a server error, or a request that is never answered.
+ * body GitLab's Rack::Attack sends), a server error, a request that is never answered, or a race
+ * with another user.
  */
 
-export type Fault = { status: 429; retryAfter?: number } | { status: 500 | 502 | 503 } | { hang: true };
+export type Fault =
+  | { status: 429; retryAfter?: number }
+  | { status: 500 | 502 | 503 }
+  | { hang: true }
+  /** Someone else changes GitLab just before this request is served (an issue deleted mid-pass). */
+  | { before: () => void };
 
 export interface FaultMatcher {
   /** HTTP method, any case; any method when omitted. */
@@ -46,6 +52,10 @@ export class Faults {
       const act = () => {
         const fault = this.take(req.method, req.path);
         if (fault === null) return next();
+        if ('before' in fault) {
+          fault.before();
+          return next();
+        }
         if ('hang' in fault) {
           this.hanging.add(res);
           res.on('close', () => this.hanging.delete(res));

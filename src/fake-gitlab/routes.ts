@@ -191,8 +191,15 @@ export function apiRouter(backend: ApiBackend): Router {
     res.json(restIssue(value, ctx()));
   });
 
+  router.delete('/projects/:id/issues/:iid', (req, res) => {
+    state.deleteIssue(issueIid(req));
+    res.status(204).end();
+  });
+
   router.get('/projects/:id/issues/:iid/notes', (req, res) => {
-    const notes = sortNotes(state.notesOf(issueIid(req)), req);
+    const iid = issueIid(req);
+    state.issue(iid);
+    const notes = sortNotes(state.notesOf(iid), req);
     res.json(paginate(notes, req, res, ctx().baseUrl).map((n) => restNote(n, ctx())));
   });
 
@@ -227,7 +234,9 @@ export function apiRouter(backend: ApiBackend): Router {
   });
 
   router.get('/projects/:id/issues/:iid/resource_label_events', (req, res) => {
-    const events = state.labelEventsOf(issueIid(req));
+    const iid = issueIid(req);
+    state.issue(iid);
+    const events = state.labelEventsOf(iid);
     res.json(paginate(events, req, res, ctx().baseUrl).map((e) => restLabelEvent(e, ctx())));
   });
 

@@ -78,6 +78,8 @@ export interface FakeGitLabActor {
   /** Null when the comment held only quick actions (GitLab then saves no note). */
   comment(iid: number, body: string, options?: { internal?: boolean }): Promise<RestNote | null>;
   editComment(iid: number, noteId: number, body: string): Promise<RestNote>;
+  /** As an owner would; GitLab sends no webhook for it. */
+  deleteIssue(iid: number): void;
 }
 
 export interface SeedIssue {
@@ -412,6 +414,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
         await written.delivered;
         return restNote(written.value, this.entities());
       },
+      deleteIssue: (iid) => this.state.deleteIssue(iid),
     };
   }
 

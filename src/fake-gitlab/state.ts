@@ -294,6 +294,15 @@ export class FakeState {
     return this.apply(actorId, issue, change);
   }
 
+  /** `DELETE /projects/:id/issues/:iid`: the issue, its notes and events are gone (GitLab sends no hook). */
+  deleteIssue(iid: number): void {
+    this.issue(iid);
+    this.revision++;
+    this.issues.delete(iid);
+    this.notes.delete(iid);
+    this.labelEvents.delete(iid);
+  }
+
   /**
    * `POST …/notes`: quick actions run and leave the note; a note of commands only is not saved
    * (`note: null`), as GitLab answers 202 then.

@@ -31,18 +31,32 @@ export type PassResult =
  * webhook worker, `replay` and the reconcile sweep all run exactly this.
  */
 export async function processIssue(deps: ProcessDeps, iid: number, logger: Logger): Promise<PassResult> {
-  let snapshot;
   try {
-    snapshot = await loadSnapshot(deps.client, iid, deps.botUsername(), deps.config);
+    return await pass(deps, iid, logger);
   } catch (err) {
-    if (err instanceof GitLabHttpError && err.status === 404) {
-      // Deleted (or moved) since the event: nothing left to do.
+    if (err instanceof GitLabHttpError && err.status === 404 && (await issueGone(deps.client, iid))) {
+      // Deleted (or moved out of reach) since the event, perhaps in the middle of this pass.
       deps.index.markClosed(deps.projectId, iid, deps.now().getTime());
       logger.info({ iid }, 'issue gone, job ends');
       return { outcome: 'gone', plan: null, applied: null };
     }
     throw err;
   }
+}
+
+/** A 404 from a notes or label-events call, say, is not proof of deletion: the issue itself must be. */
+async function issueGone(client: GitLabClient, iid: number): Promise<boolean> {
+  try {
+    await client.issue(iid);
+    return false;
+  } catch (err) {
+    if (err instanceof GitLabHttpError && err.status === 404) return true;
+    throw err;
+  }
+}
+
+async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<PassResult> {
+  const snapshot = await loadSnapshot(deps.client, iid, deps.botUsername(), deps.config);
   const related = await loadRelated(deps.client, snapshot, deps.config);
   const workload = deps.index.workload(deps.projectId, iid);
   const crm = deps.crm ? { enabled: true } : undefined;

@@ -187,14 +187,26 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     }
   });
 
-  it('a deleted issue ends its job quietly', async () => {
+  it('a deleted issue ends its job quietly: a late delivery about it, or a deletion in the middle of a pass', async () => {
     stack = await startStack(exampleConfig());
-    const created = await stack.fake.as('alex.ae').createIssue({ title: 'Gone', description: 'x' });
+    const late = await stack.fake.as('alex.ae').createIssue({ title: 'Gone', description: 'x' });
     await stack.drain();
-    stack.fake.failNext({ method: 'GET', path: new RegExp(`/issues/${created.iid}$`) }, { status: 404 } as never);
-    await stack.fake.as('alex.ae').editIssue(created.iid, { title: 'Gone soon' });
+    const delivery = stack.fake.deliveries.find((d) => d.event === 'Issue Hook')!;
+    stack.fake.as('root').deleteIssue(late.iid);
+    const since = stack.fake.calls.length;
+    // GitLab delivers hooks from a queue: one about the issue may arrive after it was deleted.
+    await stack.fake.sendRaw({ ...delivery.headers, 'Idempotency-Key': 'late-delivery' }, delivery.payload as object);
     await stack.drain();
+    const lateCalls = stack.fake.calls.slice(since).filter((c) => new RegExp(`/issues/${late.iid}(/|$)`).test(c.path));
+    // Deleted while the bot was applying its plan: its PUT answers 404.
+    const racingIid = late.iid + 1;
+    stack.fake.failNext({ method: 'PUT', path: new RegExp(`/issues/${racingIid}$`) }, { before: () => stack!.fake.as('root').deleteIssue(racingIid) });
+    await stack.fake.as('alex.ae').createIssue({ title: 'Racing', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
+    await stack.drain();
+    expect(stack.fake.calls.filter((c) => c.method === 'PUT' && c.path.endsWith(`/issues/${racingIid}`)).map((c) => c.status)).toEqual([404]);
     expect(stack.service.inbox.list({ failed: true })).toEqual([]);
+    expect(lateCalls.filter((c) => c.method !== 'GET')).toEqual([]);
+    expect(lateCalls.filter((c) => c.status === 404).length).toBeGreaterThan(0);
   });
 
   it('lifecycle by labels: the CSE accepts (tracker gains the CTA), a refused move is reverted with a note, closing by hand is recorded', async () => {

@@ -240,6 +240,25 @@ describe('writes', () => {
     expect(fake.botNotes(issue.iid).map((n) => n.body)).toEqual(['First, edited']);
   });
 
+  it('deletes an issue with its notes and events: every issue path then answers 404, and no hook fires', async () => {
+    const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x', labels: ['foo'] });
+    await fake.as('alex.ae').comment(issue.iid, 'Hello');
+    await fake.settled();
+    const hooks = receiver.received.length;
+    expect((await api(`/projects/1/issues/${issue.iid}`, { method: 'DELETE' })).status).toBe(204);
+    for (const path of ['', '/notes', '/resource_label_events']) expect((await api(`/projects/1/issues/${issue.iid}${path}`)).status).toBe(404);
+    expect((await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', body: { body: 'late' } })).status).toBe(404);
+    expect((await api(`/projects/1/issues/${issue.iid}`, { method: 'DELETE' })).status).toBe(404);
+    await fake.settled();
+    expect(receiver.received).toHaveLength(hooks);
+  });
+
+  it('runs a racing change just before the request it is set on', async () => {
+    const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
+    fake.failNext({ method: 'PUT', path: /\/issues\/\d+$/ }, { before: () => fake.as('root').deleteIssue(issue.iid) });
+    expect((await api(`/projects/1/issues/${issue.iid}`, { method: 'PUT', body: { add_labels: 'foo' } })).status).toBe(404);
+  });
+
   it('saves no note for a comment of quick actions only, and answers 202', async () => {
     const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
     const response = await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', token: 'root-token', body: { body: '/label ~foo' } });

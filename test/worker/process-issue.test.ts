@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import nock from 'nock';
+import pino from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GitLabClient } from '../../src/gitlab/client.js';
+import { createRequester, GitLabHttpError } from '../../src/gitlab/requester.js';
+import { EngagementIndex } from '../../src/queue/engagement-index.js';
+import { renderNote } from '../../src/render/notes.js';
+import { createMetrics } from '../../src/server/metrics.js';
+import { processIssue, type ProcessDeps } from '../../src/worker/process-issue.js';
+import { exampleConfig } from '../helpers/config.js';
+import { useNock } from '../helpers/nock.js';
+
+const GITLAB = 'https://gitlab.example.com';
+const API = `${GITLAB}/api/v4`;
+const ISSUE = '/projects/4/issues/7';
+const logger = pino({ level: 'silent' });
+const description = readFileSync(resolve(import.meta.dirname, '..', '..', 'samples', 'requests', 'mm-amr-valid.md'), 'utf8');
+const issue = {
+  id: 70,
+  iid: 7,
+  project_id: 4,
+  title: 'Northwind',
+  description,
+  state: 'opened',
+  author: { id: 18, username: 'alex.ae' },
+  labels: [],
+  assignees: [],
+  web_url: `${GITLAB}/sales/requests/-/issues/7`,
+  created_at: '2026-11-30T09:00:00.000Z',
+  updated_at: '2026-11-30T09:00:00.000Z',
+};
+const gone = { message: '404 Not found' };
+
+let index: EngagementIndex | null = null;
+afterEach(() => {
+  index?.close();
+  index = null;
+});
+
+function deps(): ProcessDeps {
+  const requester = createRequester({ requestsPerMinute: 6000, notesPerMinute: 6000, retries: 0, timeoutMs: 2000, minBackoffMs: 1, maxBackoffMs: 1 }, logger, createMetrics());
+  index = EngagementIndex.open(':memory:');
+  return {
+    client: new GitLabClient({ url: GITLAB, token: 'glpat-test', project: 4 }, requester),
+    config: exampleConfig(),
+    index,
+    projectId: 4,
+    botUsername: () => 'scale-bot',
+    render: renderNote,
+    now: () => new Date('2026-12-01T10:00:00Z'),
+    dryRun: false,
+    crm: null,
+  };
+}
+
+useNock();
+
+describe('processIssue and a 404', () => {
+  it('an issue deleted before the pass: the job ends as gone', async () => {
+    nock(API).get(ISSUE).times(2).reply(404, gone).get(`${ISSUE}/notes`).query(true).reply(200, []);
+    await expect(processIssue(deps(), 7, logger)).resolves.toMatchObject({ outcome: 'gone' });
+  });
+
+  it('an issue deleted in the middle of the pass (its PUT answers 404): the job ends as gone', async () => {
+    const puts: unknown[] = [];
+    nock(API)
+      .get(ISSUE)
+      .reply(200, issue)
+      .get(`${ISSUE}/notes`)
+      .query(true)
+      .reply(200, [])
+      .get('/projects/4/issues')
+      .query(true)
+      .reply(200, [])
+      .get('/users')
+      .query(true)
+      .reply(200, [{ id: 31, username: 'drew.cse', name: 'Drew' }])
+      .put(ISSUE, (body) => puts.push(body) > 0)
+      .reply(404, gone)
+      .get(ISSUE)
+      .reply(404, gone);
+    await expect(processIssue(deps(), 7, logger)).resolves.toMatchObject({ outcome: 'gone' });
+    expect(puts).toHaveLength(1);
+  });
+
+  it('a 404 on the notes of an issue that still exists is an error, not a deletion', async () => {
+    nock(API).get(ISSUE).times(2).reply(200, issue).get(`${ISSUE}/notes`).query(true).reply(404, gone);
+    const err = await processIssue(deps(), 7, logger).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GitLabHttpError);
+    expect((err as GitLabHttpError).status).toBe(404);
+  });
+});
