@@ -72,11 +72,14 @@ export async function startService(settings: ServiceSettings, config: Config, op
       logger.warn({ tokenUser: user.username, configured: config.bot.username }, 'the token belongs to another user than bot.username; using the token user');
     }
   };
-  /** Why GitLab could not be asked: a refused token is not an outage, and says what to fix. */
-  const unreachable = (err: unknown): string =>
-    err instanceof GitLabHttpError && (err.status === 401 || err.status === 403)
-      ? `GitLab refused the token (${err.status}): check GITLAB_TOKEN`
-      : `unreachable: ${(err as Error).message}`;
+  /** Why GitLab could not be asked: a refused token or an unknown project is not an outage, and says what to fix. */
+  const unreachable = (err: unknown): string => {
+    if (err instanceof GitLabHttpError && (err.status === 401 || err.status === 403)) return `GitLab refused the token (${err.status}): check GITLAB_TOKEN`;
+    if (err instanceof GitLabHttpError && err.status === 404 && err.endpoint === 'projects/:id') {
+      return `GitLab has no project ${JSON.stringify(settings.project)} that the token can see (404): check GITLAB_PROJECT`;
+    }
+    return `unreachable: ${(err as Error).message}`;
+  };
   try {
     await learnIdentity();
   } catch (err) {

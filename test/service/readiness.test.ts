@@ -21,10 +21,10 @@ afterEach(async () => {
   dataDir = null;
 });
 
-async function start(token: (fake: FakeGitLab) => string): Promise<{ status: number; body: { ok: boolean; checks: Record<string, string> } }> {
+async function start(token: (fake: FakeGitLab) => string, project?: string): Promise<{ status: number; body: { ok: boolean; checks: Record<string, string> } }> {
   fake = await startFakeGitLab({ labels: [] });
   dataDir = mkdtempSync(join(tmpdir(), 'scale-bot-ready-'));
-  service = await startService(settingsFor(fake, dataDir, { gitlabToken: token(fake) }), exampleConfig(), {
+  service = await startService(settingsFor(fake, dataDir, { gitlabToken: token(fake), ...(project ? { project } : {}) }), exampleConfig(), {
     server: true,
     worker: false,
     logger: pino({ level: 'silent' }),
@@ -44,5 +44,11 @@ describe('GET /readyz', () => {
     const { status, body } = await start(() => 'not-the-token');
     expect(status).toBe(503);
     expect(body).toEqual({ ok: false, checks: { store: 'ok', gitlab: 'GitLab refused the token (401): check GITLAB_TOKEN' } });
+  });
+
+  it('names GITLAB_PROJECT when GitLab has no such project', async () => {
+    const { status, body } = await start((f) => f.botToken, 'sales/no-such-project');
+    expect(status).toBe(503);
+    expect(body).toEqual({ ok: false, checks: { store: 'ok', gitlab: 'GitLab has no project "sales/no-such-project" that the token can see (404): check GITLAB_PROJECT' } });
   });
 });
