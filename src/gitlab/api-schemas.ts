@@ -4,6 +4,12 @@ import { z } from 'zod';
 
 export const apiUserSchema = z.looseObject({ id: z.number().int(), username: z.string(), name: z.string().optional() });
 
+/** GitLab hands a deleted user's records to its Ghost user; a null author (rare: a database cleanup) reads as that user. */
+const author = z
+  .looseObject({ username: z.string() })
+  .nullable()
+  .transform((a) => a ?? { username: 'ghost' });
+
 export const apiIssueSchema = z.looseObject({
   id: z.number().int(),
   iid: z.number().int(),
@@ -11,7 +17,7 @@ export const apiIssueSchema = z.looseObject({
   title: z.string(),
   description: z.string().nullable().optional(),
   state: z.enum(['opened', 'closed']),
-  author: z.looseObject({ username: z.string() }),
+  author,
   labels: z.array(z.string()).default([]),
   assignees: z.array(z.looseObject({ id: z.number().int().optional(), username: z.string() })).default([]),
   web_url: z.string(),
@@ -35,7 +41,7 @@ export const apiLabelEventSchema = z.looseObject({
 export const apiNoteSchema = z.looseObject({
   id: z.number().int(),
   body: z.string(),
-  author: z.looseObject({ username: z.string() }),
+  author,
   system: z.boolean().optional(),
   created_at: z.string().optional(),
 });

@@ -42,7 +42,8 @@ export const noteHookSchema = z.looseObject({
     action: z.string().optional(),
     system: z.boolean().optional(),
   }),
-  issue: z.looseObject({ iid: z.number().int().positive() }).optional(),
+  // `type` (GitLab 17.2+) is the work item type: a comment on a task also says noteable_type "Issue".
+  issue: z.looseObject({ iid: z.number().int().positive(), type: z.string().nullish() }).optional(),
 });
 
 export type IssueHook = z.infer<typeof issueHookSchema>;
@@ -69,6 +70,11 @@ export function isHandledEvent(event: string | undefined): event is HandledEvent
  */
 export function isOtherWorkItem(json: unknown): boolean {
   return typeof json === 'object' && json !== null && (json as { object_kind?: unknown }).object_kind === 'work_item';
+}
+
+/** An older GitLab sends no type: the issue then counts as one (the worker still reads `issue_type`). */
+function isIssueType(type: string | null | undefined): boolean {
+  return type === undefined || type === null || type.toLowerCase() === 'issue';
 }
 
 export type WebhookEvent =
@@ -98,8 +104,8 @@ export function parseWebhook(event: HandledEvent, json: unknown): ParseOutcome {
       event,
       body,
       projectId: body.project.id,
-      // Only comments on issues concern the bot; others carry no issue.
-      iid: body.object_attributes.noteable_type === 'Issue' ? (body.issue?.iid ?? null) : null,
+      // Only comments on issues concern the bot; others (on merge requests, commits, tasks) carry no issue.
+      iid: body.object_attributes.noteable_type === 'Issue' && isIssueType(body.issue?.type) ? (body.issue?.iid ?? null) : null,
       actor: body.user.username,
     },
   };

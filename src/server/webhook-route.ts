@@ -9,7 +9,8 @@ import type { Metrics } from './metrics.js';
 import { tokenMatches, verifySignature } from './verify.js';
 
 export interface WebhookSettings {
-  secret: string;
+  /** The hook's secret token, checked against `X-Gitlab-Token`; null when deliveries are only signed. */
+  secret: string | null;
   /** Standard Webhooks signing key; when set, every delivery must carry a valid signature. */
   signingKey: string | null;
   /** The request project, by numeric id and/or `path_with_namespace`. */
@@ -96,7 +97,8 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
   const commits = new GroupCommit(deps.inbox, deps.now);
   return (req, res) => {
     const event = header(req, 'x-gitlab-event') ?? '(none)';
-    const deliveryId = header(req, 'x-gitlab-event-uuid') ?? header(req, 'idempotency-key') ?? null;
+    // Idempotency-Key names the delivery across GitLab's retries; X-Gitlab-Event-UUID is shared by a chain of hooks.
+    const deliveryId = header(req, 'idempotency-key') ?? header(req, 'x-gitlab-webhook-uuid') ?? header(req, 'x-gitlab-event-uuid') ?? null;
     let log: Logger | undefined;
     const logger = () => (log ??= deps.logger.child({ delivery: deliveryId, event }));
     const answer = (status: number, outcome: string, json: string) => {
@@ -134,7 +136,7 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
   };
 
   async function receive(req: IncomingMessage, raw: Buffer, { event, logger, answer }: DeliveryContext): Promise<void> {
-    if (!tokenMatches(header(req, 'x-gitlab-token'), settings.secret)) {
+    if (settings.secret !== null && !tokenMatches(header(req, 'x-gitlab-token'), settings.secret)) {
       answer(401, 'unauthorized', UNAUTHORIZED);
       return;
     }

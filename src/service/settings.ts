@@ -6,7 +6,8 @@ import { DEFAULT_REQUESTER_SETTINGS, type RequesterSettings } from '../gitlab/re
 export interface ServiceSettings {
   gitlabUrl: string;
   gitlabToken: string;
-  webhookSecret: string;
+  /** Null when only a signing key is set: deliveries are then checked by their signature alone. */
+  webhookSecret: string | null;
   signingKey: string | null;
   project: string | number;
   configPath: string | undefined;
@@ -48,7 +49,7 @@ const positiveInt = (fallback: number) =>
 const envSchema = z.object({
   GITLAB_URL: z.url({ protocol: /^https?$/, message: 'must be the GitLab base URL, e.g. https://gitlab.com' }),
   GITLAB_TOKEN: z.string({ message: 'is required (a token of the bot user with api scope)' }).min(1, 'is empty'),
-  GITLAB_WEBHOOK_SECRET: z.string({ message: 'is required (the secret token set on the project webhook)' }).min(1, 'is empty'),
+  GITLAB_WEBHOOK_SECRET: z.string({ message: 'is required (the secret token set on the project webhook), unless GITLAB_WEBHOOK_SIGNING_KEY is set' }).min(1, 'is empty'),
   GITLAB_WEBHOOK_SIGNING_KEY: z.string().optional(),
   GITLAB_PROJECT: z
     .string({ message: 'is required (the request project id, or its path like group/project)' })
@@ -76,10 +77,13 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: positiveInt(16),
   SCALE_BOT_CRM_URL: z.url({ protocol: /^https?$/, message: 'must be the http(s) URL the CTA records are POSTed to' }).optional(),
   SCALE_BOT_CRM_TOKEN: z.string().optional(),
-}).refine((e) => !e.SCALE_BOT_CRM_URL || e.SCALE_BOT_CRM_TOKEN, {
-  path: ['SCALE_BOT_CRM_TOKEN'],
-  message: 'is required when SCALE_BOT_CRM_URL is set (the CRM credentials)',
 });
+
+const crmNeedsToken = (e: { SCALE_BOT_CRM_URL?: string | undefined; SCALE_BOT_CRM_TOKEN?: string | undefined }) => !e.SCALE_BOT_CRM_URL || e.SCALE_BOT_CRM_TOKEN;
+const crmTokenProblem = { path: ['SCALE_BOT_CRM_TOKEN'], message: 'is required when SCALE_BOT_CRM_URL is set (the CRM credentials)' };
+const withSecret = envSchema.refine(crmNeedsToken, crmTokenProblem);
+/** Signed deliveries need no secret token. */
+const signedOnly = envSchema.extend({ GITLAB_WEBHOOK_SECRET: envSchema.shape.GITLAB_WEBHOOK_SECRET.optional() }).refine(crmNeedsToken, crmTokenProblem);
 
 export class SettingsError extends Error {
   constructor(readonly problems: string[]) {
@@ -91,10 +95,11 @@ export class SettingsError extends Error {
 /** Reads and checks every setting at once; the error names each problem (never a secret's value). */
 export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } = { webhook: true }): ServiceSettings {
   // An empty optional variable means "not set"; an empty required one is reported as empty.
-  const required = new Set(['GITLAB_URL', 'GITLAB_TOKEN', 'GITLAB_WEBHOOK_SECRET', 'GITLAB_PROJECT']);
+  // The secret token may be left out when deliveries are signed instead.
+  const required = new Set(['GITLAB_URL', 'GITLAB_TOKEN', 'GITLAB_PROJECT', ...(env.GITLAB_WEBHOOK_SIGNING_KEY ? [] : ['GITLAB_WEBHOOK_SECRET'])]);
   const set = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && (v !== '' || required.has(k))));
   const source = need.webhook ? set : { ...set, GITLAB_WEBHOOK_SECRET: set.GITLAB_WEBHOOK_SECRET || '(unused)' };
-  const result = envSchema.safeParse(source);
+  const result = (set.GITLAB_WEBHOOK_SIGNING_KEY ? signedOnly : withSecret).safeParse(source);
   if (!result.success) {
     throw new SettingsError(result.error.issues.map((i) => `${String(i.path[0])} ${i.message}`));
   }
@@ -102,7 +107,7 @@ export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } 
   return {
     gitlabUrl: e.GITLAB_URL.replace(/\/+$/, ''),
     gitlabToken: e.GITLAB_TOKEN,
-    webhookSecret: e.GITLAB_WEBHOOK_SECRET,
+    webhookSecret: e.GITLAB_WEBHOOK_SECRET ?? null,
     signingKey: e.GITLAB_WEBHOOK_SIGNING_KEY && e.GITLAB_WEBHOOK_SIGNING_KEY !== '' ? e.GITLAB_WEBHOOK_SIGNING_KEY : null,
     project: /^\d+$/.test(e.GITLAB_PROJECT) ? Number(e.GITLAB_PROJECT) : e.GITLAB_PROJECT,
     configPath: e.SCALE_BOT_CONFIG,

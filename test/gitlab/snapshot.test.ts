@@ -42,6 +42,10 @@ describe('issueRecord', () => {
     });
   });
 
+  it('reads a null author (a deleted user, not yet moved to the Ghost user) as ghost', () => {
+    expect(issueRecord(apiIssueSchema.parse({ ...documentedIssue, author: null })).author).toBe('ghost');
+  });
+
   it.each([
     ['a task', { issue_type: 'task', type: 'TASK' }, 'task'],
     ['an older GitLab without issue_type', { issue_type: undefined }, undefined],

@@ -44,13 +44,13 @@ let metrics: Metrics;
 let queued = 0;
 let now = 1_800_000_000_000;
 
-async function start(options: { signingKey?: string | null; project?: { id: number | null; path: string | null }; logger?: pino.Logger } = {}) {
+async function start(options: { secret?: string | null; signingKey?: string | null; project?: { id: number | null; path: string | null }; logger?: pino.Logger } = {}) {
   inbox = SqliteInbox.open(':memory:');
   metrics = createMetrics(() => inbox.depth());
   const app = createApp({
     inbox,
     settings: {
-      secret: 'hook-secret',
+      secret: options.secret === undefined ? 'hook-secret' : options.secret,
       signingKey: options.signingKey ?? null,
       project: options.project ?? { id: 15, path: null },
       botUsername: () => 'scale-bot',
@@ -205,6 +205,22 @@ describe('POST /webhooks/gitlab', () => {
     expect(inbox.list({})).toHaveLength(0);
   });
 
+  it('a comment on a task (noteable_type Issue, issue.type Task) is ignored; on an issue, typed or not (before GitLab 17.2), it is queued', async () => {
+    await start();
+    const onTask = noteHook();
+    onTask.issue.type = 'Task';
+    const res = await post(onTask, { 'x-gitlab-event': 'Note Hook' });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ status: 'ignored', reason: 'not about an issue' });
+    expect(inbox.list({})).toHaveLength(0);
+    const typed = noteHook();
+    typed.issue.type = 'Issue';
+    const untyped = noteHook();
+    delete untyped.issue.type;
+    for (const body of [typed, untyped]) expect(await (await post(body, { 'x-gitlab-event': 'Note Hook' })).json()).toMatchObject({ status: 'queued', issue: 17 });
+    expect(inbox.list({}).map((j) => j.issue.iid)).toEqual([17]);
+  });
+
   it('when the project id is known, a matching path alone does not make a delivery ours', async () => {
     await start({ project: { id: 15, path: 'sales/scale-engagement-requests' } });
     expect((await post(issueHook({ projectId: 99 }))).status).toBe(403);
@@ -229,6 +245,19 @@ describe('POST /webhooks/gitlab', () => {
     expect((await post(body)).status).toBe(401);
   });
 
+  it('with a signing key and no secret token, the signature alone admits a delivery', async () => {
+    const key = `whsec_${Buffer.from('0123456789abcdef0123456789abcdef').toString('base64')}`;
+    await start({ secret: null, signingKey: key });
+    const body = JSON.stringify(issueHook());
+    const ts = String(Math.floor(now / 1000));
+    const signature = `v1,${createHmac('sha256', Buffer.from('0123456789abcdef0123456789abcdef')).update(`msg_1.${ts}.${body}`).digest('base64')}`;
+    const { 'x-gitlab-token': _token, ...unsigned } = postHeaders();
+    const send = (headers: Record<string, string>) => fetch(`${base}/webhooks/gitlab`, { method: 'POST', headers: { ...unsigned, ...headers }, body });
+    expect((await send({ 'webhook-id': 'msg_1', 'webhook-timestamp': ts, 'webhook-signature': signature })).status).toBe(202);
+    expect((await send({})).status).toBe(401);
+    expect((await send({ 'webhook-id': 'msg_1', 'webhook-timestamp': String(Number(ts) - 3600), 'webhook-signature': signature })).status).toBe(401);
+  });
+
   it('counts deliveries by event and outcome in /metrics; /healthz and /readyz answer', async () => {
     await start();
     await post(issueHook());
@@ -245,12 +274,16 @@ describe('POST /webhooks/gitlab', () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
     await start({ logger });
-    await post(issueHook(), { 'x-gitlab-event-uuid': 'uuid-queued' });
-    await post(issueHook(), { 'x-gitlab-token': 'bad', 'x-gitlab-event-uuid': 'uuid-rejected' });
+    await post(issueHook(), { 'idempotency-key': 'key-queued' });
+    await post(issueHook(), { 'x-gitlab-token': 'bad', 'idempotency-key': 'key-rejected' });
+    // Without Idempotency-Key (GitLab before 17.4), the attempt's own X-Gitlab-Webhook-UUID names it, not the event UUID a chain of hooks shares.
+    const { 'idempotency-key': _key, ...older } = postHeaders({ 'x-gitlab-webhook-uuid': 'attempt-uuid', 'x-gitlab-event-uuid': 'chain-uuid' });
+    await fetch(`${base}/webhooks/gitlab`, { method: 'POST', headers: older, body: JSON.stringify(issueHook()) });
     const answered = lines.filter((l) => l.msg === 'webhook answered');
     expect(answered).toEqual([
-      expect.objectContaining({ level: 20, delivery: 'uuid-queued', event: 'Issue Hook', status: 202, outcome: 'queued' }),
-      expect.objectContaining({ level: 30, delivery: 'uuid-rejected', event: 'Issue Hook', status: 401, outcome: 'unauthorized' }),
+      expect.objectContaining({ level: 20, delivery: 'key-queued', event: 'Issue Hook', status: 202, outcome: 'queued' }),
+      expect.objectContaining({ level: 30, delivery: 'key-rejected', event: 'Issue Hook', status: 401, outcome: 'unauthorized' }),
+      expect.objectContaining({ level: 20, delivery: 'attempt-uuid', status: 202, outcome: 'queued' }),
     ]);
   });
 

@@ -91,7 +91,7 @@ describe('readSettings', () => {
     ['GITLAB_URL', '', 'GITLAB_URL must be the GitLab base URL, e.g. https://gitlab.com'],
     ['GITLAB_TOKEN', undefined, 'GITLAB_TOKEN is required (a token of the bot user with api scope)'],
     ['GITLAB_TOKEN', '', 'GITLAB_TOKEN is empty'],
-    ['GITLAB_WEBHOOK_SECRET', undefined, 'GITLAB_WEBHOOK_SECRET is required (the secret token set on the project webhook)'],
+    ['GITLAB_WEBHOOK_SECRET', undefined, 'GITLAB_WEBHOOK_SECRET is required (the secret token set on the project webhook), unless GITLAB_WEBHOOK_SIGNING_KEY is set'],
     ['GITLAB_WEBHOOK_SECRET', '', 'GITLAB_WEBHOOK_SECRET is empty'],
     ['GITLAB_PROJECT', undefined, 'GITLAB_PROJECT is required (the request project id, or its path like group/project)'],
     ['GITLAB_PROJECT', 'project', 'GITLAB_PROJECT must be a numeric id or a path like group/project'],
@@ -164,6 +164,15 @@ describe('readSettings', () => {
     expect(problems({ GITLAB_WEBHOOK_SECRET: undefined, GITLAB_PROJECT: undefined }, { webhook: false })).toEqual([
       'GITLAB_PROJECT is required (the request project id, or its path like group/project)',
     ]);
+  });
+
+  it('a signing key may stand in for the secret token: deliveries are then checked by signature alone', () => {
+    const { GITLAB_WEBHOOK_SECRET: _secret, ...withoutSecret } = BASE;
+    for (const secret of [undefined, '']) {
+      const s = readSettings({ ...withoutSecret, GITLAB_WEBHOOK_SECRET: secret, GITLAB_WEBHOOK_SIGNING_KEY: 'whsec_a2V5' });
+      expect(s).toMatchObject({ webhookSecret: null, signingKey: 'whsec_a2V5' });
+    }
+    expect(readSettings({ ...BASE, GITLAB_WEBHOOK_SIGNING_KEY: 'whsec_a2V5' })).toMatchObject({ webhookSecret: 'hook-secret', signingKey: 'whsec_a2V5' });
   });
 
   it.each<[string, NodeJS.ProcessEnv]>([
