@@ -164,8 +164,14 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     stack.fake.resetCalls();
     await stack.fake.as('alex.ae').comment(task.iid, 'Agenda attached.');
     await stack.drain();
-    expect(stack.fake.deliveries.at(-1)).toMatchObject({ event: 'Note Hook', status: 202 });
-    // The comment is a hint about issue iid N: the pass reads it, sees a task, and leaves it alone.
+    const comment = stack.fake.deliveries.at(-1)!;
+    expect(comment).toMatchObject({ event: 'Note Hook', status: 202, payload: { issue: { type: 'Task' } } });
+    // The hook says it is about a task: ignored at once, GitLab is not even asked.
+    expect(stack.fake.callsBy(stack.fake.botUsername)).toEqual([]);
+    // GitLab before 17.2 sends no issue.type: the pass reads the issue, sees a task, and leaves it alone.
+    const { type: _type, ...untyped } = (comment.payload as { issue: Record<string, unknown> }).issue;
+    await stack.fake.sendRaw({ ...comment.headers, 'Idempotency-Key': 'older-gitlab' }, { ...(comment.payload as object), issue: untyped });
+    await stack.drain();
     expect(stack.fake.callsBy(stack.fake.botUsername).length).toBeGreaterThan(0);
     expect(stack.fake.writes()).toEqual([]);
     expect(stack.fake.issue(task.iid).labels.filter((l) => l.startsWith('engagement::') || l.startsWith('form::'))).toEqual([]);
