@@ -28,7 +28,9 @@ export function markerKey(key: string): string {
 export function noteMarker(key: string, state?: NoteState): string {
   key = markerKey(key);
   if (!state || Object.keys(state).length === 0) return `<!-- scale-bot:${key} -->`;
-  return `<!-- scale-bot:${key} state=${toBase64Url(JSON.stringify(state))} -->`;
+  // Keys in a fixed order: the same state must always read the same, or an unchanged note would be rewritten.
+  const ordered = Object.fromEntries(Object.entries(state).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return `<!-- scale-bot:${key} state=${toBase64Url(JSON.stringify(ordered))} -->`;
 }
 
 export function readNoteMarker(body: string): { key: string; state: NoteState } | null {

@@ -13,6 +13,8 @@ export interface Command {
   at: string;
   name: string;
   argument: string;
+  /** Written in an internal note: answered in one. */
+  internal: boolean;
 }
 
 /** Commands that move the request, and where to. */
@@ -53,7 +55,7 @@ export function findCommands(notes: readonly HumanNote[], botUsername: string, a
       }
       const m = mention.exec(line.trim());
       if (!m || /^\s*>/.test(line)) continue;
-      commands.push({ noteId: note.id, author: note.author, at: note.createdAt, name: m[1]!.toLowerCase(), argument: m[2]!.trim() });
+      commands.push({ noteId: note.id, author: note.author, at: note.createdAt, name: m[1]!.toLowerCase(), argument: m[2]!.trim(), internal: note.internal ?? false });
       break;
     }
   }

@@ -79,6 +79,11 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     plan.summary.push(`${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind}, not an issue: left alone`);
     return plan;
   }
+  // Moved to another project: the request lives on there, out of the bot's reach.
+  if (issue.movedTo !== undefined) {
+    plan.summary.push(`moved to another project (issue id ${issue.movedTo}): left alone`);
+    return plan;
+  }
   const existingRequestNote = findNote(issue.botNotes, REQUEST_NOTE);
   if (issue.state === 'closed' && !existingRequestNote) {
     plan.summary.push('closed, and never handled as a request: nothing to do');
@@ -152,7 +157,7 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
   const lifeNotes = [...life.notes];
   const replies: NoteWrite[] = [];
   // Commands in comments move the request like a label would, as the person who wrote them.
-  const commands = issue.state === 'opened' ? findCommands(issue.humanNotes, input.botUsername, noteState.lastNote ?? 0) : [];
+  const commands = findCommands(issue.humanNotes, input.botUsername, noteState.lastNote ?? 0);
   const reassignTarget = (argument: string, roles: readonly string[], now: State): { username: string } | { refusal: string } => {
     if (!roles.includes('manager') && !roles.includes('assigned-cse')) return { refusal: 'only the assigned CSE or a manager can hand it on.' };
     if (CLOSED_STATES.includes(now)) return { refusal: `it is \`${now}\`.` };
@@ -181,11 +186,13 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
   for (const c of commands) {
     const reply = (text: string) => {
       const key = markerKey(`reply-${c.noteId}`);
-      if (!findNote(issue.botNotes, key)) replies.push({ action: 'create', key, body: `${noteMarker(key)}\n@${c.author}, ${text}` });
+      if (!findNote(issue.botNotes, key)) replies.push({ action: 'create', key, body: `${noteMarker(key)}\n@${c.author}, ${text}`, ...(c.internal ? { internal: true } : {}) });
     };
     const help = `the commands I understand, at the start of a comment after @${input.botUsername}:\n\n${COMMAND_HELP.map((h) => `- ${h}`).join('\n')}`;
     const target = STATE_COMMANDS[c.name];
     if (c.name === 'help') reply(help);
+    // Answered, and marked read: reopening the issue later must not run an old command.
+    else if (issue.state === 'closed' && (target || c.name === 'reassign')) reply(`I did not ${c.name} this request: it is closed (\`${life.state}\`). Reopen it first.`);
     else if (c.name === 'recheck') reply(`rechecked: the request is \`${life.state}\`, with ${request.problems.length} problem(s) in its description.`);
     else if (c.name === 'reassign') {
       const roles = rolesOf(c.author);
@@ -310,7 +317,7 @@ export function decide(input: DecideInput, config: Config, now: Date, render: Re
     const key = markerKey(n.key);
     if (findNote(issue.botNotes, key)) continue;
     const text = n.to ? `@${n.to}, ${n.text}` : n.text;
-    plan.notes.push({ action: 'create', key, body: `${noteMarker(key)}\n${text}` });
+    plan.notes.push({ action: 'create', key, body: `${noteMarker(key)}\n${text}`, ...(n.internal ? { internal: true } : {}) });
   }
 
   // The CTA record goes to the CRM once, from acceptance on.

@@ -46,6 +46,8 @@ export interface LifecycleNote {
   /** Who must be told (mentioned), if anyone. */
   to: string | null;
   text: string;
+  /** Echoes an internal note: posted as internal too. */
+  internal?: boolean;
 }
 
 export interface LifecycleOutcome {
@@ -279,7 +281,14 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
       return {
         stateEvent: 'close',
         // The reason is a person's words echoed into a note: made inert first.
-        notes: [{ key: `declined-${reason.id}`, to: issue.author, text: `${who ?? 'The CSE'} declined this request. Reason: ${neutralizeInline(reasonFrom(reason.body, input.botUsername))}` }],
+        notes: [
+          {
+            key: `declined-${reason.id}`,
+            to: issue.author,
+            text: `${who ?? 'The CSE'} declined this request. Reason: ${neutralizeInline(reasonFrom(reason.body, input.botUsername))}`,
+            ...(reason.internal ? { internal: true } : {}),
+          },
+        ],
         summary: [...base.summary, 'declined with a reason: closing'],
       };
     }

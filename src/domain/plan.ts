@@ -4,7 +4,8 @@
  */
 
 export type NoteWrite =
-  | { action: 'create'; key: string; body: string }
+  /** `internal`: an answer to an internal note stays internal. */
+  | { action: 'create'; key: string; body: string; internal?: boolean }
   | { action: 'update'; key: string; noteId: number; body: string };
 
 export interface Plan {

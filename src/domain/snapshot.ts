@@ -18,6 +18,8 @@ export interface IssueRecord {
    * say. Tasks are listed and served by the issues API too, but are never requests.
    */
   issueType?: string;
+  /** Set when the issue was moved to another project: GitLab keeps the old one, closed, pointing there. */
+  movedTo?: number;
 }
 
 /** Only issues can be requests: tasks, incidents and test cases share the issues API. */
@@ -51,6 +53,8 @@ export interface HumanNote {
   author: string;
   body: string;
   createdAt: string;
+  /** An internal note: its words must never be echoed where everyone can read them. */
+  internal?: boolean;
 }
 
 export interface LabelEvent {

@@ -233,6 +233,11 @@ export function apiRouter(backend: ApiBackend): Router {
     res.json(restNote(value, ctx()));
   });
 
+  router.delete('/projects/:id/issues/:iid/notes/:note_id', (req, res) => {
+    state.deleteNote(issueIid(req), integer(pathParam(req, 'note_id'), 'note_id'));
+    res.status(204).end();
+  });
+
   router.get('/projects/:id/issues/:iid/resource_label_events', (req, res) => {
     const iid = issueIid(req);
     state.issue(iid);

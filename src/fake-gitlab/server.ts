@@ -80,6 +80,8 @@ export interface FakeGitLabActor {
   editComment(iid: number, noteId: number, body: string): Promise<RestNote>;
   /** As an owner would; GitLab sends no webhook for it. */
   deleteIssue(iid: number): void;
+  /** Any comment, as a maintainer would (the bot's too); no webhook either. */
+  deleteNote(iid: number, noteId: number): void;
 }
 
 export interface SeedIssue {
@@ -415,6 +417,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
         return restNote(written.value, this.entities());
       },
       deleteIssue: (iid) => this.state.deleteIssue(iid),
+      deleteNote: (iid, noteId) => this.state.deleteNote(iid, noteId),
     };
   }
 

@@ -337,6 +337,14 @@ export class FakeState {
     return note;
   }
 
+  /** `DELETE …/notes/:note_id` (a maintainer may delete anyone's comment; GitLab sends no hook). */
+  deleteNote(iid: number, noteId: number): void {
+    this.revision++;
+    const note = this.note(iid, noteId);
+    if (note.system) throw ApiError.forbidden();
+    this.notes.set(iid, this.notesOf(iid).filter((n) => n.id !== noteId));
+  }
+
   /** Bulk loading for large fixtures: no quick actions, events or notes. */
   seedIssue(input: SeedIssueInput): IssueRecord {
     this.revision++;

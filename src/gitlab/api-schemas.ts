@@ -26,6 +26,7 @@ export const apiIssueSchema = z.looseObject({
   closed_at: z.string().nullable().optional(),
   closed_by: z.looseObject({ username: z.string() }).nullable().optional(),
   issue_type: z.string().nullable().optional(),
+  moved_to_id: z.number().int().nullish(),
 });
 
 export const apiLabelEventSchema = z.looseObject({
@@ -43,6 +44,9 @@ export const apiNoteSchema = z.looseObject({
   body: z.string(),
   author,
   system: z.boolean().optional(),
+  // Internal notes (only project members see them); GitLab before 15.0 called them confidential.
+  internal: z.boolean().optional(),
+  confidential: z.boolean().nullish(),
   created_at: z.string().optional(),
 });
 

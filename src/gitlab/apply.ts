@@ -30,8 +30,8 @@ export async function applyPlan(client: GitLabClient, plan: Plan, logger: Logger
   const ordered = [...plan.notes].sort((a, b) => Number(a.key === 'request') - Number(b.key === 'request'));
   for (const note of ordered) {
     if (note.action === 'create') {
-      const created = await client.createNote(plan.iid, note.body);
-      done.push(`POST note ${note.key} (#${created.id})`);
+      const created = await client.createNote(plan.iid, note.body, note.internal ?? false);
+      done.push(`POST ${note.internal ? 'internal ' : ''}note ${note.key} (#${created.id})`);
     } else {
       await client.editNote(plan.iid, note.noteId, note.body);
       done.push(`PUT note ${note.key} (#${note.noteId})`);

@@ -68,14 +68,14 @@ export class GitLabClient {
 
   /** Every note on the issue, oldest first (all pages). */
   async allNotes(iid: number): Promise<ApiNote[]> {
-    const notes = await this.notes.all(this.project, iid, { perPage: 100, sort: 'asc', orderBy: 'created_at' } as never);
-    return validated(z.array(apiNoteSchema), notes, 'GET /projects/:id/issues/:iid/notes');
+    const get = (page: number) => this.notes.all(this.project, iid, { perPage: PER_PAGE, page, sort: 'asc', orderBy: 'created_at', showExpanded: true } as never);
+    return collect(pagesOf(apiNoteSchema, 'GET /projects/:id/issues/:iid/notes', get as never));
   }
 
   /** The issue's label history, oldest first (all pages): who moved the workflow, and when. */
   async labelEvents(iid: number): Promise<ApiLabelEvent[]> {
-    const events = await this.labelEventsApi.all(this.project, iid, { perPage: 100 } as never);
-    return validated(z.array(apiLabelEventSchema), events, 'GET /projects/:id/issues/:iid/resource_label_events');
+    const get = (page: number) => this.labelEventsApi.all(this.project, iid, { perPage: PER_PAGE, page, showExpanded: true } as never);
+    return collect(pagesOf(apiLabelEventSchema, 'GET /projects/:id/issues/:iid/resource_label_events', get as never));
   }
 
   /** Issues whose title or description contains `term` (first page of 100 is plenty for one account). */
@@ -93,14 +93,13 @@ export class GitLabClient {
 
   /**
    * Every issue matching the filter, one page of 100 at a time, oldest first: a caller keeps what it
-   * needs of each page and drops the rest. Follows `X-Next-Page`, which GitLab sends on every page
-   * but the last even past 10,000 rows (where it stops sending totals); `total` is null then.
+   * needs of each page and drops the rest. `total` is null where GitLab sends none (past 10,000 rows).
    */
   async *issuePages(filter: IssueFilter): AsyncGenerator<{ issues: ApiIssue[]; total: number | null }> {
-    for (let page: number | null = 1; page !== null; ) {
-      const answer = (await this.issues.all({
+    const get = (page: number) =>
+      this.issues.all({
         projectId: this.project,
-        perPage: 100,
+        perPage: PER_PAGE,
         page,
         orderBy: 'created_at',
         sort: 'asc',
@@ -108,13 +107,8 @@ export class GitLabClient {
         ...(filter.state ? { state: filter.state } : {}),
         ...(filter.updatedAfter ? { updatedAfter: filter.updatedAfter } : {}),
         ...(filter.updatedBefore ? { updatedBefore: filter.updatedBefore } : {}),
-      } as never)) as unknown as { data: unknown; paginationInfo: { next: number | null; total: number } };
-      const issues = validated(z.array(apiIssueSchema), answer.data, 'GET /projects/:id/issues');
-      const next = answer.paginationInfo.next;
-      // A next page that does not move forward would loop for ever: stop instead.
-      page = issues.length > 0 && next !== null && next > page ? next : null;
-      yield { issues, total: Number.isFinite(answer.paginationInfo.total) ? answer.paginationInfo.total : null };
-    }
+      } as never);
+    for await (const page of pagesOf(apiIssueSchema, 'GET /projects/:id/issues', get as never)) yield { issues: page.items, total: page.total };
   }
 
   /** The bot's own issue with this exact title and label (reports, reminders), if there is one. */
@@ -155,8 +149,9 @@ export class GitLabClient {
     return validated(apiIssueSchema, await this.issues.edit(this.project, iid, options), 'PUT /projects/:id/issues/:iid');
   }
 
-  async createNote(iid: number, body: string): Promise<ApiNote> {
-    return validated(apiNoteSchema, await this.notes.create(this.project, iid, body), 'POST /projects/:id/issues/:iid/notes');
+  async createNote(iid: number, body: string, internal = false): Promise<ApiNote> {
+    const note = await this.notes.create(this.project, iid, body, internal ? ({ internal: true } as never) : undefined);
+    return validated(apiNoteSchema, note, 'POST /projects/:id/issues/:iid/notes');
   }
 
   async editNote(iid: number, noteId: number, body: string): Promise<ApiNote> {
@@ -169,4 +164,42 @@ export class UnknownUserError extends Error {
     super(`GitLab has no user "${username}" (check people in the configuration)`);
     this.name = 'UnknownUserError';
   }
+}
+
+const PER_PAGE = 100;
+
+/** What gitbeaker answers for one page with `showExpanded` (header values it could not read are NaN or null). */
+interface ExpandedPage {
+  data: unknown;
+  paginationInfo: { next: number | null; total: number };
+}
+
+/**
+ * Walks a list one page at a time, validating each. Follows `X-Next-Page`, which GitLab sends on
+ * every page but the last, even past 10,000 rows; a full page without it (a server that sends only
+ * `Link`) may have more, so the next one is asked for too, and a short or repeated page ends the walk.
+ */
+async function* pagesOf<S extends z.ZodType>(
+  schema: S,
+  what: string,
+  get: (page: number) => Promise<ExpandedPage>,
+): AsyncGenerator<{ items: z.infer<S>[]; total: number | null }> {
+  let firstId: unknown;
+  for (let page: number | null = 1; page !== null; ) {
+    const answer = await get(page);
+    const items = validated(z.array(schema), answer.data, what);
+    const id = (items[0] as { id?: unknown } | undefined)?.id;
+    if (page > 1 && answer.paginationInfo.next === null && id !== undefined && id === firstId) return;
+    firstId = id;
+    const next: number | null = answer.paginationInfo.next ?? (items.length === PER_PAGE ? page + 1 : null);
+    // A next page that does not move forward would loop for ever: stop instead.
+    page = items.length > 0 && next !== null && next > page ? next : null;
+    yield { items, total: Number.isFinite(answer.paginationInfo.total) ? answer.paginationInfo.total : null };
+  }
+}
+
+async function collect<T>(pages: AsyncGenerator<{ items: T[] }>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const page of pages) all.push(...page.items);
+  return all;
 }

@@ -203,7 +203,8 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
       return { body, headers, status };
     }
     const after = retryAfterMs(headers['retry-after'] ?? null, Date.now());
-    if (status === 429) pausedUntil = Math.max(pausedUntil, Date.now() + (after ?? settings.minBackoffMs));
+    // A rate limit pauses every call; so does a 503 that says when to come back (maintenance).
+    if (status === 429 || (status >= 500 && after !== null)) pausedUntil = Math.max(pausedUntil, Date.now() + (after ?? settings.minBackoffMs));
     let description = text;
     try {
       const parsed = JSON.parse(text) as { message?: unknown; error?: unknown };

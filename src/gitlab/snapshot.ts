@@ -23,6 +23,7 @@ export function issueRecord(issue: ApiIssue): IssueRecord {
     updatedAt: issue.updated_at ?? issue.created_at,
     closedAt: issue.closed_at ?? null,
     ...(issue.issue_type ? { issueType: issue.issue_type } : {}),
+    ...(issue.moved_to_id ? { movedTo: issue.moved_to_id } : {}),
   };
 }
 
@@ -52,7 +53,10 @@ export async function loadSnapshot(client: GitLabClient, iid: number, botUsernam
     if (n.author.username.toLowerCase() === bot) {
       const marker = readNoteMarker(n.body);
       if (marker) botNotes.push({ id: n.id, key: marker.key, body: n.body, state: marker.state });
-    } else humanNotes.push({ id: n.id, author: n.author.username, body: n.body, createdAt: n.created_at ?? '' });
+    } else {
+      const internal = n.internal ?? n.confidential ?? false;
+      humanNotes.push({ id: n.id, author: n.author.username, body: n.body, createdAt: n.created_at ?? '', ...(internal ? { internal } : {}) });
+    }
   }
   const base = toSnapshotBase(issue);
   const memory = (botNotes.filter((n) => n.key === REQUEST_NOTE).sort((a, b) => a.id - b.id)[0]?.state ?? {}) as LifecycleMemory;

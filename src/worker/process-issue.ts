@@ -31,28 +31,38 @@ export type PassResult =
  * webhook worker, `replay` and the reconcile sweep all run exactly this.
  */
 export async function processIssue(deps: ProcessDeps, iid: number, logger: Logger): Promise<PassResult> {
-  try {
-    return await pass(deps, iid, logger);
-  } catch (err) {
-    if (err instanceof GitLabHttpError && err.status === 404 && (await issueGone(deps.client, iid))) {
-      // Deleted (or moved out of reach) since the event, perhaps in the middle of this pass.
-      deps.index.markClosed(deps.projectId, iid, deps.now().getTime());
-      logger.info({ iid }, 'issue gone, job ends');
-      return { outcome: 'gone', plan: null, applied: null };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pass(deps, iid, logger);
+    } catch (err) {
+      if (!(err instanceof GitLabHttpError && err.status === 404)) throw err;
+      if (await issueGone(deps.client, iid)) {
+        // Deleted (or moved out of reach) since the event, perhaps in the middle of this pass.
+        deps.index.markClosed(deps.projectId, iid, deps.now().getTime());
+        logger.info({ iid }, 'issue gone, job ends');
+        return { outcome: 'gone', plan: null, applied: null };
+      }
+      // The issue is there but a note the pass read is not (deleted meanwhile): one fresh pass.
+      if (attempt > 1) throw err;
+      logger.info({ iid, err: err.message }, 'something the pass read is gone; passing again');
     }
-    throw err;
   }
 }
 
-/** A 404 from a notes or label-events call, say, is not proof of deletion: the issue itself must be. */
+/**
+ * A 404 from a notes call is not proof of deletion, and neither is one for the issue while the
+ * project itself answers 404 (the bot lost access, or the project moved): that error is rethrown,
+ * so the job is kept for `inbox retry` rather than dropped.
+ */
 async function issueGone(client: GitLabClient, iid: number): Promise<boolean> {
   try {
     await client.issue(iid);
     return false;
   } catch (err) {
-    if (err instanceof GitLabHttpError && err.status === 404) return true;
-    throw err;
+    if (!(err instanceof GitLabHttpError && err.status === 404)) throw err;
   }
+  await client.getProject();
+  return true;
 }
 
 async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<PassResult> {

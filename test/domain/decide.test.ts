@@ -224,6 +224,17 @@ describe('decide: issues that are not requests', () => {
     expect(plan.summary).toEqual([summary]);
   });
 
+  it('leaves a request moved to another project alone: GitLab closes the old issue, which is no closing by hand', () => {
+    const { after } = settle(snapshot());
+    const moved = { ...after, state: 'closed' as const, closedBy: 'harper.mgr', closedAt: '2026-11-23T09:00:00Z', movedTo: 777 };
+    const plan = run(moved);
+    expect(isEmptyPlan(plan)).toBe(true);
+    expect(plan.summary).toEqual(['moved to another project (issue id 777): left alone']);
+    // Without moved_to_id the same closing is judged as one by hand.
+    const { movedTo: _movedTo, ...closedByHand } = moved;
+    expect(isEmptyPlan(run(closedByHand))).toBe(false);
+  });
+
   it('handles an issue whose type GitLab states as "issue" like one whose type is not given', () => {
     const typed = run(snapshot({ description: sample('mm-amr-valid.md'), labels: [], issueType: 'issue' }));
     expect(typed).toEqual(run(snapshot({ description: sample('mm-amr-valid.md'), labels: [] })));
@@ -471,9 +482,9 @@ describe('decide: stable notes', () => {
 
 describe('decide: commands in comments', () => {
   let noteId = 500;
-  const comment = (s: IssueSnapshot, author: string, body: string, at = '2026-11-22T12:00:00Z'): IssueSnapshot => ({
+  const comment = (s: IssueSnapshot, author: string, body: string, at = '2026-11-22T12:00:00Z', internal = false): IssueSnapshot => ({
     ...s,
-    humanNotes: [...s.humanNotes, { id: noteId++, author, body, createdAt: at }],
+    humanNotes: [...s.humanNotes, { id: noteId++, author, body, createdAt: at, ...(internal ? { internal } : {}) }],
   });
   const assigned = () => settle(snapshot()).after;
   const reply = (plan: Plan) => plan.notes.find((n) => n.key.startsWith('reply-'));
@@ -516,6 +527,29 @@ describe('decide: commands in comments', () => {
     const declined = settle(comment(scheduled.after, 'drew.cse', '@scale-bot decline Customer chose Premium support instead', '2026-11-23T08:00:00Z'));
     expect(declined.plan.stateEvent).toBe('close');
     expect(declined.plan.notes.find((n) => n.key.startsWith('declined-'))!.body).toContain('@alex.ae, drew.cse declined this request. Reason: Customer chose Premium support instead');
+  });
+
+  it('a command on a closed request is answered, and not run when the issue is reopened later', () => {
+    const closed = settle({ ...assigned(), state: 'closed', closedBy: 'harper.mgr', closedAt: '2026-11-22T11:00:00Z', labelEvents: [] }).after;
+    const asked = settle(comment(closed, 'harper.mgr', '@scale-bot reassign @casey.cse'));
+    expect(asked.plan.assignees).toBeNull();
+    expect(reply(asked.plan)!.body).toMatch(/^<!-- .* -->\n@harper\.mgr, I did not reassign this request: it is closed \(`[a-z-]+`\)\. Reopen it first\.$/);
+    const reopened = run({ ...asked.after, state: 'opened', closedBy: null, closedAt: null });
+    expect(reopened.assignees).toBeNull();
+    expect(reply(reopened)).toBeUndefined();
+  });
+
+  it('a command in an internal note is answered internally, and a reason given there is passed on internally', () => {
+    const accepted = settle(comment(assigned(), 'drew.cse', '@scale-bot accept', '2026-11-22T12:00:00Z', true));
+    expect(reply(accepted.plan)).toMatchObject({ action: 'create', internal: true });
+    const declined = settle(comment(accepted.after, 'drew.cse', '@scale-bot decline Legal dispute, keep this quiet', '2026-11-23T08:00:00Z', true));
+    const notes = declined.plan.notes.filter((n) => n.action === 'create' && (n.key.startsWith('declined-') || n.key.startsWith('reply-')));
+    expect(notes).toHaveLength(2);
+    for (const n of notes) expect(n).toMatchObject({ internal: true });
+    expect(declined.plan.notes.filter((n) => n.body.includes('Legal dispute')).every((n) => n.action === 'create' && n.internal)).toBe(true);
+    // The same in a public comment: public answers.
+    const open = settle(comment(accepted.after, 'drew.cse', '@scale-bot decline Customer chose Premium support instead', '2026-11-23T08:00:00Z'));
+    for (const n of open.plan.notes) expect(n.action === 'create' && n.internal).toBeFalsy();
   });
 
   it('reassign hands the request on (named, or the next CSE of the pool) and tells the new CSE once', () => {

@@ -274,6 +274,35 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     expect(stack.fake.botNotes(created.iid).filter((n) => readNoteMarker(n.body)?.key.startsWith('reply-'))).toHaveLength(1);
   });
 
+  it('the bot note deleted by a maintainer just before the bot edits it: recreated once, nothing dead-lettered', async () => {
+    stack = await startStack(exampleConfig());
+    const created = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withQuickActions(sample('smbeast-amr-missing-fields.md'), 'smbeast', 'amr') });
+    await stack.drain();
+    const [before] = requestNotes(stack, created.iid);
+    stack.fake.failNext({ method: 'PUT', path: new RegExp(`/notes/${before!.id}$`) }, { before: () => stack!.fake.as('root').deleteNote(created.iid, before!.id) });
+    await stack.fake.as('alex.ae').editIssue(created.iid, { description: withQuickActions(sample('mm-amr-valid.md'), 'smbeast', 'amr') });
+    await stack.drain();
+    expect(stack.fake.calls.filter((c) => c.method === 'PUT' && c.path.endsWith(`/notes/${before!.id}`)).map((c) => c.status)).toEqual([404]);
+    expect(stack.service.inbox.list({ failed: true })).toEqual([]);
+    const after = requestNotes(stack, created.iid);
+    expect(after).toHaveLength(1);
+    expect(after[0]!.id).not.toBe(before!.id);
+    expect(after[0]!.body).not.toBe(before!.body);
+  });
+
+  it('internal notes stay internal: a decline with its reason in an internal comment is answered in internal notes', async () => {
+    stack = await startStack(exampleConfig());
+    const created = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
+    await stack.drain();
+    await stack.fake.as('drew.cse').comment(created.iid, '@scale-bot decline Customer is in a legal dispute with us', { internal: true });
+    await stack.drain();
+    expect(stack.fake.issue(created.iid).state).toBe('closed');
+    const echoed = stack.fake.botNotes(created.iid).filter((n) => n.body.includes('legal dispute') || readNoteMarker(n.body)?.key.startsWith('reply-'));
+    expect(echoed.map((n) => readNoteMarker(n.body)?.key.replace(/\d+$/, ''))).toEqual(expect.arrayContaining(['declined-', 'reply-']));
+    for (const n of echoed) expect(n.internal).toBe(true);
+    expect(stack.fake.botNotes(created.iid).filter((n) => !n.internal).some((n) => n.body.includes('legal dispute'))).toBe(false);
+  });
+
   it('CRM sink: on acceptance the CTA record is sent once (through a failure), and its id shows in the tracker', async () => {
     const crm = await startCrm([500]);
     try {

@@ -253,6 +253,18 @@ describe('writes', () => {
     expect(receiver.received).toHaveLength(hooks);
   });
 
+  it('deletes a comment: gone from the list, 404 after, and no hook', async () => {
+    const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
+    const note = await fake.as('alex.ae').comment(issue.iid, 'Hello');
+    await fake.settled();
+    const hooks = receiver.received.length;
+    expect((await api(`/projects/1/issues/${issue.iid}/notes/${note!.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await api(`/projects/1/issues/${issue.iid}/notes`)).json).toEqual([]);
+    expect((await api(`/projects/1/issues/${issue.iid}/notes/${note!.id}`, { method: 'PUT', body: { body: 'late' } })).status).toBe(404);
+    await fake.settled();
+    expect(receiver.received).toHaveLength(hooks);
+  });
+
   it('runs a racing change just before the request it is set on', async () => {
     const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
     fake.failNext({ method: 'PUT', path: /\/issues\/\d+$/ }, { before: () => fake.as('root').deleteIssue(issue.iid) });

@@ -57,6 +57,16 @@ describe('GitLab requester and client', () => {
     expect(text).toMatch(/scale_bot_gitlab_requests_total\{endpoint="projects\/:id\/issues\/:iid",method="GET",status="429"\} 1/);
   });
 
+  it('honours Retry-After on a 503 too (GitLab in maintenance), and then succeeds', async () => {
+    const { client: c, requester } = client();
+    nock(API).get('/projects/sales%2Frequests/issues/7').reply(503, 'Service Unavailable', { 'Retry-After': '1' });
+    nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, issue);
+    const started = Date.now();
+    await c.issue(7);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(requester.waitedMs()).toBeGreaterThanOrEqual(900);
+  });
+
   it('paces itself: at 600 requests/min, 25 requests take two one-second windows after the first 10', async () => {
     const { client: c, requester } = client({ requestsPerMinute: 600 });
     nock(API).get('/projects/sales%2Frequests/issues/7').times(25).reply(200, issue);

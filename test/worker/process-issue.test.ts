@@ -32,6 +32,7 @@ const issue = {
   updated_at: '2026-11-30T09:00:00.000Z',
 };
 const gone = { message: '404 Not found' };
+const project = { id: 4, path_with_namespace: 'sales/requests' };
 
 let index: EngagementIndex | null = null;
 afterEach(() => {
@@ -59,7 +60,7 @@ useNock();
 
 describe('processIssue and a 404', () => {
   it('an issue deleted before the pass: the job ends as gone', async () => {
-    nock(API).get(ISSUE).times(2).reply(404, gone).get(`${ISSUE}/notes`).query(true).reply(200, []);
+    nock(API).get(ISSUE).times(2).reply(404, gone).get(`${ISSUE}/notes`).query(true).reply(200, []).get('/projects/4').reply(200, project);
     await expect(processIssue(deps(), 7, logger)).resolves.toMatchObject({ outcome: 'gone' });
   });
 
@@ -80,13 +81,24 @@ describe('processIssue and a 404', () => {
       .put(ISSUE, (body) => puts.push(body) > 0)
       .reply(404, gone)
       .get(ISSUE)
-      .reply(404, gone);
+      .reply(404, gone)
+      .get('/projects/4')
+      .reply(200, project);
     await expect(processIssue(deps(), 7, logger)).resolves.toMatchObject({ outcome: 'gone' });
     expect(puts).toHaveLength(1);
   });
 
+  it('a project that answers 404 (access lost, project moved) is an error, not a deleted issue: the job is kept', async () => {
+    const noProject = { message: '404 Project Not Found' };
+    nock(API).get(ISSUE).times(2).reply(404, noProject).get(`${ISSUE}/notes`).query(true).reply(404, noProject).get('/projects/4').reply(404, noProject);
+    const err = await processIssue(deps(), 7, logger).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GitLabHttpError);
+    expect((err as GitLabHttpError).message).toContain('404 Project Not Found');
+  });
+
   it('a 404 on the notes of an issue that still exists is an error, not a deletion', async () => {
-    nock(API).get(ISSUE).times(2).reply(200, issue).get(`${ISSUE}/notes`).query(true).reply(404, gone);
+    // Passed twice (the second time afresh), the issue re-checked after each.
+    nock(API).get(ISSUE).times(4).reply(200, issue).get(`${ISSUE}/notes`).query(true).times(2).reply(404, gone);
     const err = await processIssue(deps(), 7, logger).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitLabHttpError);
     expect((err as GitLabHttpError).status).toBe(404);

@@ -59,3 +59,45 @@ describe('GitLabClient.issuePages', () => {
     }
   });
 });
+
+describe('notes and label events: every page, whichever pagination headers the server sends', () => {
+  const API = 'https://gitlab.example.com/api/v4';
+  const NOTES = '/projects/g%2Fp/issues/7/notes';
+  const note = (id: number) => ({ id, body: `n${id}`, author: { username: 'alex.ae' }, system: false, created_at: '2026-11-22T09:00:00.000Z' });
+  const notes = (from: number, count: number) => Array.from({ length: count }, (_, i) => note(from + i));
+  const query = (page: number) => ({ page: String(page), per_page: '100', sort: 'asc', order_by: 'created_at' });
+  const c = () => clientFor('https://gitlab.example.com', 'g/p', 'glpat-test');
+
+  it('as GitLab does (X-Next-Page and Link): 250 notes in three calls', async () => {
+    const api = nock(API);
+    const link = (page: number) => ({ Link: `<${API}${NOTES}?page=${page}&per_page=100>; rel="next"`, 'X-Next-Page': String(page) });
+    api.get(NOTES).query(query(1)).reply(200, notes(1, 100), link(2));
+    api.get(NOTES).query(query(2)).reply(200, notes(101, 100), link(3));
+    api.get(NOTES).query(query(3)).reply(200, notes(201, 50), { 'X-Next-Page': '' });
+    expect((await c().allNotes(7)).map((n) => n.id)).toEqual(notes(1, 250).map((n) => n.id));
+  });
+
+  it('with only Link headers (no X-Next-Page): a full page means another one is asked for', async () => {
+    const api = nock(API);
+    api.get(NOTES).query(query(1)).reply(200, notes(1, 100), { Link: `<${API}${NOTES}?page=2&per_page=100>; rel="next"` });
+    api.get(NOTES).query(query(2)).reply(200, notes(101, 100), { Link: `<${API}${NOTES}?page=3&per_page=100>; rel="next"` });
+    api.get(NOTES).query(query(3)).reply(200, [], {});
+    expect(await c().allNotes(7)).toHaveLength(200);
+  });
+
+  it('with no pagination headers: a short page ends the walk, and a server that ignores page is not read for ever', async () => {
+    nock(API).get(NOTES).query(query(1)).reply(200, notes(1, 100)).get(NOTES).query(query(2)).reply(200, notes(101, 3));
+    expect(await c().allNotes(7)).toHaveLength(103);
+    nock(API).get(NOTES).query(query(1)).reply(200, notes(1, 100)).get(NOTES).query(query(2)).reply(200, notes(1, 100));
+    expect(await c().allNotes(7)).toHaveLength(100);
+  });
+
+  it('label events too', async () => {
+    const EVENTS = '/projects/g%2Fp/issues/7/resource_label_events';
+    const event = (id: number) => ({ id, user: { username: 'drew.cse' }, created_at: '2026-11-22T09:00:00.000Z', label: { name: 'engagement::accepted' }, action: 'add' });
+    const api = nock(API);
+    api.get(EVENTS).query({ page: '1', per_page: '100' }).reply(200, Array.from({ length: 100 }, (_, i) => event(i + 1)), { 'X-Next-Page': '2' });
+    api.get(EVENTS).query({ page: '2', per_page: '100' }).reply(200, [event(101)], { 'X-Next-Page': '' });
+    expect(await c().labelEvents(7)).toHaveLength(101);
+  });
+});
