@@ -50,7 +50,8 @@ export async function loadRequests<T = null>(client: GitLabClient, filters: read
     for await (const page of client.issuePages(filter)) {
       if (page.total !== null && filters.length === 1) options.progress.total(page.total);
       const fresh = page.issues.filter(
-        (i) => !seen.has(i.iid) && isPlainIssue(i.issue_type) && !i.labels.some((l) => l.toLowerCase() === operations),
+        // Moved issues belong to the project they moved to; the bot's own issues are not requests.
+        (i) => !seen.has(i.iid) && isPlainIssue(i.issue_type) && !i.moved_to_id && !i.labels.some((l) => l.toLowerCase() === operations),
       );
       for (const i of page.issues) seen.add(i.iid);
       const count = page.issues.length;
