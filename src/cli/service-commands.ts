@@ -29,7 +29,7 @@ function untilSignal(): Promise<string> {
 export function registerServiceCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {
   const environment =
     '\nEnvironment: GITLAB_URL, GITLAB_TOKEN, GITLAB_WEBHOOK_SECRET, GITLAB_PROJECT (id or group/project), ' +
-    'optional GITLAB_WEBHOOK_SIGNING_KEY, SCALE_BOT_CONFIG, SCALE_BOT_DATA (default ./data), HOST, PORT (default 8080), ' +
+    'optional GITLAB_WEBHOOK_SIGNING_KEY (the hook\'s signing token; enough without the secret token), SCALE_BOT_CONFIG, SCALE_BOT_DATA (default ./data), HOST, PORT (default 8080), ' +
     'DRY_RUN=1, LOG_LEVEL, GITLAB_REQUESTS_PER_MINUTE (2000), GITLAB_NOTES_PER_MINUTE (60), WORKER_CONCURRENCY (16), optional SCALE_BOT_CRM_URL + SCALE_BOT_CRM_TOKEN (CRM sink for CTA records).';
 
   program
