@@ -497,6 +497,7 @@ function requestModel(args: {
     author: issue.author,
     form: neutralizeInline(request.form!.title),
     customer: typeof customer === 'string' ? neutralizeInline(customer) : null,
+    customerCell: typeof customer === 'string' ? neutralizeCell(customer) || null : null,
     state: args.state,
     lifecycle: args.lifecycle,
     needsInfo: args.state === 'needs-info',

@@ -6,6 +6,8 @@
  *   `%"m"`, `&12`, `$12`, `^alert#1`...;
  * - inject HTML or spoof the bot's hidden `<!-- scale-bot:... -->` markers;
  * - open a code span or fence that swallows the rest of the note;
+ * - make a link or image of its own (`[Verify](https://evil)`, `![x](y)`), or end the link text
+ *   it is placed in;
  * - break out of a Markdown table cell (`cell` mode).
  */
 
@@ -33,7 +35,7 @@ const LINE_BREAK = /\r\n|[\n\r\v\f\u2028\u2029]/;
  * fresh text node: after `_` (emphasis in `_a_@all`) and after `x@y.z` (an email autolink in
  * `x@y.z@all`).
  */
-const UNSAFE_CHAR = /[\\`|&<#!~%$^]|@(?:(?<![A-Za-z0-9]@)|(?<=@[\w.-]*@))/g;
+const UNSAFE_CHAR = /[\\`|&<#!~%$^[\]]|@(?:(?<![A-Za-z0-9]@)|(?<=@[\w.-]*@))/g;
 
 /** Reference sigils (`#12`, `!3`, `~bug`, `%m`, `&12`, `$12`, `^alert#1`) and the mention sigil. */
 const SIGILS = new Set(['@', '#', '!', '~', '%', '&', '$', '^']);
@@ -43,6 +45,9 @@ const ESCAPES: Readonly<Record<string, string>> = {
   // as "\\`", opening a code span after all.
   '\\': '\\\\',
   '`': '\\`',
+  // A bracket never opens or closes link text: `\[x](y)` renders as text.
+  '[': '\\[',
+  ']': '\\]',
   // Only in `cell` mode.
   '|': '\\|',
   // Before `<` so no user text forms an entity or tag (`&lt;` is ours). The ZWSP that `&` gets,

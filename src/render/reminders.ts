@@ -8,15 +8,15 @@ import { renderTemplate } from './handlebars.js';
  * (read back by `sentKeys`), the mention that notifies them, one bullet per overdue step.
  *
  * Requests are linked by URL, never by `#iid`: the note lives on the reminders issue, where `#iid`
- * would add a cross-reference note to every request. Titles are user text: neutralized, and their
- * brackets escaped so they cannot close the link early.
+ * would add a cross-reference note to every request. Titles are user text: neutralized (brackets
+ * included), so they cannot close the link early.
  */
 
 const USERNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
-/** Link text: neutralized, and `[`/`]` escaped so the title cannot end the link or start another. */
+/** Link text: neutralized, which also escapes `[`/`]`, so the title cannot end the link or start another. */
 function linkText(text: string): string {
-  const safe = neutralizeInline(text).replace(/[[\]]/g, (c) => `\\${c}`);
+  const safe = neutralizeInline(text);
   return safe === '' ? 'untitled request' : safe;
 }
 

@@ -47,7 +47,7 @@ export function safeUrl(url: string): string | null {
 
 /** A link to a request by its URL, its title as the (neutralized) text. */
 function link(title: string, url: string): string {
-  const text = (neutralizeCell(title) || 'untitled request').replace(/[[\]]/g, (c) => `\\${c}`);
+  const text = neutralizeCell(title) || 'untitled request';
   const href = safeUrl(url);
   return href === null ? text : `[${text}](${href})`;
 }

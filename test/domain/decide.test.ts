@@ -301,6 +301,19 @@ describe('decide: user text can never act in GitLab', () => {
     expect(mentions.sort()).toEqual(['alex.ae', 'drew.cse']);
     expect(body).not.toMatch(/#1\b|~urgent/);
   });
+
+  it('a customer name with pipes and links keeps the tracker table to its columns and makes no link', () => {
+    const description = sample('mm-amr-valid.md').replace('Northwind Traders', 'Acme | col | ![img](http://evil/x.png) [Verify](https://evil)');
+    const { after } = settle(snapshot({ description, assignees: ['drew.cse'], labels: ['engagement::assigned'] }));
+    const body = after.botNotes.find((n) => n.key === 'request')!.body;
+    const header = body.split('\n').find((l) => l.startsWith('| Customer |'))!;
+    const row = body.split('\n')[body.split('\n').indexOf(header) + 2]!;
+    // Cells split on pipes that are not escaped by an odd run of backslashes.
+    const cells = (line: string) => line.split(/(?<!\\)(?:\\\\)*\|/).length;
+    expect(cells(row)).toBe(cells(header));
+    expect(row).toContain('Acme \\| col \\|');
+    expect(body).not.toMatch(/(?<!\\)\[(?:img|Verify)(?<!\\)\]\(/);
+  });
 });
 
 describe('decide: the engagement lifecycle', () => {

@@ -49,7 +49,7 @@ const QUICK_ACTION_LINE = /^[\s>]*\//;
 function decode(output: string): string {
   return output
     .replaceAll(Z, '')
-    .replace(/\\([\\`|\/])|&(amp|lt);/g, (_match, escaped?: string, entity?: string) =>
+    .replace(/\\([\\`|\/[\]])|&(amp|lt);/g, (_match, escaped?: string, entity?: string) =>
       escaped ?? (entity === 'amp' ? '&' : '<'),
     );
 }
@@ -115,6 +115,10 @@ describe('neutralize: examples', () => {
     ['tilde fence', 'block', '~~~', `~${Z}~${Z}~`],
     ['backslash before a backtick', 'inline', '\\`', '\\\\\\`'],
     ['windows path', 'inline', 'C:\\temp', 'C:\\\\temp'],
+    ['link', 'inline', '[Verify](https://evil.example)', '\\[Verify\\](https://evil.example)'],
+    ['image', 'inline', '![img](http://evil/x.png)', `!${Z}\\[img\\](http://evil/x.png)`],
+    ['javascript link', 'cell', '[x](javascript:alert(1))', '\\[x\\](javascript:alert(1))'],
+    ['reference-style link', 'block', '[a][1]\n[1]: https://evil', '\\[a\\]\\[1\\]\n\\[1\\]: https://evil'],
     ['pipe in a cell', 'cell', 'a|b', 'a\\|b'],
     ['pipe inline stays', 'inline', 'a|b', 'a|b'],
     ['escaped pipe in a cell', 'cell', 'a\\|b', 'a\\\\\\|b'],
@@ -178,8 +182,9 @@ describe('neutralize: properties', () => {
           expect(output).not.toContain('<');
           // Every `&` is ours (`&amp;`, `&lt;`): no user entity gets decoded.
           expect(output).not.toMatch(/&(?!amp;|lt;)/);
-          // Every backtick is escaped by an odd run of backslashes.
-          expect(output).not.toMatch(/(?<!\\)(?:\\\\)*`/);
+          // Every backtick and bracket is escaped by an odd run of backslashes: no code span, and
+          // no link or image (`[text](url)`, `![x](y)`) of the user's own, nor an end to ours.
+          expect(output).not.toMatch(/(?<!\\)(?:\\\\)*[`[\]]/);
         }),
         { numRuns: NUM_RUNS },
       );
