@@ -54,6 +54,30 @@ export class EngagementIndex {
     })();
   }
 
+  /**
+   * Reads the workload, decides with it and records the decision's engagement in one immediate
+   * transaction. Passes running side by side (other issues in this worker, or another process on
+   * the same file) then each see the assignments the others just made: without it, a burst of new
+   * requests all saw the same old load and went to one CSE past their capacity. The record is
+   * written before the plan is applied; a pass that fails is retried and records again.
+   * `decideWith` must be synchronous (it runs inside the transaction).
+   */
+  decideAndRecord<T extends { engagement: EngagementRecord | null }>(
+    projectId: number,
+    iid: number,
+    now: number,
+    decideWith: (workload: Workload) => T,
+  ): { decided: T; workload: Workload } {
+    return this.db
+      .transaction(() => {
+        const workload = this.workload(projectId, iid);
+        const decided = decideWith(workload);
+        if (decided.engagement) this.record(projectId, decided.engagement, now);
+        return { decided, workload };
+      })
+      .immediate();
+  }
+
   /** The issue is closed or gone: it no longer counts towards anyone's load. */
   markClosed(projectId: number, iid: number, now: number): void {
     this.db.prepare('UPDATE engagements SET open = 0, updated_at = ? WHERE project_id = ? AND iid = ?').run(now, projectId, iid);

@@ -7,6 +7,7 @@ import { applyPlan, type ApplyResult } from '../gitlab/apply.js';
 import type { GitLabClient } from '../gitlab/client.js';
 import { GitLabHttpError } from '../gitlab/requester.js';
 import { loadRelated, loadSnapshot } from '../gitlab/snapshot.js';
+import type { Workload } from '../domain/route.js';
 import type { EngagementIndex } from '../queue/engagement-index.js';
 
 export interface ProcessDeps {
@@ -68,11 +69,15 @@ async function issueGone(client: GitLabClient, iid: number): Promise<boolean> {
 async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<PassResult> {
   const snapshot = await loadSnapshot(deps.client, iid, deps.botUsername(), deps.config);
   const related = await loadRelated(deps.client, snapshot, deps.config);
-  const workload = deps.index.workload(deps.projectId, iid);
   const crm = deps.crm ? { enabled: true } : undefined;
-  const plan = decide({ issue: snapshot, related, workload, botUsername: deps.botUsername(), ...(crm ? { crm } : {}) }, deps.config, deps.now(), deps.render);
+  const decideWith = (workload: Workload) =>
+    decide({ issue: snapshot, related, workload, botUsername: deps.botUsername(), ...(crm ? { crm } : {}) }, deps.config, deps.now(), deps.render);
+  // A dry run reserves nothing: it writes neither to GitLab nor to the index.
+  const { decided: plan, workload } = deps.dryRun
+    ? { decided: decideWith(deps.index.workload(deps.projectId, iid)), workload: null }
+    : deps.index.decideAndRecord(deps.projectId, iid, deps.now().getTime(), decideWith);
   logger.info({ iid, summary: plan.summary, labels: plan.labels, assignees: plan.assignees, notes: plan.notes.map((n) => `${n.action}:${n.key}`) }, 'plan decided');
-  if (deps.dryRun) return { outcome: 'dry-run', plan, applied: null };
+  if (workload === null) return { outcome: 'dry-run', plan, applied: null };
   const applied = await applyPlan(deps.client, plan, logger);
   if (plan.crm && deps.crm) {
     // Sent after the issue is updated, so a CRM outage never holds up the request itself; a failure
@@ -90,8 +95,6 @@ async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<Pas
     applied.writes += more.writes;
     applied.done.push(...more.done);
   }
-  const at = deps.now().getTime();
-  if (plan.engagement) deps.index.record(deps.projectId, plan.engagement, at);
-  else if (snapshot.state === 'closed') deps.index.markClosed(deps.projectId, iid, at);
+  if (!plan.engagement && snapshot.state === 'closed') deps.index.markClosed(deps.projectId, iid, deps.now().getTime());
   return { outcome: applied.writes === 0 ? 'unchanged' : 'applied', plan, applied };
 }

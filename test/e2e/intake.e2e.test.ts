@@ -193,6 +193,27 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     }
   });
 
+  it('a burst of new requests processed side by side respects each CSE\'s capacity', async () => {
+    stack = await startStack(exampleConfig(), { latencyMs: 20, settings: { concurrency: 16 } });
+    const created = await Promise.all(
+      Array.from({ length: 14 }, (_, i) =>
+        stack!.fake.as('sam.sal').createIssue({
+          title: `Account ${i}`,
+          description: withQuickActions(
+            sample('ent-amr-valid.md').replace('Contoso Pharmaceuticals', `Customer ${i}`).replace('0016100000XyZabAAB', `0016100000XyZaA${String(i).padStart(3, '0')}`),
+            'ent',
+            'amr',
+          ),
+        }),
+      ),
+    );
+    await stack.drain();
+    const load: Record<string, number> = {};
+    for (const { iid } of created) for (const a of stack.fake.issue(iid).assignees) load[a.username] = (load[a.username] ?? 0) + 1;
+    // casey.cse, first for ENT AMER, takes up to the configured capacity of 10; drew.cse the rest.
+    expect(load).toEqual({ 'casey.cse': 10, 'drew.cse': 4 });
+  });
+
   it('a deleted issue ends its job quietly: a late delivery about it, or a deletion in the middle of a pass', async () => {
     stack = await startStack(exampleConfig());
     const late = await stack.fake.as('alex.ae').createIssue({ title: 'Gone', description: 'x' });
