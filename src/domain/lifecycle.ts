@@ -128,7 +128,9 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
       const event = lastAdd(issue.labelEvents, engagementLabel(state));
       timeline.push({ state, at: event?.createdAt ?? input.now.toISOString(), by: event?.user ?? input.botUsername });
     }
-    const newest = issue.labelEvents?.reduce((m, e) => Math.max(m, e.id), 0) ?? 0;
+    // The bot's own label events are never replayed as moves, so remembering them would only cost
+    // a note edit on the pass after every label the bot applies.
+    const newest = issue.labelEvents?.reduce((m, e) => (same(e.user, input.botUsername) ? m : Math.max(m, e.id)), 0) ?? 0;
     const lastEvent = Math.max(memory.lastEvent ?? 0, newest) || undefined;
     const result: LifecycleOutcome = {
       state,
@@ -251,20 +253,28 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
     });
   }
 
-  /** A state waiting on something (checklist, a reason) is re-checked on every pass. */
+  /**
+   * A state waiting on something (checklist, a reason) is re-checked on every pass. Who entered
+   * it is a person: the label the bot applied for a command, or adopted, names the bot.
+   */
   function pending(state: State): LifecycleOutcome {
     const e = lastAdd(issue.labelEvents, engagementLabel(state));
     const base = out(state);
-    return settled({ ...base, ...effects(state, e?.user ?? timeline[timeline.length - 1]?.by ?? null, e, base) });
+    const who = [e?.user, base.memory.timeline?.at(-1)?.by].find((u) => u && !same(u, input.botUsername)) ?? null;
+    return settled({ ...base, ...effects(state, who, e, base) });
   }
 
-  function effects(state: State, who: string | null, e: LabelEvent | null, base: LifecycleOutcome): Partial<LifecycleOutcome> {
-    const since = e?.createdAt ?? base.memory.timeline?.[base.memory.timeline.length - 1]?.at ?? '';
+  function effects(state: State, person: string | null, e: LabelEvent | null, base: LifecycleOutcome): Partial<LifecycleOutcome> {
+    // The bot never addresses itself.
+    const who = same(person, input.botUsername) ? null : person;
+    // When the state was entered, as recorded in the timeline: the same on every pass, whether or
+    // not this pass loaded the label history, so a note keyed by it is written once.
+    const since = base.memory.timeline?.at(-1)?.at ?? e?.createdAt ?? '';
     if (state === 'completed') {
       const missing = missingChecklist(input.ticked);
       if (missing.length > 0) {
         return {
-          notes: [{ key: `incomplete-${e?.id ?? since}`, to: who, text: `the engagement stays open until the checklist in the bot's note is done. Still open: ${missing.join('; ')}.` }],
+          notes: [{ key: `incomplete-${since}`, to: who, text: `the engagement stays open until the checklist in the bot's note is done. Still open: ${missing.join('; ')}.` }],
           summary: [...base.summary, `completed with ${missing.length} checklist item(s) open: kept open`],
         };
       }
@@ -274,7 +284,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
       const reason = issue.humanNotes.find((n) => same(n.author, who) && n.createdAt >= since && reasonFrom(n.body, input.botUsername) !== '');
       if (!reason) {
         return {
-          notes: [{ key: `decline-reason-${e?.id ?? since}`, to: who, text: 'please reply with the reason for declining; the bot passes it on to the author and closes the request.' }],
+          notes: [{ key: `decline-reason-${since}`, to: who, text: 'please reply with the reason for declining; the bot passes it on to the author and closes the request.' }],
           summary: [...base.summary, 'declined without a reason: asked for one'],
         };
       }
@@ -293,7 +303,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
       };
     }
     if (state === 'withdrawn') {
-      return { stateEvent: 'close', notes: [{ key: `withdrawn-${e?.id ?? since}`, to: null, text: `Withdrawn by ${who ?? 'its author'}; the request is closed.` }], summary: [...base.summary, 'withdrawn: closing'] };
+      return { stateEvent: 'close', notes: [{ key: `withdrawn-${since}`, to: null, text: `Withdrawn by ${who ?? 'its author'}; the request is closed.` }], summary: [...base.summary, 'withdrawn: closing'] };
     }
     return {};
   }

@@ -542,6 +542,24 @@ describe('decide: commands in comments', () => {
     expect(declined.plan.notes.find((n) => n.key.startsWith('declined-'))!.body).toContain('@alex.ae, drew.cse declined this request. Reason: Customer chose Premium support instead');
   });
 
+  it('complete with the checklist open: one reminder to the CSE, never repeated, never addressed to the bot', () => {
+    const accepted = settle(comment(assigned(), 'drew.cse', '@scale-bot accept')).after;
+    const first = settle(comment(accepted, 'drew.cse', '@scale-bot complete', '2026-11-25T15:00:00Z'));
+    const reminders = first.plan.notes.filter((n) => n.key.startsWith('incomplete-'));
+    expect(reminders).toHaveLength(1);
+    expect(reminders[0]!.body).toContain('@drew.cse, the engagement stays open until the checklist');
+    // GitLab's label history now holds the label the bot applied for the command.
+    const botEvent = { id: 9001, user: 'scale-bot', createdAt: '2026-11-25T15:00:05Z', label: 'engagement::completed', action: 'add' as const };
+    const later = [
+      ['label history not loaded', { ...first.after, title: 'renamed', labelEvents: null }],
+      ["label history with the bot's own event", { ...first.after, title: 'renamed', labelEvents: [...(first.after.labelEvents ?? []), botEvent] }],
+    ] as const;
+    for (const [what, s] of later) expect(isEmptyPlan(run(s)), what).toBe(true);
+    // The bot's request note (its memory) deleted by a person: whatever is re-posted addresses a person, not the bot.
+    const forgotten = run({ ...first.after, botNotes: first.after.botNotes.filter((n) => n.key !== 'request'), labelEvents: [botEvent] });
+    for (const n of forgotten.notes) expect(n.body).not.toMatch(/@scale-bot\b/);
+  });
+
   it('a command on a closed request is answered, and not run when the issue is reopened later', () => {
     const closed = settle({ ...assigned(), state: 'closed', closedBy: 'harper.mgr', closedAt: '2026-11-22T11:00:00Z', labelEvents: [] }).after;
     const asked = settle(comment(closed, 'harper.mgr', '@scale-bot reassign @casey.cse'));
