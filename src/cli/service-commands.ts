@@ -63,7 +63,8 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
   const openInbox = () => {
     const file = join(resolve(io.cwd, io.env.SCALE_BOT_DATA || './data'), 'inbox.sqlite');
     // Reading must not create an empty store where none was (a typo in SCALE_BOT_DATA, say).
-    if (!existsSync(file)) throw new CliError(`no inbox at ${file} (set SCALE_BOT_DATA to the service's data directory)`, EXIT.problems);
+    // A setting that points nowhere: exit 2, like any missing or invalid setting.
+    if (!existsSync(file)) throw new CliError(`no inbox at ${file} (set SCALE_BOT_DATA to the service's data directory)`);
     return SqliteInbox.open(file);
   };
   inbox
@@ -119,22 +120,38 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
     .command('reconcile')
     .description('run the worker\'s pass over every open request issue (and those updated since --since); print what changed')
     .option('--since <date>', 'also issues updated since this date or time (ISO 8601), open or closed')
+    .option(
+      '--settle <minutes>',
+      'leave issues updated in the last N minutes to the webhook worker, which may be passing them right now (0: take every issue)',
+      '10',
+    )
     .option('--dry-run', 'decide and print; write nothing to GitLab')
     .addHelpText('after', environment)
-    .action(async (opts: { since?: string; dryRun?: boolean }) => {
+    .action(async (opts: { since?: string; settle: string; dryRun?: boolean }) => {
       if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) throw new CliError(`--since must be an ISO date or time, not "${opts.since}"`);
+      const settleMinutes = Number(opts.settle);
+      if (opts.settle.trim() === '' || !Number.isFinite(settleMinutes) || settleMinutes < 0) throw new CliError(`--settle must be a number of minutes (0 or more), not "${opts.settle}"`);
       const { settings, config } = settingsOrExit(program, io, { webhook: false });
       const service = await startService({ ...settings, dryRun: settings.dryRun || Boolean(opts.dryRun) }, config, {
         server: false,
         worker: false,
-        logger: createLogger(io.env.LOG_LEVEL || 'warn'),
+        // Results go to stdout; log lines to stderr, so the two never mix.
+        logger: createLogger(io.env.LOG_LEVEL || 'warn', 2),
       });
       try {
-        const lines = await reconcile(service.processDeps, opts.since ? { since: new Date(opts.since).toISOString() } : {}, service.logger);
+        const lines = await reconcile(
+          service.processDeps,
+          { ...(opts.since ? { since: new Date(opts.since).toISOString() } : {}), settleMs: settleMinutes * 60_000 },
+          service.logger,
+        );
         for (const l of lines) io.stdout(`#${l.iid} ${l.outcome}${l.outcome === 'unchanged' ? '' : `: ${l.detail}`}\n`);
         const changed = lines.filter((l) => l.outcome === 'applied' || l.outcome === 'dry-run').length;
         const failed = lines.filter((l) => l.outcome === 'failed').length;
-        io.stdout(`${lines.length} issue(s) checked, ${changed} ${opts.dryRun || settings.dryRun ? 'would change' : 'changed'}, ${failed} failed\n`);
+        const settling = lines.filter((l) => l.outcome === 'settling').length;
+        io.stdout(
+          `${lines.length - settling} issue(s) checked, ${changed} ${opts.dryRun || settings.dryRun ? 'would change' : 'changed'}, ${failed} failed` +
+            `${settling > 0 ? `, ${settling} left to the webhook worker (updated in the last ${settleMinutes} min; --settle 0 takes them too)` : ''}\n`,
+        );
         setExit(failed > 0 ? EXIT.problems : EXIT.ok);
       } finally {
         await service.stop();
@@ -181,7 +198,7 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
       const service = await startService({ ...settings, dryRun: settings.dryRun || Boolean(opts.dryRun) }, config, {
         server: false,
         worker: false,
-        logger: createLogger(io.env.LOG_LEVEL ?? 'warn'),
+        logger: createLogger(io.env.LOG_LEVEL || 'warn', 2),
       });
       try {
         const result = await processIssue(service.processDeps, parsed.value.iid, service.logger);
@@ -191,6 +208,7 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
           io.stdout(`  labels +[${result.plan.labels.add.join(', ')}] -[${result.plan.labels.remove.join(', ')}]\n`);
           io.stdout(`  assignees ${result.plan.assignees ? result.plan.assignees.join(', ') : '(unchanged)'}\n`);
           for (const n of result.plan.notes) io.stdout(`  note ${n.action} ${n.key}\n`);
+          for (const n of result.plan.deleteNotes) io.stdout(`  note delete ${n.key} (#${n.noteId}, a later copy)\n`);
         }
         io.stdout(result.applied ? `done:\n${result.applied.done.map((d) => `  ${d}`).join('\n') || '  (nothing to write)'}\n` : 'done: nothing (dry run)\n');
       } finally {

@@ -66,8 +66,25 @@ interface RequestNoteState extends NoteState, LifecycleMemory {
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export function decide(input: DecideInput, config: Config, now: Date, render: RenderNote): Plan {
+  const plan = decideIssue(input, config, now, render);
+  if (input.issue.movedTo === undefined) plan.deleteNotes = laterCopies(input.issue.botNotes);
+  return plan;
+}
+
+/**
+ * Two passes over one issue at once (the sweep in CI beside the service) can each create the same
+ * note. The oldest is the one the bot keeps (see `findNote`); the later copies are deleted, so no
+ * stale copy stays behind.
+ */
+function laterCopies(notes: BotNote[]): Plan['deleteNotes'] {
+  const kept = new Map<string, number>();
+  for (const n of notes) kept.set(n.key, Math.min(kept.get(n.key) ?? n.id, n.id));
+  return notes.filter((n) => kept.get(n.key) !== n.id).map((n) => ({ key: n.key, noteId: n.id }));
+}
+
+function decideIssue(input: DecideInput, config: Config, now: Date, render: RenderNote): Plan {
   const { issue } = input;
-  const plan: Plan = { iid: issue.iid, labels: { add: [], remove: [] }, assignees: null, stateEvent: null, notes: [], summary: [], engagement: null, followUps: [], crm: null };
+  const plan: Plan = { iid: issue.iid, labels: { add: [], remove: [] }, assignees: null, stateEvent: null, notes: [], deleteNotes: [], summary: [], engagement: null, followUps: [], crm: null };
   // The bot's own issues (reports, reminders) are not requests, whatever people do to them.
   if (issue.labels.some((l) => same(l, config.labels.operations))) {
     plan.summary.push(`carries ${config.labels.operations}: one of the bot's own issues, left alone`);

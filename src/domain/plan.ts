@@ -16,6 +16,8 @@ export interface Plan {
   /** Close or reopen the issue, in the same PUT as labels and assignees. */
   stateEvent: 'close' | 'reopen' | null;
   notes: NoteWrite[];
+  /** Later copies of notes the bot keeps (two processes passed the issue at once), to delete. */
+  deleteNotes: Array<{ key: string; noteId: number }>;
   /** Why, in one line per decision: for logs, `replay` and dry runs. */
   summary: string[];
   /** What the local engagement index should remember about this issue (workload, rotation). */
@@ -41,11 +43,11 @@ export interface EngagementRecord {
 }
 
 export function isEmptyPlan(plan: Plan): boolean {
-  return plan.labels.add.length === 0 && plan.labels.remove.length === 0 && plan.assignees === null && plan.stateEvent === null && plan.notes.length === 0;
+  return plan.labels.add.length === 0 && plan.labels.remove.length === 0 && plan.assignees === null && plan.stateEvent === null && plan.notes.length === 0 && plan.deleteNotes.length === 0;
 }
 
 /** Writes the plan would make, counted the way the API sees them: one PUT for labels and assignees. */
 export function countWrites(plan: Plan): number {
   const put = plan.labels.add.length > 0 || plan.labels.remove.length > 0 || plan.assignees !== null || plan.stateEvent !== null ? 1 : 0;
-  return put + plan.notes.length;
+  return put + plan.notes.length + plan.deleteNotes.length;
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Plan } from '../domain/plan.js';
 import type { GitLabClient } from './client.js';
+import { GitLabHttpError } from './requester.js';
 
 export interface ApplyResult {
   writes: number;
@@ -36,6 +37,15 @@ export async function applyPlan(client: GitLabClient, plan: Plan, logger: Logger
       await client.editNote(plan.iid, note.noteId, note.body);
       done.push(`PUT note ${note.key} (#${note.noteId})`);
     }
+  }
+  for (const copy of plan.deleteNotes) {
+    try {
+      await client.deleteNote(plan.iid, copy.noteId);
+    } catch (err) {
+      // Already gone (the other pass removed it too): what the plan wanted.
+      if (!(err instanceof GitLabHttpError && err.status === 404)) throw err;
+    }
+    done.push(`DELETE note ${copy.key} (#${copy.noteId})`);
   }
   logger.debug({ iid: plan.iid, writes: done.length }, 'plan applied');
   return { writes: done.length, done };

@@ -157,6 +157,10 @@ export class GitLabClient {
   async editNote(iid: number, noteId: number, body: string): Promise<ApiNote> {
     return validated(apiNoteSchema, await this.notes.edit(this.project, iid, noteId, { body }), 'PUT /projects/:id/issues/:iid/notes/:note_id');
   }
+
+  async deleteNote(iid: number, noteId: number): Promise<void> {
+    await this.notes.remove(this.project, iid, noteId);
+  }
 }
 
 export class UnknownUserError extends Error {

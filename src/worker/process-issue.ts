@@ -76,7 +76,7 @@ async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<Pas
   const { decided: plan, workload } = deps.dryRun
     ? { decided: decideWith(deps.index.workload(deps.projectId, iid)), workload: null }
     : deps.index.decideAndRecord(deps.projectId, iid, deps.now().getTime(), decideWith);
-  logger.info({ iid, summary: plan.summary, labels: plan.labels, assignees: plan.assignees, notes: plan.notes.map((n) => `${n.action}:${n.key}`) }, 'plan decided');
+  logger.info({ iid, summary: plan.summary, labels: plan.labels, assignees: plan.assignees, notes: [...plan.notes.map((n) => `${n.action}:${n.key}`), ...plan.deleteNotes.map((n) => `delete:${n.key}`)] }, 'plan decided');
   if (workload === null) return { outcome: 'dry-run', plan, applied: null };
   const applied = await applyPlan(deps.client, plan, logger);
   if (plan.crm && deps.crm) {

@@ -5,11 +5,17 @@ import { processIssue } from './process-issue.js';
 export interface ReconcileOptions {
   /** Also issues (open or closed) updated since this ISO date or time. */
   since?: string;
+  /**
+   * Issues updated less than this long ago are left alone: their webhooks are in flight or being
+   * processed by the service, and two passes over one issue at once (this sweep in CI, the
+   * service elsewhere) could each create the same note or route with a different view of the load.
+   */
+  settleMs?: number;
 }
 
 export interface ReconcileLine {
   iid: number;
-  outcome: PassResult['outcome'] | 'failed';
+  outcome: PassResult['outcome'] | 'failed' | 'settling';
   detail: string;
 }
 
@@ -27,9 +33,16 @@ export async function reconcile(deps: ProcessDeps, options: ReconcileOptions, lo
     const assignee = issue.assignees[0]?.username ?? null;
     deps.index.record(deps.projectId, { iid: issue.iid, open: true, state: null, assignee, accountKey: null, rotation: null }, now);
   }
-  const iids = [...new Set([...open, ...updated].map((i) => i.iid))].sort((a, b) => a - b);
+  const byIid = new Map([...open, ...updated].map((i) => [i.iid, i]));
+  const iids = [...byIid.keys()].sort((a, b) => a - b);
+  const settledBefore = now - (options.settleMs ?? 0);
   const lines: ReconcileLine[] = [];
   for (const iid of iids) {
+    const updatedAt = Date.parse(byIid.get(iid)!.updated_at ?? '');
+    if (updatedAt > settledBefore) {
+      lines.push({ iid, outcome: 'settling', detail: `updated ${new Date(updatedAt).toISOString()}: left to the webhook worker` });
+      continue;
+    }
     try {
       const result = await processIssue(deps, iid, logger.child({ iid }));
       const detail = result.plan ? [...result.plan.summary, ...(result.applied?.done ?? [])].join('; ') : 'issue gone';

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeGitLab, type FakeGitLab } from '../../src/fake-gitlab/server.js';
 import { exampleConfig } from '../helpers/config.js';
@@ -28,12 +30,19 @@ describe('scale-bot reconcile', () => {
       GITLAB_NOTES_PER_MINUTE: '6000',
     };
 
-    const dry = await runCli(['reconcile', '--dry-run'], { env });
+    // Just updated: by default left to the webhook worker, which may be passing them right now.
+    const early = await runCli(['reconcile'], { env });
+    expect(early.code).toBe(0);
+    expect(early.stdout).toMatch(new RegExp(`#${valid.iid} settling: updated .*: left to the webhook worker`));
+    expect(early.stdout).toContain('0 issue(s) checked, 0 changed, 0 failed, 2 left to the webhook worker (updated in the last 10 min; --settle 0 takes them too)');
+    expect(fake.writes()).toEqual([]);
+
+    const dry = await runCli(['reconcile', '--dry-run', '--settle', '0'], { env });
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('2 issue(s) checked, 2 would change, 0 failed');
     expect(fake.writes()).toEqual([]);
 
-    const run = await runCli(['reconcile'], { env });
+    const run = await runCli(['reconcile', '--settle', '0'], { env });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(new RegExp(`#${valid.iid} applied: mm_amr v2: assigned`));
@@ -41,15 +50,39 @@ describe('scale-bot reconcile', () => {
     expect(fake.issue(valid.iid).assignees.map((a) => a.username)).toEqual(['drew.cse']);
 
     fake.resetCalls();
-    const again = await runCli(['reconcile', '--since', '2020-01-01'], { env });
+    const again = await runCli(['reconcile', '--since', '2020-01-01', '--settle', '0'], { env });
     expect(again.stdout).toContain('2 issue(s) checked, 0 changed, 0 failed');
     expect(fake.writes()).toEqual([]);
     fake.assertNoViolations();
+  });
+
+  it('through the real executable, log lines go to stderr and stdout holds only the results', async () => {
+    fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()) });
+    await fake.as('alex.ae').createIssue({ title: 'Northwind', description: sample('mm-amr-valid.md') });
+    const env = {
+      PATH: process.env.PATH,
+      GITLAB_URL: fake.url,
+      GITLAB_TOKEN: fake.botToken,
+      GITLAB_PROJECT: fake.project.path_with_namespace,
+      SCALE_BOT_DATA: mkdtempSync(join(tmpdir(), 'reconcile-')),
+      LOG_LEVEL: 'info',
+    };
+    // Asynchronous: the fake GitLab answers from this process.
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/scale-bot.js', 'reconcile', '--dry-run', '--settle', '0'], { cwd: REPO_ROOT, env });
+    expect(stdout).toMatch(/^#1 dry-run: mm_amr v2/);
+    expect(stdout.trimEnd().split('\n').every((l) => /^#\d+ |^\d+ issue\(s\) checked/.test(l))).toBe(true);
+    expect(stderr).toContain('"msg":"plan decided"');
   });
 
   it('rejects a --since that is not a date, exit 2', async () => {
     const r = await runCli(['reconcile', '--since', 'yesterday-ish'], { env: {} });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--since must be an ISO date');
+  });
+
+  it.each(['-1', 'soon', ''])('rejects --settle %j, exit 2', async (value) => {
+    const r = await runCli(['reconcile', '--settle', value], { env: {} });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--settle must be a number of minutes');
   });
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -125,6 +125,16 @@ describe('scale-bot inbox', () => {
     SqliteInbox.open(join(dir, 'data', 'inbox.sqlite')).close();
     expect(await runCli(['inbox', 'list'], { cwd: dir, env: {} })).toEqual({ code: 0, stdout: 'no jobs\n', stderr: '' });
     expect(await runCli(['inbox', 'list', '--failed'], { cwd: dir, env: {} })).toEqual({ code: 0, stdout: 'no failed jobs\n', stderr: '' });
+  });
+
+  it('no inbox where SCALE_BOT_DATA points: a settings error, exit 2, and none is created', async () => {
+    const missing = join(dir, 'nowhere');
+    for (const args of [['inbox', 'list'], ['inbox', 'retry', '--all-failed']]) {
+      const r = await runCli(args, { env: { SCALE_BOT_DATA: missing } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`no inbox at ${join(missing, 'inbox.sqlite')} (set SCALE_BOT_DATA`);
+    }
+    expect(existsSync(missing)).toBe(false);
   });
 
   it('retry ID re-queues that dead letter with its attempts reset', async () => {

@@ -6,7 +6,7 @@ import { compileConfig } from '../../src/domain/config.js';
 import { decide, type DecideInput } from '../../src/domain/decide.js';
 import { countWrites, isEmptyPlan, type Plan } from '../../src/domain/plan.js';
 import type { Workload } from '../../src/domain/route.js';
-import type { IssueSnapshot, RelatedIssue } from '../../src/domain/snapshot.js';
+import type { IssueSnapshot, LabelEvent, RelatedIssue } from '../../src/domain/snapshot.js';
 import { renderNote } from '../../src/render/notes.js';
 import { exampleConfig } from '../helpers/config.js';
 import yaml from 'js-yaml';
@@ -43,7 +43,8 @@ let nextNoteId = 100;
 function applied(s: IssueSnapshot, plan: Plan): IssueSnapshot {
   const lower = new Set(plan.labels.remove.map((l) => l.toLowerCase()));
   const labels = [...s.labels.filter((l) => !lower.has(l.toLowerCase())), ...plan.labels.add];
-  const botNotes = [...s.botNotes];
+  const deleted = new Set(plan.deleteNotes.map((n) => n.noteId));
+  const botNotes = s.botNotes.filter((n) => !deleted.has(n.id));
   for (const n of plan.notes) {
     const marker = readNoteMarker(n.body)!;
     if (n.action === 'create') botNotes.push({ id: nextNoteId++, key: marker.key, body: n.body, state: marker.state });
@@ -288,6 +289,30 @@ describe('decide: repeat and duplicate requests', () => {
     expect(plan.labels.add).toContain('engagement::limit-reached');
     expect(plan.assignees).toEqual(['drew.cse']);
     expect(plan.notes[0]!.body).toContain('Engagement limit reached');
+  });
+});
+
+describe('decide: copies of the bot\'s notes', () => {
+  it('two passes at once left two request notes: the later copy is deleted, the oldest kept and updated', () => {
+    const once = settle(snapshot()).after;
+    const note = requestNote(once);
+    const copy = { ...note, id: note.id + 50, body: note.body.replace('drew.cse', 'casey.cse') };
+    const reply = { id: note.id + 60, key: 'reply-7', body: '<!-- scale-bot:reply-7 -->\nhi', state: {} };
+    const twice = { ...once, botNotes: [copy, ...once.botNotes, reply, { ...reply, id: note.id + 61 }] };
+    const { plan, after } = settle(twice);
+    expect(plan.deleteNotes).toEqual([
+      { key: 'request', noteId: note.id + 50 },
+      { key: 'reply-7', noteId: note.id + 61 },
+    ]);
+    expect(plan.notes).toEqual([]);
+    expect(countWrites(plan)).toBe(2);
+    expect(after.botNotes.map((n) => n.id)).toEqual([note.id, note.id + 60]);
+  });
+
+  it('a moved issue is left alone, copies included', () => {
+    const once = settle(snapshot()).after;
+    const copy = { ...requestNote(once), id: requestNote(once).id + 50 };
+    expect(isEmptyPlan(run({ ...once, movedTo: 999, botNotes: [...once.botNotes, copy] }))).toBe(true);
   });
 });
 
@@ -549,11 +574,11 @@ describe('decide: commands in comments', () => {
     expect(reminders).toHaveLength(1);
     expect(reminders[0]!.body).toContain('@drew.cse, the engagement stays open until the checklist');
     // GitLab's label history now holds the label the bot applied for the command.
-    const botEvent = { id: 9001, user: 'scale-bot', createdAt: '2026-11-25T15:00:05Z', label: 'engagement::completed', action: 'add' as const };
-    const later = [
+    const botEvent: LabelEvent = { id: 9001, user: 'scale-bot', createdAt: '2026-11-25T15:00:05Z', label: 'engagement::completed', action: 'add' };
+    const later: Array<[string, IssueSnapshot]> = [
       ['label history not loaded', { ...first.after, title: 'renamed', labelEvents: null }],
       ["label history with the bot's own event", { ...first.after, title: 'renamed', labelEvents: [...(first.after.labelEvents ?? []), botEvent] }],
-    ] as const;
+    ];
     for (const [what, s] of later) expect(isEmptyPlan(run(s)), what).toBe(true);
     // The bot's request note (its memory) deleted by a person: whatever is re-posted addresses a person, not the bot.
     const forgotten = run({ ...first.after, botNotes: first.after.botNotes.filter((n) => n.key !== 'request'), labelEvents: [botEvent] });

@@ -311,6 +311,23 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     expect(after[0]!.body).not.toBe(before!.body);
   });
 
+  it('a copy of the request note (another process passed the issue at the same time) is deleted on the next pass', async () => {
+    stack = await startStack(exampleConfig());
+    const created = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
+    await stack.drain();
+    const [kept] = requestNotes(stack, created.iid);
+    const copy = await stack.fake.as(stack.fake.botUsername).comment(created.iid, kept!.body.replace('drew.cse', 'casey.cse'));
+    await stack.drain();
+    expect(requestNotes(stack, created.iid)).toHaveLength(2);
+    stack.fake.resetCalls();
+    await stack.fake.as('alex.ae').editIssue(created.iid, { title: 'Northwind Traders' });
+    await stack.drain();
+    expect(requestNotes(stack, created.iid).map((n) => n.id)).toEqual([kept!.id]);
+    const writes = stack.fake.writes().map((c) => `${c.method} ${c.path}`);
+    expect(writes).toHaveLength(1);
+    expect(writes[0]).toMatch(new RegExp(`^DELETE /api/v4/projects/[^/]+/issues/${created.iid}/notes/${copy!.id}$`));
+  });
+
   it('internal notes stay internal: a decline with its reason in an internal comment is answered in internal notes', async () => {
     stack = await startStack(exampleConfig());
     const created = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
