@@ -13,6 +13,7 @@ import { COMMAND_HELP, findCommands, STATE_COMMANDS } from './commands.js';
 import { CHECKLIST, decideLifecycle, tickedItems, type LifecycleMemory } from './lifecycle.js';
 import { readDate, readUser } from './values.js';
 import { actorRoles, checkTransition, CLOSED_STATES, INTAKE_STATES, type State } from './workflow.js';
+import { sameName } from './same-name.js';
 
 /**
  * The one decision function: from a snapshot of an issue (and what else the bot knows) to the
@@ -63,7 +64,6 @@ interface RequestNoteState extends NoteState, LifecycleMemory {
   ticks?: Record<string, string>;
 }
 
-const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 export function decide(input: DecideInput, config: Config, now: Date, render: RenderNote): Plan {
   const plan = decideIssue(input, config, now, render);
@@ -86,7 +86,7 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
   const { issue } = input;
   const plan: Plan = { iid: issue.iid, labels: { add: [], remove: [] }, assignees: null, stateEvent: null, notes: [], deleteNotes: [], summary: [], engagement: null, followUps: [], crm: null };
   // The bot's own issues (reports, reminders) are not requests, whatever people do to them.
-  if (issue.labels.some((l) => same(l, config.labels.operations))) {
+  if (issue.labels.some((l) => sameName(l, config.labels.operations))) {
     plan.summary.push(`carries ${config.labels.operations}: one of the bot's own issues, left alone`);
     return plan;
   }
@@ -126,7 +126,7 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
     issue.state === 'closed' ||
     (noteState.state !== undefined && !INTAKE_STATES.includes(noteState.state)) ||
     (current !== null && !BOT_OWNED_STATES.includes(current));
-  const override = issue.labels.some((l) => same(l, labels.override));
+  const override = issue.labels.some((l) => sameName(l, labels.override));
   const notQualified = qualification.status === 'not-qualified' && !override;
   const needsInfo = request.problems.length > 0 || qualification.status === 'incomplete';
   const limitReached = history.length >= config.intake.engagementLimit;
@@ -134,7 +134,7 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
   // Assignment: a person's choice is kept; the bot's own choice is sticky; otherwise route.
   let routing: RouteDecision | null = null;
   // Who chose the current assignee: the bot's own record, else GitLab's "assigned to" system note.
-  const botChose = (u: string) => same(noteState.assigned ?? '', u) || same(issue.assignedBy[u.toLowerCase()] ?? '', input.botUsername);
+  const botChose = (u: string) => sameName(noteState.assigned ?? '', u) || sameName(issue.assignedBy[u.toLowerCase()] ?? '', input.botUsername);
   const soleAssignee = issue.assignees.length === 1 ? issue.assignees[0]! : undefined;
   const botAssigned = noteState.assigned ?? (soleAssignee && botChose(soleAssignee) ? soleAssignee : undefined);
   const byHuman = issue.assignees.length > 0 && !(soleAssignee && botChose(soleAssignee));
@@ -184,18 +184,18 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
       if ('error' in named) return { refusal: `${neutralizeInline(named.error)}.` };
       const person = config.person(named.value);
       if (!person?.roles.includes('cse')) return { refusal: `${neutralizeInline(named.value)} is not a CSE in the bot's people.` };
-      if (current && same(current, person.username)) return { refusal: `it is already assigned to ${person.username}.` };
+      if (current && sameName(current, person.username)) return { refusal: `it is already assigned to ${person.username}.` };
       return { username: person.username };
     }
     // Without a name: the next CSE routing would choose, leaving out the one who hands it on.
     const open = { ...input.workload.open, ...(current ? { [current.toLowerCase()]: Number.MAX_SAFE_INTEGER } : {}) };
     const next = route(request, config, { ...input.workload, open }, today);
-    return next.assignee && !(current && same(next.assignee, current)) ? { username: next.assignee } : { refusal: 'no other CSE of the pool is available; name one, e.g. `reassign @name`.' };
+    return next.assignee && !(current && sameName(next.assignee, current)) ? { username: next.assignee } : { refusal: 'no other CSE of the pool is available; name one, e.g. `reassign @name`.' };
   };
   const form = request.form;
   const rolesOf = (username: string) =>
     actorRoles(
-      { username, isBot: false, isAuthor: same(username, issue.author), isAssignee: issue.assignees.some((a) => same(a, username)) },
+      { username, isBot: false, isAuthor: sameName(username, issue.author), isAssignee: issue.assignees.some((a) => sameName(a, username)) },
       config,
       form.segment,
       form.region,
@@ -260,7 +260,7 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
   if (qualification.flags.includes('escalation-candidate')) want.add(labels.escalationCandidate);
   if (qualification.flags.includes('at-risk')) want.add(labels.atRisk);
   if (duplicates.length > 0) want.add(labels.duplicate);
-  plan.followUps = duplicates.filter((d) => !d.labels.some((l) => same(l, labels.duplicate))).map((d) => d.iid);
+  plan.followUps = duplicates.filter((d) => !d.labels.some((l) => sameName(l, labels.duplicate))).map((d) => d.iid);
   const managedScopes = [labels.form, labels.segment, labels.region, labels.priority].map((s) => `${s}::`.toLowerCase());
   const managedFlags = [labels.escalationCandidate, labels.atRisk, labels.duplicate].map((l) => l.toLowerCase());
   const isManaged = (l: string) => {
@@ -273,7 +273,7 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
 
   // Assignees: set only when the bot routes to someone who is not already the assignee.
   const assignee = routing?.assignee ?? null;
-  const assignNow = assignee !== null && routing!.via !== 'kept' && !issue.assignees.some((a) => same(a, assignee));
+  const assignNow = assignee !== null && routing!.via !== 'kept' && !issue.assignees.some((a) => sameName(a, assignee));
   if (assignNow) {
     plan.assignees = [assignee];
     plan.summary.push(`assign ${assignee}: ${routing!.reason}`);
@@ -319,7 +319,7 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
   const assignment: AssignmentView | null = byHuman
     ? { assignee: issue.assignees.join(', '), mention: false, reason: 'assigned by a person', skipped: [] }
     : assignedByBot
-      ? { assignee: assignedByBot, mention: mentioned !== undefined && same(mentioned, assignedByBot), reason: reason ?? 'assigned by the bot', skipped }
+      ? { assignee: assignedByBot, mention: mentioned !== undefined && sameName(mentioned, assignedByBot), reason: reason ?? 'assigned by the bot', skipped }
       : routing && !routing.assignee
         ? { assignee: null, mention: false, reason: routing.reason, skipped: routing.skipped.map((x) => `${x.username}: ${x.detail}`) }
         : null;
@@ -363,7 +363,7 @@ function decideNonRequest(plan: Plan, issue: IssueSnapshot, config: Config, rend
     return plan;
   }
   const label = `${config.labels.engagement}::not-a-request`;
-  if (!issue.labels.some((l) => same(l, label))) plan.labels.add.push(label);
+  if (!issue.labels.some((l) => sameName(l, label))) plan.labels.add.push(label);
   // Explained once: the note is never rewritten, so a person can reply to it in peace.
   if (!findNote(issue.botNotes, NOT_A_REQUEST_NOTE)) {
     plan.notes.push({

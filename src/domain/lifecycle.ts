@@ -3,6 +3,7 @@ import { reasonFrom } from './commands.js';
 import { neutralizeInline } from './markdown-safety.js';
 import type { IssueSnapshot, LabelEvent } from './snapshot.js';
 import { actorRoles, checkTransition, CLOSED_STATES, INTAKE_STATES, STATES, type State } from './workflow.js';
+import { sameName } from './same-name.js';
 
 /**
  * The engagement lifecycle after intake: people move a request with `engagement::` labels; the bot
@@ -77,7 +78,6 @@ export interface LifecycleInput {
 }
 
 const PEOPLE_STATES: readonly State[] = ['accepted', 'scheduled', 'completed', 'declined', 'withdrawn'];
-const same = (a: string | null | undefined, b: string | null | undefined) => !!a && !!b && a.toLowerCase() === b.toLowerCase();
 
 function isState(s: string | null | undefined): s is State {
   return s !== null && s !== undefined && (STATES as readonly string[]).includes(s);
@@ -95,7 +95,7 @@ function lastAdd(events: readonly LabelEvent[] | null, label: string): LabelEven
   if (!events) return null;
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i]!;
-    if (e.action === 'add' && same(e.label, label)) return e;
+    if (e.action === 'add' && sameName(e.label, label)) return e;
   }
   return null;
 }
@@ -130,7 +130,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
     }
     // The bot's own label events are never replayed as moves, so remembering them would only cost
     // a note edit on the pass after every label the bot applies.
-    const newest = issue.labelEvents?.reduce((m, e) => (same(e.user, input.botUsername) ? m : Math.max(m, e.id)), 0) ?? 0;
+    const newest = issue.labelEvents?.reduce((m, e) => (sameName(e.user, input.botUsername) ? m : Math.max(m, e.id)), 0) ?? 0;
     const lastEvent = Math.max(memory.lastEvent ?? 0, newest) || undefined;
     const result: LifecycleOutcome = {
       state,
@@ -154,7 +154,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
   // Closed: by the bot's own decision (nothing more to do), or by hand before completion.
   if (issue.state === 'closed') {
     if (recorded && CLOSED_STATES.includes(recorded) && memory.closed) return out(recorded);
-    const byAuthor = same(issue.closedBy, issue.author);
+    const byAuthor = sameName(issue.closedBy, issue.author);
     const state: State = byAuthor ? 'withdrawn' : 'closed-incomplete';
     const missing = recorded === 'accepted' || recorded === 'scheduled' || recorded === 'completed' ? missingChecklist(input.ticked) : [];
     const what =
@@ -199,7 +199,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
   const rolesOf = (who: string | null) =>
     who
       ? actorRoles(
-          { username: who, isBot: same(who, input.botUsername), isAuthor: same(who, issue.author), isAssignee: issue.assignees.some((a) => same(a, who)) },
+          { username: who, isBot: sameName(who, input.botUsername), isAuthor: sameName(who, issue.author), isAssignee: issue.assignees.some((a) => sameName(a, who)) },
           config,
           input.segment,
           input.region,
@@ -213,7 +213,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
       e.label !== null &&
       e.label.toLowerCase().startsWith(prefix) &&
       (memory.lastEvent !== undefined ? e.id > memory.lastEvent : e.createdAt > since) &&
-      !same(e.user, input.botUsername),
+      !sameName(e.user, input.botUsername),
   );
   let state = from;
   const moves: string[] = [];
@@ -260,13 +260,13 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
   function pending(state: State): LifecycleOutcome {
     const e = lastAdd(issue.labelEvents, engagementLabel(state));
     const base = out(state);
-    const who = [e?.user, base.memory.timeline?.at(-1)?.by].find((u) => u && !same(u, input.botUsername)) ?? null;
+    const who = [e?.user, base.memory.timeline?.at(-1)?.by].find((u) => u && !sameName(u, input.botUsername)) ?? null;
     return settled({ ...base, ...effects(state, who, e, base) });
   }
 
   function effects(state: State, person: string | null, e: LabelEvent | null, base: LifecycleOutcome): Partial<LifecycleOutcome> {
     // The bot never addresses itself.
-    const who = same(person, input.botUsername) ? null : person;
+    const who = sameName(person, input.botUsername) ? null : person;
     // When the state was entered, as recorded in the timeline: the same on every pass, whether or
     // not this pass loaded the label history, so a note keyed by it is written once.
     const since = base.memory.timeline?.at(-1)?.at ?? e?.createdAt ?? '';
@@ -281,7 +281,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
       return { stateEvent: 'close', notes: [{ key: 'completion', to: issue.author, text: completionSummary(base.memory.timeline ?? [], issue.createdAt) }], summary: [...base.summary, 'completed: closing'] };
     }
     if (state === 'declined') {
-      const reason = issue.humanNotes.find((n) => same(n.author, who) && n.createdAt >= since && reasonFrom(n.body, input.botUsername) !== '');
+      const reason = issue.humanNotes.find((n) => sameName(n.author, who) && n.createdAt >= since && reasonFrom(n.body, input.botUsername) !== '');
       if (!reason) {
         return {
           notes: [{ key: `decline-reason-${since}`, to: who, text: 'please reply with the reason for declining; the bot passes it on to the author and closes the request.' }],

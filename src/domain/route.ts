@@ -1,6 +1,7 @@
 import type { Person, Pool, Strategy } from './config-schema.js';
 import type { Config } from './config.js';
 import type { ParsedRequest } from './request.js';
+import { sameName } from './same-name.js';
 
 /**
  * Routing: which CSE a request goes to. Pure and deterministic: the workload and `today`
@@ -42,11 +43,6 @@ export function poolKey(segment: string, region: string): string {
   return `${segment}/${region}`;
 }
 
-/** GitLab usernames are case-insensitive; the workload may spell them either way. */
-function sameUser(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
-
 class Roster {
   readonly skipped: Skip[] = [];
   private readonly open = new Map<string, number>();
@@ -83,7 +79,7 @@ class Roster {
     }
     if (!person.roles.includes('manager')) {
       // A pool's capacity applies to its own members; anyone else (a backup) has their own or the default.
-      const member = pool !== null && pool.members.some((m) => sameUser(m, person.username));
+      const member = pool !== null && pool.members.some((m) => sameName(m, person.username));
       const capacity = person.capacity ?? (member ? pool.capacity : undefined) ?? this.config.routing.capacity;
       const open = this.openOf(person);
       if (open >= capacity) {
@@ -101,7 +97,7 @@ class Roster {
 
   private skip(username: string, reason: SkipReason, detail: string): void {
     // Someone listed both as a member and as a backup is reported once.
-    if (!this.skipped.some((s) => sameUser(s.username, username))) this.skipped.push({ username, reason, detail });
+    if (!this.skipped.some((s) => sameName(s.username, username))) this.skipped.push({ username, reason, detail });
   }
 }
 
@@ -121,7 +117,7 @@ function chooseFromPool(pool: Pool, strategy: Strategy, roster: Roster, workload
       return { person: first.person, why: `primary in ${key}: ${first.person.username} is the first available member` };
     case 'round-robin': {
       const last = workload.lastAssigned[key];
-      const lastIndex = last === undefined ? -1 : pool.members.findIndex((m) => sameUser(m, last));
+      const lastIndex = last === undefined ? -1 : pool.members.findIndex((m) => sameName(m, last));
       // The first available member after the last one assigned, wrapping round to the start.
       const next = available.find((a) => a.index > lastIndex) ?? first;
       const why =

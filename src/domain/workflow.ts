@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import { sameName } from './same-name.js';
 
 /**
  * The engagement workflow on scoped `engagement::` labels: one table of states and transitions that
@@ -70,7 +71,7 @@ export function actorRoles(actor: ActorContext, config: Config, segment: string 
   if (person?.roles.includes('cse')) {
     if (actor.isAssignee) roles.push('assigned-cse');
     const pool = config.routing.pools.find((p) => p.segment === segment && p.region === region);
-    if (pool?.members.some((m) => m.toLowerCase() === actor.username.toLowerCase())) roles.push('pool-cse');
+    if (pool?.members.some((m) => sameName(m, actor.username))) roles.push('pool-cse');
   }
   return roles;
 }

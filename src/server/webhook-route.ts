@@ -7,6 +7,7 @@ import { GroupCommit } from '../queue/group-commit.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Metrics } from './metrics.js';
 import { tokenMatches, verifySignature } from './verify.js';
+import { sameName } from '../domain/same-name.js';
 
 export interface WebhookSettings {
   /** The hook's secret token, checked against `X-Gitlab-Token`; null when deliveries are only signed. */
@@ -182,7 +183,7 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
       answer(403, 'wrong-project', WRONG_PROJECT);
       return;
     }
-    if (hook.actor.toLowerCase() === settings.botUsername().toLowerCase()) {
+    if (sameName(hook.actor, settings.botUsername())) {
       answer(202, 'ignored', OWN_EVENT);
       return;
     }
