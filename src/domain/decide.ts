@@ -136,7 +136,10 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
   // Who chose the current assignee: the bot's own record, else GitLab's "assigned to" system note.
   const botChose = (u: string) => sameName(noteState.assigned ?? '', u) || sameName(issue.assignedBy[u.toLowerCase()] ?? '', input.botUsername);
   const soleAssignee = issue.assignees.length === 1 ? issue.assignees[0]! : undefined;
-  const botAssigned = noteState.assigned ?? (soleAssignee && botChose(soleAssignee) ? soleAssignee : undefined);
+  // The issue is the truth: when the bot chose the sole assignee, that is whom it assigned, even
+  // if its note remembers another (two passes at once, each routing with its own view of the load).
+  const botAssigned = soleAssignee && botChose(soleAssignee) ? soleAssignee : noteState.assigned;
+  const remembered = botAssigned !== undefined && sameName(noteState.assigned ?? '', botAssigned);
   const byHuman = issue.assignees.length > 0 && !(soleAssignee && botChose(soleAssignee));
   if (!lifecycle && !notQualified && !needsInfo) {
     if (byHuman) {
@@ -300,8 +303,9 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
     }
   }
   if (tell !== null) notified.add(tell.toLowerCase());
-  const reason = assignNow ? routing!.reason : assignedByBot ? noteState.reason : undefined;
-  const skipped = assignNow ? routing!.skipped.map((x) => `${x.username}: ${x.detail}`) : assignedByBot ? (noteState.skipped ?? []) : [];
+  // Why, as recorded when the bot chose: only for the assignee the note remembers.
+  const reason = assignNow ? routing!.reason : assignedByBot && remembered ? noteState.reason : undefined;
+  const skipped = assignNow ? routing!.skipped.map((x) => `${x.username}: ${x.detail}`) : assignedByBot && remembered ? (noteState.skipped ?? []) : [];
   const mentioned = mentionInRequestNote ? tell : existing ? noteState.mentioned : undefined;
   const nextState: RequestNoteState = {
     ...life.memory,

@@ -309,6 +309,21 @@ describe('decide: copies of the bot\'s notes', () => {
     expect(after.botNotes.map((n) => n.id)).toEqual([note.id, note.id + 60]);
   });
 
+  it('the note remembers one CSE but the bot (another pass) assigned another: the issue is the truth', () => {
+    const once = settle(snapshot()).after;
+    expect(once.assignees).toEqual(['drew.cse']);
+    const raced = { ...once, assignees: ['casey.cse'], assignedBy: { 'casey.cse': 'scale-bot' } };
+    const { plan, after } = settle(raced);
+    expect(plan.assignees).toBeNull();
+    expect(requestNote(after).state).toMatchObject({ assigned: 'casey.cse' });
+    expect(requestNote(after).body).toContain('**Assigned to casey.cse**');
+    expect(requestNote(after).body).not.toContain('drew.cse');
+    // casey.cse was never told by a note the bot kept: told once, in a note of its own.
+    const told = plan.notes.filter((n) => n.action === 'create');
+    expect(told).toHaveLength(1);
+    expect(told[0]!.body).toContain('@casey.cse');
+  });
+
   it('a moved issue is left alone, copies included', () => {
     const once = settle(snapshot()).after;
     const copy = { ...requestNote(once), id: requestNote(once).id + 50 };
