@@ -87,7 +87,11 @@ function isState(s: string | null | undefined): s is State {
 export function needsLabelHistory(labelState: string | null, memory: LifecycleMemory, issueState: 'opened' | 'closed'): boolean {
   if (issueState === 'closed') return !memory.closed;
   if (memory.closed) return false;
-  return labelState !== null && labelState !== (memory.state ?? labelState) && !(INTAKE_STATES.includes(labelState as State) && !PEOPLE_STATES.includes(memory.state as State));
+  if (labelState === null) return false;
+  // No record (the bot's note was deleted, or the bot starts late) of a request people took
+  // further: the history says who moved it there and when, so what is adopted is stable.
+  if (memory.state === undefined) return PEOPLE_STATES.includes(labelState as State);
+  return labelState !== memory.state && !(INTAKE_STATES.includes(labelState as State) && !PEOPLE_STATES.includes(memory.state));
 }
 
 /** The most recent event that put `label` on the issue. */

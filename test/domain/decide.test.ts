@@ -429,6 +429,11 @@ describe('decide: the engagement lifecycle', () => {
     const blocked = first.plan.notes.find((n) => n.key.startsWith('incomplete-'))!;
     expect(blocked.body).toContain('@drew.cse');
     expect(blocked.body).toContain('Call logged as an activity on the account timeline; Follow-up email sent');
+    // The bot's note (its memory) deleted by a person: the state is adopted from the label history
+    // as entered then, and the reminder already posted is not posted again.
+    const forgotten = run({ ...first.after, botNotes: first.after.botNotes.filter((n) => n.key !== 'request') });
+    expect(forgotten.notes.map((n) => n.key)).toEqual(['request']);
+    expect(forgotten.notes[0]!.body).toContain('2026-11-25 15:00 — completed (drew.cse)');
     // The bot never unticks: the two ticked items stay ticked in its re-rendered note.
     expect(requestNote(first.after).body).toContain('- [x] CTA created');
     expect(requestNote(first.after).body).toContain('- [ ] Follow-up email sent');
