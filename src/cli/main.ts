@@ -67,6 +67,11 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
 }
 
 export async function main(): Promise<void> {
+  // The reader went away (`scale-bot inbox list | head`): stop quietly, as other Unix tools do.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(EXIT.ok);
+  });
   process.exitCode = await run(process.argv.slice(2), processIO());
 }
 

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +16,18 @@ describe('bin/scale-bot.js', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(1);
     expect(r.stdout.match(/^== /gm)).toHaveLength(samples.length);
+  });
+
+  it('stops quietly, exit 0, when the reader of its output goes away (| head)', async () => {
+    const samples = readdirSync(join(REPO_ROOT, 'samples', 'requests')).map((f) => join('samples', 'requests', f));
+    const child = spawn(process.execPath, ['bin/scale-bot.js', 'parse', ...samples, '--author', 'alex.ae'], { cwd: REPO_ROOT, env: { PATH: process.env.PATH } });
+    // Closed before the CLI writes a byte: its first write fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((done) => child.on('close', done));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('prints its version', () => {
