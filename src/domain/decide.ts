@@ -64,7 +64,6 @@ interface RequestNoteState extends NoteState, LifecycleMemory {
   ticks?: Record<string, string>;
 }
 
-
 export function decide(input: DecideInput, config: Config, now: Date, render: RenderNote): Plan {
   const plan = decideIssue(input, config, now, render);
   if (input.issue.movedTo === undefined) plan.deleteNotes = laterCopies(input.issue.botNotes);
@@ -134,12 +133,12 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
   // Assignment: a person's choice is kept; the bot's own choice is sticky; otherwise route.
   let routing: RouteDecision | null = null;
   // Who chose the current assignee: the bot's own record, else GitLab's "assigned to" system note.
-  const botChose = (u: string) => sameName(noteState.assigned ?? '', u) || sameName(issue.assignedBy[u.toLowerCase()] ?? '', input.botUsername);
+  const botChose = (u: string) => sameName(noteState.assigned, u) || sameName(issue.assignedBy[u.toLowerCase()], input.botUsername);
   const soleAssignee = issue.assignees.length === 1 ? issue.assignees[0]! : undefined;
   // The issue is the truth: when the bot chose the sole assignee, that is whom it assigned, even
   // if its note remembers another (two passes at once, each routing with its own view of the load).
   const botAssigned = soleAssignee && botChose(soleAssignee) ? soleAssignee : noteState.assigned;
-  const remembered = botAssigned !== undefined && sameName(noteState.assigned ?? '', botAssigned);
+  const remembered = sameName(noteState.assigned, botAssigned);
   const byHuman = issue.assignees.length > 0 && !(soleAssignee && botChose(soleAssignee));
   if (!lifecycle && !notQualified && !needsInfo) {
     if (byHuman) {
@@ -323,7 +322,7 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
   const assignment: AssignmentView | null = byHuman
     ? { assignee: issue.assignees.join(', '), mention: false, reason: 'assigned by a person', skipped: [] }
     : assignedByBot
-      ? { assignee: assignedByBot, mention: mentioned !== undefined && sameName(mentioned, assignedByBot), reason: reason ?? 'assigned by the bot', skipped }
+      ? { assignee: assignedByBot, mention: sameName(mentioned, assignedByBot), reason: reason ?? 'assigned by the bot', skipped }
       : routing && !routing.assignee
         ? { assignee: null, mention: false, reason: routing.reason, skipped: routing.skipped.map((x) => `${x.username}: ${x.detail}`) }
         : null;

@@ -243,7 +243,7 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
   }
   const last = lastAdd(issue.labelEvents, engagementLabel(state));
   const moved = out(state, { summary: moves });
-  return settled({ ...moved, ...effects(state, last?.user ?? null, last, moved) });
+  return settled({ ...moved, ...effects(state, last?.user ?? null, moved) });
 
   /** An outcome that closes the issue is remembered as closed (so a later reopen is recognised). */
   function settled(outcome: LifecycleOutcome): LifecycleOutcome {
@@ -265,15 +265,16 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
     const e = lastAdd(issue.labelEvents, engagementLabel(state));
     const base = out(state);
     const who = [e?.user, base.memory.timeline?.at(-1)?.by].find((u) => u && !sameName(u, input.botUsername)) ?? null;
-    return settled({ ...base, ...effects(state, who, e, base) });
+    return settled({ ...base, ...effects(state, who, base) });
   }
 
-  function effects(state: State, person: string | null, e: LabelEvent | null, base: LifecycleOutcome): Partial<LifecycleOutcome> {
+  function effects(state: State, person: string | null, base: LifecycleOutcome): Partial<LifecycleOutcome> {
     // The bot never addresses itself.
     const who = sameName(person, input.botUsername) ? null : person;
-    // When the state was entered, as recorded in the timeline: the same on every pass, whether or
-    // not this pass loaded the label history, so a note keyed by it is written once.
-    const since = base.memory.timeline?.at(-1)?.at ?? e?.createdAt ?? '';
+    // When the state was entered, as recorded in the timeline (`out` always ends it with this
+    // state): the same on every pass, whether or not this pass loaded the label history, so a note
+    // keyed by it is written once.
+    const since = base.memory.timeline?.at(-1)?.at ?? '';
     if (state === 'completed') {
       const missing = missingChecklist(input.ticked);
       if (missing.length > 0) {

@@ -73,11 +73,12 @@ async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<Pas
   const decideWith = (workload: Workload) =>
     decide({ issue: snapshot, related, workload, botUsername: deps.botUsername(), ...(crm ? { crm } : {}) }, deps.config, deps.now(), deps.render);
   // A dry run reserves nothing: it writes neither to GitLab nor to the index.
-  const { decided: plan, workload } = deps.dryRun
-    ? { decided: decideWith(deps.index.workload(deps.projectId, iid)), workload: null }
+  const dryWorkload = deps.dryRun ? deps.index.workload(deps.projectId, iid) : null;
+  const { decided: plan, workload } = dryWorkload
+    ? { decided: decideWith(dryWorkload), workload: dryWorkload }
     : deps.index.decideAndRecord(deps.projectId, iid, deps.now().getTime(), decideWith);
   logger.info({ iid, summary: plan.summary, labels: plan.labels, assignees: plan.assignees, notes: [...plan.notes.map((n) => `${n.action}:${n.key}`), ...plan.deleteNotes.map((n) => `delete:${n.key}`)] }, 'plan decided');
-  if (workload === null) return { outcome: 'dry-run', plan, applied: null };
+  if (deps.dryRun) return { outcome: 'dry-run', plan, applied: null };
   const applied = await applyPlan(deps.client, plan, logger);
   if (plan.crm && deps.crm) {
     // Sent after the issue is updated, so a CRM outage never holds up the request itself; a failure
