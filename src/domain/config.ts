@@ -38,6 +38,7 @@ export function compileConfig(raw: unknown): CompileResult {
   checkForms(cfg, forms, problems);
   const people = checkPeople(cfg, problems);
   checkRouting(cfg, people, problems);
+  checkCoverage(cfg, forms, people, problems);
   checkRules(cfg, problems);
   if (problems.length > 0) return { ok: false, problems };
 
@@ -185,6 +186,35 @@ function checkRouting(cfg: ParsedConfig, people: Map<string, Person>, problems: 
     checkChain(pool.backup, `${at}.backup`);
   });
   checkChain(cfg.routing.fallback, 'routing.fallback');
+}
+
+/**
+ * Routing that cannot work as written: a form whose requests no pool takes (all of them would go to
+ * the fallback list), and a pool member whose own segments or regions leave the pool out (an empty
+ * list restricts nothing).
+ */
+function checkCoverage(cfg: ParsedConfig, forms: Form[], people: Map<string, Person>, problems: CompileProblem[]): void {
+  const pooled = new Set(cfg.routing.pools.map((p) => `${p.segment}/${p.region}`));
+  for (const form of forms) {
+    const key = `${form.segment}/${form.region}`;
+    if (!pooled.has(key)) problems.push({ path: `forms.${form.id}`, message: `no routing pool covers ${key}; add one to routing.pools` });
+  }
+  cfg.routing.pools.forEach((pool, i) => {
+    pool.members.forEach((u, j) => {
+      const person = people.get(u.toLowerCase());
+      if (!person) return;
+      const outside = [
+        person.segments.length > 0 && !person.segments.includes(pool.segment) ? `segments [${person.segments.join(', ')}]` : null,
+        person.regions.length > 0 && !person.regions.includes(pool.region) ? `regions [${person.regions.join(', ')}]` : null,
+      ].filter((x) => x !== null);
+      if (outside.length > 0) {
+        problems.push({
+          path: `routing.pools[${i}].members[${j}]`,
+          message: `"${u}" is listed for ${pool.segment}/${pool.region}, but their ${outside.join(' and ')} leave it out`,
+        });
+      }
+    });
+  });
 }
 
 function checkRules(cfg: ParsedConfig, problems: CompileProblem[]): void {

@@ -80,10 +80,21 @@ describe('compileConfig', () => {
     ['duplicate pool member', (c: any) => (c.routing.pools[0].members = ['casey.cse', 'casey.cse']), 'routing.pools[0].members[1]', 'listed twice'],
     ['propensity value not an option', (c: any) => (c.rules.churnPropensity = ['very high']), 'rules.churnPropensity[0]', 'not an option'],
     ['fractional months', (c: any) => (c.rules.renewalWithinMonths = 2.5), 'rules.renewalWithinMonths', 'expected int'],
+    ['a form no pool covers', (c: any) => c.routing.pools.splice(1, 1), 'forms.mm_amr', 'no routing pool covers mm/amr'],
+    ['pool member outside the pool segment', (c: any) => (c.people[5].segments = ['mm']), 'routing.pools[2].members[0]', 'their segments [mm] leave it out'],
+    ['pool member outside the pool region', (c: any) => (c.people[5].regions = ['amr-west']), 'routing.pools[2].members[0]', 'their regions [amr-west] leave it out'],
     ['two fields share a heading', (c: any) => (c.fields.lam.aliases = ['ARR']), 'forms.ent_amr.versions', 'share the heading "ARR"'],
   ])('reports a reference problem with its path: %s', (_name, mutate, path, message) => {
     const found = problems(mutate);
     expect(found).toContainEqual({ path, message: expect.stringContaining(message) });
+  });
+
+  it('lets a pool member with no segments or regions of their own serve any pool', () => {
+    const found = problems((c) => {
+      c.people[5].segments = [];
+      c.people[5].regions = [];
+    });
+    expect(found).toEqual([]);
   });
 
   it('reports every problem at once, not just the first', () => {
