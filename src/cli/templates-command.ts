@@ -1,5 +1,6 @@
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { FORM_LOCK_FILE } from '../templates/form-lock.js';
 import { checkIssueTemplates, writeIssueTemplates } from '../templates/issue-templates.js';
 import { loadCliConfig } from './load.js';
 import { EXIT, type CliIO } from './io.js';
@@ -16,18 +17,26 @@ export function registerTemplatesCommand(program: Command, io: CliIO, setExit: (
 
   templates
     .command('generate')
-    .description('write .gitlab/issue_templates/scale_engagement_request_<form>.md for every form')
+    .description(
+      'write .gitlab/issue_templates/scale_engagement_request_<form>.md for every form and the lock of released versions ' +
+        `(${FORM_LOCK_FILE}); delete the templates of forms no longer configured`,
+    )
     .option('--dir <dir>', 'where to write the templates (default: issue_templates/ next to the config file)')
     .action((opts: { dir?: string }) => {
       const { config, file } = loadCliConfig(program, io);
       const dir = templatesDir(opts.dir, file, io);
-      for (const name of writeIssueTemplates(config, dir)) io.stdout(`wrote ${relative(io.cwd, join(dir, name)) || name}\n`);
+      const { written, deleted } = writeIssueTemplates(config, dir);
+      for (const name of written) io.stdout(`wrote ${relative(io.cwd, join(dir, name)) || name}\n`);
+      for (const name of deleted) io.stdout(`deleted ${relative(io.cwd, join(dir, name)) || name} (no such form any more)\n`);
       setExit(EXIT.ok);
     });
 
   templates
     .command('check')
-    .description('exit 1 and show the difference when a committed template is stale, missing or orphaned')
+    .description(
+      'exit 1 and show the difference when a committed template or the lock is stale, missing or orphaned, ' +
+        'or when a released form version was edited in place instead of added as a new version',
+    )
     .option('--dir <dir>', 'where the committed templates are (default: issue_templates/ next to the config file)')
     .action((opts: { dir?: string }) => {
       const { config, file } = loadCliConfig(program, io);
@@ -39,7 +48,10 @@ export function registerTemplatesCommand(program: Command, io: CliIO, setExit: (
         return;
       }
       for (const d of drift) io.stdout(`${d.status}: ${d.fileName}\n${d.diff}\n`);
-      io.stderr(`${drift.length} template(s) out of date: run \`scale-bot templates generate\` and commit the result\n`);
+      const edited = drift.filter((d) => d.status === 'edited').length;
+      const stale = drift.length - edited;
+      if (stale > 0) io.stderr(`${stale} template file(s) out of date: run \`scale-bot templates generate\` and commit the result\n`);
+      if (edited > 0) io.stderr(`${edited} released form version(s) edited in place: restore them and add each change as a new version\n`);
       setExit(EXIT.problems);
     });
 

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -112,7 +112,8 @@ describe('scale-bot templates', () => {
     cpSync(join(REPO_ROOT, '.gitlab', 'scale-bot.yml'), join(dir, '.gitlab', 'scale-bot.yml'));
     const gen = await runCli(['templates', 'generate'], { cwd: dir });
     expect(gen.code).toBe(0);
-    expect(gen.stdout.trim().split('\n')).toHaveLength(4);
+    expect(gen.stdout.trim().split('\n')).toHaveLength(5);
+    expect(gen.stdout).toContain('wrote .gitlab/issue_templates/scale-bot-forms.lock.json');
     expect((await runCli(['templates', 'check'], { cwd: dir })).code).toBe(0);
     const file = join(dir, '.gitlab', 'issue_templates', 'scale_engagement_request_mm_amr.md');
     writeFileSync(file, readFileSync(file, 'utf8').replace('### Plan (required)', '### Plan'));
@@ -121,6 +122,28 @@ describe('scale-bot templates', () => {
     expect(check.stdout).toContain('stale: scale_engagement_request_mm_amr.md');
     expect(check.stdout).toContain('+### Plan (required)');
     expect(check.stderr).toContain('scale-bot templates generate');
+  });
+
+  it('generate deletes the template of a removed form, so check passes right after (no loop between the two)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'repo-'));
+    try {
+      const configFile = join(dir, '.gitlab', 'scale-bot.yml');
+      cpSync(join(REPO_ROOT, '.gitlab'), join(dir, '.gitlab'), { recursive: true });
+      // Drop the smbwest_amr form and its pool.
+      const text = readFileSync(configFile, 'utf8');
+      const withoutForm = text.replace(/\n  smbwest_amr:\n[\s\S]*?(?=\n\S)/, '\n').replace(/\n\s+- \{ segment: smb, region: amr-west[^\n]*/, '');
+      expect(withoutForm).not.toBe(text);
+      writeFileSync(configFile, withoutForm);
+      const before = await runCli(['templates', 'check'], { cwd: dir });
+      expect(before.code).toBe(1);
+      expect(before.stdout).toContain('orphaned: scale_engagement_request_smbwest_amr.md');
+      const gen = await runCli(['templates', 'generate'], { cwd: dir });
+      expect(gen.stdout).toContain('deleted .gitlab/issue_templates/scale_engagement_request_smbwest_amr.md (no such form any more)');
+      expect(existsSync(join(dir, '.gitlab', 'issue_templates', 'scale_engagement_request_smbwest_amr.md'))).toBe(false);
+      expect((await runCli(['templates', 'check'], { cwd: dir })).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('describe --json lists every form with ids, labels, types and options', async () => {

@@ -1,10 +1,20 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from '../../src/domain/parse.js';
-import { checkIssueTemplates, generateIssueTemplates } from '../../src/templates/issue-templates.js';
-import { exampleConfig } from '../helpers/config.js';
+import { FORM_LOCK_FILE } from '../../src/templates/form-lock.js';
+import { checkIssueTemplates, generateIssueTemplates, writeIssueTemplates } from '../../src/templates/issue-templates.js';
+import { parseConfigText } from '../../src/config/load-config.js';
+import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../helpers/config.js';
+
+/** The example configuration with its text changed, compiled afresh (the shared one stays intact). */
+function editedExample(edit: (yamlText: string) => string) {
+  const text = readFileSync(EXAMPLE_CONFIG_PATH, 'utf8');
+  const changed = edit(text);
+  expect(changed).not.toBe(text);
+  return parseConfigText(changed, 'edited.yml');
+}
 
 const COMMITTED = resolve(import.meta.dirname, '..', '..', '.gitlab', 'issue_templates');
 
@@ -52,8 +62,13 @@ describe('issue templates', () => {
   });
 
   describe('check', () => {
+    const made: string[] = [];
+    afterEach(() => {
+      for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+    });
     function copy(): string {
       const dir = mkdtempSync(join(tmpdir(), 'templates-'));
+      made.push(dir);
       cpSync(COMMITTED, dir, { recursive: true });
       return dir;
     }
@@ -79,6 +94,46 @@ describe('issue templates', () => {
         ['scale_engagement_request_mm_amr.md', 'missing'],
         ['scale_engagement_request_old_form.md', 'orphaned'],
       ]);
+    });
+
+    it('fails when a released version is edited in place, naming the fields, and generate does not paper over it', () => {
+      const dir = copy();
+      // mm_amr version 1 calls licenses_in_use "Seats in use"; renaming that heading in place changes a released version.
+      const edited = editedExample((t) => t.replace('label: Seats in use }', 'label: Seats counted }'));
+      const before = checkIssueTemplates(edited, dir);
+      expect(before.filter((d) => d.status === 'edited').map((d) => d.diff)).toEqual([
+        expect.stringContaining('form mm_amr version 1 was released and is edited in place: licenses_in_use (changed); restore version 1 and add the change as version 3'),
+      ]);
+      writeIssueTemplates(edited, dir);
+      expect(checkIssueTemplates(edited, dir).map((d) => d.status)).toEqual(['edited']);
+    });
+
+    it('accepts a change made as a new version once generate has locked it', () => {
+      const dir = copy();
+      const withV3 = editedExample((t) =>
+        t.replace(/(mm_amr:[\s\S]*?versions:\n)(\s+)- version: 2\n/, (_m, head: string, indent: string) => `${head}${indent}- version: 3\n${indent}  fields: [{ fieldset: request }]\n${indent}- version: 2\n`),
+      );
+      expect(checkIssueTemplates(withV3, dir).map((d) => [d.fileName, d.status])).toEqual([
+        ['scale_engagement_request_mm_amr.md', 'stale'],
+        [FORM_LOCK_FILE, 'stale'],
+      ]);
+      writeIssueTemplates(withV3, dir);
+      expect(checkIssueTemplates(withV3, dir)).toEqual([]);
+    });
+
+    it('generate deletes the templates of removed forms and drops them from the lock, so check then passes', () => {
+      const dir = copy();
+      writeFileSync(join(dir, 'scale_engagement_request_old_form.md'), 'old');
+      writeFileSync(join(dir, 'Bug.md'), 'not ours');
+      expect(writeIssueTemplates(exampleConfig(), dir).deleted).toEqual(['scale_engagement_request_old_form.md']);
+      expect(existsSync(join(dir, 'Bug.md'))).toBe(true);
+      expect(checkIssueTemplates(exampleConfig(), dir)).toEqual([]);
+    });
+
+    it('reports a missing lock, which generate writes', () => {
+      const dir = copy();
+      rmSync(join(dir, FORM_LOCK_FILE));
+      expect(checkIssueTemplates(exampleConfig(), dir).map((d) => [d.fileName, d.status])).toEqual([[FORM_LOCK_FILE, 'missing']]);
     });
   });
 });
