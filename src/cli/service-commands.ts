@@ -3,7 +3,10 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isHandledEvent, isOtherWorkItem, parseWebhook } from '../gitlab/webhook-schemas.js';
 import { SqliteInbox } from '../queue/sqlite-inbox.js';
-import { createLogger, startService } from '../service/service.js';
+import type { Config } from '../domain/config.js';
+import { InstanceLockedError } from '../service/instance-lock.js';
+import { createLogger, startService, type RunningService, type ServiceOptions } from '../service/service.js';
+import type { ServiceSettings } from '../service/settings.js';
 import { processIssue } from '../worker/process-issue.js';
 import { reconcile } from '../worker/reconcile.js';
 import { CliError, EXIT, type CliIO } from './io.js';
@@ -26,10 +29,20 @@ function untilSignal(): Promise<string> {
   });
 }
 
+/** Starts the long-running service; a data directory another process holds is a usage error (exit 2), not a crash. */
+async function startLongRunning(settings: ServiceSettings, config: Config, options: ServiceOptions): Promise<RunningService> {
+  try {
+    return await startService(settings, config, options);
+  } catch (err) {
+    if (err instanceof InstanceLockedError) throw new CliError(err.message, EXIT.usage);
+    throw err;
+  }
+}
+
 export function registerServiceCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {
   const environment =
     '\nEnvironment: GITLAB_URL, GITLAB_TOKEN, GITLAB_WEBHOOK_SECRET, GITLAB_PROJECT (id or group/project), ' +
-    'optional GITLAB_WEBHOOK_SIGNING_KEY (the hook\'s signing token; enough without the secret token), SCALE_BOT_CONFIG, SCALE_BOT_DATA (default ./data), HOST, PORT (default 8080), ' +
+    'optional GITLAB_WEBHOOK_SIGNING_KEY (the hook\'s signing token; enough without the secret token), SCALE_BOT_CONFIG, SCALE_BOT_DATA (the webhook inbox; default ./data; one serve per directory), HOST, PORT (default 8080), ' +
     'DRY_RUN=1, LOG_LEVEL, GITLAB_REQUESTS_PER_MINUTE (2000), GITLAB_NOTES_PER_MINUTE (60), WORKER_CONCURRENCY (16), optional SCALE_BOT_CRM_URL + SCALE_BOT_CRM_TOKEN (CRM sink for CTA records).';
 
   program
@@ -39,7 +52,7 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
     .addHelpText('after', environment)
     .action(async (opts: { worker: boolean }) => {
       const { settings, config } = settingsOrExit(program, io, { webhook: true });
-      const service = await startService(settings, config, { server: true, worker: opts.worker });
+      const service = await startLongRunning(settings, config, { server: true, worker: opts.worker });
       const signal = await untilSignal();
       service.logger.info({ signal }, 'shutting down');
       await service.stop();
@@ -48,11 +61,11 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
 
   program
     .command('worker')
-    .description('run only the worker: process queued per-issue jobs from the data directory')
+    .description('run only the worker: process queued per-issue jobs from the data directory (beside one `serve --no-worker`)')
     .addHelpText('after', environment)
     .action(async () => {
       const { settings, config } = settingsOrExit(program, io, { webhook: false });
-      const service = await startService(settings, config, { server: false, worker: true });
+      const service = await startLongRunning(settings, config, { server: false, worker: true });
       const signal = await untilSignal();
       service.logger.info({ signal }, 'shutting down');
       await service.stop();

@@ -152,7 +152,7 @@ export async function runDemo(config: Config, log: (line: string) => void): Prom
     return {
       rows,
       violations: [...fake.violations],
-      failedJobs: service.inbox.list({ failed: true }).length,
+      failedJobs: service.inbox!.list({ failed: true }).length,
       webhooks: fake.deliveries.length,
       apiCalls: fake.callsBy(fake.botUsername).length,
       ms: Date.now() - started,

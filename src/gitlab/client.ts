@@ -111,6 +111,12 @@ export class GitLabClient {
     for await (const page of pagesOf(apiIssueSchema, 'GET /projects/:id/issues', get as never)) yield { issues: page.items, total: page.total };
   }
 
+  /** The newest `count` issues, open or closed, carrying every one of `labels` (one call). */
+  async newestIssues(labels: string[], count: number): Promise<ApiIssue[]> {
+    const found = await this.issues.all({ projectId: this.project, labels: labels.join(','), orderBy: 'created_at', sort: 'desc', perPage: count, maxPages: 1 } as never);
+    return validated(z.array(apiIssueSchema), found, 'GET /projects/:id/issues?labels&order_by=created_at');
+  }
+
   /** The bot's own issue with this exact title and label (reports, reminders), if there is one. */
   async findOwnIssue(title: string, label: string): Promise<ApiIssue | null> {
     const found = await this.issues.all({ projectId: this.project, labels: label, search: title, in: 'title', perPage: 100, maxPages: 5 } as never);

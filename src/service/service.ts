@@ -5,7 +5,6 @@ import pino, { type Logger } from 'pino';
 import type { Config } from '../domain/config.js';
 import { GitLabClient } from '../gitlab/client.js';
 import { createRequester, GitLabHttpError, type Requester } from '../gitlab/requester.js';
-import { EngagementIndex } from '../queue/engagement-index.js';
 import type { Inbox } from '../queue/inbox.js';
 import { SqliteInbox } from '../queue/sqlite-inbox.js';
 import { renderNote } from '../render/notes.js';
@@ -13,7 +12,12 @@ import { createApp, type ReadinessReport } from '../server/app.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { DEFAULT_WORKER_OPTIONS, Worker, type WorkerOptions } from '../worker/worker.js';
 import { processIssue, type ProcessDeps } from '../worker/process-issue.js';
+import { RoutingState } from '../worker/routing-state.js';
+import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import type { ServiceSettings } from './settings.js';
+
+/** How long the routing state read from GitLab is trusted before it is read again (this process's own passes keep it current meanwhile). */
+const ROUTING_STATE_MAX_AGE_MS = 15 * 60_000;
 
 export interface ServiceOptions {
   server: boolean;
@@ -26,8 +30,9 @@ export interface ServiceOptions {
 
 export interface RunningService {
   url: string | null;
-  inbox: Inbox;
-  index: EngagementIndex;
+  /** Null for one-shot runs (reconcile, replay), which touch no data directory. */
+  inbox: Inbox | null;
+  routing: RoutingState;
   worker: Worker | null;
   metrics: Metrics;
   client: GitLabClient;
@@ -45,16 +50,33 @@ export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
 }
 
 /**
- * Wires the service: durable inbox, engagement index, GitLab client, HTTP server and worker. The
+ * The data directory holds the webhook inbox and nothing else, for the server and the worker only;
+ * each role takes its lock first, so a second `serve` (or worker) on the same directory refuses
+ * to start instead of sharing it.
+ */
+function openDataDir(settings: ServiceSettings, options: ServiceOptions): { inbox: Inbox | null; locks: InstanceLock[] } {
+  if (!options.server && !options.worker) return { inbox: null, locks: [] };
+  const dataDir = resolve(settings.dataDir);
+  const locks: InstanceLock[] = [];
+  try {
+    if (options.server) locks.push(acquireInstanceLock(dataDir, 'server'));
+    if (options.worker) locks.push(acquireInstanceLock(dataDir, 'worker'));
+    return { inbox: SqliteInbox.open(join(dataDir, 'inbox.sqlite'), options.coalesce), locks };
+  } catch (err) {
+    for (const lock of locks) lock.release();
+    throw err;
+  }
+}
+
+/**
+ * Wires the service: durable inbox, routing state, GitLab client, HTTP server and worker. The
  * bot user and the project are looked up at start; until GitLab answers, /readyz says not ready
  * and the configured bot username is used to recognise the bot's own events.
  */
 export async function startService(settings: ServiceSettings, config: Config, options: ServiceOptions): Promise<RunningService> {
   const logger = options.logger ?? createLogger(settings.logLevel);
-  const dataDir = resolve(settings.dataDir);
-  const inbox = SqliteInbox.open(join(dataDir, 'inbox.sqlite'), options.coalesce);
-  const index = EngagementIndex.open(join(dataDir, 'engagements.sqlite'));
-  const metrics = createMetrics(() => inbox.depth());
+  const { inbox, locks } = openDataDir(settings, options);
+  const metrics = createMetrics(() => inbox?.depth() ?? {});
   const requester: Requester = createRequester(settings.requester, logger.child({ component: 'gitlab' }), metrics);
   const client = new GitLabClient({ url: settings.gitlabUrl, token: settings.gitlabToken, project: settings.project }, requester);
 
@@ -86,14 +108,11 @@ export async function startService(settings: ServiceSettings, config: Config, op
     logger.error({ reason: unreachable(err) }, 'GitLab not usable at start; will keep trying');
   }
 
+  const routing = new RoutingState(client, () => config, { maxAgeMs: ROUTING_STATE_MAX_AGE_MS, now: Date.now });
   const processDeps: ProcessDeps = {
     client,
     config,
-    index,
-    get projectId() {
-      if (projectId === null) throw new Error('project id not known yet (GitLab not reachable)');
-      return projectId;
-    },
+    routing,
     botUsername: () => botUsername,
     render: renderNote,
     now: () => new Date(),
@@ -102,7 +121,7 @@ export async function startService(settings: ServiceSettings, config: Config, op
   };
 
   let worker: Worker | null = null;
-  if (options.worker) {
+  if (options.worker && inbox) {
     worker = new Worker(
       inbox,
       async (issue, job) => {
@@ -135,7 +154,7 @@ export async function startService(settings: ServiceSettings, config: Config, op
 
   let server: Server | null = null;
   let url: string | null = null;
-  if (options.server) {
+  if (options.server && inbox) {
     // GitLab is asked at most every 30 s, however often the orchestrator probes.
     let gitlabCheck: { at: number; ok: boolean; detail: string } | null = null;
     const readiness = async (): Promise<ReadinessReport> => {
@@ -187,9 +206,9 @@ export async function startService(settings: ServiceSettings, config: Config, op
     }
     if (worker) await worker.stop(graceMs);
     await requester.stop();
-    inbox.close();
-    index.close();
+    inbox?.close();
+    for (const lock of locks) lock.release();
   };
 
-  return { url, inbox, index, worker, metrics, client, processDeps, logger, stop };
+  return { url, inbox, routing, worker, metrics, client, processDeps, logger, stop };
 }

@@ -8,13 +8,13 @@ import type { GitLabClient } from '../gitlab/client.js';
 import { GitLabHttpError } from '../gitlab/requester.js';
 import { loadRelated, loadSnapshot } from '../gitlab/snapshot.js';
 import type { Workload } from '../domain/route.js';
-import type { EngagementIndex } from '../queue/engagement-index.js';
+import type { RoutingState } from './routing-state.js';
 
 export interface ProcessDeps {
   client: GitLabClient;
   config: Config;
-  index: EngagementIndex;
-  projectId: number;
+  /** Who holds how much and each pool's rotation, derived from GitLab and kept in memory. */
+  routing: RoutingState;
   botUsername: () => string;
   render: RenderNote;
   now: () => Date;
@@ -39,7 +39,7 @@ export async function processIssue(deps: ProcessDeps, iid: number, logger: Logge
       if (!(err instanceof GitLabHttpError && err.status === 404)) throw err;
       if (await issueGone(deps.client, iid)) {
         // Deleted (or moved out of reach) since the event, perhaps in the middle of this pass.
-        deps.index.markClosed(deps.projectId, iid, deps.now().getTime());
+        deps.routing.markClosed(iid);
         logger.info({ iid }, 'issue gone, job ends');
         return { outcome: 'gone', plan: null, applied: null };
       }
@@ -72,11 +72,10 @@ async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<Pas
   const crm = deps.crm ? { enabled: true } : undefined;
   const decideWith = (workload: Workload) =>
     decide({ issue: snapshot, related, workload, botUsername: deps.botUsername(), ...(crm ? { crm } : {}) }, deps.config, deps.now(), deps.render);
-  // A dry run reserves nothing: it writes neither to GitLab nor to the index.
-  const dryWorkload = deps.dryRun ? deps.index.workload(deps.projectId, iid) : null;
-  const { decided: plan, workload } = dryWorkload
-    ? { decided: decideWith(dryWorkload), workload: dryWorkload }
-    : deps.index.decideAndRecord(deps.projectId, iid, deps.now().getTime(), decideWith);
+  await deps.routing.ready();
+  // A dry run reserves nothing: it writes nothing to GitLab, so it must not count as if it had.
+  const dryWorkload = deps.dryRun ? deps.routing.workload(iid) : null;
+  const { decided: plan, workload } = dryWorkload ? { decided: decideWith(dryWorkload), workload: dryWorkload } : deps.routing.decideAndRecord(iid, decideWith);
   logger.info({ iid, summary: plan.summary, labels: plan.labels, assignees: plan.assignees, notes: [...plan.notes.map((n) => `${n.action}:${n.key}`), ...plan.deleteNotes.map((n) => `delete:${n.key}`)] }, 'plan decided');
   if (deps.dryRun) return { outcome: 'dry-run', plan, applied: null };
   const applied = await applyPlan(deps.client, plan, logger);
@@ -96,6 +95,6 @@ async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<Pas
     applied.writes += more.writes;
     applied.done.push(...more.done);
   }
-  if (!plan.engagement && snapshot.state === 'closed') deps.index.markClosed(deps.projectId, iid, deps.now().getTime());
+  if (!plan.engagement && snapshot.state === 'closed') deps.routing.markClosed(iid);
   return { outcome: applied.writes === 0 ? 'unchanged' : 'applied', plan, applied };
 }

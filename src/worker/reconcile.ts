@@ -22,17 +22,15 @@ export interface ReconcileLine {
 /**
  * The sweep that heals whatever a missed or failed webhook left behind: every open issue (and,
  * with `since`, every issue updated since then) gets the same pass the webhook worker runs. The
- * workload cache is seeded from the open issues first, so routing in a fresh CI job sees who
- * already holds what.
+ * routing state is seeded from that same listing of open issues (no second read), so routing in a
+ * fresh CI job sees who already holds what and where each rotation stands, and then follows its
+ * own assignments in memory.
  */
 export async function reconcile(deps: ProcessDeps, options: ReconcileOptions, logger: Logger): Promise<ReconcileLine[]> {
   const open = await deps.client.listIssues({ state: 'opened' });
   const updated = options.since ? await deps.client.listIssues({ updatedAfter: options.since }) : [];
   const now = deps.now().getTime();
-  for (const issue of open) {
-    const assignee = issue.assignees[0]?.username ?? null;
-    deps.index.record(deps.projectId, { iid: issue.iid, open: true, state: null, assignee, accountKey: null, rotation: null }, now);
-  }
+  await deps.routing.seed(open);
   const byIid = new Map([...open, ...updated].map((i) => [i.iid, i]));
   const iids = [...byIid.keys()].sort((a, b) => a - b);
   const settledBefore = now - (options.settleMs ?? 0);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -72,6 +72,37 @@ describe('scale-bot reconcile', () => {
     expect(stdout).toMatch(/^#1 dry-run: mm_amr v2/);
     expect(stdout.trimEnd().split('\n').every((l) => /^#\d+ |^\d+ issue\(s\) checked/.test(l))).toBe(true);
     expect(stderr).toContain('"msg":"plan decided"');
+  });
+
+  it('three runs, each from a fresh directory, continue one round-robin rotation and create no files', async () => {
+    fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()) });
+    const scratch = mkdtempSync(join(tmpdir(), 'reconcile-rotation-'));
+    try {
+      const assigned: string[] = [];
+      for (const [run, customer] of ['Acme Pools', 'Birch Dental', 'Cobalt Farms'].entries()) {
+        const description = sample('mm-amr-valid.md')
+          .replace('id=mm_amr version=2', 'id=smbeast_amr version=1')
+          .replace('## Scale Engagement Request — Mid-Market, AMER', '')
+          .replace('$210k', '$60k')
+          .replaceAll('Northwind Traders', customer)
+          .replace('0014M00001lAbCdQAK', `0014M0000${run}RotAtEQAK`);
+        const { iid } = await fake.as('jordan.ae').createIssue({ title: customer, description: `${description}\n/label ~"segment::smb" ~"region::amr-east"\n` });
+        // What a CI job has: no data directory from the run before.
+        const dataDir = join(scratch, `run-${run}`);
+        const env = { GITLAB_URL: fake.url, GITLAB_TOKEN: fake.botToken, GITLAB_PROJECT: fake.project.path_with_namespace, SCALE_BOT_DATA: dataDir, GITLAB_NOTES_PER_MINUTE: '6000' };
+        const r = await runCli(['reconcile', '--settle', '0'], { env });
+        expect(r.code).toBe(0);
+        expect(existsSync(dataDir)).toBe(false);
+        assigned.push(...fake.issue(iid).assignees.map((a) => a.username));
+        // The first request is done and closed before the next run: closed requests still place the rotation.
+        if (run === 0) await fake.as('emery.cse').closeIssue(iid);
+      }
+      expect(assigned).toEqual(['emery.cse', 'gray.cse', 'emery.cse']);
+      expect(readdirSync(scratch)).toEqual([]);
+      fake.assertNoViolations();
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 
   it('rejects a --since that is not a date, exit 2', async () => {

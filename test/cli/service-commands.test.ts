@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeGitLab, type FakeGitLab } from '../../src/fake-gitlab/server.js';
 import type { Job } from '../../src/queue/inbox.js';
 import { SqliteInbox } from '../../src/queue/sqlite-inbox.js';
+import { acquireInstanceLock } from '../../src/service/instance-lock.js';
 import { projectLabels } from '../e2e/stack.js';
 import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../helpers/config.js';
 import { REPO_ROOT, runCli } from './run-cli.js';
@@ -59,6 +60,30 @@ describe('scale-bot serve / worker: settings checked before anything starts', ()
     expect(r.stderr).toContain('1 setting(s) missing or invalid');
     expect(r.stderr).toContain('GITLAB_PROJECT is required');
     expect(r.stderr).not.toContain('GITLAB_WEBHOOK_SECRET');
+  });
+});
+
+describe('scale-bot serve / worker: one process per role per data directory', () => {
+  let fake: FakeGitLab | null = null;
+  afterEach(async () => {
+    await fake?.stop();
+    fake = null;
+  });
+
+  it.each([
+    ['serve', 'server', 'another scale-bot webhook server (serve) is already running'],
+    ['worker', 'worker', 'another scale-bot worker (serve or worker) is already running'],
+  ] as const)('%s refuses to start, exit 2, when another process holds the data directory', async (command, role, message) => {
+    fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()) });
+    const held = acquireInstanceLock(dir, role);
+    try {
+      const env = { GITLAB_URL: fake.url, GITLAB_TOKEN: fake.botToken, GITLAB_PROJECT: fake.project.path_with_namespace, GITLAB_WEBHOOK_SECRET: 's', SCALE_BOT_DATA: dir, PORT: '0', LOG_LEVEL: 'silent' };
+      const r = await runCli([command], { env });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`scale-bot: ${message} on the data directory ${dir}`);
+    } finally {
+      held.release();
+    }
   });
 });
 

@@ -139,7 +139,7 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     expect(issue.labels).toContain('engagement::assigned');
     expect(issue.assignees.map((a) => a.username)).toEqual(['drew.cse']);
     expect(stack.fake.botNotes(created.iid)).toHaveLength(1);
-    expect(stack.service.inbox.list({ failed: true })).toEqual([]);
+    expect(stack.service.inbox!.list({ failed: true })).toEqual([]);
     const waited = await stack.service.metrics.registry.getSingleMetricAsString('scale_bot_gitlab_rate_limit_wait_seconds_total');
     expect(Number(/ (\d+(\.\d+)?)$/m.exec(waited)![1])).toBeGreaterThanOrEqual(0.9);
   });
@@ -231,7 +231,7 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     await stack.fake.as('alex.ae').createIssue({ title: 'Racing', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
     await stack.drain();
     expect(stack.fake.calls.filter((c) => c.method === 'PUT' && c.path.endsWith(`/issues/${racingIid}`)).map((c) => c.status)).toEqual([404]);
-    expect(stack.service.inbox.list({ failed: true })).toEqual([]);
+    expect(stack.service.inbox!.list({ failed: true })).toEqual([]);
     expect(lateCalls.filter((c) => c.method !== 'GET')).toEqual([]);
     expect(lateCalls.filter((c) => c.status === 404).length).toBeGreaterThan(0);
   });
@@ -304,7 +304,7 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     await stack.fake.as('alex.ae').editIssue(created.iid, { description: withQuickActions(sample('mm-amr-valid.md'), 'smbeast', 'amr') });
     await stack.drain();
     expect(stack.fake.calls.filter((c) => c.method === 'PUT' && c.path.endsWith(`/notes/${before!.id}`)).map((c) => c.status)).toEqual([404]);
-    expect(stack.service.inbox.list({ failed: true })).toEqual([]);
+    expect(stack.service.inbox!.list({ failed: true })).toEqual([]);
     const after = requestNotes(stack, created.iid);
     expect(after).toHaveLength(1);
     expect(after[0]!.id).not.toBe(before!.id);

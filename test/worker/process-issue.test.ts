@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import nock from 'nock';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GitLabClient } from '../../src/gitlab/client.js';
 import { createRequester, GitLabHttpError } from '../../src/gitlab/requester.js';
-import { EngagementIndex } from '../../src/queue/engagement-index.js';
 import { renderNote } from '../../src/render/notes.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { processIssue, type ProcessDeps } from '../../src/worker/process-issue.js';
+import { RoutingState } from '../../src/worker/routing-state.js';
 import { exampleConfig } from '../helpers/config.js';
 import { useNock } from '../helpers/nock.js';
 
@@ -34,20 +34,13 @@ const issue = {
 const gone = { message: '404 Not found' };
 const project = { id: 4, path_with_namespace: 'sales/requests' };
 
-let index: EngagementIndex | null = null;
-afterEach(() => {
-  index?.close();
-  index = null;
-});
-
 function deps(): ProcessDeps {
   const requester = createRequester({ requestsPerMinute: 6000, notesPerMinute: 6000, retries: 0, timeoutMs: 2000, minBackoffMs: 1, maxBackoffMs: 1 }, logger, createMetrics());
-  index = EngagementIndex.open(':memory:');
+  const client = new GitLabClient({ url: GITLAB, token: 'glpat-test', project: 4 }, requester);
   return {
-    client: new GitLabClient({ url: GITLAB, token: 'glpat-test', project: 4 }, requester),
+    client,
     config: exampleConfig(),
-    index,
-    projectId: 4,
+    routing: new RoutingState(client, exampleConfig, { maxAgeMs: 60_000, now: Date.now }),
     botUsername: () => 'scale-bot',
     render: renderNote,
     now: () => new Date('2026-12-01T10:00:00Z'),
@@ -72,8 +65,11 @@ describe('processIssue and a 404', () => {
       .get(`${ISSUE}/notes`)
       .query(true)
       .reply(200, [])
+      // Related requests (a search), then the routing state: the open issues and the newest
+      // requests of each of the two round-robin pools.
       .get('/projects/4/issues')
       .query(true)
+      .times(4)
       .reply(200, [])
       .get('/users')
       .query(true)
