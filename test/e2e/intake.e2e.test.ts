@@ -51,8 +51,9 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
 
   it('API economy: a new valid request costs ≤ 5 calls of which ≤ 3 writes; a redundant event writes nothing', async () => {
     stack = await startStack(exampleConfig());
-    // Warm the user-id cache as a running bot would have it.
+    // Warm the user-id cache and the routing state read from GitLab, as a running bot has them.
     await stack.service.client.userId('drew.cse');
+    await stack.service.routing.ready();
     stack.fake.resetCalls();
     const created = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
     await stack.drain();
