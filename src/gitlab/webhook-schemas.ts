@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { sameName } from '../domain/same-name.js';
 
 /**
  * Webhook bodies as GitLab documents them (Issue Hook, Note Hook and their confidential variants),
@@ -41,6 +42,8 @@ export const noteHookSchema = z.looseObject({
     noteable_type: z.string(),
     action: z.string().optional(),
     system: z.boolean().optional(),
+    // Who last edited the note (null until someone does): for an edit, the one who made it.
+    updated_by_id: z.number().int().nullish(),
   }),
   // `type` (GitLab 17.2+) is the work item type: a comment on a task also says noteable_type "Issue".
   issue: z.looseObject({ iid: z.number().int().positive(), type: z.string().nullish() }).optional(),
@@ -80,6 +83,22 @@ function isIssueType(type: string | null | undefined): boolean {
 export type WebhookEvent =
   | { kind: 'issue'; event: HandledEvent; body: IssueHook; projectId: number; iid: number; actor: string }
   | { kind: 'note'; event: HandledEvent; body: NoteHook; projectId: number; iid: number | null; actor: string };
+
+/**
+ * Whether a delivery reports the bot's own write. For an edited note GitLab names the note's
+ * author as `user`, not the editor (`Notes::UpdateService#execute_note_webhook` builds the hook with
+ * `note.author`): a person ticking a box in the bot's note arrives with the bot as `user`. The
+ * editor is `object_attributes.updated_by_id`. When that is missing, or the bot's id is not known
+ * yet, the edit counts as a person's: a needless pass writes nothing, a dropped tick leaves a
+ * completed request open.
+ */
+export function isOwnEvent(hook: WebhookEvent, bot: { username: string; id: number | null }): boolean {
+  if (hook.kind === 'note' && hook.body.object_attributes.action === 'update') {
+    const editor = hook.body.object_attributes.updated_by_id;
+    return bot.id !== null && editor === bot.id;
+  }
+  return sameName(hook.actor, bot.username);
+}
 
 export type ParseOutcome = { ok: true; value: WebhookEvent } | { ok: false; problems: string[] };
 

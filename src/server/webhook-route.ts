@@ -2,12 +2,11 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import getRawBody from 'raw-body';
-import { isHandledEvent, isOtherWorkItem, parseWebhook } from '../gitlab/webhook-schemas.js';
+import { isHandledEvent, isOtherWorkItem, isOwnEvent, parseWebhook } from '../gitlab/webhook-schemas.js';
 import { GroupCommit } from '../queue/group-commit.js';
 import type { Inbox } from '../queue/inbox.js';
 import type { Metrics } from './metrics.js';
 import { tokenMatches, verifySignature } from './verify.js';
-import { sameName } from '../domain/same-name.js';
 
 export interface WebhookSettings {
   /** The hook's secret token, checked against `X-Gitlab-Token`; null when deliveries are only signed. */
@@ -18,6 +17,8 @@ export interface WebhookSettings {
   project: { id: number | null; path: string | null };
   /** The bot's own username: its events are ignored so its writes never loop. */
   botUsername: () => string;
+  /** The bot user's id (null until GitLab has told it): tells the bot's note edits from people's. */
+  botUserId: () => number | null;
 }
 
 export interface WebhookDeps {
@@ -183,7 +184,7 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
       answer(403, 'wrong-project', WRONG_PROJECT);
       return;
     }
-    if (sameName(hook.actor, settings.botUsername())) {
+    if (isOwnEvent(hook, { username: settings.botUsername(), id: settings.botUserId() })) {
       answer(202, 'ignored', OWN_EVENT);
       return;
     }

@@ -81,12 +81,14 @@ export async function startService(settings: ServiceSettings, config: Config, op
   const client = new GitLabClient({ url: settings.gitlabUrl, token: settings.gitlabToken, project: settings.project }, requester);
 
   let botUsername = config.bot.username;
+  let botUserId: number | null = null;
   let projectId: number | null = typeof settings.project === 'number' ? settings.project : null;
   let projectPath: string | null = typeof settings.project === 'string' ? settings.project : null;
   let identityKnown = false;
   const learnIdentity = async (): Promise<void> => {
     const [user, project] = await Promise.all([client.currentUser(), client.getProject()]);
     botUsername = user.username;
+    botUserId = user.id;
     projectId = project.id;
     projectPath = project.path_with_namespace;
     identityKnown = true;
@@ -180,6 +182,7 @@ export async function startService(settings: ServiceSettings, config: Config, op
           return { id: projectId, path: projectPath };
         },
         botUsername: () => botUsername,
+        botUserId: () => botUserId,
       },
       logger: logger.child({ component: 'webhook' }),
       metrics,

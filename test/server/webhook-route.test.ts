@@ -44,7 +44,12 @@ let metrics: Metrics;
 let queued = 0;
 let now = 1_800_000_000_000;
 
-async function start(options: { secret?: string | null; signingKey?: string | null; project?: { id: number | null; path: string | null }; logger?: pino.Logger } = {}) {
+/** The bot user's id, as GET /user tells the service at start. */
+const BOT_ID = 77;
+
+async function start(
+  options: { secret?: string | null; signingKey?: string | null; project?: { id: number | null; path: string | null }; logger?: pino.Logger; botUserId?: number | null } = {},
+) {
   inbox = SqliteInbox.open(':memory:');
   metrics = createMetrics(() => inbox.depth());
   const app = createApp({
@@ -54,6 +59,7 @@ async function start(options: { secret?: string | null; signingKey?: string | nu
       signingKey: options.signingKey ?? null,
       project: options.project ?? { id: 15, path: null },
       botUsername: () => 'scale-bot',
+      botUserId: () => options.botUserId === undefined ? BOT_ID : options.botUserId,
     },
     logger: options.logger ?? pino({ level: 'silent' }),
     metrics,
@@ -181,6 +187,44 @@ describe('POST /webhooks/gitlab', () => {
       expect(await res.json()).toMatchObject({ status: 'ignored' });
     }
     expect(inbox.list({})).toHaveLength(0);
+  });
+
+  /** The documented Note Hook, as GitLab sends it for an edit of the bot's note (Notes::UpdateService: `user` is the note's author). */
+  function botNoteEdit(updatedById: number | null | undefined) {
+    const hook = noteHook();
+    hook.user.username = 'scale-bot';
+    hook.user.id = BOT_ID;
+    hook.object_attributes.author_id = BOT_ID;
+    hook.object_attributes.action = 'update';
+    if (updatedById === undefined) delete hook.object_attributes.updated_by_id;
+    else hook.object_attributes.updated_by_id = updatedById;
+    return hook;
+  }
+
+  it("queues a person's edit of the bot's note (GitLab names the note's author as user); ignores the bot's own edits", async () => {
+    await start();
+    // A CSE (id 12) ticks a box in the bot's note: `user` is the bot, the editor is updated_by_id.
+    const ticked = await post(botNoteEdit(12), { 'x-gitlab-event': 'Note Hook' });
+    expect(ticked.status).toBe(202);
+    expect(await ticked.json()).toMatchObject({ status: 'queued', issue: 17 });
+    const own = await post(botNoteEdit(BOT_ID), { 'x-gitlab-event': 'Note Hook' });
+    expect(await own.json()).toMatchObject({ status: 'ignored', reason: "the bot's own event" });
+    // The bot's own new note is its own event, whatever updated_by_id says (null on creation).
+    const created = botNoteEdit(null);
+    created.object_attributes.action = 'create';
+    expect(await (await post(created, { 'x-gitlab-event': 'Note Hook' })).json()).toMatchObject({ status: 'ignored' });
+    expect(inbox.list({})).toHaveLength(1);
+  });
+
+  it('takes an edit of the bot note as a hint when GitLab does not say who edited it, or the bot id is not known yet', async () => {
+    await start();
+    for (const editor of [null, undefined]) {
+      expect(await (await post(botNoteEdit(editor), { 'x-gitlab-event': 'Confidential Note Hook' })).json()).toMatchObject({ status: 'queued' });
+    }
+    await new Promise<void>((r) => server.close(() => r()));
+    inbox.close();
+    await start({ botUserId: null });
+    expect(await (await post(botNoteEdit(BOT_ID), { 'x-gitlab-event': 'Note Hook' })).json()).toMatchObject({ status: 'queued' });
   });
 
   it('ignores tasks, epics and other work items that GitLab sends as Issue Hook (object_kind work_item) with 202', async () => {
