@@ -463,7 +463,7 @@ export interface NoteHookInput {
   note: NoteInput;
   issue: IssueInput;
   project: ProjectInput;
-  /** Who wrote or edited the note. */
+  /** The hook's `user`: who wrote the note (for an edit, still its author: see the fake's `emit`). */
   user: UserInput;
   action?: NoteAction;
 }

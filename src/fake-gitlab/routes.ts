@@ -234,7 +234,11 @@ export function apiRouter(backend: ApiBackend): Router {
   });
 
   router.delete('/projects/:id/issues/:iid/notes/:note_id', (req, res) => {
-    state.deleteNote(issueIid(req), integer(pathParam(req, 'note_id'), 'note_id'));
+    const iid = issueIid(req);
+    const noteId = integer(pathParam(req, 'note_id'), 'note_id');
+    // `delete_note` in lib/api/helpers/notes_helpers.rb: `authorize! :admin_note, note`, as for edits.
+    if (!state.canAdminNote(actor(res).id, state.note(iid, noteId))) throw ApiError.forbidden();
+    state.deleteNote(iid, noteId);
     res.status(204).end();
   });
 

@@ -8,7 +8,7 @@ import { inspectText } from './note-safety.js';
 import { issueHookPayload, noteHookPayload, webhookEventName, type IssueChangesInput, type NoteAction } from './payloads.js';
 import type { QuickAction } from './quick-actions.js';
 import { apiRouter, errorHandler, type ApiBackend, type Written } from './routes.js';
-import { FakeState, type CreateIssueInput, type IssueRecord, type IssueStep, type IssueType, type NoteRecord, type UpdateIssueInput, type UserRecord } from './state.js';
+import { ACCESS_LEVELS, FakeState, type Role, type CreateIssueInput, type IssueRecord, type IssueStep, type IssueType, type NoteRecord, type UpdateIssueInput, type UserRecord } from './state.js';
 import { WebhookDispatcher, type Delivery, type WebhookTarget } from './webhooks.js';
 
 /**
@@ -17,7 +17,7 @@ import { WebhookDispatcher, type Delivery, type WebhookTarget } from './webhooks
  * would send, fault injection, and a check of everything the bot writes.
  */
 
-export type { Delivery, Fault, FaultMatcher, RestIssue, RestLabelEvent, RestNote, WebhookTarget };
+export type { Delivery, Fault, FaultMatcher, RestIssue, RestLabelEvent, RestNote, Role, WebhookTarget };
 
 export interface FakeGitLabOptions {
   /** Delay before answering every API request. */
@@ -34,8 +34,11 @@ export interface FakeGitLabOptions {
   projectId?: number;
   /** Fire webhooks for the bot's own API writes, as GitLab does (default true). */
   emitBotEvents?: boolean;
-  /** People besides `root` and the bot (default: the example roster of `.gitlab/scale-bot.yml`). */
-  users?: Array<{ username: string; name: string }>;
+  /**
+   * People besides `root` (the instance admin, Owner of the project) and the bot (a Reporter), with
+   * their project role (default Developer). Default: the example roster of `.gitlab/scale-bot.yml`.
+   */
+  users?: Array<{ username: string; name: string; role?: Role }>;
   /** Labels the project has from the start. Quick actions only apply labels that exist. */
   labels?: string[];
   /** The fake's clock (default: the real one). */
@@ -67,6 +70,7 @@ export interface FakeUser {
   id: number;
   username: string;
   name: string;
+  role: Role;
 }
 
 /** What a person does in the GitLab UI; each call resolves once its webhooks were answered. */
@@ -118,7 +122,8 @@ export interface FakeGitLab {
   /** Every `@mention` the bot wrote, allowed or not. */
   readonly mentions: Mention[];
 
-  addUser(username: string, name?: string): FakeUser;
+  /** A project member with that role (default Developer). */
+  addUser(username: string, name?: string, role?: Role): FakeUser;
   addToken(token: string, username: string): void;
   addLabel(name: string, options?: { color?: string; description?: string }): { id: number; name: string };
   setWebhook(webhook: WebhookTarget | null): void;
@@ -154,21 +159,29 @@ export interface FakeGitLab {
   stop(): Promise<void>;
 }
 
-/** The example roster of `.gitlab/scale-bot.yml`, so the demo and e2e tests find their people. */
-const DEFAULT_PEOPLE: ReadonlyArray<{ username: string; name: string }> = [
-  { username: 'alex.ae', name: 'Alex Morgan' },
-  { username: 'sam.sal', name: 'Sam Rivera' },
-  { username: 'jordan.ae', name: 'Jordan Lee' },
-  { username: 'casey.cse', name: 'Casey Kim' },
-  { username: 'drew.cse', name: 'Drew Patel' },
-  { username: 'emery.cse', name: 'Emery Chen' },
-  { username: 'finley.cse', name: 'Finley Novak' },
-  { username: 'gray.cse', name: 'Gray Okafor' },
-  { username: 'harper.mgr', name: 'Harper Quinn' },
+/**
+ * The example roster of `.gitlab/scale-bot.yml`, so the demo and e2e tests find their people, with
+ * the roles such a project gives them: account owners and most CSEs are Reporters (the README's
+ * roles table), one CSE a Developer, the manager a Maintainer.
+ */
+const DEFAULT_PEOPLE: ReadonlyArray<{ username: string; name: string; role: Role }> = [
+  { username: 'alex.ae', name: 'Alex Morgan', role: 'reporter' },
+  { username: 'sam.sal', name: 'Sam Rivera', role: 'reporter' },
+  { username: 'jordan.ae', name: 'Jordan Lee', role: 'reporter' },
+  { username: 'casey.cse', name: 'Casey Kim', role: 'developer' },
+  { username: 'drew.cse', name: 'Drew Patel', role: 'reporter' },
+  { username: 'emery.cse', name: 'Emery Chen', role: 'reporter' },
+  { username: 'finley.cse', name: 'Finley Novak', role: 'reporter' },
+  { username: 'gray.cse', name: 'Gray Okafor', role: 'reporter' },
+  { username: 'harper.mgr', name: 'Harper Quinn', role: 'maintainer' },
 ];
 
 /** Mentions that notify more than one person; always a violation in bot text. */
 const BROADCAST_MENTIONS = new Set(['all', 'here']);
+
+function roleOf(user: UserRecord): Role {
+  return (Object.keys(ACCESS_LEVELS) as Role[]).find((r) => ACCESS_LEVELS[r] === user.accessLevel)!;
+}
 
 function titleCase(path: string): string {
   return path.replace(/[-_]+/g, ' ').replace(/\b\w/g, (c) => c.toUpperCase());
@@ -244,9 +257,9 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
       () => this.url,
     );
 
-    this.state.addUser('root', 'Administrator', 1);
-    this.state.addUser(this.botUsername, titleCase(this.botUsername), 2);
-    for (const person of options.users ?? DEFAULT_PEOPLE) this.state.addUser(person.username, person.name);
+    this.state.addUser('root', 'Administrator', { id: 1, role: 'owner' });
+    this.state.addUser(this.botUsername, titleCase(this.botUsername), { id: 2, role: 'reporter' });
+    for (const person of options.users ?? DEFAULT_PEOPLE) this.state.addUser(person.username, person.name, person.role ? { role: person.role } : {});
     for (const label of options.labels ?? []) this.state.addLabel(label);
     this.addToken(this.botToken, this.botUsername);
     this.addToken('root-token', 'root');
@@ -335,9 +348,9 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
 
   // --- FakeGitLab -----------------------------------------------------------------------------
 
-  addUser(username: string, name?: string): FakeUser {
-    const { id, username: stored, name: storedName } = this.state.addUser(username, name ?? titleCase(username.replace(/\./g, ' ')));
-    return { id, username: stored, name: storedName };
+  addUser(username: string, name?: string, role?: Role): FakeUser {
+    const user = this.state.addUser(username, name ?? titleCase(username.replace(/\./g, ' ')), role ? { role } : {});
+    return { id: user.id, username: user.username, name: user.name, role: roleOf(user) };
   }
 
   addToken(token: string, username: string): void {
@@ -525,7 +538,10 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     const user = userInput(actor);
     const sent: Array<Promise<unknown>> = [];
     for (const { note, action } of notes) {
-      const payload = noteHookPayload({ note: noteInput(note, ctx), issue: issueInput(this.state.issue(note.iid), ctx), project, user, action });
+      // An edit's hook names the note's author, not the editor (`Notes::UpdateService#execute_note_webhook`:
+      // `Gitlab::DataBuilder::Note.build(note, note.author, :update)`); the editor is `updated_by_id`.
+      const hookUser = action === 'update' ? userInput(this.state.user(note.authorId)) : user;
+      const payload = noteHookPayload({ note: noteInput(note, ctx), issue: issueInput(this.state.issue(note.iid), ctx), project, user: hookUser, action });
       sent.push(this.dispatcher.deliver(webhookEventName(payload), payload, eventUuid));
     }
     for (const step of steps) {

@@ -12,7 +12,14 @@ export interface UserRecord {
   username: string;
   name: string;
   createdAt: Date;
+  /** The project role, as GitLab's `Gitlab::Access` levels (`lib/gitlab/access.rb`). */
+  accessLevel: AccessLevel;
 }
+
+/** `Gitlab::Access` (`lib/gitlab/access.rb`): the project roles and their levels. */
+export const ACCESS_LEVELS = { guest: 10, reporter: 20, developer: 30, maintainer: 40, owner: 50 } as const;
+export type Role = keyof typeof ACCESS_LEVELS;
+export type AccessLevel = (typeof ACCESS_LEVELS)[Role];
 
 export interface LabelRecord {
   id: number;
@@ -169,11 +176,11 @@ export class FakeState {
 
   // --- users and labels ---------------------------------------------------------------------
 
-  addUser(username: string, name: string, id?: number): UserRecord {
+  addUser(username: string, name: string, options: { id?: number; role?: Role } = {}): UserRecord {
     this.revision++;
     const existing = this.userByUsername(username);
     if (existing) return existing;
-    const user = { id: id ?? this.nextId.user++, username, name, createdAt: this.now() };
+    const user = { id: options.id ?? this.nextId.user++, username, name, createdAt: this.now(), accessLevel: ACCESS_LEVELS[options.role ?? 'developer'] };
     this.users.set(user.id, user);
     return user;
   }
@@ -321,12 +328,25 @@ export class FakeState {
     return { note, steps, actions };
   }
 
-  /** `PUT …/notes/:note_id`: only the author edits a note; quick actions do not run on edits. */
+  /**
+   * GitLab's `admin_note` ability, which editing (and deleting) a note through the API requires
+   * (`lib/api/helpers/notes_helpers.rb`: `authorize! :admin_note, note`, else 403): the note's author
+   * (`app/policies/note_policy.rb`, `rule { is_author }`) or a Maintainer or Owner of the project
+   * (`app/policies/project_policy.rb`, `rule { can?(:maintainer_access) }` enables `:admin_note`);
+   * never on a system note (`rule { ~editable }.prevent :admin_note`). A Reporter or Developer
+   * cannot edit, so cannot tick a task in, another person's comment.
+   */
+  canAdminNote(actorId: number, note: NoteRecord): boolean {
+    if (note.system) return false;
+    return note.authorId === actorId || this.user(actorId).accessLevel >= ACCESS_LEVELS.maintainer;
+  }
+
+  /** `PUT …/notes/:note_id`: by the author or a Maintainer (see `canAdminNote`); quick actions do not run on edits. */
   updateNote(actorId: number, iid: number, noteId: number, body: string): NoteRecord {
     this.revision++;
     const issue = this.issue(iid);
     const note = this.note(iid, noteId);
-    if (note.system || note.authorId !== actorId) throw ApiError.forbidden();
+    if (!this.canAdminNote(actorId, note)) throw ApiError.forbidden();
     if (body.trim() === '') throw new ApiError(400, { message: { note: ["can't be blank"] } });
     if (note.body !== body) {
       note.body = body;

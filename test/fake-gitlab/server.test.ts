@@ -220,7 +220,7 @@ describe('writes', () => {
     expect(issue.description).toBe('### Customer name\n\nAcme');
   });
 
-  it('supports notes CRUD with sort, 404 and author-only edits', async () => {
+  it('supports notes CRUD with sort, 404 and edits by the author', async () => {
     const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
     const first = await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', body: { body: 'First' } });
     expect(first).toMatchObject({ status: 201, json: { body: 'First', author: { username: 'scale-bot' }, system: false, noteable_iid: issue.iid, internal: false } });
@@ -235,9 +235,51 @@ describe('writes', () => {
     const edited = await api(`/projects/1/issues/${issue.iid}/notes/${note.id}`, { method: 'PUT', body: { body: 'First, edited' } });
     expect(asNote(edited.json).body).toBe('First, edited');
     expect((await api(`/projects/1/issues/${issue.iid}/notes/${note.id}`)).json).toMatchObject({ id: note.id, body: 'First, edited' });
-    expect((await api(`/projects/1/issues/${issue.iid}/notes/${note.id}`, { method: 'PUT', token: 'root-token', body: { body: 'hijack' } })).status).toBe(403);
     expect((await api(`/projects/1/issues/${issue.iid}/notes/999999`)).status).toBe(404);
     expect(fake.botNotes(issue.iid).map((n) => n.body)).toEqual(['First, edited']);
+  });
+
+  it("lets only a note's author or a Maintainer/Owner edit or delete it (admin_note), answering 403 Forbidden otherwise", async () => {
+    const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
+    const bot = asNote((await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', body: { body: '- [ ] CTA created' } })).json);
+    fake.addToken('drew-token', 'drew.cse'); // a Reporter
+    fake.addToken('casey-token', 'casey.cse'); // a Developer
+    fake.addToken('harper-token', 'harper.mgr'); // a Maintainer
+    const path = `/projects/1/issues/${issue.iid}/notes/${bot.id}`;
+    for (const token of ['drew-token', 'casey-token']) {
+      expect(await api(path, { method: 'PUT', token, body: { body: '- [x] CTA created' } })).toMatchObject({ status: 403, json: { message: '403 Forbidden' } });
+      expect((await api(path, { method: 'DELETE', token })).status).toBe(403);
+    }
+    expect(fake.botNotes(issue.iid).map((n) => n.body)).toEqual(['- [ ] CTA created']);
+    expect((await api(path, { method: 'PUT', token: 'harper-token', body: { body: '- [x] CTA created' } })).status).toBe(200);
+    expect((await api(path, { method: 'PUT', token: 'root-token', body: { body: '- [x] CTA created (root)' } })).status).toBe(200);
+    // A Reporter edits and deletes their own comment.
+    const own = await fake.as('drew.cse').comment(issue.iid, 'Booked');
+    expect((await api(`/projects/1/issues/${issue.iid}/notes/${own!.id}`, { method: 'PUT', token: 'drew-token', body: { body: 'Booked!' } })).status).toBe(200);
+    expect((await api(`/projects/1/issues/${issue.iid}/notes/${own!.id}`, { method: 'DELETE', token: 'drew-token' })).status).toBe(204);
+    await expect(fake.as('drew.cse').editComment(issue.iid, bot.id, 'tick')).rejects.toThrow(/403/);
+  });
+
+  it("an edited note's hook names the note's author as user and the editor in updated_by_id (Notes::UpdateService)", async () => {
+    const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
+    const bot = asNote((await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', body: { body: '- [ ] Call held' } })).json);
+    await fake.as('harper.mgr').editComment(issue.iid, bot.id, '- [x] Call held');
+    await api(`/projects/1/issues/${issue.iid}/notes/${bot.id}`, { method: 'PUT', body: { body: '- [x] Call held\n' } });
+    const internal = await fake.as('drew.cse').comment(issue.iid, 'Internal', { internal: true });
+    await fake.as('drew.cse').editComment(issue.iid, internal!.id, 'Internal, edited');
+    await fake.settled();
+    const botId = fake.addUser(fake.botUsername).id;
+    const harperId = fake.addUser('harper.mgr').id;
+    const drewId = fake.addUser('drew.cse').id;
+    const notes = fake.deliveries.slice(1).map((d) => [d.event, d.payload as NoteHookPayload] as const);
+    expect(notes.map(([event, p]) => [event, p.object_attributes.action, p.user.username, p.object_attributes.author_id, p.object_attributes.updated_by_id])).toEqual([
+      ['Note Hook', 'create', 'scale-bot', botId, null],
+      ['Note Hook', 'update', 'scale-bot', botId, harperId],
+      ['Note Hook', 'update', 'scale-bot', botId, botId],
+      // Internal notes go to confidential note hooks (`note.confidential?(include_noteable: true)`).
+      ['Confidential Note Hook', 'create', 'drew.cse', drewId, null],
+      ['Confidential Note Hook', 'update', 'drew.cse', drewId, drewId],
+    ]);
   });
 
   it('deletes an issue with its notes and events: every issue path then answers 404, and no hook fires', async () => {
@@ -253,12 +295,12 @@ describe('writes', () => {
     expect(receiver.received).toHaveLength(hooks);
   });
 
-  it('deletes a comment: gone from the list, 404 after, and no hook', async () => {
+  it('deletes a comment (an Owner may delete anyone\'s): gone from the list, 404 after, and no hook', async () => {
     const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
     const note = await fake.as('alex.ae').comment(issue.iid, 'Hello');
     await fake.settled();
     const hooks = receiver.received.length;
-    expect((await api(`/projects/1/issues/${issue.iid}/notes/${note!.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await api(`/projects/1/issues/${issue.iid}/notes/${note!.id}`, { method: 'DELETE', token: 'root-token' })).status).toBe(204);
     expect((await api(`/projects/1/issues/${issue.iid}/notes`)).json).toEqual([]);
     expect((await api(`/projects/1/issues/${issue.iid}/notes/${note!.id}`, { method: 'PUT', body: { body: 'late' } })).status).toBe(404);
     await fake.settled();
