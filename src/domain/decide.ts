@@ -9,7 +9,8 @@ import { formatUsd, qualify, type Qualification } from './qualify.js';
 import type { ParsedRequest } from './request.js';
 import { route, type RouteDecision, type Workload } from './route.js';
 import { isPlainIssue, type BotNote, type IssueSnapshot, type RelatedIssue } from './snapshot.js';
-import { COMMAND_HELP, findCommands, STATE_COMMANDS } from './commands.js';
+import { COMMAND_HELP, findCommands, STATE_COMMANDS, type Command } from './commands.js';
+import { CHECKLIST_COMMANDS, CHECKLIST_HELP, runChecklistCommands } from './checklist-commands.js';
 import { CHECKLIST, decideLifecycle, tickedItems, type LifecycleMemory } from './lifecycle.js';
 import { readDate, readUser } from './values.js';
 import { actorRoles, checkTransition, CLOSED_STATES, INTAKE_STATES, type State } from './workflow.js';
@@ -159,24 +160,41 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
           ? 'limit-reached'
           : 'assigned'
         : 'new';
-  const ticked = tickedItems(existingRequestNote?.body ?? '');
-  const lifeInput = {
+  const form = request.form;
+  const rolesOf = (username: string) =>
+    actorRoles(
+      { username, isBot: false, isAuthor: sameName(username, issue.author), isAssignee: issue.assignees.some((a) => sameName(a, username)) },
+      config,
+      form.segment,
+      form.region,
+    );
+  // Commands in comments move the request like a label would, as the person who wrote them.
+  const commands = findCommands(issue.humanNotes, input.botUsername, noteState.lastNote ?? 0);
+  const noteInput = {
     issue,
     memory: noteState as LifecycleMemory,
     intakeState,
     labelState: current,
-    ticked,
+    ticked: tickedItems(existingRequestNote?.body ?? ''),
     config,
     botUsername: input.botUsername,
     segment: request.form.segment,
     region: request.form.region,
     now,
   };
+  // `done`/`undo` first, so the lifecycle judges the checklist as the commands leave it.
+  const checklist = runChecklistCommands(commands, {
+    ticked: noteInput.ticked,
+    tickedAt: noteState.ticks ?? {},
+    state: () => decideLifecycle(noteInput).state,
+    closed: issue.state === 'closed',
+    rolesOf,
+  });
+  const ticked = checklist.ticked;
+  const lifeInput = { ...noteInput, ticked };
   let life = decideLifecycle(lifeInput);
   const lifeNotes = [...life.notes];
   const replies: NoteWrite[] = [];
-  // Commands in comments move the request like a label would, as the person who wrote them.
-  const commands = findCommands(issue.humanNotes, input.botUsername, noteState.lastNote ?? 0);
   const reassignTarget = (argument: string, roles: readonly string[], now: State): { username: string } | { refusal: string } => {
     if (!roles.includes('manager') && !roles.includes('assigned-cse')) return { refusal: 'only the assigned CSE or a manager can hand it on.' };
     if (CLOSED_STATES.includes(now)) return { refusal: `it is \`${now}\`.` };
@@ -194,20 +212,14 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
     const next = route(request, config, { ...input.workload, open }, today);
     return next.assignee && !(current && sameName(next.assignee, current)) ? { username: next.assignee } : { refusal: 'no other CSE of the pool is available; name one, e.g. `reassign @name`.' };
   };
-  const form = request.form;
-  const rolesOf = (username: string) =>
-    actorRoles(
-      { username, isBot: false, isAuthor: sameName(username, issue.author), isAssignee: issue.assignees.some((a) => sameName(a, username)) },
-      config,
-      form.segment,
-      form.region,
-    );
-  for (const c of commands) {
-    const reply = (text: string) => {
-      const key = markerKey(`reply-${c.noteId}`);
-      if (!findNote(issue.botNotes, key)) replies.push({ action: 'create', key, body: `${noteMarker(key)}\n@${c.author}, ${text}`, ...(c.internal ? { internal: true } : {}) });
-    };
-    const help = `the commands I understand, at the start of a comment after @${input.botUsername}:\n\n${COMMAND_HELP.map((h) => `- ${h}`).join('\n')}`;
+  const replyTo = (c: Command, text: string) => {
+    const key = markerKey(`reply-${c.noteId}`);
+    if (!findNote(issue.botNotes, key)) replies.push({ action: 'create', key, body: `${noteMarker(key)}\n@${c.author}, ${text}`, ...(c.internal ? { internal: true } : {}) });
+  };
+  for (const r of checklist.replies) replyTo(r.command, r.text);
+  for (const c of commands.filter((c) => !(c.name in CHECKLIST_COMMANDS))) {
+    const reply = (text: string) => replyTo(c, text);
+    const help = `the commands I understand, at the start of a comment after @${input.botUsername}:\n\n${[...COMMAND_HELP, ...CHECKLIST_HELP].map((h) => `- ${h}`).join('\n')}`;
     const target = STATE_COMMANDS[c.name];
     if (c.name === 'help') reply(help);
     // Answered, and marked read: reopening the issue later must not run an old command.
@@ -313,7 +325,7 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
     ...(assignedByBot && skipped.length > 0 ? { skipped } : {}),
     ...(mentioned ? { mentioned } : {}),
     ...(notified.size > 0 ? { notified: [...notified].sort() } : {}),
-    ...tickTimes(noteState.ticks, ticked, now),
+    ...tickTimes(checklist.tickedAt, ticked, now),
     digest,
     asOf,
   };
@@ -328,7 +340,7 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
         : null;
   const body = `${noteMarker(REQUEST_NOTE, nextState)}\n${render(
     'request',
-    requestModel({ issue, request, qualification, assignment, state, lifecycle, override, duplicates, history, config, ctaId: life.memory.ctaId, timeline: life.memory.timeline ?? [], ticked }),
+    requestModel({ issue, request, qualification, assignment, state, lifecycle, override, duplicates, history, config, ctaId: life.memory.ctaId, timeline: life.memory.timeline ?? [], ticked, closed: life.memory.closed === true, botUsername: input.botUsername }),
   )}`;
   upsertNote(plan, existing, REQUEST_NOTE, body);
   if (notifyNote) plan.notes.push(notifyNote);
@@ -460,14 +472,31 @@ function ctaRecord(customer: string, priority: string, issueUrl: string): Record
 
 const CTA_FIELDS: Record<string, string> = { Name: 'name', Company: 'company', Type: 'type', Reason: 'reason', Priority: 'priority', Playbook: 'playbook' };
 
-const NEXT_STEP: Record<string, string> = {
-  assigned: 'The assigned CSE accepts (label `engagement::accepted`) or declines the request.',
-  'limit-reached': 'The account is at its engagement limit: the CSE decides to accept or decline.',
-  accepted: 'Create the CTA, hold the call, log it and send the follow-up email; tick each item below. Label `engagement::scheduled` once the call is booked.',
-  scheduled: 'Hold the call, log it and send the follow-up email; tick each item below, then label `engagement::completed`.',
-  completed: 'Tick every checklist item below; the bot then closes the request.',
-  declined: 'The bot closes the request once the reason is given.',
-};
+/**
+ * What has to happen next, true in the state the note shows: an open request says who does what;
+ * a closed one says that nothing is left (reopening the issue is the way back).
+ */
+function nextStep(state: string | null, closed: boolean, bot: string): string {
+  const done = `\`@${bot} done <item>\``;
+  if (closed) {
+    const why: Record<string, string> = {
+      completed: 'the engagement is complete and the request closed',
+      declined: 'the request was declined and closed; the author has the reason',
+      withdrawn: 'the request was withdrawn and closed',
+      'closed-incomplete': 'the request was closed before completion',
+    };
+    return `None: ${why[state ?? ''] ?? 'the request is closed'}. Reopen the issue to take it up again.`;
+  }
+  const open: Record<string, string> = {
+    assigned: 'The assigned CSE accepts (label `engagement::accepted`) or declines the request.',
+    'limit-reached': 'The account is at its engagement limit: the CSE decides to accept or decline.',
+    accepted: `Create the CTA, hold the call, log it and send the follow-up email; tick each item below (or comment ${done}). Label \`engagement::scheduled\` once the call is booked.`,
+    scheduled: `Hold the call, log it and send the follow-up email; tick each item below (or comment ${done}), then label \`engagement::completed\`.`,
+    completed: `Tick the items still open below (or comment ${done}); the bot then closes the request.`,
+    declined: 'The CSE who declined replies with the reason; the bot passes it on to the author and closes the request.',
+  };
+  return open[state ?? ''] ?? '';
+}
 
 /** FNV-1a over the text: enough to notice that a description changed. */
 function textDigest(text: string): string {
@@ -500,6 +529,9 @@ function requestModel(args: {
   ctaId: string | undefined;
   timeline: ReadonlyArray<{ state: string; at: string; by: string }>;
   ticked: ReadonlySet<string>;
+  /** The issue is closed, or this pass closes it. */
+  closed: boolean;
+  botUsername: string;
 }): object {
   const { issue, request, qualification: q, assignment, config } = args;
   const engaged = args.state !== null && !['new', 'needs-info', 'not-qualified'].includes(args.state);
@@ -550,7 +582,8 @@ function requestModel(args: {
           segment: `${request.form!.segment}/${request.form!.region}`,
           arr: typeof arr === 'number' ? formatUsd(arr) : '—',
           renewal: typeof renewal === 'string' ? renewal : '—',
-          nextStep: NEXT_STEP[args.state ?? ''] ?? '',
+          nextStep: nextStep(args.state, args.closed, args.botUsername),
+          closed: args.closed,
           timeline: [{ state: 'opened', at: issue.createdAt.slice(0, 16).replace('T', ' '), by: issue.author }, ...args.timeline.map((t) => ({ state: t.state, at: t.at.slice(0, 16).replace('T', ' '), by: t.by }))],
           cta: withCta
             ? [

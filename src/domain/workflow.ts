@@ -38,7 +38,8 @@ export interface Transition {
   effect: string;
 }
 
-const PEOPLE_WHO_RUN_IT: readonly Actor[] = ['assigned-cse', 'pool-cse', 'manager'];
+/** Who runs an engagement (and keeps its checklist). */
+export const PEOPLE_WHO_RUN_IT: readonly Actor[] = ['assigned-cse', 'pool-cse', 'manager'];
 const ENGAGED: readonly State[] = ['assigned', 'limit-reached', 'accepted', 'scheduled'];
 
 export const TRANSITIONS: readonly Transition[] = [

@@ -551,6 +551,7 @@ describe('decide: commands in comments', () => {
     const { plan } = settle(comment(assigned(), 'alex.ae', '@scale-bot help'));
     expect(reply(plan)!.body).toContain('@alex.ae, the commands I understand');
     expect(reply(plan)!.body).toContain('`decline <reason>`');
+    expect(reply(plan)!.body).toContain('`done <item>` — tick an item of the tracker\'s checklist: `cta`, `call held`, `call logged`, `email` or `all`');
   });
 
   it('accept by the assigned CSE moves the request; an edited comment does not run again', () => {
@@ -602,7 +603,8 @@ describe('decide: commands in comments', () => {
     for (const [what, s] of later) expect(isEmptyPlan(run(s)), what).toBe(true);
     // The bot's request note (its memory) deleted by a person: whatever is re-posted addresses a person, not the bot.
     const forgotten = run({ ...first.after, botNotes: first.after.botNotes.filter((n) => n.key !== 'request'), labelEvents: [botEvent] });
-    for (const n of forgotten.notes) expect(n.body).not.toMatch(/@scale-bot\b/);
+    // (A command shown in a code span, as the tracker's next step does, mentions nobody.)
+    for (const n of forgotten.notes) expect(n.body.replace(/`[^`\n]*`/g, '')).not.toMatch(/@scale-bot\b/);
   });
 
   it('a command on a closed request is answered, and not run when the issue is reopened later', () => {
@@ -646,6 +648,90 @@ describe('decide: commands in comments', () => {
     const { plan } = settle(comment(assigned(), author, body));
     expect(plan.assignees).toBeNull();
     expect(reply(plan)!.body).toContain(why);
+  });
+
+  describe('done / undo: the checklist by command (a Reporter cannot tick the bot note)', () => {
+    const CALL_HELD = 'Call held';
+    const accepted = () => settle(comment(assigned(), 'drew.cse', '@scale-bot accept')).after;
+    const body = (s: IssueSnapshot) => requestNote(s).body;
+
+    it('ticks the named items in the tracker, keeps them on later passes and records when they were ticked', () => {
+      const { plan, after } = settle(comment(accepted(), 'drew.cse', '@scale-bot done call held', '2026-11-23T16:30:00Z'));
+      expect(reply(plan)!.body).toContain('@drew.cse, ticked: Call held. Still open: CTA created; Call logged');
+      expect(body(after)).toContain('- [x] Call held');
+      expect(body(after)).toContain('- [ ] CTA created');
+      // The follow-up reminder counts from the comment, not from when the bot got to it.
+      expect(requestNote(after).state.ticks).toEqual({ [CALL_HELD]: '2026-11-23T16:30:00Z' });
+      // An unrelated later pass re-renders the note with the tick (settle checked it writes nothing).
+      expect(body(applied(after, run({ ...after, title: 'renamed' })))).toContain('- [x] Call held');
+    });
+
+    it('completed with items open, then the last ones done by command: closed with the summary in that pass', () => {
+      const partly = settle(comment(accepted(), 'drew.cse', '@scale-bot done cta, call held')).after;
+      const completed = settle(comment(partly, 'drew.cse', '@scale-bot complete', '2026-11-24T10:00:00Z'));
+      expect(completed.plan.stateEvent).toBeNull();
+      const { plan } = settle(comment(completed.after, 'drew.cse', '@scale-bot done logged, followup', '2026-11-25T10:00:00Z'));
+      expect(plan.stateEvent).toBe('close');
+      expect(plan.notes.map((n) => n.key)).toEqual(expect.arrayContaining(['completion']));
+      expect(reply(plan)!.body).toContain('The checklist is complete.');
+      // `complete` and the last `done` read in one pass: closed at once, no "still open" reminder first.
+      const both = comment(comment(partly, 'drew.cse', '@scale-bot complete'), 'drew.cse', '@scale-bot done logged, email');
+      const once = settle(both).plan;
+      expect(once.stateEvent).toBe('close');
+      expect(once.notes.filter((n) => n.key.startsWith('incomplete-'))).toEqual([]);
+    });
+
+    it('undo unticks, and done on a ticked item says so', () => {
+      const ticked = settle(comment(accepted(), 'drew.cse', '@scale-bot done all')).after;
+      for (const item of ['CTA created', CALL_HELD]) expect(body(ticked)).toContain(`- [x] ${item}`);
+      const undone = settle(comment(ticked, 'harper.mgr', '@scale-bot undo Call held'));
+      expect(body(undone.after)).toContain('- [ ] Call held');
+      expect(requestNote(undone.after).state.ticks).not.toHaveProperty(CALL_HELD);
+      expect(reply(undone.plan)!.body).toContain('@harper.mgr, unticked: Call held.');
+      const again = settle(comment(undone.after, 'drew.cse', '@scale-bot done cta'));
+      expect(reply(again.plan)!.body).toContain('Already ticked: CTA created. Still open: Call held.');
+      expect(body(again.after)).toContain('- [ ] Call held');
+    });
+
+    it.each([
+      ['the author', accepted, 'alex.ae', '@scale-bot done cta', 'only the assigned CSE, a CSE of the covering pool or a manager'],
+      ['before acceptance', assigned, 'drew.cse', '@scale-bot done cta', 'the checklist starts once the request is accepted (it is `assigned`)'],
+      ['an ambiguous name', accepted, 'drew.cse', '@scale-bot done call', '"call" could be `call held` or `call logged`'],
+      ['an unknown item', accepted, 'drew.cse', '@scale-bot done @all /close', 'is not an item of the checklist; name one of `cta`, `call held`, `call logged`, `email` or `all`'],
+      ['no item', accepted, 'drew.cse', '@scale-bot done', 'name the item, one of `cta`'],
+    ])('refuses (%s) with a reply saying why, and ticks nothing', (_name, start, author, text, why) => {
+      const { plan, after } = settle(comment(start(), author, text));
+      expect(reply(plan)!.body).toContain(why);
+      expect(reply(plan)!.body).not.toMatch(/(?<![\w`])@all|^\/close/m);
+      expect(body(after)).not.toContain('- [x]');
+    });
+
+    it('on a closed request: answered, not run', () => {
+      const closed = settle({ ...accepted(), state: 'closed', closedBy: 'harper.mgr', closedAt: '2026-11-22T13:00:00Z', labelEvents: [] }).after;
+      const { plan, after } = settle(comment(closed, 'drew.cse', '@scale-bot done cta'));
+      expect(reply(plan)!.body).toContain('I did not tick anything: the request is closed (`closed-incomplete`). Reopen it first.');
+      expect(body(after)).toContain('- [ ] CTA created');
+    });
+  });
+
+  it('the tracker\'s next step is true in every state, closed ones included', () => {
+    const nextStep = (s: IssueSnapshot) => /\*\*Next step:\*\* (.*)/.exec(requestNote(s).body)![1]!;
+    expect(nextStep(assigned())).toMatch(/^The assigned CSE accepts/);
+    const accepted = settle(comment(assigned(), 'drew.cse', '@scale-bot accept')).after;
+    expect(nextStep(accepted)).toContain('`@scale-bot done <item>`');
+    const completed = settle(comment(accepted, 'drew.cse', '@scale-bot complete')).after;
+    expect(nextStep(completed)).toMatch(/^Tick the items still open below/);
+    const closedStates: Array<[string, IssueSnapshot, RegExp]> = [
+      ['completed', settle(comment(completed, 'drew.cse', '@scale-bot done all')).after, /^None: the engagement is complete and the request closed\./],
+      ['declined', settle(comment(accepted, 'drew.cse', '@scale-bot decline Budget frozen')).after, /^None: the request was declined and closed/],
+      ['withdrawn', settle(comment(accepted, 'alex.ae', '@scale-bot withdraw')).after, /^None: the request was withdrawn and closed/],
+      ['closed-incomplete', settle({ ...accepted, state: 'closed', closedBy: 'drew.cse', closedAt: '2026-11-23T09:00:00Z', labelEvents: [] }).after, /^None: the request was closed before completion/],
+    ];
+    for (const [state, s, step] of closedStates) {
+      expect(s.labels, state).toContain(`engagement::${state}`);
+      expect(nextStep(s), state).toMatch(step);
+      expect(requestNote(s).body, state).not.toContain('tick each item when done');
+    }
   });
 
   it('an unknown command gets the help', () => {
