@@ -1,5 +1,5 @@
 import type { Command } from './commands.js';
-import { CHECKLIST, missingChecklist } from './lifecycle.js';
+import { CHECKLIST, CHECKLIST_STATES, missingChecklist } from './lifecycle.js';
 import { neutralizeInline } from './markdown-safety.js';
 import { PEOPLE_WHO_RUN_IT, type Actor, type State } from './workflow.js';
 
@@ -29,9 +29,6 @@ export const CHECKLIST_HELP = [
   `\`done <item>\` — tick an item of the tracker's checklist: ${ITEM_NAMES}, several separated by commas (the assigned CSE, a CSE of the pool, or a manager)`,
   '`undo <item>` — untick it again',
 ];
-
-/** States whose tracker shows the checklist (from acceptance on). */
-const WITH_CHECKLIST: readonly State[] = ['accepted', 'scheduled', 'completed'];
 
 const words = (text: string) => text.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== '');
 
@@ -119,7 +116,7 @@ export function runChecklistCommands(commands: readonly Command[], ctx: Checklis
 function refusalFor(command: Command, ctx: ChecklistContext): string | null {
   const state = ctx.state();
   if (ctx.closed) return `the request is closed (\`${state}\`). Reopen it first.`;
-  if (!WITH_CHECKLIST.includes(state)) return `the checklist starts once the request is accepted (it is \`${state}\`).`;
+  if (!CHECKLIST_STATES.includes(state)) return `the checklist starts once the request is accepted (it is \`${state}\`).`;
   const roles = ctx.rolesOf(command.author);
   if (!roles.some((r) => PEOPLE_WHO_RUN_IT.includes(r))) return 'only the assigned CSE, a CSE of the covering pool or a manager keeps the checklist.';
   return null;

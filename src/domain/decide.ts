@@ -11,7 +11,7 @@ import { route, type RouteDecision, type Workload } from './route.js';
 import { isPlainIssue, type BotNote, type IssueSnapshot, type RelatedIssue } from './snapshot.js';
 import { COMMAND_HELP, findCommands, STATE_COMMANDS, type Command } from './commands.js';
 import { CHECKLIST_COMMANDS, CHECKLIST_HELP, runChecklistCommands } from './checklist-commands.js';
-import { CHECKLIST, decideLifecycle, tickedItems, type LifecycleMemory } from './lifecycle.js';
+import { CHECKLIST, CHECKLIST_STATES, decideLifecycle, tickedItems, type LifecycleMemory } from './lifecycle.js';
 import { readDate, readUser } from './values.js';
 import { actorRoles, checkTransition, CLOSED_STATES, INTAKE_STATES, type State } from './workflow.js';
 import { sameName } from './same-name.js';
@@ -535,7 +535,8 @@ function requestModel(args: {
 }): object {
   const { issue, request, qualification: q, assignment, config } = args;
   const engaged = args.state !== null && !['new', 'needs-info', 'not-qualified'].includes(args.state);
-  const withCta = args.state !== null && ['accepted', 'scheduled', 'completed', 'closed-incomplete'].includes(args.state);
+  // A request closed by hand keeps its CTA and checklist in view (what was missing).
+  const withCta = args.state !== null && [...CHECKLIST_STATES, 'closed-incomplete'].includes(args.state);
   const rawCustomer = typeof request.fields[config.fieldMap.customer] === 'string' ? (request.fields[config.fieldMap.customer] as string) : 'the customer';
   const arr = request.fields[config.fieldMap.arr];
   const renewal = request.fields[config.fieldMap.renewalDate];

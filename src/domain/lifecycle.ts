@@ -20,6 +20,9 @@ export const CHECKLIST = [
   'Follow-up email sent (it triggers the CSAT survey)',
 ] as const;
 
+/** The states in which the engagement runs and its checklist is kept (from acceptance to completion). */
+export const CHECKLIST_STATES: readonly State[] = ['accepted', 'scheduled', 'completed'];
+
 export interface TimelineEntry {
   state: State;
   at: string;
@@ -160,13 +163,13 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
     if (recorded && CLOSED_STATES.includes(recorded) && memory.closed) return out(recorded);
     const byAuthor = sameName(issue.closedBy, issue.author);
     const state: State = byAuthor ? 'withdrawn' : 'closed-incomplete';
-    const missing = recorded === 'accepted' || recorded === 'scheduled' || recorded === 'completed' ? missingChecklist(input.ticked) : [];
-    const what =
-      recorded === 'accepted' || recorded === 'scheduled' || recorded === 'completed'
-        ? missing.length > 0
-          ? `still open on the checklist: ${missing.join('; ')}`
-          : 'the engagement was never marked completed'
-        : `the request was still \`${recorded ?? input.intakeState}\``;
+    const engaged = recorded !== undefined && CHECKLIST_STATES.includes(recorded);
+    const missing = engaged ? missingChecklist(input.ticked) : [];
+    const what = !engaged
+      ? `the request was still \`${recorded ?? input.intakeState}\``
+      : missing.length > 0
+        ? `still open on the checklist: ${missing.join('; ')}`
+        : 'the engagement was never marked completed';
     return out(state, {
       notes: [
         {
