@@ -7,6 +7,7 @@ import type { Config } from '../domain/config.js';
 import { InstanceLockedError } from '../service/instance-lock.js';
 import { createLogger, startService, type RunningService, type ServiceOptions } from '../service/service.js';
 import type { ServiceSettings } from '../service/settings.js';
+import { InboxRefusedError } from '../queue/inbox-identity.js';
 import { processIssue } from '../worker/process-issue.js';
 import { reconcile } from '../worker/reconcile.js';
 import { CliError, EXIT, type CliIO } from './io.js';
@@ -35,24 +36,32 @@ async function startLongRunning(settings: ServiceSettings, config: Config, optio
     return await startService(settings, config, options);
   } catch (err) {
     if (err instanceof InstanceLockedError) throw new CliError(err.message, EXIT.usage);
+    if (err instanceof InboxRefusedError) throw new CliError(`cannot start: ${err.message}`, EXIT.usage);
     throw err;
   }
 }
+
+const FRESH_INBOX = [
+  '--fresh-inbox',
+  'start with an empty inbox, setting aside (never deleting) the one in the data directory, whatever it is; only when that inbox is lost or unwanted',
+] as const;
 
 export function registerServiceCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {
   const environment =
     '\nEnvironment: GITLAB_URL, GITLAB_TOKEN, GITLAB_WEBHOOK_SECRET, GITLAB_PROJECT (id or group/project), ' +
     'optional GITLAB_WEBHOOK_SIGNING_KEY (the hook\'s signing token; enough without the secret token), SCALE_BOT_CONFIG, SCALE_BOT_DATA (the webhook inbox; default ./data; one serve per directory), HOST, PORT (default 8080), ' +
-    'DRY_RUN=1, LOG_LEVEL, GITLAB_REQUESTS_PER_MINUTE (2000), GITLAB_NOTES_PER_MINUTE (60), WORKER_CONCURRENCY (16), optional SCALE_BOT_CRM_URL + SCALE_BOT_CRM_TOKEN (CRM sink for CTA records).';
+    'DRY_RUN=1, LOG_LEVEL, GITLAB_REQUESTS_PER_MINUTE (2000), GITLAB_NOTES_PER_MINUTE (60), WORKER_CONCURRENCY (16), optional SCALE_BOT_CRM_URL + SCALE_BOT_CRM_TOKEN (CRM sink for CTA records), ' +
+    'SCALE_BOT_DURABILITY (process: an acknowledged delivery survives a killed process, the default; power: also a power cut, slower).';
 
   program
     .command('serve')
     .description('run the webhook server (POST /webhooks/gitlab, /healthz, /readyz, /metrics) with the worker in the same process')
     .option('--no-worker', 'only receive and queue deliveries; run `scale-bot worker` separately')
+    .option(...FRESH_INBOX)
     .addHelpText('after', environment)
-    .action(async (opts: { worker: boolean }) => {
+    .action(async (opts: { worker: boolean; freshInbox?: boolean }) => {
       const { settings, config } = settingsOrExit(program, io, { webhook: true });
-      const service = await startLongRunning(settings, config, { server: true, worker: opts.worker });
+      const service = await startLongRunning(settings, config, { server: true, worker: opts.worker, freshInbox: Boolean(opts.freshInbox) });
       const signal = await untilSignal();
       service.logger.info({ signal }, 'shutting down');
       await service.stop();
@@ -62,10 +71,11 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
   program
     .command('worker')
     .description('run only the worker: process queued per-issue jobs from the data directory (beside one `serve --no-worker`)')
+    .option(...FRESH_INBOX)
     .addHelpText('after', environment)
-    .action(async () => {
+    .action(async (opts: { freshInbox?: boolean }) => {
       const { settings, config } = settingsOrExit(program, io, { webhook: false });
-      const service = await startLongRunning(settings, config, { server: false, worker: true });
+      const service = await startLongRunning(settings, config, { server: false, worker: true, freshInbox: Boolean(opts.freshInbox) });
       const signal = await untilSignal();
       service.logger.info({ signal }, 'shutting down');
       await service.stop();

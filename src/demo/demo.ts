@@ -89,6 +89,7 @@ export function settingsForFake(fake: FakeGitLab, dataDir: string, overrides: Pa
     requester: DEFAULT_REQUESTER_SETTINGS,
     concurrency: 4,
     crm: null,
+    durability: 'process',
     ...overrides,
   };
 }

@@ -1,12 +1,48 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { inboxFileProblem } from './inbox-health.js';
 import type { AcceptResult, ClaimedJob, CoalescePolicy, Inbox, Job, JobStatus, NewDelivery } from './inbox.js';
 
 export const DEFAULT_COALESCE_POLICY: CoalescePolicy = { quietMs: 250, maxWaitMs: 1000 };
+
+/**
+ * What a commit survives. `process`: the process crashing or being killed (SQLite's
+ * `synchronous = NORMAL` in WAL mode: a commit is in the WAL, not yet fsynced, when `accept`
+ * returns). `power`: also an OS crash or power cut (`FULL`: the WAL is fsynced at every commit).
+ * Neither can corrupt the database; `process` may roll back the latest commits on a power cut.
+ */
+export type Durability = 'process' | 'power';
+
+export interface StoreOptions {
+  /**
+   * How long a statement waits for another process's write lock before failing with SQLITE_BUSY.
+   * better-sqlite3 waits synchronously, so in a server this is time the event loop stands still:
+   * the service sets it to 0 and retries from timers instead. Opening and migrating always wait
+   * up to 5 s.
+   */
+  busyTimeoutMs: number;
+  durability: Durability;
+  /**
+   * Before each write of deliveries, check that the path still names the file opened (one stat):
+   * deliveries written to a deleted or replaced inbox would be acknowledged and then lost.
+   */
+  checkFileOnWrite: boolean;
+}
+
+export const DEFAULT_STORE_OPTIONS: StoreOptions = { busyTimeoutMs: 5_000, durability: 'process', checkFileOnWrite: false };
+
+/** The inbox file was deleted, replaced or emptied under the running service. */
+export class InboxFileError extends Error {
+  readonly code = 'SCALE_BOT_INBOX_FILE';
+  constructor(problem: string) {
+    super(problem);
+    this.name = 'InboxFileError';
+  }
+}
 
 export interface BackgroundCheckpointOptions {
   /**
@@ -127,6 +163,8 @@ const MIGRATIONS: readonly string[] = [
      iid INTEGER,
      received_at INTEGER NOT NULL,
      job_id INTEGER REFERENCES jobs (id));`,
+  // v2: facts about the store itself; `identity` is the marker written when the inbox is created.
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
 const JOB_COLUMNS = 'id, project_id, iid, status, attempts, run_at, first_pending_at, last_error, deliveries, updated_at';
@@ -177,7 +215,10 @@ function toJob(row: JobRow): Job {
  */
 export class SqliteInbox implements Inbox {
   private readonly db: Database.Database;
-  private readonly file: string;
+  readonly file: string;
+  /** The inode of the file opened; null in memory. */
+  readonly inode: number | null;
+  private readonly checkFileOnWrite: boolean;
   private readonly policy: CoalescePolicy;
   private checkpointer: Worker | null = null;
   private readonly stats: CheckpointStats = { running: false, passive: 0, restarts: 0, maxPauseMs: 0, lastWalFrames: 0, error: null };
@@ -209,7 +250,7 @@ export class SqliteInbox implements Inbox {
   private readonly acceptTx: Database.Transaction<(delivery: NewDelivery, now: number) => AcceptResult>;
   private readonly acceptManyTx: Database.Transaction<(deliveries: readonly NewDelivery[], now: number) => AcceptResult[]>;
 
-  private constructor(file: string, policy: CoalescePolicy) {
+  private constructor(file: string, policy: CoalescePolicy, store: StoreOptions) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.file = file;
     this.policy = policy;
@@ -217,13 +258,15 @@ export class SqliteInbox implements Inbox {
     // Set first, so the pragmas and migration below wait for another process instead of failing.
     this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
-    // In WAL mode NORMAL fsyncs at checkpoints, not at every commit. A commit is still written to the
-    // WAL before `accept` returns, so it survives the process crashing or being SIGKILLed; only an
-    // OS crash or power cut can roll back the latest commits, and the database never corrupts. That
-    // buys thousands of accepts per second on the path GitLab waits on.
-    this.db.pragma('synchronous = NORMAL');
+    // In WAL mode NORMAL fsyncs at checkpoints, not at every commit (see `Durability`): that buys
+    // thousands of accepts per second on the path GitLab waits on. FULL fsyncs the WAL per commit.
+    this.db.pragma(`synchronous = ${store.durability === 'power' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    this.db.pragma(`busy_timeout = ${store.busyTimeoutMs}`);
+    // The file opened, to tell later whether the path still names it (deleted, replaced).
+    this.inode = file === ':memory:' ? null : statSync(file).ino;
+    this.checkFileOnWrite = store.checkFileOnWrite;
 
     this.insertDelivery = this.db.prepare(`
       INSERT INTO deliveries (key, event, uuid, body, project_id, iid, received_at, job_id)
@@ -300,13 +343,19 @@ export class SqliteInbox implements Inbox {
   }
 
   /** Opens (creating and migrating as needed) the inbox at `file`, or `:memory:`. */
-  static open(file: string, policy?: Partial<CoalescePolicy>): SqliteInbox {
+  static open(file: string, policy?: Partial<CoalescePolicy>, store: Partial<StoreOptions> = {}): SqliteInbox {
     const quietMs = policy?.quietMs ?? DEFAULT_COALESCE_POLICY.quietMs;
     const maxWaitMs = policy?.maxWaitMs ?? DEFAULT_COALESCE_POLICY.maxWaitMs;
     if (!(Number.isFinite(quietMs) && quietMs >= 0 && Number.isFinite(maxWaitMs) && maxWaitMs >= quietMs)) {
       throw new RangeError(`coalesce policy needs 0 ≤ quietMs ≤ maxWaitMs, got quietMs ${quietMs}, maxWaitMs ${maxWaitMs}`);
     }
-    return new SqliteInbox(file, { quietMs, maxWaitMs });
+    return new SqliteInbox(file, { quietMs, maxWaitMs }, { ...DEFAULT_STORE_OPTIONS, ...store });
+  }
+
+  private checkFile(): void {
+    if (!this.checkFileOnWrite) return;
+    const problem = inboxFileProblem(this, false);
+    if (problem) throw new InboxFileError(problem);
   }
 
   private migrate(): void {
@@ -325,12 +374,14 @@ export class SqliteInbox implements Inbox {
   }
 
   accept(delivery: NewDelivery, now: number): AcceptResult {
+    this.checkFile();
     // IMMEDIATE takes the write lock up front, so a concurrent writer waits (busy_timeout) instead of
     // failing halfway through a read-then-write.
     return this.acceptTx.immediate(delivery, now);
   }
 
   acceptMany(deliveries: readonly NewDelivery[], now: number): AcceptResult[] {
+    this.checkFile();
     return this.acceptManyTx.immediate(deliveries, now);
   }
 
@@ -425,6 +476,35 @@ export class SqliteInbox implements Inbox {
     } catch {
       return false;
     }
+  }
+
+  /** The marker written when this inbox was created (see inbox-identity.ts); null in an older one. */
+  identity(): string | null {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'identity'").get() as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  setIdentity(id: string): void {
+    this.db.prepare("INSERT INTO meta (key, value) VALUES ('identity', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(id);
+  }
+
+  /**
+   * Writes one small row and commits, without waiting for a lock: null when the store took it,
+   * else why not (locked by another process, disk full, read-only, I/O error).
+   */
+  probeWrite(now: number): string | null {
+    try {
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('probed_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(now));
+      return null;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      return `${code ?? 'error'}: ${(err as Error).message}`;
+    }
+  }
+
+  /** Copies the open database, as it is now, to `target` (the SQLite online backup). */
+  async copyTo(target: string): Promise<void> {
+    await this.db.backup(target);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { RequestListener } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Metrics } from './metrics.js';
 import { isWebhookPath, webhookHandler, type WebhookDeps } from './webhook-route.js';
@@ -42,4 +42,34 @@ export function createApp(deps: AppDeps): RequestListener {
     if (req.method === 'POST' && isWebhookPath(req.url)) webhook(req, res);
     else app(req, res);
   };
+}
+
+export interface ServerTimeouts {
+  /** The whole request, headers and body, must arrive within this (slow senders are cut off). */
+  requestMs: number;
+  headersMs: number;
+  /** Idle keep-alive connections are closed after this. */
+  keepAliveMs: number;
+  /** How often Node looks for requests past their timeouts (its default, 30 s, let them run 40 s and more). */
+  checkEveryMs: number;
+}
+
+/**
+ * GitLab gives up on a webhook after its timeout (10 s by default, `webhook_timeout`), so a request
+ * still arriving after 15 s is no delivery GitLab waits for: its connection is closed.
+ */
+export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = { requestMs: 15_000, headersMs: 10_000, keepAliveMs: 5_000, checkEveryMs: 1_000 };
+
+/** The HTTP server for `createApp`'s listener, listening on port and host. */
+export function createWebhookServer(listener: RequestListener, port: number, host: string, timeouts: Partial<ServerTimeouts> = {}): Promise<Server> {
+  const t = { ...DEFAULT_SERVER_TIMEOUTS, ...timeouts };
+  return new Promise<Server>((resolveServer, reject) => {
+    const s = createServer(
+      { requestTimeout: t.requestMs, headersTimeout: Math.min(t.headersMs, t.requestMs), connectionsCheckingInterval: t.checkEveryMs },
+      listener,
+    ).listen(port, host, () => resolveServer(s));
+    // Keep-alive sockets must not hold shutdown hostage either.
+    s.keepAliveTimeout = t.keepAliveMs;
+    s.once('error', reject);
+  });
 }

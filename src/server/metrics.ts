@@ -1,4 +1,13 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { isHandledEvent } from '../gitlab/webhook-schemas.js';
+
+/**
+ * The `event` label of a delivery: one of the events the bot handles, else `other`. Labels come
+ * from a fixed set, so no sender can add series (each costs memory for the life of the process).
+ */
+export function eventLabel(event: string): string {
+  return isHandledEvent(event) ? event : 'other';
+}
 
 /** The bot's Prometheus metrics, on a registry of its own (no global state between instances). */
 export interface Metrics {
@@ -18,7 +27,7 @@ export function createMetrics(depth?: () => Record<string, number>): Metrics {
     registry,
     deliveries: new Counter({
       name: 'scale_bot_webhook_deliveries_total',
-      help: 'Webhook deliveries received, by X-Gitlab-Event and outcome',
+      help: 'Webhook deliveries received, by X-Gitlab-Event (handled events; other for the rest and before authentication) and outcome',
       labelNames: ['event', 'outcome'],
       registers: [registry],
     }),

@@ -27,9 +27,21 @@ export interface SignatureHeaders {
 export type SignatureCheck = { ok: true } | { ok: false; reason: string };
 
 /**
+ * The HMAC key bytes of a Standard Webhooks signing key, read as the reference library reads it:
+ * base64, after an optional `whsec_` prefix. Throws when that gives no bytes (`whsec_`, `===`):
+ * an empty key would let anyone sign.
+ */
+export function signingKeyBytes(key: string): Buffer {
+  const bytes = Buffer.from(key.startsWith('whsec_') ? key.slice('whsec_'.length) : key, 'base64');
+  if (bytes.length === 0) throw new RangeError('the signing key decodes to zero bytes (expected base64, optionally after whsec_)');
+  return bytes;
+}
+
+/**
  * Verifies a Standard Webhooks signature (`webhook-id`, `webhook-timestamp`, `webhook-signature`):
- * base64 HMAC-SHA256 over `id.timestamp.body` with the key (a `whsec_` prefix means base64 bytes).
- * `nowSeconds` is a parameter so the check is testable; tolerance guards against replays.
+ * base64 HMAC-SHA256 over `id.timestamp.body` with the key bytes (`signingKeyBytes`), compared as
+ * base64 text like the reference library (so trailing junk after a valid signature does not pass).
+ * `nowSeconds` is a parameter so the check is testable; the tolerance guards against replays.
  */
 export function verifySignature(
   headers: SignatureHeaders,
@@ -41,19 +53,22 @@ export function verifySignature(
   const { id, timestamp, signature } = headers;
   if (!id || !timestamp || !signature) return { ok: false, reason: 'missing webhook-id, webhook-timestamp or webhook-signature' };
   const ts = Number(timestamp);
-  if (!Number.isInteger(ts)) return { ok: false, reason: 'webhook-timestamp is not a number' };
+  if (!/^\d+$/.test(timestamp) || !Number.isSafeInteger(ts)) return { ok: false, reason: 'webhook-timestamp is not a number' };
   if (Math.abs(nowSeconds - ts) > toleranceSeconds) return { ok: false, reason: 'webhook-timestamp outside the tolerance' };
-  const secret = key.startsWith('whsec_') ? Buffer.from(key.slice('whsec_'.length), 'base64') : Buffer.from(key, 'utf8');
-  const expected = createHmac('sha256', secret)
-    .update(`${id}.${timestamp}.`)
-    .update(body)
-    .digest();
+  const expected = Buffer.from(createHmac('sha256', keyBytes(key)).update(`${id}.${timestamp}.`).update(body).digest('base64'));
   // The header may carry several space-separated signatures (key rotation): any v1 match counts.
   for (const part of signature.split(' ')) {
     const [version, value] = part.split(',', 2);
     if (version !== 'v1' || !value) continue;
-    const given = Buffer.from(value, 'base64');
+    const given = Buffer.from(value);
     if (given.length === expected.length && timingSafeEqual(given, expected)) return { ok: true };
   }
   return { ok: false, reason: 'no matching v1 signature' };
+}
+
+/** The key's bytes, decoded once per key rather than once per delivery. */
+let lastKey: { key: string; bytes: Buffer } | null = null;
+function keyBytes(key: string): Buffer {
+  if (lastKey?.key !== key) lastKey = { key, bytes: signingKeyBytes(key) };
+  return lastKey.bytes;
 }

@@ -3,9 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import getRawBody from 'raw-body';
 import { isHandledEvent, isOtherWorkItem, isOwnEvent, parseWebhook } from '../gitlab/webhook-schemas.js';
-import { GroupCommit } from '../queue/group-commit.js';
-import type { Inbox } from '../queue/inbox.js';
-import type { Metrics } from './metrics.js';
+import { GroupCommit, type GroupCommitOptions } from '../queue/group-commit.js';
+import type { AcceptResult, Inbox } from '../queue/inbox.js';
+import { BodyBudget } from './body-budget.js';
+import { eventLabel, type Metrics } from './metrics.js';
 import { tokenMatches, verifySignature } from './verify.js';
 
 export interface WebhookSettings {
@@ -29,6 +30,15 @@ export interface WebhookDeps {
   now: () => number;
   /** Called after a delivery is queued, to wake the worker. */
   onQueued: () => void;
+  /**
+   * Called when the store could not take a delivery and it was answered 503, with when it was
+   * received: GitLab does not redeliver, so the service reconciles what was updated since.
+   */
+  onRefused?: (receivedAt: number) => void;
+  /** Waiting for a refusing store (tests shorten it). */
+  commits?: Partial<GroupCommitOptions>;
+  /** Request bodies held in memory at once, in bytes. */
+  bodyBytesInFlight?: number;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -60,7 +70,10 @@ const WORK_ITEM = JSON.stringify({ status: 'ignored', reason: 'a work item that 
 
 /** One delivery's event name, its lazily created logger and the way to answer it. */
 interface DeliveryContext {
+  /** The raw `X-Gitlab-Event`. */
   event: string;
+  /** The delivery proved it comes from GitLab: its event may now label the metric. */
+  authenticated: () => void;
   logger: () => Logger;
   answer: (status: number, outcome: string, json: string) => void;
 }
@@ -76,8 +89,15 @@ export function isWebhookPath(url: string | undefined): boolean {
   return path === '/webhooks/gitlab' || path === '/webhooks/gitlab/';
 }
 
+/**
+ * Bodies buffered at once: two of the largest GitLab sends, or many ordinary ones. Past it,
+ * further bodies wait unread (their senders are held back by TCP) instead of growing memory.
+ */
+export const MAX_BODY_BYTES_IN_FLIGHT = 2 * MAX_BODY_BYTES;
+
 const TOO_LARGE = JSON.stringify({ error: 'body too large' });
 const INTERNAL = JSON.stringify({ error: 'internal error' });
+const UNAVAILABLE = JSON.stringify({ error: 'the inbox cannot take deliveries now; updates since will be reconciled' });
 
 /**
  * POST /webhooks/gitlab, as a plain `node:http` handler: the app routes the endpoint here before
@@ -96,9 +116,13 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
   const { settings, metrics } = deps;
   // The server's connection takes every webhook write: its WAL checkpoints run off the event loop.
   deps.inbox.checkpointInBackground?.();
-  const commits = new GroupCommit(deps.inbox, deps.now);
+  const commits = new GroupCommit(deps.inbox, deps.now, deps.commits);
+  const budget = new BodyBudget(deps.bodyBytesInFlight ?? MAX_BODY_BYTES_IN_FLIGHT);
   return (req, res) => {
-    const event = header(req, 'x-gitlab-event') ?? '(none)';
+    // Until the delivery is authenticated, nothing from its headers is kept: the metric's label is
+    // one of a fixed set, and the log line names the label, not the raw header.
+    const rawEvent = header(req, 'x-gitlab-event') ?? '(none)';
+    let event = 'other';
     // Idempotency-Key names the delivery across GitLab's retries; X-Gitlab-Event-UUID is shared by a chain of hooks.
     const deliveryId = header(req, 'idempotency-key') ?? header(req, 'x-gitlab-webhook-uuid') ?? header(req, 'x-gitlab-event-uuid') ?? null;
     let log: Logger | undefined;
@@ -110,38 +134,57 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
       } else logger().info({ status, outcome }, 'webhook answered');
       sendJson(res, status, json);
     };
-    const failed = (err: unknown) => {
-      logger().error({ err }, 'webhook failed');
-      metrics.deliveries.inc({ event, outcome: 'error' });
-      if (!res.headersSent) sendJson(res, 500, INTERNAL);
-      else res.destroy();
+    const authenticated = () => {
+      event = eventLabel(rawEvent);
     };
+    const context: DeliveryContext = { event: rawEvent, authenticated, logger, answer };
 
+    // The secret token is a header: a request without it is answered before its body is read, and
+    // the connection closed rather than kept for a body nobody wants.
+    if (settings.secret !== null && !tokenMatches(header(req, 'x-gitlab-token'), settings.secret)) {
+      res.setHeader('Connection', 'close');
+      answer(401, 'unauthorized', UNAUTHORIZED);
+      return;
+    }
+    if (settings.secret !== null) authenticated();
     // GitLab never compresses webhook bodies; a compressed one is a sender this bot does not know.
     const encoding = header(req, 'content-encoding')?.toLowerCase();
     if (encoding !== undefined && encoding !== 'identity') {
       req.resume();
-      answer(415, 'unreadable', JSON.stringify({ error: `unsupported content encoding "${encoding}"` }));
+      answer(415, 'unreadable', JSON.stringify({ error: `unsupported content encoding "${encoding.slice(0, 40)}"` }));
       return;
     }
-    getRawBody(req, { limit: MAX_BODY_BYTES, length: header(req, 'content-length') }, (err, raw) => {
-      if (err) {
-        const status = err.status >= 400 && err.status < 500 ? err.status : 400;
-        logger().warn({ reason: err.message, status }, 'webhook body unreadable');
-        // Read off the rest, so the connection stays usable (as body-parser does).
-        req.resume();
-        answer(status, status === 413 ? 'too-large' : 'unreadable', status === 413 ? TOO_LARGE : JSON.stringify({ error: err.message }));
-        return;
-      }
-      receive(req, raw, { event, logger, answer }).catch(failed);
+    const length = header(req, 'content-length');
+    const announced = length !== undefined && /^\d+$/.test(length) ? Number(length) : MAX_BODY_BYTES;
+    if (announced > MAX_BODY_BYTES) {
+      res.setHeader('Connection', 'close');
+      answer(413, 'too-large', TOO_LARGE);
+      return;
+    }
+    void budget.reserve(announced).then((release) => {
+      res.once('close', release);
+      if (req.destroyed) return release();
+      getRawBody(req, { limit: MAX_BODY_BYTES, length }, (err, raw) => {
+        if (err) {
+          const status = err.status >= 400 && err.status < 500 ? err.status : 400;
+          logger().warn({ reason: err.message, status }, 'webhook body unreadable');
+          // Read off the rest, so the connection stays usable (as body-parser does).
+          req.resume();
+          answer(status, status === 413 ? 'too-large' : 'unreadable', status === 413 ? TOO_LARGE : JSON.stringify({ error: err.message }));
+          return;
+        }
+        receive(req, raw, context).catch((e: unknown) => failed(e, context, res));
+      });
     });
   };
 
-  async function receive(req: IncomingMessage, raw: Buffer, { event, logger, answer }: DeliveryContext): Promise<void> {
-    if (settings.secret !== null && !tokenMatches(header(req, 'x-gitlab-token'), settings.secret)) {
-      answer(401, 'unauthorized', UNAUTHORIZED);
-      return;
-    }
+  function failed(err: unknown, { logger, answer }: DeliveryContext, res: ServerResponse): void {
+    logger().error({ err }, 'webhook failed');
+    if (!res.headersSent) answer(500, 'error', INTERNAL);
+    else res.destroy();
+  }
+
+  async function receive(req: IncomingMessage, raw: Buffer, { event, authenticated, logger, answer }: DeliveryContext): Promise<void> {
     if (settings.signingKey !== null) {
       const check = verifySignature(
         { id: header(req, 'webhook-id'), timestamp: header(req, 'webhook-timestamp'), signature: header(req, 'webhook-signature') },
@@ -155,8 +198,9 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
         return;
       }
     }
+    authenticated();
     if (!isHandledEvent(event)) {
-      answer(202, 'ignored', JSON.stringify({ status: 'ignored', reason: `event ${event} is not handled` }));
+      answer(202, 'ignored', JSON.stringify({ status: 'ignored', reason: `event ${event.slice(0, 100)} is not handled` }));
       return;
     }
     let json: unknown;
@@ -192,18 +236,33 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
       answer(202, 'ignored', NOT_ISSUE);
       return;
     }
+    // A signed delivery is named by its webhook-id, which the signature covers; Idempotency-Key is
+    // not signed, so a captured delivery replayed with a new one would otherwise be taken again.
+    const signedId = settings.signingKey !== null ? header(req, 'webhook-id') : undefined;
     const key =
+      (signedId !== undefined ? `webhook-id:${signedId}` : undefined) ??
       header(req, 'idempotency-key') ??
       createHash('sha256').update(header(req, 'x-gitlab-event-uuid') ?? '').update('\n').update(raw).digest('hex');
-    const result = await commits.accept({
-      key,
-      event,
-      uuid: header(req, 'x-gitlab-event-uuid') ?? null,
-      // The bytes as received: stored as a BLOB, no second decode and re-encode of the body.
-      body: raw,
-      issue: { projectId: hook.projectId, iid: hook.iid },
-      receivedAt: deps.now(),
-    });
+    const receivedAt = deps.now();
+    let result: AcceptResult;
+    try {
+      result = await commits.accept({
+        key,
+        event,
+        uuid: header(req, 'x-gitlab-event-uuid') ?? null,
+        // The bytes as received: stored as a BLOB, no second decode and re-encode of the body.
+        body: raw,
+        issue: { projectId: hook.projectId, iid: hook.iid },
+        receivedAt,
+      });
+    } catch (err) {
+      // GitLab does not redeliver: a 5xx only pauses the hook (a 4xx would disable it until a
+      // Maintainer re-enables it). The service reconciles what was updated since this delivery.
+      logger().error({ err: (err as Error).message }, 'inbox refused the delivery');
+      deps.onRefused?.(receivedAt);
+      answer(503, 'refused', UNAVAILABLE);
+      return;
+    }
     if (result.duplicate) {
       answer(200, 'duplicate', JSON.stringify({ status: 'duplicate', delivery: result.deliveryId }));
       return;

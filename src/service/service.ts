@@ -1,19 +1,22 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../domain/config.js';
 import { GitLabClient } from '../gitlab/client.js';
 import { createRequester, GitLabHttpError, type Requester } from '../gitlab/requester.js';
-import type { Inbox } from '../queue/inbox.js';
-import { SqliteInbox } from '../queue/sqlite-inbox.js';
+import { DEFAULT_INBOX_HEALTH, InboxHealth, inboxFileProblem, type InboxHealthOptions } from '../queue/inbox-health.js';
+import { INBOX_FILE, openServiceInbox } from '../queue/inbox-identity.js';
+import type { GroupCommitOptions } from '../queue/group-commit.js';
+import type { SqliteInbox } from '../queue/sqlite-inbox.js';
 import { renderNote } from '../render/notes.js';
-import { createApp, type ReadinessReport } from '../server/app.js';
+import { createApp, createWebhookServer, type ReadinessReport, type ServerTimeouts } from '../server/app.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
 import { DEFAULT_WORKER_OPTIONS, Worker, type WorkerOptions } from '../worker/worker.js';
 import { processIssue, type ProcessDeps } from '../worker/process-issue.js';
 import { RoutingState } from '../worker/routing-state.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
+import { RefusalCatchUp } from './refusal-catch-up.js';
 import type { ServiceSettings } from './settings.js';
 
 /** How long the routing state read from GitLab is trusted before it is read again (this process's own passes keep it current meanwhile). */
@@ -26,12 +29,19 @@ export interface ServiceOptions {
   workerOptions?: Partial<WorkerOptions>;
   /** Coalescing window for bursts of deliveries about one issue. */
   coalesce?: { quietMs: number; maxWaitMs: number };
+  /** Set aside the inbox in the data directory, whatever it is, and start with an empty one. */
+  freshInbox?: boolean;
+  /** Tests shorten these. */
+  timeouts?: Partial<ServerTimeouts>;
+  commits?: Partial<GroupCommitOptions>;
+  inboxHealth?: Partial<InboxHealthOptions>;
+  catchUpRetryMs?: number;
 }
 
 export interface RunningService {
   url: string | null;
   /** Null for one-shot runs (reconcile, replay), which touch no data directory. */
-  inbox: Inbox | null;
+  inbox: SqliteInbox | null;
   routing: RoutingState;
   worker: Worker | null;
   metrics: Metrics;
@@ -54,14 +64,21 @@ export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
  * each role takes its lock first, so a second `serve` (or worker) on the same directory refuses
  * to start instead of sharing it.
  */
-function openDataDir(settings: ServiceSettings, options: ServiceOptions): { inbox: Inbox | null; locks: InstanceLock[] } {
+function openDataDir(settings: ServiceSettings, options: ServiceOptions): { inbox: SqliteInbox | null; locks: InstanceLock[] } {
   if (!options.server && !options.worker) return { inbox: null, locks: [] };
   const dataDir = resolve(settings.dataDir);
   const locks: InstanceLock[] = [];
   try {
     if (options.server) locks.push(acquireInstanceLock(dataDir, 'server'));
     if (options.worker) locks.push(acquireInstanceLock(dataDir, 'worker'));
-    return { inbox: SqliteInbox.open(join(dataDir, 'inbox.sqlite'), options.coalesce), locks };
+    // Never waits on another process's lock: better-sqlite3 would stand the event loop still. Writes
+    // refused for now are retried from timers (webhooks: GroupCommit; worker: its backoff).
+    const inbox = openServiceInbox(dataDir, {
+      fresh: options.freshInbox,
+      coalesce: options.coalesce,
+      store: { busyTimeoutMs: 0, durability: settings.durability, checkFileOnWrite: true },
+    });
+    return { inbox, locks };
   } catch (err) {
     for (const lock of locks) lock.release();
     throw err;
@@ -154,14 +171,37 @@ export async function startService(settings: ServiceSettings, config: Config, op
     logger.info({ concurrency: settings.concurrency, dryRun: settings.dryRun }, 'worker started');
   }
 
+  const rescue = inbox ? inboxRescue(inbox, resolve(settings.dataDir), logger) : null;
+  // A deleted or replaced inbox is noticed within seconds even when nothing probes or writes.
+  const watch = setInterval(() => {
+    if (inbox && inboxFileProblem(inbox, false)) void rescue?.();
+  }, 5_000);
+  watch.unref();
+  const catchUp = inbox && new RefusalCatchUp({
+    inbox,
+    updatedAfter: (iso) => client.listIssues({ updatedAfter: iso }),
+    projectId: () => projectId,
+    now: Date.now,
+    logger: logger.child({ component: 'catch-up' }),
+    onQueued: () => worker?.wake(),
+    retryMs: options.catchUpRetryMs,
+  });
+
   let server: Server | null = null;
   let url: string | null = null;
   if (options.server && inbox) {
     // GitLab is asked at most every 30 s, however often the orchestrator probes.
     let gitlabCheck: { at: number; ok: boolean; detail: string } | null = null;
+    const health = new InboxHealth(inbox, { ...DEFAULT_INBOX_HEALTH, ...options.inboxHealth });
     const readiness = async (): Promise<ReadinessReport> => {
       const checks: Record<string, string> = {};
-      checks.store = inbox.ping() ? 'ok' : 'failing';
+      const storeProblem = await health.problem(Date.now());
+      if (storeProblem && inboxFileProblem(inbox, false)) await rescue?.();
+      checks.store = storeProblem ?? 'ok';
+      const workerProblem = worker?.storeProblem() ?? null;
+      if (worker) checks.worker = workerProblem ? `inbox unusable since ${new Date(workerProblem.since).toISOString()}: ${workerProblem.error}` : 'ok';
+      const refusedSince = catchUp?.pendingSince() ?? null;
+      checks.deliveries = refusedSince === null ? 'ok' : `refused since ${new Date(refusedSince).toISOString()}; issues updated since are being reconciled`;
       if (gitlabCheck === null || Date.now() - gitlabCheck.at > 30_000) {
         try {
           await learnIdentity();
@@ -171,7 +211,7 @@ export async function startService(settings: ServiceSettings, config: Config, op
         }
       }
       checks.gitlab = gitlabCheck.detail;
-      return { ok: checks.store === 'ok' && gitlabCheck.ok && identityKnown, checks };
+      return { ok: storeProblem === null && workerProblem === null && gitlabCheck.ok && identityKnown, checks };
     };
     const app = createApp({
       inbox,
@@ -188,20 +228,19 @@ export async function startService(settings: ServiceSettings, config: Config, op
       metrics,
       now: Date.now,
       onQueued: () => worker?.wake(),
+      onRefused: (receivedAt) => catchUp?.refused(receivedAt),
+      commits: options.commits,
       readiness,
     });
-    server = await new Promise<Server>((resolveServer, reject) => {
-      const s = createServer(app).listen(settings.port, settings.host, () => resolveServer(s));
-      s.once('error', reject);
-    });
-    // GitLab waits ~10 s for an answer; keep-alive sockets must not hold shutdown hostage.
-    server.keepAliveTimeout = 5_000;
+    server = await createWebhookServer(app, settings.port, settings.host, options.timeouts);
     const address = server.address() as AddressInfo;
     url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-    logger.info({ url, dryRun: settings.dryRun }, 'listening for GitLab webhooks');
+    logger.info({ url, dryRun: settings.dryRun, durability: settings.durability }, 'listening for GitLab webhooks');
   }
 
   const stop = async (graceMs = 10_000): Promise<void> => {
+    clearInterval(watch);
+    catchUp?.stop();
     if (server) {
       const closing = new Promise<void>((r) => server!.close(() => r()));
       server.closeIdleConnections();
@@ -209,9 +248,29 @@ export async function startService(settings: ServiceSettings, config: Config, op
     }
     if (worker) await worker.stop(graceMs);
     await requester.stop();
+    if (inbox && inboxFileProblem(inbox, false)) await rescue?.();
     inbox?.close();
     for (const lock of locks) lock.release();
   };
 
   return { url, inbox, routing, worker, metrics, client, processDeps, logger, stop };
+}
+
+/**
+ * Once the inbox file is deleted or replaced under the running service, the open database is the
+ * only copy of what it acknowledged: copy it (once) beside the data, for the operator to restore.
+ * The next start refuses the missing inbox and names this copy (inbox-identity.ts).
+ */
+function inboxRescue(inbox: SqliteInbox, dataDir: string, logger: Logger): () => Promise<void> {
+  let rescued: Promise<void> | null = null;
+  return () =>
+    (rescued ??= (async () => {
+      const target = join(dataDir, `${INBOX_FILE}.rescued-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+      try {
+        await inbox.copyTo(target);
+        logger.error({ problem: inboxFileProblem(inbox, false), copy: target }, 'the inbox file was lost under the service; its content is copied here: stop the service and move it back');
+      } catch (err) {
+        logger.error({ err: (err as Error).message, problem: inboxFileProblem(inbox, false) }, 'the inbox file was lost under the service and could not be copied');
+      }
+    })());
 }

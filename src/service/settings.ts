@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { CrmSettings } from '../crm/crm-sink.js';
 import { DEFAULT_REQUESTER_SETTINGS, type RequesterSettings } from '../gitlab/requester.js';
+import type { Durability } from '../queue/sqlite-inbox.js';
+import { signingKeyBytes } from '../server/verify.js';
 
 /** Settings for `serve`, `worker` and `replay`, read from the environment only (secrets never from files or flags). */
 export interface ServiceSettings {
@@ -20,6 +22,8 @@ export interface ServiceSettings {
   concurrency: number;
   /** The optional CRM sink for CTA records (SCALE_BOT_CRM_URL + SCALE_BOT_CRM_TOKEN). */
   crm: CrmSettings | null;
+  /** What an acknowledged delivery survives (SCALE_BOT_DURABILITY): a killed process, or also a power cut. */
+  durability: Durability;
 }
 
 const flag = z
@@ -50,7 +54,10 @@ const envSchema = z.object({
   GITLAB_URL: z.url({ protocol: /^https?$/, message: 'must be the GitLab base URL, e.g. https://gitlab.com' }),
   GITLAB_TOKEN: z.string({ message: 'is required (a token of the bot user with api scope)' }).min(1, 'is empty'),
   GITLAB_WEBHOOK_SECRET: z.string({ message: 'is required (the secret token set on the project webhook), unless GITLAB_WEBHOOK_SIGNING_KEY is set' }).min(1, 'is empty'),
-  GITLAB_WEBHOOK_SIGNING_KEY: z.string().optional(),
+  GITLAB_WEBHOOK_SIGNING_KEY: z
+    .string()
+    .optional()
+    .refine((key) => key === undefined || decodes(key), 'decodes to zero bytes: give the signing token as GitLab shows it (base64, optionally after whsec_)'),
   GITLAB_PROJECT: z
     .string({ message: 'is required (the request project id, or its path like group/project)' })
     .regex(/^(\d+|[\w.-]+(\/[\w.-]+)+)$/, 'must be a numeric id or a path like group/project'),
@@ -77,7 +84,17 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: positiveInt(16),
   SCALE_BOT_CRM_URL: z.url({ protocol: /^https?$/, message: 'must be the http(s) URL the CTA records are POSTed to' }).optional(),
   SCALE_BOT_CRM_TOKEN: z.string().optional(),
+  SCALE_BOT_DURABILITY: z.enum(['process', 'power'], { message: 'must be process (survives a killed process) or power (also a power cut)' }).optional(),
 });
+
+function decodes(key: string): boolean {
+  try {
+    signingKeyBytes(key);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const crmNeedsToken = (e: { SCALE_BOT_CRM_URL?: string | undefined; SCALE_BOT_CRM_TOKEN?: string | undefined }) => !e.SCALE_BOT_CRM_URL || e.SCALE_BOT_CRM_TOKEN;
 const crmTokenProblem = { path: ['SCALE_BOT_CRM_TOKEN'], message: 'is required when SCALE_BOT_CRM_URL is set (the CRM credentials)' };
@@ -123,5 +140,6 @@ export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } 
     },
     concurrency: e.WORKER_CONCURRENCY,
     crm: e.SCALE_BOT_CRM_URL ? { url: e.SCALE_BOT_CRM_URL, token: e.SCALE_BOT_CRM_TOKEN!, retries: 4, minBackoffMs: 500 } : null,
+    durability: e.SCALE_BOT_DURABILITY ?? 'process',
   };
 }

@@ -41,6 +41,9 @@ export class Worker {
   private wakeUp: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private idleWaiters: Array<() => void> = [];
+  /** The store's latest failure while claiming or recording, until a look at the inbox succeeds again. */
+  private storeFailure: { since: number; error: string; attempts: number } | null = null;
+  private recovered = false;
 
   constructor(
     private readonly inbox: Inbox,
@@ -54,9 +57,12 @@ export class Worker {
   start(): void {
     if (this.running) return;
     this.running = true;
-    const recovered = this.inbox.recover(this.now());
-    if (recovered > 0) this.logger.warn({ recovered }, 'resumed jobs left running by a previous process');
     this.loop = this.run();
+  }
+
+  /** Null while the worker can use the inbox; else since when and why it cannot (for /readyz). */
+  storeProblem(): { since: number; error: string } | null {
+    return this.storeFailure && { since: this.storeFailure.since, error: this.storeFailure.error };
   }
 
   wake(): void {
@@ -90,18 +96,15 @@ export class Worker {
 
   private async run(): Promise<void> {
     while (this.running) {
-      while (this.running && this.inFlight.size < this.options.concurrency) {
-        const job = this.inbox.claim(this.now(), this.options.leaseMs);
-        if (!job) break;
-        const done = this.execute(job).finally(() => {
-          this.inFlight.delete(job.id);
-          this.wake();
-        });
-        this.inFlight.set(job.id, { job, done });
+      let sleep: number;
+      try {
+        sleep = this.claimDue();
+        if (this.storeFailure) this.logger.info({ downMs: this.now() - this.storeFailure.since }, 'inbox usable again');
+        this.storeFailure = null;
+      } catch (err) {
+        sleep = this.storeFailed(err);
       }
       if (!this.running) break;
-      const next = this.inbox.nextRunAt();
-      const sleep = Math.max(5, Math.min(this.options.idlePollMs, next === null ? Infinity : next - this.now()));
       for (const w of this.idleWaiters.splice(0)) w();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, sleep);
@@ -115,8 +118,53 @@ export class Worker {
     }
   }
 
+  /** Starts every due job there is room for; returns how long to sleep before looking again. */
+  private claimDue(): number {
+    if (!this.recovered) {
+      const recovered = this.inbox.recover(this.now());
+      this.recovered = true;
+      if (recovered > 0) this.logger.warn({ recovered }, 'resumed jobs left running by a previous process');
+    }
+    while (this.running && this.inFlight.size < this.options.concurrency) {
+      const job = this.inbox.claim(this.now(), this.options.leaseMs);
+      if (!job) break;
+      const done = this.execute(job).finally(() => {
+        this.inFlight.delete(job.id);
+        this.wake();
+      });
+      this.inFlight.set(job.id, { job, done });
+    }
+    const next = this.inbox.nextRunAt();
+    return Math.max(5, Math.min(this.options.idlePollMs, next === null ? Infinity : next - this.now()));
+  }
+
+  /**
+   * The inbox refused a read or write (locked by another process past the busy timeout, disk full,
+   * read-only, deleted): logged, shown by `storeProblem`, and tried again with backoff. A store
+   * error never ends the process; jobs whose completion could not be recorded keep their lease
+   * and are claimed again once it expires (a pass is idempotent).
+   */
+  private storeFailed(err: unknown): number {
+    const error = err instanceof Error ? err.message : String(err);
+    const attempts = (this.storeFailure?.attempts ?? 0) + 1;
+    this.storeFailure = { since: this.storeFailure?.since ?? this.now(), error, attempts };
+    const delay = Math.min(30_000, 100 * 2 ** (attempts - 1));
+    this.logger.error({ err: error, attempts, retryInMs: delay }, 'inbox unusable; will retry');
+    return delay;
+  }
+
   private async execute(job: ClaimedJob): Promise<void> {
     const log = this.logger.child({ job: job.id, iid: job.issue.iid, attempt: job.attempts });
+    try {
+      await this.runPass(job, log);
+    } catch (err) {
+      this.storeFailed(err);
+      log.error({ err: err instanceof Error ? err.message : String(err) }, 'could not record the outcome of a pass; it runs again when its lease expires');
+    }
+  }
+
+  /** One pass and the record of its outcome; throws only when the inbox refuses that record. */
+  private async runPass(job: ClaimedJob, log: Logger): Promise<void> {
     const started = this.now();
     try {
       await this.pass(job.issue, job);

@@ -381,11 +381,11 @@ describe('SqliteInbox: open, schema and probes', () => {
     expect(memory.accept(hook('a', issue(1)), 0).duplicate).toBe(false);
   });
 
-  it('migrates to user_version 1 in WAL mode and refuses a newer schema', () => {
+  it('migrates to user_version 2 in WAL mode and refuses a newer schema', () => {
     open();
     closeAll();
     const raw = new Database(join(dir, 'inbox.sqlite'));
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(2);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.pragma('user_version = 99');
     raw.close();

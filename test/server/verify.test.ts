@@ -53,9 +53,11 @@ describe('verifySignature (Standard Webhooks)', () => {
     if (!result.ok) expect(result.reason).toContain(reason);
   });
 
-  it('accepts a plain (non-whsec) key as raw bytes', () => {
-    const plain = 'not-base64-secret';
-    const signature = sign('m', now, body, Buffer.from(plain));
+  it('reads a key without the whsec_ prefix as base64, like the reference library (not as raw bytes)', () => {
+    const plain = keyBytes.toString('base64');
+    const signature = sign('m', now, body, keyBytes);
     expect(verifySignature({ id: 'm', timestamp: String(now), signature }, body, plain, now).ok).toBe(true);
+    const asRawBytes = sign('m', now, body, Buffer.from(plain));
+    expect(verifySignature({ id: 'm', timestamp: String(now), signature: asRawBytes }, body, plain, now).ok).toBe(false);
   });
 });

@@ -11,6 +11,7 @@ import { SqliteInbox } from '../../src/queue/sqlite-inbox.js';
 import { createApp } from '../../src/server/app.js';
 import { createMetrics, type Metrics } from '../../src/server/metrics.js';
 import { MAX_BODY_BYTES } from '../../src/server/webhook-route.js';
+import type { GroupCommitOptions } from '../../src/queue/group-commit.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'gitlab');
 /** GitLab's documented examples (webhook_events.md), copied verbatim into test/fixtures/gitlab/. */
@@ -42,15 +43,25 @@ let base: string;
 let inbox: SqliteInbox;
 let metrics: Metrics;
 let queued = 0;
+let refused: number[] = [];
 let now = 1_800_000_000_000;
 
 /** The bot user's id, as GET /user tells the service at start. */
 const BOT_ID = 77;
 
 async function start(
-  options: { secret?: string | null; signingKey?: string | null; project?: { id: number | null; path: string | null }; logger?: pino.Logger; botUserId?: number | null } = {},
+  options: {
+    secret?: string | null;
+    signingKey?: string | null;
+    project?: { id: number | null; path: string | null };
+    logger?: pino.Logger;
+    botUserId?: number | null;
+    commits?: Partial<GroupCommitOptions>;
+    bodyBytesInFlight?: number;
+    inbox?: SqliteInbox;
+  } = {},
 ) {
-  inbox = SqliteInbox.open(':memory:');
+  inbox = options.inbox ?? SqliteInbox.open(':memory:');
   metrics = createMetrics(() => inbox.depth());
   const app = createApp({
     inbox,
@@ -65,6 +76,9 @@ async function start(
     metrics,
     now: () => now,
     onQueued: () => queued++,
+    onRefused: (at) => refused.push(at),
+    commits: options.commits,
+    bodyBytesInFlight: options.bodyBytesInFlight,
     readiness: async () => ({ ok: true, checks: { store: 'ok' } }),
   });
   server = await new Promise<Server>((resolve) => {
@@ -75,6 +89,7 @@ async function start(
 
 beforeEach(() => {
   queued = 0;
+  refused = [];
 });
 afterEach(async () => {
   await new Promise<void>((r) => server.close(() => r()));
@@ -308,7 +323,8 @@ describe('POST /webhooks/gitlab', () => {
     await post(issueHook(), { 'x-gitlab-token': 'bad' });
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toContain('scale_bot_webhook_deliveries_total{event="Issue Hook",outcome="queued"} 1');
-    expect(text).toContain('scale_bot_webhook_deliveries_total{event="Issue Hook",outcome="unauthorized"} 1');
+    // Before authentication the event header labels nothing: a sender without the token adds no series.
+    expect(text).toContain('scale_bot_webhook_deliveries_total{event="other",outcome="unauthorized"} 1');
     expect(text).toContain('scale_bot_queue_jobs{status="pending"} 1');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ ok: true, checks: { store: 'ok' } });
@@ -326,7 +342,7 @@ describe('POST /webhooks/gitlab', () => {
     const answered = lines.filter((l) => l.msg === 'webhook answered');
     expect(answered).toEqual([
       expect.objectContaining({ level: 20, delivery: 'key-queued', event: 'Issue Hook', status: 202, outcome: 'queued' }),
-      expect.objectContaining({ level: 30, delivery: 'key-rejected', event: 'Issue Hook', status: 401, outcome: 'unauthorized' }),
+      expect.objectContaining({ level: 30, delivery: 'key-rejected', event: 'other', status: 401, outcome: 'unauthorized' }),
       expect.objectContaining({ level: 20, delivery: 'attempt-uuid', status: 202, outcome: 'queued' }),
     ]);
   });
@@ -399,7 +415,7 @@ describe('the webhook endpoint on node:http (in front of express)', () => {
     expect(inbox.list({})).toHaveLength(0);
   });
 
-  it('answers 500 and logs the error when the store fails, and loses nothing it acknowledged', async () => {
+  it('answers 503 (GitLab pauses the hook; a 4xx would disable it) and logs the error when the store fails, and loses nothing it acknowledged', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
     await start({ logger });
@@ -410,11 +426,12 @@ describe('the webhook endpoint on node:http (in front of express)', () => {
     };
     const res = await post(issueHook({ iid: 99 }));
     inbox.acceptMany = accept;
-    expect(res.status).toBe(500);
-    expect(await res.json()).toEqual({ error: 'internal error' });
-    expect(lines).toContainEqual(expect.objectContaining({ level: 50, msg: 'webhook failed', err: expect.objectContaining({ message: 'disk I/O error' }) }));
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ error: 'the inbox cannot take deliveries now; updates since will be reconciled' });
+    expect(lines).toContainEqual(expect.objectContaining({ level: 50, msg: 'inbox refused the delivery', err: 'disk I/O error' }));
     expect(inbox.list({}).map((j) => j.issue.iid)).toEqual([23]);
+    expect(refused).toEqual([now]);
     const text = await (await fetch(`${base}/metrics`)).text();
-    expect(text).toContain('scale_bot_webhook_deliveries_total{event="Issue Hook",outcome="error"} 1');
+    expect(text).toContain('scale_bot_webhook_deliveries_total{event="Issue Hook",outcome="refused"} 1');
   });
 });

@@ -43,6 +43,7 @@ describe('readSettings', () => {
       requester: DEFAULT_REQUESTER_SETTINGS,
       concurrency: 16,
       crm: null,
+      durability: 'process',
     });
   });
 
@@ -60,8 +61,10 @@ describe('readSettings', () => {
       GITLAB_REQUESTS_PER_MINUTE: '600',
       GITLAB_NOTES_PER_MINUTE: '30',
       WORKER_CONCURRENCY: '2',
+      SCALE_BOT_DURABILITY: 'power',
     });
     expect(s).toMatchObject({
+      durability: 'power',
       gitlabUrl: 'https://gitlab.example.com/gitlab',
       signingKey: 'whsec_abc',
       configPath: 'conf/bot.yml',
@@ -164,6 +167,14 @@ describe('readSettings', () => {
     expect(problems({ GITLAB_WEBHOOK_SECRET: undefined, GITLAB_PROJECT: undefined }, { webhook: false })).toEqual([
       'GITLAB_PROJECT is required (the request project id, or its path like group/project)',
     ]);
+  });
+
+  it.each(['whsec_', 'whsec_===', '==='])('refuses a signing key that decodes to zero bytes (%j), naming the variable, never its value', (key) => {
+    expect(() => readSettings({ ...BASE, GITLAB_WEBHOOK_SIGNING_KEY: key })).toThrow(/GITLAB_WEBHOOK_SIGNING_KEY decodes to zero bytes/);
+  });
+
+  it('refuses an unknown SCALE_BOT_DURABILITY', () => {
+    expect(() => readSettings({ ...BASE, SCALE_BOT_DURABILITY: 'disk' })).toThrow(/SCALE_BOT_DURABILITY must be process .* or power/);
   });
 
   it('a signing key may stand in for the secret token: deliveries are then checked by signature alone', () => {
