@@ -72,7 +72,8 @@ export class GroupCommit {
 
   accept(delivery: NewDelivery): Promise<AcceptResult> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ delivery, deadline: this.now() + this.options.deadlineMs, resolve, reject });
+      // Deadlines on the monotonic clock: `now` stamps the rows and may be a test's fixed time.
+      this.pending.push({ delivery, deadline: performance.now() + this.options.deadlineMs, resolve, reject });
       if (this.waiting) return;
       if (this.pending.length >= this.options.maxBatch && this.failures === 0) this.flush();
       else if (!this.scheduled) {
@@ -109,7 +110,7 @@ export class GroupCommit {
         return;
       }
       this.failures++;
-      const now = this.now();
+      const now = performance.now();
       const reason = err instanceof Error ? err.message : String(err);
       const kept = batch.filter((b) => b.deadline > now || (b.reject(new StoreUnavailableError(reason)), false));
       this.pending.unshift(...kept);

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import Database from 'better-sqlite3';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -433,5 +435,91 @@ describe('the webhook endpoint on node:http (in front of express)', () => {
     expect(refused).toEqual([now]);
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).toContain('scale_bot_webhook_deliveries_total{event="Issue Hook",outcome="refused"} 1');
+  });
+});
+
+describe('hardening (issue #16)', () => {
+  const seriesOf = (text: string) => text.split('\n').filter((l) => l.startsWith('scale_bot_webhook_deliveries_total{'));
+
+  it('unauthenticated requests add no metric series, whatever their X-Gitlab-Event (3,000 unique names added 3,000 series)', async () => {
+    await start();
+    await Promise.all(Array.from({ length: 200 }, (_, i) => post('{}', { 'x-gitlab-token': 'wrong', 'x-gitlab-event': `Evil Hook ${i}` })));
+    await post(issueHook(), { 'x-gitlab-event': 'Pipeline Hook' });
+    const series = seriesOf(await (await fetch(`${base}/metrics`)).text());
+    expect(series).toEqual(['scale_bot_webhook_deliveries_total{event="other",outcome="unauthorized"} 200', 'scale_bot_webhook_deliveries_total{event="other",outcome="ignored"} 1']);
+  });
+
+  it('answers a request without the token before reading its body, and closes the connection', async () => {
+    await start();
+    // Announces 24 MB and sends none of it: the answer must not wait for the body.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect((server.address() as AddressInfo).port, '127.0.0.1', () => {
+        socket.write('POST /webhooks/gitlab HTTP/1.1\r\nHost: x\r\nX-Gitlab-Event: Issue Hook\r\nContent-Type: application/json\r\nContent-Length: 25165824\r\n\r\n');
+      });
+      let data = '';
+      socket.on('data', (d) => (data += d.toString()));
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+      setTimeout(() => reject(new Error(`no answer: ${data}`)), 3_000).unref();
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 401/);
+    expect(answer).toMatch(/connection: close/i);
+  });
+
+  it('a signed delivery replayed with a new Idempotency-Key but the same webhook-id is a duplicate', async () => {
+    const key = `whsec_${Buffer.from('replay-test-key-bytes').toString('base64')}`;
+    await start({ secret: null, signingKey: key });
+    const body = JSON.stringify(issueHook());
+    const ts = String(Math.floor(now / 1000));
+    const signature = `v1,${createHmac('sha256', Buffer.from('replay-test-key-bytes')).update(`msg_1.${ts}.${body}`).digest('base64')}`;
+    const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': ts, 'webhook-signature': signature, 'x-gitlab-token': '' };
+    expect((await post(body, { ...headers, 'idempotency-key': 'first' })).status).toBe(202);
+    const replay = await post(body, { ...headers, 'idempotency-key': 'replayed' });
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toMatchObject({ status: 'duplicate' });
+    expect(inbox.depth().pending).toBe(1);
+  });
+});
+
+describe('a store that refuses writes (issue #16, point 1)', () => {
+  let dir: string;
+  let holder: Database.Database;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'scale-bot-lock-'));
+  });
+  afterEach(() => {
+    if (holder?.open) holder.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const lockedInbox = () => {
+    const file = join(dir, 'inbox.sqlite');
+    const store = SqliteInbox.open(file, undefined, { busyTimeoutMs: 0 });
+    holder = new Database(file);
+    holder.exec('BEGIN IMMEDIATE');
+    return store;
+  };
+
+  it('waits for another process holding the write lock without blocking the event loop, then acknowledges', async () => {
+    await start({ inbox: lockedInbox() });
+    const answer = post(issueHook());
+    // While the delivery waits for the lock, the server answers other requests at once.
+    const t0 = performance.now();
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(performance.now() - t0).toBeLessThan(1_000);
+    await new Promise((r) => setTimeout(r, 300));
+    holder.exec('COMMIT');
+    const res = await answer;
+    expect(res.status).toBe(202);
+    expect(inbox.depth().pending).toBe(1);
+    expect(refused).toEqual([]);
+  });
+
+  it('answers 503 once the lock is held past the deadline, and reports the refusal so the service reconciles', async () => {
+    await start({ inbox: lockedInbox(), commits: { deadlineMs: 200 } });
+    const res = await post(issueHook());
+    expect(res.status).toBe(503);
+    expect(refused).toEqual([now]);
+    holder.exec('ROLLBACK');
+    expect(inbox.depth().pending).toBe(0);
   });
 });
