@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GitLabHttpError } from '../../src/gitlab/requester.js';
@@ -133,5 +137,38 @@ describe('Worker', () => {
     worker.start();
     await worker.idle();
     expect(seen).toEqual([9]);
+  });
+});
+
+describe('Worker: a store that refuses (issue #16, point 1)', () => {
+  it('another process holding the write lock never ends the process: logged, shown, retried, then the job runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scale-bot-worker-lock-'));
+    const file = join(dir, 'inbox.sqlite');
+    try {
+      inbox = SqliteInbox.open(file, { quietMs: 0, maxWaitMs: 0 }, { busyTimeoutMs: 0 });
+      deliver(5);
+      const holder = new Database(file);
+      holder.exec('BEGIN IMMEDIATE');
+      const lines: Array<Record<string, unknown>> = [];
+      const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+      const passes: number[] = [];
+      worker = new Worker(inbox, async (issue) => void passes.push(issue.iid), options, log, null);
+      worker.start();
+      await sleep(400);
+      expect(worker.storeProblem()).toMatchObject({ error: expect.stringMatching(/locked/) });
+      expect(lines).toContainEqual(expect.objectContaining({ level: 50, msg: 'inbox unusable; will retry' }));
+      expect(passes).toEqual([]);
+      holder.exec('ROLLBACK');
+      holder.close();
+      for (let i = 0; i < 100 && passes.length === 0; i++) await sleep(50);
+      expect(passes).toEqual([5]);
+      expect(worker.storeProblem()).toBeNull();
+    } finally {
+      await worker?.stop(1000);
+      worker = null;
+      inbox.close();
+      inbox = SqliteInbox.open(':memory:');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
