@@ -40,7 +40,7 @@ async function ready(): Promise<{ status: number; store: string }> {
 
 function queue(n: number): void {
   for (let i = 0; i < n; i++) {
-    service!.inbox.accept({ key: `k${i}`, event: 'Issue Hook', uuid: null, body: '{}', issue: { projectId: fake.project.id, iid: i + 1 }, receivedAt: Date.now() }, Date.now());
+    service!.inbox!.accept({ key: `k${i}`, event: 'Issue Hook', uuid: null, body: '{}', issue: { projectId: fake.project.id, iid: i + 1 }, receivedAt: Date.now() }, Date.now());
   }
 }
 
@@ -116,7 +116,7 @@ describe('a lost inbox is never silently recreated (issue #16, point 7)', () => 
     expect(existsSync(inboxFile())).toBe(false);
     renameSync(join(dataDir, copies[0]!), inboxFile());
     await start();
-    expect(service!.inbox.depth().pending).toBe(10);
+    expect(service!.inbox!.depth().pending).toBe(10);
   });
 
   it('refuses an inbox recreated empty, and another inbox than the one created here; --fresh-inbox sets it aside', () => {
