@@ -3,6 +3,7 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly body: Record<string, unknown>,
+    readonly headers: Record<string, string> = {},
   ) {
     super(`${status} ${JSON.stringify(body)}`);
     this.name = 'ApiError';

@@ -2,14 +2,16 @@ import type { RequestHandler, Response } from 'express';
 
 /**
  * Latency and injected failures for resilience tests: a rate limit (429 with `Retry-After`, the
- * body GitLab's Rack::Attack sends), a server error, a request that is never answered, or a race
- * with another user.
+ * body GitLab's Rack::Attack sends), a server error, a request that is never answered, one whose
+ * answer is lost after it was served, or a race with another user.
  */
 
 export type Fault =
   | { status: 429; retryAfter?: number }
   | { status: 500 | 502 | 503 }
   | { hang: true }
+  /** The request is served (a write lands) but its answer is lost: the proxy in front answers 502. */
+  | { lost: true }
   /** Someone else changes GitLab just before this request is served (an issue deleted mid-pass). */
   | { before: () => void };
 
@@ -54,6 +56,10 @@ export class Faults {
         if (fault === null) return next();
         if ('before' in fault) {
           fault.before();
+          return next();
+        }
+        if ('lost' in fault) {
+          res.json = () => res.status(502).type('text/html').send('<html><body><h1>502 Bad Gateway</h1></body></html>');
           return next();
         }
         if ('hang' in fault) {

@@ -12,7 +12,13 @@ export interface QuickAction {
   arg: string;
 }
 
-/** Commands this fake executes. GitLab knows many more; unknown ones stay as text, as in GitLab. */
+/**
+ * Commands this fake executes. GitLab knows many more; unknown ones stay as text, as in GitLab.
+ * Only commands whose `condition` holds are extracted (`QuickActions::InterpretService`), and in
+ * `lib/gitlab/quick_actions/issuable_actions.rb` `/close`, `/reopen`, `/unlabel` and `/relabel`
+ * require `quick_action_target.persisted?`: in a new issue's description they stay as text.
+ * `/label` applies only labels that exist (`find_labels`), and is unavailable when none match.
+ */
 export const CREATE_COMMANDS = ['label', 'labels', 'assign'] as const;
 export const UPDATE_COMMANDS = ['label', 'labels', 'unlabel', 'remove_label', 'relabel', 'assign', 'unassign', 'close', 'reopen'] as const;
 

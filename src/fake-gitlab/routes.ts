@@ -3,6 +3,7 @@ import { ApiError } from './api-error.js';
 import { restCurrentUser, restIssue, restLabelEvent, restNote, restProject, restUser, type EntityContext } from './entities.js';
 import { list, queryIssues } from './issue-query.js';
 import { paginate } from './pagination.js';
+import type { ApplicationRateLimiter } from './rate-limits.js';
 import { FAKE_GITLAB_VERSION } from './payloads.js';
 import type { QuickAction } from './quick-actions.js';
 import type { CreateIssueInput, FakeState, IssueRecord, NoteRecord, UpdateIssueInput, UserRecord } from './state.js';
@@ -27,6 +28,8 @@ export interface ApiBackend {
   updateIssue(actor: UserRecord, iid: number, input: UpdateIssueInput): Written<IssueRecord>;
   createNote(actor: UserRecord, iid: number, body: string, internal: boolean): Written<{ note: NoteRecord | null; actions: QuickAction[] }>;
   updateNote(actor: UserRecord, iid: number, noteId: number, body: string): Written<NoteRecord>;
+  /** `search_rate_limit`, counted per user. */
+  readonly searchLimiter: ApplicationRateLimiter;
 }
 
 type Params = Record<string, unknown>;
@@ -133,6 +136,8 @@ export function apiRouter(backend: ApiBackend): Router {
 
   router.get('/projects/:id/issues', (req, res) => {
     checkProject(req);
+    // `lib/api/issues.rb`: `validate_search_rate_limit! if declared_params[:search].present?`.
+    if (typeof req.query.search === 'string' && req.query.search.trim() !== '') backend.searchLimiter.check(actor(res).id);
     const issues = queryIssues(state, req.query);
     res.json(paginate(issues, req, res, ctx().baseUrl).map((i) => restIssue(i, ctx())));
   });
@@ -259,7 +264,7 @@ export function apiRouter(backend: ApiBackend): Router {
 /** GitLab-shaped error bodies; anything unexpected is a bug in the fake, so it is logged. */
 export const errorHandler: ErrorRequestHandler = (err: unknown, _req, res, _next) => {
   if (err instanceof ApiError) {
-    res.status(err.status).json(err.body);
+    res.status(err.status).set(err.headers).json(err.body);
     return;
   }
   if (typeof err === 'object' && err !== null && (err as { type?: unknown }).type === 'entity.parse.failed') {

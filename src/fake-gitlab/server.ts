@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Request } from 'express';
 import { issueInput, labelInputs, noteInput, projectInput, restIssue, restLabelEvent, restNote, userInput, userInputs, type EntityContext, type ProjectInfo, type RestIssue, type RestLabelEvent, type RestNote } from './entities.js';
 import { Faults, type Fault, type FaultMatcher } from './faults.js';
+import { ApplicationRateLimiter } from './rate-limits.js';
 import { inspectText } from './note-safety.js';
 import { issueHookPayload, noteHookPayload, webhookEventName, type IssueChangesInput, type NoteAction } from './payloads.js';
 import type { QuickAction } from './quick-actions.js';
@@ -43,6 +44,16 @@ export interface FakeGitLabOptions {
   labels?: string[];
   /** The fake's clock (default: the real one). */
   now?: () => Date;
+  /**
+   * `search_rate_limit`: searches a minute per user (default 30, GitLab's default and GitLab.com's
+   * setting, docs "Rate limits on issue/search": user/admin/settings/search_rate_limits.md); 0 for none.
+   */
+  searchRateLimit?: number;
+  /**
+   * The licence tier (default `premium`). Scoped labels are exclusive from Premium on; on `free`
+   * they are plain labels (docs: user/project/labels.md#scoped-labels).
+   */
+  tier?: 'free' | 'premium';
 }
 
 export interface RecordedCall {
@@ -239,6 +250,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
   private readonly dispatcher: WebhookDispatcher;
   private webhook: WebhookTarget | null;
   private readonly emitBotEvents: boolean;
+  readonly searchLimiter: ApplicationRateLimiter;
   private server: Server | null = null;
 
   constructor(options: FakeGitLabOptions) {
@@ -246,7 +258,8 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     const path = options.projectPath ?? 'sales/scale-engagement-requests';
     const namespace = path.slice(0, path.lastIndexOf('/')) || path;
     this.info = { id: options.projectId ?? 1, path, name: titleCase(path.slice(path.lastIndexOf('/') + 1)), namespace: titleCase(namespace.split('/').pop() ?? namespace), createdAt: now() };
-    this.state = new FakeState(this.info.id, now);
+    this.state = new FakeState(this.info.id, now, { scopedLabels: (options.tier ?? 'premium') === 'premium' });
+    this.searchLimiter = new ApplicationRateLimiter(options.searchRateLimit ?? 30, 60);
     this.botUsername = options.botUsername ?? 'scale-bot';
     this.botToken = options.botToken ?? `${this.botUsername}-token`;
     this.webhook = options.webhook ?? null;

@@ -172,6 +172,7 @@ export class FakeState {
   constructor(
     readonly projectId: number,
     private readonly now: () => Date,
+    private readonly options: { scopedLabels: boolean } = { scopedLabels: true },
   ) {}
 
   // --- users and labels ---------------------------------------------------------------------
@@ -444,13 +445,17 @@ export class FakeState {
     return change;
   }
 
-  /** The label set after a change; each newly added scoped label evicts the rest of its scope. */
+  /**
+   * The label set after a change; each newly added scoped label evicts the rest of its scope, and
+   * of several added at once in one scope the last wins (docs: user/project/labels.md#scoped-labels;
+   * the design in gitlab-org/gitlab#9175). Premium and up: on Free they are plain labels.
+   */
   private nextLabels(current: number[], add: number[], remove: number[], replace?: number[]): number[] {
     let next = [...(replace ?? current)];
     for (const id of add) if (!next.includes(id)) next.push(id);
     next = next.filter((id) => !remove.includes(id));
+    if (!this.options.scopedLabels) return next;
     const added = next.filter((id) => !current.includes(id));
-    // The last label added in a scope wins.
     for (const id of added.reverse()) {
       const scope = labelScope(this.label(id).name);
       if (scope !== null && next.includes(id)) next = next.filter((other) => other === id || labelScope(this.label(other).name) !== scope);

@@ -204,6 +204,34 @@ describe('writes', () => {
     expect(asIssue(replaced.json).labels).toEqual(['region::amr', 'segment::mm']);
   });
 
+  it('on the Free tier, scoped labels are plain labels: both of one scope stay', async () => {
+    const free = await startFakeGitLab({ labels: LABELS, tier: 'free' });
+    try {
+      const issue = await free.as('alex.ae').createIssue({ title: 'Acme', description: 'x', labels: ['engagement::new'] });
+      const res = await fetch(`${free.apiUrl}/projects/1/issues/${issue.iid}`, {
+        method: 'PUT',
+        headers: { 'PRIVATE-TOKEN': free.botToken, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ add_labels: 'engagement::accepted' }),
+      });
+      expect(((await res.json()) as RestIssue).labels).toEqual(['engagement::accepted', 'engagement::new']);
+    } finally {
+      await free.stop();
+    }
+  });
+
+  it('does not run /close (nor /reopen, /unlabel) in a new issue\'s description: they stay as text', async () => {
+    const description = ['Please help', '/close', '/unlabel ~foo', '/label ~foo'].join('\n');
+    const created = await api('/projects/1/issues', { method: 'POST', token: 'root-token', body: { title: 'Acme', description } });
+    const issue = asIssue(created.json);
+    expect(issue.state).toBe('opened');
+    expect(issue.labels).toEqual(['foo']);
+    expect(issue.description).toBe(['Please help', '/close', '/unlabel ~foo'].join('\n'));
+    // On an existing issue, /close runs.
+    const closed = await fake.as('root').comment(issue.iid, '/close');
+    expect(closed).toBeNull();
+    expect(fake.issue(issue.iid).state).toBe('closed');
+  });
+
   it('runs /label and /assign quick actions on creation and removes them from the description', async () => {
     const description = ['Please help', '/label ~foo ~"bar baz" ~unknown', '/assign @casey.cse', '', '```', '/label ~segment::mm', '```'].join('\n');
     const created = await api('/projects/1/issues', { method: 'POST', token: 'root-token', body: { title: 'Acme', description } });
@@ -436,6 +464,37 @@ describe('faults and latency', () => {
     expect(limited.status).toBe(429);
     expect(limited.headers.get('retry-after')).toBe('7');
     expect((await api('/projects/1/issues')).status).toBe(200);
+  });
+
+  it('limits searches to search_rate_limit per user and minute: 429 with Retry-After 60 and GitLab\'s message', async () => {
+    const limited = await startFakeGitLab({ searchRateLimit: 3 });
+    try {
+      const search = (token: string) => fetch(`${limited.apiUrl}/projects/1/issues?search=acme`, { headers: { 'PRIVATE-TOKEN': token } });
+      // Windows are aligned to the minute: keep the test inside one.
+      if (new Date().getSeconds() > 55) await new Promise((r) => setTimeout(r, 5_000));
+      for (let i = 0; i < 3; i++) expect((await search(limited.botToken)).status).toBe(200);
+      const refused = await search(limited.botToken);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('60');
+      expect(await refused.json()).toEqual({ error: 'This endpoint has been requested too many times. Try again later.' });
+      // Another user has a counter of their own; a listing without search is not counted.
+      expect((await search('root-token')).status).toBe(200);
+      expect((await fetch(`${limited.apiUrl}/projects/1/issues`, { headers: { 'PRIVATE-TOKEN': limited.botToken } })).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('loses the answer of a request it serves: the write lands, the client gets a 502', async () => {
+    const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
+    fake.failNext({ method: 'POST', path: /\/notes$/ }, { lost: true });
+    const posted = await fetch(`${fake.apiUrl}/projects/1/issues/${issue.iid}/notes`, {
+      method: 'POST',
+      headers: { 'PRIVATE-TOKEN': fake.botToken, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ body: 'Hello' }),
+    });
+    expect(posted.status).toBe(502);
+    expect(fake.botNotes(issue.iid).map((n) => n.body)).toEqual(['Hello']);
   });
 
   it('answers 500 the given number of times', async () => {
