@@ -12,7 +12,7 @@ import { settingsOrExit } from './settings.js';
 
 const ENVIRONMENT =
   '\nEnvironment: GITLAB_URL, GITLAB_TOKEN (the bot user\'s token, api scope), GITLAB_PROJECT (id or group/project), ' +
-  'optional SCALE_BOT_CONFIG, LOG_LEVEL (default info; logs go to stderr), GITLAB_REQUESTS_PER_MINUTE (2000), GITLAB_NOTES_PER_MINUTE (60). ' +
+  'optional SCALE_BOT_CONFIG, LOG_LEVEL (default info; logs go to stderr), GITLAB_REQUESTS_PER_MINUTE (2000), GITLAB_NOTES_PER_MINUTE (60), GITLAB_SEARCHES_PER_MINUTE (30). ' +
   'Reads GitLab only, never the service\'s data directory, so it runs the same from a fresh CI job.';
 
 /** The scheduled operations: `report` and `remind` (reconcile lives with the service commands). */

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pThrottle from 'p-throttle';
 import { createRequesterFn } from '@gitbeaker/requester-utils';
 import pRetry from 'p-retry';
@@ -16,6 +17,8 @@ import type { Metrics } from '../server/metrics.js';
 export interface RequesterSettings {
   requestsPerMinute: number;
   notesPerMinute: number;
+  /** GitLab's `search_rate_limit` (30 a minute per user on GitLab.com): any listing with `search=`. */
+  searchesPerMinute: number;
   /** Attempts after the first, for retryable failures. */
   retries: number;
   timeoutMs: number;
@@ -26,6 +29,7 @@ export interface RequesterSettings {
 export const DEFAULT_REQUESTER_SETTINGS: RequesterSettings = {
   requestsPerMinute: 2000,
   notesPerMinute: 60,
+  searchesPerMinute: 30,
   retries: 4,
   timeoutMs: 10_000,
   minBackoffMs: 250,
@@ -145,20 +149,27 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
   const gate = (perMinute: number) => pThrottle({ limit: perSecond(perMinute), interval: 1000, signal: stopped.signal })(() => undefined);
   const all = gate(settings.requestsPerMinute);
   const notes = gate(settings.notesPerMinute);
+  // GitLab counts searches in fixed minute windows (`Gitlab::ApplicationRateLimiter`); at most N in
+  // any sliding minute (plus a second for clock skew) never passes N in one of its windows.
+  const searches = pThrottle({ limit: settings.searchesPerMinute, interval: 61_000, strict: true, signal: stopped.signal })(() => undefined);
   let pausedUntil = 0;
   let waited = 0;
+  // A referenced timer: in a CLI job nothing else keeps the process alive while it waits out a
+  // `Retry-After` (an unref'd one let Node exit with code 13 mid-job). `stop()` cuts the wait short.
   const wait = (ms: number) => {
     waited += ms;
     metrics?.rateLimitWait.inc(ms / 1000);
-    return new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+    return sleep(ms, undefined, { signal: stopped.signal });
   };
 
   async function once(url: URL, options: Record<string, unknown>): Promise<{ body: unknown; headers: Record<string, string>; status: number }> {
     const method = String(options.method ?? 'GET');
     const isNoteCreation = method === 'POST' && /\/notes$/.test(url.pathname);
+    const isSearch = method === 'GET' && (url.searchParams.get('search') ?? '').trim() !== '';
     const queued = Date.now();
     stopped.signal.throwIfAborted();
     if (isNoteCreation) await notes();
+    if (isSearch) await searches();
     await all();
     const paced = Date.now() - queued;
     if (paced > 0) {

@@ -80,6 +80,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   GITLAB_REQUESTS_PER_MINUTE: positiveInt(DEFAULT_REQUESTER_SETTINGS.requestsPerMinute),
   GITLAB_NOTES_PER_MINUTE: positiveInt(DEFAULT_REQUESTER_SETTINGS.notesPerMinute),
+  GITLAB_SEARCHES_PER_MINUTE: positiveInt(DEFAULT_REQUESTER_SETTINGS.searchesPerMinute),
   // Passes wait on GitLab, not the CPU: 16 keep up with 20 new requests/s at 50 ms per call.
   WORKER_CONCURRENCY: positiveInt(16),
   SCALE_BOT_CRM_URL: z.url({ protocol: /^https?$/, message: 'must be the http(s) URL the CTA records are POSTed to' }).optional(),
@@ -137,6 +138,7 @@ export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } 
       ...DEFAULT_REQUESTER_SETTINGS,
       requestsPerMinute: e.GITLAB_REQUESTS_PER_MINUTE,
       notesPerMinute: e.GITLAB_NOTES_PER_MINUTE,
+      searchesPerMinute: e.GITLAB_SEARCHES_PER_MINUTE,
     },
     concurrency: e.WORKER_CONCURRENCY,
     crm: e.SCALE_BOT_CRM_URL ? { url: e.SCALE_BOT_CRM_URL, token: e.SCALE_BOT_CRM_TOKEN!, retries: 4, minBackoffMs: 500 } : null,

@@ -5,7 +5,7 @@ import { decide, type RenderNote } from '../domain/decide.js';
 import type { Plan } from '../domain/plan.js';
 import { applyPlan, type ApplyResult } from '../gitlab/apply.js';
 import type { GitLabClient } from '../gitlab/client.js';
-import { GitLabHttpError } from '../gitlab/requester.js';
+import { AmbiguousWriteError, GitLabHttpError } from '../gitlab/requester.js';
 import { loadRelated, loadSnapshot } from '../gitlab/snapshot.js';
 import type { Workload } from '../domain/route.js';
 import type { RoutingState } from './routing-state.js';
@@ -32,10 +32,21 @@ export type PassResult =
  * webhook worker, `replay` and the reconcile sweep all run exactly this.
  */
 export async function processIssue(deps: ProcessDeps, iid: number, logger: Logger): Promise<PassResult> {
+  let lost: string | null = null;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await pass(deps, iid, logger);
+      const result = await pass(deps, iid, logger);
+      // The first pass did write (what it wrote landed, as this pass found): say so.
+      if (lost !== null && result.outcome === 'unchanged') return { ...result, outcome: 'applied', applied: { writes: 1, done: [`${lost} (its answer was lost; it had landed)`] } };
+      return result;
     } catch (err) {
+      // A write whose answer was lost (a 502 after it landed): a fresh pass reads what GitLab has
+      // and writes only what is still missing, as `report` and `remind` look again.
+      if (err instanceof AmbiguousWriteError && attempt === 1) {
+        logger.info({ iid, err: err.message }, 'a write may or may not have landed; passing again');
+        lost = err.message.split(': ')[0]!;
+        continue;
+      }
       if (!(err instanceof GitLabHttpError && err.status === 404)) throw err;
       if (await issueGone(deps.client, iid)) {
         // Deleted (or moved out of reach) since the event, perhaps in the middle of this pass.

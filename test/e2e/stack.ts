@@ -32,7 +32,7 @@ export interface Stack {
 export function settingsFor(fake: FakeGitLab, dataDir: string, overrides: Partial<ServiceSettings> = {}): ServiceSettings {
   return settingsForFake(fake, dataDir, {
     webhookSecret: WEBHOOK_SECRET,
-    requester: { requestsPerMinute: 60_000, notesPerMinute: 60_000, retries: 3, timeoutMs: 1_000, minBackoffMs: 20, maxBackoffMs: 200 },
+    requester: { requestsPerMinute: 60_000, notesPerMinute: 60_000, searchesPerMinute: 30, retries: 3, timeoutMs: 1_000, minBackoffMs: 20, maxBackoffMs: 200 },
     ...overrides,
   });
 }

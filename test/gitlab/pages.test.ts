@@ -7,7 +7,7 @@ import { GitLabClient } from '../../src/gitlab/client.js';
 import { createRequester } from '../../src/gitlab/requester.js';
 
 const logger = pino({ level: 'silent' });
-const settings = { requestsPerMinute: 600_000, notesPerMinute: 6000, retries: 2, timeoutMs: 5000, minBackoffMs: 10, maxBackoffMs: 50 };
+const settings = { requestsPerMinute: 600_000, notesPerMinute: 6000, searchesPerMinute: 6000, retries: 2, timeoutMs: 5000, minBackoffMs: 10, maxBackoffMs: 50 };
 const clientFor = (url: string, project: string, token: string) => new GitLabClient({ url, token, project }, createRequester(settings, logger, null));
 
 useNock();

@@ -13,7 +13,7 @@ const logger = pino({ level: 'silent' });
 function client(overrides: Partial<Parameters<typeof createRequester>[0]> = {}): { client: GitLabClient; requester: Requester; metrics: ReturnType<typeof createMetrics> } {
   const metrics = createMetrics();
   const requester = createRequester(
-    { requestsPerMinute: 6000, notesPerMinute: 6000, retries: 3, timeoutMs: 2000, minBackoffMs: 10, maxBackoffMs: 50, ...overrides },
+    { requestsPerMinute: 6000, notesPerMinute: 6000, searchesPerMinute: 6000, retries: 3, timeoutMs: 2000, minBackoffMs: 10, maxBackoffMs: 50, ...overrides },
     logger,
     metrics,
   );
@@ -78,6 +78,36 @@ describe('GitLab requester and client', () => {
     expect(done[10]!).toBeGreaterThanOrEqual(950);
     expect(done[24]!).toBeGreaterThanOrEqual(1950);
     expect(requester.waitedMs()).toBeGreaterThan(0);
+  });
+
+  it('paces searches to the search limit on their own: the third of 2/min waits, other calls do not', async () => {
+    const { client: c, requester } = client({ searchesPerMinute: 2 });
+    nock(API).get('/projects/sales%2Frequests/issues').query(true).times(2).reply(200, [issue]);
+    nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, issue);
+    await c.searchIssues('Acme');
+    await c.searchIssues('Acme');
+    let third = false;
+    const waiting = c.searchIssues('Acme').then(
+      () => (third = true),
+      (e: unknown) => e,
+    );
+    // An ordinary read is not held behind the search limit.
+    await c.issue(7);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(third).toBe(false);
+    await requester.stop();
+    expect(await waiting).toMatchObject({ message: expect.stringMatching(/stopped/) });
+  });
+
+  it('a stop ends a Retry-After wait at once', async () => {
+    const { client: c, requester } = client();
+    nock(API).get('/projects/sales%2Frequests/issues/7').reply(429, {}, { 'Retry-After': '60' });
+    const waiting = c.issue(7).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 200));
+    const started = Date.now();
+    await requester.stop();
+    expect(await waiting).toMatchObject({ message: expect.stringMatching(/stopped/) });
+    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('a stopped requester drops the calls still waiting for their turn', async () => {

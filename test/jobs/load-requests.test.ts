@@ -33,7 +33,7 @@ describe('loadRequests', () => {
   it('reads requests, and skips issues moved to another project, tasks and the bot\'s own issues without asking for their history', async () => {
     const client = new GitLabClient(
       { url: 'https://gitlab.example.com', token: 'glpat-test', project: 4 },
-      createRequester({ requestsPerMinute: 60_000, notesPerMinute: 6000, retries: 0, timeoutMs: 2000, minBackoffMs: 1, maxBackoffMs: 1 }, logger, null),
+      createRequester({ requestsPerMinute: 60_000, notesPerMinute: 6000, searchesPerMinute: 6000, retries: 0, timeoutMs: 2000, minBackoffMs: 1, maxBackoffMs: 1 }, logger, null),
     );
     const issues = [request(1), request(2, { moved_to_id: 9001 }), request(3, { issue_type: 'task' }), request(4, { labels: ['scale-bot::operations'] })];
     nock(API)

@@ -60,6 +60,7 @@ describe('readSettings', () => {
       LOG_LEVEL: 'debug',
       GITLAB_REQUESTS_PER_MINUTE: '600',
       GITLAB_NOTES_PER_MINUTE: '30',
+      GITLAB_SEARCHES_PER_MINUTE: '20',
       WORKER_CONCURRENCY: '2',
       SCALE_BOT_DURABILITY: 'power',
     });
@@ -73,7 +74,7 @@ describe('readSettings', () => {
       port: 0,
       dryRun: true,
       logLevel: 'debug',
-      requester: { ...DEFAULT_REQUESTER_SETTINGS, requestsPerMinute: 600, notesPerMinute: 30 },
+      requester: { ...DEFAULT_REQUESTER_SETTINGS, requestsPerMinute: 600, notesPerMinute: 30, searchesPerMinute: 20 },
       concurrency: 2,
     });
   });

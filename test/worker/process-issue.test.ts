@@ -35,7 +35,7 @@ const gone = { message: '404 Not found' };
 const project = { id: 4, path_with_namespace: 'sales/requests' };
 
 function deps(): ProcessDeps {
-  const requester = createRequester({ requestsPerMinute: 6000, notesPerMinute: 6000, retries: 0, timeoutMs: 2000, minBackoffMs: 1, maxBackoffMs: 1 }, logger, createMetrics());
+  const requester = createRequester({ requestsPerMinute: 6000, notesPerMinute: 6000, searchesPerMinute: 6000, retries: 0, timeoutMs: 2000, minBackoffMs: 1, maxBackoffMs: 1 }, logger, createMetrics());
   const client = new GitLabClient({ url: GITLAB, token: 'glpat-test', project: 4 }, requester);
   return {
     client,
