@@ -275,8 +275,10 @@ const labelsSchema = z
     override: z.string().min(1).default('qualification::override'),
     form: z.string().min(1).default('form'),
     escalationCandidate: z.string().min(1).default('escalation::candidate'),
-    atRisk: z.string().min(1).default('flag::at-risk'),
-    duplicate: z.string().min(1).default('flag::duplicate'),
+    // Plain labels: each flag is set on its own, so none may share a scope with another label the
+    // bot sets (scoped labels are exclusive; `config check` refuses such pairs).
+    atRisk: z.string().min(1).default('at-risk'),
+    duplicate: z.string().min(1).default('possible-duplicate'),
     /** On the bot's own issues (reports, reminders): intake leaves them alone. */
     operations: z.string().min(1).default('scale-bot::operations'),
   })

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { configSchema, SIGNALS, type ParsedConfig, type Person, type Condition } from './config-schema.js';
+import { scopeClashes } from './label-scope.js';
 import { compileForms, optionFromConfig, slug, type CompileProblem, type Form, type FormCatalog } from './forms.js';
 
 /** The validated, compiled configuration every pure function takes as a parameter. */
@@ -40,6 +41,7 @@ export function compileConfig(raw: unknown): CompileResult {
   checkRouting(cfg, people, problems);
   checkCoverage(cfg, forms, people, problems);
   checkRules(cfg, problems);
+  problems.push(...scopeClashes(cfg.labels));
   if (problems.length > 0) return { ok: false, problems };
 
   const labels = cfg.labels;

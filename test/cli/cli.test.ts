@@ -90,6 +90,16 @@ describe('scale-bot config check', () => {
     expect(r.stderr).toContain('routing.pools[0].backup[0]: the chain must end at a manager');
   });
 
+  it('refuses two labels the bot sets together in one scope, naming both YAML paths', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'scoped.yml');
+    const text = readFileSync(join(REPO_ROOT, '.gitlab', 'scale-bot.yml'), 'utf8').replace(/atRisk: \S+/, 'atRisk: flag::at-risk').replace(/duplicate: \S+/, 'duplicate: flag::duplicate');
+    writeFileSync(file, text);
+    const r = await runCli(['--config', file, 'config', 'check']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('labels.duplicate: labels.atRisk ("flag::at-risk") and labels.duplicate ("flag::duplicate") share the scope "flag"');
+  });
+
   it('honours SCALE_BOT_CONFIG, and a parse with a broken config runs nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     writeFileSync(join(dir, 'c.yml'), 'version: 1\nbot: {}\n');

@@ -97,6 +97,25 @@ describe('compileConfig', () => {
     expect(found).toEqual([]);
   });
 
+  it.each([
+    [
+      'two flags in one scope (the old shipped example)',
+      (c: any) => Object.assign(c.labels, { atRisk: 'flag::at-risk', duplicate: 'flag::duplicate' }),
+      'labels.duplicate',
+      'labels.atRisk ("flag::at-risk") and labels.duplicate ("flag::duplicate") share the scope "flag"',
+    ],
+    ['a flag in a scope the bot sets', (c: any) => (c.labels.atRisk = 'priority::at-risk'), 'labels.atRisk', 'labels.priority ("priority::…") and labels.atRisk ("priority::at-risk") share the scope "priority"'],
+    ['two scopes the same', (c: any) => (c.labels.form = 'segment'), 'labels.segment', 'labels.form ("segment::…") and labels.segment ("segment::…") share the scope "segment"'],
+    ['the override in the state scope', (c: any) => (c.labels.override = 'engagement::override'), 'labels.override', 'share the scope "engagement"'],
+    ['nested scopes compare whole', (c: any) => Object.assign(c.labels, { atRisk: 'a::b::x', duplicate: 'a::b::y' }), 'labels.duplicate', 'share the scope "a::b"'],
+  ])('refuses labels the bot may set together that share a scope: %s', (_name, mutate, path, message) => {
+    expect(problems(mutate)).toContainEqual({ path, message: expect.stringContaining(message) });
+  });
+
+  it('accepts flags in scopes of their own, or none', () => {
+    expect(problems((c) => Object.assign(c.labels, { atRisk: 'risk::at-risk', duplicate: 'duplicate', escalationCandidate: 'a::b::x' }))).toEqual([]);
+  });
+
   it('reports every problem at once, not just the first', () => {
     const found = problems((c) => {
       c.forms.mm_amr.segment = 'xl';

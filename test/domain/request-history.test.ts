@@ -28,7 +28,7 @@ const issue = (p: Partial<IssueRecord>): IssueRecord => ({
 describe('requestHistory', () => {
   it('reads the first time each state was reached and since when the current one holds', () => {
     const h = requestHistory(
-      issue({ labels: ['engagement::accepted', 'flag::at-risk'], assignees: ['drew.cse'] }),
+      issue({ labels: ['engagement::accepted', 'at-risk'], assignees: ['drew.cse'] }),
       [
         ev('engagement::assigned', 'add', '2026-11-16T14:05:00Z'),
         ev('engagement::accepted', 'add', '2026-11-17T15:00:00Z', 'drew.cse'),
