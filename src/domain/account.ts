@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import { parse } from './parse.js';
 import type { ParsedRequest } from './request.js';
 
 /** Salesforce account ids: 15 characters, or 18 with a case checksum; both start with 001. */
@@ -27,13 +28,8 @@ export function accountKey(request: ParsedRequest, config: Config): string | nul
   return folded === '' ? null : `name:${folded}`;
 }
 
-/** What to search GitLab for to find other requests about the same account. */
-export function accountSearchTerm(request: ParsedRequest, config: Config): string | null {
-  const crm = request.fields[config.fieldMap.crmAccount];
-  if (typeof crm === 'string') {
-    const m = SALESFORCE_ID.exec(crm);
-    if (m) return m[1]!;
-  }
-  const name = request.fields[config.fieldMap.customer];
-  return typeof name === 'string' && name.trim().length >= 3 ? name.trim().slice(0, 100) : null;
+/** The account an issue's description is a request about: null when it is no request or names none. */
+export function requestAccount(description: string, labels: readonly string[], config: Config): string | null {
+  const request = parse(description, config.catalog, { labels });
+  return request.form ? accountKey(request, config) : null;
 }

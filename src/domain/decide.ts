@@ -15,6 +15,8 @@ import { CHECKLIST, CHECKLIST_STATES, decideLifecycle, tickedItems, type Lifecyc
 import { readDate, readUser } from './values.js';
 import { actorRoles, checkTransition, CLOSED_STATES, INTAKE_STATES, type State } from './workflow.js';
 import { sameName } from './same-name.js';
+import { labelScope } from './label-scope.js';
+import { textDigest } from './text-digest.js';
 
 /**
  * The one decision function: from a snapshot of an issue (and what else the bot knows) to the
@@ -271,10 +273,6 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
     `${labels.priority}::${qualification.priority}`,
   ]);
   want.add(stateLabel(state));
-  if (qualification.flags.includes('escalation-candidate')) want.add(labels.escalationCandidate);
-  if (qualification.flags.includes('at-risk')) want.add(labels.atRisk);
-  if (duplicates.length > 0) want.add(labels.duplicate);
-  plan.followUps = duplicates.filter((d) => !d.labels.some((l) => sameName(l, labels.duplicate))).map((d) => d.iid);
   const managedScopes = [labels.form, labels.segment, labels.region, labels.priority].map((s) => `${s}::`.toLowerCase());
   const managedFlags = [labels.escalationCandidate, labels.atRisk, labels.duplicate].map((l) => l.toLowerCase());
   const isManaged = (l: string) => {
@@ -283,6 +281,13 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
     // One engagement state at a time, the one the workflow decided.
     return lower.startsWith(`${labels.engagement}::`.toLowerCase());
   };
+  const flags = [
+    qualification.flags.includes('escalation-candidate') ? labels.escalationCandidate : null,
+    qualification.flags.includes('at-risk') ? labels.atRisk : null,
+    duplicates.length > 0 ? labels.duplicate : null,
+  ];
+  for (const flag of flags) if (flag !== null) addFlag(plan, want, flag, issue.labels, isManaged);
+  plan.followUps = duplicates.filter((d) => !d.labels.some((l) => sameName(l, labels.duplicate))).map((d) => d.iid);
   diffLabels(plan, issue.labels, want, isManaged);
 
   // Assignees: set only when the bot routes to someone who is not already the assignee.
@@ -410,6 +415,18 @@ function currentState(labels: string[], config: Config): string | null {
   return found ? found.slice(prefix.length) : null;
 }
 
+/**
+ * A flag whose scope already holds a label the bot does not manage (a person's `escalation::approved`
+ * beside the bot's `escalation::candidate`) is left off: on GitLab adding it would remove that label,
+ * and the bot never fights people, or GitLab's scoped labels, over a scope.
+ */
+function addFlag(plan: Plan, want: Set<string>, flag: string, current: string[], isManaged: (l: string) => boolean): void {
+  const scope = labelScope(flag);
+  const holder = scope === null ? undefined : current.find((l) => !isManaged(l) && labelScope(l) === scope);
+  if (holder === undefined) want.add(flag);
+  else plan.summary.push(`${flag} left off: ${holder} holds its scope`);
+}
+
 function diffLabels(plan: Plan, current: string[], want: Set<string>, isManaged: (l: string) => boolean): void {
   const have = new Set(current.map((l) => l.toLowerCase()));
   for (const l of want) if (!have.has(l.toLowerCase())) plan.labels.add.push(l);
@@ -438,9 +455,7 @@ function relatedRequests(
   const duplicates: RelatedRequest[] = [];
   const history: RelatedRequest[] = [];
   for (const other of related) {
-    if (other.iid === issue.iid) continue;
-    const parsed = parse(other.description, config.catalog, { labels: other.labels });
-    if (!parsed.form || accountKey(parsed, config) !== key) continue;
+    if (other.iid === issue.iid || other.account !== key) continue;
     const entry = { iid: other.iid, title: other.title, url: other.webUrl, state: other.state, createdAt: other.createdAt, labels: other.labels };
     if (other.state === 'opened') duplicates.push(entry);
     if (other.createdAt >= since && other.createdAt <= issue.createdAt) history.push(entry);
@@ -496,13 +511,6 @@ function nextStep(state: string | null, closed: boolean, bot: string): string {
     declined: 'The CSE who declined replies with the reason; the bot passes it on to the author and closes the request.',
   };
   return open[state ?? ''] ?? '';
-}
-
-/** FNV-1a over the text: enough to notice that a description changed. */
-function textDigest(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(36);
 }
 
 /** First-seen times of the items ticked now (an unticked item is forgotten). */

@@ -74,11 +74,12 @@ export interface BotNote {
   state: NoteState;
 }
 
-/** Another issue that may concern the same account (found by searching GitLab). */
+/** Another request about the same account (from the account index, built from issue listings). */
 export interface RelatedIssue {
   iid: number;
   title: string;
-  description: string;
+  /** The account its description names (`accountKey`), null when it is no request or names none. */
+  account: string | null;
   state: 'opened' | 'closed';
   labels: string[];
   webUrl: string;

@@ -18,6 +18,7 @@ import { z } from 'zod';
 /** Which issues to list; GitLab's `updated_after` / `updated_before` are inclusive. */
 export interface IssueFilter {
   state?: 'opened' | 'closed';
+  createdAfter?: string;
   updatedAfter?: string;
   updatedBefore?: string;
 }
@@ -78,12 +79,6 @@ export class GitLabClient {
     return collect(pagesOf(apiLabelEventSchema, 'GET /projects/:id/issues/:iid/resource_label_events', get as never));
   }
 
-  /** Issues whose title or description contains `term` (first page of 100 is plenty for one account). */
-  async searchIssues(term: string): Promise<ApiIssue[]> {
-    const found = await this.issues.all({ projectId: this.project, search: term, in: 'title,description', perPage: 100, maxPages: 1 } as never);
-    return validated(z.array(apiIssueSchema), found, 'GET /projects/:id/issues?search');
-  }
-
   /** Every issue matching the filter (all pages), oldest first. */
   async listIssues(filter: IssueFilter): Promise<ApiIssue[]> {
     const all: ApiIssue[] = [];
@@ -105,6 +100,7 @@ export class GitLabClient {
         sort: 'asc',
         showExpanded: true,
         ...(filter.state ? { state: filter.state } : {}),
+        ...(filter.createdAfter ? { createdAfter: filter.createdAfter } : {}),
         ...(filter.updatedAfter ? { updatedAfter: filter.updatedAfter } : {}),
         ...(filter.updatedBefore ? { updatedBefore: filter.updatedBefore } : {}),
       } as never);

@@ -1,11 +1,11 @@
-import { accountSearchTerm } from '../domain/account.js';
+import { requestAccount } from '../domain/account.js';
 import { readNoteMarker } from '../domain/bot-note-marker.js';
 import type { Config } from '../domain/config.js';
 import { REQUEST_NOTE } from '../domain/decide.js';
 import { needsLabelHistory, type LifecycleMemory } from '../domain/lifecycle.js';
-import { parse } from '../domain/parse.js';
 import type { IssueRecord, IssueSnapshot, LabelEvent, RelatedIssue } from '../domain/snapshot.js';
 import type { ApiIssue, ApiLabelEvent } from './api-schemas.js';
+import type { AccountIndex } from './account-index.js';
 import type { GitLabClient } from './client.js';
 
 /** An issue as the domain reads it. */
@@ -73,23 +73,9 @@ export function labelEventsOf(events: readonly ApiLabelEvent[]): LabelEvent[] {
   return events.map((e) => ({ id: e.id, user: e.user?.username ?? null, createdAt: e.created_at, label: e.label?.name ?? null, action: e.action }));
 }
 
-/** Other issues that mention the same account: one search call, only when the request names one. */
-export async function loadRelated(client: GitLabClient, snapshot: IssueSnapshot, config: Config): Promise<RelatedIssue[]> {
+/** Other requests about the same account (any state), from the account index: no search. */
+export async function loadRelated(accounts: AccountIndex, snapshot: IssueSnapshot, config: Config): Promise<RelatedIssue[]> {
   if (snapshot.state !== 'opened') return [];
-  const request = parse(snapshot.description, config.catalog, { labels: snapshot.labels });
-  if (!request.form) return [];
-  const term = accountSearchTerm(request, config);
-  if (term === null) return [];
-  const found = await client.searchIssues(term);
-  return found
-    .filter((i) => i.iid !== snapshot.iid)
-    .map((i) => ({
-      iid: i.iid,
-      title: i.title,
-      description: i.description ?? '',
-      state: i.state,
-      labels: i.labels,
-      webUrl: i.web_url,
-      createdAt: i.created_at,
-    }));
+  const account = requestAccount(snapshot.description, snapshot.labels, config);
+  return account === null ? [] : accounts.related(account, snapshot.iid, config);
 }

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Config } from '../domain/config.js';
 import { GitLabClient } from '../gitlab/client.js';
+import { AccountIndex } from '../gitlab/account-index.js';
 import { createRequester, GitLabHttpError, type Requester } from '../gitlab/requester.js';
 import { DEFAULT_INBOX_HEALTH, InboxHealth, inboxFileProblem, type InboxHealthOptions } from '../queue/inbox-health.js';
 import { INBOX_FILE, openServiceInbox } from '../queue/inbox-identity.js';
@@ -132,6 +133,7 @@ export async function startService(settings: ServiceSettings, config: Config, op
     client,
     config,
     routing,
+    accounts: new AccountIndex(client, () => new Date()),
     botUsername: () => botUsername,
     render: renderNote,
     now: () => new Date(),

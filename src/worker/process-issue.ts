@@ -3,6 +3,7 @@ import type { Config } from '../domain/config.js';
 import { sendCta, type CrmSettings, type CtaRecord } from '../crm/crm-sink.js';
 import { decide, type RenderNote } from '../domain/decide.js';
 import type { Plan } from '../domain/plan.js';
+import type { AccountIndex } from '../gitlab/account-index.js';
 import { applyPlan, type ApplyResult } from '../gitlab/apply.js';
 import type { GitLabClient } from '../gitlab/client.js';
 import { AmbiguousWriteError, GitLabHttpError } from '../gitlab/requester.js';
@@ -15,6 +16,8 @@ export interface ProcessDeps {
   config: Config;
   /** Who holds how much and each pool's rotation, derived from GitLab and kept in memory. */
   routing: RoutingState;
+  /** Which requests name which account (duplicates, engagement limit). */
+  accounts: AccountIndex;
   botUsername: () => string;
   render: RenderNote;
   now: () => Date;
@@ -51,6 +54,7 @@ export async function processIssue(deps: ProcessDeps, iid: number, logger: Logge
       if (await issueGone(deps.client, iid)) {
         // Deleted (or moved out of reach) since the event, perhaps in the middle of this pass.
         deps.routing.markClosed(iid);
+        deps.accounts.forget(iid);
         logger.info({ iid }, 'issue gone, job ends');
         return { outcome: 'gone', plan: null, applied: null };
       }
@@ -79,7 +83,7 @@ async function issueGone(client: GitLabClient, iid: number): Promise<boolean> {
 
 async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<PassResult> {
   const snapshot = await loadSnapshot(deps.client, iid, deps.botUsername(), deps.config);
-  const related = await loadRelated(deps.client, snapshot, deps.config);
+  const related = await loadRelated(deps.accounts, snapshot, deps.config);
   const crm = deps.crm ? { enabled: true } : undefined;
   const decideWith = (workload: Workload) =>
     decide({ issue: snapshot, related, workload, botUsername: deps.botUsername(), ...(crm ? { crm } : {}) }, deps.config, deps.now(), deps.render);

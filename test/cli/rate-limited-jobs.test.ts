@@ -53,7 +53,7 @@ describe('scheduled jobs under GitLab rate limits and lost answers', () => {
     ['report', ['report', '--period', 'week'], /request\(s\) opened/],
     ['remind', ['remind', '--dry-run'], /person\(s\) would remind/],
     ['reconcile', ['reconcile', '--settle', '0'], /1 issue\(s\) checked, 1 changed, 0 failed/],
-  ])('%s waits out a 429 with Retry-After, finishes and exits 0', async (_name, args, done) => {
+  ])('%s waits out a 429 with Retry-After, finishes and exits 0', { timeout: 60_000 }, async (_name, args, done) => {
     const { fake: f, env } = await project();
     f.failNext({ method: 'GET', path: /\/issues$/ }, { status: 429, retryAfter: 1 });
     const r = await runBin(args, env);
@@ -63,7 +63,7 @@ describe('scheduled jobs under GitLab rate limits and lost answers', () => {
     expect(f.calls.filter((c) => c.status === 429)).toHaveLength(1);
   });
 
-  it('reconcile looks again when a note POST landed but its answer was lost: the issue is right, exit 0, one note', async () => {
+  it('reconcile looks again when a note POST landed but its answer was lost: the issue is right, exit 0, one note', { timeout: 60_000 }, async () => {
     const { fake: f, env } = await project();
     f.failNext({ method: 'POST', path: /\/notes$/ }, { lost: true });
     const r = await runBin(['reconcile', '--settle', '0'], env);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNoteMarker } from '../../src/domain/bot-note-marker.js';
+import { requestAccount } from '../../src/domain/account.js';
 import { compileConfig } from '../../src/domain/config.js';
 import { decide, type DecideInput } from '../../src/domain/decide.js';
 import { countWrites, isEmptyPlan, type Plan } from '../../src/domain/plan.js';
@@ -73,11 +74,22 @@ function settle(s: IssueSnapshot, extra: Partial<DecideInput> = {}, config = exa
 
 const requestNote = (s: IssueSnapshot) => s.botNotes.find((n) => n.key === 'request')!;
 
+describe('decide: scoped labels', () => {
+  it('leaves a flag off when a label it does not manage holds the flag\'s scope, and writes nothing again', () => {
+    const { plan, after } = settle(snapshot({ labels: ['segment::mm', 'region::amr', 'escalation::approved'] }));
+    expect(plan.labels.add).not.toContain('escalation::candidate');
+    expect(plan.labels.add).toContain('at-risk');
+    expect(plan.labels.remove).toEqual([]);
+    expect(plan.summary).toContain('escalation::candidate left off: escalation::approved holds its scope');
+    expect(after.labels).toContain('escalation::approved');
+  });
+});
+
 describe('decide: a new request', () => {
   it('a valid request is labelled, assigned and answered with one note that mentions the CSE; ≤ 2 writes', () => {
     const { plan, after } = settle(snapshot());
     expect(plan.labels.add).toEqual(
-      expect.arrayContaining(['form::mm_amr', 'priority::high', 'engagement::assigned', 'escalation::candidate', 'flag::at-risk']),
+      expect.arrayContaining(['form::mm_amr', 'priority::high', 'engagement::assigned', 'escalation::candidate', 'at-risk']),
     );
     expect(plan.labels.remove).toEqual([]);
     expect(plan.assignees).toEqual(['drew.cse']);
@@ -255,7 +267,7 @@ describe('decide: repeat and duplicate requests', () => {
   const other = (iid: number, overrides: Partial<RelatedIssue> = {}): RelatedIssue => ({
     iid,
     title: `Earlier request ${iid}`,
-    description: sample('mm-amr-valid.md'),
+    account: requestAccount(sample('mm-amr-valid.md'), [], exampleConfig()),
     state: 'closed',
     labels: [],
     webUrl: `https://gitlab.example/sales/requests/-/issues/${iid}`,
@@ -265,21 +277,21 @@ describe('decide: repeat and duplicate requests', () => {
 
   it('flags another open request for the same account and links it by URL', () => {
     const { plan } = settle(snapshot(), { related: [other(3, { state: 'opened' })] });
-    expect(plan.labels.add).toContain('flag::duplicate');
+    expect(plan.labels.add).toContain('possible-duplicate');
     expect(plan.notes[0]!.body).toContain('(https://gitlab.example/sales/requests/-/issues/3)');
     expect(plan.notes[0]!.body).not.toMatch(/#3\b/);
   });
 
   it('asks for a follow-up pass on the other request only while it lacks the flag (no ping-pong)', () => {
     expect(run(snapshot(), { related: [other(3, { state: 'opened' })] }).followUps).toEqual([3]);
-    expect(run(snapshot(), { related: [other(3, { state: 'opened', labels: ['flag::duplicate'] })] }).followUps).toEqual([]);
+    expect(run(snapshot(), { related: [other(3, { state: 'opened', labels: ['possible-duplicate'] })] }).followUps).toEqual([]);
     expect(run(snapshot(), { related: [other(3, { state: 'closed' })] }).followUps).toEqual([]);
   });
 
   it('ignores related issues about another account', () => {
-    const different = other(3, { state: 'opened', description: sample('mm-amr-valid.md').replace('0014M00001lAbCdQAK', '0014M00001lZzZzQAK') });
+    const different = other(3, { state: 'opened', account: requestAccount(sample('mm-amr-valid.md').replace('0014M00001lAbCdQAK', '0014M00001lZzZzQAK'), [], exampleConfig()) });
     const { plan } = settle(snapshot(), { related: [different] });
-    expect(plan.labels.add).not.toContain('flag::duplicate');
+    expect(plan.labels.add).not.toContain('possible-duplicate');
   });
 
   it('reaches the engagement limit with 3 earlier requests in 12 months (older ones do not count)', () => {

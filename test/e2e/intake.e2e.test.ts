@@ -54,6 +54,7 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
     // Warm the user-id cache and the routing state read from GitLab, as a running bot has them.
     await stack.service.client.userId('drew.cse');
     await stack.service.routing.ready();
+    await stack.service.processDeps.accounts.prepare(stack.service.processDeps.config);
     stack.fake.resetCalls();
     const created = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr') });
     await stack.drain();
@@ -189,7 +190,7 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
       [first.iid, second.iid],
       [second.iid, first.iid],
     ] as const) {
-      expect(stack.fake.issue(iid).labels).toContain('flag::duplicate');
+      expect(stack.fake.issue(iid).labels).toContain('possible-duplicate');
       expect(requestNotes(stack, iid)[0]!.body).toContain(`/-/issues/${other})`);
     }
   });

@@ -84,10 +84,10 @@ describe('GitLab requester and client', () => {
     const { client: c, requester } = client({ searchesPerMinute: 2 });
     nock(API).get('/projects/sales%2Frequests/issues').query(true).times(2).reply(200, [issue]);
     nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, issue);
-    await c.searchIssues('Acme');
-    await c.searchIssues('Acme');
+    await c.findOwnIssue('Acme', 'scale-bot::operations');
+    await c.findOwnIssue('Acme', 'scale-bot::operations');
     let third = false;
-    const waiting = c.searchIssues('Acme').then(
+    const waiting = c.findOwnIssue('Acme', 'scale-bot::operations').then(
       () => (third = true),
       (e: unknown) => e,
     );

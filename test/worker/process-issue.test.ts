@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import nock from 'nock';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
+import { AccountIndex } from '../../src/gitlab/account-index.js';
 import { GitLabClient } from '../../src/gitlab/client.js';
 import { createRequester, GitLabHttpError } from '../../src/gitlab/requester.js';
 import { renderNote } from '../../src/render/notes.js';
@@ -41,6 +42,7 @@ function deps(): ProcessDeps {
     client,
     config: exampleConfig(),
     routing: new RoutingState(client, exampleConfig, { maxAgeMs: 60_000, now: Date.now }),
+    accounts: new AccountIndex(client, () => new Date('2026-12-01T10:00:00Z')),
     botUsername: () => 'scale-bot',
     render: renderNote,
     now: () => new Date('2026-12-01T10:00:00Z'),
@@ -65,11 +67,11 @@ describe('processIssue and a 404', () => {
       .get(`${ISSUE}/notes`)
       .query(true)
       .reply(200, [])
-      // Related requests (a search), then the routing state: the open issues and the newest
-      // requests of each of the two round-robin pools.
+      // The account index (the open issues, and those created within the history window), then
+      // the routing state: the open issues and the newest requests of each of the two round-robin pools.
       .get('/projects/4/issues')
       .query(true)
-      .times(4)
+      .times(5)
       .reply(200, [])
       .get('/users')
       .query(true)

@@ -29,7 +29,7 @@ function issue(iid: number, labels: string[], assignees: string[], state: 'opene
 }
 
 function routingState(clock = { now: 0 }) {
-  const requester = createRequester({ requestsPerMinute: 6000, notesPerMinute: 6000, retries: 0, timeoutMs: 2000, minBackoffMs: 1, maxBackoffMs: 1 }, pino({ level: 'silent' }), createMetrics());
+  const requester = createRequester({ requestsPerMinute: 6000, notesPerMinute: 6000, searchesPerMinute: 6000, retries: 0, timeoutMs: 2000, minBackoffMs: 1, maxBackoffMs: 1 }, pino({ level: 'silent' }), createMetrics());
   const client = new GitLabClient({ url: GITLAB, token: 'glpat-test', project: 4 }, requester);
   return new RoutingState(client, exampleConfig, { maxAgeMs: 60_000, now: () => clock.now });
 }

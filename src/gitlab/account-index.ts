@@ -1,0 +1,126 @@
+import { subMonths } from 'date-fns';
+import { requestAccount } from '../domain/account.js';
+import type { Config } from '../domain/config.js';
+import type { RelatedIssue } from '../domain/snapshot.js';
+import { textDigest } from '../domain/text-digest.js';
+import type { ApiIssue } from './api-schemas.js';
+import type { GitLabClient } from './client.js';
+
+interface Entry {
+  issue: RelatedIssue;
+  updatedAt: string;
+  /** What the account was read from: the description's digest and the labels parse looks at. */
+  source: string;
+}
+
+/** Re-read this far behind the newest change seen: a write committed late still shows. */
+const OVERLAP_MS = 10_000;
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * Which requests name which account, for the duplicate and engagement-limit checks, built from
+ * ordinary issue listings instead of searches (GitLab allows 30 searches a minute but 2,000
+ * requests; DESIGN §4). Built once from the open issues and those created within `historyMonths`,
+ * then brought up to date before every lookup with the issues updated since the last look (one
+ * listing call, usually one short page). Each description is parsed once per digest: a pass costs
+ * the same however many requests an account has. A cache GitLab can always rebuild.
+ */
+export class AccountIndex {
+  private entries = new Map<number, Entry>();
+  private cursor: string | null = null;
+  private config: Config | null = null;
+  private running: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
+  /** Descriptions parsed so far (for tests and metrics: the work a lookup costs). */
+  parses = 0;
+
+  constructor(
+    private readonly client: GitLabClient,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Brings the index up to date (built on first use); a service warms it at start. */
+  async prepare(config: Config): Promise<void> {
+    if (config !== this.config) this.reset(config);
+    await this.refresh();
+  }
+
+  /** The other requests about this account, as GitLab has them now. */
+  async related(account: string, iid: number, config: Config): Promise<RelatedIssue[]> {
+    await this.prepare(config);
+    return [...this.entries.values()].filter((e) => e.issue.account === account && e.issue.iid !== iid).map((e) => e.issue);
+  }
+
+  /** An issue deleted (no listing reports it). */
+  forget(iid: number): void {
+    this.entries.delete(iid);
+  }
+
+  /** Another configuration reads accounts differently: start over. */
+  private reset(config: Config): void {
+    this.config = config;
+    this.entries = new Map();
+    this.cursor = null;
+  }
+
+  /**
+   * A lookup must see every change made before it asked: it joins a refresh that has not started
+   * yet, or queues one behind the one running (so concurrent passes share at most two calls).
+   */
+  private refresh(): Promise<void> {
+    if (this.queued) return this.queued;
+    const start = () => {
+      this.queued = null;
+      const run = this.sync().finally(() => {
+        if (this.running === run) this.running = null;
+      });
+      this.running = run;
+      return run;
+    };
+    if (!this.running) return start();
+    this.queued = this.running.catch(() => undefined).then(start);
+    return this.queued;
+  }
+
+  private async sync(): Promise<void> {
+    const config = this.config!;
+    const issues =
+      this.cursor === null
+        ? [
+            ...(await this.client.listIssues({ state: 'opened' })),
+            ...(await this.client.listIssues({ createdAfter: subMonths(this.now(), config.intake.historyMonths).toISOString() })),
+          ]
+        : await this.client.listIssues({ updatedAfter: new Date(Date.parse(this.cursor) - OVERLAP_MS).toISOString() });
+    if (config !== this.config) return;
+    for (const issue of issues) this.upsert(issue, config);
+    // No issue yet to take GitLab's time from: our clock, with room for some skew.
+    this.cursor ??= new Date(this.now().getTime() - CLOCK_SKEW_MS).toISOString();
+  }
+
+  private upsert(issue: ApiIssue, config: Config): void {
+    const updatedAt = issue.updated_at ?? issue.created_at;
+    if (this.cursor === null || updatedAt > this.cursor) this.cursor = updatedAt;
+    const known = this.entries.get(issue.iid);
+    if (known && known.updatedAt === updatedAt) return;
+    // Parse only looks at the segment and region labels (to recognise a form whose marker is gone).
+    const scoped = [`${config.labels.segment}::`, `${config.labels.region}::`].map((p) => p.toLowerCase());
+    const formLabels = issue.labels.filter((l) => scoped.some((p) => l.toLowerCase().startsWith(p)));
+    const description = issue.description ?? '';
+    const source = `${textDigest(description)}|${formLabels.sort().join(',')}`;
+    let account = known?.source === source ? known.issue.account : undefined;
+    if (account === undefined) {
+      this.parses++;
+      account = requestAccount(description, formLabels, config);
+    }
+    const related: RelatedIssue = {
+      iid: issue.iid,
+      title: issue.title,
+      account,
+      state: issue.state,
+      labels: issue.labels,
+      webUrl: issue.web_url,
+      createdAt: issue.created_at,
+    };
+    this.entries.set(issue.iid, { issue: related, updatedAt, source });
+  }
+}
