@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import yaml from 'js-yaml';
+import { isCollection, LineCounter, parseDocument, type Document } from 'yaml';
 import { compileConfig, type Config } from '../domain/config.js';
 import type { CompileProblem } from '../domain/forms.js';
 
@@ -19,10 +19,14 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 
-  /** One line per problem, with its YAML path. */
+  /** One line per problem, with its YAML path and, where the file has it, its line:column. */
   describe(): string {
-    return [`Configuration ${this.file} is invalid:`, ...this.problems.map((p) => `  - ${p.path}: ${p.message}`)].join('\n');
+    return [`Configuration ${this.file} is invalid:`, ...this.problems.map((p) => `  - ${describeProblem(p)}`)].join('\n');
   }
+}
+
+export function describeProblem(p: CompileProblem): string {
+  return `${p.path}${p.line !== undefined ? ` (line ${p.line}:${p.column ?? 1})` : ''}: ${p.message}`;
 }
 
 /**
@@ -36,19 +40,49 @@ export function resolveConfigPath(explicit: string | undefined, env: NodeJS.Proc
   return existsSync(local) ? local : resolve(PACKAGE_ROOT, DEFAULT_CONFIG_PATH);
 }
 
+/**
+ * Parses and validates configuration text. YAML 1.2's core schema keeps dates as strings (YAML 1.1
+ * turned 2027-01-02 into a Date); every problem carries its YAML path and its line:column.
+ */
 export function parseConfigText(text: string, file: string): Config {
-  let doc: unknown;
-  try {
-    // CORE_SCHEMA keeps dates as strings (the default schema turns 2027-01-02 into a Date).
-    doc = yaml.load(text, { filename: file, schema: yaml.CORE_SCHEMA });
-  } catch (err) {
-    const e = err as yaml.YAMLException;
-    const where = e.mark ? `line ${e.mark.line + 1}, column ${e.mark.column + 1}` : '(top level)';
-    throw new ConfigError(file, [{ path: where, message: `not valid YAML: ${e.reason ?? e.message}` }]);
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, schema: 'core', uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => {
+        const at = lineCounter.linePos(e.pos[0]);
+        return { path: '(YAML syntax)', message: `not valid YAML: ${e.message.split('\n')[0]}`, line: at.line, column: at.col };
+      }),
+    );
   }
-  const result = compileConfig(doc);
-  if (!result.ok) throw new ConfigError(file, result.problems);
+  const result = compileConfig(doc.toJS({ maxAliasCount: 100 }));
+  if (!result.ok) throw new ConfigError(file, result.problems.map((p) => ({ ...p, ...locate(doc, lineCounter, p.path) })));
   return result.config;
+}
+
+/** `routing.pools[2].members[0]` → ['routing', 'pools', 2, 'members', 0]. */
+function pathKeys(path: string): Array<string | number> {
+  if (path.startsWith('(')) return [];
+  return [...path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]!));
+}
+
+/** Where a problem's path is in the file: the deepest node of the path that the file has. */
+function locate(doc: Document, lineCounter: LineCounter, path: string): { line?: number; column?: number } {
+  const keys = pathKeys(path);
+  for (let n = keys.length; n > 0; n--) {
+    const node = doc.getIn(keys.slice(0, n), true);
+    if (node && typeof node === 'object' && 'range' in node && Array.isArray(node.range)) {
+      const at = lineCounter.linePos(node.range[0] as number);
+      return { line: at.line, column: at.col };
+    }
+  }
+  const root = doc.contents;
+  if (isCollection(root) && root.range) {
+    const at = lineCounter.linePos(root.range[0]);
+    return { line: at.line, column: at.col };
+  }
+  return {};
 }
 
 export function loadConfig(file: string): Config {

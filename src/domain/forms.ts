@@ -44,6 +44,9 @@ export interface FormCatalog {
 export interface CompileProblem {
   path: string;
   message: string;
+  /** Where in the YAML text (1-based), when the problem was found in a file. */
+  line?: number;
+  column?: number;
 }
 
 export function latestVersion(form: Form): FormVersion {

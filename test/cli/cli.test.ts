@@ -86,8 +86,14 @@ describe('scale-bot config check', () => {
     const r = await runCli(['--config', file, 'config', 'check']);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toContain('forms.mm_amr.segment: unknown segment "xl"');
-    expect(r.stderr).toContain('routing.pools[0].backup[0]: the chain must end at a manager');
+    // Each problem with its YAML path and where it is in the file.
+    const lines = text.split('\n');
+    const at = (needle: string, token: string) => {
+      const row = lines.findIndex((l) => l.includes(needle));
+      return `line ${row + 1}:${lines[row]!.lastIndexOf(token) + 1}`;
+    };
+    expect(r.stderr).toContain(`forms.mm_amr.segment (${at('segment: xl', 'xl')}): unknown segment "xl"`);
+    expect(r.stderr).toContain(`routing.pools[0].backup[0] (${at('backup: [casey.cse] }', 'casey.cse')}): the chain must end at a manager`);
   });
 
   it('refuses two labels the bot sets together in one scope, naming both YAML paths', async () => {

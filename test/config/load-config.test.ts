@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,9 +17,28 @@ function configError(fn: () => unknown): ConfigError {
 describe('loadConfig', () => {
   it('reports YAML syntax errors with line and column', () => {
     const err = configError(() => parseConfigText('version: 1\nbot: [unclosed\n', 'bad.yml'));
-    expect(err.problems).toHaveLength(1);
-    expect(err.problems[0]!.path).toMatch(/^line \d+, column \d+$/);
+    expect(err.problems.length).toBeGreaterThan(0);
+    expect(err.problems[0]).toMatchObject({ path: '(YAML syntax)', line: expect.any(Number), column: expect.any(Number) });
+    expect(err.problems[0]!.line).toBeGreaterThanOrEqual(2);
     expect(err.describe()).toContain('bad.yml');
+    expect(err.describe()).toMatch(/\(YAML syntax\) \(line \d+:\d+\): not valid YAML/);
+  });
+
+  it('gives every validation problem the line:column of its YAML path', () => {
+    const text = readFileSync(resolve(PACKAGE_ROOT, '.gitlab/scale-bot.yml'), 'utf8');
+    const broken = text.replace('members: [emery.cse, gray.cse]', 'members: [emery.cse, alex.ae]');
+    expect(broken).not.toBe(text);
+    const lines = broken.split('\n');
+    const row = lines.findIndex((l) => l.includes('members: [emery.cse, alex.ae]'));
+    const err = configError(() => parseConfigText(broken, 'scale-bot.yml'));
+    const problem = err.problems.find((p) => p.path === 'routing.pools[2].members[1]');
+    expect(problem).toEqual({ path: 'routing.pools[2].members[1]', message: '"alex.ae" is not a cse', line: row + 1, column: lines[row]!.indexOf('alex.ae') + 1 });
+    expect(err.describe()).toContain(`routing.pools[2].members[1] (line ${row + 1}:${lines[row]!.indexOf('alex.ae') + 1}): "alex.ae" is not a cse`);
+  });
+
+  it('refuses a key given twice, at the second one', () => {
+    const err = configError(() => parseConfigText('version: 1\nversion: 1\n', 'dup.yml'));
+    expect(err.problems[0]).toMatchObject({ path: '(YAML syntax)', line: 2 });
   });
 
   it('reports a missing file clearly', () => {
