@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { ConfigError } from '../config/load-config.js';
+import { ConfigSource } from '../config/config-source.js';
 import { customPeriod, periodOf, type Period } from '../domain/report-period.js';
 import { GitLabHttpError } from '../gitlab/requester.js';
 import { openGitLab } from '../jobs/gitlab-session.js';
@@ -12,7 +14,7 @@ import { settingsOrExit } from './settings.js';
 
 const ENVIRONMENT =
   '\nEnvironment: GITLAB_URL, GITLAB_TOKEN (the bot user\'s token, api scope), GITLAB_PROJECT (id or group/project), ' +
-  'optional SCALE_BOT_CONFIG, LOG_LEVEL (default info; logs go to stderr), GITLAB_REQUESTS_PER_MINUTE (2000), GITLAB_NOTES_PER_MINUTE (60), GITLAB_SEARCHES_PER_MINUTE (30). ' +
+  'optional SCALE_BOT_CONFIG (a local configuration file instead of .gitlab/scale-bot.yml on the project\'s default branch), LOG_LEVEL (default info; logs go to stderr), GITLAB_REQUESTS_PER_MINUTE (2000), GITLAB_NOTES_PER_MINUTE (60), GITLAB_SEARCHES_PER_MINUTE (30). ' +
   'Reads GitLab only, never the service\'s data directory, so it runs the same from a fresh CI job.';
 
 /** The scheduled operations: `report` and `remind` (reconcile lives with the service commands). */
@@ -21,8 +23,10 @@ export function registerJobCommands(program: Command, io: CliIO, setExit: (code:
     const { settings, config } = settingsOrExit(program, io, { webhook: false });
     const logger = createLogger(io.env.LOG_LEVEL || 'info', 2);
     try {
-      return { config, logger, gitlab: await openGitLab(settings, logger) };
+      const gitlab = await openGitLab(settings, logger);
+      return { config: config === 'repository' ? (await ConfigSource.fromRepository(gitlab.client, logger)).config : config, logger, gitlab };
     } catch (err) {
+      if (err instanceof ConfigError) throw err;
       if (err instanceof GitLabHttpError && err.status === 401) throw new CliError(`GitLab at ${settings.gitlabUrl} refused the token (401): check GITLAB_TOKEN`, EXIT.problems);
       throw new CliError(`cannot reach GitLab at ${settings.gitlabUrl}: ${(err as Error).message}`, EXIT.problems);
     }

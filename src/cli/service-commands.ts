@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { GitLabHttpError } from '../gitlab/requester.js';
 import { isHandledEvent, isOtherWorkItem, parseWebhook } from '../gitlab/webhook-schemas.js';
 import { SqliteInbox } from '../queue/sqlite-inbox.js';
 import type { Config } from '../domain/config.js';
@@ -30,13 +31,18 @@ function untilSignal(): Promise<string> {
   });
 }
 
-/** Starts the long-running service; a data directory another process holds is a usage error (exit 2), not a crash. */
-async function startLongRunning(settings: ServiceSettings, config: Config, options: ServiceOptions): Promise<RunningService> {
+/**
+ * Starts the service (or its one-shot form), explaining what stops it: a data directory another
+ * process holds (exit 2), a project configuration GitLab could not give (exit 1); an invalid
+ * configuration is a ConfigError, listed problem by problem (exit 2).
+ */
+async function startOrExplain(settings: ServiceSettings, config: Config | 'repository', options: ServiceOptions): Promise<RunningService> {
   try {
     return await startService(settings, config, options);
   } catch (err) {
     if (err instanceof InstanceLockedError) throw new CliError(err.message, EXIT.usage);
     if (err instanceof InboxRefusedError) throw new CliError(`cannot start: ${err.message}`, EXIT.usage);
+    if (err instanceof GitLabHttpError) throw new CliError(`cannot read the configuration from the project in GitLab: ${err.message}`, EXIT.problems);
     throw err;
   }
 }
@@ -61,7 +67,7 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
     .addHelpText('after', environment)
     .action(async (opts: { worker: boolean; freshInbox?: boolean }) => {
       const { settings, config } = settingsOrExit(program, io, { webhook: true });
-      const service = await startLongRunning(settings, config, { server: true, worker: opts.worker, freshInbox: Boolean(opts.freshInbox) });
+      const service = await startOrExplain(settings, config, { server: true, worker: opts.worker, freshInbox: Boolean(opts.freshInbox) });
       const signal = await untilSignal();
       service.logger.info({ signal }, 'shutting down');
       await service.stop();
@@ -75,7 +81,7 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
     .addHelpText('after', environment)
     .action(async (opts: { freshInbox?: boolean }) => {
       const { settings, config } = settingsOrExit(program, io, { webhook: false });
-      const service = await startLongRunning(settings, config, { server: false, worker: true, freshInbox: Boolean(opts.freshInbox) });
+      const service = await startOrExplain(settings, config, { server: false, worker: true, freshInbox: Boolean(opts.freshInbox) });
       const signal = await untilSignal();
       service.logger.info({ signal }, 'shutting down');
       await service.stop();
@@ -155,7 +161,7 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
       const settleMinutes = Number(opts.settle);
       if (opts.settle.trim() === '' || !Number.isFinite(settleMinutes) || settleMinutes < 0) throw new CliError(`--settle must be a number of minutes (0 or more), not "${opts.settle}"`);
       const { settings, config } = settingsOrExit(program, io, { webhook: false });
-      const service = await startService({ ...settings, dryRun: settings.dryRun || Boolean(opts.dryRun) }, config, {
+      const service = await startOrExplain({ ...settings, dryRun: settings.dryRun || Boolean(opts.dryRun) }, config, {
         server: false,
         worker: false,
         // Results go to stdout; log lines to stderr, so the two never mix.
@@ -218,7 +224,7 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
       if (!sameProject) {
         throw new CliError(`${file}: the payload is from project ${payloadProject.path_with_namespace ?? payloadProject.id}, not GITLAB_PROJECT=${settings.project}`);
       }
-      const service = await startService({ ...settings, dryRun: settings.dryRun || Boolean(opts.dryRun) }, config, {
+      const service = await startOrExplain({ ...settings, dryRun: settings.dryRun || Boolean(opts.dryRun) }, config, {
         server: false,
         worker: false,
         logger: createLogger(io.env.LOG_LEVEL || 'warn', 2),

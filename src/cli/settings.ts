@@ -6,12 +6,15 @@ import { CliError, EXIT, type CliIO } from './io.js';
 import { loadCliConfig } from './load.js';
 
 /**
- * The environment's settings and the configuration file, or one usage error naming every problem
- * in both: a broken config file is reported with the missing variables, not on the next try.
+ * The environment's settings and the configuration, or one usage error naming every problem in
+ * both: a broken config file is reported with the missing variables, not on the next try. Commands
+ * that talk to GitLab read the configuration from the project's repository (`'repository'`) unless
+ * `--config` or `SCALE_BOT_CONFIG` names a local file, the override for tests, the demo and
+ * air-gapped setups.
  */
-export function settingsOrExit(program: Command, io: CliIO, need: { webhook: boolean }): { settings: ServiceSettings; config: Config } {
+export function settingsOrExit(program: Command, io: CliIO, need: { webhook: boolean }): { settings: ServiceSettings; config: Config | 'repository' } {
   let settings: ServiceSettings | null = null;
-  let config: Config | null = null;
+  let config: Config | 'repository' | null = null;
   const problems: string[] = [];
   try {
     settings = readSettings(io.env, need);
@@ -20,7 +23,8 @@ export function settingsOrExit(program: Command, io: CliIO, need: { webhook: boo
     problems.push(err.message);
   }
   try {
-    config = loadCliConfig(program, io).config;
+    const local = program.opts<{ config?: string }>().config ?? io.env.SCALE_BOT_CONFIG;
+    config = local ? loadCliConfig(program, io).config : 'repository';
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(err.describe());

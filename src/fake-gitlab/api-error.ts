@@ -9,9 +9,10 @@ export class ApiError extends Error {
     this.name = 'ApiError';
   }
 
-  static notFound(what?: 'Project'): ApiError {
-    // GitLab: `not_found!('Project')` for projects; issues and notes come from a RecordNotFound rescue.
-    return new ApiError(404, { message: what === 'Project' ? '404 Project Not Found' : '404 Not found' });
+  static notFound(what?: 'Project' | 'Commit' | 'File' | 'Branch'): ApiError {
+    // GitLab: `not_found!('Project')` (and 'Commit', 'File', 'Branch' in lib/api/files.rb,
+    // branches.rb, commits.rb); issues and notes come from a RecordNotFound rescue.
+    return new ApiError(404, { message: what ? `404 ${what} Not Found` : '404 Not found' });
   }
 
   static badRequest(error: string): ApiError {

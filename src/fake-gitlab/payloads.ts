@@ -305,7 +305,7 @@ export interface NoteHookPayload {
   issue: HookIssueAttributes;
 }
 
-export type WebhookEventName = 'Issue Hook' | 'Confidential Issue Hook' | 'Note Hook' | 'Confidential Note Hook';
+export type WebhookEventName = 'Issue Hook' | 'Confidential Issue Hook' | 'Note Hook' | 'Confidential Note Hook' | 'Push Hook';
 
 // ---------------------------------------------------------------------------------------------
 // Builders
@@ -361,6 +361,56 @@ export function hookProject(project: ProjectInput): HookProject {
     url: http,
     ssh_url: ssh,
     http_url: http,
+  };
+}
+
+export interface PushHookInput {
+  project: ProjectInput;
+  user: UserInput;
+  branch: string;
+  before: string;
+  after: string;
+  /** The pushed commits, oldest first (GitLab sends the latest 20). */
+  commits: Array<{ id: string; message: string; title: string; timestamp: string; authorName: string; authorEmail: string; added: string[]; modified: string[]; removed: string[] }>;
+}
+
+/**
+ * A Push Hook body for a push to a branch, as `Gitlab::DataBuilder::Push.build` makes it
+ * (lib/gitlab/data_builder/push.rb; doc/user/project/integrations/webhook_events.md, "Push events").
+ */
+export function pushHookPayload(input: PushHookInput) {
+  const project = hookProject(input.project);
+  const user = hookUser(input.user);
+  return {
+    object_kind: 'push',
+    event_name: 'push',
+    before: input.before,
+    after: input.after,
+    ref: `refs/heads/${input.branch}`,
+    ref_protected: true,
+    checkout_sha: input.after,
+    message: null,
+    user_id: user.id,
+    user_name: user.name,
+    user_username: user.username,
+    user_email: '',
+    user_avatar: user.avatar_url,
+    project_id: project.id,
+    project,
+    commits: input.commits.slice(-20).map((c) => ({
+      id: c.id,
+      message: c.message,
+      title: c.title,
+      timestamp: c.timestamp,
+      url: `${project.web_url}/-/commit/${c.id}`,
+      author: { name: c.authorName, email: c.authorEmail },
+      added: c.added,
+      modified: c.modified,
+      removed: c.removed,
+    })),
+    total_commits_count: input.commits.length,
+    push_options: {},
+    repository: { ...hookRepository(project), git_http_url: project.git_http_url, git_ssh_url: project.git_ssh_url, visibility_level: project.visibility_level },
   };
 }
 

@@ -6,6 +6,7 @@ import { paginate } from './pagination.js';
 import type { ApplicationRateLimiter } from './rate-limits.js';
 import { FAKE_GITLAB_VERSION } from './payloads.js';
 import type { QuickAction } from './quick-actions.js';
+import { repositoryRoutes, type RepositoryBackend } from './repository-routes.js';
 import type { CreateIssueInput, FakeState, IssueRecord, NoteRecord, UpdateIssueInput, UserRecord } from './state.js';
 
 /**
@@ -19,7 +20,7 @@ export interface Written<T> {
   delivered: Promise<void>;
 }
 
-export interface ApiBackend {
+export interface ApiBackend extends RepositoryBackend {
   readonly state: FakeState;
   readonly botUsername: string;
   entities(): EntityContext;
@@ -253,6 +254,8 @@ export function apiRouter(backend: ApiBackend): Router {
     const events = state.labelEventsOf(iid);
     res.json(paginate(events, req, res, ctx().baseUrl).map((e) => restLabelEvent(e, ctx())));
   });
+
+  repositoryRoutes(router, backend, checkProject, actor);
 
   router.use((_req, res) => {
     res.status(404).json({ error: '404 Not Found' });

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG_PATH, PACKAGE_ROOT } from '../config/load-config.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Request } from 'express';
@@ -6,10 +9,11 @@ import { issueInput, labelInputs, noteInput, projectInput, restIssue, restLabelE
 import { Faults, type Fault, type FaultMatcher } from './faults.js';
 import { ApplicationRateLimiter } from './rate-limits.js';
 import { inspectText } from './note-safety.js';
-import { issueHookPayload, noteHookPayload, webhookEventName, type IssueChangesInput, type NoteAction } from './payloads.js';
+import { issueHookPayload, noteHookPayload, pushHookPayload, webhookEventName, type IssueChangesInput, type NoteAction } from './payloads.js';
 import type { QuickAction } from './quick-actions.js';
 import { apiRouter, errorHandler, type ApiBackend, type Written } from './routes.js';
 import { ACCESS_LEVELS, FakeState, type Role, type CreateIssueInput, type IssueRecord, type IssueStep, type IssueType, type NoteRecord, type UpdateIssueInput, type UserRecord } from './state.js';
+import { DEFAULT_BRANCH, FakeRepository } from './repository.js';
 import { WebhookDispatcher, type Delivery, type WebhookTarget } from './webhooks.js';
 
 /**
@@ -54,6 +58,11 @@ export interface FakeGitLabOptions {
    * they are plain labels (docs: user/project/labels.md#scoped-labels).
    */
   tier?: 'free' | 'premium';
+  /**
+   * Files of the first commit on `main` (default: the bundled `.gitlab/scale-bot.yml` and issue
+   * templates, as a request project that adopted the bot has them); `{}` for an empty repository.
+   */
+  repository?: Record<string, string>;
 }
 
 export interface RecordedCall {
@@ -166,8 +175,26 @@ export interface FakeGitLab {
   labelEvents(iid: number): RestLabelEvent[];
   assertNoViolations(): void;
 
+  /**
+   * A push of one commit to `main` (a merged merge request): `files` maps paths to new content, or
+   * null to delete. Resolves with the commit's SHA once its Push Hook was answered.
+   */
+  push(files: Record<string, string | null>, options?: { message?: string; as?: string }): Promise<string>;
+  /** The head of `main`, or null for an empty repository. */
+  head(): string | null;
+  /** Comments on a commit, oldest first. */
+  commitComments(sha: string): Array<{ note: string; author: string }>;
+
   /** Closes the server, drops held requests and aborts webhook deliveries. */
   stop(): Promise<void>;
+}
+
+/** The bundled `.gitlab/` folder: the configuration and the templates generated from it. */
+function bundledRepository(): Record<string, string> {
+  const files: Record<string, string> = { [DEFAULT_CONFIG_PATH]: readFileSync(join(PACKAGE_ROOT, DEFAULT_CONFIG_PATH), 'utf8') };
+  const templates = join(PACKAGE_ROOT, '.gitlab', 'issue_templates');
+  for (const name of readdirSync(templates)) files[`.gitlab/issue_templates/${name}`] = readFileSync(join(templates, name), 'utf8');
+  return files;
 }
 
 /**
@@ -241,6 +268,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
   readonly botUsername: string;
   readonly botToken: string;
   readonly state: FakeState;
+  readonly repository: FakeRepository;
   readonly calls: RecordedCall[] = [];
   readonly violations: string[] = [];
   readonly mentions: Mention[] = [];
@@ -260,6 +288,9 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     this.info = { id: options.projectId ?? 1, path, name: titleCase(path.slice(path.lastIndexOf('/') + 1)), namespace: titleCase(namespace.split('/').pop() ?? namespace), createdAt: now() };
     this.state = new FakeState(this.info.id, now, { scopedLabels: (options.tier ?? 'premium') === 'premium' });
     this.searchLimiter = new ApplicationRateLimiter(options.searchRateLimit ?? 30, 60);
+    this.repository = new FakeRepository(now);
+    const initial = options.repository ?? bundledRepository();
+    if (Object.keys(initial).length > 0) this.repository.commit(initial, 'Initial commit', { name: 'Administrator', email: 'admin@example.com' });
     this.botUsername = options.botUsername ?? 'scale-bot';
     this.botToken = options.botToken ?? `${this.botUsername}-token`;
     this.webhook = options.webhook ?? null;
@@ -360,6 +391,36 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
   }
 
   // --- FakeGitLab -----------------------------------------------------------------------------
+
+  async push(files: Record<string, string | null>, options: { message?: string; as?: string } = {}): Promise<string> {
+    const user = this.state.userByUsername(options.as ?? 'root');
+    if (!user) throw new Error(`fake GitLab: no user "${options.as}"`);
+    const before = this.repository.head();
+    const commit = this.repository.commit(files, options.message ?? 'Update files', { name: user.name, email: `${user.username}@example.com` });
+    const changed = (kind: 'added' | 'modified' | 'removed') =>
+      Object.entries(files)
+        .filter(([path, content]) => (kind === 'removed' ? content === null && before?.files.has(path) : content !== null && (kind === 'added') !== (before?.files.has(path) ?? false)))
+        .map(([path]) => path);
+    const payload = pushHookPayload({
+      project: projectInput(this.entities()),
+      user: userInput(user),
+      branch: DEFAULT_BRANCH,
+      // GitLab's blank ref for a branch's first push.
+      before: before?.sha ?? '0000000000000000000000000000000000000000',
+      after: commit.sha,
+      commits: [{ id: commit.sha, message: commit.message, title: commit.title, timestamp: commit.createdAt.toISOString(), authorName: commit.authorName, authorEmail: commit.authorEmail, added: changed('added'), modified: changed('modified'), removed: changed('removed') }],
+    });
+    await this.dispatcher.deliver('Push Hook', payload, randomUUID());
+    return commit.sha;
+  }
+
+  head(): string | null {
+    return this.repository.head()?.sha ?? null;
+  }
+
+  commitComments(sha: string): Array<{ note: string; author: string }> {
+    return this.repository.commentsOn(sha).map((c) => ({ note: c.note, author: this.state.user(c.authorId).username }));
+  }
 
   addUser(username: string, name?: string, role?: Role): FakeUser {
     const user = this.state.addUser(username, name ?? titleCase(username.replace(/\./g, ' ')), role ? { role } : {});

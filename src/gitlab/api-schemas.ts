@@ -54,7 +54,20 @@ export const apiProjectSchema = z.looseObject({
   id: z.number().int(),
   path_with_namespace: z.string(),
   web_url: z.string().optional(),
+  /** Null for a project with an empty repository. */
+  default_branch: z.string().nullish(),
 });
+
+/** GET /projects/:id/repository/files/:file_path (doc/api/repository_files.md): content in base64. */
+export const apiRepositoryFileSchema = z.looseObject({
+  content: z.string(),
+  encoding: z.string(),
+  blob_id: z.string(),
+  commit_id: z.string(),
+  last_commit_id: z.string(),
+});
+
+export const apiCommitCommentSchema = z.looseObject({ note: z.string(), author: z.looseObject({ username: z.string() }) });
 
 export type ApiUser = z.infer<typeof apiUserSchema>;
 export type ApiIssue = z.infer<typeof apiIssueSchema>;

@@ -1,6 +1,8 @@
-import { IssueLabelEvents, IssueNotes, Issues, Projects, Users } from '@gitbeaker/core';
+import { Commits, IssueLabelEvents, IssueNotes, Issues, Projects, RepositoryFiles, Users } from '@gitbeaker/core';
 import {
+  apiCommitCommentSchema,
   apiIssueSchema,
+  apiRepositoryFileSchema,
   apiLabelEventSchema,
   apiNoteSchema,
   apiProjectSchema,
@@ -40,6 +42,8 @@ export class GitLabClient {
   private readonly users: Users;
   private readonly projects: Projects;
   private readonly labelEventsApi: IssueLabelEvents;
+  private readonly files: RepositoryFiles;
+  private readonly commits: Commits;
   private readonly userIds = new Map<string, number>();
   readonly project: string | number;
 
@@ -52,6 +56,8 @@ export class GitLabClient {
     this.users = new Users(options);
     this.projects = new Projects(options);
     this.labelEventsApi = new IssueLabelEvents(options);
+    this.files = new RepositoryFiles(options);
+    this.commits = new Commits(options);
     this.project = connection.project;
   }
 
@@ -111,6 +117,26 @@ export class GitLabClient {
   async newestIssues(labels: string[], count: number): Promise<ApiIssue[]> {
     const found = await this.issues.all({ projectId: this.project, labels: labels.join(','), orderBy: 'created_at', sort: 'desc', perPage: count, maxPages: 1 } as never);
     return validated(z.array(apiIssueSchema), found, 'GET /projects/:id/issues?labels&order_by=created_at');
+  }
+
+  /**
+   * A file at `ref` with the commit `ref` points to and the last commit that changed the file
+   * (GET /projects/:id/repository/files/:file_path; one call).
+   */
+  async repositoryFile(path: string, ref: string): Promise<{ text: string; blobId: string; commitId: string; lastCommitId: string }> {
+    const file = validated(apiRepositoryFileSchema, await this.files.show(this.project, path, ref), 'GET /projects/:id/repository/files/:file_path');
+    const text = file.encoding === 'base64' ? Buffer.from(file.content, 'base64').toString('utf8') : file.content;
+    return { text, blobId: file.blob_id, commitId: file.commit_id, lastCommitId: file.last_commit_id };
+  }
+
+  /** Comments on a commit (the first page of 100 is plenty for the bot's one). */
+  async commitComments(sha: string): Promise<Array<{ note: string; author: { username: string } }>> {
+    const found = await this.commits.allComments(this.project, sha, { perPage: 100, maxPages: 1 } as never);
+    return validated(z.array(apiCommitCommentSchema), found, 'GET /projects/:id/repository/commits/:sha/comments');
+  }
+
+  async commentOnCommit(sha: string, note: string): Promise<void> {
+    validated(apiCommitCommentSchema, await this.commits.createComment(this.project, sha, note), 'POST /projects/:id/repository/commits/:sha/comments');
   }
 
   /** The bot's own issue with this exact title and label (reports, reminders), if there is one. */

@@ -83,6 +83,8 @@ export function endpointName(endpoint: string): string {
     .replace(/^projects\/[^/]+/, 'projects/:id')
     .replace(/\/issues\/\d+/, '/issues/:iid')
     .replace(/\/notes\/\d+/, '/notes/:note_id')
+    .replace(/\/repository\/files\/[^/]+/, '/repository/files/:file_path')
+    .replace(/\/repository\/commits\/[^/]+/, '/repository/commits/:sha')
     .replace(/^users\/\d+/, 'users/:id');
 }
 
@@ -164,7 +166,8 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
 
   async function once(url: URL, options: Record<string, unknown>): Promise<{ body: unknown; headers: Record<string, string>; status: number }> {
     const method = String(options.method ?? 'GET');
-    const isNoteCreation = method === 'POST' && /\/notes$/.test(url.pathname);
+    // GitLab's notes_create limit covers comments on commits too.
+    const isNoteCreation = method === 'POST' && /\/(notes|comments)$/.test(url.pathname);
     const isSearch = method === 'GET' && (url.searchParams.get('search') ?? '').trim() !== '';
     const queued = Date.now();
     stopped.signal.throwIfAborted();

@@ -52,6 +52,20 @@ export const noteHookSchema = z.looseObject({
 export type IssueHook = z.infer<typeof issueHookSchema>;
 export type NoteHook = z.infer<typeof noteHookSchema>;
 
+/**
+ * A push (doc/user/project/integrations/webhook_events.md, "Push events"): only what tells whether
+ * the project's default branch moved, which may have changed the configuration.
+ */
+export const pushHookSchema = z.looseObject({
+  object_kind: z.literal('push'),
+  ref: z.string(),
+  after: z.string(),
+  user_username: z.string(),
+  project: z.looseObject({ id: z.number().int(), path_with_namespace: z.string().optional(), default_branch: z.string().nullish() }),
+});
+
+export type PushHook = z.infer<typeof pushHookSchema>;
+
 /** The `X-Gitlab-Event` values the bot handles, and which schema each body must satisfy. */
 export const HANDLED_EVENTS = {
   'Issue Hook': issueHookSchema,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import getRawBody from 'raw-body';
-import { isHandledEvent, isOtherWorkItem, isOwnEvent, parseWebhook } from '../gitlab/webhook-schemas.js';
+import { isHandledEvent, isOtherWorkItem, isOwnEvent, parseWebhook, pushHookSchema } from '../gitlab/webhook-schemas.js';
 import { GroupCommit, type GroupCommitOptions } from '../queue/group-commit.js';
 import type { AcceptResult, Inbox } from '../queue/inbox.js';
 import { BodyBudget } from './body-budget.js';
@@ -39,6 +39,8 @@ export interface WebhookDeps {
   commits?: Partial<GroupCommitOptions>;
   /** Request bodies held in memory at once, in bytes. */
   bodyBytesInFlight?: number;
+  /** A push to the project's default branch: the configuration may have changed (called, not awaited). */
+  onDefaultBranchPush?: () => void;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -184,6 +186,38 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
     else res.destroy();
   }
 
+  /** The id once known (a project's path can change and be reused); the path until then. */
+  function isOurProject(project: { id: number; path_with_namespace?: string | undefined }): boolean {
+    const { id, path } = settings.project;
+    return id !== null ? project.id === id : path !== null && project.path_with_namespace?.toLowerCase() === path.toLowerCase();
+  }
+
+  /** Nothing is queued for a push: a push to the default branch starts a configuration check, which the periodic one backs up. */
+  function receivePush(raw: Buffer, answer: DeliveryContext['answer']): void {
+    let parsed: ReturnType<typeof pushHookSchema.safeParse>;
+    try {
+      parsed = pushHookSchema.safeParse(JSON.parse(raw.toString('utf8')));
+    } catch {
+      answer(400, 'malformed', MALFORMED);
+      return;
+    }
+    if (!parsed.success) {
+      answer(400, 'invalid', JSON.stringify({ error: 'body does not match the GitLab Push Hook schema' }));
+      return;
+    }
+    const push = parsed.data;
+    if (!isOurProject(push.project)) {
+      answer(403, 'wrong-project', WRONG_PROJECT);
+      return;
+    }
+    if (!push.project.default_branch || push.ref !== `refs/heads/${push.project.default_branch}` || !deps.onDefaultBranchPush) {
+      answer(202, 'ignored', JSON.stringify({ status: 'ignored', reason: 'not a push to the default branch' }));
+      return;
+    }
+    deps.onDefaultBranchPush();
+    answer(202, 'config-check', JSON.stringify({ status: 'configuration check started', commit: push.after }));
+  }
+
   async function receive(req: IncomingMessage, raw: Buffer, { event, authenticated, logger, answer }: DeliveryContext): Promise<void> {
     if (settings.signingKey !== null) {
       const check = verifySignature(
@@ -199,6 +233,10 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
       }
     }
     authenticated();
+    if (event === 'Push Hook') {
+      receivePush(raw, answer);
+      return;
+    }
     if (!isHandledEvent(event)) {
       answer(202, 'ignored', JSON.stringify({ status: 'ignored', reason: `event ${event.slice(0, 100)} is not handled` }));
       return;
@@ -220,11 +258,7 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
       return;
     }
     const hook = parsed.value;
-    const { id, path } = settings.project;
-    // The id once known (a project's path can change and be reused); the path until then.
-    const sameProject =
-      id !== null ? hook.projectId === id : path !== null && hook.body.project.path_with_namespace?.toLowerCase() === path.toLowerCase();
-    if (!sameProject) {
+    if (!isOurProject(hook.body.project)) {
       answer(403, 'wrong-project', WRONG_PROJECT);
       return;
     }

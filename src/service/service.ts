@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { ConfigSource } from '../config/config-source.js';
 import type { Config } from '../domain/config.js';
 import { GitLabClient } from '../gitlab/client.js';
 import { AccountIndex } from '../gitlab/account-index.js';
@@ -19,6 +20,9 @@ import { RoutingState } from '../worker/routing-state.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { RefusalCatchUp } from './refusal-catch-up.js';
 import type { ServiceSettings } from './settings.js';
+
+/** How often the project's configuration is checked, for instances that send no Push Hook. */
+const CONFIG_CHECK_MS = 5 * 60_000;
 
 /** How long the routing state read from GitLab is trusted before it is read again (this process's own passes keep it current meanwhile). */
 const ROUTING_STATE_MAX_AGE_MS = 15 * 60_000;
@@ -44,6 +48,8 @@ export interface RunningService {
   /** Null for one-shot runs (reconcile, replay), which touch no data directory. */
   inbox: SqliteInbox | null;
   routing: RoutingState;
+  /** The configuration in use: fixed (a local file) or read from the project's repository. */
+  configSource: ConfigSource;
   worker: Worker | null;
   metrics: Metrics;
   client: GitLabClient;
@@ -91,14 +97,32 @@ function openDataDir(settings: ServiceSettings, options: ServiceOptions): { inbo
  * bot user and the project are looked up at start; until GitLab answers, /readyz says not ready
  * and the configured bot username is used to recognise the bot's own events.
  */
-export async function startService(settings: ServiceSettings, config: Config, options: ServiceOptions): Promise<RunningService> {
+/** The configuration to start on: `'repository'` reads it from the project (and follows its changes). */
+async function openConfig(config: Config | 'repository', client: GitLabClient, logger: Logger, release: () => Promise<void>): Promise<ConfigSource> {
+  if (config !== 'repository') return ConfigSource.fixed(config);
+  try {
+    return await ConfigSource.fromRepository(client, logger.child({ component: 'config' }));
+  } catch (err) {
+    await release();
+    throw err;
+  }
+}
+
+export async function startService(settings: ServiceSettings, config: Config | 'repository', options: ServiceOptions): Promise<RunningService> {
   const logger = options.logger ?? createLogger(settings.logLevel);
   const { inbox, locks } = openDataDir(settings, options);
   const metrics = createMetrics(() => inbox?.depth() ?? {});
   const requester: Requester = createRequester(settings.requester, logger.child({ component: 'gitlab' }), metrics);
   const client = new GitLabClient({ url: settings.gitlabUrl, token: settings.gitlabToken, project: settings.project }, requester);
+  const configSource = await openConfig(config, client, logger, async () => {
+    await requester.stop();
+    inbox?.close();
+    for (const lock of locks) lock.release();
+  });
+  const refreshConfig = () => configSource.refresh().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'configuration check failed; keeping the one in use'));
+  const configTimer = options.server || options.worker ? setInterval(refreshConfig, CONFIG_CHECK_MS).unref() : null;
 
-  let botUsername = config.bot.username;
+  let botUsername = configSource.config.bot.username;
   let botUserId: number | null = null;
   let projectId: number | null = typeof settings.project === 'number' ? settings.project : null;
   let projectPath: string | null = typeof settings.project === 'string' ? settings.project : null;
@@ -110,8 +134,9 @@ export async function startService(settings: ServiceSettings, config: Config, op
     projectId = project.id;
     projectPath = project.path_with_namespace;
     identityKnown = true;
-    if (user.username.toLowerCase() !== config.bot.username.toLowerCase()) {
-      logger.warn({ tokenUser: user.username, configured: config.bot.username }, 'the token belongs to another user than bot.username; using the token user');
+    const configured = configSource.config.bot.username;
+    if (user.username.toLowerCase() !== configured.toLowerCase()) {
+      logger.warn({ tokenUser: user.username, configured }, 'the token belongs to another user than bot.username; using the token user');
     }
   };
   /** Why GitLab could not be asked: a refused token or an unknown project is not an outage, and says what to fix. */
@@ -128,10 +153,12 @@ export async function startService(settings: ServiceSettings, config: Config, op
     logger.error({ reason: unreachable(err) }, 'GitLab not usable at start; will keep trying');
   }
 
-  const routing = new RoutingState(client, () => config, { maxAgeMs: ROUTING_STATE_MAX_AGE_MS, now: Date.now });
+  const routing = new RoutingState(client, () => configSource.config, { maxAgeMs: ROUTING_STATE_MAX_AGE_MS, now: Date.now });
   const processDeps: ProcessDeps = {
     client,
-    config,
+    get config() {
+      return configSource.config;
+    },
     routing,
     accounts: new AccountIndex(client, () => new Date()),
     botUsername: () => botUsername,
@@ -213,6 +240,7 @@ export async function startService(settings: ServiceSettings, config: Config, op
         }
       }
       checks.gitlab = gitlabCheck.detail;
+      checks.config = configSource.status();
       return { ok: storeProblem === null && workerProblem === null && gitlabCheck.ok && identityKnown, checks };
     };
     const app = createApp({
@@ -232,6 +260,7 @@ export async function startService(settings: ServiceSettings, config: Config, op
       onQueued: () => worker?.wake(),
       onRefused: (receivedAt) => catchUp?.refused(receivedAt),
       commits: options.commits,
+      onDefaultBranchPush: () => void refreshConfig(),
       readiness,
     });
     server = await createWebhookServer(app, settings.port, settings.host, options.timeouts);
@@ -248,6 +277,7 @@ export async function startService(settings: ServiceSettings, config: Config, op
       server.closeIdleConnections();
       await closing;
     }
+    if (configTimer) clearInterval(configTimer);
     if (worker) await worker.stop(graceMs);
     await requester.stop();
     if (inbox && inboxFileProblem(inbox, false)) await rescue?.();
@@ -255,7 +285,7 @@ export async function startService(settings: ServiceSettings, config: Config, op
     for (const lock of locks) lock.release();
   };
 
-  return { url, inbox, routing, worker, metrics, client, processDeps, logger, stop };
+  return { url, inbox, routing, configSource, worker, metrics, client, processDeps, logger, stop };
 }
 
 /**

@@ -13,7 +13,8 @@ import type { RoutingState } from './routing-state.js';
 
 export interface ProcessDeps {
   client: GitLabClient;
-  config: Config;
+  /** The configuration in use now (it may change between passes, never within one). */
+  readonly config: Config;
   /** Who holds how much and each pool's rotation, derived from GitLab and kept in memory. */
   routing: RoutingState;
   /** Which requests name which account (duplicates, engagement limit). */
@@ -82,11 +83,13 @@ async function issueGone(client: GitLabClient, iid: number): Promise<boolean> {
 }
 
 async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<PassResult> {
-  const snapshot = await loadSnapshot(deps.client, iid, deps.botUsername(), deps.config);
-  const related = await loadRelated(deps.accounts, snapshot, deps.config);
+  // One configuration for the whole pass, even if a newer one is loaded meanwhile.
+  const config = deps.config;
+  const snapshot = await loadSnapshot(deps.client, iid, deps.botUsername(), config);
+  const related = await loadRelated(deps.accounts, snapshot, config);
   const crm = deps.crm ? { enabled: true } : undefined;
   const decideWith = (workload: Workload) =>
-    decide({ issue: snapshot, related, workload, botUsername: deps.botUsername(), ...(crm ? { crm } : {}) }, deps.config, deps.now(), deps.render);
+    decide({ issue: snapshot, related, workload, botUsername: deps.botUsername(), ...(crm ? { crm } : {}) }, config, deps.now(), deps.render);
   await deps.routing.ready();
   // A dry run reserves nothing: it writes nothing to GitLab, so it must not count as if it had.
   const dryWorkload = deps.dryRun ? deps.routing.workload(iid) : null;
@@ -99,10 +102,10 @@ async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<Pas
     // retries the whole (idempotent) pass, and the per-issue key keeps the CRM from a second record.
     const recordId = await sendCta(deps.crm, plan.crm.idempotencyKey, plan.crm.record as unknown as CtaRecord);
     logger.info({ iid, recordId }, 'CTA record sent to the CRM');
-    const fresh = await loadSnapshot(deps.client, iid, deps.botUsername(), deps.config);
+    const fresh = await loadSnapshot(deps.client, iid, deps.botUsername(), config);
     const recorded = decide(
       { issue: fresh, related, workload, botUsername: deps.botUsername(), crm: { enabled: true, recordId } },
-      deps.config,
+      config,
       deps.now(),
       deps.render,
     );

@@ -48,6 +48,23 @@ let queued = 0;
 let refused: number[] = [];
 let now = 1_800_000_000_000;
 
+/** A Push Hook (lib/gitlab/data_builder/push.rb), reduced to what the route reads plus a little. */
+function pushHook(ref: string) {
+  return {
+    object_kind: 'push',
+    event_name: 'push',
+    before: 'a'.repeat(40),
+    after: 'b'.repeat(40),
+    ref,
+    checkout_sha: 'b'.repeat(40),
+    user_username: 'alex.ae',
+    project_id: 15,
+    project: { id: 15, path_with_namespace: 'sales/scale-engagement-requests', default_branch: 'main' },
+    commits: [],
+    total_commits_count: 1,
+  };
+}
+
 /** The bot user's id, as GET /user tells the service at start. */
 const BOT_ID = 77;
 
@@ -61,6 +78,7 @@ async function start(
     commits?: Partial<GroupCommitOptions>;
     bodyBytesInFlight?: number;
     inbox?: SqliteInbox;
+    onDefaultBranchPush?: () => void;
   } = {},
 ) {
   inbox = options.inbox ?? SqliteInbox.open(':memory:');
@@ -81,6 +99,7 @@ async function start(
     onRefused: (at) => refused.push(at),
     commits: options.commits,
     bodyBytesInFlight: options.bodyBytesInFlight,
+    ...(options.onDefaultBranchPush ? { onDefaultBranchPush: options.onDefaultBranchPush } : {}),
     readiness: async () => ({ ok: true, checks: { store: 'ok' } }),
   });
   server = await new Promise<Server>((resolve) => {
@@ -195,7 +214,8 @@ describe('POST /webhooks/gitlab', () => {
   it('ignores unhandled event kinds, the bot’s own events and comments on other things with 202', async () => {
     await start();
     for (const [body, event] of [
-      [{ object_kind: 'push' }, 'Push Hook'],
+      [{ object_kind: 'tag_push' }, 'Tag Push Hook'],
+      [pushHook('refs/heads/feature'), 'Push Hook'],
       [issueHook({ username: 'scale-bot' }), 'Issue Hook'],
       [noteHook('MergeRequest'), 'Note Hook'],
     ] as const) {
@@ -203,6 +223,19 @@ describe('POST /webhooks/gitlab', () => {
       expect(res.status).toBe(202);
       expect(await res.json()).toMatchObject({ status: 'ignored' });
     }
+    expect(inbox.list({})).toHaveLength(0);
+  });
+
+  it('a push to the default branch starts a configuration check (nothing queued); another project\'s push is refused', async () => {
+    let pushes = 0;
+    await start({ onDefaultBranchPush: () => pushes++ });
+    const res = await post(pushHook('refs/heads/main'), { 'x-gitlab-event': 'Push Hook' });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ status: 'configuration check started', commit: 'b'.repeat(40) });
+    expect(pushes).toBe(1);
+    expect((await post({ ...pushHook('refs/heads/main'), project: { id: 99, default_branch: 'main' } }, { 'x-gitlab-event': 'Push Hook' })).status).toBe(403);
+    expect((await post({ object_kind: 'push' }, { 'x-gitlab-event': 'Push Hook' })).status).toBe(400);
+    expect(pushes).toBe(1);
     expect(inbox.list({})).toHaveLength(0);
   });
 

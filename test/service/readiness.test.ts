@@ -37,18 +37,18 @@ describe('GET /readyz', () => {
   it('is ready when the store works, GitLab answers and the bot user is known', async () => {
     const { status, body } = await start((f) => f.botToken);
     expect(status).toBe(200);
-    expect(body).toEqual({ ok: true, checks: { store: 'ok', deliveries: 'ok', gitlab: expect.stringMatching(/^ok \(bot user scale-bot, project /) } });
+    expect(body).toEqual({ ok: true, checks: { store: 'ok', deliveries: 'ok', gitlab: expect.stringMatching(/^ok \(bot user scale-bot, project /), config: 'ok (local file)' } });
   });
 
   it('says the token was refused, not that GitLab is unreachable, when GitLab answers 401', async () => {
     const { status, body } = await start(() => 'not-the-token');
     expect(status).toBe(503);
-    expect(body).toEqual({ ok: false, checks: { store: 'ok', deliveries: 'ok', gitlab: 'GitLab refused the token (401): check GITLAB_TOKEN' } });
+    expect(body).toEqual({ ok: false, checks: { store: 'ok', deliveries: 'ok', gitlab: 'GitLab refused the token (401): check GITLAB_TOKEN', config: 'ok (local file)' } });
   });
 
   it('names GITLAB_PROJECT when GitLab has no such project', async () => {
     const { status, body } = await start((f) => f.botToken, 'sales/no-such-project');
     expect(status).toBe(503);
-    expect(body).toEqual({ ok: false, checks: { store: 'ok', deliveries: 'ok', gitlab: 'GitLab has no project "sales/no-such-project" that the token can see (404): check GITLAB_PROJECT' } });
+    expect(body).toEqual({ ok: false, checks: { store: 'ok', deliveries: 'ok', gitlab: 'GitLab has no project "sales/no-such-project" that the token can see (404): check GITLAB_PROJECT', config: 'ok (local file)' } });
   });
 });

@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { ApiError } from './api-error.js';
+
+/**
+ * The request project's Git repository, as far as the bot reads it: one default branch (`main`) of
+ * commits, each a full snapshot of the files, the files API, and comments on commits. Every push is
+ * one commit on `main` (a merged merge request, say) and fires a Push Hook.
+ */
+
+export interface CommitRecord {
+  sha: string;
+  parentSha: string | null;
+  title: string;
+  message: string;
+  authorName: string;
+  authorEmail: string;
+  createdAt: Date;
+  files: ReadonlyMap<string, string>;
+}
+
+export interface CommitCommentRecord {
+  note: string;
+  path: string | null;
+  line: number | null;
+  lineType: 'new' | 'old' | null;
+  authorId: number;
+  createdAt: Date;
+}
+
+export const DEFAULT_BRANCH = 'main';
+
+/** Git's object id of a blob: SHA-1 of `blob <size>\0<content>`. */
+export function gitBlobId(content: string): string {
+  const bytes = Buffer.from(content, 'utf8');
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
+
+export class FakeRepository {
+  private readonly commits: CommitRecord[] = [];
+  private readonly comments = new Map<string, CommitCommentRecord[]>();
+
+  constructor(private readonly now: () => Date) {}
+
+  /** The head of the default branch, or null for an empty repository. */
+  head(): CommitRecord | null {
+    return this.commits[this.commits.length - 1] ?? null;
+  }
+
+  /** Adds a commit on the default branch: `files` maps paths to new content, or null to delete. */
+  commit(files: Record<string, string | null>, message: string, author: { name: string; email: string }): CommitRecord {
+    const parent = this.head();
+    const snapshot = new Map(parent?.files ?? []);
+    for (const [path, content] of Object.entries(files)) {
+      if (content === null) snapshot.delete(path);
+      else snapshot.set(path, content);
+    }
+    const createdAt = this.now();
+    const sha = createHash('sha1')
+      .update(`${parent?.sha ?? ''}\n${message}\n${createdAt.toISOString()}\n${[...snapshot].map(([p, c]) => `${p}:${gitBlobId(c)}`).join('\n')}`)
+      .digest('hex');
+    const record: CommitRecord = { sha, parentSha: parent?.sha ?? null, title: message.split('\n')[0]!, message, authorName: author.name, authorEmail: author.email, createdAt, files: snapshot };
+    this.commits.push(record);
+    return record;
+  }
+
+  /**
+   * A branch name, a full SHA or an unambiguous prefix of at least 7 characters, as
+   * `Repository#commit` resolves a ref (`app/models/repository.rb`); null when none matches.
+   */
+  resolve(ref: string): CommitRecord | null {
+    if (ref === DEFAULT_BRANCH || ref === `refs/heads/${DEFAULT_BRANCH}`) return this.head();
+    if (!/^[0-9a-f]{7,40}$/i.test(ref)) return null;
+    const found = this.commits.filter((c) => c.sha.startsWith(ref.toLowerCase()));
+    return found.length === 1 ? found[0]! : null;
+  }
+
+  /** `lib/api/files.rb`: 404 "Commit Not Found" for an unknown ref, "File Not Found" for a path the commit lacks. */
+  file(ref: string, path: string): { commit: CommitRecord; content: string; blobId: string; lastCommitId: string } {
+    const commit = this.resolve(ref);
+    if (!commit) throw ApiError.notFound('Commit');
+    const content = commit.files.get(path);
+    if (content === undefined) throw ApiError.notFound('File');
+    return { commit, content, blobId: gitBlobId(content), lastCommitId: this.lastCommitFor(commit, path) };
+  }
+
+  /** The newest commit up to `commit` that changed `path` (`Repository#last_commit_id_for_path`). */
+  private lastCommitFor(commit: CommitRecord, path: string): string {
+    let last = commit;
+    for (let i = this.commits.indexOf(commit); i > 0; i--) {
+      const parent = this.commits[i - 1]!;
+      if (parent.files.get(path) !== this.commits[i]!.files.get(path)) break;
+      last = parent;
+    }
+    return last.sha;
+  }
+
+  addComment(sha: string, comment: Omit<CommitCommentRecord, 'createdAt'>): CommitCommentRecord {
+    const commit = this.resolve(sha);
+    if (!commit) throw ApiError.notFound('Commit');
+    const record = { ...comment, createdAt: this.now() };
+    this.comments.set(commit.sha, [...(this.comments.get(commit.sha) ?? []), record]);
+    return record;
+  }
+
+  commentsOn(sha: string): CommitCommentRecord[] {
+    const commit = this.resolve(sha);
+    if (!commit) throw ApiError.notFound('Commit');
+    return this.comments.get(commit.sha) ?? [];
+  }
+}
