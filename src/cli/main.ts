@@ -20,7 +20,10 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   const program = new Command('scale-bot')
     .description('Scale Engagement Request bot: parse, validate, qualify and route CSE engagement requests filed as GitLab issues.')
     .version(version())
-    .option('-c, --config <file>', 'configuration file (default: $SCALE_BOT_CONFIG, else .gitlab/scale-bot.yml, else the bundled example)')
+    .option(
+      '-c, --config <file>',
+      'configuration file (default: $SCALE_BOT_CONFIG; else, for commands that talk to GitLab, .gitlab/scale-bot.yml on the project\'s default branch, and for the others .gitlab/scale-bot.yml here, else the bundled example)',
+    )
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')

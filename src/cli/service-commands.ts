@@ -55,7 +55,7 @@ const FRESH_INBOX = [
 export function registerServiceCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {
   const environment =
     '\nEnvironment: GITLAB_URL, GITLAB_TOKEN, GITLAB_WEBHOOK_SECRET, GITLAB_PROJECT (id or group/project), ' +
-    'optional GITLAB_WEBHOOK_SIGNING_KEY (the hook\'s signing token; enough without the secret token), SCALE_BOT_CONFIG, SCALE_BOT_DATA (the webhook inbox; default ./data; one serve per directory), HOST, PORT (default 8080), ' +
+    'optional GITLAB_WEBHOOK_SIGNING_KEY (the hook\'s signing token; enough without the secret token), SCALE_BOT_CONFIG (a local configuration file instead of .gitlab/scale-bot.yml on the project\'s default branch, which is followed on every push), SCALE_BOT_DATA (the webhook inbox; default ./data; one serve per directory), HOST, PORT (default 8080), ' +
     'DRY_RUN=1, LOG_LEVEL, GITLAB_REQUESTS_PER_MINUTE (2000), GITLAB_NOTES_PER_MINUTE (60), GITLAB_SEARCHES_PER_MINUTE (30), WORKER_CONCURRENCY (16), optional SCALE_BOT_CRM_URL + SCALE_BOT_CRM_TOKEN (CRM sink for CTA records), ' +
     'SCALE_BOT_DURABILITY (process: an acknowledged delivery survives a killed process, the default; power: also a power cut, slower).';
 

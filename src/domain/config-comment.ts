@@ -29,7 +29,8 @@ export function configProblemsComment(input: { file: string; blobId: string; pro
     configCommentMarker(input.blobId),
     `**scale-bot cannot use \`${input.file}\` as of this commit** (${input.problems.length} problem(s)); ${keeps}`,
     '',
-    ...input.problems.map((p) => `- \`${neutralizeInline(p.path).replace(/`/g, "'")}\`${where(p)}: ${neutralizeInline(p.message)}`),
+    // Inside a code span nothing is a mention, reference or markup; only a backtick could end it.
+    ...input.problems.map((p) => `- \`${p.path.replace(/`/g, "'")}\`${where(p)}: ${neutralizeInline(p.message)}`),
     '',
     'Run `npx scale-bot config check` to see the same list locally.',
   ].join('\n');

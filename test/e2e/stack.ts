@@ -38,11 +38,12 @@ export function settingsFor(fake: FakeGitLab, dataDir: string, overrides: Partia
 }
 
 /** The real server and worker against a fake GitLab, both on 127.0.0.1. */
-export async function startStack(config: Config, options: { latencyMs?: number; settings?: Partial<ServiceSettings> } = {}): Promise<Stack> {
+/** `fromRepository`: the service reads its configuration from the fake's repository (as `serve` does without SCALE_BOT_CONFIG). */
+export async function startStack(config: Config, options: { latencyMs?: number; settings?: Partial<ServiceSettings>; fromRepository?: boolean } = {}): Promise<Stack> {
   const fake = await startFakeGitLab({ labels: projectLabels(config), latencyMs: options.latencyMs ?? 0 });
   const dataDir = mkdtempSync(join(tmpdir(), 'scale-bot-e2e-'));
   const settings = settingsFor(fake, dataDir, options.settings);
-  const service = await startService(settings, config, {
+  const service = await startService(settings, options.fromRepository ? 'repository' : config, {
     server: true,
     worker: true,
     logger: pino({ level: process.env.E2E_LOG ?? 'silent' }),
