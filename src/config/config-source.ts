@@ -35,12 +35,27 @@ export class ConfigSource {
     return new ConfigSource({ config, blobId: null, commit: null }, null);
   }
 
-  /** Reads the project's configuration; throws (ConfigError, or GitLab's error) when there is no valid one to start on. */
+  /**
+   * Reads the project's configuration. When the default branch's version is invalid, the newest
+   * valid one in the file's history is used instead (and the broken one commented on once): a
+   * restart while the file is broken keeps the last good configuration too. Throws (ConfigError,
+   * or GitLab's error) when no version to start on can be found.
+   */
   static async fromRepository(client: GitLabClient, logger: Logger, path = DEFAULT_CONFIG_PATH): Promise<ConfigSource> {
+    const repo = { client, path, logger };
     const { file, branch } = await readFile(client, path);
-    const config = parseConfigText(file.text, `${path} on ${branch} (commit ${file.commitId.slice(0, 8)})`);
-    logger.info({ path, branch, commit: file.commitId, blob: file.blobId }, 'configuration read from the project');
-    return new ConfigSource({ config, blobId: file.blobId, commit: file.commitId }, { client, path, logger });
+    try {
+      const config = parseConfigText(file.text, `${path} on ${branch} (commit ${file.commitId.slice(0, 8)})`);
+      logger.info({ path, branch, commit: file.commitId, blob: file.blobId }, 'configuration read from the project');
+      return new ConfigSource({ config, blobId: file.blobId, commit: file.commitId }, repo);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      const lastGood = await newestValid(client, path, branch, file.lastCommitId);
+      if (!lastGood) throw err;
+      const source = new ConfigSource(lastGood, repo);
+      await source.refuse(repo, file, err);
+      return source;
+    }
   }
 
   get config(): Config {
@@ -85,10 +100,14 @@ export class ConfigSource {
       this.refused = null;
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      repo.logger.error({ path: repo.path, commit: file.lastCommitId, problems: err.problems.map(describeProblem), runningOn: this.loaded.commit }, 'configuration invalid; keeping the last good one');
-      await this.commentOnce(repo, file.lastCommitId, file.blobId, err);
-      this.refused = { blobId: file.blobId, commit: file.lastCommitId, problems: err.problems.length };
+      await this.refuse(repo, file, err);
     }
+  }
+
+  private async refuse(repo: NonNullable<ConfigSource['repository']>, file: RepositoryFile, err: ConfigError): Promise<void> {
+    repo.logger.error({ path: repo.path, commit: file.lastCommitId, problems: err.problems.map(describeProblem), runningOn: this.loaded.commit }, 'configuration invalid; keeping the last good one');
+    await this.commentOnce(repo, file.lastCommitId, file.blobId, err);
+    this.refused = { blobId: file.blobId, commit: file.lastCommitId, problems: err.problems.length };
   }
 
   /** One comment per refused version: the marker names its blob, so a restart or a second replica does not repeat it. */
@@ -97,6 +116,32 @@ export class ConfigSource {
     if (comments.some((c) => isConfigComment(c.note, blobId))) return;
     await repo.client.commentOnCommit(sha, configProblemsComment({ file: repo.path, blobId, problems: err.problems, runningOn: this.loaded.commit }));
   }
+}
+
+type RepositoryFile = Awaited<ReturnType<GitLabClient['repositoryFile']>>;
+
+/** How far back the file's history is searched for a valid version at start. */
+const HISTORY_DEPTH = 20;
+
+/** The newest version of the file before `brokenAt` that validates, from the commits that changed it. */
+async function newestValid(client: GitLabClient, path: string, branch: string, brokenAt: string): Promise<Loaded | null> {
+  for (const sha of await client.fileHistory(path, branch, HISTORY_DEPTH)) {
+    if (sha === brokenAt) continue;
+    let older: RepositoryFile;
+    try {
+      older = await client.repositoryFile(path, sha);
+    } catch (err) {
+      // Deleted in that commit: older versions may still be there.
+      if ((err as { status?: number }).status === 404) continue;
+      throw err;
+    }
+    try {
+      return { config: parseConfigText(older.text, `${path} at ${sha.slice(0, 8)}`), blobId: older.blobId, commit: sha };
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+    }
+  }
+  return null;
 }
 
 async function readFile(client: GitLabClient, path: string) {

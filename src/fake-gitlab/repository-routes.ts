@@ -8,7 +8,8 @@ import type { UserRecord } from './state.js';
 /**
  * The repository endpoints the bot reads its configuration through, modelled on GitLab's
  * `lib/api/files.rb` (doc/api/repository_files.md), `lib/api/branches.rb` (doc/api/branches.md)
- * and `lib/api/commits.rb` with `Entities::CommitNote` (doc/api/commits.md, "Post comment to commit").
+ * and `lib/api/commits.rb` with `Entities::CommitNote` (doc/api/commits.md: "List repository commits",
+ * "Post comment to commit").
  */
 
 export interface RepositoryBackend {
@@ -98,6 +99,14 @@ export function repositoryRoutes(router: Router, backend: RepositoryBackend, che
     const head = repo.head();
     if (param(req, 'branch') !== DEFAULT_BRANCH || !head) throw ApiError.notFound('Branch');
     res.json({ name: DEFAULT_BRANCH, commit: restCommit(head, ctx()), merged: false, protected: true, default: true, developers_can_push: false, developers_can_merge: false, can_push: false, web_url: `${ctx().baseUrl}/${ctx().project.path}/-/tree/${DEFAULT_BRANCH}` });
+  });
+
+  // "List repository commits": `ref_name` (default branch by default) and `path` (only commits that changed it).
+  router.get('/projects/:id/repository/commits', (req, res) => {
+    checkProject(req);
+    const ref = typeof req.query.ref_name === 'string' ? req.query.ref_name : DEFAULT_BRANCH;
+    const path = typeof req.query.path === 'string' ? req.query.path : undefined;
+    res.json(paginate(repo.history(ref, path), req, res, ctx().baseUrl).map((c) => restCommit(c, ctx())));
   });
 
   router.get('/projects/:id/repository/commits/:sha/comments', (req, res) => {

@@ -94,6 +94,16 @@ export class FakeRepository {
     return last.sha;
   }
 
+  /** Commits reachable from `ref`, newest first; with `path`, only those that changed it (`git log -- path`). */
+  history(ref: string, path: string | undefined): CommitRecord[] {
+    const tip = this.resolve(ref);
+    if (!tip) throw ApiError.notFound('Commit');
+    const reachable = this.commits.slice(0, this.commits.indexOf(tip) + 1);
+    return reachable
+      .filter((c, i) => path === undefined || reachable[i - 1]?.files.get(path) !== c.files.get(path))
+      .reverse();
+  }
+
   addComment(sha: string, comment: Omit<CommitCommentRecord, 'createdAt'>): CommitCommentRecord {
     const commit = this.resolve(sha);
     if (!commit) throw ApiError.notFound('Commit');

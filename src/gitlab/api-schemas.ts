@@ -67,6 +67,8 @@ export const apiRepositoryFileSchema = z.looseObject({
   last_commit_id: z.string(),
 });
 
+export const apiCommitSchema = z.looseObject({ id: z.string() });
+
 export const apiCommitCommentSchema = z.looseObject({ note: z.string(), author: z.looseObject({ username: z.string() }) });
 
 export type ApiUser = z.infer<typeof apiUserSchema>;

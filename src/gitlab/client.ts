@@ -1,6 +1,7 @@
 import { Commits, IssueLabelEvents, IssueNotes, Issues, Projects, RepositoryFiles, Users } from '@gitbeaker/core';
 import {
   apiCommitCommentSchema,
+  apiCommitSchema,
   apiIssueSchema,
   apiRepositoryFileSchema,
   apiLabelEventSchema,
@@ -127,6 +128,12 @@ export class GitLabClient {
     const file = validated(apiRepositoryFileSchema, await this.files.show(this.project, path, ref), 'GET /projects/:id/repository/files/:file_path');
     const text = file.encoding === 'base64' ? Buffer.from(file.content, 'base64').toString('utf8') : file.content;
     return { text, blobId: file.blob_id, commitId: file.commit_id, lastCommitId: file.last_commit_id };
+  }
+
+  /** The newest `count` commits on `ref` that changed `path`, newest first (GET /projects/:id/repository/commits?path). */
+  async fileHistory(path: string, ref: string, count: number): Promise<string[]> {
+    const found = await this.commits.all(this.project, { refName: ref, path, perPage: count, maxPages: 1 } as never);
+    return validated(z.array(apiCommitSchema), found, 'GET /projects/:id/repository/commits').map((c) => c.id);
   }
 
   /** Comments on a commit (the first page of 100 is plenty for the bot's one). */

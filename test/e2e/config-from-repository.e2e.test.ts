@@ -1,11 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG_PATH, PACKAGE_ROOT, parseConfigText } from '../../src/config/load-config.js';
 import { readNoteMarker } from '../../src/domain/bot-note-marker.js';
 import { generateIssueTemplates } from '../../src/templates/issue-templates.js';
 import { exampleConfig } from '../helpers/config.js';
-import { startStack, type Stack } from './stack.js';
+import { startService } from '../../src/service/service.js';
+import { settingsFor, startStack, type Stack } from './stack.js';
 
 const sample = (name: string) => readFileSync(join(PACKAGE_ROOT, 'samples', 'requests', name), 'utf8');
 const mmRequest = (customer: string, account: string, version: number) =>
@@ -95,5 +98,29 @@ describe('the configuration lives in the project (real server + worker, fake Git
     const during = await fake.as('alex.ae').createIssue({ title: 'During the outage', description: mmRequest('Wide World', '0014M00008wIdEwQAK', 3) });
     await stack.drain();
     expect(fake.issue(during.iid).labels).toContain('engagement::assigned');
+  });
+
+  it('a restart while the file is broken starts on the newest valid version in its history, commenting only once', async () => {
+    stack = await startStack(exampleConfig(), { fromRepository: true });
+    const good = await stack.fake.push(formChange(withV3), { message: 'Add version 3' });
+    const bad = await stack.fake.push({ [DEFAULT_CONFIG_PATH]: withV3.replace('version: 1\n', 'version: 7\n') }, { message: 'Bump' });
+    await stack.drain();
+    await vi.waitFor(() => expect(stack!.fake.commitComments(bad)).toHaveLength(1), { timeout: 5_000, interval: 20 });
+    for (let restart = 0; restart < 2; restart++) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'scale-bot-restart-'));
+      const again = await startService(settingsFor(stack.fake, dataDir), 'repository', { server: false, worker: true, logger: pino({ level: 'silent' }) });
+      try {
+        expect(again.configSource.config.forms.find((f) => f.id === 'mm_amr')!.versions[0]!.version).toBe(3);
+        expect(again.configSource.status()).toBe(
+          `ok (.gitlab/scale-bot.yml at commit ${good.slice(0, 8)}); the version of commit ${bad.slice(0, 8)} is invalid (1 problem(s), commented on that commit) and is not used`,
+        );
+      } finally {
+        await again.stop(500);
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
+    expect(stack.fake.commitComments(bad)).toHaveLength(1);
+    const line = withV3.split('\n').findIndex((l) => l === 'version: 1') + 1;
+    expect(stack.fake.commitComments(bad)[0]!.note).toContain(`- \`version\` (line ${line}:10): `);
   });
 });
