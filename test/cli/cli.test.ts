@@ -103,7 +103,11 @@ describe('scale-bot config check', () => {
     writeFileSync(file, text);
     const r = await runCli(['--config', file, 'config', 'check']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('labels.duplicate: labels.atRisk ("flag::at-risk") and labels.duplicate ("flag::duplicate") share the scope "flag"');
+    // With its YAML path and where that is in the file.
+    const lines = text.split('\n');
+    const row = lines.findIndex((l) => l.includes('duplicate: flag::duplicate'));
+    const at = `line ${row + 1}:${lines[row]!.indexOf('flag::duplicate') + 1}`;
+    expect(r.stderr).toContain(`labels.duplicate (${at}): labels.atRisk ("flag::at-risk") and labels.duplicate ("flag::duplicate") share the scope "flag"`);
   });
 
   it('honours SCALE_BOT_CONFIG, and a parse with a broken config runs nothing', async () => {
