@@ -41,6 +41,8 @@ export interface ServiceOptions {
   commits?: Partial<GroupCommitOptions>;
   inboxHealth?: Partial<InboxHealthOptions>;
   catchUpRetryMs?: number;
+  /** How often the project's configuration is checked without a Push Hook (default 5 minutes). */
+  configCheckMs?: number;
 }
 
 export interface RunningService {
@@ -120,7 +122,7 @@ export async function startService(settings: ServiceSettings, config: Config | '
     for (const lock of locks) lock.release();
   });
   const refreshConfig = () => configSource.refresh().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'configuration check failed; keeping the one in use'));
-  const configTimer = options.server || options.worker ? setInterval(refreshConfig, CONFIG_CHECK_MS).unref() : null;
+  const configTimer = options.server || options.worker ? setInterval(refreshConfig, options.configCheckMs ?? CONFIG_CHECK_MS).unref() : null;
 
   let botUsername = configSource.config.bot.username;
   let botUserId: number | null = null;

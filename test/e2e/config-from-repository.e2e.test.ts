@@ -8,7 +8,7 @@ import { readNoteMarker } from '../../src/domain/bot-note-marker.js';
 import { generateIssueTemplates } from '../../src/templates/issue-templates.js';
 import { exampleConfig } from '../helpers/config.js';
 import { startService } from '../../src/service/service.js';
-import { settingsFor, startStack, type Stack } from './stack.js';
+import { settingsFor, startStack, WEBHOOK_SECRET, type Stack } from './stack.js';
 
 const sample = (name: string) => readFileSync(join(PACKAGE_ROOT, 'samples', 'requests', name), 'utf8');
 const mmRequest = (customer: string, account: string, version: number) =>
@@ -122,5 +122,15 @@ describe('the configuration lives in the project (real server + worker, fake Git
     expect(stack.fake.commitComments(bad)).toHaveLength(1);
     const line = withV3.split('\n').findIndex((l) => l === 'version: 1') + 1;
     expect(stack.fake.commitComments(bad)[0]!.note).toContain(`- \`version\` (line ${line}:10): `);
+  });
+
+  it('an instance that sends no Push Hook picks the change up at the periodic check', async () => {
+    stack = await startStack(exampleConfig(), { fromRepository: true, configCheckMs: 100 });
+    const target = { url: `${stack.service.url}/webhooks/gitlab`, token: WEBHOOK_SECRET };
+    stack.fake.setWebhook(null);
+    await stack.fake.push(formChange(withV3), { message: 'Add version 3' });
+    expect(stack.fake.deliveries.filter((d) => d.event === 'Push Hook')).toEqual([]);
+    await vi.waitFor(() => expect(stack!.service.configSource.config.forms.find((f) => f.id === 'mm_amr')!.versions[0]!.version).toBe(3), { timeout: 5_000, interval: 20 });
+    stack.fake.setWebhook(target);
   });
 });

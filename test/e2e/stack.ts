@@ -39,7 +39,10 @@ export function settingsFor(fake: FakeGitLab, dataDir: string, overrides: Partia
 
 /** The real server and worker against a fake GitLab, both on 127.0.0.1. */
 /** `fromRepository`: the service reads its configuration from the fake's repository (as `serve` does without SCALE_BOT_CONFIG). */
-export async function startStack(config: Config, options: { latencyMs?: number; settings?: Partial<ServiceSettings>; fromRepository?: boolean } = {}): Promise<Stack> {
+export async function startStack(
+  config: Config,
+  options: { latencyMs?: number; settings?: Partial<ServiceSettings>; fromRepository?: boolean; configCheckMs?: number } = {},
+): Promise<Stack> {
   const fake = await startFakeGitLab({ labels: projectLabels(config), latencyMs: options.latencyMs ?? 0 });
   const dataDir = mkdtempSync(join(tmpdir(), 'scale-bot-e2e-'));
   const settings = settingsFor(fake, dataDir, options.settings);
@@ -49,6 +52,7 @@ export async function startStack(config: Config, options: { latencyMs?: number; 
     logger: pino({ level: process.env.E2E_LOG ?? 'silent' }),
     coalesce: { quietMs: 30, maxWaitMs: 300 },
     workerOptions: { backoffMs: () => 50, idlePollMs: 20 },
+    ...(options.configCheckMs ? { configCheckMs: options.configCheckMs } : {}),
   });
   fake.setWebhook({ url: `${service.url}/webhooks/gitlab`, token: WEBHOOK_SECRET });
   const drain = async () => {
