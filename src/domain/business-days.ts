@@ -1,6 +1,7 @@
 import { TZDate, tzOffset } from '@date-fns/tz';
 import type { Config } from './config.js';
 import { WEEKDAYS, type Weekday } from './config-schema.js';
+import { publicHolidayDates, type PublicHolidayRule } from './public-holidays.js';
 
 /**
  * Business-day arithmetic in one region's calendar: its time zone, the weekend and its holidays.
@@ -13,6 +14,8 @@ export interface BusinessCalendar {
   weekend: readonly Weekday[];
   /** Local dates (YYYY-MM-DD) that are not business days. */
   holidays: ReadonlySet<string>;
+  /** Public holidays from a maintained calendar, on top of `holidays`. */
+  publicHolidays?: PublicHolidayRule | null;
 }
 
 const calendars = new WeakMap<object, Map<string, BusinessCalendar>>();
@@ -26,7 +29,12 @@ export function regionCalendar(config: Pick<Config, 'calendar' | 'regions'>, reg
   let cal = byRegion.get(key);
   if (!cal) {
     const r = region ? config.regions[region] : undefined;
-    cal = { timezone: r?.timezone ?? config.calendar.timezone, weekend: config.calendar.weekend, holidays: new Set([...config.calendar.holidays, ...(r?.holidays ?? [])]) };
+    cal = {
+      timezone: r?.timezone ?? config.calendar.timezone,
+      weekend: config.calendar.weekend,
+      holidays: new Set([...config.calendar.holidays, ...(r?.holidays ?? [])]),
+      ...(r?.publicHolidays ? { publicHolidays: r.publicHolidays } : {}),
+    };
     byRegion.set(key, cal);
   }
   return cal;
@@ -45,7 +53,13 @@ type DayNumber = number;
 function isBusinessDayNumber(day: DayNumber, cal: BusinessCalendar): boolean {
   // 1970-01-01 was a Thursday.
   if (cal.weekend.includes(WEEKDAYS[(((day + 4) % 7) + 7) % 7]!)) return false;
-  return cal.holidays.size === 0 || !cal.holidays.has(new Date(day * DAY_MS).toISOString().slice(0, 10));
+  if (cal.holidays.size === 0 && !cal.publicHolidays) return true;
+  return !isHoliday(new Date(day * DAY_MS).toISOString().slice(0, 10), cal);
+}
+
+/** A local date (YYYY-MM-DD) among the calendar's own holidays or its public holidays. */
+function isHoliday(date: string, cal: BusinessCalendar): boolean {
+  return cal.holidays.has(date) || (!!cal.publicHolidays && publicHolidayDates(cal.publicHolidays, Number(date.slice(0, 4))).has(date));
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HOLIDAY_TYPES, publicHolidaysProblem, unknownHolidayNames } from './public-holidays.js';
 
 /**
  * The shape of `.gitlab/scale-bot.yml`. Pure: no file access here; `src/config/load-config.ts` reads
@@ -123,11 +124,35 @@ const timezone = z.string().min(1).refine((tz) => {
   }
 }, 'not an IANA time zone (e.g. "America/New_York")');
 
+/**
+ * A region's public holidays from the maintained `date-holidays` calendars, by ISO country and,
+ * optionally, state or province (e.g. `{ country: US, state: NY }`).
+ */
+const publicHolidaysSchema = z
+  .object({
+    country: z.string().min(2),
+    state: z.string().min(1).optional(),
+    /** Which of the library's holiday types are days off (`public`, `bank`, `school`, `optional`, `observance`). */
+    types: z.array(z.enum(HOLIDAY_TYPES)).min(1).default(['public']),
+    /** Holidays of the calendar that are working days here, by their English name (e.g. `Columbus Day`). */
+    except: z.array(z.string().min(1)).default([]),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    const problem = publicHolidaysProblem(v.country, v.state);
+    if (problem) return ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
+    for (const name of unknownHolidayNames(v)) {
+      ctx.addIssue({ code: 'custom', path: ['except', v.except.indexOf(name)], message: `"${name}" is no holiday of this calendar` });
+    }
+  });
+
 const regionSchema = z
   .object({
     name: z.string().min(1),
     timezone: timezone.default('UTC'),
-    /** Days off in this region (local dates), on top of `calendar.holidays`. */
+    /** Public holidays of the region's country (and state), from a maintained calendar; null for none. */
+    publicHolidays: publicHolidaysSchema.nullable().default(null),
+    /** Days off in this region (local dates), on top of its public holidays and `calendar.holidays`. */
     holidays: z.array(isoDate).default([]),
   })
   .strict();

@@ -125,6 +125,43 @@ describe('regionCalendar', () => {
   });
 });
 
+describe('public holidays from the maintained calendars (the example configuration)', () => {
+  const config = configWith(() => {});
+  const amr = regionCalendar(config, 'amr');
+  const west = regionCalendar(config, 'amr-west');
+
+  it.each([
+    // US federal holidays of 2026 (date-holidays, type public) that the example keeps as days off.
+    ['2026-11-26', 'Thanksgiving Day', 'amr', false],
+    ['2026-12-25', 'Christmas Day', 'amr', false],
+    ['2026-07-03', 'Independence Day (observed: the 4th is a Saturday)', 'amr', false],
+    ['2027-01-01', "New Year's Day, next year (computed per year)", 'amr', false],
+    // `except: [Columbus Day, Veterans Day]`: working days in amr.
+    ['2026-10-12', 'Columbus Day, excepted', 'amr', true],
+    ['2026-11-11', 'Veterans Day, excepted', 'amr', true],
+    // California (state: CA) adds the day after Thanksgiving; New York (amr, country only) does not.
+    ['2026-11-27', 'Day after Thanksgiving, CA only', 'amr-west', false],
+    ['2026-11-27', 'Day after Thanksgiving, not federal', 'amr', true],
+  ])('%s (%s) in %s is a business day: %s', (day, _name, region, expected) => {
+    // Noon UTC is the same local date in New York and Los Angeles.
+    expect(isBusinessDay(new Date(`${day}T17:00:00Z`), region === 'amr' ? amr : west)).toBe(expected);
+  });
+
+  it('an accept SLA of a US request skips Thanksgiving', () => {
+    // Wednesday 25 November 2026, 10:00 New York (15:00Z) + 2 business days: Thursday 26 is
+    // Thanksgiving, so Friday 27 (1) and Monday 30 (2) → Monday 30 10:00 New York = 15:00Z.
+    expect(addBusinessDays(new Date('2026-11-25T15:00:00Z'), 2, amr).toISOString()).toBe('2026-11-30T15:00:00.000Z');
+    // Los Angeles also has Friday 27 off: Monday 30 (1), Tuesday 1 December (2), 07:00 LA = 15:00Z.
+    expect(addBusinessDays(new Date('2026-11-25T15:00:00Z'), 2, west).toISOString()).toBe('2026-12-01T15:00:00.000Z');
+  });
+
+  it('the region’s own dates still count on top', () => {
+    const c = configWith((raw) => (raw.regions.amr.holidays = ['2026-11-27']));
+    // Thanksgiving (library) and Friday 27 (own): Wednesday 25 15:00Z + 1 → Monday 30 15:00Z.
+    expect(addBusinessDays(new Date('2026-11-25T15:00:00Z'), 1, regionCalendar(c, 'amr')).toISOString()).toBe('2026-11-30T15:00:00.000Z');
+  });
+});
+
 describe('businessDaysBetween', () => {
   const friday = new Date('2026-11-20T21:00:00Z'); // Friday 16:00 NY
   it.each([
@@ -189,6 +226,10 @@ describe('calendar configuration', () => {
     ['a non-existent holiday', (c: any) => (c.calendar = { holidays: ['2026-02-30'] }), 'calendar.holidays[0]'],
     ['a non-existent region holiday', (c: any) => (c.regions['amr-west'].holidays = ['2026-11-31']), 'regions.amr-west.holidays[0]'],
     ['a holiday that is no ISO date', (c: any) => (c.calendar = { holidays: ['11/26/2026'] }), 'calendar.holidays[0]'],
+    ['an unknown holiday country', (c: any) => (c.regions.amr.publicHolidays = { country: 'XX' }), 'regions.amr.publicHolidays.country'],
+    ['an unknown holiday state', (c: any) => (c.regions.amr.publicHolidays = { country: 'US', state: 'ZZ' }), 'regions.amr.publicHolidays.state'],
+    ['a holiday name the calendar never has', (c: any) => (c.regions.amr.publicHolidays = { country: 'US', except: ['Columbus Day', 'Thanksgiving'] }), 'regions.amr.publicHolidays.except[1]'],
+    ['an unknown holiday type', (c: any) => (c.regions.amr.publicHolidays = { country: 'US', types: ['national'] }), 'regions.amr.publicHolidays.types[0]'],
     ['a week with no working day', (c: any) => (c.calendar = { weekend: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] }), 'calendar.weekend'],
   ])('rejects %s', (_name, mutate, path) => {
     expect(problemsWith(mutate).map((p) => p.path)).toContain(path);

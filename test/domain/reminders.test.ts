@@ -7,7 +7,7 @@ import { planReminders, recipientsFor, sentKeys, type ReminderPlan, type Reminde
 import type { RequestHistory } from '../../src/domain/request-history.js';
 import { openBreaches, type Breach } from '../../src/domain/sla.js';
 import { reminderNoteBody } from '../../src/render/reminders.js';
-import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../helpers/config.js';
+import { EXAMPLE_CONFIG_PATH, weekendsOnlyConfig } from '../helpers/config.js';
 import { historyFixture } from '../helpers/request-history.js';
 
 /**
@@ -16,10 +16,12 @@ import { historyFixture } from '../helpers/request-history.js';
  * from their first region: casey.cse, harper.mgr (amr) and emery.cse (amr-east) are in New York,
  * finley.cse (amr-west) in Los Angeles. Late November 2026: New York is UTC-5, Los Angeles UTC-8.
  */
-const config = exampleConfig();
+const config = weekendsOnlyConfig();
 
 function configWith(mutate: (c: Record<string, any>) => void): Config {
   const raw = yaml.load(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), { schema: yaml.CORE_SCHEMA }) as Record<string, any>;
+  // As `config`: weekends only, unless the test sets holidays of its own.
+  for (const r of Object.values(raw.regions as Record<string, any>)) delete r.publicHolidays;
   mutate(raw);
   const result = compileConfig(raw);
   if (!result.ok) throw new Error(JSON.stringify(result.problems));

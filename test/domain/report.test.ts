@@ -3,7 +3,7 @@ import type { Config } from '../../src/domain/config.js';
 import { buildReport, median, nearestRank, type Report } from '../../src/domain/report.js';
 import { customPeriod, periodOf } from '../../src/domain/report-period.js';
 import type { RequestHistory } from '../../src/domain/request-history.js';
-import { exampleConfig } from '../helpers/config.js';
+import { weekendsOnlyConfig } from '../helpers/config.js';
 import { historyFixture } from '../helpers/request-history.js';
 
 /**
@@ -99,7 +99,7 @@ const HISTORY: RequestHistory[] = [
   }),
 ];
 
-const config = exampleConfig();
+const config = weekendsOnlyConfig();
 const withHolidays = (holidays: string[]): Config => ({ ...config, calendar: { ...config.calendar, holidays } });
 const november = (): Report => buildReport(HISTORY, NOVEMBER, config, NOW);
 

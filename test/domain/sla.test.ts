@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { RequestHistory } from '../../src/domain/request-history.js';
 import { acceptDeadline, openBreaches, type ChecklistTimes } from '../../src/domain/sla.js';
-import { exampleConfig } from '../helpers/config.js';
+import { weekendsOnlyConfig } from '../helpers/config.js';
 import { historyFixture } from '../helpers/request-history.js';
 
 // The example configuration keeps the default service levels: accept 2 business days, escalate
 // 1 more, follow-up 2, stale 10. Region amr counts in New York time (EST, UTC-5, in late November).
-const config = exampleConfig();
+const config = weekendsOnlyConfig();
 
 function history(overrides: Partial<RequestHistory> = {}): RequestHistory {
   return historyFixture({

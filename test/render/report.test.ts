@@ -4,12 +4,12 @@ import { buildReport, type Report } from '../../src/domain/report.js';
 import { periodOf } from '../../src/domain/report-period.js';
 import type { RequestHistory } from '../../src/domain/request-history.js';
 import { CSV_HEADER, csvCell, MAX_ROWS, renderReport, safeUrl } from '../../src/render/report.js';
-import { exampleConfig } from '../helpers/config.js';
+import { weekendsOnlyConfig } from '../helpers/config.js';
 import { historyFixture } from '../helpers/request-history.js';
 
 const NOW = new Date('2026-12-03T12:00:00Z');
 const NOVEMBER = periodOf('month', NOW);
-const config = exampleConfig();
+const config = weekendsOnlyConfig();
 
 function req(p: Partial<RequestHistory> & Pick<RequestHistory, 'iid' | 'createdAt'>): RequestHistory {
   return historyFixture({ form: { id: 'ent_amr', version: 1 }, segment: 'ent', ...p });

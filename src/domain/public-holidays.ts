@@ -1,0 +1,53 @@
+import Holidays from 'date-holidays';
+
+/**
+ * Public holidays from `date-holidays` (maintained calendars by country and state), so a region's
+ * days off are not a hand-kept list. Pure computation from the library's bundled rules.
+ */
+
+export const HOLIDAY_TYPES = ['public', 'bank', 'school', 'optional', 'observance'] as const;
+export type HolidayType = (typeof HOLIDAY_TYPES)[number];
+
+export interface PublicHolidayRule {
+  country: string;
+  state?: string | undefined;
+  types: readonly HolidayType[];
+  /** Holiday names that are working days. */
+  except: readonly string[];
+}
+
+/** Years the `except` names are checked against: a name that occurs in none is a typo. */
+const NAME_CHECK_YEARS = [2026, 2027, 2028, 2029, 2030, 2031, 2032];
+
+/** What is wrong with a country/state pair (null when the library knows it). */
+export function publicHolidaysProblem(country: string, state: string | undefined): { field: 'country' | 'state'; message: string } | null {
+  const lib = new Holidays();
+  if (!lib.getCountries()[country]) return { field: 'country', message: 'not a country the holiday calendars know (use an ISO 3166-1 code, e.g. "US")' };
+  if (state !== undefined && !(lib.getStates(country) ?? {})[state]) {
+    return { field: 'state', message: `not a state or province of ${country} the holiday calendars know (e.g. "NY" for US)` };
+  }
+  return null;
+}
+
+/** The `except` names the calendar never has (typos). */
+export function unknownHolidayNames(rule: PublicHolidayRule): string[] {
+  const lib = new Holidays(rule.country, rule.state ?? '', { languages: ['en'] });
+  const names = new Set(NAME_CHECK_YEARS.flatMap((y) => (lib.getHolidays(y, 'en') || []).map((h) => h.name)));
+  return rule.except.filter((n) => !names.has(n));
+}
+
+const byRuleYear = new Map<string, ReadonlySet<string>>();
+
+/** The local dates (YYYY-MM-DD) of the rule's holidays in `year`; computed once per rule and year. */
+export function publicHolidayDates(rule: PublicHolidayRule, year: number): ReadonlySet<string> {
+  const key = JSON.stringify([rule.country, rule.state ?? '', rule.types, rule.except, year]);
+  let dates = byRuleYear.get(key);
+  if (!dates) {
+    const lib = new Holidays(rule.country, rule.state ?? '', { languages: ['en'], types: [...rule.types] });
+    const skip = new Set(rule.except);
+    // `date` is the local date and time the holiday starts ("2026-11-26 00:00:00"): the day is its first 10 characters.
+    dates = new Set((lib.getHolidays(year, 'en') || []).filter((h) => !skip.has(h.name)).map((h) => h.date.slice(0, 10)));
+    byRuleYear.set(key, dates);
+  }
+  return dates;
+}
