@@ -28,6 +28,11 @@ export interface ReminderItem {
   businessDaysLate: number;
   /** One short sentence, e.g. "not accepted or declined 2 business days after assignment (due …)". */
   text: string;
+  /**
+   * What clears it, e.g. "accept with `@scale-bot accept` or the label …". The bot's own words:
+   * commands and labels in code spans, where GitLab runs no mention or quick action.
+   */
+  action: string;
 }
 
 export interface ReminderMessage {
@@ -215,6 +220,15 @@ function formatLocal(iso: string, timezone: string): string {
 
 const days = (n: number) => `${n} business day${n === 1 ? '' : 's'}`;
 
+/** The assigned CSEs, by name and username, e.g. "Casey Kim (casey.cse)"; "nobody" when none. */
+function assignedNames(h: RequestHistory, config: Config): string {
+  const names = uniqueUsers(h.assignees).map((u) => {
+    const p = config.person(u);
+    return p?.name ? `${p.name} (${p.username})` : u;
+  });
+  return names.length > 0 ? names.join(', ') : 'nobody';
+}
+
 function itemText(breach: Breach, h: RequestHistory, username: string, config: Config): string {
   const due = `due ${formatLocal(breach.due, personCalendar(username, config).timezone)}`;
   const { accept, followUp, stale } = config.sla;
@@ -224,12 +238,28 @@ function itemText(breach: Breach, h: RequestHistory, username: string, config: C
     case 'escalate': {
       const backup = poolOf(h, config)?.backup.some((u) => lower(u) === lower(username)) ?? false;
       const role = backup ? 'the backup' : 'a manager';
-      return `the assigned CSE has not accepted or declined ${days(accept.days + accept.escalateAfterDays)} after assignment (${due}); you are ${role} for this request`;
+      return `${assignedNames(h, config)} has not accepted or declined it ${days(accept.days + accept.escalateAfterDays)} after assignment (${due}); you are ${role} for this request`;
     }
     case 'follow-up':
       return `follow-up email not sent ${days(followUp.days)} after the call was held (${due})`;
     case 'stale':
-      return `no activity for ${days(stale.days)} (${due})`;
+      return `no activity by anyone for ${days(stale.days)} (${due})`;
+  }
+}
+
+/** What clears a breach: the command or the label, in code spans. */
+function itemAction(kind: BreachKind, config: Config): string {
+  const bot = `@${config.bot.username}`;
+  const label = (state: string) => `\`${config.labels.engagement}::${state}\``;
+  switch (kind) {
+    case 'accept':
+      return `accept with \`${bot} accept\` (or the label ${label('accepted')}), or decline with \`${bot} decline <reason>\``;
+    case 'escalate':
+      return `have it answered, or hand it to another CSE with \`${bot} reassign @name\``;
+    case 'follow-up':
+      return `send the follow-up email, then tick "Follow-up email sent" in the bot's note on the request`;
+    case 'stale':
+      return `comment on the request with where it stands, or move it on (\`${bot} schedule <date>\`, \`${bot} complete\`)`;
   }
 }
 
@@ -272,6 +302,7 @@ export function planReminders(input: PlanRemindersInput): ReminderPlan {
             due: breach.due,
             businessDaysLate,
             text: itemText(breach, h, username, config),
+            action: itemAction(breach.kind, config),
           },
         });
       }

@@ -1,14 +1,25 @@
 import type { Config } from './config.js';
+import { effectiveTimeline } from './effective-timeline.js';
+import type { TimelineEntry } from './lifecycle.js';
 import { parse } from './parse.js';
 import { qualify } from './qualify.js';
 import type { IssueRecord, LabelEvent } from './snapshot.js';
 import { STATES, type State } from './workflow.js';
 
 /**
- * One request as the scheduled jobs see it: the issue, its workflow history from the resource
- * label events, and what parsing and qualifying its description concludes. Small and flat, so a
- * report over 50,000 requests keeps these and drops descriptions and events as it goes.
+ * One request as the scheduled jobs see it: the issue, the transitions it really went through (the
+ * bot's record, else rebuilt from the label events: see effective-timeline.ts), and what parsing
+ * and qualifying its description concludes. Small and flat, so a report over 50,000 requests keeps
+ * these and drops descriptions, notes and events as it goes.
  */
+
+/** What the jobs read of an issue's notes, when they read them. */
+export interface NotesRead {
+  /** The `timeline` of the bot's request note's marker (null: no such note, or no timeline in it). */
+  recorded: readonly unknown[] | null;
+  /** When each note by a person was created (comments, and system notes of their own changes). */
+  humanNoteTimes: readonly string[];
+}
 
 
 export interface RequestHistory {
@@ -29,12 +40,19 @@ export interface RequestHistory {
   renewalDate: string | null;
   /** Carries the at-risk flag label. */
   atRisk: boolean;
-  /** The `engagement::` state label it carries now, if any. */
+  /** The state it is in now: the last of `timeline`, else the `engagement::` label it carries. */
   state: State | null;
-  /** When the current state label was last added (null when unknown). */
+  /** When it entered the current state (null when unknown). */
   stateSince: string | null;
-  /** The first time each workflow state label was added. */
+  /** The first time it entered each state. */
   reached: Partial<Record<State, string>>;
+  /** Its effective transitions, oldest first (refused moves are not in it). */
+  timeline: TimelineEntry[];
+  /**
+   * The last thing a person did on it (opened it, commented, edited it, moved a label): null when
+   * its notes were not read, since the bot's own writes move `updatedAt`.
+   */
+  lastHumanActivity: string | null;
   /** Validation problems of the description as it stands ("Label: code"). */
   problems: string[];
   /** Titles of the qualification gates it fails as it stands (read for `not-qualified` requests only). */
@@ -42,9 +60,10 @@ export interface RequestHistory {
 }
 
 const lower = (s: string) => s.toLowerCase();
+const latest = (instants: readonly string[]) => instants.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
 
-/** `events` oldest first, as GitLab lists them; `today` (YYYY-MM-DD) for date-relative rules. */
-export function requestHistory(issue: IssueRecord, events: readonly LabelEvent[], config: Config, today: string): RequestHistory {
+/** `events` in any order; `today` (YYYY-MM-DD) for date-relative rules; `notes` when they were read. */
+export function requestHistory(issue: IssueRecord, events: readonly LabelEvent[], config: Config, today: string, notes: NotesRead | null = null): RequestHistory {
   const request = parse(issue.description, config.catalog, { labels: issue.labels });
   const prefix = lower(`${config.labels.engagement}::`);
   const stateOf = (label: string | null): State | null => {
@@ -52,19 +71,20 @@ export function requestHistory(issue: IssueRecord, events: readonly LabelEvent[]
     const s = label.slice(prefix.length);
     return (STATES as readonly string[]).includes(s) ? (s as State) : null;
   };
+  const bot = config.bot.username;
+  const timeline = effectiveTimeline({ recorded: notes?.recorded ?? null, labelEvents: events, scope: config.labels.engagement, botUsername: bot });
   const reached: Partial<Record<State, string>> = {};
-  const lastAdded: Partial<Record<State, string>> = {};
-  for (const e of events) {
-    const s = e.action === 'add' ? stateOf(e.label) : null;
-    if (!s) continue;
-    reached[s] ??= e.createdAt;
-    lastAdded[s] = e.createdAt;
-  }
-  const labelStates = issue.labels.map(stateOf).filter((s): s is State => s !== null);
-  // Scoped labels keep one per scope; should two ever show, the latest added wins.
-  const state = labelStates.sort((a, b) => (lastAdded[b] ?? '').localeCompare(lastAdded[a] ?? ''))[0] ?? null;
-  // Qualifying is a third of the cost of a history; only a not-qualified request needs its reasons.
-  const q = request.form && state === 'not-qualified' ? qualify(request, issue.author, config, today) : null;
+  for (const t of timeline) reached[t.state] ??= t.at;
+  // Without a timeline (the bot never handled it), the label says where it is.
+  const labelState = issue.labels.map(stateOf).find((s): s is State => s !== null) ?? null;
+  const last = timeline.at(-1);
+  const state = last?.state ?? labelState;
+  const lastHumanActivity = notes
+    ? latest([issue.createdAt, ...notes.humanNoteTimes, ...events.filter((e) => e.user !== null && lower(e.user) !== lower(bot)).map((e) => e.createdAt)])
+    : null;
+  // Qualifying is a third of the cost of a history; only a request that was not qualified needs its
+  // reasons (whatever became of it since: closed by its author, say).
+  const q = request.form && (reached['not-qualified'] || state === 'not-qualified') ? qualify(request, issue.author, config, today) : null;
   const field = (id: string) => {
     const v = request.fields[id];
     // A copy: a value parsed out of the description may be a slice of it, and would keep the whole
@@ -88,8 +108,10 @@ export function requestHistory(issue: IssueRecord, events: readonly LabelEvent[]
     renewalDate: field(config.fieldMap.renewalDate),
     atRisk: issue.labels.some((l) => lower(l) === lower(config.labels.atRisk)),
     state,
-    stateSince: state ? (lastAdded[state] ?? null) : null,
+    stateSince: last?.at ?? null,
     reached,
+    timeline,
+    lastHumanActivity,
     problems: request.form ? request.problems.map((p) => `${p.label ?? 'Description'}: ${p.code.replace(/-/g, ' ')}`) : [],
     notQualified: q ? q.rules.filter((r) => r.kind === 'gate' && r.verdict === 'fail').map((r) => r.title) : [],
   };

@@ -34,6 +34,12 @@ export interface ChecklistTimes {
 
 const WAITING_FOR_CSE: readonly State[] = ['assigned', 'limit-reached'];
 const IN_PROGRESS: readonly State[] = ['accepted', 'scheduled', 'completed'];
+/**
+ * The states the CSE drives after accepting (a decline waiting for its reason too), where the stale
+ * service level applies. Not a request waiting on its author (needs-info: reminded, then closed, see
+ * stale-requests.ts), one not qualified, or one waiting to be accepted (the accept level covers it).
+ */
+export const STALE_STATES: readonly State[] = [...IN_PROGRESS, 'declined'];
 
 function due(since: string, days: number, h: RequestHistory, config: Config): string {
   return addBusinessDays(new Date(since), days, regionCalendar(config, h.region)).toISOString();
@@ -47,6 +53,16 @@ export function acceptDeadline(h: RequestHistory, config: Config): { since: stri
   const start = h.state && WAITING_FOR_CSE.includes(h.state) && h.stateSince ? h.stateSince : since;
   const { days, escalateAfterDays } = config.sla.accept;
   return { since: start, due: due(start, days, h, config), escalateAt: due(start, days + escalateAfterDays, h, config) };
+}
+
+/**
+ * When an engagement in progress goes stale: `sla.stale.days` after the last thing a person did
+ * on it. Null when the service level does not apply, or the request's notes were not read (the
+ * bot's own writes move `updatedAt`, so only people's events measure activity).
+ */
+export function staleDeadline(h: RequestHistory, config: Config): { since: string; due: string } | null {
+  if (!h.open || !h.state || !STALE_STATES.includes(h.state) || h.lastHumanActivity === null) return null;
+  return { since: h.lastHumanActivity, due: due(h.lastHumanActivity, config.sla.stale.days, h, config) };
 }
 
 /** The service levels an open request is past at `now`. */
@@ -69,6 +85,7 @@ export function openBreaches(h: RequestHistory, checklist: ChecklistTimes | null
   if (h.state && IN_PROGRESS.includes(h.state) && checklist?.callHeldAt && !checklist.followUpSent) {
     add('follow-up', checklist.callHeldAt, due(checklist.callHeldAt, config.sla.followUp.days, h, config));
   }
-  add('stale', h.updatedAt, due(h.updatedAt, config.sla.stale.days, h, config));
+  const stale = staleDeadline(h, config);
+  if (stale) add('stale', stale.since, stale.due);
   return breaches;
 }

@@ -39,6 +39,8 @@ export function reminderNoteBody(message: ReminderMessage): string {
       title: linkText(item.title),
       url: linkUrl(item.webUrl),
       text: neutralizeInline(item.text),
+      // The bot's own words from the configuration, commands and labels in code spans: kept as written.
+      action: item.action,
       late: item.businessDaysLate > 0 ? businessDays(item.businessDaysLate) : '',
     })),
   }).trim();

@@ -118,9 +118,9 @@ describe('recipientsFor', () => {
   });
 
   it('stale: the assignees, else the author', () => {
-    const h = history(7, { state: 'accepted', assignees: ['drew.cse'] });
+    const h = history(7, { state: 'accepted', assignees: ['drew.cse'], lastHumanActivity: '2026-11-20T21:00:00Z' });
     expect(recipientsFor(breach(h, 'stale'), h, config)).toEqual(['drew.cse']);
-    const unassigned = history(7, { state: 'needs-info', assignees: [] });
+    const unassigned = history(7, { state: 'scheduled', assignees: [], lastHumanActivity: '2026-11-20T21:00:00Z' });
     expect(recipientsFor(breach(unassigned, 'stale'), unassigned, config)).toEqual(['alex.ae']);
   });
 
@@ -153,13 +153,16 @@ describe('planReminders', () => {
       // Due Monday 10:00 NY; Tuesday and Wednesday 10:00 have passed by Thursday noon.
       businessDaysLate: 3,
       text: 'not accepted or declined 2 business days after assignment (due 2026-11-23 10:00 America/New_York)',
+      action: 'accept with `@scale-bot accept` (or the label `engagement::accepted`), or decline with `@scale-bot decline <reason>`',
     });
     expect(casey.items[1]!.businessDaysLate).toBe(1);
     const harper = p.messages[1]!;
     expect(harper.items[1]).toMatchObject({ kind: 'escalate', iid: 7, due: '2026-11-25T21:00:00.000Z', businessDaysLate: 0 });
+    // The escalation names the CSE who has not answered, and says how to clear it.
     expect(harper.items[1]!.text).toBe(
-      'the assigned CSE has not accepted or declined 3 business days after assignment (due 2026-11-25 16:00 America/New_York); you are the backup for this request',
+      'Casey Kim (casey.cse) has not accepted or declined it 3 business days after assignment (due 2026-11-25 16:00 America/New_York); you are the backup for this request',
     );
+    expect(harper.items[1]!.action).toBe('have it answered, or hand it to another CSE with `@scale-bot reassign @name`');
   });
 
   it('sorts messages by username and leaves out requests with nothing due', () => {
@@ -173,16 +176,16 @@ describe('planReminders', () => {
     const cfg = configWith((c) => c.people.push({ username: 'pat.mgr', roles: ['manager'], regions: ['amr'] }));
     const pat = plan([req(r7)], THURSDAY_NOON, new Set(), cfg).messages.find((m) => m.username === 'pat.mgr')!;
     expect(pat.items.map((i) => i.text)).toEqual([
-      'the assigned CSE has not accepted or declined 3 business days after assignment (due 2026-11-25 16:00 America/New_York); you are a manager for this request',
+      'Casey Kim (casey.cse) has not accepted or declined it 3 business days after assignment (due 2026-11-25 16:00 America/New_York); you are a manager for this request',
     ]);
   });
 
   it('words follow-up and stale reminders, in the reader’s time zone', () => {
-    const h = history(11, { state: 'accepted', segment: 'smb', region: 'amr-west', assignees: ['finley.cse'], updatedAt: '2026-11-06T15:00:00Z' });
+    const h = history(11, { state: 'accepted', segment: 'smb', region: 'amr-west', assignees: ['finley.cse'], lastHumanActivity: '2026-11-06T15:00:00Z' });
     const p = plan([req(h, { callHeldAt: '2026-11-23T15:00:00Z', followUpSent: false })], THURSDAY_NOON);
     expect(p.messages).toHaveLength(1);
     expect(p.messages[0]!.items.map((i) => [i.kind, i.text])).toEqual([
-      ['stale', 'no activity for 10 business days (due 2026-11-20 07:00 America/Los_Angeles)'],
+      ['stale', 'no activity by anyone for 10 business days (due 2026-11-20 07:00 America/Los_Angeles)'],
       ['follow-up', 'follow-up email not sent 2 business days after the call was held (due 2026-11-25 07:00 America/Los_Angeles)'],
     ]);
   });
@@ -273,7 +276,7 @@ describe('planReminders', () => {
 
     it('uses calendar.timezone for a person without a region', () => {
       const cfg = configWith((c) => (c.calendar = { timezone: 'Asia/Tokyo' }));
-      const orphan = history(12, { state: 'needs-info', assignees: [], author: 'outside.ae', updatedAt: '2026-11-06T15:00:00Z', stateSince: '2026-11-06T15:00:00Z' });
+      const orphan = history(12, { state: 'accepted', assignees: [], author: 'outside.ae', lastHumanActivity: '2026-11-06T15:00:00Z', stateSince: '2026-11-06T15:00:00Z' });
       // 2026-11-26T17:00Z is Friday 02:00 in Tokyo: quiet until 08:00 JST (23:00Z).
       const p = plan([req(orphan)], THURSDAY_NOON, new Set(), cfg);
       expect(summary(p).held).toEqual([['outside.ae', ['stale:12'], '2026-11-26T23:00:00.000Z']]);

@@ -122,25 +122,37 @@ describe('openBreaches: follow-up', () => {
 });
 
 describe('openBreaches: stale', () => {
-  it('is due ten business days after the last activity, whatever the state', () => {
-    // Last activity Friday 2026-11-06 10:00 New York → due Friday 2026-11-20 10:00.
-    const h = history({ state: 'accepted', stateSince: '2026-11-05T15:00:00Z', updatedAt: '2026-11-06T15:00:00Z' });
+  it('is due ten business days after the last thing a person did, in the states the CSE drives', () => {
+    // Last human activity Friday 2026-11-06 10:00 New York → due Friday 2026-11-20 10:00. The bot's
+    // own later writes (updatedAt) do not count.
+    const h = history({ state: 'accepted', stateSince: '2026-11-05T15:00:00Z', lastHumanActivity: '2026-11-06T15:00:00Z', updatedAt: '2026-11-19T15:00:00Z' });
     expect(kinds(h, '2026-11-20T14:59:59Z')).toEqual([]);
     expect(openBreaches(h, null, config, at('2026-11-20T15:00:00Z'))).toEqual([
       expect.objectContaining({ kind: 'stale', since: '2026-11-06T15:00:00Z', due: '2026-11-20T15:00:00.000Z', key: 'stale:7:2026-11-06T15:00:00Z' }),
     ]);
-    expect(kinds({ ...h, state: 'needs-info' }, '2026-11-20T15:00:00Z')).toEqual(['stale']);
-    expect(kinds({ ...h, state: null, stateSince: null }, '2026-11-20T15:00:00Z')).toEqual(['stale']);
+    expect(kinds({ ...h, state: 'scheduled' }, '2026-11-20T15:00:00Z')).toEqual(['stale']);
   });
 
-  it('comes with the accept breaches of a forgotten assignment', () => {
-    const h = history({ updatedAt: '2026-11-20T21:00:00Z' });
-    expect(kinds(h, '2026-12-04T21:00:00Z')).toEqual(['accept', 'escalate', 'stale']);
+  it.each([
+    ['waiting on its author', 'needs-info'],
+    ['not qualified', 'not-qualified'],
+    ['with no state', null],
+  ] as const)('does not apply to a request %s', (_name, state) => {
+    expect(kinds(history({ state, lastHumanActivity: '2026-11-06T15:00:00Z' }), '2026-12-31T15:00:00Z')).toEqual([]);
+  });
+
+  it('is not guessed when the request’s notes were not read', () => {
+    expect(kinds(history({ state: 'accepted', lastHumanActivity: null, updatedAt: '2026-11-06T15:00:00Z' }), '2026-12-31T15:00:00Z')).toEqual([]);
+  });
+
+  it('a forgotten assignment is an accept breach and an escalation, not a stale one', () => {
+    const h = history({ lastHumanActivity: '2026-11-20T21:00:00Z' });
+    expect(kinds(h, '2026-12-04T21:00:00Z')).toEqual(['accept', 'escalate']);
   });
 
   it('moves with new activity (a new key)', () => {
-    const h = history({ state: 'accepted', updatedAt: '2026-11-06T15:00:00Z' });
-    expect(kinds({ ...h, updatedAt: '2026-11-19T15:00:00Z' }, '2026-11-20T15:00:00Z')).toEqual([]);
+    const h = history({ state: 'accepted', lastHumanActivity: '2026-11-06T15:00:00Z' });
+    expect(kinds({ ...h, lastHumanActivity: '2026-11-19T15:00:00Z' }, '2026-11-20T15:00:00Z')).toEqual([]);
   });
 });
 
@@ -151,7 +163,7 @@ describe('openBreaches: final states still open', () => {
     expect(openBreaches(history({ state: 'completed' }), checklist, config, now).map((b) => b.kind)).toContain('follow-up');
   });
   it('a declined request waiting for its reason goes stale', () => {
-    expect(openBreaches(history({ state: 'declined' }), checklist, config, now).map((b) => b.kind)).toEqual(['stale']);
+    expect(openBreaches(history({ state: 'declined', lastHumanActivity: '2026-11-23T15:00:00Z' }), checklist, config, now).map((b) => b.kind)).toEqual(['stale']);
   });
 });
 

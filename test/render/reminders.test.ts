@@ -14,6 +14,7 @@ function item(overrides: Partial<ReminderItem> = {}): ReminderItem {
     due: '2026-11-24T21:00:00.000Z',
     businessDaysLate: 2,
     text: 'not accepted or declined 2 business days after assignment (due 2026-11-24 16:00 America/New_York)',
+    action: 'accept with `@scale-bot accept` (or the label `engagement::accepted`), or decline with `@scale-bot decline <reason>`',
     ...overrides,
   };
 }
@@ -30,7 +31,7 @@ function message(items: ReminderItem[], username = 'casey.cse'): ReminderMessage
 describe('reminderNoteBody', () => {
   const two = message([
     item(),
-    item({ kind: 'stale', iid: 12, title: 'Globex renewal', webUrl: 'https://gitlab.example/sales/requests/-/issues/12', businessDaysLate: 0, text: 'no activity for 10 business days (due 2026-11-26 10:00 America/New_York)' }),
+    item({ kind: 'stale', iid: 12, title: 'Globex renewal', webUrl: 'https://gitlab.example/sales/requests/-/issues/12', businessDaysLate: 0, text: 'no activity by anyone for 10 business days (due 2026-11-26 10:00 America/New_York)', action: 'comment on the request with where it stands' }),
   ]);
 
   it('starts with the marker carrying the sent keys, then the mention', () => {
@@ -45,9 +46,9 @@ describe('reminderNoteBody', () => {
   it('lists one bullet per item, linked by URL, never by #iid', () => {
     const body = reminderNoteBody(two);
     expect(body).toContain(
-      '- [Scale request: Acme](https://gitlab.example/sales/requests/-/issues/7): not accepted or declined 2 business days after assignment (due 2026-11-24 16:00 America/New_York) — 2 business days late',
+      '- [Scale request: Acme](https://gitlab.example/sales/requests/-/issues/7): not accepted or declined 2 business days after assignment (due 2026-11-24 16:00 America/New_York) — 2 business days late. To clear it: accept with `@scale-bot accept` (or the label `engagement::accepted`), or decline with `@scale-bot decline <reason>`.\n',
     );
-    expect(body).toContain('- [Globex renewal](https://gitlab.example/sales/requests/-/issues/12): no activity for 10 business days (due 2026-11-26 10:00 America/New_York)\n');
+    expect(body).toContain('- [Globex renewal](https://gitlab.example/sales/requests/-/issues/12): no activity by anyone for 10 business days (due 2026-11-26 10:00 America/New_York). To clear it: comment on the request with where it stands.\n');
     expect(body).not.toMatch(/#\d/);
     expect(body.split('\n').filter((l) => l.startsWith('- '))).toHaveLength(2);
     expect(inspectText(body)).toEqual({ quickActions: [], mentions: ['casey.cse'], references: [] });
