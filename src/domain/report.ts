@@ -4,7 +4,7 @@ import { businessDaysBetween, localDay, regionCalendar } from './business-days.j
 import type { Config } from './config.js';
 import { isoWeekLabel, type Period } from './report-period.js';
 import type { RequestHistory } from './request-history.js';
-import { acceptDeadline, openBreaches } from './sla.js';
+import { acceptDeadline, staleDeadline } from './sla.js';
 import { CLOSED_STATES, STATES, type State } from './workflow.js';
 
 /**
@@ -75,9 +75,13 @@ export interface ReportBreach {
   due: string;
   /** When the request was accepted, declined or left the waiting state late; null while still late. */
   resolvedAt: string | null;
-  /** Whole business days of the request's region from `due` to `resolvedAt` (or now). */
+  /** Still unresolved at the end of the period (or now, for a period not over yet). */
+  openAtEnd: boolean;
+  /** Whole business days of the request's region from `due` to the resolution or the end of the period, whichever came first. */
   lateBusinessDays: number;
   lateHours: number;
+  /** Hours from `since` to the resolution or the end of the period, whichever came first: how long it waited. */
+  waitedHours: number;
 }
 
 export interface RankedText {
@@ -267,7 +271,7 @@ const WAITING: readonly State[] = ['assigned', 'limit-reached'];
  * declined after the deadline, or not at all. A request that left the waiting states otherwise
  * (withdrawn, sent back for information...) before its deadline stopped the clock: no breach.
  */
-function acceptBreach(h: RequestHistory, config: Config, from: number, until: number, now: Date): ReportBreach | null {
+function acceptBreach(h: RequestHistory, config: Config, from: number, until: number): ReportBreach | null {
   const d = acceptDeadline(h, config);
   if (!d) return null;
   const due = ms(d.due);
@@ -276,11 +280,14 @@ function acceptBreach(h: RequestHistory, config: Config, from: number, until: nu
   const leftOtherwise = h.state !== null && !WAITING.includes(h.state) ? (h.stateSince ?? h.closedAt) : null;
   const resolvedAt = answered ?? leftOtherwise;
   if (resolvedAt !== null && ms(resolvedAt) <= due) return null;
-  return breach('accept', h, d.since, d.due, resolvedAt, config, now);
+  return breach('accept', h, d.since, d.due, resolvedAt, config, until);
 }
 
-function breach(kind: ReportBreach['kind'], h: RequestHistory, since: string, due: string, resolvedAt: string | null, config: Config, now: Date): ReportBreach {
-  const end = resolvedAt === null ? now : new Date(resolvedAt);
+/** `end`: the end of the period, or now while the period runs. */
+function breach(kind: ReportBreach['kind'], h: RequestHistory, since: string, due: string, resolvedAt: string | null, config: Config, end: number): ReportBreach {
+  const openAtEnd = resolvedAt === null || ms(resolvedAt) >= end;
+  const until = new Date(openAtEnd ? end : ms(resolvedAt!));
+  const round1 = (n: number) => Math.round(n * 10) / 10;
   return {
     kind,
     iid: h.iid,
@@ -289,9 +296,23 @@ function breach(kind: ReportBreach['kind'], h: RequestHistory, since: string, du
     since,
     due,
     resolvedAt,
-    lateBusinessDays: businessDaysBetween(new Date(due), end, regionCalendar(config, h.region)),
-    lateHours: Math.round(((end.getTime() - ms(due)) / HOUR) * 10) / 10,
+    openAtEnd,
+    lateBusinessDays: businessDaysBetween(new Date(due), until, regionCalendar(config, h.region)),
+    lateHours: round1((until.getTime() - ms(due)) / HOUR),
+    waitedHours: round1((until.getTime() - ms(since)) / HOUR),
   };
+}
+
+/**
+ * A stale engagement whose deadline fell in [from, until): in progress, no person did anything on
+ * it for `sla.stale.days` (see `staleDeadline`). Only the request's current stint is known (its
+ * people's activity is read for open requests only), so a stale spell that ended before the report
+ * ran is not listed.
+ */
+function staleBreach(h: RequestHistory, config: Config, from: number, until: number): ReportBreach | null {
+  const d = staleDeadline(h, config);
+  if (!d || !(ms(d.due) >= from && ms(d.due) < until)) return null;
+  return breach('stale', h, d.since, d.due, null, config, until);
 }
 
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -380,11 +401,7 @@ export function buildReport(requests: readonly RequestHistory[], period: Period,
   const until = Math.min(to, nowMs);
   const breaches: ReportBreach[] = [];
   for (const h of all) {
-    const a = acceptBreach(h, config, from, until, now);
-    if (a) breaches.push(a);
-    for (const b of openBreaches(h, null, config, now)) {
-      if (b.kind === 'stale') breaches.push(breach('stale', h, b.since, b.due, null, config, now));
-    }
+    for (const b of [acceptBreach(h, config, from, until), staleBreach(h, config, from, until)]) if (b) breaches.push(b);
   }
   breaches.sort((a, b) => ms(a.due) - ms(b.due) || a.iid - b.iid || cmp(a.kind, b.kind));
 
@@ -450,7 +467,8 @@ export function buildReport(requests: readonly RequestHistory[], period: Period,
     cses: [...cses.values()],
     breaches,
     topProblems: rank(opened.map((h) => h.problems), config.report.top),
-    topNotQualified: rank(opened.filter((h) => h.state === 'not-qualified').map((h) => h.notQualified), config.report.top),
+    // Every request that was not qualified, whatever became of it since (closed by its author, say).
+    topNotQualified: rank(opened.filter((h) => reachedStage(h, 'not-qualified')).map((h) => h.notQualified), config.report.top),
     atRisk,
     series: seriesOf(period, opened, segmentIds, config),
     rows,

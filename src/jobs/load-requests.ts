@@ -1,7 +1,11 @@
+import { readNoteMarker } from '../domain/bot-note-marker.js';
 import type { Config } from '../domain/config.js';
-import { requestHistory, type RequestHistory } from '../domain/request-history.js';
-import { isPlainIssue } from '../domain/snapshot.js';
-import type { ApiIssue } from '../gitlab/api-schemas.js';
+import { REQUEST_NOTE } from '../domain/decide.js';
+import { labelHistoryHasReverts } from '../domain/effective-timeline.js';
+import { requestHistory, type NotesRead, type RequestHistory } from '../domain/request-history.js';
+import { STALE_STATES } from '../domain/sla.js';
+import { isPlainIssue, type LabelEvent } from '../domain/snapshot.js';
+import type { ApiIssue, ApiNote } from '../gitlab/api-schemas.js';
 import type { GitLabClient, IssueFilter } from '../gitlab/client.js';
 import { issueRecord, labelEventsOf } from '../gitlab/snapshot.js';
 import pLimit from 'p-limit';
@@ -23,8 +27,41 @@ export interface LoadOptions<T> {
   config: Config;
   today: string;
   progress: Progress;
-  /** What else to read for one request (its bot note, say); called after its history is built. */
-  extra?: (history: RequestHistory, issue: ApiIssue) => Promise<T>;
+  /** What else to read for one request; called after its history is built, with its notes when they were read. */
+  extra?: (history: RequestHistory, issue: ApiIssue, notes: ApiNote[] | null) => Promise<T>;
+}
+
+/** States of an open request whose clock runs from people's activity, which only its notes show. */
+const ACTIVITY_STATES = new Set<string>([...STALE_STATES, 'needs-info']);
+
+/**
+ * Whether a request's notes must be read: its label history shows a move the bot refused (the
+ * bot's record then says what really happened), or it is open in a state whose clock runs from
+ * people's last activity. Everything else is told by the label history alone, so a report over
+ * 10,000 requests reads notes for the few that need them, not for all.
+ */
+export function needsNotes(issue: ApiIssue, events: readonly LabelEvent[], config: Config): boolean {
+  const prefix = `${config.labels.engagement}::`.toLowerCase();
+  const state = issue.labels.find((l) => l.toLowerCase().startsWith(prefix))?.slice(prefix.length).toLowerCase();
+  if (issue.state === 'opened' && state !== undefined && ACTIVITY_STATES.has(state)) return true;
+  return labelHistoryHasReverts({ labelEvents: events, scope: config.labels.engagement, botUsername: config.bot.username });
+}
+
+/** What the history needs of the notes: the bot's record and when people wrote. */
+export function notesRead(notes: readonly ApiNote[], botUsername: string): NotesRead {
+  const bot = botUsername.toLowerCase();
+  const byBot = (n: ApiNote) => n.author.username.toLowerCase() === bot;
+  // The oldest request note is the one the bot keeps (a later copy is a crash's leftover).
+  const record = notes
+    .filter((n) => byBot(n) && !n.system && readNoteMarker(n.body)?.key === REQUEST_NOTE)
+    .sort((a, b) => a.id - b.id)[0];
+  const timeline = record ? readNoteMarker(record.body)!.state.timeline : undefined;
+  return {
+    recorded: Array.isArray(timeline) ? timeline : null,
+    // System notes by a person record their own changes ("changed the description": GitLab's
+    // Issuable::CommonSystemNotesService), so they count as activity, like comments.
+    humanNoteTimes: notes.filter((n) => !byBot(n) && n.created_at !== undefined).map((n) => n.created_at!),
+  };
 }
 
 
@@ -40,9 +77,10 @@ export async function loadRequests<T = null>(client: GitLabClient, filters: read
   const operations = config.labels.operations.toLowerCase();
   const limit = pLimit(IN_FLIGHT);
   const read = async (issue: ApiIssue): Promise<void> => {
-    const events = await client.labelEvents(issue.iid);
-    const history = requestHistory(issueRecord(issue), labelEventsOf(events), config, options.today);
-    if (history.form) out.push({ history, extra: options.extra ? await options.extra(history, issue) : (null as T) });
+    const events = labelEventsOf(await client.labelEvents(issue.iid));
+    const notes = needsNotes(issue, events, config) ? await client.allNotes(issue.iid) : null;
+    const history = requestHistory(issueRecord(issue), events, config, options.today, notes ? notesRead(notes, config.bot.username) : null);
+    if (history.form) out.push({ history, extra: options.extra ? await options.extra(history, issue, notes) : (null as T) });
   };
   // The next page is listed while this one's issues are read; a failure anywhere fails the load.
   const pending: Array<Promise<void>> = [];

@@ -38,7 +38,7 @@ export async function runRemind(client: GitLabClient, config: Config, options: R
     today: options.now.toISOString().slice(0, 10),
     progress,
     // Only engagements past acceptance have a checklist worth reading.
-    extra: async (history) => (history.state && WITH_CHECKLIST.has(history.state) ? checklistOf(await client.allNotes(history.iid), bot) : null),
+    extra: async (history, _issue, notes) => (history.state && WITH_CHECKLIST.has(history.state) ? checklistOf(notes ?? (await client.allNotes(history.iid)), bot) : null),
   });
   const title = config.reminders.issueTitle;
   const label = config.labels.operations;

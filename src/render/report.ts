@@ -53,7 +53,15 @@ function link(title: string, url: string): string {
 }
 
 const when = (iso: string | null): string => (iso === null ? '—' : `${iso.slice(0, 16).replace('T', ' ')} UTC`);
-const hours = (h: number | null): string => (h === null ? '—' : `${h} h`);
+/**
+ * A duration for people: hours under a day (`2.5 h`), days from one day on (`1.7 d`), one decimal.
+ * report.json and report.csv keep exact hours.
+ */
+export function humanHours(h: number | null): string {
+  if (h === null) return '—';
+  const one = (n: number) => String(Math.round(n * 10) / 10);
+  return h < 24 ? `${one(h)} h` : `${one(h / 24)} d`;
+}
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Text inside a quoted Mermaid label: no quotes, no line breaks, no backticks, no fence. */
@@ -99,7 +107,7 @@ const STAGE_NAMES: Record<string, string> = {
 };
 
 function durationRow(milestone: string, s: DurationStats) {
-  return { milestone, count: s.count, median: hours(s.medianHours), p90: hours(s.p90Hours) };
+  return { milestone, count: s.count, median: humanHours(s.medianHours), p90: humanHours(s.p90Hours) };
 }
 
 function viewModel(r: Report) {
@@ -133,12 +141,18 @@ function viewModel(r: Report) {
       completions: c.completions,
     })),
     hasOtherAssignees: r.cses.some((c) => !c.cse),
+    sla: {
+      accept: plural(r.settings.acceptDays, 'business day'),
+      stale: plural(r.settings.staleDays, 'business day'),
+    },
     breaches: r.breaches.slice(0, MAX_ROWS).map((b) => ({
-      kind: b.kind === 'accept' ? `Accept within ${plural(r.settings.acceptDays, 'business day')}` : `Stale (no activity for ${plural(r.settings.staleDays, 'business day')})`,
+      kind: b.kind === 'accept' ? 'Accept' : 'Stale',
       request: link(b.title, b.url),
       due: when(b.due),
-      late: `${plural(b.lateBusinessDays, 'business day')} (${b.lateHours} h)`,
-      resolved: b.resolvedAt === null ? 'still open' : when(b.resolvedAt),
+      // Whole business days (what the service level counts), then the calendar time.
+      late: `${plural(b.lateBusinessDays, 'business day')} (${humanHours(b.lateHours)})`,
+      waited: humanHours(b.waitedHours),
+      resolved: b.openAtEnd ? 'open at the end of the period' : when(b.resolvedAt),
     })),
     moreBreaches: Math.max(0, r.breaches.length - MAX_ROWS),
     top: r.settings.top,

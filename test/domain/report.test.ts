@@ -42,16 +42,19 @@ const HISTORY: RequestHistory[] = [
   }),
   // Assigned Friday 16:00 New York: 2 business days → due Tuesday 10 Nov 16:00 NY (21:00Z).
   // Accepted Thursday 12 Nov 10:00 NY: 42 h late, 1 whole business day. Assign 1 h, accept 139 h.
+  // Nothing done by a person since the acceptance: stale 10 business days later (Fri 13 (1), Mon 16
+  // .. Fri 20 (2-6), Mon 23 .. Thu 26 (7-10)) → Thu 26 Nov 10:00 NY (15:00Z). At the end of November
+  // (Mon 30 19:00 NY) 2 business days late (Fri 27, Mon 30), 105 h; waited since 12 Nov: 441 h.
+  // The bot's own later edit (updatedAt 1 Dec) is no activity.
   req({
-    iid: 2, ...MM2, createdAt: '2026-11-06T20:00:00Z', updatedAt: '2026-12-01T10:00:00Z', customer: 'Later Inc',
+    iid: 2, ...MM2, createdAt: '2026-11-06T20:00:00Z', updatedAt: '2026-12-01T10:00:00Z', lastHumanActivity: '2026-11-12T15:00:00Z', customer: 'Later Inc',
     renewalDate: '2027-03-04', assignees: ['drew.cse'], state: 'accepted', stateSince: '2026-11-12T15:00:00Z',
     reached: { assigned: '2026-11-06T21:00:00Z', accepted: '2026-11-12T15:00:00Z' },
     problems: ['Customer name: missing', 'Customer name: missing'],
   }),
-  // Needs info since 9 Nov; last activity Tue 10 Nov 07:00 NY → stale 10 business days later,
-  // Tue 24 Nov 07:00 NY (12:00Z); at now (Thu 3 Dec 07:00 NY) 7 business days late, 216 h.
+  // Needs info since 9 Nov, last activity Tue 10 Nov: waiting on its author, so no stale breach.
   req({
-    iid: 3, ...SMB_EAST, createdAt: '2026-11-09T13:00:00Z', updatedAt: '2026-11-10T12:00:00Z', renewalDate: '2027-03-03',
+    iid: 3, ...SMB_EAST, createdAt: '2026-11-09T13:00:00Z', updatedAt: '2026-11-10T12:00:00Z', lastHumanActivity: '2026-11-10T12:00:00Z', renewalDate: '2027-03-03',
     customer: 'Gamma GmbH', state: 'needs-info', stateSince: '2026-11-09T13:05:00Z', reached: { 'needs-info': '2026-11-09T13:05:00Z' },
     problems: ['Customer name: missing', 'Renewal date: invalid'], notQualified: ['Not public sector'],
   }),
@@ -62,8 +65,9 @@ const HISTORY: RequestHistory[] = [
     reached: { 'needs-info': '2026-11-16T18:01:00Z', 'not-qualified': '2026-11-17T10:00:00Z' },
     problems: ['Customer name: missing'], notQualified: ['Not public sector', 'ARR within the segment range'],
   }),
-  // Limit reached Fri 20 Nov 10:30 NY, never answered: due Tue 24 Nov 15:30Z; at now 6 business
-  // days (Wed 25 .. Wed 2 Dec) and 212.5 h late. Assign 0.5 h. Renewal in 43 days.
+  // Limit reached Fri 20 Nov 10:30 NY, never answered: due Tue 24 Nov 15:30Z; at the end of
+  // November (Mon 30 19:00 NY) 4 business days (Wed 25 .. Mon 30) and 152.5 h late (6 d 8.5 h),
+  // having waited 248.5 h since 20 Nov 15:30Z. Assign 0.5 h. Renewal in 43 days.
   req({
     iid: 5, ...ENT, createdAt: '2026-11-20T15:00:00Z', updatedAt: '2026-11-20T15:30:00Z', customer: 'Acme Corp',
     renewalDate: '2027-01-15', assignees: ['casey.cse'], state: 'limit-reached', stateSince: '2026-11-20T15:30:00Z',
@@ -96,6 +100,13 @@ const HISTORY: RequestHistory[] = [
   req({
     iid: 10, ...MM2, createdAt: '2026-12-01T09:00:00Z', updatedAt: '2026-12-01T10:00:00Z', atRisk: true,
     assignees: ['drew.cse'], state: 'assigned', stateSince: '2026-12-01T10:00:00Z', reached: { assigned: '2026-12-01T10:00:00Z' },
+  }),
+  // Opened in September, scheduled, nobody assigned; last human activity Mon 21 Sep 10:00 NY (EDT,
+  // 14:00Z) → stale 10 business days later (Tue 22 .. Fri 25 (1-4), Mon 28 .. Fri 2 Oct (5-9),
+  // Mon 5 (10)) → Mon 5 Oct 14:00Z: a breach of early October, never of November.
+  req({
+    iid: 14, ...ENT, createdAt: '2026-09-14T14:00:00Z', state: 'scheduled', stateSince: '2026-09-18T14:00:00Z', lastHumanActivity: '2026-09-21T14:00:00Z',
+    reached: { assigned: '2026-09-14T15:00:00Z', accepted: '2026-09-15T14:00:00Z', scheduled: '2026-09-18T14:00:00Z' },
   }),
 ];
 
@@ -205,22 +216,24 @@ describe('buildReport: a month', () => {
     ]);
   });
 
-  it('lists accept breaches whose deadline fell in the period and current stale breaches', () => {
+  it('lists the breaches that fell due in the period, of requests the service level applies to', () => {
+    // Not 3 (waiting on its author), not 14 (due in October), not 10 (due in December).
     expect(r.breaches).toEqual([
       {
         kind: 'accept', iid: 2, title: 'Request 2', url: 'https://gitlab.example/sales/requests/-/issues/2',
         since: '2026-11-06T21:00:00Z', due: '2026-11-10T21:00:00.000Z', // Friday 16:00 NY → Tuesday 16:00 NY
-        resolvedAt: '2026-11-12T15:00:00Z', lateBusinessDays: 1, lateHours: 42,
-      },
-      {
-        kind: 'stale', iid: 3, title: 'Request 3', url: 'https://gitlab.example/sales/requests/-/issues/3',
-        since: '2026-11-10T12:00:00Z', due: '2026-11-24T12:00:00.000Z',
-        resolvedAt: null, lateBusinessDays: 7, lateHours: 216,
+        // Waited 6 Nov 21:00Z → 12 Nov 15:00Z: 5 d 18 h = 138 h.
+        resolvedAt: '2026-11-12T15:00:00Z', openAtEnd: false, lateBusinessDays: 1, lateHours: 42, waitedHours: 138,
       },
       {
         kind: 'accept', iid: 5, title: 'Request 5', url: 'https://gitlab.example/sales/requests/-/issues/5',
         since: '2026-11-20T15:30:00Z', due: '2026-11-24T15:30:00.000Z',
-        resolvedAt: null, lateBusinessDays: 6, lateHours: 212.5,
+        resolvedAt: null, openAtEnd: true, lateBusinessDays: 4, lateHours: 152.5, waitedHours: 248.5,
+      },
+      {
+        kind: 'stale', iid: 2, title: 'Request 2', url: 'https://gitlab.example/sales/requests/-/issues/2',
+        since: '2026-11-12T15:00:00Z', due: '2026-11-26T15:00:00.000Z',
+        resolvedAt: null, openAtEnd: true, lateBusinessDays: 2, lateHours: 105, waitedHours: 441,
       },
     ]);
   });
@@ -396,9 +409,11 @@ describe('buildReport: an empty period', () => {
     expect(r.topProblems).toEqual([]);
   });
 
-  it('still reports the current state: loads, stale breaches, at-risk requests', () => {
+  it('still reports the current state: loads, the period’s breaches, at-risk requests', () => {
     expect(r.cses.find((c) => c.username === 'drew.cse')).toMatchObject({ openLoad: 2, completions: 0 });
-    expect(r.breaches.map((b) => `${b.kind}:${b.iid}`)).toEqual(['stale:3']);
+    // 14 went stale on Mon 5 Oct 14:00Z; at the period's end (Sun 11 Oct 00:00Z = Sat 10 Oct 20:00
+    // NY) 4 business days late (Tue 6 .. Fri 9), 130 h (5 d 10 h); waited since 21 Sep 14:00Z: 466 h.
+    expect(r.breaches).toEqual([expect.objectContaining({ kind: 'stale', iid: 14, due: '2026-10-05T14:00:00.000Z', openAtEnd: true, lateBusinessDays: 4, lateHours: 130, waitedHours: 466 })]);
     expect(r.atRisk.map((a) => a.iid)).toEqual([4, 5, 3, 10]);
     expect(r.series.granularity).toBe('day');
     expect(r.series.buckets).toHaveLength(10);

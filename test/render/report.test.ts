@@ -23,7 +23,9 @@ const HISTORY: RequestHistory[] = [
     state: 'completed', stateSince: '2026-11-10T14:00:00Z',
     reached: { assigned: '2026-11-02T16:00:00Z', accepted: '2026-11-03T15:00:00Z', completed: '2026-11-10T14:00:00Z' },
   }),
-  // Limit reached Fri 20 Nov 15:30Z, never answered: due Tue 24 Nov 15:30Z, 6 business days late at now.
+  // Limit reached Fri 20 Nov 15:30Z, never answered: due Tue 24 Nov 15:30Z; at the end of November
+  // (Mon 30 19:00 New York) 4 business days (Wed 25 .. Mon 30) and 152.5 h = 6.4 d late; waited
+  // 248.5 h = 10.4 d.
   // Everything a person typed is hostile.
   req({
     iid: 5, title: HOSTILE_TITLE, createdAt: '2026-11-20T15:00:00Z', updatedAt: '2026-11-20T15:30:00Z',
@@ -85,10 +87,12 @@ describe('renderReport: markdown', () => {
     expect(markdown).toContain('| Assigned (incl. limit reached) | 2 | 1 |');
     expect(markdown).toContain('| Not qualified | 1 | 1 |');
     expect(markdown).toContain('Still open: **2** of 3.');
-    // Assign: 2 h and 0.5 h → median 1.25, p90 rank 2 → 2.
-    expect(markdown).toContain('| Time to assign | 2 | 1.25 h | 2 h |');
-    expect(markdown).toContain('| Time to accept | 1 | 25 h | 25 h |');
-    expect(markdown).toContain('| Time to complete | 1 | 192 h | 192 h |');
+    // Assign: 2 h and 0.5 h → median 1.25 (shown to one decimal: 1.3 h), p90 rank 2 → 2 h.
+    // Durations of a day or more in days: accept 25 h = 1.04 d → 1 d; complete 192 h = 8 d.
+    expect(markdown).toContain('| Time to assign | 2 | 1.3 h | 2 h |');
+    expect(markdown).toContain('| Time to accept | 1 | 1 d | 1 d |');
+    expect(markdown).toContain('| Time to complete | 1 | 8 d | 8 d |');
+    expect(markdown).not.toMatch(/\d{3} h/);
     expect(markdown).toContain('[^durations]: Median: the middle value, or the mean of the two middle values for an even count. p90: nearest rank');
     expect(markdown).toContain('| Casey Kim (casey.cse) | 1 | 1 |');
     expect(markdown).toContain('| Gray Okafor (gray.cse) | 0 | 0 |');
@@ -96,7 +100,10 @@ describe('renderReport: markdown', () => {
 
   it('lists breaches, problems, reasons and at-risk requests with links by URL', () => {
     const link5 = `[\\/close @${ZWSP}all #${ZWSP}1](https://gitlab.example/sales/requests/-/issues/5)`;
-    expect(markdown).toContain(`| Accept within 2 business days | ${link5} | 2026-11-24 15:30 UTC | 6 business days (212.5 h) | still open |`);
+    expect(markdown).toContain(`| Accept | ${link5} | 2026-11-24 15:30 UTC | 4 business days (6.4 d) | 10.4 d | open at the end of the period |`);
+    // The Markdown says what each service level is.
+    expect(markdown).toContain('- **Accept**: an assigned request is accepted or declined within 2 business days of its assignment.');
+    expect(markdown).toContain('every 10 business days. Requests waiting on their author or not qualified are not counted.');
     expect(markdown).toContain(`| ${link5} | @${ZWSP}all \\| \\\`Acme\\\` &lt;b>#${ZWSP}2&lt;/b> | 2027-01-15 | flagged at risk, renewal in 43 days | casey.cse |`);
     expect(markdown).toContain(`| \\/label ~${ZWSP}"urgent" @${ZWSP}casey.cse | 1 |`);
     expect(markdown).toContain('| Public sector \\| out of scope | 1 |');
@@ -180,7 +187,7 @@ describe('renderReport: an empty period', () => {
     // The stale and at-risk sections describe now, whatever the period.
     expect(md).toContain('### Requests at risk');
     expect(md).toContain('| 2027-01-15 | flagged at risk, renewal in 43 days |');
-    expect(md).toContain('### SLA breaches\n\nNo service level was breached.');
+    expect(md).toMatch(/### SLA breaches\n\nService levels fell due[^#]*\n\nNo service level was breached\./);
   });
 
   it('has a CSV with only the header', () => {
