@@ -70,8 +70,10 @@ export function registerJobCommands(program: Command, io: CliIO, setExit: (code:
 
   program
     .command('remind')
-    .description('SLA reminders: one note per person on the reminders issue, each breach reminded once, never in quiet hours')
-    .option('--dry-run', 'list what would be sent; send nothing')
+    .description(
+      'SLA reminders: one note per person on the reminders issue, each breach reminded once, never in quiet hours; requests waiting on their author too long are reminded on the request, then closed',
+    )
+    .option('--dry-run', 'list what would be sent or closed; write nothing')
     .addHelpText('after', ENVIRONMENT)
     .action(async (opts: { dryRun?: boolean }) => {
       const { config, logger, gitlab } = await session();
@@ -84,6 +86,10 @@ export function registerJobCommands(program: Command, io: CliIO, setExit: (code:
           io.stdout(`${verb} @${m.username}: ${m.items.map((i) => `#${i.iid} ${i.kind}`).join(', ')}\n`);
         }
         for (const h of result.plan.held) io.stdout(`held for @${h.username} until ${h.until} (quiet time): ${h.items.map((i) => `#${i.iid} ${i.kind}`).join(', ')}\n`);
+        for (const w of result.waiting) {
+          const what = w.action === 'remind' ? `${opts.dryRun ? 'would remind' : 'reminded'} the author of #${w.iid}` : `${opts.dryRun ? 'would close' : 'closed'} #${w.iid}`;
+          io.stdout(`${what}: waiting on @${w.author} since ${w.since}\n`);
+        }
         io.stdout(
           `${result.plan.messages.length} person(s) ${verb}, ${result.plan.held.length} held, ${result.plan.alreadySent} reminder(s) already sent earlier` +
             `${result.issueUrl ? ` — ${result.issueUrl}` : ''}\n`,

@@ -183,6 +183,16 @@ const slaSchema = z
     followUp: z.object({ days: businessDays.default(2) }).strict().default({ days: 2 }),
     /** An open engagement with no activity for `days`. */
     stale: z.object({ days: businessDays.default(10) }).strict().default({ days: 10 }),
+    /**
+     * A request waiting on its author (needs-info) with nothing done by a person for `days`: the
+     * author is reminded once on the request; `closeAfterDays` after that reminder it is closed,
+     * with a note saying how to reopen it. Null: never.
+     */
+    needsInfo: z
+      .object({ days: businessDays.default(10), closeAfterDays: businessDays.default(5) })
+      .strict()
+      .nullable()
+      .default({ days: 10, closeAfterDays: 5 }),
   })
   .strict();
 

@@ -161,6 +161,8 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
   // Closed: by the bot's own decision (nothing more to do), or by hand before completion.
   if (issue.state === 'closed') {
     if (recorded && CLOSED_STATES.includes(recorded) && memory.closed) return out(recorded);
+    // Closed by the bot itself (waiting on its author too long): its closing note says it all.
+    if (sameName(issue.closedBy, input.botUsername)) return out('closed-incomplete', { summary: ['closed by the bot: waiting on its author too long'] });
     const byAuthor = sameName(issue.closedBy, issue.author);
     const state: State = byAuthor ? 'withdrawn' : 'closed-incomplete';
     const engaged = recorded !== undefined && CHECKLIST_STATES.includes(recorded);

@@ -5,7 +5,9 @@ import { CHECKLIST, tickedItems } from '../domain/lifecycle.js';
 import { planReminders, sentKeys, type ReminderPlan } from '../domain/reminders.js';
 import type { ChecklistTimes } from '../domain/sla.js';
 import type { GitLabClient } from '../gitlab/client.js';
-import { reminderNoteBody } from '../render/reminders.js';
+import { planWaitingOnAuthor, type WaitingStep } from '../domain/waiting-on-author.js';
+import type { ApiNote } from '../gitlab/api-schemas.js';
+import { reminderNoteBody, waitingNoteBody } from '../render/reminders.js';
 import { createOnce } from './create-once.js';
 import { loadRequests } from './load-requests.js';
 import type { Progress } from './progress.js';
@@ -21,6 +23,13 @@ export interface RemindJobResult {
   /** The reminders issue's URL (null when it does not exist yet and this was a dry run). */
   issueUrl: string | null;
   posted: string[];
+  /** Requests waiting on their author: reminded, or closed (done, or to do on a dry run). */
+  waiting: WaitingStep[];
+}
+
+interface RemindExtra {
+  checklist: ChecklistTimes | null;
+  botNotes: Array<{ key: string; createdAt: string }>;
 }
 
 const CALL_HELD = CHECKLIST[1];
@@ -33,22 +42,31 @@ const WITH_CHECKLIST = new Set(['accepted', 'scheduled', 'completed']);
  */
 export async function runRemind(client: GitLabClient, config: Config, options: RemindJobOptions, progress: Progress): Promise<RemindJobResult> {
   const bot = options.botUsername.toLowerCase();
-  const requests = await loadRequests<ChecklistTimes | null>(client, [{ state: 'opened' }], {
+  const requests = await loadRequests<RemindExtra>(client, [{ state: 'opened' }], {
     config,
     today: options.now.toISOString().slice(0, 10),
     progress,
-    // Only engagements past acceptance have a checklist worth reading.
-    extra: async (history, _issue, notes) => (history.state && WITH_CHECKLIST.has(history.state) ? checklistOf(notes ?? (await client.allNotes(history.iid)), bot) : null),
+    extra: async (history, _issue, notes) => ({
+      // Only engagements past acceptance have a checklist worth reading.
+      checklist: history.state && WITH_CHECKLIST.has(history.state) ? checklistOf(notes ?? (await client.allNotes(history.iid)), bot) : null,
+      botNotes: notes ? botMarkers(notes, bot) : [],
+    }),
   });
+  const waiting = planWaitingOnAuthor(
+    requests.map((r) => ({ history: r.history, botNotes: r.extra.botNotes })),
+    config,
+    options.now,
+  );
+  if (!options.dryRun) for (const step of waiting) await applyWaiting(client, step, bot);
   const title = config.reminders.issueTitle;
   const label = config.labels.operations;
   const find = () => client.findOwnIssue(title, label);
   let issue = await find();
   const botNoteBodies = async (iid: number) => (await client.allNotes(iid)).filter((n) => !n.system && n.author.username.toLowerCase() === bot).map((n) => n.body);
   const sent = issue ? sentKeys(await botNoteBodies(issue.iid)) : new Set<string>();
-  const plan = planReminders({ requests: requests.map((r) => ({ history: r.history, checklist: r.extra })), sent, config, now: options.now });
+  const plan = planReminders({ requests: requests.map((r) => ({ history: r.history, checklist: r.extra.checklist })), sent, config, now: options.now });
   const posted: string[] = [];
-  if (options.dryRun || plan.messages.length === 0) return { plan, issueUrl: issue?.web_url ?? null, posted };
+  if (options.dryRun || plan.messages.length === 0) return { plan, issueUrl: issue?.web_url ?? null, posted, waiting };
 
   issue ??= await createOnce(find, () =>
     client.createIssue(title, 'SLA reminders from `scale-bot remind`: one note per person per run. Each reminder is sent once.', [label]),
@@ -63,7 +81,26 @@ export async function runRemind(client: GitLabClient, config: Config, options: R
     );
     posted.push(message.username);
   }
-  return { plan, issueUrl: target.web_url, posted };
+  return { plan, issueUrl: target.web_url, posted, waiting };
+}
+
+/** The marker keys of the bot's notes on a request, and when each was posted. */
+function botMarkers(notes: readonly ApiNote[], bot: string): RemindExtra['botNotes'] {
+  return notes.flatMap((n) => {
+    const key = !n.system && n.author.username.toLowerCase() === bot ? readNoteMarker(n.body)?.key : undefined;
+    return key && n.created_at ? [{ key, createdAt: n.created_at }] : [];
+  });
+}
+
+/** Posts the step's note once (found again by its marker), then closes the request for a close step. */
+async function applyWaiting(client: GitLabClient, step: WaitingStep, bot: string): Promise<void> {
+  if (!step.notePosted) {
+    await createOnce(
+      async () => (botMarkers(await client.allNotes(step.iid), bot).some((n) => n.key === step.key) ? true : null),
+      async () => Boolean(await client.createNote(step.iid, waitingNoteBody(step))),
+    );
+  }
+  if (step.action === 'close') await client.editIssue(step.iid, { stateEvent: 'close' });
 }
 
 /** When "Call held" was first seen ticked and whether the follow-up is ticked, from the bot's tracker note. */

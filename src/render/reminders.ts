@@ -1,6 +1,7 @@
 import { noteMarker } from '../domain/bot-note-marker.js';
 import { neutralizeInline } from '../domain/markdown-safety.js';
 import type { ReminderMessage } from '../domain/reminders.js';
+import type { WaitingStep } from '../domain/waiting-on-author.js';
 import { renderTemplate } from './handlebars.js';
 
 /**
@@ -27,9 +28,29 @@ function linkUrl(url: string): string {
 
 const businessDays = (n: number) => `${n} business day${n === 1 ? '' : 's'}`;
 
+/** A username as GitLab spells them is a single mention; anything else is shown, never mentioned. */
+const mentionOf = (username: string) => (USERNAME.test(username) ? `@${username}` : neutralizeInline(username));
+
+/** `2026-12-10` in UTC: a day, not a time, is what the author needs. */
+const day = (iso: string) => iso.slice(0, 10);
+
+/**
+ * The note on a request waiting on its author: the reminder, or the closing note with how to
+ * reopen. Only the author's username comes from outside, as a mention; no quick action can start
+ * a line (`/reopen` sits inside a sentence, in a code span).
+ */
+export function waitingNoteBody(step: WaitingStep): string {
+  const text =
+    step.action === 'remind'
+      ? `${mentionOf(step.author)}, this request has been waiting for more information from you for ${businessDays(step.businessDays)}: the bot's note above lists what is missing. ` +
+        `Please update the description. If nothing happens by ${day(step.at)}, the bot closes the request; you can reopen it whenever you are ready.`
+      : `${mentionOf(step.author)}, this request waited for more information for ${businessDays(step.businessDays)}, with no answer since the reminder of ${day(step.at)}, so the bot has closed it. ` +
+        'To take it up again, reopen the issue (the **Reopen issue** button, or a comment with `/reopen`) and update the description: the bot checks it again.';
+  return `${noteMarker(step.key)}\n${text}`;
+}
+
 export function reminderNoteBody(message: ReminderMessage): string {
-  // A username as GitLab spells them is a single mention; anything else is shown, never mentioned.
-  const mention = USERNAME.test(message.username) ? `@${message.username}` : neutralizeInline(message.username);
+  const mention = mentionOf(message.username);
   const count = new Set(message.items.map((i) => i.webUrl)).size;
   const body = renderTemplate('notes/reminders.md.hbs', {
     mention,

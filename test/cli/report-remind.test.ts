@@ -223,4 +223,43 @@ describe('scale-bot remind', () => {
     // Due Monday 23 Nov 10:00 New York (2 business days after Thursday 10:00): past at NOW.
     expect(r.stdout).toContain(`would remind @drew.cse: #${iid} follow-up`);
   });
+
+  it('reminds an author whose request waits on them once, then closes it with how to reopen; --dry-run writes nothing', async () => {
+    let clock = at('2026-12-03T15:00:00Z');
+    fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()), now: () => clock });
+    const env = { GITLAB_URL: fake.url, GITLAB_TOKEN: fake.botToken, GITLAB_PROJECT: fake.project.path_with_namespace, LOG_LEVEL: 'silent' };
+    // Needs info since Wed 18 Nov 10:01Z (05:01 New York), its author silent since. Region amr-east
+    // (US holidays): 10 business days → Thu 19 .. Wed 25 (1-5), Thanksgiving, Fri 27 .. Thu 3 Dec
+    // (6-10) → Thu 3 Dec 10:01Z, past at 15:00Z.
+    const [iid] = fake.seedIssues(1, () => ({
+      title: 'Blue Harbor',
+      description: sample('smbeast-amr-missing-fields.md'),
+      author: 'jordan.ae',
+      labels: ['engagement::needs-info'],
+      createdAt: at('2026-11-18T10:00:00Z'),
+      updatedAt: at('2026-12-01T10:00:00Z'), // the bot's own edits: never activity
+      history: [{ label: 'engagement::needs-info', action: 'add', at: at('2026-11-18T10:01:00Z'), by: 'scale-bot' }],
+    }));
+    const dry = await runCli(['remind', '--dry-run'], { env, now: clock });
+    expect(dry.stdout).toContain(`would remind the author of #${iid}: waiting on @jordan.ae since 2026-11-18T10:01:00.000Z`);
+    expect(fake.writes()).toEqual([]);
+
+    expect((await runCli(['remind'], { env, now: clock })).stdout).toContain(`reminded the author of #${iid}`);
+    const reminder = fake.botNotes(iid!);
+    expect(reminder).toHaveLength(1);
+    expect(reminder[0]!.body).toContain('@jordan.ae, this request has been waiting for more information from you for 10 business days');
+    // Once: the next run finds its marker.
+    expect((await runCli(['remind'], { env, now: clock })).stdout).not.toContain(`#${iid}`);
+
+    // Reminded Thu 3 Dec 15:00Z; 5 business days later (Fri 4, Mon 7 .. Thu 10) → Thu 10 Dec 15:00Z.
+    clock = at('2026-12-10T14:59:00Z');
+    expect((await runCli(['remind'], { env, now: clock })).stdout).not.toContain(`#${iid}`);
+    clock = at('2026-12-10T15:00:00Z');
+    expect((await runCli(['remind'], { env, now: clock })).stdout).toContain(`closed #${iid}: waiting on @jordan.ae`);
+    expect(fake.issue(iid!).state).toBe('closed');
+    const notes = fake.botNotes(iid!);
+    expect(notes).toHaveLength(2);
+    expect(notes[1]!.body).toContain('reopen the issue (the **Reopen issue** button, or a comment with `/reopen`)');
+    fake.assertNoViolations();
+  });
 });

@@ -518,6 +518,16 @@ describe('decide: the engagement lifecycle', () => {
     expect(byAuthor.plan.labels.add).toEqual(['engagement::withdrawn']);
   });
 
+  it('closed by the bot while waiting on its author: closed-incomplete, no "closed by hand" note; reopened: needs-info again', () => {
+    const waiting = settle(snapshot({ description: sample('smbeast-amr-missing-fields.md'), author: 'jordan.ae' })).after;
+    expect(waiting.labels).toContain('engagement::needs-info');
+    const closed = settle({ ...waiting, state: 'closed', closedBy: 'scale-bot', closedAt: '2026-11-23T09:00:00Z', labelEvents: [] });
+    expect(closed.plan.labels.add).toEqual(['engagement::closed-incomplete']);
+    expect(closed.plan.notes.filter((n) => n.action === 'create')).toEqual([]);
+    const { plan } = settle({ ...closed.after, state: 'opened', closedBy: null, closedAt: null });
+    expect(plan.labels.add).toEqual(['engagement::needs-info']);
+  });
+
   it('reopened: back to the last open state', () => {
     const accepted = settle(relabel(assigned(), 'accepted', 'drew.cse')).after;
     const closed = settle({ ...accepted, state: 'closed', closedBy: 'drew.cse', closedAt: '2026-11-23T09:00:00Z', labelEvents: accepted.labelEvents ?? [] }).after;

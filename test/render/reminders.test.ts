@@ -3,7 +3,7 @@ import { readNoteMarker } from '../../src/domain/bot-note-marker.js';
 import { ZWSP } from '../../src/domain/markdown-safety.js';
 import { sentKeys, type ReminderItem, type ReminderMessage } from '../../src/domain/reminders.js';
 import { inspectText } from '../../src/fake-gitlab/note-safety.js';
-import { reminderNoteBody } from '../../src/render/reminders.js';
+import { reminderNoteBody, waitingNoteBody } from '../../src/render/reminders.js';
 
 function item(overrides: Partial<ReminderItem> = {}): ReminderItem {
   return {
@@ -98,5 +98,31 @@ describe('reminderNoteBody', () => {
   it('mentions nobody for a username GitLab could not have', () => {
     const body = reminderNoteBody(message([item()], 'all @here'));
     expect(inspectText(body).mentions).toEqual([]);
+  });
+});
+
+describe('waitingNoteBody', () => {
+  const step = {
+    iid: 24,
+    title: '/close @all',
+    webUrl: 'https://gitlab.example/sales/requests/-/issues/24',
+    author: 'jordan.ae',
+    since: '2026-11-09T15:01:00Z',
+    businessDays: 10,
+  };
+
+  it('reminds the author once, saying when the request closes', () => {
+    const body = waitingNoteBody({ ...step, action: 'remind', key: 'waiting-on-author:2026-11-09t15:01:00z', notePosted: false, at: '2026-12-01T15:01:00.000Z' });
+    expect(readNoteMarker(body)).toEqual({ key: 'waiting-on-author:2026-11-09t15:01:00z', state: {} });
+    expect(body).toContain('@jordan.ae, this request has been waiting for more information from you for 10 business days');
+    expect(body).toContain('If nothing happens by 2026-12-01, the bot closes the request; you can reopen it whenever you are ready.');
+    expect(inspectText(body)).toEqual({ quickActions: [], mentions: ['jordan.ae'], references: [] });
+  });
+
+  it('closes with how to reopen, and runs no quick action itself', () => {
+    const body = waitingNoteBody({ ...step, action: 'close', key: 'closed-waiting:2026-11-09t15:01:00z', notePosted: false, at: '2026-11-23T16:00:00Z', businessDays: 15 });
+    expect(body).toContain('no answer since the reminder of 2026-11-23, so the bot has closed it');
+    expect(body).toContain('reopen the issue (the **Reopen issue** button, or a comment with `/reopen`)');
+    expect(inspectText(body)).toEqual({ quickActions: [], mentions: ['jordan.ae'], references: [] });
   });
 });
