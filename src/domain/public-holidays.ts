@@ -1,4 +1,9 @@
-import Holidays from 'date-holidays';
+import { createRequire } from 'node:module';
+import type HolidaysLib from 'date-holidays';
+
+/** The library holds every country's rules (a large load): loaded on first use, not at every CLI start. */
+let loaded: typeof HolidaysLib | undefined;
+const library = (): typeof HolidaysLib => (loaded ??= createRequire(import.meta.url)('date-holidays') as typeof HolidaysLib);
 
 /**
  * Public holidays from `date-holidays` (maintained calendars by country and state), so a region's
@@ -21,7 +26,7 @@ const NAME_CHECK_YEARS = [2026, 2027, 2028, 2029, 2030, 2031, 2032];
 
 /** What is wrong with a country/state pair (null when the library knows it). */
 export function publicHolidaysProblem(country: string, state: string | undefined): { field: 'country' | 'state'; message: string } | null {
-  const lib = new Holidays();
+  const lib = new (library())();
   if (!lib.getCountries()[country]) return { field: 'country', message: 'not a country the holiday calendars know (use an ISO 3166-1 code, e.g. "US")' };
   if (state !== undefined && !(lib.getStates(country) ?? {})[state]) {
     return { field: 'state', message: `not a state or province of ${country} the holiday calendars know (e.g. "NY" for US)` };
@@ -31,7 +36,7 @@ export function publicHolidaysProblem(country: string, state: string | undefined
 
 /** The `except` names the calendar never has (typos). */
 export function unknownHolidayNames(rule: PublicHolidayRule): string[] {
-  const lib = new Holidays(rule.country, rule.state ?? '', { languages: ['en'] });
+  const lib = new (library())(rule.country, rule.state ?? '', { languages: ['en'] });
   const names = new Set(NAME_CHECK_YEARS.flatMap((y) => (lib.getHolidays(y, 'en') || []).map((h) => h.name)));
   return rule.except.filter((n) => !names.has(n));
 }
@@ -43,7 +48,7 @@ export function publicHolidayDates(rule: PublicHolidayRule, year: number): Reado
   const key = JSON.stringify([rule.country, rule.state ?? '', rule.types, rule.except, year]);
   let dates = byRuleYear.get(key);
   if (!dates) {
-    const lib = new Holidays(rule.country, rule.state ?? '', { languages: ['en'], types: [...rule.types] });
+    const lib = new (library())(rule.country, rule.state ?? '', { languages: ['en'], types: [...rule.types] });
     const skip = new Set(rule.except);
     // `date` is the local date and time the holiday starts ("2026-11-26 00:00:00"): the day is its first 10 characters.
     dates = new Set((lib.getHolidays(year, 'en') || []).filter((h) => !skip.has(h.name)).map((h) => h.date.slice(0, 10)));

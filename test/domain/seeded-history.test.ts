@@ -6,6 +6,7 @@ import { buildReport } from '../../src/domain/report.js';
 import { periodOf } from '../../src/domain/report-period.js';
 import { requestHistory, type NotesRead } from '../../src/domain/request-history.js';
 import type { IssueRecord, LabelEvent } from '../../src/domain/snapshot.js';
+import { renderReport } from '../../src/render/report.js';
 import { exampleConfig } from '../helpers/config.js';
 import { REPO_ROOT } from '../cli/run-cli.js';
 
@@ -176,5 +177,20 @@ describe('the reminders of Thu 3 Dec, 10:00 New York, over the same history', ()
     expect(harper.action).toBe('have it answered, or hand it to another CSE with `@scale-bot reassign @name`');
     const drew = plan.messages.find((m) => m.username === 'drew.cse')!.items[0]!;
     expect(drew.action).toMatch(/^comment on the request with where it stands/);
+  });
+});
+
+/** The sections of the rendered report the README shows, from `### Funnel` up to `### Top validation problems`, and the reasons table. */
+function readmeSections(markdown: string): string {
+  const between = (from: string, to: string) => markdown.slice(markdown.indexOf(from), markdown.indexOf(to)).trim();
+  return `${between('### Funnel', '### CSE workload')}\n\n${between('### SLA breaches', '### Top validation problems')}\n\n${between('### Top reasons for not qualifying', '### Requests at risk')}`;
+}
+
+describe('the README’s example report', () => {
+  it('is this seeded history’s report, as rendered', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const block = /<!-- example-report:start -->\n```markdown\n([\s\S]*?)\n```\n<!-- example-report:end -->/.exec(readme);
+    expect(block, 'README.md has the example report block').not.toBeNull();
+    expect(block![1]).toBe(readmeSections(renderReport(report).markdown));
   });
 });
