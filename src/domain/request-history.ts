@@ -55,7 +55,7 @@ export interface RequestHistory {
   lastHumanActivity: string | null;
   /** Validation problems of the description as it stands ("Label: code"). */
   problems: string[];
-  /** Titles of the qualification gates it fails as it stands (read for `not-qualified` requests only). */
+  /** Titles of the qualification gates it fails as it stands (read only for a request that was ever `not-qualified`). */
   notQualified: string[];
 }
 

@@ -52,7 +52,7 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: ['accepted', 'scheduled'], to: 'completed', by: PEOPLE_WHO_RUN_IT, effect: 'closes the issue with a completion summary once the checklist is done; otherwise lists what is missing' },
   { from: ENGAGED, to: 'declined', by: PEOPLE_WHO_RUN_IT, effect: 'closes the issue with the reason, addressed to the author (asks for one first)' },
   { from: OPEN_STATES, to: 'withdrawn', by: ['author', 'manager'], effect: 'closes the issue' },
-  { from: OPEN_STATES, to: 'closed-incomplete', by: ['bot'], effect: 'records an issue closed by hand before completion, with what was missing' },
+  { from: OPEN_STATES, to: 'closed-incomplete', by: ['bot'], effect: 'records an issue closed by hand before completion, with what was missing; or closes one left waiting on its author past `sla.needsInfo` (`scale-bot remind`, after one reminder), saying how to reopen it' },
 ];
 
 export interface ActorContext {
