@@ -53,7 +53,7 @@ describe('loadRequests: the bot’s record where the label history is not enough
   const client = () =>
     new GitLabClient(
       { url: 'https://gitlab.example.com', token: 'glpat-test', project: 4 },
-      createRequester({ requestsPerMinute: 60_000, notesPerMinute: 6000, retries: 0, timeoutMs: 2000, minBackoffMs: 1, maxBackoffMs: 1 }, logger, null),
+      createRequester({ requestsPerMinute: 60_000, notesPerMinute: 6000, searchesPerMinute: 6000, retries: 0, timeoutMs: 2000, minBackoffMs: 1, maxBackoffMs: 1 }, logger, null),
     );
   const progress = { total: () => undefined, advance: () => undefined, done: () => undefined };
   const event = (id: number, label: string, user: string, at: string) => ({ id, user: { username: user }, created_at: at, label: { name: label }, action: 'add' });
