@@ -14,7 +14,7 @@ interface Entry {
 }
 
 /** Re-read this far behind the newest change seen: a write committed late still shows. */
-const OVERLAP_MS = 10_000;
+const OVERLAP_MS = 2_000;
 const CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
@@ -39,15 +39,17 @@ export class AccountIndex {
     private readonly now: () => Date,
   ) {}
 
-  /** Brings the index up to date (built on first use); a service warms it at start. */
+  /**
+   * Brings the index up to date with every change made before this call (built on first use). A
+   * pass calls it beside loading its issue, so the lookup costs no extra round trip.
+   */
   async prepare(config: Config): Promise<void> {
     if (config !== this.config) this.reset(config);
     await this.refresh();
   }
 
-  /** The other requests about this account, as GitLab has them now. */
-  async related(account: string, iid: number, config: Config): Promise<RelatedIssue[]> {
-    await this.prepare(config);
+  /** The other requests about this account, as of the last `prepare`. */
+  related(account: string, iid: number): RelatedIssue[] {
     return [...this.entries.values()].filter((e) => e.issue.account === account && e.issue.iid !== iid).map((e) => e.issue);
   }
 

@@ -73,9 +73,9 @@ export function labelEventsOf(events: readonly ApiLabelEvent[]): LabelEvent[] {
   return events.map((e) => ({ id: e.id, user: e.user?.username ?? null, createdAt: e.created_at, label: e.label?.name ?? null, action: e.action }));
 }
 
-/** Other requests about the same account (any state), from the account index: no search. */
-export async function loadRelated(accounts: AccountIndex, snapshot: IssueSnapshot, config: Config): Promise<RelatedIssue[]> {
+/** Other requests about the same account (any state), from the account index (prepared): no search. */
+export function relatedOf(accounts: AccountIndex, snapshot: IssueSnapshot, config: Config): RelatedIssue[] {
   if (snapshot.state !== 'opened') return [];
   const account = requestAccount(snapshot.description, snapshot.labels, config);
-  return account === null ? [] : accounts.related(account, snapshot.iid, config);
+  return account === null ? [] : accounts.related(account, snapshot.iid);
 }

@@ -7,7 +7,7 @@ import type { AccountIndex } from '../gitlab/account-index.js';
 import { applyPlan, type ApplyResult } from '../gitlab/apply.js';
 import type { GitLabClient } from '../gitlab/client.js';
 import { AmbiguousWriteError, GitLabHttpError } from '../gitlab/requester.js';
-import { loadRelated, loadSnapshot } from '../gitlab/snapshot.js';
+import { loadSnapshot, relatedOf } from '../gitlab/snapshot.js';
 import type { Workload } from '../domain/route.js';
 import type { RoutingState } from './routing-state.js';
 
@@ -85,8 +85,9 @@ async function issueGone(client: GitLabClient, iid: number): Promise<boolean> {
 async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<PassResult> {
   // One configuration for the whole pass, even if a newer one is loaded meanwhile.
   const config = deps.config;
-  const snapshot = await loadSnapshot(deps.client, iid, deps.botUsername(), config);
-  const related = await loadRelated(deps.accounts, snapshot, config);
+  // The account index is brought up to date beside the issue's own reads: no extra round trip.
+  const [snapshot] = await Promise.all([loadSnapshot(deps.client, iid, deps.botUsername(), config), deps.accounts.prepare(config)]);
+  const related = relatedOf(deps.accounts, snapshot, config);
   const crm = deps.crm ? { enabled: true } : undefined;
   const decideWith = (workload: Workload) =>
     decide({ issue: snapshot, related, workload, botUsername: deps.botUsername(), ...(crm ? { crm } : {}) }, config, deps.now(), deps.render);

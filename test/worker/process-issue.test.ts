@@ -55,7 +55,9 @@ useNock();
 
 describe('processIssue and a 404', () => {
   it('an issue deleted before the pass: the job ends as gone', async () => {
+    // The account index is read beside the issue: the open issues, and those created within the history window.
     nock(API).get(ISSUE).times(2).reply(404, gone).get(`${ISSUE}/notes`).query(true).reply(200, []).get('/projects/4').reply(200, project);
+    nock(API).get('/projects/4/issues').query(true).times(2).reply(200, []);
     await expect(processIssue(deps(), 7, logger)).resolves.toMatchObject({ outcome: 'gone' });
   });
 
@@ -89,6 +91,7 @@ describe('processIssue and a 404', () => {
   it('a project that answers 404 (access lost, project moved) is an error, not a deleted issue: the job is kept', async () => {
     const noProject = { message: '404 Project Not Found' };
     nock(API).get(ISSUE).times(2).reply(404, noProject).get(`${ISSUE}/notes`).query(true).reply(404, noProject).get('/projects/4').reply(404, noProject);
+    nock(API).get('/projects/4/issues').query(true).reply(404, noProject);
     const err = await processIssue(deps(), 7, logger).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitLabHttpError);
     expect((err as GitLabHttpError).message).toContain('404 Project Not Found');
@@ -97,6 +100,8 @@ describe('processIssue and a 404', () => {
   it('a 404 on the notes of an issue that still exists is an error, not a deletion', async () => {
     // Passed twice (the second time afresh), the issue re-checked after each.
     nock(API).get(ISSUE).times(4).reply(200, issue).get(`${ISSUE}/notes`).query(true).times(2).reply(404, gone);
+    // The account index: built on the first pass (two listings), brought up to date on the second.
+    nock(API).get('/projects/4/issues').query(true).times(3).reply(200, []);
     const err = await processIssue(deps(), 7, logger).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitLabHttpError);
     expect((err as GitLabHttpError).status).toBe(404);
