@@ -1,7 +1,13 @@
 // End to end: a new request's webhook → labels and assignee applied in GitLab, and the API calls
 // it costs (issue #3, targets 2 and 3).
 // Usage: npm run build && node bench/e2e.js [--rate 20] [--seconds 20] [--latency 50] [--concurrency 4,16]
+//        [--search-limits 0,30] [--burst 40]
 //        (BENCH_DEBUG=1 also prints a few call timelines and one rewritten note's diff)
+//
+// Each concurrency runs once per search limit of the fake GitLab: 0 is none, 30 is GitLab.com's
+// `search_rate_limit` (30 searches a minute per user, then 429 with Retry-After 60), so the
+// limited run is measured beside the unlimited one in the same invocation. Before the steady
+// stream, a quarter-end burst: `--burst` new requests created at once.
 //
 // The real service (`startService` from dist/: SQLite inbox, express app, worker, all shipped
 // defaults: coalescing window 250 ms, production logger at info to /dev/null) runs in a child
@@ -9,7 +15,8 @@
 // baseline for each); the fake GitLab (`startFakeGitLab`, 50 ms added before answering every
 // API request) and the load run here, so the fake's timers do not share an event loop with the bot.
 // Requester limits are raised for the bench: GITLAB_REQUESTS_PER_MINUTE and GITLAB_NOTES_PER_MINUTE
-// 60,000 (GitLab.com's 60 notes/min default would throttle 20 requests/s to 1 request/s).
+// 60,000 (GitLab.com's 60 notes/min default would throttle 20 requests/s to 1 request/s);
+// GITLAB_SEARCHES_PER_MINUTE stays at the shipped 30.
 //
 // Each request is a new issue created by its AE with a valid sample description
 // (samples/requests/mm-amr-valid.md and ent-amr-valid.md, alternately) and the template's quick
@@ -77,23 +84,36 @@ async function main() {
       seconds: { type: 'string', default: '20' },
       latency: { type: 'string', default: '50' },
       concurrency: { type: 'string', default: '4,16' },
+      'search-limits': { type: 'string', default: '0,30' },
+      burst: { type: 'string', default: '40' },
     },
   });
-  const opts = { rate: Number(values.rate), seconds: Number(values.seconds), latencyMs: Number(values.latency) };
+  const opts = { rate: Number(values.rate), seconds: Number(values.seconds), latencyMs: Number(values.latency), burstSize: Number(values.burst) };
   const load0 = loadavg()[0];
   const results = [];
-  for (const c of values.concurrency.split(',').map(Number)) results.push(await runConfig({ ...opts, concurrency: c }));
+  for (const c of values.concurrency.split(',').map(Number)) {
+    for (const searchLimit of values['search-limits'].split(',').map(Number)) results.push(await runConfig({ ...opts, concurrency: c, searchLimit }));
+  }
   console.log(`machine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), node ${process.version}, load average ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`);
   console.log(
     `service: shipped defaults (coalescing quiet 250 ms / max 1000 ms, production logger at info) except requester limits raised to 60,000 requests/min and 60,000 notes/min; fake GitLab +${opts.latencyMs} ms per API call`,
   );
   console.log(
-    `critical path to labels+assignee: coalescing quiet window 250 ms, then GET issue ∥ GET notes, GET issues?search (account), PUT issue = 3 sequential calls → floor 250 + 3 × ${opts.latencyMs} = ${250 + 3 * opts.latencyMs} ms (+${opts.latencyMs} ms when a CSE's user id is not cached yet)`,
+    `critical path to labels+assignee: coalescing quiet window 250 ms, then GET issue ∥ GET notes ∥ GET issues?updated_after (account index, shared by concurrent passes), PUT issue = 2 sequential calls → floor 250 + 2 × ${opts.latencyMs} = ${250 + 2 * opts.latencyMs} ms (+${opts.latencyMs} ms when a CSE's user id is not cached yet, or when a pass waits for an index listing already running)`,
   );
-  for (const lines of results) console.log(`\n${lines.join('\n')}`);
+  for (const r of results) console.log(`\n${r.lines.join('\n')}`);
+  // Each limited run against the unlimited run of the same concurrency, measured in this invocation.
+  for (const r of results.filter((x) => x.searchLimit > 0)) {
+    const base = results.find((x) => x.searchLimit === 0 && x.concurrency === r.concurrency);
+    if (!base) continue;
+    console.log(
+      `\nsearch limit ${r.searchLimit}/min vs none, WORKER_CONCURRENCY ${r.concurrency}: time-to-assign p99 rush ${Math.round(r.rushP99)} vs ${Math.round(base.rushP99)} ms (${(r.rushP99 / base.rushP99).toFixed(2)}×), ` +
+        `stream ${Math.round(r.streamP99)} vs ${Math.round(base.streamP99)} ms (${(r.streamP99 / base.streamP99).toFixed(2)}×)`,
+    );
+  }
 }
 
-async function runConfig({ rate, seconds, latencyMs, concurrency }) {
+async function runConfig({ rate, seconds, latencyMs, concurrency, searchLimit, burstSize }) {
   const out = [];
   const { startFakeGitLab } = await import('../dist/fake-gitlab/server.js');
   const labels = new Set();
@@ -101,7 +121,7 @@ async function runConfig({ rate, seconds, latencyMs, concurrency }) {
     labels.add(config.catalog.segmentLabel(form.segment));
     labels.add(config.catalog.regionLabel(form.region));
   }
-  const fake = await startFakeGitLab({ latencyMs, labels: [...labels] });
+  const fake = await startFakeGitLab({ latencyMs, labels: [...labels], searchRateLimit: searchLimit });
   const bot = fake.botUsername;
   const assignedLabel = `${config.labels.engagement}::assigned`.toLowerCase();
   const isDone = (iid) => {
@@ -208,6 +228,7 @@ async function runConfig({ rate, seconds, latencyMs, concurrency }) {
   };
   const ms = (x) => `${Math.round(x)} ms`;
 
+  const stats = { concurrency, searchLimit, rushP99: NaN, streamP99: NaN };
   try {
     // Warm-up (JIT, user-id cache of the first CSEs), then the idle baseline: one request at a time.
     for (let i = 0; i < 2; i++) {
@@ -223,7 +244,15 @@ async function runConfig({ rate, seconds, latencyMs, concurrency }) {
       await drain(300, 10_000);
     }
 
-    // The burst: `rate` new requests per second, evenly spaced, open loop, for `seconds`.
+    // A quarter-end rush: `burstSize` new requests created at once.
+    fake.resetCalls();
+    const rush = await Promise.all(Array.from({ length: burstSize }, () => create(newRequest())));
+    await waitFor(() => rush.every((e) => appliedAt.has(e.iid)), 120_000);
+    await drain(1_000, 30_000);
+    const rushLat = rush.map(latencyOf).filter((x) => x !== null);
+    const rushCalls = fake.callsBy(bot);
+
+    // The stream: `rate` new requests per second, evenly spaced, open loop, for `seconds`.
     fake.resetCalls();
     const total = Math.round(rate * seconds);
     const burst = [];
@@ -315,10 +344,17 @@ async function runConfig({ rate, seconds, latencyMs, concurrency }) {
       }
     }
 
+    stats.rushP99 = pct(rushLat, 99);
+    stats.streamP99 = pct(lat, 99);
     const shipped = concurrency === 16 ? ' (shipped default)' : ' (setting changed for this run)';
-    out.push(`== WORKER_CONCURRENCY ${concurrency}${shipped}`);
+    out.push(`== WORKER_CONCURRENCY ${concurrency}${shipped}; fake GitLab search limit: ${searchLimit === 0 ? 'none' : `${searchLimit}/min per user (GitLab.com)`}`);
     out.push(`idle baseline (one request at a time, after 2 warm-up requests): median ${ms(median(idle))} (runs: ${idle.map((x) => Math.round(x)).join(', ')})`);
-    out.push(`burst: ${burst.length} new requests at ${rate}/s, sent in ${sentIn.toFixed(1)} s (mm_amr and ent_amr alternately)`);
+    const searches = (calls) => calls.filter((c) => c.query?.search).length;
+    const limited = (calls) => calls.filter((c) => c.status === 429).length;
+    out.push(
+      `rush: ${rush.length} new requests at once → labelled and assigned: p50 ${ms(pct(rushLat, 50))}, p99 ${ms(pct(rushLat, 99))}, max ${ms(Math.max(...rushLat))}; count ${rushLat.length}/${rush.length}; ${searches(rushCalls)} searches, ${limited(rushCalls)} answers 429`,
+    );
+    out.push(`burst: ${burst.length} new requests at ${rate}/s, sent in ${sentIn.toFixed(1)} s (mm_amr and ent_amr alternately); ${searches(burstCalls)} searches, ${limited(burstCalls)} answers 429`);
     out.push(
       `  webhook → labelled and assigned: p50 ${ms(pct(lat, 50))}, p90 ${ms(pct(lat, 90))}, p99 ${ms(pct(lat, 99))}, max ${ms(Math.max(...lat))}; count ${lat.length}/${burst.length}${missing ? ` (${missing} never assigned)` : ''}`,
     );
@@ -327,7 +363,7 @@ async function runConfig({ rate, seconds, latencyMs, concurrency }) {
     out.push(`  cross-check, 5 ms poll of the fake's state: later than the PUT's answer by median ${pct(pollDiff, 50).toFixed(1)} ms, max ${Math.max(...pollDiff).toFixed(1)} ms (n=${pollDiff.length})`);
     out.push(`API economy, new valid requests (the bot's calls during the burst, counted by the fake):`);
     out.push(
-      `  ${burstCalls.length} calls for ${burst.length} requests = ${callsPer.toFixed(2)} per request, ${writesPer.toFixed(2)} writes per request; per issue at most ${maxIssueCalls} calls on /issues/:iid + 1 search, of which ${maxIssueWrites} writes; ${userLookups} one-time user-id lookups (cache misses)`,
+      `  ${burstCalls.length} calls for ${burst.length} requests = ${callsPer.toFixed(2)} per request, ${writesPer.toFixed(2)} writes per request; per issue at most ${maxIssueCalls} calls on /issues/:iid + at most 1 account-index listing, of which ${maxIssueWrites} writes; ${userLookups} one-time user-id lookups (cache misses)`,
     );
     out.push(`  by kind: ${[...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
     out.push(`redundant events: ${burst.length} title edits (a change the bot ignores): the bot made ${editCalls.length} calls (${(editCalls.length / burst.length).toFixed(2)} per event), ${editWrites.length} writes (${editKinds})`);
@@ -358,5 +394,5 @@ async function runConfig({ rate, seconds, latencyMs, concurrency }) {
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
-  return out;
+  return { lines: out, ...stats };
 }
