@@ -5,6 +5,7 @@ import { labelHistoryHasReverts } from '../domain/effective-timeline.js';
 import { requestHistory, type NotesRead, type RequestHistory } from '../domain/request-history.js';
 import { STALE_STATES } from '../domain/sla.js';
 import { isPlainIssue, type LabelEvent } from '../domain/snapshot.js';
+import type { State } from '../domain/workflow.js';
 import type { ApiIssue, ApiNote } from '../gitlab/api-schemas.js';
 import type { GitLabClient, IssueFilter } from '../gitlab/client.js';
 import { issueRecord, labelEventsOf } from '../gitlab/snapshot.js';
@@ -27,23 +28,25 @@ export interface LoadOptions<T> {
   config: Config;
   today: string;
   progress: Progress;
+  /**
+   * States in which an open request's notes are read for its people's last activity (default: the
+   * stale service level's; the remind job adds needs-info).
+   */
+  activityStates?: readonly State[];
   /** What else to read for one request; called after its history is built, with its notes when they were read. */
   extra?: (history: RequestHistory, issue: ApiIssue, notes: ApiNote[] | null) => Promise<T>;
 }
 
-/** States of an open request whose clock runs from people's activity, which only its notes show. */
-const ACTIVITY_STATES = new Set<string>([...STALE_STATES, 'needs-info']);
-
 /**
  * Whether a request's notes must be read: its label history shows a move the bot refused (the
- * bot's record then says what really happened), or it is open in a state whose clock runs from
- * people's last activity. Everything else is told by the label history alone, so a report over
+ * bot's record then says what really happened), or it is open in one of `activityStates`, whose
+ * clock runs from people's last activity. Everything else is told by the label history alone, so a report over
  * 10,000 requests reads notes for the few that need them, not for all.
  */
-export function needsNotes(issue: ApiIssue, events: readonly LabelEvent[], config: Config): boolean {
+export function needsNotes(issue: ApiIssue, events: readonly LabelEvent[], config: Config, activityStates: readonly State[] = STALE_STATES): boolean {
   const prefix = `${config.labels.engagement}::`.toLowerCase();
   const state = issue.labels.find((l) => l.toLowerCase().startsWith(prefix))?.slice(prefix.length).toLowerCase();
-  if (issue.state === 'opened' && state !== undefined && ACTIVITY_STATES.has(state)) return true;
+  if (issue.state === 'opened' && state !== undefined && (activityStates as readonly string[]).includes(state)) return true;
   return labelHistoryHasReverts({ labelEvents: events, scope: config.labels.engagement, botUsername: config.bot.username });
 }
 
@@ -78,7 +81,7 @@ export async function loadRequests<T = null>(client: GitLabClient, filters: read
   const limit = pLimit(IN_FLIGHT);
   const read = async (issue: ApiIssue): Promise<void> => {
     const events = labelEventsOf(await client.labelEvents(issue.iid));
-    const notes = needsNotes(issue, events, config) ? await client.allNotes(issue.iid) : null;
+    const notes = needsNotes(issue, events, config, options.activityStates) ? await client.allNotes(issue.iid) : null;
     const history = requestHistory(issueRecord(issue), events, config, options.today, notes ? notesRead(notes, config.bot.username) : null);
     if (history.form) out.push({ history, extra: options.extra ? await options.extra(history, issue, notes) : (null as T) });
   };

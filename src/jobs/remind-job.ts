@@ -3,7 +3,7 @@ import type { Config } from '../domain/config.js';
 import { REQUEST_NOTE } from '../domain/decide.js';
 import { CHECKLIST, tickedItems } from '../domain/lifecycle.js';
 import { planReminders, sentKeys, type ReminderPlan } from '../domain/reminders.js';
-import type { ChecklistTimes } from '../domain/sla.js';
+import { STALE_STATES, type ChecklistTimes } from '../domain/sla.js';
 import type { GitLabClient } from '../gitlab/client.js';
 import { planWaitingOnAuthor, type WaitingStep } from '../domain/waiting-on-author.js';
 import type { ApiNote } from '../gitlab/api-schemas.js';
@@ -46,6 +46,8 @@ export async function runRemind(client: GitLabClient, config: Config, options: R
     config,
     today: options.now.toISOString().slice(0, 10),
     progress,
+    // Requests waiting on their author are reminded and closed by their people's last activity too.
+    activityStates: [...STALE_STATES, 'needs-info'],
     extra: async (history, _issue, notes) => ({
       // Only engagements past acceptance have a checklist worth reading.
       checklist: history.state && WITH_CHECKLIST.has(history.state) ? checklistOf(notes ?? (await client.allNotes(history.iid)), bot) : null,

@@ -116,4 +116,22 @@ describe('loadRequests: the bot’s record where the label history is not enough
     // The author's description edit (a system note of theirs) is the last human event; the bot's note of the 9th is not.
     expect(h!.lastHumanActivity).toBe('2026-11-06T12:00:00Z');
   });
+
+  it('reads a needs-info request’s notes only when asked (the remind job), not for the report', async () => {
+    const waiting = request(4, { state: 'opened', closed_at: null, labels: ['engagement::needs-info'] });
+    const events = [event(8, 'engagement::needs-info', 'scale-bot', '2026-11-02T09:01:00Z')];
+    nock(API).get('/projects/4/issues').query(true).reply(200, [waiting], { 'X-Next-Page': '' }).get('/projects/4/issues/4/resource_label_events').query(true).reply(200, events);
+    // No notes interceptor: a notes read would fail the load.
+    const [report] = await loadRequests(client(), [{ state: 'opened' }], { config: exampleConfig(), today: '2026-12-01', progress });
+    expect(report!.history.lastHumanActivity).toBeNull();
+
+    nock(API)
+      .get('/projects/4/issues').query(true).reply(200, [waiting], { 'X-Next-Page': '' })
+      .get('/projects/4/issues/4/resource_label_events').query(true).reply(200, events)
+      .get('/projects/4/issues/4/notes').query(true).reply(200, [], { 'X-Next-Page': '' });
+    const [remind] = await loadRequests(client(), [{ state: 'opened' }], { config: exampleConfig(), today: '2026-12-01', progress, activityStates: ['needs-info'] });
+    // No note by a person: the author's last act is opening it.
+    expect(remind!.history.lastHumanActivity).toBe('2026-11-02T09:00:00.000Z');
+    expect(nock.isDone()).toBe(true);
+  });
 });
