@@ -41,18 +41,20 @@ export function unknownHolidayNames(rule: PublicHolidayRule): string[] {
   return rule.except.filter((n) => !names.has(n));
 }
 
-const byRuleYear = new Map<string, ReadonlySet<string>>();
+/** Per rule (the configuration's object, asked for every day a deadline walks) and year. */
+const byRule = new WeakMap<PublicHolidayRule, Map<number, ReadonlySet<string>>>();
 
 /** The local dates (YYYY-MM-DD) of the rule's holidays in `year`; computed once per rule and year. */
 export function publicHolidayDates(rule: PublicHolidayRule, year: number): ReadonlySet<string> {
-  const key = JSON.stringify([rule.country, rule.state ?? '', rule.types, rule.except, year]);
-  let dates = byRuleYear.get(key);
+  let years = byRule.get(rule);
+  if (!years) byRule.set(rule, (years = new Map()));
+  let dates = years.get(year);
   if (!dates) {
     const lib = new (library())(rule.country, rule.state ?? '', { languages: ['en'], types: [...rule.types] });
     const skip = new Set(rule.except);
     // `date` is the local date and time the holiday starts ("2026-11-26 00:00:00"): the day is its first 10 characters.
     dates = new Set((lib.getHolidays(year, 'en') || []).filter((h) => !skip.has(h.name)).map((h) => h.date.slice(0, 10)));
-    byRuleYear.set(key, dates);
+    years.set(year, dates);
   }
   return dates;
 }
