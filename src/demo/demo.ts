@@ -90,6 +90,7 @@ export function settingsForFake(fake: FakeGitLab, dataDir: string, overrides: Pa
     concurrency: 4,
     crm: null,
     durability: 'process',
+    status: null,
     ...overrides,
   };
 }

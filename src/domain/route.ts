@@ -43,6 +43,18 @@ export function poolKey(segment: string, region: string): string {
   return `${segment}/${region}`;
 }
 
+/** The absence covering `today` (YYYY-MM-DD), if any. */
+export function absenceOn(person: Person, today: string): Person['outOfOffice'][number] | undefined {
+  return person.outOfOffice.find((w) => w.from <= today && today <= w.to);
+}
+
+/** How many open engagements `person` may hold when routed through `pool` (null: outside any pool). */
+export function capacityOf(person: Person, pool: Pool | null, config: Config): number {
+  // A pool's capacity applies to its own members; anyone else (a backup) has their own or the default.
+  const member = pool !== null && pool.members.some((m) => sameName(m, person.username));
+  return person.capacity ?? (member ? pool.capacity : undefined) ?? config.routing.capacity;
+}
+
 class Roster {
   readonly skipped: Skip[] = [];
   private readonly open = new Map<string, number>();
@@ -72,15 +84,13 @@ class Roster {
       this.skip(username, 'unknown-person', 'not in the people list of the configuration');
       return null;
     }
-    const away = person.outOfOffice.find((w) => w.from <= this.today && this.today <= w.to);
+    const away = absenceOn(person, this.today);
     if (away) {
       this.skip(person.username, 'out-of-office', `out of office ${away.from} to ${away.to}${away.note ? ` (${away.note})` : ''}`);
       return null;
     }
     if (!person.roles.includes('manager')) {
-      // A pool's capacity applies to its own members; anyone else (a backup) has their own or the default.
-      const member = pool !== null && pool.members.some((m) => sameName(m, person.username));
-      const capacity = person.capacity ?? (member ? pool.capacity : undefined) ?? this.config.routing.capacity;
+      const capacity = capacityOf(person, pool, this.config);
       const open = this.openOf(person);
       if (open >= capacity) {
         this.skip(person.username, 'at-capacity', `${open} open engagements, capacity ${capacity}`);
@@ -142,6 +152,16 @@ function walkChain(chain: string[], pool: Pool | null, roster: Roster): Person |
     if (person) return person;
   }
   return null;
+}
+
+/**
+ * Who the pool's own strategy would give its next request to now (backups and fallback aside);
+ * null with the reason when no member is available.
+ */
+export function nextInPool(pool: Pool, config: Config, workload: Workload, today: string): { username: string | null; reason: string } {
+  const roster = new Roster(config, workload, today.slice(0, 10));
+  const chosen = chooseFromPool(pool, pool.strategy ?? config.routing.strategy, roster, workload);
+  return chosen ? { username: chosen.person.username, reason: chosen.why } : { username: null, reason: `no member is available (${roster.summary()})` };
 }
 
 /**

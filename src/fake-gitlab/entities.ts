@@ -152,6 +152,14 @@ export function restUser(user: UserRecord, ctx: EntityContext): RestUser {
   return { id: user.id, username: user.username, name: user.name, state: 'active', locked: false, avatar_url: defaultAvatarUrl(user.username), web_url: `${ctx.baseUrl}/${user.username}` };
 }
 
+/**
+ * A project member, as `GET /projects/:id/members/all/:user_id` answers (docs.gitlab.com "Group and
+ * project members API", `API::Entities::Member`): the user with their `access_level`.
+ */
+export function restMember(user: UserRecord, ctx: EntityContext): RestUser & { access_level: number; created_at: string; expires_at: null; membership_state: 'active' } {
+  return { ...restUser(user, ctx), access_level: user.accessLevel, created_at: user.createdAt.toISOString(), expires_at: null, membership_state: 'active' };
+}
+
 export function restCurrentUser(user: UserRecord, ctx: EntityContext, options: { bot: boolean; admin: boolean }): RestCurrentUser {
   return {
     ...restUser(user, ctx),

@@ -1,6 +1,6 @@
 import { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { ApiError } from './api-error.js';
-import { restCurrentUser, restIssue, restLabelEvent, restNote, restProject, restUser, type EntityContext } from './entities.js';
+import { restCurrentUser, restIssue, restLabelEvent, restMember, restNote, restProject, restUser, type EntityContext } from './entities.js';
 import { list, queryIssues } from './issue-query.js';
 import { paginate } from './pagination.js';
 import type { ApplicationRateLimiter } from './rate-limits.js';
@@ -133,6 +133,16 @@ export function apiRouter(backend: ApiBackend): Router {
   router.get('/projects/:id', (req, res) => {
     checkProject(req);
     res.json(restProject(ctx()));
+  });
+
+  // docs.gitlab.com "Group and project members API": one member, inherited memberships included;
+  // 404 when the user is no member (lib/api/members.rb `get ":id/members/all/:user_id"`).
+  router.get('/projects/:id/members/all/:user_id', (req, res) => {
+    checkProject(req);
+    const id = integer(pathParam(req, 'user_id'), 'user_id');
+    const user = state.allUsers().find((u) => u.id === id);
+    if (!user?.member) throw ApiError.notFound();
+    res.json(restMember(user, ctx()));
   });
 
   router.get('/projects/:id/issues', (req, res) => {

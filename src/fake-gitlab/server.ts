@@ -10,6 +10,7 @@ import { Faults, type Fault, type FaultMatcher } from './faults.js';
 import { ApplicationRateLimiter } from './rate-limits.js';
 import { inspectText } from './note-safety.js';
 import { issueHookPayload, noteHookPayload, pushHookPayload, webhookEventName, type IssueChangesInput, type NoteAction } from './payloads.js';
+import { FakeOAuth, INSUFFICIENT_SCOPE, scopeAllows, type OAuthApplication } from './oauth.js';
 import type { QuickAction } from './quick-actions.js';
 import { apiRouter, errorHandler, type ApiBackend, type Written } from './routes.js';
 import { ACCESS_LEVELS, FakeState, type Role, type CreateIssueInput, type IssueRecord, type IssueStep, type IssueType, type NoteRecord, type UpdateIssueInput, type UserRecord } from './state.js';
@@ -22,7 +23,7 @@ import { WebhookDispatcher, type Delivery, type WebhookTarget } from './webhooks
  * would send, fault injection, and a check of everything the bot writes.
  */
 
-export type { Delivery, Fault, FaultMatcher, RestIssue, RestLabelEvent, RestNote, Role, WebhookTarget };
+export type { Delivery, Fault, FaultMatcher, OAuthApplication, RestIssue, RestLabelEvent, RestNote, Role, WebhookTarget };
 
 export interface FakeGitLabOptions {
   /** Delay before answering every API request. */
@@ -145,6 +146,10 @@ export interface FakeGitLab {
   /** A project member with that role (default Developer). */
   addUser(username: string, name?: string, role?: Role): FakeUser;
   addToken(token: string, username: string): void;
+  /** A user of the instance who is no member of the project. */
+  addOutsider(username: string, name?: string): FakeUser;
+  /** Registers an OAuth application (the status page's sign-in) with its one redirect URI; id and secret may be given. */
+  addOAuthApplication(redirectUri: string, scopes?: string[], credentials?: { id: string; secret: string }): OAuthApplication;
   addLabel(name: string, options?: { color?: string; description?: string }): { id: number; name: string };
   setWebhook(webhook: WebhookTarget | null): void;
 
@@ -273,6 +278,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
   readonly violations: string[] = [];
   readonly mentions: Mention[] = [];
   private readonly tokens = new Map<string, number>();
+  private readonly oauth: FakeOAuth;
   private readonly info: ProjectInfo;
   private readonly faults = new Faults();
   private readonly dispatcher: WebhookDispatcher;
@@ -307,6 +313,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     for (const label of options.labels ?? []) this.state.addLabel(label);
     this.addToken(this.botToken, this.botUsername);
     this.addToken('root-token', 'root');
+    this.oauth = new FakeOAuth(this.state, () => now().getTime());
   }
 
   get deliveries(): Delivery[] {
@@ -336,6 +343,12 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
       next();
     });
     app.use(this.faults.middleware());
+    app.use('/oauth', this.oauth.router());
+    app.use('/api/v4', (req, res, next) => {
+      const token = this.oauth.token(this.tokenOf(req) ?? '');
+      if (token && !scopeAllows(token.scopes, req.method, req.path)) res.status(403).json(INSUFFICIENT_SCOPE);
+      else next();
+    });
     app.use('/api/v4', apiRouter(this));
     app.use((_req, res) => {
       res.status(404).json({ error: '404 Not Found' });
@@ -358,10 +371,14 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     return { state: this.state, project: this.info, baseUrl: this.url };
   }
 
-  authenticate(req: Request): UserRecord | undefined {
+  private tokenOf(req: Request): string | undefined {
     const bearer = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
-    const token = req.get('private-token') ?? bearer;
-    const id = token === undefined ? undefined : this.tokens.get(token.trim());
+    return (req.get('private-token') ?? bearer)?.trim();
+  }
+
+  authenticate(req: Request): UserRecord | undefined {
+    const token = this.tokenOf(req);
+    const id = token === undefined ? undefined : (this.tokens.get(token) ?? this.oauth.token(token)?.userId);
     return id === undefined ? undefined : this.state.user(id);
   }
 
@@ -431,6 +448,15 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     const user = this.state.userByUsername(username);
     if (!user) throw new Error(`fake GitLab: no user "${username}" (addUser first)`);
     this.tokens.set(token, user.id);
+  }
+
+  addOutsider(username: string, name?: string): FakeUser {
+    const user = this.state.addUser(username, name ?? titleCase(username.replace(/\./g, ' ')), { member: false });
+    return { id: user.id, username: user.username, name: user.name, role: roleOf(user) };
+  }
+
+  addOAuthApplication(redirectUri: string, scopes?: string[], credentials?: { id: string; secret: string }): OAuthApplication {
+    return this.oauth.addApplication(redirectUri, scopes, credentials);
   }
 
   addLabel(name: string, options: { color?: string; description?: string } = {}): { id: number; name: string } {

@@ -14,6 +14,8 @@ export interface UserRecord {
   createdAt: Date;
   /** The project role, as GitLab's `Gitlab::Access` levels (`lib/gitlab/access.rb`). */
   accessLevel: AccessLevel;
+  /** False for a user of the instance who is no member of the project (`accessLevel` then unused). */
+  member: boolean;
 }
 
 /** `Gitlab::Access` (`lib/gitlab/access.rb`): the project roles and their levels. */
@@ -177,11 +179,11 @@ export class FakeState {
 
   // --- users and labels ---------------------------------------------------------------------
 
-  addUser(username: string, name: string, options: { id?: number; role?: Role } = {}): UserRecord {
+  addUser(username: string, name: string, options: { id?: number; role?: Role; member?: boolean } = {}): UserRecord {
     this.revision++;
     const existing = this.userByUsername(username);
     if (existing) return existing;
-    const user = { id: options.id ?? this.nextId.user++, username, name, createdAt: this.now(), accessLevel: ACCESS_LEVELS[options.role ?? 'developer'] };
+    const user = { id: options.id ?? this.nextId.user++, username, name, createdAt: this.now(), accessLevel: ACCESS_LEVELS[options.role ?? 'developer'], member: options.member ?? true };
     this.users.set(user.id, user);
     return user;
   }

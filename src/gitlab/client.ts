@@ -1,4 +1,4 @@
-import { Commits, IssueLabelEvents, IssueNotes, Issues, Projects, RepositoryFiles, Users } from '@gitbeaker/core';
+import { Commits, IssueLabelEvents, IssueNotes, Issues, ProjectMembers, Projects, RepositoryFiles, Users } from '@gitbeaker/core';
 import {
   apiCommitCommentSchema,
   apiCommitSchema,
@@ -15,7 +15,7 @@ import {
   type ApiProject,
   type ApiUser,
 } from './api-schemas.js';
-import type { Requester } from './requester.js';
+import { GitLabHttpError, type Requester } from './requester.js';
 import { z } from 'zod';
 
 /** Which issues to list; GitLab's `updated_after` / `updated_before` are inclusive. */
@@ -45,6 +45,7 @@ export class GitLabClient {
   private readonly labelEventsApi: IssueLabelEvents;
   private readonly files: RepositoryFiles;
   private readonly commits: Commits;
+  private readonly members: ProjectMembers;
   private readonly userIds = new Map<string, number>();
   readonly project: string | number;
 
@@ -59,6 +60,7 @@ export class GitLabClient {
     this.labelEventsApi = new IssueLabelEvents(options);
     this.files = new RepositoryFiles(options);
     this.commits = new Commits(options);
+    this.members = new ProjectMembers(options);
     this.project = connection.project;
   }
 
@@ -196,7 +198,20 @@ export class GitLabClient {
   async deleteNote(iid: number, noteId: number): Promise<void> {
     await this.notes.remove(this.project, iid, noteId);
   }
+
+  /** The user's role in the project, inherited memberships included; null when they are no member (404). */
+  async memberAccessLevel(userId: number): Promise<number | null> {
+    try {
+      const member = await this.members.show(this.project, userId, { includeInherited: true });
+      return validated(apiMemberSchema, member, 'GET /projects/:id/members/all/:user_id').access_level;
+    } catch (err) {
+      if (err instanceof GitLabHttpError && err.status === 404) return null;
+      throw err;
+    }
+  }
 }
+
+const apiMemberSchema = z.looseObject({ id: z.number().int(), access_level: z.number().int() });
 
 export class UnknownUserError extends Error {
   constructor(readonly username: string) {

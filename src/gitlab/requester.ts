@@ -85,6 +85,7 @@ export function endpointName(endpoint: string): string {
     .replace(/\/notes\/\d+/, '/notes/:note_id')
     .replace(/\/repository\/files\/[^/]+/, '/repository/files/:file_path')
     .replace(/\/repository\/commits\/[^/]+/, '/repository/commits/:sha')
+    .replace(/\/members\/all\/\d+/, '/members/all/:user_id')
     .replace(/^users\/\d+/, 'users/:id');
 }
 

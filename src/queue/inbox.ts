@@ -85,6 +85,8 @@ export interface Inbox {
   recover(now: number): number;
   /** Jobs, newest first; only failed ones with `failed`. */
   list(options: { failed?: boolean; limit?: number }): Job[];
+  /** The pending job waiting longest since its first delivery (the status page's queue age), or null. */
+  oldestPending(): Job | null;
   /** Re-queues a failed job (attempts reset). Returns false when no such failed job. */
   retryFailed(jobId: number, now: number): boolean;
   retryAllFailed(now: number): number;

@@ -241,6 +241,7 @@ export class SqliteInbox implements Inbox {
   private readonly recoverAll: Database.Statement<[{ now: number }]>;
   private readonly listJobs: Database.Statement<[number], JobRow>;
   private readonly listFailed: Database.Statement<[number], JobRow>;
+  private readonly oldestPendingJob: Database.Statement<[], JobRow>;
   private readonly requeueFailed: Database.Statement<[{ id: number; now: number }]>;
   private readonly requeueAllFailed: Database.Statement<[{ now: number }]>;
   private readonly countByStatus: Database.Statement<[], { status: JobStatus; n: number }>;
@@ -328,6 +329,11 @@ export class SqliteInbox implements Inbox {
     this.listJobs = this.db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs ORDER BY updated_at DESC, id DESC LIMIT ?`);
     this.listFailed = this.db.prepare(
       `SELECT ${JOB_COLUMNS} FROM jobs WHERE status = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?`,
+    );
+    // Pending and running jobs are few; the IN term repeats the jobs_due index's own condition so
+    // SQLite may read that partial index instead of every job ever done.
+    this.oldestPendingJob = this.db.prepare(
+      `SELECT ${JOB_COLUMNS} FROM jobs WHERE status IN ('pending', 'running') AND status = 'pending' ORDER BY first_pending_at, id LIMIT 1`,
     );
     const requeue = "SET status = 'pending', attempts = 0, run_at = @now, first_pending_at = @now, updated_at = @now";
     this.requeueFailed = this.db.prepare(`UPDATE jobs ${requeue} WHERE id = @id AND status = 'failed'`);
@@ -442,6 +448,11 @@ export class SqliteInbox implements Inbox {
     // SQLite reads a negative LIMIT as "no limit".
     const limit = options.limit ?? -1;
     return (options.failed ? this.listFailed : this.listJobs).all(limit).map(toJob);
+  }
+
+  oldestPending(): Job | null {
+    const row = this.oldestPendingJob.get();
+    return row ? toJob(row) : null;
   }
 
   retryFailed(jobId: number, now: number): boolean {

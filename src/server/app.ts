@@ -1,5 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Metrics } from './metrics.js';
 import { isWebhookPath, webhookHandler, type WebhookDeps } from './webhook-route.js';
 
@@ -11,6 +11,8 @@ export interface ReadinessReport {
 export interface AppDeps extends WebhookDeps {
   metrics: Metrics;
   readiness: () => Promise<ReadinessReport>;
+  /** The status page (signed in with GitLab), mounted after the probes and metrics, which stay open. */
+  status?: RequestHandler;
 }
 
 /**
@@ -31,6 +33,7 @@ export function createApp(deps: AppDeps): RequestListener {
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+  if (deps.status) app.use(deps.status);
   // Anything unexpected: a clear status, logged.
   app.use((err: Error & { status?: number }, req: Request, res: Response, _next: NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 600 ? err.status : 500;

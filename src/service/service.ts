@@ -14,6 +14,7 @@ import type { SqliteInbox } from '../queue/sqlite-inbox.js';
 import { renderNote } from '../render/notes.js';
 import { createApp, createWebhookServer, type ReadinessReport, type ServerTimeouts } from '../server/app.js';
 import { createMetrics, type Metrics } from '../server/metrics.js';
+import { statusRouter } from '../status/routes.js';
 import { DEFAULT_WORKER_OPTIONS, Worker, type WorkerOptions } from '../worker/worker.js';
 import { processIssue, type ProcessDeps } from '../worker/process-issue.js';
 import { RoutingState } from '../worker/routing-state.js';
@@ -264,6 +265,25 @@ export async function startService(settings: ServiceSettings, config: Config | '
       commits: options.commits,
       onDefaultBranchPush: () => void refreshConfig(),
       readiness,
+      status: statusRouter({
+        settings: settings.status,
+        gitlabUrl: settings.gitlabUrl,
+        projectName: () => projectPath ?? String(projectId),
+        accessLevel: (userId) => client.memberAccessLevel(userId),
+        get config() {
+          return configSource.config;
+        },
+        configStatus: () => configSource.status(),
+        client,
+        accounts: processDeps.accounts,
+        routing,
+        inbox,
+        botUsername: () => botUsername,
+        render: renderNote,
+        now: () => new Date(),
+        logger: logger.child({ component: 'status' }),
+        onRetried: () => worker?.wake(),
+      }),
     });
     server = await createWebhookServer(app, settings.port, settings.host, options.timeouts);
     const address = server.address() as AddressInfo;

@@ -3,6 +3,7 @@ import type { CrmSettings } from '../crm/crm-sink.js';
 import { DEFAULT_REQUESTER_SETTINGS, type RequesterSettings } from '../gitlab/requester.js';
 import type { Durability } from '../queue/sqlite-inbox.js';
 import { signingKeyBytes } from '../server/verify.js';
+import { readStatusSettings, type StatusSettings } from '../status/settings.js';
 
 /** Settings for `serve`, `worker` and `replay`, read from the environment only (secrets never from files or flags). */
 export interface ServiceSettings {
@@ -24,6 +25,8 @@ export interface ServiceSettings {
   crm: CrmSettings | null;
   /** What an acknowledged delivery survives (SCALE_BOT_DURABILITY): a killed process, or also a power cut. */
   durability: Durability;
+  /** The status page's GitLab sign-in; null when not configured (the page then says how to turn it on). */
+  status: StatusSettings | null;
 }
 
 const flag = z
@@ -118,8 +121,9 @@ export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } 
   const set = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && (v !== '' || required.has(k))));
   const source = need.webhook ? set : { ...set, GITLAB_WEBHOOK_SECRET: set.GITLAB_WEBHOOK_SECRET || '(unused)' };
   const result = (set.GITLAB_WEBHOOK_SIGNING_KEY ? signedOnly : withSecret).safeParse(source);
-  if (!result.success) {
-    throw new SettingsError(result.error.issues.map((i) => `${String(i.path[0])} ${i.message}`));
+  const status = readStatusSettings(env);
+  if (!result.success || status.problems.length > 0) {
+    throw new SettingsError([...(result.error?.issues.map((i) => `${String(i.path[0])} ${i.message}`) ?? []), ...status.problems]);
   }
   const e = result.data;
   return {
@@ -143,5 +147,6 @@ export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } 
     concurrency: e.WORKER_CONCURRENCY,
     crm: e.SCALE_BOT_CRM_URL ? { url: e.SCALE_BOT_CRM_URL, token: e.SCALE_BOT_CRM_TOKEN!, retries: 4, minBackoffMs: 500 } : null,
     durability: e.SCALE_BOT_DURABILITY ?? 'process',
+    status: status.settings,
   };
 }

@@ -29,7 +29,7 @@ const POOL_LOOKBACK = 20;
 export class RoutingState {
   private entries = new Map<number, Entry>();
   private lastAssigned: Record<string, string> = {};
-  private loadedAt: number | null = null;
+  private loadedAtMs: number | null = null;
   private loading: Promise<void> | null = null;
   /** Decisions made while a reload was under way, re-applied on top of the fresh listing. */
   private sinceLoadStarted: EngagementRecord[] = [];
@@ -42,10 +42,15 @@ export class RoutingState {
 
   /** Reads GitLab when nothing is known yet or what is known is older than `maxAgeMs`. */
   async ready(): Promise<void> {
-    const fresh = this.loadedAt !== null && this.options.now() - this.loadedAt < this.options.maxAgeMs;
+    const fresh = this.loadedAtMs !== null && this.options.now() - this.loadedAtMs < this.options.maxAgeMs;
     if (fresh) return;
     this.loading ??= this.load().finally(() => (this.loading = null));
     await this.loading;
+  }
+
+  /** When GitLab was last read in full (ms), or null before the first read. */
+  loadedAt(): number | null {
+    return this.loadedAtMs;
   }
 
   /** Seeds the open issues from a listing the caller already made (the reconcile sweep), saving that call. */
@@ -68,7 +73,7 @@ export class RoutingState {
     this.lastAssigned = last;
     for (const record of this.sinceLoadStarted) this.apply(record);
     this.sinceLoadStarted = [];
-    this.loadedAt = started;
+    this.loadedAtMs = started;
   }
 
   private async readLastAssignments(config: Config): Promise<Record<string, string>> {

@@ -195,5 +195,6 @@ describe('retryAfterMs and endpointName', () => {
   it('names endpoints without ids', () => {
     expect(endpointName('projects/sales%2Frequests/issues/17/notes/99')).toBe('projects/:id/issues/:iid/notes/:note_id');
     expect(endpointName('users')).toBe('users');
+    expect(endpointName('projects/1/members/all/42')).toBe('projects/:id/members/all/:user_id');
   });
 });

@@ -197,6 +197,21 @@ describe('SqliteInbox: claiming', () => {
     expect(inbox.depth()).toEqual({ pending: 0, running: 2, done: 0, failed: 0 });
   });
 
+  it('names the pending job waiting longest since its first delivery; running and done ones do not count', () => {
+    const inbox = open();
+    expect(inbox.oldestPending()).toBeNull();
+    inbox.accept(hook('a', issue(1)), 100);
+    inbox.accept(hook('b', issue(2)), 200);
+    inbox.accept(hook('c', issue(3)), 300);
+    expect(inbox.oldestPending()).toMatchObject({ issue: { iid: 1 }, firstPendingAt: 100 });
+    const claimed = inbox.claim(1_000, LEASE);
+    expect(claimed?.issue.iid).toBe(1);
+    expect(inbox.oldestPending()).toMatchObject({ issue: { iid: 2 }, firstPendingAt: 200 });
+    inbox.complete(claimed!, 1_000);
+    drain(inbox, 2_000);
+    expect(inbox.oldestPending()).toBeNull();
+  });
+
   it('claims the job due first and nothing that is not yet due', () => {
     const inbox = open();
     inbox.accept(hook('a', issue(1)), 100);

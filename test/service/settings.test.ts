@@ -44,6 +44,7 @@ describe('readSettings', () => {
       concurrency: 16,
       crm: null,
       durability: 'process',
+      status: null,
     });
   });
 
@@ -231,3 +232,36 @@ describe('readSettings: the CRM sink', () => {
   });
 });
 
+
+describe('readSettings: the status page sign-in', () => {
+  const base = { GITLAB_URL: 'https://gitlab.example.com', GITLAB_TOKEN: 't', GITLAB_WEBHOOK_SECRET: 's', GITLAB_PROJECT: 'sales/requests' };
+  const full = {
+    SCALE_BOT_OAUTH_APP_ID: 'app-id',
+    SCALE_BOT_OAUTH_SECRET: 'gloas-very-secret',
+    SCALE_BOT_PUBLIC_URL: 'https://scale-bot.example.com/',
+    SCALE_BOT_SESSION_SECRET: 'x'.repeat(32),
+  };
+  it('is off with none of the four set, on with all of them', () => {
+    expect(readSettings(base).status).toBeNull();
+    expect(readSettings({ ...base, ...full }).status).toEqual({
+      appId: 'app-id',
+      appSecret: 'gloas-very-secret',
+      publicUrl: 'https://scale-bot.example.com',
+      sessionSecret: 'x'.repeat(32),
+    });
+  });
+  it('names what is missing or too weak, never a value', () => {
+    let problems: string[] = [];
+    try {
+      readSettings({ ...base, SCALE_BOT_OAUTH_SECRET: 'gloas-very-secret', SCALE_BOT_SESSION_SECRET: 'short' });
+    } catch (err) {
+      problems = (err as SettingsError).problems;
+    }
+    expect(problems).toEqual([
+      expect.stringMatching(/^SCALE_BOT_OAUTH_APP_ID is required for the status page/),
+      expect.stringMatching(/^SCALE_BOT_PUBLIC_URL is required for the status page/),
+      'SCALE_BOT_SESSION_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)',
+    ]);
+    expect(problems.join('\n')).not.toContain('gloas-very-secret');
+  });
+});
