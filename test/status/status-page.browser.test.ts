@@ -42,7 +42,7 @@ async function shoot(page: Page, name: string): Promise<void> {
 async function axeViolations(page: Page): Promise<string[]> {
   await page.evaluate(axeSource);
   const result = await page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run: (ctx: unknown, o: unknown) => Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }> } }).axe;
+    const { axe, document } = globalThis as unknown as { document: unknown; axe: { run: (ctx: unknown, o: unknown) => Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }> } };
     return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
   });
   return result.violations.map((v) => `${v.id} (${v.nodes.length})`);
@@ -102,7 +102,7 @@ describe.skipIf(skip)('status page in a real browser', { timeout: 90_000 }, () =
     // Keyboard only: Tab from the top reaches the Requests link; Enter follows it.
     for (let i = 0; i < 10; i++) {
       await page.keyboard.press('Tab');
-      if ((await page.evaluate(() => document.activeElement?.textContent)) === 'Requests') break;
+      if ((await page.evaluate('document.activeElement?.textContent')) === 'Requests') break;
     }
     await Promise.all([page.waitForURL(/\/requests$/), page.keyboard.press('Enter')]);
     const row = page.getByRole('row', { name: new RegExp(`#${iid} Scale engagement request: Northwind`) });
@@ -143,15 +143,19 @@ describe.skipIf(skip)('status page in a real browser', { timeout: 90_000 }, () =
     expect(new URL(page.url()).pathname).toBe('/bot');
     expect(await page.getByRole('button', { name: /Retry/ }).count()).toBe(0);
     // The AE's own session token, in a form they build themselves: still not a manager.
-    await page.evaluate((id) => {
+    const token = await page.locator('input[name=csrf]').first().inputValue();
+    await page.evaluate(`(() => {
       const form = document.createElement('form');
       form.method = 'post';
-      form.action = `/bot/dead-letters/${id}/retry`;
-      const token = document.querySelector<HTMLInputElement>('input[name=csrf]')!.cloneNode() as HTMLInputElement;
-      form.append(token);
+      form.action = '/bot/dead-letters/${job}/retry';
+      const input = document.createElement('input');
+      input.type = 'hidden';
+      input.name = 'csrf';
+      input.value = ${JSON.stringify(token)};
+      form.append(input);
       document.body.append(form);
       form.submit();
-    }, job);
+    })()`);
     await page.waitForLoadState('load');
     await page.getByText('Only managers may retry dead letters').waitFor();
     await shoot(page, '6-ae-refused');
