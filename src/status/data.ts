@@ -6,7 +6,7 @@ import type { Plan } from '../domain/plan.js';
 import type { RequestHistory } from '../domain/request-history.js';
 import type { AccountIndex } from '../gitlab/account-index.js';
 import type { GitLabClient } from '../gitlab/client.js';
-import { loadRelated, loadSnapshot } from '../gitlab/snapshot.js';
+import { loadSnapshot, relatedOf } from '../gitlab/snapshot.js';
 import { loadRequests } from '../jobs/load-requests.js';
 import type { Inbox, Job } from '../queue/inbox.js';
 import type { RoutingState } from '../worker/routing-state.js';
@@ -75,8 +75,9 @@ export class StatusData {
   /** The decision a pass would make now, computed by the same decide() and applied nowhere. */
   async why(iid: number): Promise<WhyModel> {
     const { client, config, routing, render, accounts } = this.sources;
-    const snapshot = await loadSnapshot(client, iid, this.sources.botUsername(), config);
-    const related = await loadRelated(accounts, snapshot, config);
+    // As a pass reads them: the issue, and the account index brought up to date beside it.
+    const [snapshot] = await Promise.all([loadSnapshot(client, iid, this.sources.botUsername(), config), accounts.prepare(config)]);
+    const related = relatedOf(accounts, snapshot, config);
     await routing.ready();
     const workload = routing.workload(iid);
     const now = this.sources.now();
