@@ -10,6 +10,7 @@ import { runRemind } from '../jobs/remind-job.js';
 import { runReport } from '../jobs/report-job.js';
 import { createLogger } from '../service/service.js';
 import { CliError, EXIT, type CliIO } from './io.js';
+import { registerSimulateCommand } from './simulate-command.js';
 import { settingsOrExit } from './settings.js';
 
 const ENVIRONMENT =
@@ -17,19 +18,25 @@ const ENVIRONMENT =
   'optional SCALE_BOT_CONFIG (a local configuration file instead of .gitlab/scale-bot.yml on the project\'s default branch), LOG_LEVEL (default info; logs go to stderr), GITLAB_REQUESTS_PER_MINUTE (2000), GITLAB_NOTES_PER_MINUTE (60), GITLAB_SEARCHES_PER_MINUTE (30). ' +
   'Reads GitLab only, never the service\'s data directory, so it runs the same from a fresh CI job.';
 
-/** The scheduled operations: `report` and `remind` (reconcile lives with the service commands). */
+/** The jobs that read GitLab: `report`, `remind` and `simulate` (reconcile lives with the service commands). */
 export function registerJobCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {
-  const session = async () => {
+  /** The connection alone: `simulate` reads its two configurations itself. */
+  const connect = async (withConfig: boolean) => {
     const { settings, config } = settingsOrExit(program, io, { webhook: false });
     const logger = createLogger(io.env.LOG_LEVEL || 'info', 2);
     try {
       const gitlab = await openGitLab(settings, logger);
-      return { config: config === 'repository' ? (await ConfigSource.fromRepository(gitlab.client, logger)).config : config, logger, gitlab };
+      return { config: withConfig && config === 'repository' ? (await ConfigSource.fromRepository(gitlab.client, logger)).config : config, logger, gitlab };
     } catch (err) {
       if (err instanceof ConfigError) throw err;
       if (err instanceof GitLabHttpError && err.status === 401) throw new CliError(`GitLab at ${settings.gitlabUrl} refused the token (401): check GITLAB_TOKEN`, EXIT.problems);
       throw new CliError(`cannot reach GitLab at ${settings.gitlabUrl}: ${(err as Error).message}`, EXIT.problems);
     }
+  };
+  const session = async () => {
+    const { config, ...rest } = await connect(true);
+    if (config === 'repository') throw new Error('unreachable: the configuration was read above');
+    return { config, ...rest };
   };
   /** A job that fails part-way (GitLab down past every retry, say) ends with its reason, exit 1. */
   const failed = (job: string) => (err: unknown): never => {
@@ -99,6 +106,8 @@ export function registerJobCommands(program: Command, io: CliIO, setExit: (code:
       }
       setExit(EXIT.ok);
     });
+
+  registerSimulateCommand(program, io, setExit, () => connect(false), failed);
 }
 
 function periodFrom(opts: { period: string; from?: string; to?: string }, periodGiven: boolean, now: Date): Period {

@@ -365,6 +365,19 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
       record: ctaRecord(customer, qualification.priority, issue.webUrl),
     };
   }
+  plan.decision = {
+    form: { id: request.form.id, version: request.form.version },
+    versionKnown: !request.problems.some((p) => p.code === 'form-version-unknown'),
+    state,
+    qualification: qualification.status,
+    reasons: qualification.reasons,
+    priority: qualification.priority,
+    flags: flags.filter((f): f is string => f !== null),
+    assignee: assignee ?? issue.assignees[0] ?? null,
+    pool: routing?.pool ?? null,
+    strategy: routing?.strategy ?? null,
+    problems: request.problems.map((p) => p.message),
+  };
   plan.summary.unshift(`${request.form.id} v${request.form.version}: ${state ?? 'no state'}; ${request.problems.length} problem(s); ${qualification.status}, priority ${qualification.priority}`);
   plan.engagement = {
     iid: issue.iid,

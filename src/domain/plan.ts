@@ -30,6 +30,27 @@ export interface Plan {
   followUps: number[];
   /** The CTA record to send to the CRM (accepted, not sent yet); null when nothing to send. */
   crm: { idempotencyKey: string; record: Record<string, string> } | null;
+  /** What was decided about the request, for comparing two configurations (`simulate`); absent when it is no request. */
+  decision?: Decision;
+}
+
+/** The outcome of one request's decision, in the terms a reviewer of a configuration change reads. */
+export interface Decision {
+  form: { id: string; version: number };
+  /** Whether the configuration knows the form version the issue names. */
+  versionKnown: boolean;
+  state: string;
+  qualification: 'qualified' | 'not-qualified' | 'incomplete';
+  /** The detail of each failed gate. */
+  reasons: string[];
+  priority: string;
+  flags: string[];
+  assignee: string | null;
+  /** The pool and strategy that chose the assignee, when one did. */
+  pool: string | null;
+  strategy: string | null;
+  /** The problems reported to the author. */
+  problems: string[];
 }
 
 export interface EngagementRecord {

@@ -4,7 +4,7 @@ import type { Config } from '../domain/config.js';
 import { REQUEST_NOTE } from '../domain/decide.js';
 import { needsLabelHistory, type LifecycleMemory } from '../domain/lifecycle.js';
 import type { IssueRecord, IssueSnapshot, LabelEvent, RelatedIssue } from '../domain/snapshot.js';
-import type { ApiIssue, ApiLabelEvent } from './api-schemas.js';
+import type { ApiIssue, ApiLabelEvent, ApiNote } from './api-schemas.js';
 import type { AccountIndex } from './account-index.js';
 import type { GitLabClient } from './client.js';
 
@@ -39,6 +39,12 @@ function toSnapshotBase(issue: ApiIssue): Omit<IssueSnapshot, 'botNotes' | 'huma
  */
 export async function loadSnapshot(client: GitLabClient, iid: number, botUsername: string, config: Config): Promise<IssueSnapshot> {
   const [issue, notes] = await Promise.all([client.issue(iid), client.allNotes(iid)]);
+  return snapshotOf(client, issue, notes, botUsername, config);
+}
+
+/** The snapshot of an issue already read (from a listing, say), with its notes. */
+export async function snapshotOf(client: GitLabClient, issue: ApiIssue, notes: readonly ApiNote[], botUsername: string, config: Config): Promise<IssueSnapshot> {
+  const iid = issue.iid;
   const bot = botUsername.toLowerCase();
   const botNotes: IssueSnapshot['botNotes'] = [];
   const humanNotes: IssueSnapshot['humanNotes'] = [];

@@ -1,0 +1,73 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { DEFAULT_CONFIG_PATH, loadConfig, parseConfigText } from '../config/load-config.js';
+import type { Config } from '../domain/config.js';
+import { simulationMarkdown } from '../domain/decision-diff.js';
+import type { GitLabClient } from '../gitlab/client.js';
+import { runSimulate } from '../jobs/simulate-job.js';
+import type { GitLabSession } from '../jobs/gitlab-session.js';
+import { CliError, EXIT, type CliIO } from './io.js';
+
+interface SimulateOpts {
+  base?: string;
+  head?: string;
+  baseFile?: string;
+  headFile?: string;
+  since?: string;
+  format: string;
+}
+
+/**
+ * `simulate`: the effect of a configuration change on the requests in GitLab now. Exit 1 when the
+ * change is breaking (open requests whose form version the head no longer reads as the base did);
+ * an invalid configuration is a usage error (2), as for `config check`.
+ */
+export function registerSimulateCommand(
+  program: Command,
+  io: CliIO,
+  setExit: (code: number) => void,
+  session: () => Promise<{ gitlab: GitLabSession }>,
+  failed: (job: string) => (err: unknown) => never,
+): void {
+  program
+    .command('simulate')
+    .description('decide every open request (and those opened --since) under two configurations and list what would differ')
+    .option('--base <ref>', `branch, tag or commit whose ${DEFAULT_CONFIG_PATH} is the base`)
+    .option('--head <ref>', `branch, tag or commit whose ${DEFAULT_CONFIG_PATH} is the change`)
+    .option('--base-file <file>', 'a local configuration file as the base, instead of --base')
+    .option('--head-file <file>', 'a local configuration file as the change, instead of --head')
+    .option('--since <date>', 'also the requests opened since this date or time (ISO 8601)')
+    .option('--format <format>', '"md" (a summary and one table row per changed request) or "json"', 'md')
+    .addHelpText('after', '\nIdentical decisions are counted, not listed; breaking changes are listed first. Exit 1 when a change is breaking, 2 when a configuration is invalid.')
+    .action(async (opts: SimulateOpts) => {
+      if (opts.format !== 'md' && opts.format !== 'json') throw new CliError(`--format must be "md" or "json", not "${opts.format}"`);
+      if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) throw new CliError(`--since must be an ISO 8601 date or time, not "${opts.since}"`);
+      for (const side of ['base', 'head'] as const) {
+        if ((opts[side] === undefined) === (opts[`${side}File`] === undefined)) throw new CliError(`give --${side} <ref> or --${side}-file <file> (one of them)`);
+      }
+      const { gitlab } = await session();
+      try {
+        const base = await sideConfig(gitlab.client, io, 'base', opts.base, opts.baseFile);
+        const head = await sideConfig(gitlab.client, io, 'head', opts.head, opts.headFile);
+        const now = io.now();
+        const result = await runSimulate(gitlab.client, { base, head, now, botUsername: gitlab.botUsername, ...(opts.since ? { since: opts.since } : {}) }).catch(failed('simulate'));
+        const refs = { base: opts.base ?? opts.baseFile!, head: opts.head ?? opts.headFile! };
+        io.stdout(opts.format === 'json' ? `${JSON.stringify({ ...refs, asOf: now.toISOString(), ...result }, null, 2)}\n` : simulationMarkdown(result, refs));
+        setExit(result.diffs.some((d) => d.breaking) ? EXIT.problems : EXIT.ok);
+      } finally {
+        await gitlab.stop();
+      }
+    });
+}
+
+/** One side's configuration: the file at a ref of the project's repository, or a local file. */
+async function sideConfig(client: GitLabClient, io: CliIO, side: 'base' | 'head', ref: string | undefined, file: string | undefined): Promise<Config> {
+  if (file !== undefined) return loadConfig(resolve(io.cwd, file));
+  try {
+    const found = await client.repositoryFile(DEFAULT_CONFIG_PATH, ref!);
+    return parseConfigText(found.text, `${DEFAULT_CONFIG_PATH} at ${ref} (commit ${found.commitId.slice(0, 8)})`);
+  } catch (err) {
+    if ((err as { status?: number }).status === 404) throw new CliError(`${DEFAULT_CONFIG_PATH} not found at ${side} ref "${ref}"`, EXIT.usage);
+    throw err;
+  }
+}

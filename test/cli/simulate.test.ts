@@ -1,0 +1,100 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG_PATH } from '../../src/config/load-config.js';
+import { startFakeGitLab, type FakeGitLab } from '../../src/fake-gitlab/server.js';
+import { exampleConfig } from '../helpers/config.js';
+import { projectLabels } from '../e2e/stack.js';
+import { REPO_ROOT, runCli } from './run-cli.js';
+
+const sample = (name: string) => readFileSync(join(REPO_ROOT, 'samples', 'requests', name), 'utf8');
+const bundled = readFileSync(join(REPO_ROOT, DEFAULT_CONFIG_PATH), 'utf8');
+/** The change under review: a lower Mid-Market ceiling, and the mm/amr pool rotating in turn. */
+const lowerCeilingRoundRobin = bundled
+  .replace('mm: { name: Mid-Market, arr: { min: 30000, max: 250000 } }', 'mm: { name: Mid-Market, arr: { min: 30000, max: 150000 } }')
+  .replace('{ segment: mm, region: amr, strategy: least-loaded,', '{ segment: mm, region: amr, strategy: round-robin,');
+/** A released version renumbered in place: open v2 requests would no longer be recognised. */
+const v2Dropped = bundled.replace(/(  mm_amr:\n[\s\S]*?    versions:\n      - version: )2/, '$13');
+let accounts = 0;
+/** A Mid-Market request for its own account (no duplicates, no engagement limit). */
+const mmRequest = (customer: string, arr: string) =>
+  `${sample('mm-amr-valid.md')
+    .replaceAll('Northwind Traders', customer)
+    .replace('0014M00001lAbCdQAK', `0014M0000${String(++accounts).padStart(2, '0')}AbCdQAK`)
+    .replace('$210k', arr)}\n/label ~"segment::mm" ~"region::amr"\n`;
+
+let fake: FakeGitLab | null = null;
+const dirs: string[] = [];
+afterEach(async () => {
+  await fake?.stop();
+  fake = null;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function project() {
+  fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()) });
+  const env = { GITLAB_URL: fake.url, GITLAB_TOKEN: fake.botToken, GITLAB_PROJECT: fake.project.path_with_namespace };
+  // Requests a manager already assigned: drew.cse holds two, casey.cse one (the newest).
+  for (const cse of ['drew.cse', 'drew.cse', 'casey.cse']) {
+    const held = await fake.as('harper.mgr').createIssue({ title: `Held by ${cse}`, description: mmRequest(`Held ${cse}`, '$100k'), labels: ['engagement::assigned'] });
+    await fake.as('harper.mgr').editIssue(held.iid, { assignees: [cse] });
+  }
+  return { fake, env };
+}
+
+describe('scale-bot simulate', () => {
+  it('lists exactly the requests a change would decide differently, and why; counts the rest', async () => {
+    const { fake, env } = await project();
+    const base = fake.head()!;
+    const cheap = await fake.as('alex.ae').createIssue({ title: 'Contoso', description: mmRequest('Contoso', '$100k') });
+    const big = await fake.as('alex.ae').createIssue({ title: 'Fabrikam', description: mmRequest('Fabrikam', '$210k') });
+    const other = await fake.as('alex.ae').createIssue({ title: 'Tailspin', description: mmRequest('Tailspin', '$90k') });
+    await fake.as('jordan.ae').createIssue({ title: 'Blue Harbor', description: sample('smbeast-amr-missing-fields.md') });
+    const head = await fake.push({ [DEFAULT_CONFIG_PATH]: lowerCeilingRoundRobin }, { message: 'Lower the MM ceiling; mm/amr round-robin', as: 'harper.mgr' });
+    fake.resetCalls();
+
+    const md = await runCli(['simulate', '--base', base, '--head', head], { env });
+    expect(md.stderr).toBe('');
+    expect(md.code).toBe(0);
+    const rows = md.stdout.split('\n').filter((l) => l.startsWith('| #'));
+    expect(rows.map((r) => r.split(' ')[1])).toEqual([`#${cheap.iid}`, `#${big.iid}`, `#${other.iid}`]);
+    expect(md.stdout).toContain('4 unchanged request(s) not listed');
+    expect(fake.writes()).toEqual([]);
+
+    const json = await runCli(['simulate', '--base', base, '--head', head, '--format', 'json'], { env });
+    const parsed = JSON.parse(json.stdout) as { summary: string; total: number; unchanged: number; diffs: Array<{ iid: number; changes: Array<{ aspect: string; before: string; after: string }> }> };
+    expect([parsed.total, parsed.unchanged]).toEqual([7, 4]);
+    expect(parsed.summary).toBe(
+      '3 of 7 request(s) would change: 2 would go to drew.cse instead of casey.cse (pool mm/amr now round-robin); 1 would no longer qualify (ARR of $210,000 is above the Mid-Market ceiling of $150,000; check the segment, or file it with the team that covers larger accounts.)',
+    );
+    expect(parsed.diffs.find((d) => d.iid === big.iid)!.changes.map((c) => c.aspect)).toEqual(['qualification', 'assignee', 'state']);
+    expect(parsed.diffs.find((d) => d.iid === cheap.iid)!.changes).toEqual([
+      { aspect: 'assignee', before: 'casey.cse (pool mm/amr, least-loaded)', after: 'drew.cse (pool mm/amr, round-robin)' },
+    ]);
+  });
+
+  it('lists open requests whose form version the change no longer knows first, as breaking, and exits 1', async () => {
+    const { env } = await project();
+    const dir = mkdtempSync(join(tmpdir(), 'simulate-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'base.yml'), bundled);
+    writeFileSync(join(dir, 'head.yml'), v2Dropped);
+    const result = await runCli(['simulate', '--base-file', join(dir, 'base.yml'), '--head-file', join(dir, 'head.yml')], { env });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('**3 of 3 request(s) would change (3 breaking): 3 form mm_amr v2 would no longer be recognised**');
+    expect(result.stdout.split('\n').filter((l) => l.startsWith('| **breaking** #'))).toHaveLength(3);
+  });
+
+  it('refuses an invalid configuration with its problems (exit 2), and a side given twice or not at all', async () => {
+    const { fake, env } = await project();
+    const base = fake.head()!;
+    await fake.push({ [DEFAULT_CONFIG_PATH]: bundled.replace('max: 250000', 'max: lots') });
+    const invalid = await runCli(['simulate', '--base', base, '--head', 'main'], { env });
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/^Configuration \.gitlab\/scale-bot\.yml at main \(commit [0-9a-f]{8}\) is invalid:\n  - segments\.mm\.arr\.max \(line \d+:\d+\): /);
+    const neither = await runCli(['simulate', '--base', 'main'], { env });
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toContain('give --head <ref> or --head-file <file> (one of them)');
+  });
+});
