@@ -154,7 +154,7 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
       'leave issues updated in the last N minutes to the webhook worker, which may be passing them right now (0: take every issue)',
       '10',
     )
-    .option('--dry-run', 'decide and print; write nothing to GitLab')
+    .option('--dry-run', 'print each write a pass would make, issue by issue (issues with none are unchanged); write nothing to GitLab')
     .addHelpText('after', environment)
     .action(async (opts: { since?: string; settle: string; dryRun?: boolean }) => {
       if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) throw new CliError(`--since must be an ISO date or time, not "${opts.since}"`);

@@ -67,6 +67,18 @@ export function isEmptyPlan(plan: Plan): boolean {
   return plan.labels.add.length === 0 && plan.labels.remove.length === 0 && plan.assignees === null && plan.stateEvent === null && plan.notes.length === 0 && plan.deleteNotes.length === 0;
 }
 
+/** Each write the plan would make, in words (`reconcile --dry-run` prints them per issue). */
+export function planWrites(plan: Plan): string[] {
+  const labels = [...plan.labels.add.map((l) => `+${l}`), ...plan.labels.remove.map((l) => `-${l}`)];
+  return [
+    ...(labels.length > 0 ? [`labels ${labels.join(' ')}`] : []),
+    ...(plan.assignees ? [`assign ${plan.assignees.join(', ') || 'nobody'}`] : []),
+    ...(plan.stateEvent ? [plan.stateEvent] : []),
+    ...plan.notes.map((n) => `${n.action} note ${n.key}`),
+    ...plan.deleteNotes.map((n) => `delete note ${n.key} (#${n.noteId}, a later copy)`),
+  ];
+}
+
 /** Writes the plan would make, counted the way the API sees them: one PUT for labels and assignees. */
 export function countWrites(plan: Plan): number {
   const put = plan.labels.add.length > 0 || plan.labels.remove.length > 0 || plan.assignees !== null || plan.stateEvent !== null ? 1 : 0;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../domain/config.js';
 import { sendCta, type CrmSettings, type CtaRecord } from '../crm/crm-sink.js';
 import { decide, type RenderNote } from '../domain/decide.js';
-import type { Plan } from '../domain/plan.js';
+import { isEmptyPlan, type Plan } from '../domain/plan.js';
 import type { AccountIndex } from '../gitlab/account-index.js';
 import { applyPlan, type ApplyResult } from '../gitlab/apply.js';
 import type { GitLabClient } from '../gitlab/client.js';
@@ -96,7 +96,8 @@ async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<Pas
   const dryWorkload = deps.dryRun ? deps.routing.workload(iid) : null;
   const { decided: plan, workload } = dryWorkload ? { decided: decideWith(dryWorkload), workload: dryWorkload } : deps.routing.decideAndRecord(iid, decideWith);
   logger.info({ iid, summary: plan.summary, labels: plan.labels, assignees: plan.assignees, notes: [...plan.notes.map((n) => `${n.action}:${n.key}`), ...plan.deleteNotes.map((n) => `delete:${n.key}`)] }, 'plan decided');
-  if (deps.dryRun) return { outcome: 'dry-run', plan, applied: null };
+  // A dry run says "would change" only where a real pass would write something.
+  if (deps.dryRun) return { outcome: isEmptyPlan(plan) ? 'unchanged' : 'dry-run', plan, applied: null };
   const applied = await applyPlan(deps.client, plan, logger);
   if (plan.crm && deps.crm) {
     // Sent after the issue is updated, so a CRM outage never holds up the request itself; a failure

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { planWrites } from '../domain/plan.js';
 import type { ProcessDeps, PassResult } from './process-issue.js';
 import { processIssue } from './process-issue.js';
 
@@ -43,7 +44,8 @@ export async function reconcile(deps: ProcessDeps, options: ReconcileOptions, lo
     }
     try {
       const result = await processIssue(deps, iid, logger.child({ iid }));
-      const detail = result.plan ? [...result.plan.summary, ...(result.applied?.done ?? [])].join('; ') : 'issue gone';
+      const done = result.outcome === 'dry-run' ? planWrites(result.plan).map((w) => `would ${w}`) : (result.applied?.done ?? []);
+      const detail = result.plan ? [...result.plan.summary, ...done].join('; ') : 'issue gone';
       lines.push({ iid, outcome: result.outcome, detail });
     } catch (err) {
       logger.error({ iid, err: (err as Error).message }, 'reconcile pass failed');

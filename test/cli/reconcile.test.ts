@@ -41,6 +41,9 @@ describe('scale-bot reconcile', () => {
     expect(dry.code).toBe(0);
     expect(dry.stdout).toContain('2 issue(s) checked, 2 would change, 0 failed');
     expect(fake.writes()).toEqual([]);
+    // Each issue with exactly the writes a real pass would make.
+    expect(dry.stdout).toContain('; would labels +form::mm_amr +priority::high +engagement::assigned +escalation::candidate +at-risk; would assign drew.cse; would create note request\n');
+    expect(dry.stdout).toContain(`#${other.iid} dry-run: smbeast_amr v1: needs-info; 13 problem(s); incomplete, priority low; would labels +form::smbeast_amr +segment::smb +region::amr-east +priority::low +engagement::needs-info; would create note request\n`);
 
     const run = await runCli(['reconcile', '--settle', '0'], { env });
     expect(run.stderr).toBe('');
@@ -53,6 +56,9 @@ describe('scale-bot reconcile', () => {
     const again = await runCli(['reconcile', '--since', '2020-01-01', '--settle', '0'], { env });
     expect(again.stdout).toContain('2 issue(s) checked, 0 changed, 0 failed');
     expect(fake.writes()).toEqual([]);
+    // Nothing left to do: a dry run counts only issues a real pass would write to (it used to count every one).
+    const dryAgain = await runCli(['reconcile', '--dry-run', '--settle', '0'], { env });
+    expect(dryAgain.stdout).toBe(`#${valid.iid} unchanged\n#${other.iid} unchanged\n2 issue(s) checked, 0 would change, 0 failed\n`);
     fake.assertNoViolations();
   });
 
