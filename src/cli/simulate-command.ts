@@ -1,9 +1,11 @@
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DEFAULT_CONFIG_PATH, loadConfig, parseConfigText } from '../config/load-config.js';
 import type { Config } from '../domain/config.js';
 import { simulationMarkdown } from '../domain/decision-diff.js';
 import type { GitLabClient } from '../gitlab/client.js';
+import { upsertMergeRequestNote } from '../jobs/merge-request-note.js';
 import { runSimulate } from '../jobs/simulate-job.js';
 import type { GitLabSession } from '../jobs/gitlab-session.js';
 import { CliError, EXIT, type CliIO } from './io.js';
@@ -15,6 +17,8 @@ interface SimulateOpts {
   headFile?: string;
   since?: string;
   format: string;
+  out?: string;
+  postToMr?: string;
 }
 
 /**
@@ -38,9 +42,13 @@ export function registerSimulateCommand(
     .option('--head-file <file>', 'a local configuration file as the change, instead of --head')
     .option('--since <date>', 'also the requests opened since this date or time (ISO 8601)')
     .option('--format <format>', '"md" (a summary and one table row per changed request) or "json"', 'md')
+    .option('--out <file>', 'also write the report to this file (a CI artifact)')
+    .option('--post-to-mr <iid>', 'post the Markdown report as one note on this merge request, updated by later runs (the token needs the api scope)')
     .addHelpText('after', '\nIdentical decisions are counted, not listed; breaking changes are listed first. Exit 1 when a change is breaking, 2 when a configuration is invalid.')
     .action(async (opts: SimulateOpts) => {
       if (opts.format !== 'md' && opts.format !== 'json') throw new CliError(`--format must be "md" or "json", not "${opts.format}"`);
+      const mrIid = opts.postToMr === undefined ? null : Number(opts.postToMr);
+      if (mrIid !== null && !(Number.isInteger(mrIid) && mrIid > 0)) throw new CliError(`--post-to-mr must be a merge request iid, not "${opts.postToMr}"`);
       if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) throw new CliError(`--since must be an ISO 8601 date or time, not "${opts.since}"`);
       for (const side of ['base', 'head'] as const) {
         if ((opts[side] === undefined) === (opts[`${side}File`] === undefined)) throw new CliError(`give --${side} <ref> or --${side}-file <file> (one of them)`);
@@ -52,7 +60,14 @@ export function registerSimulateCommand(
         const now = io.now();
         const result = await runSimulate(gitlab.client, { base, head, now, botUsername: gitlab.botUsername, ...(opts.since ? { since: opts.since } : {}) }).catch(failed('simulate'));
         const refs = { base: opts.base ?? opts.baseFile!, head: opts.head ?? opts.headFile! };
-        io.stdout(opts.format === 'json' ? `${JSON.stringify({ ...refs, asOf: now.toISOString(), ...result }, null, 2)}\n` : simulationMarkdown(result, refs));
+        const markdown = simulationMarkdown(result, refs);
+        const report = opts.format === 'json' ? `${JSON.stringify({ ...refs, asOf: now.toISOString(), ...result }, null, 2)}\n` : markdown;
+        io.stdout(report);
+        if (opts.out) writeFileSync(resolve(io.cwd, opts.out), report);
+        if (mrIid !== null) {
+          const done = await upsertMergeRequestNote(gitlab.client, gitlab.botUsername, mrIid, `### What this configuration change would do\n\n${markdown}`).catch(failed('posting the merge request note'));
+          io.stderr(`merge request !${mrIid}: note ${done}\n`);
+        }
         setExit(result.diffs.some((d) => d.breaking) ? EXIT.problems : EXIT.ok);
       } finally {
         await gitlab.stop();

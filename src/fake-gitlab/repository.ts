@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { ApiError } from './api-error.js';
 
 /**
- * The request project's Git repository, as far as the bot reads it: one default branch (`main`) of
- * commits, each a full snapshot of the files, the files API, and comments on commits. Every push is
- * one commit on `main` (a merged merge request, say) and fires a Push Hook.
+ * The request project's Git repository, as far as the bot reads it: a default branch (`main`) and
+ * merge-request branches of commits, each a full snapshot of the files, the files API, and
+ * comments on commits. Every push is one commit on a branch (a merged merge request is one on
+ * `main`) and fires a Push Hook.
  */
 
 export interface CommitRecord {
@@ -37,18 +38,20 @@ export function gitBlobId(content: string): string {
 
 export class FakeRepository {
   private readonly commits: CommitRecord[] = [];
+  /** Each branch's head commit; a branch starts from the head of `main`. */
+  private readonly branches = new Map<string, CommitRecord>();
   private readonly comments = new Map<string, CommitCommentRecord[]>();
 
   constructor(private readonly now: () => Date) {}
 
   /** The head of the default branch, or null for an empty repository. */
-  head(): CommitRecord | null {
-    return this.commits[this.commits.length - 1] ?? null;
+  head(branch = DEFAULT_BRANCH): CommitRecord | null {
+    return this.branches.get(branch) ?? null;
   }
 
-  /** Adds a commit on the default branch: `files` maps paths to new content, or null to delete. */
-  commit(files: Record<string, string | null>, message: string, author: { name: string; email: string }): CommitRecord {
-    const parent = this.head();
+  /** Adds a commit on a branch (default `main`): `files` maps paths to new content, or null to delete. */
+  commit(files: Record<string, string | null>, message: string, author: { name: string; email: string }, branch = DEFAULT_BRANCH): CommitRecord {
+    const parent = this.head(branch) ?? this.head();
     const snapshot = new Map(parent?.files ?? []);
     for (const [path, content] of Object.entries(files)) {
       if (content === null) snapshot.delete(path);
@@ -60,6 +63,7 @@ export class FakeRepository {
       .digest('hex');
     const record: CommitRecord = { sha, parentSha: parent?.sha ?? null, title: message.split('\n')[0]!, message, authorName: author.name, authorEmail: author.email, createdAt, files: snapshot };
     this.commits.push(record);
+    this.branches.set(branch, record);
     return record;
   }
 
@@ -68,7 +72,8 @@ export class FakeRepository {
    * `Repository#commit` resolves a ref (`app/models/repository.rb`); null when none matches.
    */
   resolve(ref: string): CommitRecord | null {
-    if (ref === DEFAULT_BRANCH || ref === `refs/heads/${DEFAULT_BRANCH}`) return this.head();
+    const branch = this.branches.get(ref.replace(/^refs\/heads\//, ''));
+    if (branch) return branch;
     if (!/^[0-9a-f]{7,40}$/i.test(ref)) return null;
     const found = this.commits.filter((c) => c.sha.startsWith(ref.toLowerCase()));
     return found.length === 1 ? found[0]! : null;
@@ -86,22 +91,21 @@ export class FakeRepository {
   /** The newest commit up to `commit` that changed `path` (`Repository#last_commit_id_for_path`). */
   private lastCommitFor(commit: CommitRecord, path: string): string {
     let last = commit;
-    for (let i = this.commits.indexOf(commit); i > 0; i--) {
-      const parent = this.commits[i - 1]!;
-      if (parent.files.get(path) !== this.commits[i]!.files.get(path)) break;
-      last = parent;
-    }
+    for (let parent = this.parentOf(last); parent && parent.files.get(path) === last.files.get(path); parent = this.parentOf(parent)) last = parent;
     return last.sha;
+  }
+
+  private parentOf(commit: CommitRecord): CommitRecord | null {
+    return commit.parentSha === null ? null : this.commits.find((c) => c.sha === commit.parentSha)!;
   }
 
   /** Commits reachable from `ref`, newest first; with `path`, only those that changed it (`git log -- path`). */
   history(ref: string, path: string | undefined): CommitRecord[] {
     const tip = this.resolve(ref);
     if (!tip) throw ApiError.notFound('Commit');
-    const reachable = this.commits.slice(0, this.commits.indexOf(tip) + 1);
-    return reachable
-      .filter((c, i) => path === undefined || reachable[i - 1]?.files.get(path) !== c.files.get(path))
-      .reverse();
+    const reachable: CommitRecord[] = [];
+    for (let c: CommitRecord | null = tip; c; c = this.parentOf(c)) reachable.push(c);
+    return reachable.filter((c) => path === undefined || this.parentOf(c)?.files.get(path) !== c.files.get(path));
   }
 
   addComment(sha: string, comment: Omit<CommitCommentRecord, 'createdAt'>): CommitCommentRecord {

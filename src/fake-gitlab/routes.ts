@@ -7,6 +7,7 @@ import type { ApplicationRateLimiter } from './rate-limits.js';
 import { FAKE_GITLAB_VERSION } from './payloads.js';
 import type { QuickAction } from './quick-actions.js';
 import { repositoryRoutes, type RepositoryBackend } from './repository-routes.js';
+import { mergeRequestRoutes, type FakeMergeRequests } from './merge-requests.js';
 import type { CreateIssueInput, FakeState, IssueRecord, NoteRecord, UpdateIssueInput, UserRecord } from './state.js';
 
 /**
@@ -31,6 +32,7 @@ export interface ApiBackend extends RepositoryBackend {
   updateNote(actor: UserRecord, iid: number, noteId: number, body: string): Written<NoteRecord>;
   /** `search_rate_limit`, counted per user. */
   readonly searchLimiter: ApplicationRateLimiter;
+  readonly mergeRequests: FakeMergeRequests;
 }
 
 type Params = Record<string, unknown>;
@@ -266,6 +268,7 @@ export function apiRouter(backend: ApiBackend): Router {
   });
 
   repositoryRoutes(router, backend, checkProject, actor);
+  mergeRequestRoutes(router, backend, checkProject, actor);
 
   router.use((_req, res) => {
     res.status(404).json({ error: '404 Not Found' });

@@ -15,6 +15,7 @@ import type { QuickAction } from './quick-actions.js';
 import { apiRouter, errorHandler, type ApiBackend, type Written } from './routes.js';
 import { ACCESS_LEVELS, FakeState, type Role, type CreateIssueInput, type IssueRecord, type IssueStep, type IssueType, type NoteRecord, type UpdateIssueInput, type UserRecord } from './state.js';
 import { DEFAULT_BRANCH, FakeRepository } from './repository.js';
+import { FakeMergeRequests } from './merge-requests.js';
 import { WebhookDispatcher, type Delivery, type WebhookTarget } from './webhooks.js';
 
 /**
@@ -181,10 +182,14 @@ export interface FakeGitLab {
   assertNoViolations(): void;
 
   /**
-   * A push of one commit to `main` (a merged merge request): `files` maps paths to new content, or
-   * null to delete. Resolves with the commit's SHA once its Push Hook was answered.
+   * A push of one commit to `main` (a merged merge request) or to `branch`: `files` maps paths to
+   * new content, or null to delete. Resolves with the commit's SHA once its Push Hook was answered.
    */
-  push(files: Record<string, string | null>, options?: { message?: string; as?: string }): Promise<string>;
+  push(files: Record<string, string | null>, options?: { message?: string; as?: string; branch?: string }): Promise<string>;
+  /** Opens a merge request of `sourceBranch` into `main`; resolves with its iid. */
+  openMergeRequest(input: { sourceBranch: string; title: string; as: string }): number;
+  /** The notes on a merge request, oldest first. */
+  mergeRequestNotes(iid: number): Array<{ id: number; body: string; author: string }>;
   /** The head of `main`, or null for an empty repository. */
   head(): string | null;
   /** Comments on a commit, oldest first. */
@@ -274,6 +279,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
   readonly botToken: string;
   readonly state: FakeState;
   readonly repository: FakeRepository;
+  readonly mergeRequests: FakeMergeRequests;
   readonly calls: RecordedCall[] = [];
   readonly violations: string[] = [];
   readonly mentions: Mention[] = [];
@@ -295,6 +301,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     this.state = new FakeState(this.info.id, now, { scopedLabels: (options.tier ?? 'premium') === 'premium' });
     this.searchLimiter = new ApplicationRateLimiter(options.searchRateLimit ?? 30, 60);
     this.repository = new FakeRepository(now);
+    this.mergeRequests = new FakeMergeRequests(now);
     const initial = options.repository ?? bundledRepository();
     if (Object.keys(initial).length > 0) this.repository.commit(initial, 'Initial commit', { name: 'Administrator', email: 'admin@example.com' });
     this.botUsername = options.botUsername ?? 'scale-bot';
@@ -409,11 +416,13 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
 
   // --- FakeGitLab -----------------------------------------------------------------------------
 
-  async push(files: Record<string, string | null>, options: { message?: string; as?: string } = {}): Promise<string> {
+  /** One commit on `branch` (default `main`; another branch starts from `main`), and its Push Hook. */
+  async push(files: Record<string, string | null>, options: { message?: string; as?: string; branch?: string } = {}): Promise<string> {
     const user = this.state.userByUsername(options.as ?? 'root');
     if (!user) throw new Error(`fake GitLab: no user "${options.as}"`);
-    const before = this.repository.head();
-    const commit = this.repository.commit(files, options.message ?? 'Update files', { name: user.name, email: `${user.username}@example.com` });
+    const branch = options.branch ?? DEFAULT_BRANCH;
+    const before = this.repository.head(branch);
+    const commit = this.repository.commit(files, options.message ?? 'Update files', { name: user.name, email: `${user.username}@example.com` }, branch);
     const changed = (kind: 'added' | 'modified' | 'removed') =>
       Object.entries(files)
         .filter(([path, content]) => (kind === 'removed' ? content === null && before?.files.has(path) : content !== null && (kind === 'added') !== (before?.files.has(path) ?? false)))
@@ -421,7 +430,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     const payload = pushHookPayload({
       project: projectInput(this.entities()),
       user: userInput(user),
-      branch: DEFAULT_BRANCH,
+      branch,
       // GitLab's blank ref for a branch's first push.
       before: before?.sha ?? '0000000000000000000000000000000000000000',
       after: commit.sha,
@@ -429,6 +438,16 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     });
     await this.dispatcher.deliver('Push Hook', payload, randomUUID());
     return commit.sha;
+  }
+
+  openMergeRequest(input: { sourceBranch: string; title: string; as: string }): number {
+    const author = this.state.userByUsername(input.as);
+    if (!author) throw new Error(`fake GitLab: no user "${input.as}"`);
+    return this.mergeRequests.open({ title: input.title, sourceBranch: input.sourceBranch, targetBranch: DEFAULT_BRANCH, authorId: author.id }).iid;
+  }
+
+  mergeRequestNotes(iid: number): Array<{ id: number; body: string; author: string }> {
+    return this.mergeRequests.get(iid).notes.map((n) => ({ id: n.id, body: n.body, author: this.state.user(n.authorId).username }));
   }
 
   head(): string | null {

@@ -1,4 +1,4 @@
-import { Commits, IssueLabelEvents, IssueNotes, Issues, ProjectMembers, Projects, RepositoryFiles, Users } from '@gitbeaker/core';
+import { Commits, IssueLabelEvents, IssueNotes, Issues, MergeRequestNotes, ProjectMembers, Projects, RepositoryFiles, Users } from '@gitbeaker/core';
 import {
   apiCommitCommentSchema,
   apiCommitSchema,
@@ -46,6 +46,7 @@ export class GitLabClient {
   private readonly files: RepositoryFiles;
   private readonly commits: Commits;
   private readonly members: ProjectMembers;
+  private readonly mrNotes: MergeRequestNotes;
   private readonly userIds = new Map<string, number>();
   readonly project: string | number;
 
@@ -61,6 +62,7 @@ export class GitLabClient {
     this.files = new RepositoryFiles(options);
     this.commits = new Commits(options);
     this.members = new ProjectMembers(options);
+    this.mrNotes = new MergeRequestNotes(options);
     this.project = connection.project;
   }
 
@@ -193,6 +195,20 @@ export class GitLabClient {
 
   async editNote(iid: number, noteId: number, body: string): Promise<ApiNote> {
     return validated(apiNoteSchema, await this.notes.edit(this.project, iid, noteId, { body }), 'PUT /projects/:id/issues/:iid/notes/:note_id');
+  }
+
+  /** Every note on a merge request, oldest first (all pages). */
+  async mergeRequestNotes(mrIid: number): Promise<ApiNote[]> {
+    const get = (page: number) => this.mrNotes.all(this.project, mrIid, { perPage: PER_PAGE, page, sort: 'asc', orderBy: 'created_at', showExpanded: true } as never);
+    return collect(pagesOf(apiNoteSchema, 'GET /projects/:id/merge_requests/:iid/notes', get as never));
+  }
+
+  async createMergeRequestNote(mrIid: number, body: string): Promise<ApiNote> {
+    return validated(apiNoteSchema, await this.mrNotes.create(this.project, mrIid, body), 'POST /projects/:id/merge_requests/:iid/notes');
+  }
+
+  async editMergeRequestNote(mrIid: number, noteId: number, body: string): Promise<ApiNote> {
+    return validated(apiNoteSchema, await this.mrNotes.edit(this.project, mrIid, noteId, { body }), 'PUT /projects/:id/merge_requests/:iid/notes/:note_id');
   }
 
   async deleteNote(iid: number, noteId: number): Promise<void> {

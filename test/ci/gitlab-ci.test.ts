@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import { REPO_ROOT } from '../cli/run-cli.js';
 
-type Job = { extends?: string; rules?: Array<{ if: string; when?: string }>; script?: string[]; artifacts?: { paths?: string[]; reports?: { junit?: string } } };
+type Job = { extends?: string; rules?: Array<{ if: string; when?: string; changes?: string[] }>; script?: string[]; artifacts?: { paths?: string[]; reports?: { junit?: string } } };
 const ci = yaml.load(readFileSync(join(REPO_ROOT, '.gitlab-ci.yml'), 'utf8')) as Record<string, Job>;
 const program = buildProgram(
   { stdout: () => undefined, stderr: () => undefined, readStdin: async () => '', env: {}, cwd: REPO_ROOT, today: () => '2026-12-03', now: () => new Date(), terminal: null },
@@ -23,7 +23,8 @@ function botCalls(job: Job): Array<{ path: string[]; flags: string[] }> {
   return (job.script ?? [])
     .filter((l) => l.startsWith('npx scale-bot '))
     .map((l) => {
-      const words = l.replace(/"[^"]*"/g, 'VALUE').split(/\s+/).slice(2);
+      // Without a shell fallback (`|| status=$?`): only the call itself.
+      const words = l.replace(/"[^"]*"/g, 'VALUE').replace(/\s*\|\|.*$/, '').split(/\s+/).slice(2);
       const firstFlag = words.findIndex((w) => w.startsWith('-'));
       return { path: firstFlag === -1 ? words : words.slice(0, firstFlag), flags: words.filter((w) => w.startsWith('--')) };
     });
@@ -50,6 +51,17 @@ describe('.gitlab-ci.yml', () => {
     expect(ci.report!.artifacts?.paths).toEqual(['report/']);
     expect(botCalls(ci.report!)[0]!.flags).toEqual(expect.arrayContaining(['--out', '--post']));
     expect(ci.test!.artifacts?.reports?.junit).toBe('junit.xml');
+  });
+
+  it('a merge request changing the configuration or templates gets the simulation as one note, the checks, and the report kept', () => {
+    const job = ci['config-change']!;
+    expect(job.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"', changes: ['.gitlab/scale-bot.yml', '.gitlab/issue_templates/**/*'] }]);
+    const calls = botCalls(job);
+    expect(calls.map((c) => c.path.join(' '))).toEqual(['config check', 'simulate', 'templates check']);
+    expect(calls[1]!.flags).toEqual(['--base', '--head', '--post-to-mr', '--out']);
+    // The simulation's exit (1: breaking) and the templates check decide the job, after the note is posted.
+    expect(job.script!.at(-1)).toBe('exit $status');
+    expect(job.artifacts?.paths).toEqual(['simulate.md']);
   });
 
   it('calls only commands and options the CLI has', () => {

@@ -1,28 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_PATH } from '../../src/config/load-config.js';
-import { startFakeGitLab, type FakeGitLab } from '../../src/fake-gitlab/server.js';
-import { exampleConfig } from '../helpers/config.js';
-import { projectLabels } from '../e2e/stack.js';
-import { REPO_ROOT, runCli } from './run-cli.js';
-
-const sample = (name: string) => readFileSync(join(REPO_ROOT, 'samples', 'requests', name), 'utf8');
-const bundled = readFileSync(join(REPO_ROOT, DEFAULT_CONFIG_PATH), 'utf8');
-/** The change under review: a lower Mid-Market ceiling, and the mm/amr pool rotating in turn. */
-const lowerCeilingRoundRobin = bundled
-  .replace('mm: { name: Mid-Market, arr: { min: 30000, max: 250000 } }', 'mm: { name: Mid-Market, arr: { min: 30000, max: 150000 } }')
-  .replace('{ segment: mm, region: amr, strategy: least-loaded,', '{ segment: mm, region: amr, strategy: round-robin,');
-/** A released version renumbered in place: open v2 requests would no longer be recognised. */
-const v2Dropped = bundled.replace(/(  mm_amr:\n[\s\S]*?    versions:\n      - version: )2/, '$13');
-let accounts = 0;
-/** A Mid-Market request for its own account (no duplicates, no engagement limit). */
-const mmRequest = (customer: string, arr: string) =>
-  `${sample('mm-amr-valid.md')
-    .replaceAll('Northwind Traders', customer)
-    .replace('0014M00001lAbCdQAK', `0014M0000${String(++accounts).padStart(2, '0')}AbCdQAK`)
-    .replace('$210k', arr)}\n/label ~"segment::mm" ~"region::amr"\n`;
+import type { FakeGitLab } from '../../src/fake-gitlab/server.js';
+import { bundled, lowerCeilingRoundRobin, mmRequest, requestProject, sample, v2Dropped } from '../helpers/config-change.js';
+import { runCli } from './run-cli.js';
 
 let fake: FakeGitLab | null = null;
 const dirs: string[] = [];
@@ -33,18 +16,13 @@ afterEach(async () => {
 });
 
 async function project() {
-  fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()) });
-  const env = { GITLAB_URL: fake.url, GITLAB_TOKEN: fake.botToken, GITLAB_PROJECT: fake.project.path_with_namespace };
-  // Requests a manager already assigned: drew.cse holds two, casey.cse one (the newest).
-  for (const cse of ['drew.cse', 'drew.cse', 'casey.cse']) {
-    const held = await fake.as('harper.mgr').createIssue({ title: `Held by ${cse}`, description: mmRequest(`Held ${cse}`, '$100k'), labels: ['engagement::assigned'] });
-    await fake.as('harper.mgr').editIssue(held.iid, { assignees: [cse] });
-  }
-  return { fake, env };
+  const project = await requestProject();
+  fake = project.fake;
+  return project;
 }
 
 describe('scale-bot simulate', () => {
-  it('lists exactly the requests a change would decide differently, and why; counts the rest', async () => {
+  it('lists exactly the requests a change would decide differently, and why; counts the rest', { timeout: 30_000 }, async () => {
     const { fake, env } = await project();
     const base = fake.head()!;
     const cheap = await fake.as('alex.ae').createIssue({ title: 'Contoso', description: mmRequest('Contoso', '$100k') });
@@ -74,7 +52,7 @@ describe('scale-bot simulate', () => {
     ]);
   });
 
-  it('lists open requests whose form version the change no longer knows first, as breaking, and exits 1', async () => {
+  it('lists open requests whose form version the change no longer knows first, as breaking, and exits 1', { timeout: 30_000 }, async () => {
     const { env } = await project();
     const dir = mkdtempSync(join(tmpdir(), 'simulate-'));
     dirs.push(dir);
@@ -86,7 +64,7 @@ describe('scale-bot simulate', () => {
     expect(result.stdout.split('\n').filter((l) => l.startsWith('| **breaking** #'))).toHaveLength(3);
   });
 
-  it('refuses an invalid configuration with its problems (exit 2), and a side given twice or not at all', async () => {
+  it('refuses an invalid configuration with its problems (exit 2), and a side given twice or not at all', { timeout: 30_000 }, async () => {
     const { fake, env } = await project();
     const base = fake.head()!;
     await fake.push({ [DEFAULT_CONFIG_PATH]: bundled.replace('max: 250000', 'max: lots') });
