@@ -7,7 +7,7 @@ import { isPlainIssue } from '../domain/snapshot.js';
 import { AccountIndex } from '../gitlab/account-index.js';
 import type { ApiIssue } from '../gitlab/api-schemas.js';
 import type { GitLabClient } from '../gitlab/client.js';
-import { loadRelated, snapshotOf } from '../gitlab/snapshot.js';
+import { relatedOf, snapshotOf } from '../gitlab/snapshot.js';
 import { renderNote } from '../render/notes.js';
 import { RoutingState } from '../worker/routing-state.js';
 
@@ -36,6 +36,8 @@ export async function runSimulate(client: GitLabClient, options: SimulateOptions
     .sort((a, b) => a.iid - b.iid);
   const workloadOf = await sharedWorkload(client, options, open);
   const sides = [options.base, options.head].map((config) => ({ config, accounts: new AccountIndex(client, () => options.now) }));
+  // Each side's index reads accounts its own way; both are built once, before any request is decided.
+  await Promise.all(sides.map((side) => side.accounts.prepare(side.config)));
   const limit = pLimit(IN_FLIGHT);
   const decided = await Promise.all(
     issues.map((issue) =>
@@ -59,7 +61,7 @@ async function decisionUnder(
   options: SimulateOptions,
 ) {
   const snapshot = await snapshotOf(client, issue, notes, options.botUsername, side.config);
-  const related = await loadRelated(side.accounts, snapshot, side.config);
+  const related = relatedOf(side.accounts, snapshot, side.config);
   return decide({ issue: snapshot, related, workload, botUsername: options.botUsername }, side.config, options.now, renderNote).decision;
 }
 

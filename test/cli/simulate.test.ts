@@ -22,7 +22,7 @@ async function project() {
 }
 
 describe('scale-bot simulate', () => {
-  it('lists exactly the requests a change would decide differently, and why; counts the rest', { timeout: 30_000 }, async () => {
+  it('lists exactly the requests a change would decide differently, and why; counts the rest', async () => {
     const { fake, env } = await project();
     const base = fake.head()!;
     const cheap = await fake.as('alex.ae').createIssue({ title: 'Contoso', description: mmRequest('Contoso', '$100k') });
@@ -52,7 +52,7 @@ describe('scale-bot simulate', () => {
     ]);
   });
 
-  it('lists open requests whose form version the change no longer knows first, as breaking, and exits 1', { timeout: 30_000 }, async () => {
+  it('lists open requests whose form version the change no longer knows first, as breaking, and exits 1', async () => {
     const { env } = await project();
     const dir = mkdtempSync(join(tmpdir(), 'simulate-'));
     dirs.push(dir);
@@ -64,7 +64,7 @@ describe('scale-bot simulate', () => {
     expect(result.stdout.split('\n').filter((l) => l.startsWith('| **breaking** #'))).toHaveLength(3);
   });
 
-  it('refuses an invalid configuration with its problems (exit 2), and a side given twice or not at all', { timeout: 30_000 }, async () => {
+  it('refuses an invalid configuration with its problems (exit 2), and a side given twice or not at all', async () => {
     const { fake, env } = await project();
     const base = fake.head()!;
     await fake.push({ [DEFAULT_CONFIG_PATH]: bundled.replace('max: 250000', 'max: lots') });

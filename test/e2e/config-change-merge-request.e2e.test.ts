@@ -19,7 +19,7 @@ const mrJob = (env: Record<string, string>, head: string, mrIid: number) =>
 const configNotes = (f: FakeGitLab, mrIid: number) => f.mergeRequestNotes(mrIid).filter((n) => readNoteMarker(n.body)?.key === CONFIG_CHANGE_NOTE);
 
 describe('a configuration change under review (fake GitLab on 127.0.0.1, the CLI as the merge-request job runs it)', () => {
-  it('one note lists exactly the requests that change and why; a second commit updates that note', { timeout: 30_000 }, async () => {
+  it('one note lists exactly the requests that change and why; a second commit updates that note', async () => {
     const project = await requestProject();
     fake = project.fake;
     const cheap = await fake.as('alex.ae').createIssue({ title: 'Contoso', description: mmRequest('Contoso', '$100k') });
@@ -55,7 +55,7 @@ describe('a configuration change under review (fake GitLab on 127.0.0.1, the CLI
     expect(fake.mergeRequestNotes(mr)).toHaveLength(1);
   });
 
-  it('a released form version edited in place fails the job with the breaking requests first', { timeout: 30_000 }, async () => {
+  it('a released form version edited in place fails the job with the breaking requests first', async () => {
     const project = await requestProject();
     fake = project.fake;
     await fake.as('alex.ae').createIssue({ title: 'Contoso', description: mmRequest('Contoso', '$100k') });
