@@ -2,7 +2,8 @@ import { subMonths } from 'date-fns';
 import { accountKey } from './account.js';
 import type { Config } from './config.js';
 import { markerKey, noteMarker, type NoteState } from './bot-note-marker.js';
-import { neutralizeCell, neutralizeInline } from './markdown-safety.js';
+import { fitText, NOTE_MAX_CHARS } from './text-limits.js';
+import { neutralizeCell, neutralizeInline, type EchoOptions } from './markdown-safety.js';
 import { parse } from './parse.js';
 import type { EngagementRecord, NoteWrite, Plan } from './plan.js';
 import { formatUsd, qualify, type Qualification } from './qualify.js';
@@ -70,6 +71,8 @@ interface RequestNoteState extends NoteState, LifecycleMemory {
 export function decide(input: DecideInput, config: Config, now: Date, render: RenderNote): Plan {
   const plan = decideIssue(input, config, now, render);
   if (input.issue.movedTo === undefined) plan.deleteNotes = laterCopies(input.issue.botNotes);
+  // Every note within GitLab's limit, whatever people wrote (see `fitText`).
+  plan.notes = plan.notes.map((n) => ({ ...n, body: fitText(n.body, NOTE_MAX_CHARS) }));
   return plan;
 }
 
@@ -417,7 +420,9 @@ function findNote(notes: BotNote[], key: string): BotNote | undefined {
   return notes.filter((n) => n.key === key).sort((a, b) => a.id - b.id)[0];
 }
 
-function upsertNote(plan: Plan, existing: BotNote | undefined, key: string, body: string): void {
+function upsertNote(plan: Plan, existing: BotNote | undefined, key: string, note: string): void {
+  // Compared as GitLab will hold it, so a note that had to be cut is not written again every pass.
+  const body = fitText(note, NOTE_MAX_CHARS);
   if (!existing) plan.notes.push({ action: 'create', key, body });
   else if (existing.body.trimEnd() !== body.trimEnd()) plan.notes.push({ action: 'update', key, noteId: existing.id, body });
 }
@@ -536,6 +541,17 @@ function tickTimes(known: Record<string, string> | undefined, ticked: ReadonlySe
 
 const MARK = { pass: '✅', fail: '❌', unknown: '❔' } as const;
 
+/** Related requests listed by name in the note; the rest are counted, so the note stays short. */
+const RELATED_SHOWN = 20;
+
+/** How much of a field's value a note echoes: the field's own `maxLength`, when the form sets one. */
+function echoLimit(request: ParsedRequest, fieldId: string, config: Config): EchoOptions {
+  const form = config.catalog.forms.find((f) => f.id === request.form?.id);
+  const field = form?.versions.find((v) => v.version === request.form?.version)?.fields.find((f) => f.id === fieldId);
+  const max = field?.validations.maxLength;
+  return max === undefined ? {} : { max };
+}
+
 function requestModel(args: {
   issue: IssueSnapshot;
   request: ParsedRequest;
@@ -562,6 +578,7 @@ function requestModel(args: {
   const arr = request.fields[config.fieldMap.arr];
   const renewal = request.fields[config.fieldMap.renewalDate];
   const customer = request.fields[config.fieldMap.customer];
+  const echo = echoLimit(request, config.fieldMap.customer, config);
   const link = (r: RelatedRequest) => ({
     // Links by URL, not `#iid`: a reference in the bot's note would cross-post into the other issue.
     text: `${neutralizeInline(r.title)} (${r.state === 'opened' ? 'open' : 'closed'}, ${r.createdAt.slice(0, 10)})`,
@@ -570,8 +587,8 @@ function requestModel(args: {
   return {
     author: issue.author,
     form: neutralizeInline(request.form!.title),
-    customer: typeof customer === 'string' ? neutralizeInline(customer) : null,
-    customerCell: typeof customer === 'string' ? neutralizeCell(customer) || null : null,
+    customer: typeof customer === 'string' ? neutralizeInline(customer, echo) : null,
+    customerCell: typeof customer === 'string' ? neutralizeCell(customer, echo) || null : null,
     state: args.state,
     lifecycle: args.lifecycle,
     needsInfo: args.state === 'needs-info',
@@ -581,7 +598,7 @@ function requestModel(args: {
     status: q.status,
     priority: q.priority,
     flags: q.flags,
-    reasons: q.reasons.map(neutralizeInline),
+    reasons: q.reasons.map((r) => neutralizeInline(r)),
     rules: q.rules.map((r) => ({
       mark: MARK[r.verdict],
       kind: r.kind,
@@ -591,10 +608,13 @@ function requestModel(args: {
       detail: neutralizeCell(r.detail),
     })),
     assignment: assignment
-      ? { assignee: assignment.assignee, mention: assignment.mention, reason: neutralizeInline(assignment.reason), skipped: assignment.skipped.map(neutralizeInline) }
+      ? { assignee: assignment.assignee, mention: assignment.mention, reason: neutralizeInline(assignment.reason), skipped: assignment.skipped.map((x) => neutralizeInline(x)) }
       : null,
-    duplicates: args.duplicates.map(link),
-    history: args.history.map(link),
+    duplicates: args.duplicates.slice(0, RELATED_SHOWN).map(link),
+    moreDuplicates: Math.max(0, args.duplicates.length - RELATED_SHOWN),
+    history: args.history.slice(0, RELATED_SHOWN).map(link),
+    historyCount: args.history.length,
+    moreHistory: Math.max(0, args.history.length - RELATED_SHOWN),
     limit: config.intake.engagementLimit,
     historyMonths: config.intake.historyMonths,
     limitReached: args.state === 'limit-reached',
@@ -623,7 +643,7 @@ function assignedModel(assignee: string, request: ParsedRequest, config: Config,
   const customer = request.fields[config.fieldMap.customer];
   return {
     assignee,
-    customer: typeof customer === 'string' ? neutralizeInline(customer) : 'this customer',
+    customer: typeof customer === 'string' ? neutralizeInline(customer, echoLimit(request, config.fieldMap.customer, config)) : 'this customer',
     reason: neutralizeInline(reason),
   };
 }

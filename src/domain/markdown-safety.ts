@@ -8,8 +8,12 @@
  * - open a code span or fence that swallows the rest of the note;
  * - make a link or image of its own (`[Verify](https://evil)`, `![x](y)`), or end the link text
  *   it is placed in;
- * - break out of a Markdown table cell (`cell` mode).
+ * - break out of a Markdown table cell (`cell` mode);
+ * - hide or reorder what it shows: bidirectional controls and invisible characters are removed
+ *   (`Evil\u202Egnp.exe` would display as `Evilexe.png`);
+ * - make a note longer than GitLab takes: it is cut to `max` characters (an ellipsis ends it).
  */
+import { cutText } from './text-limits.js';
 
 /**
  * Inserted right after a reference or mention sigil. GitLab matches references in the text nodes
@@ -17,6 +21,26 @@
  * `\@all` still notify everyone. An invisible character survives rendering and breaks the match.
  */
 export const ZWSP = '\u200B';
+
+/**
+ * The most characters of one user value echoed when nothing sets a limit of its own (a field's
+ * `maxLength` does): longer text is cut, with an ellipsis. Escaping grows text at most sixfold
+ * (`&` becomes `&amp;` and a ZWSP), so one echo stays far below GitLab's note limit.
+ */
+export const ECHO_MAX = 1_000;
+
+export interface EchoOptions {
+  /** Cut the user's text to this many characters (default `ECHO_MAX`). */
+  max?: number;
+}
+
+/**
+ * Characters that change how text is displayed without being seen: bidirectional controls
+ * (U+202A–U+202E, U+2066–U+2069, U+200E/F, U+061C) and default-ignorable ones (zero-width
+ * space, joiners, word joiner, BOM, soft hyphen, variation selectors, tags...). Removing a joiner
+ * can split a combined emoji into its parts; the text stays readable and shows what it holds.
+ */
+const INVISIBLE = /[\p{Bidi_Control}\p{Default_Ignorable_Code_Point}]/gu;
 
 /**
  * `block`: multi-line text in a block of its own, lines kept.
@@ -65,24 +89,24 @@ const QUICK_ACTION_START = /^([\s>]*)\//;
  * run of whitespace that holds a line break into one space and trim, so the output is one line;
  * `cell` also escapes `|`, and whitespace-only input gives `''` there (render a placeholder).
  */
-export function neutralize(text: string, mode: NeutralizeMode = 'inline'): string {
-  const lines =
-    mode === 'block'
-      ? text.split(LINE_BREAK)
-      : [text.replace(/\s+/g, (run) => (LINE_BREAK.test(run) ? ' ' : run)).trim()];
+export function neutralize(text: string, mode: NeutralizeMode = 'inline', options: EchoOptions = {}): string {
+  const visible = text.replace(INVISIBLE, '');
+  const oneLine = mode === 'block' ? visible : visible.replace(/\s+/g, (run) => (LINE_BREAK.test(run) ? ' ' : run)).trim();
+  const cut = cutText(oneLine, options.max ?? ECHO_MAX);
+  const lines = mode === 'block' ? cut.split(LINE_BREAK) : [cut];
   return lines.map((line) => neutralizeLine(line, mode === 'cell')).join('\n');
 }
 
-export function neutralizeBlock(text: string): string {
-  return neutralize(text, 'block');
+export function neutralizeBlock(text: string, options?: EchoOptions): string {
+  return neutralize(text, 'block', options);
 }
 
-export function neutralizeInline(text: string): string {
-  return neutralize(text, 'inline');
+export function neutralizeInline(text: string, options?: EchoOptions): string {
+  return neutralize(text, 'inline', options);
 }
 
-export function neutralizeCell(text: string): string {
-  return neutralize(text, 'cell');
+export function neutralizeCell(text: string, options?: EchoOptions): string {
+  return neutralize(text, 'cell', options);
 }
 
 function neutralizeLine(line: string, inCell: boolean): string {

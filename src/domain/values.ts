@@ -1,3 +1,5 @@
+import { cutText } from './text-limits.js';
+
 /**
  * Readers for the values people type into a request: tolerant of formatting, strict about meaning.
  * Each returns `{ value }` or `{ error }` with a message a sales person understands; none throws.
@@ -198,6 +200,5 @@ export function readUrl(input: string): Read<string> {
 }
 
 export function truncate(text: string, max = 40): string {
-  const t = text.trim().replace(/\s+/g, ' ');
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+  return cutText(text.trim().replace(/\s+/g, ' '), max);
 }

@@ -2,6 +2,7 @@ import { noteMarker } from '../domain/bot-note-marker.js';
 import { neutralizeInline } from '../domain/markdown-safety.js';
 import type { ReminderMessage } from '../domain/reminders.js';
 import type { WaitingStep } from '../domain/waiting-on-author.js';
+import { fitText, NOTE_MAX_CHARS } from '../domain/text-limits.js';
 import { renderTemplate } from './handlebars.js';
 
 /**
@@ -65,5 +66,5 @@ export function reminderNoteBody(message: ReminderMessage): string {
       late: item.businessDaysLate > 0 ? businessDays(item.businessDaysLate) : '',
     })),
   }).trim();
-  return `${noteMarker(message.markerKey, { sent: message.keys })}\n${body}`;
+  return fitText(`${noteMarker(message.markerKey, { sent: message.keys })}\n${body}`, NOTE_MAX_CHARS);
 }

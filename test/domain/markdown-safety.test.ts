@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  ECHO_MAX,
   neutralize,
   neutralizeBlock,
   neutralizeCell,
@@ -68,11 +69,11 @@ const unit = (extra: readonly string[]) =>
     fc.constantFrom(...DANGEROUS, ...extra),
     fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
   );
-const userText = fc.string({ unit: unit([Z]), maxLength: 40 });
-// The round trip removes every ZWSP, so it needs inputs without one of their own.
-const userTextWithoutZwsp = fc
-  .string({ unit: unit([]), maxLength: 40 })
-  .filter((text) => !text.includes(Z));
+// Invisible characters that reorder or hide text: bidi overrides and isolates, marks, joiners, BOM.
+const INVISIBLES = ['\u202E', '\u202D', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C', '\u200C', '\u200D', '\u2060', '\u00AD'];
+const userText = fc.string({ unit: unit([Z, ...INVISIBLES]), maxLength: 40 });
+/** What the user's text shows: the invisible characters removed (the module's definition, pinned here). */
+const visible = (text: string) => text.replace(/[\p{Bidi_Control}\p{Default_Ignorable_Code_Point}]/gu, '');
 
 const modeArb = fc.constantFrom(...MODES);
 
@@ -132,6 +133,11 @@ describe('neutralize: examples', () => {
     ['empty cell', 'cell', '', ''],
     ['whitespace-only cell', 'cell', ' \r\n\t ', ''],
     ['blank lines kept in block', 'block', 'a\n\n  \nb', 'a\n\n  \nb'],
+    ['right-to-left override', 'inline', 'Evil\u202Egnp.exe', 'Evilgnp.exe'],
+    ['bidi isolates and marks', 'cell', '\u2067abc\u2069\u200F.\u200Epng\u061C', 'abc.png'],
+    ['zero-width characters', 'inline', 'Ac\u200Bme\u200C \u200DCorp\u2060\uFEFF', 'Acme Corp'],
+    ['a zero-width space cannot hide a quick action', 'block', '\u200B/close', '\\/close'],
+    ['a user ZWSP does not count as ours', 'inline', '@\u200Ball', `@${Z}all`],
   ];
 
   it.each(cases)('%s (%s)', (_description, mode, input, expected) => {
@@ -226,10 +232,10 @@ describe('neutralize: properties', () => {
     );
   });
 
-  it('block: readable, decoding gives the input back with line breaks normalized to LF', () => {
+  it('block: readable, decoding gives the visible input back with line breaks normalized to LF', () => {
     fc.assert(
-      fc.property(userTextWithoutZwsp, (input) => {
-        const expected = input.split(ANY_LINE_BREAK).join('\n');
+      fc.property(userText, (input) => {
+        const expected = visible(input).split(ANY_LINE_BREAK).join('\n');
         expect(decode(neutralize(input, 'block'))).toBe(expected);
       }),
       { numRuns: NUM_RUNS },
@@ -237,10 +243,10 @@ describe('neutralize: properties', () => {
   });
 
   for (const mode of ['inline', 'cell'] as const) {
-    it(`${mode}: readable, decoding gives the input back with line breaks collapsed`, () => {
+    it(`${mode}: readable, decoding gives the visible input back with line breaks collapsed`, () => {
       fc.assert(
-        fc.property(userTextWithoutZwsp, (input) => {
-          const expected = input
+        fc.property(userText, (input) => {
+          const expected = visible(input)
             .split(/\s*(?:\r\n|[\n\r\v\f\u2028\u2029])\s*/)
             .join(' ')
             .trim();
@@ -251,10 +257,51 @@ describe('neutralize: properties', () => {
     });
   }
 
+  it('shows no invisible character of the user: the only one left is our ZWSP after a sigil', () => {
+    fc.assert(
+      fc.property(userText, modeArb, (input, mode) => {
+        const output = neutralize(input, mode).replace(new RegExp(`([@#!~%$^]|&amp;)${Z}`, 'g'), '$1');
+        expect(visible(output)).toBe(output);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
   it('never throws, on any unicode text', () => {
     fc.assert(
       fc.property(fc.string({ unit: 'binary' }), modeArb, (input, mode) => {
         expect(typeof neutralize(input, mode)).toBe('string');
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+describe('neutralize: length', () => {
+  it('cuts the text to `max` characters, ending with an ellipsis, before escaping', () => {
+    const name = 'Acme '.repeat(198_000); // a 990 KB customer name
+    const out = neutralizeInline(name, { max: 120 });
+    expect(Array.from(out)).toHaveLength(120);
+    expect(out.endsWith('…')).toBe(true);
+    expect(out.startsWith('Acme Acme')).toBe(true);
+    expect(neutralizeInline('Acme', { max: 120 })).toBe('Acme');
+    expect(neutralizeInline('x'.repeat(120), { max: 120 })).toBe('x'.repeat(120));
+  });
+
+  it('cuts to ECHO_MAX by default: 200,000 `&` no longer grow past GitLab\'s note limit', () => {
+    const out = neutralizeCell('&'.repeat(200_000));
+    expect(out).toBe(`${`&amp;${Z}`.repeat(ECHO_MAX - 1)}…`);
+    expect(out.length).toBeLessThan(6 * ECHO_MAX);
+  });
+
+  it('never splits an emoji', () => {
+    expect(neutralizeInline('😀'.repeat(10), { max: 4 })).toBe('😀😀😀…');
+  });
+
+  it('output is at most six UTF-16 units per character kept, whatever the input', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: unit([Z, ...INVISIBLES]), maxLength: 400 }), fc.integer({ min: 1, max: 60 }), modeArb, (input, max, mode) => {
+        expect(neutralize(input, mode, { max }).length).toBeLessThanOrEqual(6 * max);
       }),
       { numRuns: NUM_RUNS },
     );

@@ -126,3 +126,13 @@ describe('waitingNoteBody', () => {
     expect(inspectText(body)).toEqual({ quickActions: [], mentions: ['jordan.ae'], references: [] });
   });
 });
+
+describe('reminderNoteBody: the longest possible note', () => {
+  it('stays within GitLab\'s note limit with thousands of overdue requests titled as long as GitLab allows, and keeps its marker', () => {
+    const items = Array.from({ length: 3000 }, (_, i) => item({ iid: i, title: '&'.repeat(255), webUrl: `https://gitlab.example/sales/requests/-/issues/${i}` }));
+    const long = message(items);
+    const body = reminderNoteBody(long);
+    expect(body.length).toBeLessThanOrEqual(1_000_000);
+    expect(sentKeys([body])).toEqual(new Set(long.keys));
+  });
+});

@@ -271,3 +271,19 @@ describe('renderReport: a large programme', () => {
     expect(JSON.parse(rendered.json).breaches).toHaveLength(3000);
   });
 });
+
+describe('renderReport: the longest possible rows', () => {
+  // Bounded by construction: MAX_ROWS rows per list, each echoed text cut to ECHO_MAX (it was 6.4 million characters before).
+  it('stays within GitLab\'s description limit when every title (255, GitLab\'s maximum), customer name and problem is as long as it gets', () => {
+    const many = Array.from({ length: 3000 }, (_, i) =>
+      req({
+        iid: 100 + i, title: '&'.repeat(255), customer: '&'.repeat(10_000), createdAt: '2026-11-02T14:00:00Z', updatedAt: '2026-12-02T14:00:00Z',
+        assignees: ['casey.cse'], atRisk: true, state: 'assigned', stateSince: '2026-11-02T15:00:00Z', reached: { assigned: '2026-11-02T15:00:00Z' },
+        problems: ['&'.repeat(10_000)],
+      }),
+    );
+    const rendered = renderReport(buildReport(many, NOVEMBER, config, NOW));
+    expect(rendered.markdown.length).toBeLessThanOrEqual(1_048_576);
+    expect(rendered.markdown.startsWith('#')).toBe(true);
+  });
+});
