@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { formatDemoTable, runDemo } from '../demo/demo.js';
-import { EXIT, type CliIO } from './io.js';
+import { CliError, EXIT, type CliIO } from './io.js';
 import { loadCliConfig } from './load.js';
 
 export function registerDemoCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
@@ -8,10 +7,11 @@ export function registerDemoCommand(program: Command, io: CliIO, setExit: (code:
     .command('demo')
     .description(
       'run the real server and worker against an embedded fake GitLab on 127.0.0.1: file sample requests of every form ' +
-        '(valid, missing fields, not qualified, public sector, edited afterwards) and show what the bot did',
+        '(valid, missing fields, not qualified, public sector, edited afterwards) and show what the bot did (from a source checkout; the package leaves it out)',
     )
     .action(async () => {
       const { config } = loadCliConfig(program, io);
+      const { formatDemoTable, runDemo } = await loadDemo();
       const result = await runDemo(config, (line) => io.stdout(`${line}\n`));
       io.stdout(`\n${formatDemoTable(result.rows)}\n\n`);
       io.stdout(
@@ -21,4 +21,17 @@ export function registerDemoCommand(program: Command, io: CliIO, setExit: (code:
       for (const v of result.violations) io.stderr(`unsafe: ${v}\n`);
       setExit(result.violations.length > 0 || result.failedJobs > 0 ? EXIT.problems : EXIT.ok);
     });
+}
+
+/**
+ * The demo runs against the test-only fake GitLab, so it is loaded only when asked for: the
+ * service and the jobs never load the fake, and the published package leaves both out.
+ */
+async function loadDemo(): Promise<typeof import('../demo/demo.js')> {
+  try {
+    return await import('../demo/demo.js');
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new CliError('the demo runs from a source checkout (npm ci && npm run demo): the installed package leaves out the fake GitLab it needs', EXIT.problems);
+  }
 }
