@@ -537,7 +537,9 @@ describe('SqliteInbox: property', () => {
       }),
       { numRuns: 200 },
     );
-  });
+    // 200 runs, each opening a SQLite file and replaying up to 80 operations: 7-15 s on a loaded
+    // 2-core machine, past vitest's 5 s default. The runs and checks are what make the property.
+  }, 60_000);
 });
 
 describe('SqliteInbox: acceptMany (group commit)', () => {
