@@ -542,7 +542,7 @@ function tickTimes(known: Record<string, string> | undefined, ticked: ReadonlySe
 const MARK = { pass: '✅', fail: '❌', unknown: '❔' } as const;
 
 /** Related requests listed by name in the note; the rest are counted, so the note stays short. */
-const RELATED_SHOWN = 20;
+const RELATED_SHOWN = 100;
 
 /** How much of a field's value a note echoes: the field's own `maxLength`, when the form sets one. */
 function echoLimit(request: ParsedRequest, fieldId: string, config: Config): EchoOptions {

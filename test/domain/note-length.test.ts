@@ -86,15 +86,16 @@ describe('echoed text shows what it holds', () => {
 });
 
 describe('every note stays under GitLab\'s limit', () => {
-  it('thirty other open requests of the account: twenty listed by name in each list, the rest counted', () => {
-    const related: RelatedIssue[] = Array.from({ length: 30 }, (_, i) => ({
+  it('120 other open requests of the account: a hundred listed by name in each list, the rest counted', () => {
+    const related: RelatedIssue[] = Array.from({ length: 120 }, (_, i) => ({
       iid: 100 + i, title: '&'.repeat(255), account: requestAccount(SAMPLE, [], exampleConfig()), state: 'opened', labels: [], webUrl: `https://gitlab.example/sales/requests/-/issues/${100 + i}`, createdAt: '2026-11-01T09:00:00Z',
     }));
     const body = requestNote(run(snapshot(), { related }));
+    expect(body.length).toBeLessThan(NOTE_MAX_CHARS / 2);
     // Open duplicates, and the account's history (which is over the limit of requests).
-    expect(body.match(/^- \[.*\]\(https:\/\/gitlab\.example\/sales\/requests\/-\/issues\/\d+\)$/gm)).toHaveLength(40);
-    expect(body.match(/\n- and 10 more\n/g)).toHaveLength(2);
-    expect(body).toContain('this account already had 30 requests');
+    expect(body.match(/^- \[.*\]\(https:\/\/gitlab\.example\/sales\/requests\/-\/issues\/\d+\)$/gm)).toHaveLength(200);
+    expect(body.match(/\n- and 20 more\n/g)).toHaveLength(2);
+    expect(body).toContain('this account already had 120 requests');
   });
 
   it('a command name of 900,000 letters gets a short answer', () => {
