@@ -137,7 +137,7 @@ export class RoutingState {
  * Only open engagements count, as the passes record them: an issue in an open `engagement::` state
  * (not the bot's own report and reminder issues, nor issues that are no request).
  */
-function isOpenEngagement(issue: ApiIssue, config: Config): boolean {
+export function isOpenEngagement(issue: ApiIssue, config: Config): boolean {
   const prefix = `${config.labels.engagement}::`.toLowerCase();
   const labels = issue.labels.map((l) => l.toLowerCase());
   if (labels.includes(config.labels.operations.toLowerCase())) return false;

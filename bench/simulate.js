@@ -1,0 +1,97 @@
+// `scale-bot simulate` at scale (issue #19): wall time and peak memory over a project holding N open
+// requests, against the report's budget (10,000 requests in ≤ 10 s and ≤ 300 MB).
+// Usage: npm run build && node bench/simulate.js [--sizes 1000,10000] [--runs 3]
+//
+// The fake GitLab (no added latency) runs here, seeded with N open requests made from the four
+// sample descriptions (customer and Salesforce id unique per request): Mid-Market and Enterprise ones
+// assigned to a CSE, the SMB ones needs-info or not-qualified. `simulate` runs as the real CLI in a
+// child process with two local configurations — the bundled one as base, and as head the same with
+// a lower Mid-Market ceiling and the mm/amr pool switched to round-robin — so every request is
+// decided twice and a known share changes. Peak RSS and CPU are the child's own (bench/report-rss.cjs).
+// The requester's pace is lifted (GITLAB_REQUESTS_PER_MINUTE=6,000,000): what is measured is the
+// bot's own cost, not GitLab's rate limit. Medians of `--runs` fresh children are reported.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startFakeGitLab } from '../dist/fake-gitlab/server.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, runs: { type: 'string', default: '3' } } });
+const sizes = values.sizes.split(',').map(Number);
+const runs = Number(values.runs);
+
+const bundled = readFileSync(join(ROOT, '.gitlab', 'scale-bot.yml'), 'utf8');
+const head = bundled
+  .replace('mm: { name: Mid-Market, arr: { min: 30000, max: 250000 } }', 'mm: { name: Mid-Market, arr: { min: 30000, max: 150000 } }')
+  .replace('{ segment: mm, region: amr, strategy: least-loaded,', '{ segment: mm, region: amr, strategy: round-robin,');
+if (head === bundled) throw new Error('the head configuration did not change: the bundled example moved');
+
+const SAMPLES = ['mm-amr-valid.md', 'ent-amr-valid.md', 'smbeast-amr-missing-fields.md', 'smbwest-amr-over-range.md'].map((f) => [f, readFileSync(join(ROOT, 'samples', 'requests', f), 'utf8')]);
+const CSES = { 'mm-amr-valid.md': 'drew.cse', 'ent-amr-valid.md': 'casey.cse' };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function seed(i) {
+  const [file, text] = SAMPLES[i % SAMPLES.length];
+  const description = text.replace(/Northwind Traders|Contoso|Blue Harbor[^\n]*|Fabrikam[^\n]*/g, `Customer ${i}`).replace(/001[A-Za-z0-9]{12}/g, `001${String(i).padStart(12, '0')}`);
+  const createdAt = new Date(Date.UTC(2026, 10, 1) + i * 60_000);
+  const cse = CSES[file];
+  if (!cse) return { title: `Request ${i}`, description, author: 'jordan.ae', labels: [`engagement::${file.includes('missing') ? 'needs-info' : 'not-qualified'}`], createdAt, updatedAt: createdAt };
+  return { title: `Request ${i}`, description, author: 'alex.ae', assignees: [cse], labels: ['engagement::assigned'], createdAt, updatedAt: createdAt };
+}
+
+function runSimulate(fake, dir) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const fakeCpu = process.cpuUsage();
+    const args = ['--require', join(ROOT, 'bench', 'report-rss.cjs'), join(ROOT, 'bin', 'scale-bot.js'), 'simulate', '--base-file', join(dir, 'base.yml'), '--head-file', join(dir, 'head.yml'), '--format', 'json'];
+    const env = { PATH: process.env.PATH, GITLAB_URL: fake.url, GITLAB_TOKEN: fake.botToken, GITLAB_PROJECT: fake.project.path_with_namespace, GITLAB_REQUESTS_PER_MINUTE: '6000000', LOG_LEVEL: 'warn' };
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const rss = /MAXRSS_KB (\d+)/.exec(stderr);
+      const cpu = /CPU_MS (\d+)/.exec(stderr);
+      if (code !== 0 || !rss || !cpu) return reject(new Error(`simulate exited ${code}: ${stderr.slice(0, 2000)}`));
+      const used = process.cpuUsage(fakeCpu);
+      resolve({ ms, rssMb: Number(rss[1]) / 1024, cpuMs: Number(cpu[1]), fakeCpuMs: (used.user + used.system) / 1000, result: JSON.parse(stdout) });
+    });
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-simulate-'));
+writeFileSync(join(dir, 'base.yml'), bundled);
+writeFileSync(join(dir, 'head.yml'), head);
+console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} cores)`);
+try {
+  for (const n of sizes) {
+    const fake = await startFakeGitLab();
+    fake.seedIssues(n, seed);
+    const results = [];
+    for (let r = 0; r < runs; r++) {
+      const run = await runSimulate(fake, dir);
+      if (run.result.total !== n) throw new Error(`simulate decided ${run.result.total} requests, seeded ${n}`);
+      results.push(run);
+    }
+    await fake.stop();
+    const { diffs, summary } = results[0].result;
+    console.log(
+      `${String(n).padStart(6)} requests: wall ${(median(results.map((x) => x.ms)) / 1000).toFixed(2)} s median (runs ${results.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} s), ` +
+        `peak RSS ${median(results.map((x) => x.rssMb)).toFixed(0)} MB median (runs ${results.map((x) => x.rssMb.toFixed(0)).join(', ')} MB)`,
+    );
+    console.log(`         CPU: simulate ${(median(results.map((x) => x.cpuMs)) / 1000).toFixed(2)} s, the fake GitLab ${(median(results.map((x) => x.fakeCpuMs)) / 1000).toFixed(2)} s (medians); ${diffs.length} changed: ${summary.slice(0, 160)}`);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
