@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { CliError, EXIT, type CliIO } from './io.js';
 import { loadCliConfig } from './load.js';
+import { untilSignal } from './service-commands.js';
 
 export function registerDemoCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
   program
@@ -9,16 +10,23 @@ export function registerDemoCommand(program: Command, io: CliIO, setExit: (code:
       'run the real server and worker against an embedded fake GitLab on 127.0.0.1: file sample requests of every form ' +
         '(valid, missing fields, not qualified, public sector, edited afterwards) and show what the bot did (from a source checkout; the package leaves it out)',
     )
-    .action(async () => {
+    .option('--open', 'then keep running with the status page, signed in as the demo manager through the fake GitLab, until Ctrl-C')
+    .action(async (opts: { open?: boolean }) => {
       const { config } = loadCliConfig(program, io);
       const { formatDemoTable, runDemo } = await loadDemo();
-      const result = await runDemo(config, (line) => io.stdout(`${line}\n`));
+      const result = await runDemo(config, (line) => io.stdout(`${line}
+`), { open: Boolean(opts.open) });
       io.stdout(`\n${formatDemoTable(result.rows)}\n\n`);
       io.stdout(
         `${result.rows.length} requests, ${result.webhooks} webhooks, ${result.apiCalls} GitLab API calls by the bot, ` +
           `${result.failedJobs} failed jobs, ${result.violations.length} unsafe texts, in ${(result.ms / 1000).toFixed(1)} s\n`,
       );
       for (const v of result.violations) io.stderr(`unsafe: ${v}\n`);
+      if (result.open) {
+        io.stdout(`\nStatus page: ${result.open.url} (signs you in as ${result.open.manager}, the demo manager). Ctrl-C stops the demo.\n`);
+        await untilSignal();
+        await result.open.stop();
+      }
       setExit(result.violations.length > 0 || result.failedJobs > 0 ? EXIT.problems : EXIT.ok);
     });
 }

@@ -19,7 +19,7 @@ import { settingsOrExit } from './settings.js';
  * process alive: the worker's and the store's timers do not (they are unref'd so that tests and
  * one-shot commands can exit), and `scale-bot worker` has no server socket to do it.
  */
-function untilSignal(): Promise<string> {
+export function untilSignal(): Promise<string> {
   return new Promise((resolveSignal) => {
     const keepAlive = setInterval(() => {}, 1 << 30);
     const on = (signal: string) => () => {

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -9,6 +11,7 @@ import { startFakeGitLab, type FakeGitLab } from '../fake-gitlab/server.js';
 import { DEFAULT_REQUESTER_SETTINGS } from '../gitlab/requester.js';
 import { startService } from '../service/service.js';
 import type { ServiceSettings } from '../service/settings.js';
+import type { StatusSettings } from '../status/settings.js';
 
 /**
  * `scale-bot demo`: the real server and worker against the embedded fake GitLab on 127.0.0.1.
@@ -33,6 +36,15 @@ export interface DemoResult {
   webhooks: number;
   apiCalls: number;
   ms: number;
+  /** With `open`: the status page, still running until `stop()`. */
+  open: DemoPage | null;
+}
+
+export interface DemoPage {
+  /** Opening it signs in as `manager` through the fake GitLab's OAuth flow and shows the Team page. */
+  url: string;
+  manager: string;
+  stop: () => Promise<void>;
 }
 
 interface Scenario {
@@ -95,7 +107,31 @@ export function settingsForFake(fake: FakeGitLab, dataDir: string, overrides: Pa
   };
 }
 
-export async function runDemo(config: Config, log: (line: string) => void): Promise<DemoResult> {
+/** A port nobody listens on now: the status page's public URL (its OAuth redirect URI) must be known before the server starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * The status page for `--open`: the service is registered with the fake GitLab as a trusted OAuth
+ * application and the demo manager is "signed in to GitLab in the browser", so the page's real
+ * sign-in (authorize, code, token, membership check) completes without a click.
+ */
+async function demoStatusPage(fake: FakeGitLab, config: Config): Promise<{ settings: StatusSettings; manager: string }> {
+  const manager = config.people.find((p) => p.roles.includes('manager'))?.username;
+  if (!manager) throw new Error('demo --open: the configuration names no manager to sign in as');
+  // localhost, not 127.0.0.1: browsers keep Secure cookies from http://localhost (a secure context).
+  const publicUrl = `http://localhost:${await freePort()}`;
+  const app = fake.addOAuthApplication(`${publicUrl}/auth/callback`, ['read_user'], undefined, true);
+  fake.setBrowserUser(manager);
+  return { settings: { appId: app.id, appSecret: app.secret, publicUrl, sessionSecret: randomBytes(32).toString('hex') }, manager };
+}
+
+export async function runDemo(config: Config, log: (line: string) => void, options: { open?: boolean } = {}): Promise<DemoResult> {
   const started = Date.now();
   const labels = new Set<string>();
   for (const f of config.forms) {
@@ -104,13 +140,20 @@ export async function runDemo(config: Config, log: (line: string) => void): Prom
   }
   const fake = await startFakeGitLab({ labels: [...labels], botUsername: config.bot.username });
   const dataDir = mkdtempSync(join(tmpdir(), 'scale-bot-demo-'));
+  const page = options.open ? await demoStatusPage(fake, config) : null;
+  const overrides: Partial<ServiceSettings> = page ? { host: 'localhost', port: Number(new URL(page.settings.publicUrl).port), status: page.settings } : {};
   const service = await startService(
-    settingsForFake(fake, dataDir),
+    settingsForFake(fake, dataDir, overrides),
     config,
     { server: true, worker: true, logger: pino({ level: 'silent' }), coalesce: { quietMs: 100, maxWaitMs: 500 } },
   );
   fake.setWebhook({ url: `${service.url}/webhooks/gitlab`, token: 'demo-secret' });
   log(`fake GitLab on ${fake.url}, scale-bot listening on ${service.url}`);
+  const stop = async () => {
+    await service.stop(2_000);
+    await fake.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
 
   const drain = async () => {
     for (let i = 0; i < 3; i++) {
@@ -118,6 +161,7 @@ export async function runDemo(config: Config, log: (line: string) => void): Prom
       await service.worker!.idle();
     }
   };
+  let keep = false;
   try {
     const filed: Array<{ iid: number; scenario: Scenario; text: string }> = [];
     for (const scenario of SCENARIOS) {
@@ -151,6 +195,7 @@ export async function runDemo(config: Config, log: (line: string) => void): Prom
         botNotes: fake.botNotes(iid).filter((n) => readNoteMarker(n.body) !== null).length,
       };
     });
+    keep = page !== null;
     return {
       rows,
       violations: [...fake.violations],
@@ -158,11 +203,10 @@ export async function runDemo(config: Config, log: (line: string) => void): Prom
       webhooks: fake.deliveries.length,
       apiCalls: fake.callsBy(fake.botUsername).length,
       ms: Date.now() - started,
+      open: page ? { url: `${page.settings.publicUrl}/`, manager: page.manager, stop } : null,
     };
   } finally {
-    await service.stop(2_000);
-    await fake.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!keep) await stop();
   }
 }
 

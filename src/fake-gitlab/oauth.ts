@@ -14,7 +14,11 @@ import type { UserRecord } from './state.js';
  *   credentials and `code_verifier` answers `{access_token, token_type: "Bearer", expires_in: 7200,
  *   refresh_token, scope, created_at}`; a used, expired or mismatched code is `400 invalid_grant`,
  *   wrong client credentials `401 invalid_client`. Codes live 10 minutes and work once.
- * The fake has no browser session of its own, so its consent page also asks whom to sign in as.
+ * The fake has no browser session of its own, so its consent page also asks whom to sign in as,
+ * unless a browser user was set (`setBrowserUser`: the person signed in to GitLab in the browser, as
+ * for the demo). GitLab skips the consent page for a trusted application and a signed-in user
+ * (`skip_authorization { |_, client| client.application.trusted? }` in config/initializers/doorkeeper.rb;
+ * "Trusted" is the admin's checkbox under Admin → Applications).
  */
 
 export interface OAuthApplication {
@@ -23,6 +27,8 @@ export interface OAuthApplication {
   secret: string;
   redirectUri: string;
   scopes: string[];
+  /** Admin → Applications → Trusted: a signed-in user is not asked to authorize it. */
+  trusted: boolean;
 }
 
 export interface OAuthToken {
@@ -57,6 +63,7 @@ export class FakeOAuth {
   private readonly apps = new Map<string, OAuthApplication>();
   private readonly grants = new Map<string, Grant>();
   private readonly tokens = new Map<string, OAuthToken>();
+  private browserUser: UserRecord | null = null;
 
   constructor(
     private readonly users: OAuthUsers,
@@ -64,10 +71,17 @@ export class FakeOAuth {
   ) {}
 
   /** Registers an application, as an admin or user does under Applications in GitLab's settings (id and secret may be given). */
-  addApplication(redirectUri: string, scopes: string[] = ['read_user'], credentials?: { id: string; secret: string }): OAuthApplication {
-    const app = { id: credentials?.id ?? random(), secret: credentials?.secret ?? `gloas-${random()}`, redirectUri, scopes };
+  addApplication(redirectUri: string, scopes: string[] = ['read_user'], credentials?: { id: string; secret: string }, trusted = false): OAuthApplication {
+    const app = { id: credentials?.id ?? random(), secret: credentials?.secret ?? `gloas-${random()}`, redirectUri, scopes, trusted };
     this.apps.set(app.id, app);
     return app;
+  }
+
+  /** The person signed in to GitLab in "the" browser (null: nobody, the consent page asks). */
+  setBrowserUser(username: string | null): void {
+    const user = username === null ? null : this.users.userByUsername(username);
+    if (user === undefined) throw new Error(`fake GitLab: no user "${username}"`);
+    this.browserUser = user;
   }
 
   token(accessToken: string): OAuthToken | undefined {
@@ -108,6 +122,7 @@ export class FakeOAuth {
     if (scopes.some((s) => !app.scopes.includes(s))) return this.redirectWith(res, app.redirectUri, { error: 'invalid_scope', state });
     const method = field(p.code_challenge_method);
     if (method !== undefined && method !== 'S256' && method !== 'plain') return this.redirectWith(res, app.redirectUri, { error: 'invalid_request', state });
+    if (app.trusted && this.browserUser) return this.grant(res, app, this.browserUser, { ...p, scope: scopes.join(' ') });
     const hidden = ['client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method']
       .map((k) => (field(p[k]) === undefined ? '' : `<input type="hidden" name="${k}" value="${escape(field(p[k])!)}">`))
       .join('');
@@ -133,6 +148,12 @@ export class FakeOAuth {
       res.status(401).type('html').send('<!doctype html><title>Sign in</title><p>Invalid login or password.</p>');
       return;
     }
+    this.grant(res, app, user, p);
+  }
+
+  /** Issues an authorization code for `user` and sends the browser back to the application with it. */
+  private grant(res: Response, app: OAuthApplication, user: UserRecord, p: Record<string, unknown>): void {
+    const state = field(p.state);
     const challenge = field(p.code_challenge) ?? null;
     const code = random();
     this.grants.set(code, {

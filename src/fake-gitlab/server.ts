@@ -150,7 +150,9 @@ export interface FakeGitLab {
   /** A user of the instance who is no member of the project. */
   addOutsider(username: string, name?: string): FakeUser;
   /** Registers an OAuth application (the status page's sign-in) with its one redirect URI; id and secret may be given. */
-  addOAuthApplication(redirectUri: string, scopes?: string[], credentials?: { id: string; secret: string }): OAuthApplication;
+  addOAuthApplication(redirectUri: string, scopes?: string[], credentials?: { id: string; secret: string }, trusted?: boolean): OAuthApplication;
+  /** Who is signed in to GitLab in the browser: a trusted application's sign-in then needs no click. */
+  setBrowserUser(username: string | null): void;
   addLabel(name: string, options?: { color?: string; description?: string }): { id: number; name: string };
   setWebhook(webhook: WebhookTarget | null): void;
 
@@ -474,8 +476,12 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     return { id: user.id, username: user.username, name: user.name, role: roleOf(user) };
   }
 
-  addOAuthApplication(redirectUri: string, scopes?: string[], credentials?: { id: string; secret: string }): OAuthApplication {
-    return this.oauth.addApplication(redirectUri, scopes, credentials);
+  addOAuthApplication(redirectUri: string, scopes?: string[], credentials?: { id: string; secret: string }, trusted?: boolean): OAuthApplication {
+    return this.oauth.addApplication(redirectUri, scopes, credentials, trusted);
+  }
+
+  setBrowserUser(username: string | null): void {
+    this.oauth.setBrowserUser(username);
   }
 
   addLabel(name: string, options: { color?: string; description?: string } = {}): { id: number; name: string } {

@@ -1,17 +1,8 @@
-import { createServer } from 'node:net';
+import { freePort } from '../../src/demo/demo.js';
 import type { Config } from '../../src/domain/config.js';
 import { startStack, type Stack } from '../e2e/stack.js';
 
 export const STATUS_APP = { id: 'status-app-id', secret: 'status-app-secret' };
-
-/** A port nobody listens on now: the public URL (and the OAuth redirect URI) must be known before the server starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** The e2e stack with the status page on, registered with the fake GitLab as an OAuth application. */
 export async function startStatusStack(config: Config): Promise<Stack & { pageUrl: string }> {
