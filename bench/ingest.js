@@ -2,7 +2,8 @@
 // persistence, against a bare express handler measured in the same run (issue #3, target 1).
 // Usage: npm run build && node bench/ingest.js [--runs 3] [--duration 10] [--connections 10]
 //          [--rate 500] [--rate-duration 3] [--warmup 2] [--log info|silent] [--profile]
-//        node bench/ingest.js --breakdown   (in-process cost of each step of the route, ~20 s)
+//        node bench/ingest.js --breakdown   (in-process cost of each step of the route, and of each
+//                                            SCALE_BOT_DURABILITY setting, ~30 s)
 //
 // The app is the real one (`createApp` from dist/) with a real `SqliteInbox` on a temp file (WAL,
 // synchronous=NORMAL as shipped), the production logger (`createLogger`, level info, written to
@@ -422,6 +423,22 @@ async function breakdown() {
   cost('inbox.accept, synchronous=OFF (no fsync at checkpoints)', 4000, (i) => off.accept(delivery(i), Date.now()));
   const mem = SqliteInbox.open(':memory:');
   cost('inbox.accept, :memory: (SQL work only, no file)', 4000, (i) => mem.accept(delivery(i), Date.now()));
+  // SCALE_BOT_DURABILITY (issue #16, point 8): process = synchronous=NORMAL (the WAL is fsynced at
+  // checkpoints), power = FULL (fsynced at every commit). Rounds alternate so drift in the machine's
+  // load hits both; the ratio is taken within this run.
+  const durable = { process: SqliteInbox.open(join(dir, 'process.sqlite'), undefined, { durability: 'process' }), power: SqliteInbox.open(join(dir, 'power.sqlite'), undefined, { durability: 'power' }) };
+  const perCall = { process: [], power: [] };
+  for (let r = 0; r < 14; r++) {
+    const name = r % 2 === 0 ? 'process' : 'power';
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < 500; i++) durable[name].accept(delivery(i), Date.now());
+    perCall[name].push(Number(process.hrtime.bigint() - t) / 1e3 / 500);
+  }
+  for (const name of ['process', 'power']) {
+    console.log(`  inbox.accept, SCALE_BOT_DURABILITY=${name.padEnd(7)} (synchronous=${name === 'power' ? 'FULL  ' : 'NORMAL'}) ${median(perCall[name]).toFixed(1).padStart(6)} µs  (rounds: ${perCall[name].map((x) => x.toFixed(1)).join(', ')})`);
+  }
+  console.log(`  ratio power/process: ${(median(perCall.power) / median(perCall.process)).toFixed(2)} (at most ${Math.round(1e6 / median(perCall.power))} vs ${Math.round(1e6 / median(perCall.process))} commits/s, one at a time)`);
+  for (const ib of Object.values(durable)) ib.close();
   // Stalls: accepts at an even 500/s, each timed; a WAL auto-checkpoint (every 1000 pages, about
   // 300 deliveries of this size) copies the WAL into the database and fsyncs it inside a COMMIT.
   console.log('inbox.accept at an even 500/s for 6 s (3000 calls), each call timed:');
