@@ -12,7 +12,7 @@
  * Any failure prints what the service logged and exits 1.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -59,11 +59,32 @@ function install(tarball) {
   step('npm install --omit=dev (better-sqlite3 may compile from source: about a minute)');
   execFileSync('npm', ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: app, stdio: 'inherit' });
   const pkg = join(app, 'node_modules', 'scale-bot');
+  // A devDependency may still arrive as some production package's own dependency (js-yaml does);
+  // one that nothing else installed needs came from our devDependencies.
   const dev = Object.keys(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).devDependencies);
-  const present = dev.filter((d) => existsSync(join(app, 'node_modules', d)));
-  check(present.length === 0, `devDependencies were installed: ${present.join(', ')}`);
+  const needed = neededByOthers(join(app, 'node_modules'));
+  const leaked = dev.filter((d) => existsSync(join(app, 'node_modules', d)) && !needed.has(d));
+  check(leaked.length === 0, `devDependencies were installed: ${leaked.join(', ')}`);
+  check(!existsSync(join(app, 'node_modules', 'vitest')) && !existsSync(join(app, 'node_modules', 'typescript')), 'test tooling was installed');
   check(!existsSync(join(pkg, 'dist', 'fake-gitlab')), 'the installed package holds the fake GitLab');
   return { app, bin: join(pkg, 'bin', 'scale-bot.js') };
+}
+
+/** Names that installed packages other than scale-bot depend on (dependencies, optional, peer). */
+function neededByOthers(modules) {
+  const names = new Set();
+  const dirs = readdirSync(modules).flatMap((d) => (d.startsWith('@') ? readdirSync(join(modules, d)).map((n) => join(d, n)) : [d]));
+  for (const dir of dirs) {
+    if (dir === 'scale-bot' || dir.startsWith('.')) continue;
+    let pkg;
+    try {
+      pkg = JSON.parse(readFileSync(join(modules, dir, 'package.json'), 'utf8'));
+    } catch {
+      continue;
+    }
+    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) for (const name of Object.keys(pkg[field] ?? {})) names.add(name);
+  }
+  return names;
 }
 
 async function serve(app, bin) {
