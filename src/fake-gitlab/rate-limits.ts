@@ -32,3 +32,41 @@ export class ApplicationRateLimiter {
     }
   }
 }
+
+/**
+ * A Rack::Attack throttle as GitLab configures it (lib/gitlab/rack_attack.rb,
+ * `throttle_authenticated_api`: per user, `limit` requests per `period` seconds in windows aligned
+ * to the epoch, as Rack::Attack keys its counters by `now / period`), reporting on every answer the
+ * headers of `Gitlab::RackAttack::RequestThrottleData#common_response_headers`
+ * (lib/gitlab/rack_attack/request_throttle_data.rb, "for all requests (both throttled and
+ * unthrottled)"; docs.gitlab.com "User and IP rate limits", "Response headers"). It counts and
+ * reports only: refusing with 429 is left to the fake's faults.
+ */
+export class RackAttackThrottle {
+  private window = { period: -1, counts: new Map<number, number>() };
+
+  constructor(
+    private readonly name: string,
+    private readonly limit: number,
+    private readonly periodSeconds: number,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Counts one request by this user and returns the headers GitLab adds to its answer. */
+  count(userId: number): Record<string, string> {
+    const now = Math.floor(this.clock() / 1000);
+    const period = Math.floor(now / this.periodSeconds);
+    if (period !== this.window.period) this.window = { period, counts: new Map() };
+    const observed = (this.window.counts.get(userId) ?? 0) + 1;
+    this.window.counts.set(userId, observed);
+    const retryAfter = this.periodSeconds - (now % this.periodSeconds);
+    return {
+      'RateLimit-Name': this.name,
+      // Normalised to a minute, rounded up (`rounded_limit`).
+      'RateLimit-Limit': String(Math.ceil((this.limit * 60) / this.periodSeconds)),
+      'RateLimit-Observed': String(observed),
+      'RateLimit-Remaining': String(Math.max(0, this.limit - observed)),
+      'RateLimit-Reset': String(now + retryAfter),
+    };
+  }
+}

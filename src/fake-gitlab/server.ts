@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Request } from 'express';
 import { issueInput, labelInputs, noteInput, projectInput, restIssue, restLabelEvent, restNote, userInput, userInputs, type EntityContext, type ProjectInfo, type RestIssue, type RestLabelEvent, type RestNote } from './entities.js';
 import { Faults, type Fault, type FaultMatcher } from './faults.js';
-import { ApplicationRateLimiter } from './rate-limits.js';
+import { ApplicationRateLimiter, RackAttackThrottle } from './rate-limits.js';
 import { inspectText } from './note-safety.js';
 import { issueHookPayload, noteHookPayload, pushHookPayload, webhookEventName, type IssueChangesInput, type NoteAction } from './payloads.js';
 import { FakeOAuth, INSUFFICIENT_SCOPE, scopeAllows, type OAuthApplication } from './oauth.js';
@@ -55,6 +55,12 @@ export interface FakeGitLabOptions {
    * setting, docs "Rate limits on issue/search": user/admin/settings/search_rate_limits.md); 0 for none.
    */
   searchRateLimit?: number;
+  /**
+   * `throttle_authenticated_api`: API requests a minute per user, reported in `RateLimit-*` headers
+   * (default 2000, GitLab.com's "Authenticated API traffic (for a given user)", docs.gitlab.com
+   * "GitLab.com settings" / "GitLab.com rate limits").
+   */
+  apiRateLimit?: number;
   /**
    * The licence tier (default `premium`). Scoped labels are exclusive from Premium on; on `free`
    * they are plain labels (docs: user/project/labels.md#scoped-labels).
@@ -293,6 +299,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
   private webhook: WebhookTarget | null;
   private readonly emitBotEvents: boolean;
   readonly searchLimiter: ApplicationRateLimiter;
+  private readonly apiThrottle: RackAttackThrottle;
   private server: Server | null = null;
 
   constructor(options: FakeGitLabOptions) {
@@ -302,6 +309,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     this.info = { id: options.projectId ?? 1, path, name: titleCase(path.slice(path.lastIndexOf('/') + 1)), namespace: titleCase(namespace.split('/').pop() ?? namespace), createdAt: now() };
     this.state = new FakeState(this.info.id, now, { scopedLabels: (options.tier ?? 'premium') === 'premium' });
     this.searchLimiter = new ApplicationRateLimiter(options.searchRateLimit ?? 30, 60);
+    this.apiThrottle = new RackAttackThrottle('throttle_authenticated_api', options.apiRateLimit ?? 2000, 60);
     this.repository = new FakeRepository(now);
     this.mergeRequests = new FakeMergeRequests(now);
     const initial = options.repository ?? bundledRepository();
@@ -354,6 +362,8 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     app.use(this.faults.middleware());
     app.use('/oauth', this.oauth.router());
     app.use('/api/v4', (req, res, next) => {
+      const user = this.authenticate(req);
+      if (user) res.set(this.apiThrottle.count(user.id));
       const token = this.oauth.token(this.tokenOf(req) ?? '');
       if (token && !scopeAllows(token.scopes, req.method, req.path)) res.status(403).json(INSUFFICIENT_SCOPE);
       else next();

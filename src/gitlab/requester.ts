@@ -135,8 +135,28 @@ function sendWith(agents: { http: http.Agent; https: https.Agent }) {
 
 const NETWORK_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED']);
 
+/**
+ * GitLab's own count of the bot's calls, from the last answer that carried it: `RateLimit-Name`,
+ * `-Limit` (per minute), `-Observed`, `-Remaining` and `-Reset` (Unix time), which GitLab's
+ * Rack::Attack throttles set (`Gitlab::RackAttack::RequestThrottleData#common_response_headers`,
+ * lib/gitlab/rack_attack/request_throttle_data.rb; docs.gitlab.com "User and IP rate limits",
+ * "Response headers"). Only the latest is kept.
+ */
+export interface GitLabRateLimit {
+  name: string | null;
+  limit: number;
+  remaining: number;
+  observed: number | null;
+  /** When GitLab's window ends (ms). */
+  resetAt: number | null;
+  /** When the answer carrying it arrived (ms). */
+  seenAt: number;
+}
+
 export interface Requester {
   requesterFn: ReturnType<typeof createRequesterFn>;
+  /** GitLab's rate-limit headers as last seen, or null when no answer carried them. */
+  rateLimit: () => GitLabRateLimit | null;
   /** Total ms spent waiting on pacing and Retry-After so far. */
   waitedMs: () => number;
   stop: () => Promise<void>;
@@ -157,6 +177,7 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
   const searches = pThrottle({ limit: settings.searchesPerMinute, interval: 61_000, strict: true, signal: stopped.signal })(() => undefined);
   let pausedUntil = 0;
   let waited = 0;
+  let rateLimit: GitLabRateLimit | null = null;
   // A referenced timer: in a CLI job nothing else keeps the process alive while it waits out a
   // `Retry-After` (an unref'd one let Node exit with code 13 mid-job). `stop()` cuts the wait short.
   const wait = (ms: number) => {
@@ -211,6 +232,7 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
       throw err;
     }
     const { status, headers, text } = response;
+    rateLimit = readRateLimit(headers, Date.now()) ?? rateLimit;
     metrics?.gitlabCalls.inc({ endpoint: name, method, status: String(status) });
     if (status >= 200 && status < 300) {
       const type = (headers['content-type'] ?? '').split(';')[0]!.trim();
@@ -255,6 +277,7 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
 
   return {
     requesterFn: createRequesterFn(async (_resource, request) => request, handler),
+    rateLimit: () => rateLimit,
     waitedMs: () => waited,
     stop: async () => {
       stopped.abort(new Error('the GitLab requester was stopped'));
@@ -262,4 +285,15 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
       agents.https.destroy();
     },
   };
+}
+
+const headerInt = (value: string | undefined): number | null => (value !== undefined && /^\d+$/.test(value.trim()) ? Number(value) : null);
+
+/** The `RateLimit-*` headers of one answer (lower-cased names), or null without a limit and remaining count. */
+export function readRateLimit(headers: Record<string, string>, now: number): GitLabRateLimit | null {
+  const limit = headerInt(headers['ratelimit-limit']);
+  const remaining = headerInt(headers['ratelimit-remaining']);
+  if (limit === null || remaining === null) return null;
+  const reset = headerInt(headers['ratelimit-reset']);
+  return { name: headers['ratelimit-name'] ?? null, limit, remaining, observed: headerInt(headers['ratelimit-observed']), resetAt: reset === null ? null : reset * 1000, seenAt: now };
 }

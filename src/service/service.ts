@@ -281,6 +281,8 @@ export async function startService(settings: ServiceSettings, config: Config | '
         botUsername: () => botUsername,
         render: renderNote,
         now: () => new Date(),
+        rateLimit: () => requester.rateLimit(),
+        pacing: settings.requester,
         logger: logger.child({ component: 'status' }),
         onRetried: () => worker?.wake(),
       }),

@@ -6,6 +6,7 @@ import type { Plan } from '../domain/plan.js';
 import type { RequestHistory } from '../domain/request-history.js';
 import type { AccountIndex } from '../gitlab/account-index.js';
 import type { GitLabClient } from '../gitlab/client.js';
+import type { GitLabRateLimit, RequesterSettings } from '../gitlab/requester.js';
 import { loadSnapshot, relatedOf } from '../gitlab/snapshot.js';
 import { loadRequests } from '../jobs/load-requests.js';
 import type { Inbox, Job } from '../queue/inbox.js';
@@ -28,6 +29,10 @@ export interface StatusSources {
   botUsername: () => string;
   render: RenderNote;
   now: () => Date;
+  /** GitLab's `RateLimit-*` headers as the requester last saw them. */
+  rateLimit: () => GitLabRateLimit | null;
+  /** The bot's own pacing budgets. */
+  pacing: Pick<RequesterSettings, 'requestsPerMinute' | 'notesPerMinute' | 'searchesPerMinute'>;
 }
 
 export interface WhyModel {
@@ -47,6 +52,8 @@ export interface BotModel {
   /** When the routing state was last read from GitLab in full (the service's own sweep of open issues). */
   routingReadAt: number | null;
   configuration: string;
+  rateLimit: GitLabRateLimit | null;
+  pacing: StatusSources['pacing'];
 }
 
 const noProgress = { total: () => undefined, advance: () => undefined, done: () => undefined };
@@ -88,6 +95,6 @@ export class StatusData {
 
   bot(): BotModel {
     const { inbox, routing } = this.sources;
-    return { depth: inbox.depth(), oldestPending: inbox.oldestPending(), deadLetters: inbox.list({ failed: true, limit: 50 }), routingReadAt: routing.loadedAt(), configuration: this.sources.configStatus() };
+    return { depth: inbox.depth(), oldestPending: inbox.oldestPending(), deadLetters: inbox.list({ failed: true, limit: 50 }), routingReadAt: routing.loadedAt(), configuration: this.sources.configStatus(), rateLimit: this.sources.rateLimit(), pacing: this.sources.pacing };
   }
 }

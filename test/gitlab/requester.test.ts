@@ -3,7 +3,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { useNock } from '../helpers/nock.js';
 import { GitLabClient } from '../../src/gitlab/client.js';
-import { AmbiguousWriteError, createRequester, endpointName, GitLabHttpError, retryAfterMs, type Requester } from '../../src/gitlab/requester.js';
+import { AmbiguousWriteError, createRequester, endpointName, GitLabHttpError, readRateLimit, retryAfterMs, type Requester } from '../../src/gitlab/requester.js';
 import { createMetrics } from '../../src/server/metrics.js';
 
 const GITLAB = 'https://gitlab.example.com';
@@ -196,5 +196,37 @@ describe('retryAfterMs and endpointName', () => {
     expect(endpointName('projects/sales%2Frequests/issues/17/notes/99')).toBe('projects/:id/issues/:iid/notes/:note_id');
     expect(endpointName('users')).toBe('users');
     expect(endpointName('projects/1/members/all/42')).toBe('projects/:id/members/all/:user_id');
+  });
+});
+
+describe('GitLab rate-limit headers', () => {
+  const headers = (observed: number, extra: Record<string, string> = {}) => ({ 'RateLimit-Limit': '2000', 'RateLimit-Observed': String(observed), 'RateLimit-Remaining': String(2000 - observed), 'RateLimit-Reset': '1796600000', ...extra });
+
+  it('keeps the latest RateLimit-* values GitLab sent; an answer without them changes nothing', async () => {
+    const { client: c, requester } = client();
+    expect(requester.rateLimit()).toBeNull();
+    nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, issue, headers(5, { 'RateLimit-Name': 'throttle_authenticated_api' }));
+    nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, issue, headers(6));
+    nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, issue);
+    await c.issue(7);
+    expect(requester.rateLimit()).toMatchObject({ name: 'throttle_authenticated_api', limit: 2000, observed: 5, remaining: 1995, resetAt: 1_796_600_000_000 });
+    await c.issue(7);
+    expect(requester.rateLimit()).toMatchObject({ name: null, observed: 6, remaining: 1994 });
+    await c.issue(7);
+    expect(requester.rateLimit()).toMatchObject({ observed: 6, remaining: 1994 });
+  });
+
+  it('reads them from a refusal too (GitLab sends them with its 429)', async () => {
+    const { client: c, requester } = client();
+    nock(API).get('/projects/sales%2Frequests/issues/7').reply(429, { message: '429 Too Many Requests' }, { ...headers(2001), 'RateLimit-Remaining': '0', 'Retry-After': '0' });
+    nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, issue);
+    await c.issue(7);
+    expect(requester.rateLimit()).toMatchObject({ limit: 2000, remaining: 0, observed: 2001 });
+  });
+
+  it('ignores headers that are not whole numbers', () => {
+    expect(readRateLimit({ 'ratelimit-limit': 'lots', 'ratelimit-remaining': '1' }, 0)).toBeNull();
+    expect(readRateLimit({ 'ratelimit-limit': '60' }, 0)).toBeNull();
+    expect(readRateLimit({ 'ratelimit-limit': '60', 'ratelimit-remaining': '59', 'ratelimit-reset': 'soon' }, 5)).toEqual({ name: null, limit: 60, remaining: 59, observed: null, resetAt: null, seenAt: 5 });
   });
 });

@@ -106,6 +106,12 @@ describe('status page over HTTP', () => {
     expect(stack.service.inbox!.list({ failed: true })).toHaveLength(1);
     const botPage = await (await get(`${stack.pageUrl}/bot`, manager.jar)).text();
     expect(botPage).toContain(`aria-label="Retry job ${job}"`);
+    // GitLab's count of the bot's calls, from the fake's RateLimit-* headers, beside the bot's own pacing.
+    const botCalls = stack.fake.callsBy(stack.fake.botUsername).filter((c) => c.path.startsWith('/api/v4')).length;
+    const left = Number(/(\d+) of 2000 a minute left \(throttle_authenticated_api\)/.exec(botPage)?.[1]);
+    expect(left).toBeLessThan(2000);
+    expect(left).toBeGreaterThanOrEqual(2000 - botCalls);
+    expect(botPage).toContain('at most 60000 requests, 60000 new notes and 30 searches a minute'); // the e2e stack's pacing
     const retried = await post(`${stack.pageUrl}/bot/dead-letters/${job}/retry`, manager.jar, { csrf: hiddenInputs(botPage).csrf! });
     expect(retried.status).toBe(303);
     expect(retried.headers.get('location')).toBe(`/bot?retried=${job}`);
