@@ -16,6 +16,13 @@ export interface CatchUpDeps {
   marginMs?: number;
 }
 
+/** One catch-up sweep: when it ran, the start of the window it covered, how many issues it queued. */
+export interface CatchUpSweep {
+  at: number;
+  since: number;
+  issues: number;
+}
+
 /**
  * GitLab does not redeliver a webhook the service answered with an error. After deliveries were
  * refused (the store could not take them), this queues a pass for every issue updated since the
@@ -26,6 +33,7 @@ export class RefusalCatchUp {
   private window: { since: number; latest: number } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
+  private last: CatchUpSweep | null = null;
 
   constructor(private readonly deps: CatchUpDeps) {}
 
@@ -34,6 +42,11 @@ export class RefusalCatchUp {
     if (this.window === null) this.deps.logger.error({ since: new Date(receivedAt).toISOString() }, 'deliveries refused; issues updated since will be reconciled');
     this.window = { since: Math.min(this.window?.since ?? receivedAt, receivedAt), latest: Math.max(this.window?.latest ?? receivedAt, receivedAt) };
     this.schedule();
+  }
+
+  /** The last sweep that queued its passes (this process only), or null. */
+  lastSweep(): CatchUpSweep | null {
+    return this.last;
   }
 
   /** The start of the window still to reconcile, or null. */
@@ -76,6 +89,7 @@ export class RefusalCatchUp {
         startedAt,
       );
       this.deps.onQueued();
+      this.last = { at: startedAt, since: window.since, issues: issues.length };
       // Refusals during this run that the list may have missed open a window from its start.
       this.window = this.window!.latest >= startedAt ? { since: startedAt, latest: this.window!.latest } : null;
       this.deps.logger.info({ since: new Date(window.since).toISOString(), issues: issues.length }, 'refused deliveries reconciled: passes queued');

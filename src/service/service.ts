@@ -283,6 +283,9 @@ export async function startService(settings: ServiceSettings, config: Config | '
         now: () => new Date(),
         rateLimit: () => requester.rateLimit(),
         pacing: settings.requester,
+        catchUp: () => catchUp?.lastSweep() ?? null,
+        // GitLab's page of the project's pipeline schedules (Build → Pipeline schedules).
+        schedulesUrl: () => `${settings.gitlabUrl.replace(/\/+$/, '')}/${projectPath ?? settings.project}/-/pipeline_schedules`,
         logger: logger.child({ component: 'status' }),
         onRetried: () => worker?.wake(),
       }),

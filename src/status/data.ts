@@ -10,6 +10,7 @@ import type { GitLabRateLimit, RequesterSettings } from '../gitlab/requester.js'
 import { loadSnapshot, relatedOf } from '../gitlab/snapshot.js';
 import { loadRequests } from '../jobs/load-requests.js';
 import type { Inbox, Job } from '../queue/inbox.js';
+import type { CatchUpSweep } from '../service/refusal-catch-up.js';
 import type { RoutingState } from '../worker/routing-state.js';
 
 /** How long the request listing is reused between page views: enough for a few people clicking around. */
@@ -33,6 +34,10 @@ export interface StatusSources {
   rateLimit: () => GitLabRateLimit | null;
   /** The bot's own pacing budgets. */
   pacing: Pick<RequesterSettings, 'requestsPerMinute' | 'notesPerMinute' | 'searchesPerMinute'>;
+  /** This service's last catch-up sweep after refused deliveries (the scheduled `reconcile` runs in CI, elsewhere). */
+  catchUp: () => CatchUpSweep | null;
+  /** Where GitLab lists the project's pipeline schedules, the scheduled reconcile sweep's among them. */
+  schedulesUrl: () => string;
 }
 
 export interface WhyModel {
@@ -54,6 +59,8 @@ export interface BotModel {
   configuration: string;
   rateLimit: GitLabRateLimit | null;
   pacing: StatusSources['pacing'];
+  catchUp: CatchUpSweep | null;
+  schedulesUrl: string;
 }
 
 const noProgress = { total: () => undefined, advance: () => undefined, done: () => undefined };
@@ -95,6 +102,6 @@ export class StatusData {
 
   bot(): BotModel {
     const { inbox, routing } = this.sources;
-    return { depth: inbox.depth(), oldestPending: inbox.oldestPending(), deadLetters: inbox.list({ failed: true, limit: 50 }), routingReadAt: routing.loadedAt(), configuration: this.sources.configStatus(), rateLimit: this.sources.rateLimit(), pacing: this.sources.pacing };
+    return { depth: inbox.depth(), oldestPending: inbox.oldestPending(), deadLetters: inbox.list({ failed: true, limit: 50 }), routingReadAt: routing.loadedAt(), configuration: this.sources.configStatus(), rateLimit: this.sources.rateLimit(), pacing: this.sources.pacing, catchUp: this.sources.catchUp(), schedulesUrl: this.sources.schedulesUrl() };
   }
 }

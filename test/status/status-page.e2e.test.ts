@@ -111,6 +111,9 @@ describe('status page over HTTP', () => {
     const left = Number(/(\d+) of 2000 a minute left \(throttle_authenticated_api\)/.exec(botPage)?.[1]);
     expect(left).toBeLessThan(2000);
     expect(left).toBeGreaterThanOrEqual(2000 - botCalls);
+    expect(botPage).toContain(`<a href="${stack.fake.project.web_url}/-/pipeline_schedules">Build → Pipeline schedules</a>`);
+    expect(botPage).toContain('none since it started (it sweeps only after refusing deliveries)');
+    expect(botPage).not.toContain('Not shown yet');
     expect(botPage).toContain('at most 60000 requests, 60000 new notes and 30 searches a minute'); // the e2e stack's pacing
     const retried = await post(`${stack.pageUrl}/bot/dead-letters/${job}/retry`, manager.jar, { csrf: hiddenInputs(botPage).csrf! });
     expect(retried.status).toBe(303);
