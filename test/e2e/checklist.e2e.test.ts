@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readNoteMarker } from '../../src/domain/bot-note-marker.js';
 import { exampleConfig } from '../helpers/config.js';
-import { startStack, type Stack } from './stack.js';
+import { startStack, type Stack, stopStackAfterEach } from './stack.js';
 
 /**
  * The post-call checklist against a fake GitLab that follows GitLab on who may edit a note (its
@@ -16,12 +16,10 @@ const SAMPLES = join(import.meta.dirname, '..', '..', 'samples', 'requests');
 const REQUEST = `${readFileSync(join(SAMPLES, 'mm-amr-valid.md'), 'utf8').trimEnd()}\n\n/label ~"segment::mm" ~"region::amr"\n`;
 
 let stack: Stack | null = null;
-afterEach(async () => {
-  if (stack) {
-    stack.fake.assertNoViolations();
-    await stack.stop();
-  }
+stopStackAfterEach(() => {
+  const started = stack;
   stack = null;
+  return started;
 });
 
 const trackerOf = (s: Stack, iid: number) => s.fake.botNotes(iid).find((n) => readNoteMarker(n.body)?.key === 'request')!;

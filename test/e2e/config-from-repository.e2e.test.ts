@@ -2,13 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG_PATH, PACKAGE_ROOT, parseConfigText } from '../../src/config/load-config.js';
 import { readNoteMarker } from '../../src/domain/bot-note-marker.js';
 import { generateIssueTemplates } from '../../src/templates/issue-templates.js';
 import { exampleConfig } from '../helpers/config.js';
 import { startService } from '../../src/service/service.js';
-import { settingsFor, startStack, WEBHOOK_SECRET, type Stack } from './stack.js';
+import { settingsFor, startStack, WEBHOOK_SECRET, type Stack, stopStackAfterEach } from './stack.js';
 
 const sample = (name: string) => readFileSync(join(PACKAGE_ROOT, 'samples', 'requests', name), 'utf8');
 const mmRequest = (customer: string, account: string, version: number) =>
@@ -33,12 +33,10 @@ function formChange(text: string): Record<string, string> {
 const requestNote = (s: Stack, iid: number) => s.fake.botNotes(iid).find((n) => readNoteMarker(n.body)?.key === 'request')!;
 
 let stack: Stack | null = null;
-afterEach(async () => {
-  if (stack) {
-    stack.fake.assertNoViolations();
-    await stack.stop();
-  }
+stopStackAfterEach(() => {
+  const started = stack;
   stack = null;
+  return started;
 });
 
 describe('the configuration lives in the project (real server + worker, fake GitLab on 127.0.0.1)', () => {

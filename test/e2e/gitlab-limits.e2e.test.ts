@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { reconcile } from '../../src/worker/reconcile.js';
 import { exampleConfig } from '../helpers/config.js';
-import { startStack, type Stack } from './stack.js';
+import { startStack, type Stack, stopStackAfterEach } from './stack.js';
 
 /**
  * Against a stand-in that behaves as GitLab Premium does: scoped labels exclusive, searches limited
@@ -18,12 +18,10 @@ const forAccount = (n: number) => sample.replace('0014M00001lAbCdQAK', `0014M000
 const logger = pino({ level: 'silent' });
 
 let stack: Stack | null = null;
-afterEach(async () => {
-  if (stack) {
-    stack.fake.assertNoViolations();
-    await stack.stop();
-  }
+stopStackAfterEach(() => {
+  const started = stack;
   stack = null;
+  return started;
 });
 
 describe('GitLab as it behaves: scoped labels and rate limits', () => {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readNoteMarker } from '../../src/domain/bot-note-marker.js';
 import { exampleConfig } from '../helpers/config.js';
 import { startCrm } from '../crm/crm-server.js';
-import { startStack, type Stack } from './stack.js';
+import { startStack, type Stack, stopStackAfterEach } from './stack.js';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'samples', 'requests');
 const sample = (name: string) => readFileSync(join(SAMPLES, name), 'utf8');
@@ -13,12 +13,10 @@ const withQuickActions = (description: string, segment: string, region: string) 
   `${description.trimEnd()}\n\n/label ~"segment::${segment}" ~"region::${region}"\n`;
 
 let stack: Stack | null = null;
-afterEach(async () => {
-  if (stack) {
-    stack.fake.assertNoViolations();
-    await stack.stop();
-  }
+stopStackAfterEach(() => {
+  const started = stack;
   stack = null;
+  return started;
 });
 
 const smbValid = (formId: 'smbeast_amr' | 'smbwest_amr') =>

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { afterEach } from 'vitest';
 import type { Config } from '../../src/domain/config.js';
 import { startFakeGitLab, type FakeGitLab } from '../../src/fake-gitlab/server.js';
 import { settingsForFake } from '../../src/demo/demo.js';
@@ -71,4 +72,20 @@ export async function startStack(
       await fake.stop();
     },
   };
+}
+
+/**
+ * After each test: the fake saw nothing GitLab would refuse, and the stack is stopped (also when
+ * that check fails). `take` hands over the test's stack, if it started one, and forgets it.
+ */
+export function stopStackAfterEach(take: () => Stack | null): void {
+  afterEach(async () => {
+    const stack = take();
+    if (!stack) return;
+    try {
+      stack.fake.assertNoViolations();
+    } finally {
+      await stack.stop();
+    }
+  });
 }
