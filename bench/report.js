@@ -13,13 +13,13 @@
 // label-event reads alone take 5 minutes by design, and what is measured here is the bot's own cost.
 // Each size runs `--runs` times (fresh child each time); medians are reported, with the time per
 // 1,000 requests as the linearity check against the smallest size measured in the same run.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startFakeGitLab } from '../dist/fake-gitlab/server.js';
+import { runMeasuredCli } from './measured-cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000,50000' }, runs: { type: 'string', default: '3' } } });
@@ -60,34 +60,7 @@ function seed(i) {
 }
 
 function runReport(fake, out) {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const fakeCpu = process.cpuUsage();
-    const child = spawn(process.execPath, ['--require', join(ROOT, 'bench', 'report-rss.cjs'), join(ROOT, 'bin', 'scale-bot.js'), 'report', '--from', '2026-10-01', '--to', '2026-10-31', '--out', out], {
-      env: {
-        PATH: process.env.PATH,
-        GITLAB_URL: fake.url,
-        GITLAB_TOKEN: fake.botToken,
-        GITLAB_PROJECT: fake.project.path_with_namespace,
-        GITLAB_REQUESTS_PER_MINUTE: '6000000',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const rss = /MAXRSS_KB (\d+)/.exec(stderr);
-      const cpu = /CPU_MS (\d+)/.exec(stderr);
-      if (code !== 0 || !rss || !cpu) return reject(new Error(`report exited ${code}: ${stderr.slice(0, 2000)}`));
-      const used = process.cpuUsage(fakeCpu);
-      resolve({ ms, rssMb: Number(rss[1]) / 1024, cpuMs: Number(cpu[1]), fakeCpuMs: (used.user + used.system) / 1000, stdout });
-    });
-  });
+  return runMeasuredCli(fake, ['report', '--from', '2026-10-01', '--to', '2026-10-31', '--out', out]);
 }
 
 const load0 = loadavg()[0];

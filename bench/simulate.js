@@ -10,13 +10,13 @@
 // decided twice and a known share changes. Peak RSS and CPU are the child's own (bench/report-rss.cjs).
 // The requester's pace is lifted (GITLAB_REQUESTS_PER_MINUTE=6,000,000): what is measured is the
 // bot's own cost, not GitLab's rate limit. Medians of `--runs` fresh children are reported.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startFakeGitLab } from '../dist/fake-gitlab/server.js';
+import { runMeasuredCli } from './measured-cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, runs: { type: 'string', default: '3' } } });
@@ -46,27 +46,9 @@ function seed(i) {
   return { title: `Request ${i}`, description, author: 'alex.ae', assignees: [cse], labels: ['engagement::assigned'], createdAt, updatedAt: createdAt };
 }
 
-function runSimulate(fake, dir) {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const fakeCpu = process.cpuUsage();
-    const args = ['--require', join(ROOT, 'bench', 'report-rss.cjs'), join(ROOT, 'bin', 'scale-bot.js'), 'simulate', '--base-file', join(dir, 'base.yml'), '--head-file', join(dir, 'head.yml'), '--format', 'json'];
-    const env = { PATH: process.env.PATH, GITLAB_URL: fake.url, GITLAB_TOKEN: fake.botToken, GITLAB_PROJECT: fake.project.path_with_namespace, GITLAB_REQUESTS_PER_MINUTE: '6000000', LOG_LEVEL: 'warn' };
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const rss = /MAXRSS_KB (\d+)/.exec(stderr);
-      const cpu = /CPU_MS (\d+)/.exec(stderr);
-      if (code !== 0 || !rss || !cpu) return reject(new Error(`simulate exited ${code}: ${stderr.slice(0, 2000)}`));
-      const used = process.cpuUsage(fakeCpu);
-      resolve({ ms, rssMb: Number(rss[1]) / 1024, cpuMs: Number(cpu[1]), fakeCpuMs: (used.user + used.system) / 1000, result: JSON.parse(stdout) });
-    });
-  });
+async function runSimulate(fake, dir) {
+  const run = await runMeasuredCli(fake, ['simulate', '--base-file', join(dir, 'base.yml'), '--head-file', join(dir, 'head.yml'), '--format', 'json']);
+  return { ...run, result: JSON.parse(run.stdout) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-simulate-'));
