@@ -88,13 +88,21 @@ async function main() {
       burst: { type: 'string', default: '40' },
     },
   });
-  const opts = { rate: Number(values.rate), seconds: Number(values.seconds), latencyMs: Number(values.latency), burstSize: Number(values.burst) };
+  const opts = {
+    rate: Number(values.rate),
+    seconds: Number(values.seconds),
+    latencyMs: Number(values.latency),
+    burstSize: Number(values.burst),
+  };
   const load0 = loadavg()[0];
   const results = [];
   for (const c of values.concurrency.split(',').map(Number)) {
-    for (const searchLimit of values['search-limits'].split(',').map(Number)) results.push(await runConfig({ ...opts, concurrency: c, searchLimit }));
+    for (const searchLimit of values['search-limits'].split(',').map(Number))
+      results.push(await runConfig({ ...opts, concurrency: c, searchLimit }));
   }
-  console.log(`machine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), node ${process.version}, load average ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`);
+  console.log(
+    `machine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), node ${process.version}, load average ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`,
+  );
   console.log(
     `service: shipped defaults (coalescing quiet 250 ms / max 1000 ms, production logger at info) except requester limits raised to 60,000 requests/min and 60,000 notes/min; fake GitLab +${opts.latencyMs} ms per API call`,
   );
@@ -169,15 +177,35 @@ async function runConfig({ rate, seconds, latencyMs, concurrency, searchLimit, b
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`service exited (${code})`)));
   });
-  child.send({ fakeUrl: fake.url, botToken: fake.botToken, project: fake.project.path_with_namespace, dataDir, concurrency });
+  child.send({
+    fakeUrl: fake.url,
+    botToken: fake.botToken,
+    project: fake.project.path_with_namespace,
+    dataDir,
+    concurrency,
+  });
   const { url } = await started;
   fake.setWebhook({ url: `${url}/webhooks/gitlab`, token: SECRET });
 
   // Requests: unique account per request, the two valid samples alternately.
   const sample = (name) => readFileSync(join(PACKAGE_ROOT, 'samples', 'requests', name), 'utf8');
   const forms = [
-    { text: sample('mm-amr-valid.md'), customer: 'Northwind Traders', crm: '0014M00001lAbCdQAK', author: 'alex.ae', segment: 'mm', region: 'amr' },
-    { text: sample('ent-amr-valid.md'), customer: 'Contoso Pharmaceuticals', crm: '0016100000XyZabAAB', author: 'sam.sal', segment: 'ent', region: 'amr' },
+    {
+      text: sample('mm-amr-valid.md'),
+      customer: 'Northwind Traders',
+      crm: '0014M00001lAbCdQAK',
+      author: 'alex.ae',
+      segment: 'mm',
+      region: 'amr',
+    },
+    {
+      text: sample('ent-amr-valid.md'),
+      customer: 'Contoso Pharmaceuticals',
+      crm: '0016100000XyZabAAB',
+      author: 'sam.sal',
+      segment: 'ent',
+      region: 'amr',
+    },
   ];
   let made = 0;
   const newRequest = () => {
@@ -272,7 +300,9 @@ async function runConfig({ rate, seconds, latencyMs, concurrency, searchLimit, b
     const burstCalls = fake.callsBy(bot);
     const lat = burst.map(latencyOf).filter((x) => x !== null);
     const missing = burst.length - lat.length;
-    const pollDiff = burst.filter((e) => polledAt.has(e.iid) && appliedAt.has(e.iid)).map((e) => polledAt.get(e.iid) - appliedAt.get(e.iid));
+    const pollDiff = burst
+      .filter((e) => polledAt.has(e.iid) && appliedAt.has(e.iid))
+      .map((e) => polledAt.get(e.iid) - appliedAt.get(e.iid));
     const byIid = new Map(burst.map((e) => [e.iid, e]));
     // Where the time goes: until the bot's first call about the issue, then until applied.
     const firstCall = new Map();
@@ -281,15 +311,19 @@ async function runConfig({ rate, seconds, latencyMs, concurrency, searchLimit, b
       if (m && !firstCall.has(Number(m[1]))) firstCall.set(Number(m[1]), c.at);
     }
     const toFirst = burst.filter((e) => firstCall.has(e.iid)).map((e) => firstCall.get(e.iid) - e.wall0);
-    const firstToApplied = burst.filter((e) => firstCall.has(e.iid) && appliedAt.has(e.iid)).map((e) => latencyOf(e) - (firstCall.get(e.iid) - e.wall0));
+    const firstToApplied = burst
+      .filter((e) => firstCall.has(e.iid) && appliedAt.has(e.iid))
+      .map((e) => latencyOf(e) - (firstCall.get(e.iid) - e.wall0));
 
     // API economy of new requests, counted by the fake.
     const isWrite = (c) => c.method !== 'GET' && c.method !== 'HEAD';
     const perIssue = new Map();
-    let unattributed = 0;
     const kinds = new Map();
     for (const c of burstCalls) {
-      const kind = `${c.method} ${c.path.replace(/\/projects\/[^/]+/, '/projects/:id').replace(/\/issues\/\d+/, '/issues/:iid').replace(/\/notes\/\d+/, '/notes/:id')}${c.query?.search ? '?search' : ''}`;
+      const kind = `${c.method} ${c.path
+        .replace(/\/projects\/[^/]+/, '/projects/:id')
+        .replace(/\/issues\/\d+/, '/issues/:iid')
+        .replace(/\/notes\/\d+/, '/notes/:id')}${c.query?.search ? '?search' : ''}`;
       kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
       const m = /\/issues\/(\d+)(?:\/|$)/.exec(c.path);
       if (m && byIid.has(Number(m[1]))) {
@@ -297,7 +331,7 @@ async function runConfig({ rate, seconds, latencyMs, concurrency, searchLimit, b
         s.calls++;
         if (isWrite(c)) s.writes++;
         perIssue.set(Number(m[1]), s);
-      } else unattributed++;
+      }
     }
     const callsPer = burstCalls.length / burst.length;
     const writesPer = burstCalls.filter(isWrite).length / burst.length;
@@ -307,7 +341,12 @@ async function runConfig({ rate, seconds, latencyMs, concurrency, searchLimit, b
     // Issues whose request note (as first posted) explains that CSEs were skipped at capacity.
     const skippedIssues = new Set(
       burstCalls
-        .filter((c) => c.method === 'POST' && /\/notes$/.test(c.path) && /skipped [\w.-]+: .*capacity/.test(String(c.body?.body ?? '')))
+        .filter(
+          (c) =>
+            c.method === 'POST' &&
+            /\/notes$/.test(c.path) &&
+            /skipped [\w.-]+: .*capacity/.test(String(c.body?.body ?? '')),
+        )
         .map((c) => Number(/\/issues\/(\d+)\//.exec(c.path)[1])),
     );
 
@@ -326,10 +365,37 @@ async function runConfig({ rate, seconds, latencyMs, concurrency, searchLimit, b
     const editCalls = fake.callsBy(bot);
     const editWrites = editCalls.filter(isWrite);
     const writesOn = (set) => editWrites.filter((c) => set.has(Number(/\/issues\/(\d+)/.exec(c.path)?.[1]))).length;
-    const editKinds = [...new Set(editWrites.map((c) => `${c.method} ${c.path.replace(/\/projects\/[^/]+/, '/projects/:id').replace(/\/issues\/\d+/, '/issues/:iid').replace(/\/notes\/\d+/, '/notes/:id')}`))].join(', ') || 'none';
+    const editKinds =
+      [
+        ...new Set(
+          editWrites.map(
+            (c) =>
+              `${c.method} ${c.path
+                .replace(/\/projects\/[^/]+/, '/projects/:id')
+                .replace(/\/issues\/\d+/, '/issues/:iid')
+                .replace(/\/notes\/\d+/, '/notes/:id')}`,
+          ),
+        ),
+      ].join(', ') || 'none';
     if (process.env.BENCH_DEBUG) {
       for (const e of burst.slice(0, 3).concat(burst.slice(-2))) {
-        console.log(`#${e.iid}:`, burstCalls.filter((c) => c.path.endsWith(`/issues/${e.iid}`) || c.path.includes(`/issues/${e.iid}/`) || c.query?.search === e.crm).map((c) => `${c.method} ${c.path.replace(/.*issues\/\d+/, '')}${c.query?.search ? 'search' : ''} +${c.at - e.wall0}`).join(' | '), 'applied +', Math.round(latencyOf(e)));
+        console.log(
+          `#${e.iid}:`,
+          burstCalls
+            .filter(
+              (c) =>
+                c.path.endsWith(`/issues/${e.iid}`) ||
+                c.path.includes(`/issues/${e.iid}/`) ||
+                c.query?.search === e.crm,
+            )
+            .map(
+              (c) =>
+                `${c.method} ${c.path.replace(/.*issues\/\d+/, '')}${c.query?.search ? 'search' : ''} +${c.at - e.wall0}`,
+            )
+            .join(' | '),
+          'applied +',
+          Math.round(latencyOf(e)),
+        );
       }
       // One rewritten note, diffed against the note as first posted.
       const c = editWrites.find((w) => w.method === 'PUT' && /\/notes\/\d+$/.test(w.path));
@@ -339,7 +405,14 @@ async function runConfig({ rate, seconds, latencyMs, concurrency, searchLimit, b
         const first = burstCalls.find((w) => w.method === 'POST' && w.path.endsWith(`/issues/${iid}/notes`));
         console.log(`note rewritten on #${iid} after a title edit:`);
         for (const part of diffLines(String(first?.body?.body ?? ''), String(c.body?.body ?? ''))) {
-          if (part.added || part.removed) console.log(part.value.replace(/\n$/, '').split('\n').map((l) => `  ${part.added ? '+' : '-'} ${l}`).join('\n'));
+          if (part.added || part.removed)
+            console.log(
+              part.value
+                .replace(/\n$/, '')
+                .split('\n')
+                .map((l) => `  ${part.added ? '+' : '-'} ${l}`)
+                .join('\n'),
+            );
         }
       }
     }
@@ -347,36 +420,61 @@ async function runConfig({ rate, seconds, latencyMs, concurrency, searchLimit, b
     stats.rushP99 = pct(rushLat, 99);
     stats.streamP99 = pct(lat, 99);
     const shipped = concurrency === 16 ? ' (shipped default)' : ' (setting changed for this run)';
-    out.push(`== WORKER_CONCURRENCY ${concurrency}${shipped}; fake GitLab search limit: ${searchLimit === 0 ? 'none' : `${searchLimit}/min per user (GitLab.com)`}`);
-    out.push(`idle baseline (one request at a time, after 2 warm-up requests): median ${ms(median(idle))} (runs: ${idle.map((x) => Math.round(x)).join(', ')})`);
+    out.push(
+      `== WORKER_CONCURRENCY ${concurrency}${shipped}; fake GitLab search limit: ${searchLimit === 0 ? 'none' : `${searchLimit}/min per user (GitLab.com)`}`,
+    );
+    out.push(
+      `idle baseline (one request at a time, after 2 warm-up requests): median ${ms(median(idle))} (runs: ${idle.map((x) => Math.round(x)).join(', ')})`,
+    );
     const searches = (calls) => calls.filter((c) => c.query?.search).length;
     const limited = (calls) => calls.filter((c) => c.status === 429).length;
     out.push(
       `rush: ${rush.length} new requests at once → labelled and assigned: p50 ${ms(pct(rushLat, 50))}, p99 ${ms(pct(rushLat, 99))}, max ${ms(Math.max(...rushLat))}; count ${rushLat.length}/${rush.length}; ${searches(rushCalls)} searches, ${limited(rushCalls)} answers 429`,
     );
-    out.push(`burst: ${burst.length} new requests at ${rate}/s, sent in ${sentIn.toFixed(1)} s (mm_amr and ent_amr alternately); ${searches(burstCalls)} searches, ${limited(burstCalls)} answers 429`);
+    out.push(
+      `burst: ${burst.length} new requests at ${rate}/s, sent in ${sentIn.toFixed(1)} s (mm_amr and ent_amr alternately); ${searches(burstCalls)} searches, ${limited(burstCalls)} answers 429`,
+    );
     out.push(
       `  webhook → labelled and assigned: p50 ${ms(pct(lat, 50))}, p90 ${ms(pct(lat, 90))}, p99 ${ms(pct(lat, 99))}, max ${ms(Math.max(...lat))}; count ${lat.length}/${burst.length}${missing ? ` (${missing} never assigned)` : ''}`,
     );
-    out.push(`  p50 / p99 over the idle baseline median: ${(pct(lat, 50) / median(idle)).toFixed(2)}× / ${(pct(lat, 99) / median(idle)).toFixed(2)}×`);
-    out.push(`  split: createIssue → bot's first call about the issue p50 ${ms(pct(toFirst, 50))}, p99 ${ms(pct(toFirst, 99))}; first call → applied p50 ${ms(pct(firstToApplied, 50))}, p99 ${ms(pct(firstToApplied, 99))}`);
-    out.push(`  cross-check, 5 ms poll of the fake's state: later than the PUT's answer by median ${pct(pollDiff, 50).toFixed(1)} ms, max ${Math.max(...pollDiff).toFixed(1)} ms (n=${pollDiff.length})`);
+    out.push(
+      `  p50 / p99 over the idle baseline median: ${(pct(lat, 50) / median(idle)).toFixed(2)}× / ${(pct(lat, 99) / median(idle)).toFixed(2)}×`,
+    );
+    out.push(
+      `  split: createIssue → bot's first call about the issue p50 ${ms(pct(toFirst, 50))}, p99 ${ms(pct(toFirst, 99))}; first call → applied p50 ${ms(pct(firstToApplied, 50))}, p99 ${ms(pct(firstToApplied, 99))}`,
+    );
+    out.push(
+      `  cross-check, 5 ms poll of the fake's state: later than the PUT's answer by median ${pct(pollDiff, 50).toFixed(1)} ms, max ${Math.max(...pollDiff).toFixed(1)} ms (n=${pollDiff.length})`,
+    );
     out.push(`API economy, new valid requests (the bot's calls during the burst, counted by the fake):`);
     out.push(
       `  ${burstCalls.length} calls for ${burst.length} requests = ${callsPer.toFixed(2)} per request, ${writesPer.toFixed(2)} writes per request; per issue at most ${maxIssueCalls} calls on /issues/:iid + at most 1 account-index listing, of which ${maxIssueWrites} writes; ${userLookups} one-time user-id lookups (cache misses)`,
     );
-    out.push(`  by kind: ${[...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ×${n}`).join(', ')}`);
-    out.push(`redundant events: ${burst.length} title edits (a change the bot ignores): the bot made ${editCalls.length} calls (${(editCalls.length / burst.length).toFixed(2)} per event), ${editWrites.length} writes (${editKinds})`);
+    out.push(
+      `  by kind: ${[...kinds]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ×${n}`)
+        .join(', ')}`,
+    );
+    out.push(
+      `redundant events: ${burst.length} title edits (a change the bot ignores): the bot made ${editCalls.length} calls (${(editCalls.length / burst.length).toFixed(2)} per event), ${editWrites.length} writes (${editKinds})`,
+    );
     out.push(
       `  issues whose note named CSEs skipped at capacity: ${skippedIssues.size}, with ${writesOn(skippedIssues)} writes; the other ${burst.length - skippedIssues.size} issues: ${editWrites.length - writesOn(skippedIssues)} writes`,
     );
     out.push(`fake GitLab violations (text GitLab would act on): ${fake.violations.length}`);
-    out.push(`target p99 ≤ 1 s: ${pct(lat, 99) <= 1000 && missing === 0 ? 'met' : 'NOT met'} (${ms(pct(lat, 99))}${missing ? `, ${missing} missing` : ''})`);
+    out.push(
+      `target p99 ≤ 1 s: ${pct(lat, 99) <= 1000 && missing === 0 ? 'met' : 'NOT met'} (${ms(pct(lat, 99))}${missing ? `, ${missing} missing` : ''})`,
+    );
     out.push(
       `target ≤ 5 calls per new request: ${maxIssueCalls + 1 <= 5 ? 'met' : 'NOT met'} (${maxIssueCalls + 1} per request; ${callsPer.toFixed(2)} on average with the ${userLookups} user-id cache fills)`,
     );
-    out.push(`target ≤ 3 writes per new request: ${maxIssueWrites <= 3 ? 'met' : 'NOT met'} (at most ${maxIssueWrites}, ${writesPer.toFixed(2)} on average)`);
-    out.push(`target 0 writes for a redundant event: ${editWrites.length === 0 ? 'met' : 'NOT met'} (${editWrites.length} writes for ${burst.length} events)`);
+    out.push(
+      `target ≤ 3 writes per new request: ${maxIssueWrites <= 3 ? 'met' : 'NOT met'} (at most ${maxIssueWrites}, ${writesPer.toFixed(2)} on average)`,
+    );
+    out.push(
+      `target 0 writes for a redundant event: ${editWrites.length === 0 ? 'met' : 'NOT met'} (${editWrites.length} writes for ${burst.length} events)`,
+    );
   } finally {
     clearInterval(poller);
     await new Promise((resolve) => {

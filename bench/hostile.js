@@ -23,7 +23,14 @@ import { parseArgs } from 'node:util';
 
 const ROOT = join(import.meta.dirname, '..');
 const SECRET = 'bench-hostile-secret';
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, concurrency: { type: 'string', default: '16' }, mb: { type: 'string', default: '24' }, hold: { type: 'string', default: '12' } } });
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '16' },
+    mb: { type: 'string', default: '24' },
+    hold: { type: 'string', default: '12' },
+  },
+});
 const ROUNDS = Number(values.rounds);
 const CONCURRENCY = Number(values.concurrency);
 const MB = Number(values.mb);
@@ -41,17 +48,28 @@ function memory(pid) {
 /** POST `body`; resolves with the status (and the answer's `status` field), or the error code when the server closed first. */
 function post(port, path, body, headers) {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length, ...headers } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        let kind = '';
-        try {
-          kind = JSON.parse(text).status ?? '';
-        } catch {}
-        resolve(`${res.statusCode}${kind ? ` ${kind}` : ''}`);
-      });
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': body.length, ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          let kind = '';
+          try {
+            kind = JSON.parse(text).status ?? '';
+          } catch {
+            // Not a JSON answer: the status code alone says what happened.
+          }
+          resolve(`${res.statusCode}${kind ? ` ${kind}` : ''}`);
+        });
+      },
+    );
     req.on('error', (err) => resolve(err.code ?? 'error'));
     req.end(body);
   });
@@ -72,7 +90,10 @@ async function start() {
     PORT: '0',
     LOG_LEVEL: 'info',
   };
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'scale-bot.js'), 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'scale-bot.js'), 'serve'], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -93,14 +114,24 @@ async function flood(svc) {
   const after = [];
   for (let r = 1; r <= ROUNDS; r++) {
     const t = performance.now();
-    const answers = await Promise.all(Array.from({ length: CONCURRENCY }, () => post(svc.port, '/webhooks/gitlab', body, { 'x-gitlab-event': 'Issue Hook' })));
+    const answers = await Promise.all(
+      Array.from({ length: CONCURRENCY }, () =>
+        post(svc.port, '/webhooks/gitlab', body, { 'x-gitlab-event': 'Issue Hook' }),
+      ),
+    );
     const m = memory(svc.child.pid);
     after.push(m.rss);
-    const counts = Object.entries(answers.reduce((a, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {})).map(([s, n]) => `${n}× ${s}`).join(', ');
-    console.log(`  round ${r}: ${counts} in ${(performance.now() - t).toFixed(0)} ms; RSS ${m.rss.toFixed(0)} MB, peak ${m.peak.toFixed(0)} MB`);
+    const counts = Object.entries(answers.reduce((a, s) => ({ ...a, [s]: (a[s] ?? 0) + 1 }), {}))
+      .map(([s, n]) => `${n}× ${s}`)
+      .join(', ');
+    console.log(
+      `  round ${r}: ${counts} in ${(performance.now() - t).toFixed(0)} ms; RSS ${m.rss.toFixed(0)} MB, peak ${m.peak.toFixed(0)} MB`,
+    );
   }
   const end = memory(svc.child.pid);
-  console.log(`  result: RSS ${before.rss.toFixed(0)} → median ${median(after).toFixed(0)} MB after a round, peak ${end.peak.toFixed(0)} MB (${(end.peak - before.rss).toFixed(0)} MB above the start)`);
+  console.log(
+    `  result: RSS ${before.rss.toFixed(0)} → median ${median(after).toFixed(0)} MB after a round, peak ${end.peak.toFixed(0)} MB (${(end.peak - before.rss).toFixed(0)} MB above the start)`,
+  );
 }
 
 async function heldLock(svc) {
@@ -108,7 +139,9 @@ async function heldLock(svc) {
   const fixture = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'gitlab', 'issue-hook-open.json'), 'utf8'));
   const holder = new Database(join(svc.data, 'inbox.sqlite'));
   holder.pragma('busy_timeout = 10000');
-  console.log(`held lock: another connection holds the inbox's write lock for ${HOLD_S} s; an issue is opened (GitLab's own hook), then a delivery for it every 250 ms, /healthz every 100 ms`);
+  console.log(
+    `held lock: another connection holds the inbox's write lock for ${HOLD_S} s; an issue is opened (GitLab's own hook), then a delivery for it every 250 ms, /healthz every 100 ms`,
+  );
   holder.exec('BEGIN IMMEDIATE');
   const lockedAt = Date.now();
   const issue = await svc.fake.as('alex.ae').createIssue({ title: 'Held lock', description: 'not a request' });
@@ -122,14 +155,22 @@ async function heldLock(svc) {
   // The holder's own event loop is free (better-sqlite3 holds the lock without blocking it).
   const posting = (async () => {
     while (Date.now() - lockedAt < HOLD_S * 1000) {
-      post(svc.port, '/webhooks/gitlab', body, { 'x-gitlab-event': 'Issue Hook', 'x-gitlab-token': SECRET, 'idempotency-key': randomUUID() }).then((s) => (answers[s] = (answers[s] ?? 0) + 1));
+      post(svc.port, '/webhooks/gitlab', body, {
+        'x-gitlab-event': 'Issue Hook',
+        'x-gitlab-token': SECRET,
+        'idempotency-key': randomUUID(),
+      }).then((s) => (answers[s] = (answers[s] ?? 0) + 1));
       await sleep(250);
     }
   })();
   const probing = (async () => {
     while (Date.now() - lockedAt < HOLD_S * 1000 + 2000) {
       const t = performance.now();
-      await new Promise((r) => request({ host: '127.0.0.1', port: svc.port, path: '/healthz' }, (res) => (res.resume(), res.on('end', r))).on('error', r).end());
+      await new Promise((r) =>
+        request({ host: '127.0.0.1', port: svc.port, path: '/healthz' }, (res) => (res.resume(), res.on('end', r)))
+          .on('error', r)
+          .end(),
+      );
       healthz.push(performance.now() - t);
       await sleep(100);
     }
@@ -140,16 +181,38 @@ async function heldLock(svc) {
   await probing;
   await sleep(8000); // the last answers, then the catch-up
   const alive = svc.child.exitCode === null && svc.child.signalCode === null;
-  const ready = await new Promise((r) => request({ host: '127.0.0.1', port: svc.port, path: '/readyz' }, (res) => { let t = ''; res.on('data', (d) => (t += d)); res.on('end', () => r(`${res.statusCode} ${t}`)); }).on('error', (e) => r(e.code)).end());
+  const ready = await new Promise((r) =>
+    request({ host: '127.0.0.1', port: svc.port, path: '/readyz' }, (res) => {
+      let t = '';
+      res.on('data', (d) => (t += d));
+      res.on('end', () => r(`${res.statusCode} ${t}`));
+    })
+      .on('error', (e) => r(e.code))
+      .end(),
+  );
   healthz.sort((a, b) => a - b);
-  console.log(`  deliveries: ${Object.entries(answers).map(([s, n]) => `${n}× ${s}`).join(', ')}`);
-  console.log(`  /healthz during the hold: ${healthz.length} probes, median ${median(healthz).toFixed(1)} ms, max ${healthz.at(-1).toFixed(1)} ms`);
+  console.log(
+    `  deliveries: ${Object.entries(answers)
+      .map(([s, n]) => `${n}× ${s}`)
+      .join(', ')}`,
+  );
+  console.log(
+    `  /healthz during the hold: ${healthz.length} probes, median ${median(healthz).toFixed(1)} ms, max ${healthz.at(-1).toFixed(1)} ms`,
+  );
   console.log(`  process alive after: ${alive} (crashes: ${alive ? 0 : 1}); /readyz after: ${ready}`);
-  const handled = svc.fake.botNotes(issue.iid).length > 0 && svc.fake.issue(issue.iid).labels.some((l) => l.startsWith('engagement::'));
-  console.log(`  the issue the deliveries named: ${handled ? 'handled by the bot after the lock was released' : 'NOT handled'} (labels: ${svc.fake.issue(issue.iid).labels.join(' ')})`);
+  const handled =
+    svc.fake.botNotes(issue.iid).length > 0 &&
+    svc.fake.issue(issue.iid).labels.some((l) => l.startsWith('engagement::'));
+  console.log(
+    `  the issue the deliveries named: ${handled ? 'handled by the bot after the lock was released' : 'NOT handled'} (labels: ${svc.fake.issue(issue.iid).labels.join(' ')})`,
+  );
 }
 
-console.log(`machine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), node ${process.version}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `machine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), node ${process.version}, load average ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 const svc = await start();
 try {
   await flood(svc);

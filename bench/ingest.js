@@ -175,7 +175,10 @@ async function main() {
   const start = (kind) =>
     new Promise((resolve, reject) => {
       const execArgv = kind === 'app' && profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-      const child = fork(fileURLToPath(import.meta.url), [`--serve=${kind}`, `--log=${values.log}`], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      const child = fork(fileURLToPath(import.meta.url), [`--serve=${kind}`, `--log=${values.log}`], {
+        execArgv,
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      });
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`${kind} server exited (${code})`)));
       child.once('message', (m) => resolve({ child, url: `http://127.0.0.1:${m.port}` }));
@@ -205,7 +208,12 @@ async function main() {
               const n = seq++;
               return {
                 ...req,
-                headers: { ...req.headers, 'Idempotency-Key': randomUUID(), 'X-Gitlab-Event-UUID': randomUUID(), 'X-Gitlab-Webhook-UUID': randomUUID() },
+                headers: {
+                  ...req.headers,
+                  'Idempotency-Key': randomUUID(),
+                  'X-Gitlab-Event-UUID': randomUUID(),
+                  'X-Gitlab-Webhook-UUID': randomUUID(),
+                },
                 body: bodies[n % bodies.length],
               };
             },
@@ -238,7 +246,17 @@ async function main() {
       const finish = () => {
         clearTimeout(guard);
         agent.destroy();
-        resolve({ result: { '2xx': samples.length, duration: seconds, non2xx: bad, errors: 0, timeouts: total - done, statusCodeStats: Object.fromEntries([...codes].map((c) => [c, 1])) }, samples });
+        resolve({
+          result: {
+            '2xx': samples.length,
+            duration: seconds,
+            non2xx: bad,
+            errors: 0,
+            timeouts: total - done,
+            statusCodeStats: Object.fromEntries([...codes].map((c) => [c, 1])),
+          },
+          samples,
+        });
       };
       const guard = setTimeout(finish, seconds * 1000 + 10_000); // bounded even if the server hangs
       const issue = () => {
@@ -252,7 +270,13 @@ async function main() {
             port,
             path: PATH,
             method: 'POST',
-            headers: { ...baseHeaders, 'Content-Length': body.length, 'Idempotency-Key': randomUUID(), 'X-Gitlab-Event-UUID': randomUUID(), 'X-Gitlab-Webhook-UUID': randomUUID() },
+            headers: {
+              ...baseHeaders,
+              'Content-Length': body.length,
+              'Idempotency-Key': randomUUID(),
+              'X-Gitlab-Event-UUID': randomUUID(),
+              'X-Gitlab-Webhook-UUID': randomUUID(),
+            },
           },
           (res) => {
             res.resume();
@@ -320,7 +344,11 @@ async function main() {
       for (const kind of order) even[kind].push(summarise(await paced(servers[kind].url, rateDuration, rate)));
     }
     const max = { bare: [], node: [], app: [] };
-    const rotations = [['bare', 'node', 'app'], ['app', 'bare', 'node'], ['node', 'app', 'bare']];
+    const rotations = [
+      ['bare', 'node', 'app'],
+      ['app', 'bare', 'node'],
+      ['node', 'app', 'bare'],
+    ];
     for (let r = 0; r < runs; r++) {
       for (const kind of rotations[r % 3]) max[kind].push(summarise(await run(servers[kind].url, duration)));
     }
@@ -330,7 +358,9 @@ async function main() {
       return p;
     })();
 
-    console.log(`machine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), node ${process.version}, load average ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`);
+    console.log(
+      `machine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), node ${process.version}, load average ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`,
+    );
     console.log(
       `body: documented Issue Hook, ${bodies[0].length} bytes; app log level ${values.log} (to /dev/null); ${connections} connections; warm-up ${warmup} s (+1 s paced) per server; measured in this order: fixed-rate runs (fresh inbox), then max-throughput runs`,
     );
@@ -350,7 +380,9 @@ async function main() {
       `  ratio app/node: ${nodeRatio.toFixed(3)} (per run: ${max.app.map((x, i) => (x.rps / max.node[i].rps).toFixed(3)).join(', ')}): the cost of the checks and the durable write on the app's own HTTP layer`,
     );
 
-    console.log(`\nfixed rate ${rate} req/s (autocannon overallRate, ${runs} runs of ${rateDuration} s each; exact per-response latencies):`);
+    console.log(
+      `\nfixed rate ${rate} req/s (autocannon overallRate, ${runs} runs of ${rateDuration} s each; exact per-response latencies):`,
+    );
     for (const kind of ['bare', 'app']) {
       const xs = fixed[kind];
       console.log(
@@ -358,7 +390,9 @@ async function main() {
           `(p99 runs: ${xs.map((x) => f2(x.p99)).join(', ')}; max ${f1(Math.max(...xs.map((x) => x.max)))} ms); ${int(median(xs.map((x) => x.rps)))} req/s achieved`,
       );
     }
-    console.log(`\nfixed rate ${rate} req/s, evenly paced (open loop, node:http, ${runs} runs of ${rateDuration} s each):`);
+    console.log(
+      `\nfixed rate ${rate} req/s, evenly paced (open loop, node:http, ${runs} runs of ${rateDuration} s each):`,
+    );
     for (const kind of ['bare', 'app']) {
       const xs = even[kind];
       console.log(
@@ -374,8 +408,12 @@ async function main() {
       )} + warm-up), ${stats.jobs} jobs, ${(stats.dbBytes / 1e6).toFixed(0)} MB on disk`,
     );
     console.log(`target throughput ≥ 0.7× bare: ${ratio >= 0.7 ? 'met' : 'NOT met'} (${ratio.toFixed(3)})`);
-    console.log(`target p99 ≤ 10 ms at ${rate} req/s, autocannon overallRate (per-second bursts): ${appP99 <= 10 ? 'met' : 'NOT met'} (${f2(appP99)} ms)`);
-    console.log(`target p99 ≤ 10 ms at ${rate} req/s, evenly paced: ${appP99Even <= 10 ? 'met' : 'NOT met'} (${f2(appP99Even)} ms)`);
+    console.log(
+      `target p99 ≤ 10 ms at ${rate} req/s, autocannon overallRate (per-second bursts): ${appP99 <= 10 ? 'met' : 'NOT met'} (${f2(appP99)} ms)`,
+    );
+    console.log(
+      `target p99 ≤ 10 ms at ${rate} req/s, evenly paced: ${appP99Even <= 10 ? 'met' : 'NOT met'} (${f2(appP99Even)} ms)`,
+    );
   } finally {
     await Promise.all([stop(bare.child), stop(node.child), stop(app.child)]);
   }
@@ -394,7 +432,14 @@ async function breakdown() {
   const raw = JSON.stringify(fixture);
   const json = JSON.parse(raw);
   const dir = mkdtempSync(join(tmpdir(), 'scale-bot-bench-breakdown-'));
-  const delivery = (i) => ({ key: randomUUID(), event: 'Issue Hook', uuid: null, body: raw, issue: { projectId: PROJECT.id, iid: (i % 100) + 1 }, receivedAt: Date.now() });
+  const delivery = (i) => ({
+    key: randomUUID(),
+    event: 'Issue Hook',
+    uuid: null,
+    body: raw,
+    issue: { projectId: PROJECT.id, iid: (i % 100) + 1 },
+    receivedAt: Date.now(),
+  });
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   // Median over 5 rounds of the mean time per call.
   const cost = (name, count, fn) => {
@@ -405,14 +450,18 @@ async function breakdown() {
       for (let i = 0; i < count; i++) fn(i);
       rounds.push(Number(process.hrtime.bigint() - t) / 1e3 / count);
     }
-    console.log(`  ${name.padEnd(58)} ${median(rounds).toFixed(1).padStart(6)} µs  (rounds: ${rounds.map((x) => x.toFixed(1)).join(', ')})`);
+    console.log(
+      `  ${name.padEnd(58)} ${median(rounds).toFixed(1).padStart(6)} µs  (rounds: ${rounds.map((x) => x.toFixed(1)).join(', ')})`,
+    );
   };
   const inbox = (name, pragma) => {
     const ib = SqliteInbox.open(join(dir, `${name}.sqlite`));
     if (pragma) ib['db'].pragma(pragma); // bench-only experiment on the private connection
     return ib;
   };
-  console.log(`machine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), node ${process.version}, load average ${loadavg()[0].toFixed(2)}`);
+  console.log(
+    `machine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), node ${process.version}, load average ${loadavg()[0].toFixed(2)}`,
+  );
   console.log(`cost per call, back to back (body ${raw.length} bytes):`);
   cost('JSON.parse(body)', 20000, () => JSON.parse(raw));
   cost('parseWebhook (zod schema)', 20000, () => parseWebhook('Issue Hook', json));
@@ -426,7 +475,10 @@ async function breakdown() {
   // SCALE_BOT_DURABILITY (issue #16, point 8): process = synchronous=NORMAL (the WAL is fsynced at
   // checkpoints), power = FULL (fsynced at every commit). Rounds alternate so drift in the machine's
   // load hits both; the ratio is taken within this run.
-  const durable = { process: SqliteInbox.open(join(dir, 'process.sqlite'), undefined, { durability: 'process' }), power: SqliteInbox.open(join(dir, 'power.sqlite'), undefined, { durability: 'power' }) };
+  const durable = {
+    process: SqliteInbox.open(join(dir, 'process.sqlite'), undefined, { durability: 'process' }),
+    power: SqliteInbox.open(join(dir, 'power.sqlite'), undefined, { durability: 'power' }),
+  };
   const perCall = { process: [], power: [] };
   for (let r = 0; r < 14; r++) {
     const name = r % 2 === 0 ? 'process' : 'power';
@@ -435,9 +487,13 @@ async function breakdown() {
     perCall[name].push(Number(process.hrtime.bigint() - t) / 1e3 / 500);
   }
   for (const name of ['process', 'power']) {
-    console.log(`  inbox.accept, SCALE_BOT_DURABILITY=${name.padEnd(7)} (synchronous=${name === 'power' ? 'FULL  ' : 'NORMAL'}) ${median(perCall[name]).toFixed(1).padStart(6)} µs  (rounds: ${perCall[name].map((x) => x.toFixed(1)).join(', ')})`);
+    console.log(
+      `  inbox.accept, SCALE_BOT_DURABILITY=${name.padEnd(7)} (synchronous=${name === 'power' ? 'FULL  ' : 'NORMAL'}) ${median(perCall[name]).toFixed(1).padStart(6)} µs  (rounds: ${perCall[name].map((x) => x.toFixed(1)).join(', ')})`,
+    );
   }
-  console.log(`  ratio power/process: ${(median(perCall.power) / median(perCall.process)).toFixed(2)} (at most ${Math.round(1e6 / median(perCall.power))} vs ${Math.round(1e6 / median(perCall.process))} commits/s, one at a time)`);
+  console.log(
+    `  ratio power/process: ${(median(perCall.power) / median(perCall.process)).toFixed(2)} (at most ${Math.round(1e6 / median(perCall.power))} vs ${Math.round(1e6 / median(perCall.process))} commits/s, one at a time)`,
+  );
   for (const ib of Object.values(durable)) ib.close();
   // Stalls: accepts at an even 500/s, each timed; a WAL auto-checkpoint (every 1000 pages, about
   // 300 deliveries of this size) copies the WAL into the database and fsyncs it inside a COMMIT.
@@ -482,14 +538,16 @@ function summariseProfile(dir) {
   const prof = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const self = new Map();
-  for (let i = 0; i < prof.samples.length; i++) self.set(prof.samples[i], (self.get(prof.samples[i]) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  for (let i = 0; i < prof.samples.length; i++)
+    self.set(prof.samples[i], (self.get(prof.samples[i]) ?? 0) + (prof.timeDeltas[i] ?? 0));
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const short = (url) =>
     url
       .replace(/^file:\/\//, '')
       .replace(`${ROOT}/`, '')
       .replace(/^.*node_modules\//, '');
-  const key = (n) => `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url) || ''}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ''}`;
+  const key = (n) =>
+    `${n.callFrame.functionName || '(anonymous)'} ${short(n.callFrame.url) || ''}${n.callFrame.url ? `:${n.callFrame.lineNumber + 1}` : ''}`;
   const area = (n) => {
     const u = n.callFrame.url;
     if (!u) return n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : '(native/V8)';
@@ -522,14 +580,24 @@ function summariseProfile(dir) {
   }
   const busy = total - (selfByArea.get('(idle)') ?? 0);
   const pc = (us) => `${((100 * us) / busy).toFixed(1)}%`.padStart(6);
-  const top = (map, n) => [...map].filter(([k]) => !k.startsWith('(idle)') && !k.startsWith('(root)')).sort((a, b) => b[1] - a[1]).slice(0, n);
-  console.log(`\nCPU profile of the app process (${file}): ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy; shares of busy time`);
+  const top = (map, n) =>
+    [...map]
+      .filter(([k]) => !k.startsWith('(idle)') && !k.startsWith('(root)'))
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n);
+  console.log(
+    `\nCPU profile of the app process (${file}): ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy; shares of busy time`,
+  );
   console.log('self time by area:');
   for (const [k, us] of top(selfByArea, 12)) console.log(`  ${pc(us)}  ${k}`);
   console.log('self time by function:');
   for (const [k, us] of top(selfByFn, 20)) console.log(`  ${pc(us)}  ${k}`);
   console.log('inclusive time, selected:');
-  const wanted = /webhook-route|sqlite-inbox|webhook-schemas|metrics\.js|verify\.js|^JSON|pino|express\/lib|body-parser|raw-body|zod|better-sqlite3/;
-  for (const [k, us] of top(incl, 400).filter(([k]) => wanted.test(k)).slice(0, 25)) console.log(`  ${pc(us)}  ${k}`);
+  const wanted =
+    /webhook-route|sqlite-inbox|webhook-schemas|metrics\.js|verify\.js|^JSON|pino|express\/lib|body-parser|raw-body|zod|better-sqlite3/;
+  for (const [k, us] of top(incl, 400)
+    .filter(([k]) => wanted.test(k))
+    .slice(0, 25))
+    console.log(`  ${pc(us)}  ${k}`);
   console.log(`profile kept in ${dir}`);
 }

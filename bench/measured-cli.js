@@ -12,7 +12,14 @@ export function runMeasuredCli(fake, cliArgs) {
     const started = process.hrtime.bigint();
     const fakeCpu = process.cpuUsage();
     const args = ['--require', join(ROOT, 'bench', 'report-rss.cjs'), join(ROOT, 'bin', 'scale-bot.js'), ...cliArgs];
-    const env = { PATH: process.env.PATH, GITLAB_URL: fake.url, GITLAB_TOKEN: fake.botToken, GITLAB_PROJECT: fake.project.path_with_namespace, GITLAB_REQUESTS_PER_MINUTE: '6000000', LOG_LEVEL: 'warn' };
+    const env = {
+      PATH: process.env.PATH,
+      GITLAB_URL: fake.url,
+      GITLAB_TOKEN: fake.botToken,
+      GITLAB_PROJECT: fake.project.path_with_namespace,
+      GITLAB_REQUESTS_PER_MINUTE: '6000000',
+      LOG_LEVEL: 'warn',
+    };
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -23,9 +30,16 @@ export function runMeasuredCli(fake, cliArgs) {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const rss = /MAXRSS_KB (\d+)/.exec(stderr);
       const cpu = /CPU_MS (\d+)/.exec(stderr);
-      if (code !== 0 || !rss || !cpu) return reject(new Error(`${cliArgs[0]} exited ${code}: ${stderr.slice(0, 2000)}`));
+      if (code !== 0 || !rss || !cpu)
+        return reject(new Error(`${cliArgs[0]} exited ${code}: ${stderr.slice(0, 2000)}`));
       const used = process.cpuUsage(fakeCpu);
-      resolve({ ms, rssMb: Number(rss[1]) / 1024, cpuMs: Number(cpu[1]), fakeCpuMs: (used.user + used.system) / 1000, stdout });
+      resolve({
+        ms,
+        rssMb: Number(rss[1]) / 1024,
+        cpuMs: Number(cpu[1]),
+        fakeCpuMs: (used.user + used.system) / 1000,
+        stdout,
+      });
     });
   });
 }

@@ -10,13 +10,17 @@ import { loadConfig, PACKAGE_ROOT } from '../dist/config/load-config.js';
 import { parse } from '../dist/domain/parse.js';
 import { qualify } from '../dist/domain/qualify.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, count: { type: 'string', default: '20000' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '7' }, count: { type: 'string', default: '20000' } },
+});
 const runs = Number(values.runs);
 const count = Number(values.count);
 
 const config = loadConfig(join(PACKAGE_ROOT, '.gitlab', 'scale-bot.yml'));
 const dir = join(PACKAGE_ROOT, 'samples', 'requests');
-const descriptions = readdirSync(dir).sort().map((f) => readFileSync(join(dir, f), 'utf8'));
+const descriptions = readdirSync(dir)
+  .sort()
+  .map((f) => readFileSync(join(dir, f), 'utf8'));
 const avgBytes = descriptions.reduce((n, d) => n + Buffer.byteLength(d), 0) / descriptions.length;
 const today = '2026-11-22';
 
@@ -54,7 +58,11 @@ for (let r = 0; r < runs; r++) {
 const w = median(workRates);
 const b = median(baseRates);
 console.log(`machine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), node ${process.version}`);
-console.log(`descriptions: ${descriptions.length} samples, ${Math.round(avgBytes)} bytes on average; ${runs} runs of ${count}`);
-console.log(`parse+validate+qualify: median ${Math.round(w).toLocaleString('en-US')} descriptions/s (runs: ${workRates.map((x) => Math.round(x)).join(', ')})`);
+console.log(
+  `descriptions: ${descriptions.length} samples, ${Math.round(avgBytes)} bytes on average; ${runs} runs of ${count}`,
+);
+console.log(
+  `parse+validate+qualify: median ${Math.round(w).toLocaleString('en-US')} descriptions/s (runs: ${workRates.map((x) => Math.round(x)).join(', ')})`,
+);
 console.log(`baseline (split lines + 1 regex/line): median ${Math.round(b).toLocaleString('en-US')} descriptions/s`);
 console.log(`ratio work/baseline: ${(w / b).toFixed(3)}; target 20,000/s: ${w >= 20000 ? 'met' : 'NOT met'}`);

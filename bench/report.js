@@ -22,14 +22,18 @@ import { startFakeGitLab } from '../dist/fake-gitlab/server.js';
 import { runMeasuredCli } from './measured-cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000,50000' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { sizes: { type: 'string', default: '1000,10000,50000' }, runs: { type: 'string', default: '3' } },
+});
 const sizes = values.sizes.split(',').map(Number);
 const runs = Number(values.runs);
 
-const SAMPLES = ['mm-amr-valid.md', 'ent-amr-valid.md', 'smbeast-amr-missing-fields.md', 'smbwest-amr-over-range.md'].map((f) => [
-  f,
-  readFileSync(join(ROOT, 'samples', 'requests', f), 'utf8'),
-]);
+const SAMPLES = [
+  'mm-amr-valid.md',
+  'ent-amr-valid.md',
+  'smbeast-amr-missing-fields.md',
+  'smbwest-amr-over-range.md',
+].map((f) => [f, readFileSync(join(ROOT, 'samples', 'requests', f), 'utf8')]);
 const CSES = { 'mm-amr-valid.md': 'drew.cse', 'ent-amr-valid.md': 'casey.cse' };
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -41,22 +45,58 @@ const median = (xs) => {
 function seed(i) {
   const [file, text] = SAMPLES[i % SAMPLES.length];
   const id = `001${String(i).padStart(12, '0')}`;
-  const description = text.replace(/Northwind Traders|Contoso|Blue Harbor[^\n]*|Fabrikam[^\n]*/g, `Customer ${i}`).replace(/001[A-Za-z0-9]{12}/g, id);
+  const description = text
+    .replace(/Northwind Traders|Contoso|Blue Harbor[^\n]*|Fabrikam[^\n]*/g, `Customer ${i}`)
+    .replace(/001[A-Za-z0-9]{12}/g, id);
   const created = Date.UTC(2026, 9, 1) + (i * 2_592_000_000) / sizes.at(-1); // spread over October
   const at = (hours) => new Date(created + hours * 3_600_000);
   const bot = 'scale-bot';
   const cse = CSES[file];
   if (!cse) {
     const state = file.includes('missing') ? 'needs-info' : 'not-qualified';
-    return { title: `Request ${i}`, description, author: 'jordan.ae', labels: [`engagement::${state}`], createdAt: at(0), updatedAt: at(0.01), history: [{ label: `engagement::${state}`, action: 'add', at: at(0.01), by: bot }] };
+    return {
+      title: `Request ${i}`,
+      description,
+      author: 'jordan.ae',
+      labels: [`engagement::${state}`],
+      createdAt: at(0),
+      updatedAt: at(0.01),
+      history: [{ label: `engagement::${state}`, action: 'add', at: at(0.01), by: bot }],
+    };
   }
   const history = [{ label: 'engagement::assigned', action: 'add', at: at(0.01), by: bot }];
   if (i % 2 === 0) {
-    history.push({ label: 'engagement::accepted', action: 'add', at: at(20), by: cse }, { label: 'engagement::assigned', action: 'remove', at: at(20), by: cse });
-    history.push({ label: 'engagement::completed', action: 'add', at: at(200), by: cse }, { label: 'engagement::accepted', action: 'remove', at: at(200), by: cse });
-    return { title: `Request ${i}`, description, author: 'alex.ae', assignees: [cse], labels: ['engagement::completed'], state: 'closed', createdAt: at(0), updatedAt: at(200), closedAt: at(200), history };
+    history.push(
+      { label: 'engagement::accepted', action: 'add', at: at(20), by: cse },
+      { label: 'engagement::assigned', action: 'remove', at: at(20), by: cse },
+    );
+    history.push(
+      { label: 'engagement::completed', action: 'add', at: at(200), by: cse },
+      { label: 'engagement::accepted', action: 'remove', at: at(200), by: cse },
+    );
+    return {
+      title: `Request ${i}`,
+      description,
+      author: 'alex.ae',
+      assignees: [cse],
+      labels: ['engagement::completed'],
+      state: 'closed',
+      createdAt: at(0),
+      updatedAt: at(200),
+      closedAt: at(200),
+      history,
+    };
   }
-  return { title: `Request ${i}`, description, author: 'alex.ae', assignees: [cse], labels: ['engagement::assigned'], createdAt: at(0), updatedAt: at(0.01), history };
+  return {
+    title: `Request ${i}`,
+    description,
+    author: 'alex.ae',
+    assignees: [cse],
+    labels: ['engagement::assigned'],
+    createdAt: at(0),
+    updatedAt: at(0.01),
+    history,
+  };
 }
 
 function runReport(fake, out) {
@@ -88,15 +128,26 @@ for (const n of sizes) {
   const cpu = median(results.map((x) => x.cpuMs));
   const fakeCpu = median(results.map((x) => x.fakeCpuMs));
   rows.push({ n, ms, rss });
-  console.log(`${String(n).padStart(6)} requests (seeded in ${seedMs} ms): wall ${(ms / 1000).toFixed(2)} s median (runs ${results.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} s), peak RSS ${rss.toFixed(0)} MB median (runs ${results.map((x) => x.rssMb.toFixed(0)).join(', ')} MB)`);
-  console.log(`         CPU: the report ${(cpu / 1000).toFixed(2)} s, the fake GitLab serving it ${(fakeCpu / 1000).toFixed(2)} s (medians; 2 cores shared)`);
+  console.log(
+    `${String(n).padStart(6)} requests (seeded in ${seedMs} ms): wall ${(ms / 1000).toFixed(2)} s median (runs ${results.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} s), peak RSS ${rss.toFixed(0)} MB median (runs ${results.map((x) => x.rssMb.toFixed(0)).join(', ')} MB)`,
+  );
+  console.log(
+    `         CPU: the report ${(cpu / 1000).toFixed(2)} s, the fake GitLab serving it ${(fakeCpu / 1000).toFixed(2)} s (medians; 2 cores shared)`,
+  );
 }
 const base = rows[0];
-console.log(`\nmachine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), node ${process.version}, load average ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`);
+console.log(
+  `\nmachine: ${cpus()[0]?.model ?? 'unknown'} (${cpus().length} cores), node ${process.version}, load average ${load0.toFixed(2)} at start, ${loadavg()[0].toFixed(2)} at end`,
+);
 console.log('linearity: time per 1,000 requests, and its ratio to the smallest size of this run');
-for (const r of rows) console.log(`  ${String(r.n).padStart(6)}: ${((r.ms / r.n) * 1000 / 1000).toFixed(2)} s per 1,000 (${((r.ms / r.n) / (base.ms / base.n)).toFixed(2)}× the ${base.n}-request rate)`);
+for (const r of rows)
+  console.log(
+    `  ${String(r.n).padStart(6)}: ${(((r.ms / r.n) * 1000) / 1000).toFixed(2)} s per 1,000 (${(r.ms / r.n / (base.ms / base.n)).toFixed(2)}× the ${base.n}-request rate)`,
+  );
 const ten = rows.find((r) => r.n === 10_000);
 if (ten) {
-  console.log(`target 10,000 requests in ≤ 10 s: ${ten.ms <= 10_000 ? 'met' : 'NOT met'} (${(ten.ms / 1000).toFixed(2)} s)`);
+  console.log(
+    `target 10,000 requests in ≤ 10 s: ${ten.ms <= 10_000 ? 'met' : 'NOT met'} (${(ten.ms / 1000).toFixed(2)} s)`,
+  );
   console.log(`target ≤ 300 MB at 10,000: ${ten.rss <= 300 ? 'met' : 'NOT met'} (${ten.rss.toFixed(0)} MB)`);
 }

@@ -19,17 +19,27 @@ import { startFakeGitLab } from '../dist/fake-gitlab/server.js';
 import { runMeasuredCli } from './measured-cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '1000,10000' }, runs: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { sizes: { type: 'string', default: '1000,10000' }, runs: { type: 'string', default: '3' } },
+});
 const sizes = values.sizes.split(',').map(Number);
 const runs = Number(values.runs);
 
 const bundled = readFileSync(join(ROOT, '.gitlab', 'scale-bot.yml'), 'utf8');
 const head = bundled
-  .replace('mm: { name: Mid-Market, arr: { min: 30000, max: 250000 } }', 'mm: { name: Mid-Market, arr: { min: 30000, max: 150000 } }')
+  .replace(
+    'mm: { name: Mid-Market, arr: { min: 30000, max: 250000 } }',
+    'mm: { name: Mid-Market, arr: { min: 30000, max: 150000 } }',
+  )
   .replace('{ segment: mm, region: amr, strategy: least-loaded,', '{ segment: mm, region: amr, strategy: round-robin,');
 if (head === bundled) throw new Error('the head configuration did not change: the bundled example moved');
 
-const SAMPLES = ['mm-amr-valid.md', 'ent-amr-valid.md', 'smbeast-amr-missing-fields.md', 'smbwest-amr-over-range.md'].map((f) => [f, readFileSync(join(ROOT, 'samples', 'requests', f), 'utf8')]);
+const SAMPLES = [
+  'mm-amr-valid.md',
+  'ent-amr-valid.md',
+  'smbeast-amr-missing-fields.md',
+  'smbwest-amr-over-range.md',
+].map((f) => [f, readFileSync(join(ROOT, 'samples', 'requests', f), 'utf8')]);
 const CSES = { 'mm-amr-valid.md': 'drew.cse', 'ent-amr-valid.md': 'casey.cse' };
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -39,22 +49,52 @@ const median = (xs) => {
 
 function seed(i) {
   const [file, text] = SAMPLES[i % SAMPLES.length];
-  const description = text.replace(/Northwind Traders|Contoso|Blue Harbor[^\n]*|Fabrikam[^\n]*/g, `Customer ${i}`).replace(/001[A-Za-z0-9]{12}/g, `001${String(i).padStart(12, '0')}`);
+  const description = text
+    .replace(/Northwind Traders|Contoso|Blue Harbor[^\n]*|Fabrikam[^\n]*/g, `Customer ${i}`)
+    .replace(/001[A-Za-z0-9]{12}/g, `001${String(i).padStart(12, '0')}`);
   const createdAt = new Date(Date.UTC(2026, 10, 1) + i * 60_000);
   const cse = CSES[file];
-  if (!cse) return { title: `Request ${i}`, description, author: 'jordan.ae', labels: [`engagement::${file.includes('missing') ? 'needs-info' : 'not-qualified'}`], createdAt, updatedAt: createdAt };
-  return { title: `Request ${i}`, description, author: 'alex.ae', assignees: [cse], labels: ['engagement::assigned'], createdAt, updatedAt: createdAt };
+  if (!cse)
+    return {
+      title: `Request ${i}`,
+      description,
+      author: 'jordan.ae',
+      labels: [`engagement::${file.includes('missing') ? 'needs-info' : 'not-qualified'}`],
+      createdAt,
+      updatedAt: createdAt,
+    };
+  return {
+    title: `Request ${i}`,
+    description,
+    author: 'alex.ae',
+    assignees: [cse],
+    labels: ['engagement::assigned'],
+    createdAt,
+    updatedAt: createdAt,
+  };
 }
 
 async function runSimulate(fake, dir) {
-  const run = await runMeasuredCli(fake, ['simulate', '--base-file', join(dir, 'base.yml'), '--head-file', join(dir, 'head.yml'), '--format', 'json']);
+  const run = await runMeasuredCli(fake, [
+    'simulate',
+    '--base-file',
+    join(dir, 'base.yml'),
+    '--head-file',
+    join(dir, 'head.yml'),
+    '--format',
+    'json',
+  ]);
   return { ...run, result: JSON.parse(run.stdout) };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-simulate-'));
 writeFileSync(join(dir, 'base.yml'), bundled);
 writeFileSync(join(dir, 'head.yml'), head);
-console.log(`load average at start: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${cpus().length} cores)`);
+console.log(
+  `load average at start: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')} (${cpus().length} cores)`,
+);
 try {
   for (const n of sizes) {
     const fake = await startFakeGitLab();
@@ -71,9 +111,15 @@ try {
       `${String(n).padStart(6)} requests: wall ${(median(results.map((x) => x.ms)) / 1000).toFixed(2)} s median (runs ${results.map((x) => (x.ms / 1000).toFixed(2)).join(', ')} s), ` +
         `peak RSS ${median(results.map((x) => x.rssMb)).toFixed(0)} MB median (runs ${results.map((x) => x.rssMb.toFixed(0)).join(', ')} MB)`,
     );
-    console.log(`         CPU: simulate ${(median(results.map((x) => x.cpuMs)) / 1000).toFixed(2)} s, the fake GitLab ${(median(results.map((x) => x.fakeCpuMs)) / 1000).toFixed(2)} s (medians); ${diffs.length} changed: ${summary.slice(0, 160)}`);
+    console.log(
+      `         CPU: simulate ${(median(results.map((x) => x.cpuMs)) / 1000).toFixed(2)} s, the fake GitLab ${(median(results.map((x) => x.fakeCpuMs)) / 1000).toFixed(2)} s (medians); ${diffs.length} changed: ${summary.slice(0, 160)}`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-console.log(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load average at end: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);

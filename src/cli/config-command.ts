@@ -6,7 +6,9 @@ export function registerConfigCommand(program: Command, io: CliIO, setExit: (cod
   const config = program.command('config').description('work with the configuration file');
   config
     .command('check')
-    .description('validate the configuration; every problem is listed with its YAML path and line:column (exit 2 when invalid)')
+    .description(
+      'validate the configuration; every problem is listed with its YAML path and line:column (exit 2 when invalid)',
+    )
     .action(() => {
       const { config: cfg, file } = loadCliConfig(program, io);
       const versions = cfg.forms.reduce((n, f) => n + f.versions.length, 0);

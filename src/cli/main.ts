@@ -18,11 +18,13 @@ function version(): string {
 
 export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
   const program = new Command('scale-bot')
-    .description('Scale Engagement Request bot: parse, validate, qualify and route CSE engagement requests filed as GitLab issues.')
+    .description(
+      'Scale Engagement Request bot: parse, validate, qualify and route CSE engagement requests filed as GitLab issues.',
+    )
     .version(version())
     .option(
       '-c, --config <file>',
-      'configuration file (default: $SCALE_BOT_CONFIG; else, for commands that talk to GitLab, .gitlab/scale-bot.yml on the project\'s default branch, and for the others .gitlab/scale-bot.yml here, else the bundled example)',
+      "configuration file (default: $SCALE_BOT_CONFIG; else, for commands that talk to GitLab, .gitlab/scale-bot.yml on the project's default branch, and for the others .gitlab/scale-bot.yml here, else the bundled example)",
     )
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride()
@@ -80,4 +82,5 @@ export async function main(): Promise<void> {
 
 // Run as a script (`node dist/cli/main.js serve`), it behaves like the `scale-bot` bin instead of
 // exiting silently; imported (by the bin, by tests), it only exports.
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) await main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href)
+  await main();

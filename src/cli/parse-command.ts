@@ -31,18 +31,28 @@ export function registerParseCommand(program: Command, io: CliIO, setExit: (code
     .option('--today <date>', 'evaluate date rules as of this day (YYYY-MM-DD; default: today)')
     .option('--json', 'print JSON (an array with one object per file)')
     .action(async (files: string[], opts: ParseOptions) => {
-      if (opts.today !== undefined && !ISO_DATE.test(opts.today)) throw new CliError(`--today must be a date like 2027-01-15, not "${opts.today}"`);
+      if (opts.today !== undefined && !ISO_DATE.test(opts.today))
+        throw new CliError(`--today must be a date like 2027-01-15, not "${opts.today}"`);
       const { config } = loadCliConfig(program, io);
       const today = opts.today ?? io.today();
       const author = opts.author ? opts.author.replace(/^@/, '') : null;
-      const labels = (opts.labels ?? '').split(',').map((l) => l.trim()).filter((l) => l !== '');
+      const labels = (opts.labels ?? '')
+        .split(',')
+        .map((l) => l.trim())
+        .filter((l) => l !== '');
       const results: Array<{ file: string; analysis: RequestAnalysis }> = [];
       for (const file of files) {
         const description = file === '-' ? await io.readStdin() : readDescription(resolve(io.cwd, file), file);
         results.push({ file, analysis: analyzeRequest({ description, author, labels }, config, today) });
       }
       if (opts.json) {
-        io.stdout(`${JSON.stringify(results.map((r) => ({ file: r.file, ...r.analysis })), null, 2)}\n`);
+        io.stdout(
+          `${JSON.stringify(
+            results.map((r) => ({ file: r.file, ...r.analysis })),
+            null,
+            2,
+          )}\n`,
+        );
       } else {
         io.stdout(results.map((r) => formatAnalysis(r.file, r.analysis, config)).join('\n'));
       }
@@ -90,14 +100,17 @@ export function formatAnalysis(file: string, a: RequestAnalysis, config: Config)
     const fields = form?.versions.find((v) => v.version === f.version)?.fields ?? [];
     const width = Math.max(...fields.map((x) => x.label.length), 10);
     out.push('  Fields:');
-    for (const field of fields) out.push(`    ${field.label.padEnd(width)}  ${show(field, request.fields[field.id] ?? null)}`);
+    for (const field of fields)
+      out.push(`    ${field.label.padEnd(width)}  ${show(field, request.fields[field.id] ?? null)}`);
   }
   if (request.problems.length === 0) out.push('  Problems: none');
   else {
     out.push(`  Problems (${request.problems.length}):`);
     for (const p of request.problems) out.push(`    - ${p.label ?? 'Description'}: ${p.message}`);
   }
-  out.push(`  Qualification: ${q.status}, priority ${q.priority}${q.flags.length > 0 ? `, flags: ${q.flags.join(', ')}` : ''}`);
+  out.push(
+    `  Qualification: ${q.status}, priority ${q.priority}${q.flags.length > 0 ? `, flags: ${q.flags.join(', ')}` : ''}`,
+  );
   for (const r of q.rules) {
     out.push(`    ${MARK[r.verdict]} ${r.kind === 'gate' ? 'gate  ' : 'signal'} ${r.title} — ${r.detail}`);
   }

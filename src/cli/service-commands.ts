@@ -36,13 +36,18 @@ export function untilSignal(): Promise<string> {
  * process holds (exit 2), a project configuration GitLab could not give (exit 1); an invalid
  * configuration is a ConfigError, listed problem by problem (exit 2).
  */
-async function startOrExplain(settings: ServiceSettings, config: Config | 'repository', options: ServiceOptions): Promise<RunningService> {
+async function startOrExplain(
+  settings: ServiceSettings,
+  config: Config | 'repository',
+  options: ServiceOptions,
+): Promise<RunningService> {
   try {
     return await startService(settings, config, options);
   } catch (err) {
     if (err instanceof InstanceLockedError) throw new CliError(err.message, EXIT.usage);
     if (err instanceof InboxRefusedError) throw new CliError(`cannot start: ${err.message}`, EXIT.usage);
-    if (err instanceof GitLabHttpError) throw new CliError(`cannot read the configuration from the project in GitLab: ${err.message}`, EXIT.problems);
+    if (err instanceof GitLabHttpError)
+      throw new CliError(`cannot read the configuration from the project in GitLab: ${err.message}`, EXIT.problems);
     throw err;
   }
 }
@@ -55,19 +60,25 @@ const FRESH_INBOX = [
 export function registerServiceCommands(program: Command, io: CliIO, setExit: (code: number) => void): void {
   const environment =
     '\nEnvironment: GITLAB_URL, GITLAB_TOKEN, GITLAB_WEBHOOK_SECRET, GITLAB_PROJECT (id or group/project), ' +
-    'optional GITLAB_WEBHOOK_SIGNING_KEY (the hook\'s signing token; enough without the secret token), SCALE_BOT_CONFIG (a local configuration file instead of .gitlab/scale-bot.yml on the project\'s default branch, which is followed on every push), SCALE_BOT_DATA (the webhook inbox; default ./data; one serve per directory), HOST, PORT (default 8080), ' +
+    "optional GITLAB_WEBHOOK_SIGNING_KEY (the hook's signing token; enough without the secret token), SCALE_BOT_CONFIG (a local configuration file instead of .gitlab/scale-bot.yml on the project's default branch, which is followed on every push), SCALE_BOT_DATA (the webhook inbox; default ./data; one serve per directory), HOST, PORT (default 8080), " +
     'DRY_RUN=1, LOG_LEVEL, GITLAB_REQUESTS_PER_MINUTE (2000), GITLAB_NOTES_PER_MINUTE (60), GITLAB_SEARCHES_PER_MINUTE (30), WORKER_CONCURRENCY (16), optional SCALE_BOT_CRM_URL + SCALE_BOT_CRM_TOKEN (CRM sink for CTA records), optional SCALE_BOT_OAUTH_APP_ID + SCALE_BOT_OAUTH_SECRET + SCALE_BOT_PUBLIC_URL + SCALE_BOT_SESSION_SECRET (the status page at /, signed in with GitLab), ' +
     'SCALE_BOT_DURABILITY (process: an acknowledged delivery survives a killed process, the default; power: also a power cut, slower).';
 
   program
     .command('serve')
-    .description('run the webhook server (POST /webhooks/gitlab, /healthz, /readyz, /metrics, the status page at /) with the worker in the same process')
+    .description(
+      'run the webhook server (POST /webhooks/gitlab, /healthz, /readyz, /metrics, the status page at /) with the worker in the same process',
+    )
     .option('--no-worker', 'only receive and queue deliveries; run `scale-bot worker` separately')
     .option(...FRESH_INBOX)
     .addHelpText('after', environment)
     .action(async (opts: { worker: boolean; freshInbox?: boolean }) => {
       const { settings, config } = settingsOrExit(program, io, { webhook: true });
-      const service = await startOrExplain(settings, config, { server: true, worker: opts.worker, freshInbox: Boolean(opts.freshInbox) });
+      const service = await startOrExplain(settings, config, {
+        server: true,
+        worker: opts.worker,
+        freshInbox: Boolean(opts.freshInbox),
+      });
       const signal = await untilSignal();
       service.logger.info({ signal }, 'shutting down');
       await service.stop();
@@ -76,24 +87,33 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
 
   program
     .command('worker')
-    .description('run only the worker: process queued per-issue jobs from the data directory (beside one `serve --no-worker`)')
+    .description(
+      'run only the worker: process queued per-issue jobs from the data directory (beside one `serve --no-worker`)',
+    )
     .option(...FRESH_INBOX)
     .addHelpText('after', environment)
     .action(async (opts: { freshInbox?: boolean }) => {
       const { settings, config } = settingsOrExit(program, io, { webhook: false });
-      const service = await startOrExplain(settings, config, { server: false, worker: true, freshInbox: Boolean(opts.freshInbox) });
+      const service = await startOrExplain(settings, config, {
+        server: false,
+        worker: true,
+        freshInbox: Boolean(opts.freshInbox),
+      });
       const signal = await untilSignal();
       service.logger.info({ signal }, 'shutting down');
       await service.stop();
       setExit(EXIT.ok);
     });
 
-  const inbox = program.command('inbox').description('inspect and retry queued and dead-lettered jobs (reads SCALE_BOT_DATA)');
+  const inbox = program
+    .command('inbox')
+    .description('inspect and retry queued and dead-lettered jobs (reads SCALE_BOT_DATA)');
   const openInbox = () => {
     const file = join(resolve(io.cwd, io.env.SCALE_BOT_DATA || './data'), 'inbox.sqlite');
     // Reading must not create an empty store where none was (a typo in SCALE_BOT_DATA, say).
     // A setting that points nowhere: exit 2, like any missing or invalid setting.
-    if (!existsSync(file)) throw new CliError(`no inbox at ${file} (set SCALE_BOT_DATA to the service's data directory)`);
+    if (!existsSync(file))
+      throw new CliError(`no inbox at ${file} (set SCALE_BOT_DATA to the service's data directory)`);
     return SqliteInbox.open(file);
   };
   inbox
@@ -104,7 +124,8 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
     .option('--json', 'print JSON')
     .action((opts: { failed?: boolean; limit: string; json?: boolean }) => {
       const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit <= 0) throw new CliError(`--limit must be a positive whole number, not "${opts.limit}"`);
+      if (!Number.isInteger(limit) || limit <= 0)
+        throw new CliError(`--limit must be a positive whole number, not "${opts.limit}"`);
       const store = openInbox();
       try {
         const jobs = store.list({ failed: opts.failed ?? false, limit });
@@ -131,12 +152,14 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
     .action((id: string | undefined, opts: { allFailed?: boolean }) => {
       if ((id === undefined) === !opts.allFailed) throw new CliError('give a job id or --all-failed (one of them)');
       const jobId = Number(id);
-      if (id !== undefined && !(Number.isInteger(jobId) && jobId > 0)) throw new CliError(`a job id is a positive whole number, not "${id}"`);
+      if (id !== undefined && !(Number.isInteger(jobId) && jobId > 0))
+        throw new CliError(`a job id is a positive whole number, not "${id}"`);
       const store = openInbox();
       try {
         if (opts.allFailed) io.stdout(`re-queued ${store.retryAllFailed(Date.now())} job(s)\n`);
         else {
-          if (!store.retryFailed(jobId, Date.now())) throw new CliError(`no failed job with id ${jobId}`, EXIT.problems);
+          if (!store.retryFailed(jobId, Date.now()))
+            throw new CliError(`no failed job with id ${jobId}`, EXIT.problems);
           io.stdout(`re-queued job ${jobId}\n`);
         }
       } finally {
@@ -147,19 +170,26 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
 
   program
     .command('reconcile')
-    .description('run the worker\'s pass over every open request issue (and those updated since --since); print what changed')
+    .description(
+      "run the worker's pass over every open request issue (and those updated since --since); print what changed",
+    )
     .option('--since <date>', 'also issues updated since this date or time (ISO 8601), open or closed')
     .option(
       '--settle <minutes>',
       'leave issues updated in the last N minutes to the webhook worker, which may be passing them right now (0: take every issue)',
       '10',
     )
-    .option('--dry-run', 'print each write a pass would make, issue by issue (issues with none are unchanged); write nothing to GitLab')
+    .option(
+      '--dry-run',
+      'print each write a pass would make, issue by issue (issues with none are unchanged); write nothing to GitLab',
+    )
     .addHelpText('after', environment)
     .action(async (opts: { since?: string; settle: string; dryRun?: boolean }) => {
-      if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) throw new CliError(`--since must be an ISO date or time, not "${opts.since}"`);
+      if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since)))
+        throw new CliError(`--since must be an ISO date or time, not "${opts.since}"`);
       const settleMinutes = Number(opts.settle);
-      if (opts.settle.trim() === '' || !Number.isFinite(settleMinutes) || settleMinutes < 0) throw new CliError(`--settle must be a number of minutes (0 or more), not "${opts.settle}"`);
+      if (opts.settle.trim() === '' || !Number.isFinite(settleMinutes) || settleMinutes < 0)
+        throw new CliError(`--settle must be a number of minutes (0 or more), not "${opts.settle}"`);
       const { settings, config } = settingsOrExit(program, io, { webhook: false });
       const service = await startOrExplain({ ...settings, dryRun: settings.dryRun || Boolean(opts.dryRun) }, config, {
         server: false,
@@ -200,7 +230,9 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
         text = readFileSync(resolve(io.cwd, file), 'utf8');
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
-        throw new CliError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (err as Error).message})`}`);
+        throw new CliError(
+          `${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (err as Error).message})`}`,
+        );
       }
       let json: unknown;
       try {
@@ -208,21 +240,31 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
       } catch (err) {
         throw new CliError(`${file}: not valid JSON (${(err as Error).message})`);
       }
-      if (isOtherWorkItem(json)) throw new CliError(`${file}: a work item that is not an issue (task, epic, …); nothing to replay`, EXIT.problems);
+      if (isOtherWorkItem(json))
+        throw new CliError(
+          `${file}: a work item that is not an issue (task, epic, …); nothing to replay`,
+          EXIT.problems,
+        );
       const kind = (json as { object_kind?: unknown } | null)?.object_kind;
       const event = opts.event ?? (kind === 'issue' ? 'Issue Hook' : kind === 'note' ? 'Note Hook' : '');
-      if (!isHandledEvent(event)) throw new CliError(`${file}: not an Issue Hook or Note Hook payload (object_kind ${JSON.stringify(kind)})`);
+      if (!isHandledEvent(event))
+        throw new CliError(`${file}: not an Issue Hook or Note Hook payload (object_kind ${JSON.stringify(kind)})`);
       const parsed = parseWebhook(event, json);
-      if (!parsed.ok) throw new CliError(`${file}: does not match the ${event} schema:\n  ${parsed.problems.join('\n  ')}`);
-      if (parsed.value.iid === null) throw new CliError(`${file}: the event is not about an issue; nothing to replay`, EXIT.problems);
+      if (!parsed.ok)
+        throw new CliError(`${file}: does not match the ${event} schema:\n  ${parsed.problems.join('\n  ')}`);
+      if (parsed.value.iid === null)
+        throw new CliError(`${file}: the event is not about an issue; nothing to replay`, EXIT.problems);
       const { settings, config } = settingsOrExit(program, io, { webhook: false });
       const payloadProject = parsed.value.body.project;
       const sameProject =
         typeof settings.project === 'number'
           ? payloadProject.id === settings.project
-          : payloadProject.path_with_namespace?.toLowerCase() === settings.project.toLowerCase() || payloadProject.path_with_namespace === undefined;
+          : payloadProject.path_with_namespace?.toLowerCase() === settings.project.toLowerCase() ||
+            payloadProject.path_with_namespace === undefined;
       if (!sameProject) {
-        throw new CliError(`${file}: the payload is from project ${payloadProject.path_with_namespace ?? payloadProject.id}, not GITLAB_PROJECT=${settings.project}`);
+        throw new CliError(
+          `${file}: the payload is from project ${payloadProject.path_with_namespace ?? payloadProject.id}, not GITLAB_PROJECT=${settings.project}`,
+        );
       }
       const service = await startOrExplain({ ...settings, dryRun: settings.dryRun || Boolean(opts.dryRun) }, config, {
         server: false,
@@ -239,7 +281,11 @@ export function registerServiceCommands(program: Command, io: CliIO, setExit: (c
           for (const n of result.plan.notes) io.stdout(`  note ${n.action} ${n.key}\n`);
           for (const n of result.plan.deleteNotes) io.stdout(`  note delete ${n.key} (#${n.noteId}, a later copy)\n`);
         }
-        io.stdout(result.applied ? `done:\n${result.applied.done.map((d) => `  ${d}`).join('\n') || '  (nothing to write)'}\n` : 'done: nothing (dry run)\n');
+        io.stdout(
+          result.applied
+            ? `done:\n${result.applied.done.map((d) => `  ${d}`).join('\n') || '  (nothing to write)'}\n`
+            : 'done: nothing (dry run)\n',
+        );
       } finally {
         await service.stop();
       }

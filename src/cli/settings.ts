@@ -12,7 +12,11 @@ import { loadCliConfig } from './load.js';
  * `--config` or `SCALE_BOT_CONFIG` names a local file, the override for tests, the demo and
  * air-gapped setups.
  */
-export function settingsOrExit(program: Command, io: CliIO, need: { webhook: boolean }): { settings: ServiceSettings; config: Config | 'repository' } {
+export function settingsOrExit(
+  program: Command,
+  io: CliIO,
+  need: { webhook: boolean },
+): { settings: ServiceSettings; config: Config | 'repository' } {
   let settings: ServiceSettings | null = null;
   let config: Config | 'repository' | null = null;
   const problems: string[] = [];

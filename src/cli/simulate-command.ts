@@ -35,7 +35,9 @@ export function registerSimulateCommand(
 ): void {
   program
     .command('simulate')
-    .description('decide every open request (and those opened --since) under two configurations and list what would differ')
+    .description(
+      'decide every open request (and those opened --since) under two configurations and list what would differ',
+    )
     .option('--base <ref>', `branch, tag or commit whose ${DEFAULT_CONFIG_PATH} is the base`)
     .option('--head <ref>', `branch, tag or commit whose ${DEFAULT_CONFIG_PATH} is the change`)
     .option('--base-file <file>', 'a local configuration file as the base, instead of --base')
@@ -43,29 +45,53 @@ export function registerSimulateCommand(
     .option('--since <date>', 'also the requests opened since this date or time (ISO 8601)')
     .option('--format <format>', '"md" (a summary and one table row per changed request) or "json"', 'md')
     .option('--out <file>', 'also write the report to this file (a CI artifact)')
-    .option('--post-to-mr <iid>', 'post the Markdown report as one note on this merge request, updated by later runs (the token needs the api scope)')
-    .addHelpText('after', '\nIdentical decisions are counted, not listed; breaking changes are listed first. Exit 1 when a change is breaking, 2 when a configuration is invalid.')
+    .option(
+      '--post-to-mr <iid>',
+      'post the Markdown report as one note on this merge request, updated by later runs (the token needs the api scope)',
+    )
+    .addHelpText(
+      'after',
+      '\nIdentical decisions are counted, not listed; breaking changes are listed first. Exit 1 when a change is breaking, 2 when a configuration is invalid.',
+    )
     .action(async (opts: SimulateOpts) => {
-      if (opts.format !== 'md' && opts.format !== 'json') throw new CliError(`--format must be "md" or "json", not "${opts.format}"`);
+      if (opts.format !== 'md' && opts.format !== 'json')
+        throw new CliError(`--format must be "md" or "json", not "${opts.format}"`);
       const mrIid = opts.postToMr === undefined ? null : Number(opts.postToMr);
-      if (mrIid !== null && !(Number.isInteger(mrIid) && mrIid > 0)) throw new CliError(`--post-to-mr must be a merge request iid, not "${opts.postToMr}"`);
-      if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since))) throw new CliError(`--since must be an ISO 8601 date or time, not "${opts.since}"`);
+      if (mrIid !== null && !(Number.isInteger(mrIid) && mrIid > 0))
+        throw new CliError(`--post-to-mr must be a merge request iid, not "${opts.postToMr}"`);
+      if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since)))
+        throw new CliError(`--since must be an ISO 8601 date or time, not "${opts.since}"`);
       for (const side of ['base', 'head'] as const) {
-        if ((opts[side] === undefined) === (opts[`${side}File`] === undefined)) throw new CliError(`give --${side} <ref> or --${side}-file <file> (one of them)`);
+        if ((opts[side] === undefined) === (opts[`${side}File`] === undefined))
+          throw new CliError(`give --${side} <ref> or --${side}-file <file> (one of them)`);
       }
       const { gitlab } = await session();
       try {
         const base = await sideConfig(gitlab.client, io, 'base', opts.base, opts.baseFile);
         const head = await sideConfig(gitlab.client, io, 'head', opts.head, opts.headFile);
         const now = io.now();
-        const result = await runSimulate(gitlab.client, { base, head, now, botUsername: gitlab.botUsername, ...(opts.since ? { since: opts.since } : {}) }).catch(failed('simulate'));
+        const result = await runSimulate(gitlab.client, {
+          base,
+          head,
+          now,
+          botUsername: gitlab.botUsername,
+          ...(opts.since ? { since: opts.since } : {}),
+        }).catch(failed('simulate'));
         const refs = { base: opts.base ?? opts.baseFile!, head: opts.head ?? opts.headFile! };
         const markdown = simulationMarkdown(result, refs);
-        const report = opts.format === 'json' ? `${JSON.stringify({ ...refs, asOf: now.toISOString(), ...result }, null, 2)}\n` : markdown;
+        const report =
+          opts.format === 'json'
+            ? `${JSON.stringify({ ...refs, asOf: now.toISOString(), ...result }, null, 2)}\n`
+            : markdown;
         io.stdout(report);
         if (opts.out) writeFileSync(resolve(io.cwd, opts.out), report);
         if (mrIid !== null) {
-          const done = await upsertMergeRequestNote(gitlab.client, gitlab.botUsername, mrIid, `### What this configuration change would do\n\n${markdown}`).catch(failed('posting the merge request note'));
+          const done = await upsertMergeRequestNote(
+            gitlab.client,
+            gitlab.botUsername,
+            mrIid,
+            `### What this configuration change would do\n\n${markdown}`,
+          ).catch(failed('posting the merge request note'));
           io.stderr(`merge request !${mrIid}: note ${done}\n`);
         }
         setExit(result.diffs.some((d) => d.breaking) ? EXIT.problems : EXIT.ok);
@@ -76,13 +102,20 @@ export function registerSimulateCommand(
 }
 
 /** One side's configuration: the file at a ref of the project's repository, or a local file. */
-async function sideConfig(client: GitLabClient, io: CliIO, side: 'base' | 'head', ref: string | undefined, file: string | undefined): Promise<Config> {
+async function sideConfig(
+  client: GitLabClient,
+  io: CliIO,
+  side: 'base' | 'head',
+  ref: string | undefined,
+  file: string | undefined,
+): Promise<Config> {
   if (file !== undefined) return loadConfig(resolve(io.cwd, file));
   try {
     const found = await client.repositoryFile(DEFAULT_CONFIG_PATH, ref!);
     return parseConfigText(found.text, `${DEFAULT_CONFIG_PATH} at ${ref} (commit ${found.commitId.slice(0, 8)})`);
   } catch (err) {
-    if ((err as { status?: number }).status === 404) throw new CliError(`${DEFAULT_CONFIG_PATH} not found at ${side} ref "${ref}"`, EXIT.usage);
+    if ((err as { status?: number }).status === 404)
+      throw new CliError(`${DEFAULT_CONFIG_PATH} not found at ${side} ref "${ref}"`, EXIT.usage);
     throw err;
   }
 }

@@ -27,7 +27,8 @@ export function registerTemplatesCommand(program: Command, io: CliIO, setExit: (
       const dir = templatesDir(opts.dir, file, io);
       const { written, deleted } = writeIssueTemplates(config, dir);
       for (const name of written) io.stdout(`wrote ${relative(io.cwd, join(dir, name)) || name}\n`);
-      for (const name of deleted) io.stdout(`deleted ${relative(io.cwd, join(dir, name)) || name} (no such form any more)\n`);
+      for (const name of deleted)
+        io.stdout(`deleted ${relative(io.cwd, join(dir, name)) || name} (no such form any more)\n`);
       setExit(EXIT.ok);
     });
 
@@ -50,8 +51,14 @@ export function registerTemplatesCommand(program: Command, io: CliIO, setExit: (
       for (const d of drift) io.stdout(`${d.status}: ${d.fileName}\n${d.diff}\n`);
       const edited = drift.filter((d) => d.status === 'edited').length;
       const stale = drift.length - edited;
-      if (stale > 0) io.stderr(`${stale} template file(s) out of date: run \`scale-bot templates generate\` and commit the result\n`);
-      if (edited > 0) io.stderr(`${edited} released form version(s) edited in place: restore them and add each change as a new version\n`);
+      if (stale > 0)
+        io.stderr(
+          `${stale} template file(s) out of date: run \`scale-bot templates generate\` and commit the result\n`,
+        );
+      if (edited > 0)
+        io.stderr(
+          `${edited} released form version(s) edited in place: restore them and add each change as a new version\n`,
+        );
       setExit(EXIT.problems);
     });
 
@@ -85,7 +92,9 @@ export function registerTemplatesCommand(program: Command, io: CliIO, setExit: (
             io.stdout(`  version ${v.version}${v === f.versions[0] ? ' (current)' : ''}\n`);
             for (const x of v.fields) {
               const opts = 'options' in x && x.options ? `: ${x.options.map((o) => o.value).join(' | ')}` : '';
-              io.stdout(`    ${x.id.padEnd(28)} ${x.type.padEnd(11)} ${x.required ? 'required' : 'optional'}  "${x.label}"${opts}\n`);
+              io.stdout(
+                `    ${x.id.padEnd(28)} ${x.type.padEnd(11)} ${x.required ? 'required' : 'optional'}  "${x.label}"${opts}\n`,
+              );
             }
           }
         }

@@ -18,7 +18,9 @@ export function registerWorkflowCommand(program: Command, io: CliIO, setExit: (c
       if (opts.check) {
         const current = existsSync(WORKFLOW_DOC) ? readFileSync(WORKFLOW_DOC, 'utf8') : null;
         const ok = current === doc;
-        io.stdout(ok ? 'docs/workflow.md is up to date\n' : 'docs/workflow.md is stale: run `scale-bot workflow --write`\n');
+        io.stdout(
+          ok ? 'docs/workflow.md is up to date\n' : 'docs/workflow.md is stale: run `scale-bot workflow --write`\n',
+        );
         setExit(ok ? EXIT.ok : EXIT.problems);
         return;
       }

@@ -95,7 +95,10 @@ export class ConfigSource {
     if (file.blobId === this.loaded.blobId || file.blobId === this.refused?.blobId) return;
     try {
       const config = parseConfigText(file.text, `${repo.path} on ${branch} (commit ${file.commitId.slice(0, 8)})`);
-      repo.logger.info({ path: repo.path, commit: file.commitId, previous: this.loaded.commit }, 'configuration changed; now in use');
+      repo.logger.info(
+        { path: repo.path, commit: file.commitId, previous: this.loaded.commit },
+        'configuration changed; now in use',
+      );
       this.loaded = { config, blobId: file.blobId, commit: file.commitId };
       this.refused = null;
     } catch (err) {
@@ -104,17 +107,37 @@ export class ConfigSource {
     }
   }
 
-  private async refuse(repo: NonNullable<ConfigSource['repository']>, file: RepositoryFile, err: ConfigError): Promise<void> {
-    repo.logger.error({ path: repo.path, commit: file.lastCommitId, problems: err.problems.map(describeProblem), runningOn: this.loaded.commit }, 'configuration invalid; keeping the last good one');
+  private async refuse(
+    repo: NonNullable<ConfigSource['repository']>,
+    file: RepositoryFile,
+    err: ConfigError,
+  ): Promise<void> {
+    repo.logger.error(
+      {
+        path: repo.path,
+        commit: file.lastCommitId,
+        problems: err.problems.map(describeProblem),
+        runningOn: this.loaded.commit,
+      },
+      'configuration invalid; keeping the last good one',
+    );
     await this.commentOnce(repo, file.lastCommitId, file.blobId, err);
     this.refused = { blobId: file.blobId, commit: file.lastCommitId, problems: err.problems.length };
   }
 
   /** One comment per refused version: the marker names its blob, so a restart or a second replica does not repeat it. */
-  private async commentOnce(repo: NonNullable<ConfigSource['repository']>, sha: string, blobId: string, err: ConfigError): Promise<void> {
+  private async commentOnce(
+    repo: NonNullable<ConfigSource['repository']>,
+    sha: string,
+    blobId: string,
+    err: ConfigError,
+  ): Promise<void> {
     const comments = await repo.client.commitComments(sha);
     if (comments.some((c) => isConfigComment(c.note, blobId))) return;
-    await repo.client.commentOnCommit(sha, configProblemsComment({ file: repo.path, blobId, problems: err.problems, runningOn: this.loaded.commit }));
+    await repo.client.commentOnCommit(
+      sha,
+      configProblemsComment({ file: repo.path, blobId, problems: err.problems, runningOn: this.loaded.commit }),
+    );
   }
 }
 
@@ -124,7 +147,12 @@ type RepositoryFile = Awaited<ReturnType<GitLabClient['repositoryFile']>>;
 const HISTORY_DEPTH = 20;
 
 /** The newest version of the file before `brokenAt` that validates, from the commits that changed it. */
-async function newestValid(client: GitLabClient, path: string, branch: string, brokenAt: string): Promise<Loaded | null> {
+async function newestValid(
+  client: GitLabClient,
+  path: string,
+  branch: string,
+  brokenAt: string,
+): Promise<Loaded | null> {
   for (const sha of await client.fileHistory(path, branch, HISTORY_DEPTH)) {
     if (sha === brokenAt) continue;
     let older: RepositoryFile;
@@ -136,7 +164,11 @@ async function newestValid(client: GitLabClient, path: string, branch: string, b
       throw err;
     }
     try {
-      return { config: parseConfigText(older.text, `${path} at ${sha.slice(0, 8)}`), blobId: older.blobId, commit: sha };
+      return {
+        config: parseConfigText(older.text, `${path} at ${sha.slice(0, 8)}`),
+        blobId: older.blobId,
+        commit: sha,
+      };
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
     }
@@ -147,11 +179,13 @@ async function newestValid(client: GitLabClient, path: string, branch: string, b
 async function readFile(client: GitLabClient, path: string) {
   const project = await client.getProject();
   const branch = project.default_branch;
-  if (!branch) throw new ConfigError(path, [{ path: '(file)', message: 'the project repository is empty (no default branch)' }]);
+  if (!branch)
+    throw new ConfigError(path, [{ path: '(file)', message: 'the project repository is empty (no default branch)' }]);
   try {
     return { file: await client.repositoryFile(path, branch), branch };
   } catch (err) {
-    if ((err as { status?: number }).status === 404) throw new ConfigError(path, [{ path: '(file)', message: `not found on the default branch ${branch}` }]);
+    if ((err as { status?: number }).status === 404)
+      throw new ConfigError(path, [{ path: '(file)', message: `not found on the default branch ${branch}` }]);
     throw err;
   }
 }

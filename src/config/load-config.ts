@@ -21,7 +21,9 @@ export class ConfigError extends Error {
 
   /** One line per problem, with its YAML path and, where the file has it, its line:column. */
   describe(): string {
-    return [`Configuration ${this.file} is invalid:`, ...this.problems.map((p) => `  - ${describeProblem(p)}`)].join('\n');
+    return [`Configuration ${this.file} is invalid:`, ...this.problems.map((p) => `  - ${describeProblem(p)}`)].join(
+      '\n',
+    );
   }
 }
 
@@ -52,12 +54,21 @@ export function parseConfigText(text: string, file: string): Config {
       file,
       doc.errors.map((e) => {
         const at = lineCounter.linePos(e.pos[0]);
-        return { path: '(YAML syntax)', message: `not valid YAML: ${e.message.split('\n')[0]}`, line: at.line, column: at.col };
+        return {
+          path: '(YAML syntax)',
+          message: `not valid YAML: ${e.message.split('\n')[0]}`,
+          line: at.line,
+          column: at.col,
+        };
       }),
     );
   }
   const result = compileConfig(doc.toJS({ maxAliasCount: 100 }));
-  if (!result.ok) throw new ConfigError(file, result.problems.map((p) => ({ ...p, ...locate(doc, lineCounter, p.path) })));
+  if (!result.ok)
+    throw new ConfigError(
+      file,
+      result.problems.map((p) => ({ ...p, ...locate(doc, lineCounter, p.path) })),
+    );
   return result.config;
 }
 
@@ -91,7 +102,9 @@ export function loadConfig(file: string): Config {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(file, [{ path: '(file)', message: code === 'ENOENT' ? 'file not found' : `cannot read: ${code ?? String(err)}` }]);
+    throw new ConfigError(file, [
+      { path: '(file)', message: code === 'ENOENT' ? 'file not found' : `cannot read: ${code ?? String(err)}` },
+    ]);
   }
   return parseConfigText(text, file);
 }

@@ -62,17 +62,42 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   { name: 'Enterprise, valid', author: 'sam.sal', file: 'ent-amr-valid.md', segment: 'ent', region: 'amr' },
   { name: 'Mid-Market, valid', author: 'alex.ae', file: 'mm-amr-valid.md', segment: 'mm', region: 'amr' },
-  { name: 'SMB East, missing fields', author: 'jordan.ae', file: 'smbeast-amr-missing-fields.md', segment: 'smb', region: 'amr-east' },
-  { name: 'SMB West, public sector', author: 'jordan.ae', file: 'smbwest-amr-public-sector.md', segment: 'smb', region: 'amr-west' },
-  { name: 'SMB West, ARR above range', author: 'jordan.ae', file: 'smbwest-amr-over-range.md', segment: 'smb', region: 'amr-west' },
+  {
+    name: 'SMB East, missing fields',
+    author: 'jordan.ae',
+    file: 'smbeast-amr-missing-fields.md',
+    segment: 'smb',
+    region: 'amr-east',
+  },
+  {
+    name: 'SMB West, public sector',
+    author: 'jordan.ae',
+    file: 'smbwest-amr-public-sector.md',
+    segment: 'smb',
+    region: 'amr-west',
+  },
+  {
+    name: 'SMB West, ARR above range',
+    author: 'jordan.ae',
+    file: 'smbwest-amr-over-range.md',
+    segment: 'smb',
+    region: 'amr-west',
+  },
   {
     name: 'Mid-Market, fixed by an edit',
     author: 'alex.ae',
     file: 'mm-amr-valid.md',
     segment: 'mm',
     region: 'amr',
-    change: (t) => t.replace('Northwind Traders', 'Contoso Retail').replace('0014M00001lAbCdQAK', '').replace('Jan 31, 2027', '03/04/2027'),
-    fix: (t) => t.replace('### Salesforce account (required)\n', '### Salesforce account (required)\n0014M00002zYxWvQAK\n').replace('03/04/2027', '2027-04-03'),
+    change: (t) =>
+      t
+        .replace('Northwind Traders', 'Contoso Retail')
+        .replace('0014M00001lAbCdQAK', '')
+        .replace('Jan 31, 2027', '03/04/2027'),
+    fix: (t) =>
+      t
+        .replace('### Salesforce account (required)\n', '### Salesforce account (required)\n0014M00002zYxWvQAK\n')
+        .replace('03/04/2027', '2027-04-03'),
   },
   {
     name: 'Customer "/close @all #1"',
@@ -85,7 +110,11 @@ const SCENARIOS: Scenario[] = [
 ];
 
 /** Service settings for the bot against a fake GitLab on loopback (the demo, tests, benchmarks). */
-export function settingsForFake(fake: FakeGitLab, dataDir: string, overrides: Partial<ServiceSettings> = {}): ServiceSettings {
+export function settingsForFake(
+  fake: FakeGitLab,
+  dataDir: string,
+  overrides: Partial<ServiceSettings> = {},
+): ServiceSettings {
   return {
     gitlabUrl: fake.url,
     gitlabToken: fake.botToken,
@@ -121,17 +150,27 @@ export async function freePort(): Promise<number> {
  * application and the demo manager is "signed in to GitLab in the browser", so the page's real
  * sign-in (authorize, code, token, membership check) completes without a click.
  */
-async function demoStatusPage(fake: FakeGitLab, config: Config): Promise<{ settings: StatusSettings; manager: string }> {
+async function demoStatusPage(
+  fake: FakeGitLab,
+  config: Config,
+): Promise<{ settings: StatusSettings; manager: string }> {
   const manager = config.people.find((p) => p.roles.includes('manager'))?.username;
   if (!manager) throw new Error('demo --open: the configuration names no manager to sign in as');
   // localhost, not 127.0.0.1: browsers keep Secure cookies from http://localhost (a secure context).
   const publicUrl = `http://localhost:${await freePort()}`;
   const app = fake.addOAuthApplication(`${publicUrl}/auth/callback`, ['read_user'], undefined, true);
   fake.setBrowserUser(manager);
-  return { settings: { appId: app.id, appSecret: app.secret, publicUrl, sessionSecret: randomBytes(32).toString('hex') }, manager };
+  return {
+    settings: { appId: app.id, appSecret: app.secret, publicUrl, sessionSecret: randomBytes(32).toString('hex') },
+    manager,
+  };
 }
 
-export async function runDemo(config: Config, log: (line: string) => void, options: { open?: boolean } = {}): Promise<DemoResult> {
+export async function runDemo(
+  config: Config,
+  log: (line: string) => void,
+  options: { open?: boolean } = {},
+): Promise<DemoResult> {
   const started = Date.now();
   const labels = new Set<string>();
   for (const f of config.forms) {
@@ -141,12 +180,15 @@ export async function runDemo(config: Config, log: (line: string) => void, optio
   const fake = await startFakeGitLab({ labels: [...labels], botUsername: config.bot.username });
   const dataDir = mkdtempSync(join(tmpdir(), 'scale-bot-demo-'));
   const page = options.open ? await demoStatusPage(fake, config) : null;
-  const overrides: Partial<ServiceSettings> = page ? { host: 'localhost', port: Number(new URL(page.settings.publicUrl).port), status: page.settings } : {};
-  const service = await startService(
-    settingsForFake(fake, dataDir, overrides),
-    config,
-    { server: true, worker: true, logger: pino({ level: 'silent' }), coalesce: { quietMs: 100, maxWaitMs: 500 } },
-  );
+  const overrides: Partial<ServiceSettings> = page
+    ? { host: 'localhost', port: Number(new URL(page.settings.publicUrl).port), status: page.settings }
+    : {};
+  const service = await startService(settingsForFake(fake, dataDir, overrides), config, {
+    server: true,
+    worker: true,
+    logger: pino({ level: 'silent' }),
+    coalesce: { quietMs: 100, maxWaitMs: 500 },
+  });
   fake.setWebhook({ url: `${service.url}/webhooks/gitlab`, token: 'demo-secret' });
   log(`fake GitLab on ${fake.url}, scale-bot listening on ${service.url}`);
   const stop = async () => {
@@ -169,7 +211,9 @@ export async function runDemo(config: Config, log: (line: string) => void, optio
       const text = (scenario.change ?? ((t: string) => t))(sample);
       // As pasted from the template: its quick action labels the issue on creation.
       const description = `${text.trimEnd()}\n\n/label ~"${config.catalog.segmentLabel(scenario.segment)}" ~"${config.catalog.regionLabel(scenario.region)}"\n`;
-      const issue = await fake.as(scenario.author).createIssue({ title: `Scale engagement request: ${scenario.name}`, description });
+      const issue = await fake
+        .as(scenario.author)
+        .createIssue({ title: `Scale engagement request: ${scenario.name}`, description });
       filed.push({ iid: issue.iid, scenario, text });
       log(`#${issue.iid} opened by ${scenario.author}: ${scenario.name}`);
     }
@@ -211,7 +255,15 @@ export async function runDemo(config: Config, log: (line: string) => void, optio
 }
 
 export function formatDemoTable(rows: DemoRow[]): string {
-  const header: DemoRow = { iid: 0, scenario: 'scenario', author: 'author', state: 'state', assignee: 'assignee', labels: 'labels', botNotes: 0 };
+  const header: DemoRow = {
+    iid: 0,
+    scenario: 'scenario',
+    author: 'author',
+    state: 'state',
+    assignee: 'assignee',
+    labels: 'labels',
+    botNotes: 0,
+  };
   const cells = (r: DemoRow, isHeader: boolean) => [
     isHeader ? 'issue' : `#${r.iid}`,
     r.scenario,

@@ -21,10 +21,17 @@ export interface AnalyzeInput {
 export const EMPTY_WORKLOAD: Workload = { open: {}, lastAssigned: {} };
 
 /** Parse → validate → qualify → route: everything the bot concludes from one description. */
-export function analyzeRequest(input: AnalyzeInput, config: Config, today: string, workload: Workload = EMPTY_WORKLOAD): RequestAnalysis {
+export function analyzeRequest(
+  input: AnalyzeInput,
+  config: Config,
+  today: string,
+  workload: Workload = EMPTY_WORKLOAD,
+): RequestAnalysis {
   const request = parse(input.description, config.catalog, { labels: input.labels ?? [] });
   const qualification = qualify(request, input.author, config, today);
   const routing =
-    request.form && qualification.status !== 'not-qualified' ? route(request, config, workload, today, input.existing) : null;
+    request.form && qualification.status !== 'not-qualified'
+      ? route(request, config, workload, today, input.existing)
+      : null;
   return { request, qualification, routing };
 }

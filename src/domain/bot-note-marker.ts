@@ -22,7 +22,10 @@ function fromBase64Url(encoded: string): string {
 
 /** A key as markers carry it: lowercase letters, digits and `:._-` (anything else becomes `-`). */
 export function markerKey(key: string): string {
-  return key.toLowerCase().replace(/[^a-z0-9:._-]/g, '-').replace(/^[^a-z0-9]+/, '');
+  return key
+    .toLowerCase()
+    .replace(/[^a-z0-9:._-]/g, '-')
+    .replace(/^[^a-z0-9]+/, '');
 }
 
 export function noteMarker(key: string, state?: NoteState): string {

@@ -59,7 +59,10 @@ function isBusinessDayNumber(day: DayNumber, cal: BusinessCalendar): boolean {
 
 /** A local date (YYYY-MM-DD) among the calendar's own holidays or its public holidays. */
 function isHoliday(date: string, cal: BusinessCalendar): boolean {
-  return cal.holidays.has(date) || (!!cal.publicHolidays && publicHolidayDates(cal.publicHolidays, Number(date.slice(0, 4))).has(date));
+  return (
+    cal.holidays.has(date) ||
+    (!!cal.publicHolidays && publicHolidayDates(cal.publicHolidays, Number(date.slice(0, 4))).has(date))
+  );
 }
 
 /**
@@ -107,7 +110,10 @@ export function isBusinessDay(instant: Date, cal: BusinessCalendar): boolean {
  * Where counting starts: the start's local date and time, or, for a start outside business days,
  * the beginning (00:00) of the next business day.
  */
-function firstBusinessMoment(start: Date, cal: BusinessCalendar): { day: DayNumber; wall: [number, number, number, number] } {
+function firstBusinessMoment(
+  start: Date,
+  cal: BusinessCalendar,
+): { day: DayNumber; wall: [number, number, number, number] } {
   if (cal.weekend.length >= 7) throw new Error('a calendar with no working weekday has no business days');
   const local = localParts(start, cal.timezone);
   if (isBusinessDayNumber(local.day, cal)) return local;
@@ -124,7 +130,7 @@ function firstBusinessMoment(start: Date, cal: BusinessCalendar): { day: DayNumb
 export function addBusinessDays(start: Date, days: number, cal: BusinessCalendar): Date {
   const first = firstBusinessMoment(start, cal);
   let day = first.day;
-  for (let left = days; left > 0; ) if (isBusinessDayNumber(++day, cal)) left--;
+  for (let left = days; left > 0;) if (isBusinessDayNumber(++day, cal)) left--;
   return instantOf(day, first.wall, cal.timezone);
 }
 
@@ -135,7 +141,12 @@ export function businessDaysBetween(start: Date, end: Date, cal: BusinessCalenda
   let days = 0;
   for (let day = first.day + 1; day < last; day++) if (isBusinessDayNumber(day, cal)) days++;
   // The end's own date counts once its wall-clock time is reached.
-  if (last > first.day && isBusinessDayNumber(last, cal) && instantOf(last, first.wall, cal.timezone).getTime() <= end.getTime()) days++;
+  if (
+    last > first.day &&
+    isBusinessDayNumber(last, cal) &&
+    instantOf(last, first.wall, cal.timezone).getTime() <= end.getTime()
+  )
+    days++;
   return days;
 }
 

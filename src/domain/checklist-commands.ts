@@ -30,7 +30,11 @@ export const CHECKLIST_HELP = [
   '`undo <item>` — untick it again',
 ];
 
-const words = (text: string) => text.toLowerCase().split(/[^a-z0-9]+/).filter((w) => w !== '');
+const words = (text: string) =>
+  text
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w !== '');
 
 /**
  * The items one name stands for: those where every word of the name begins a word of the item
@@ -48,7 +52,10 @@ function itemsFor(name: string): string[] {
 
 /** The items a command's argument names (several separated by commas); an error when one is unclear. */
 export function checklistItemsNamed(argument: string): { items: string[] } | { error: string } {
-  const names = argument.split(/[,;]/).map((n) => n.trim()).filter((n) => n !== '');
+  const names = argument
+    .split(/[,;]/)
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   if (names.length === 0) return { error: `name the item, one of ${ITEM_NAMES}` };
   const items = new Set<string>();
   for (const name of names) {
@@ -56,7 +63,9 @@ export function checklistItemsNamed(argument: string): { items: string[] } | { e
     const shown = `"${neutralizeInline(name)}"`;
     if (found.length === 0) return { error: `${shown} is not an item of the checklist; name one of ${ITEM_NAMES}` };
     if (found.length > 1 && name.toLowerCase() !== 'all') {
-      return { error: `${shown} could be ${found.map((i) => `\`${CHECKLIST_NAMES[i]}\``).join(' or ')}; name one of ${ITEM_NAMES}` };
+      return {
+        error: `${shown} could be ${found.map((i) => `\`${CHECKLIST_NAMES[i]}\``).join(' or ')}; name one of ${ITEM_NAMES}`,
+      };
     }
     for (const item of found) items.add(item);
   }
@@ -83,7 +92,12 @@ export interface ChecklistOutcome {
 
 /** Runs the `done`/`undo` commands in order over the checklist; other commands are left alone. */
 export function runChecklistCommands(commands: readonly Command[], ctx: ChecklistContext): ChecklistOutcome {
-  const out: ChecklistOutcome = { ticked: new Set(ctx.ticked), tickedAt: { ...ctx.tickedAt }, changed: false, replies: [] };
+  const out: ChecklistOutcome = {
+    ticked: new Set(ctx.ticked),
+    tickedAt: { ...ctx.tickedAt },
+    changed: false,
+    replies: [],
+  };
   for (const command of commands) {
     const tick = CHECKLIST_COMMANDS[command.name];
     if (tick === undefined) continue;
@@ -116,13 +130,20 @@ export function runChecklistCommands(commands: readonly Command[], ctx: Checklis
 function refusalFor(command: Command, ctx: ChecklistContext): string | null {
   const state = ctx.state();
   if (ctx.closed) return `the request is closed (\`${state}\`). Reopen it first.`;
-  if (!CHECKLIST_STATES.includes(state)) return `the checklist starts once the request is accepted (it is \`${state}\`).`;
+  if (!CHECKLIST_STATES.includes(state))
+    return `the checklist starts once the request is accepted (it is \`${state}\`).`;
   const roles = ctx.rolesOf(command.author);
-  if (!roles.some((r) => PEOPLE_WHO_RUN_IT.includes(r))) return 'only the assigned CSE, a CSE of the covering pool or a manager keeps the checklist.';
+  if (!roles.some((r) => PEOPLE_WHO_RUN_IT.includes(r)))
+    return 'only the assigned CSE, a CSE of the covering pool or a manager keeps the checklist.';
   return null;
 }
 
-function outcomeText(tick: boolean, named: readonly string[], changing: readonly string[], ticked: ReadonlySet<string>): string {
+function outcomeText(
+  tick: boolean,
+  named: readonly string[],
+  changing: readonly string[],
+  ticked: ReadonlySet<string>,
+): string {
   const unchanged = named.filter((item) => !changing.includes(item));
   const parts = [
     ...(changing.length > 0 ? [`${tick ? 'ticked' : 'unticked'}: ${changing.join('; ')}.`] : []),

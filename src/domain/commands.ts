@@ -38,7 +38,10 @@ export const COMMAND_HELP = [
 ];
 
 export function findCommands(notes: readonly HumanNote[], botUsername: string, afterNoteId: number): Command[] {
-  const mention = new RegExp(`^@${botUsername.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+([a-z-]+)\\b[ \\t]*(.*)$`, 'i');
+  const mention = new RegExp(
+    `^@${botUsername.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+([a-z-]+)\\b[ \\t]*(.*)$`,
+    'i',
+  );
   const commands: Command[] = [];
   for (const note of notes) {
     if (note.id <= afterNoteId) continue;
@@ -55,7 +58,14 @@ export function findCommands(notes: readonly HumanNote[], botUsername: string, a
       }
       const m = mention.exec(line.trim());
       if (!m || /^\s*>/.test(line)) continue;
-      commands.push({ noteId: note.id, author: note.author, at: note.createdAt, name: m[1]!.toLowerCase(), argument: m[2]!.trim(), internal: note.internal ?? false });
+      commands.push({
+        noteId: note.id,
+        author: note.author,
+        at: note.createdAt,
+        name: m[1]!.toLowerCase(),
+        argument: m[2]!.trim(),
+        internal: note.internal ?? false,
+      });
       break;
     }
   }

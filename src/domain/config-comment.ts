@@ -20,7 +20,12 @@ export function isConfigComment(body: string, blobId: string): boolean {
   return marker?.key === KEY && marker.state.blob === blobId;
 }
 
-export function configProblemsComment(input: { file: string; blobId: string; problems: CompileProblem[]; runningOn: string | null }): string {
+export function configProblemsComment(input: {
+  file: string;
+  blobId: string;
+  problems: CompileProblem[];
+  runningOn: string | null;
+}): string {
   const where = (p: CompileProblem) => (p.line !== undefined ? ` (line ${p.line}:${p.column ?? 1})` : '');
   const keeps = input.runningOn
     ? `scale-bot keeps running with the last valid configuration (commit ${input.runningOn.slice(0, 8)}) until this is fixed.`

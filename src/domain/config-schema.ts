@@ -6,16 +6,17 @@ import { HOLIDAY_TYPES, publicHolidaysProblem, unknownHolidayNames } from './pub
  * the YAML and reports every problem with its path.
  */
 
-const id = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lowercase letters, digits, "-" and "_" (e.g. "mm_amr")');
+const id = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lowercase letters, digits, "-" and "_" (e.g. "mm_amr")');
 
 const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'use an ISO date, e.g. 2027-01-15')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s), {
-    message: 'not a real calendar date',
-  });
+  .refine(
+    (s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && new Date(`${s}T00:00:00Z`).toISOString().startsWith(s),
+    {
+      message: 'not a real calendar date',
+    },
+  );
 
 export const FIELD_TYPES = [
   'text',
@@ -32,10 +33,7 @@ export const FIELD_TYPES = [
 ] as const;
 export type FieldType = (typeof FIELD_TYPES)[number];
 
-const optionSchema = z.union([
-  z.string().min(1),
-  z.object({ value: id, label: z.string().min(1) }).strict(),
-]);
+const optionSchema = z.union([z.string().min(1), z.object({ value: id, label: z.string().min(1) }).strict()]);
 
 const validationsSchema = z
   .object({
@@ -115,14 +113,17 @@ const segmentSchema = z
   })
   .strict();
 
-const timezone = z.string().min(1).refine((tz) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not an IANA time zone (e.g. "America/New_York")');
+const timezone = z
+  .string()
+  .min(1)
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not an IANA time zone (e.g. "America/New_York")');
 
 /**
  * A region's public holidays from the maintained `date-holidays` calendars, by ISO country and,
@@ -142,7 +143,11 @@ const publicHolidaysSchema = z
     const problem = publicHolidaysProblem(v.country, v.state);
     if (problem) return ctx.addIssue({ code: 'custom', path: [problem.field], message: problem.message });
     for (const name of unknownHolidayNames(v)) {
-      ctx.addIssue({ code: 'custom', path: ['except', v.except.indexOf(name)], message: `"${name}" is no holiday of this calendar` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['except', v.except.indexOf(name)],
+        message: `"${name}" is no holiday of this calendar`,
+      });
     }
   });
 
@@ -178,11 +183,20 @@ const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'use a 24-hour time,
 const slaSchema = z
   .object({
     /** Assigned → accepted or declined within `days`; `escalateAfterDays` later, the backup and a manager are told. */
-    accept: z.object({ days: businessDays.default(2), escalateAfterDays: businessDays.default(1) }).strict().default({ days: 2, escalateAfterDays: 1 }),
+    accept: z
+      .object({ days: businessDays.default(2), escalateAfterDays: businessDays.default(1) })
+      .strict()
+      .default({ days: 2, escalateAfterDays: 1 }),
     /** "Follow-up email sent" ticked within `days` of "Call held". */
-    followUp: z.object({ days: businessDays.default(2) }).strict().default({ days: 2 }),
+    followUp: z
+      .object({ days: businessDays.default(2) })
+      .strict()
+      .default({ days: 2 }),
     /** An open engagement with no activity for `days`. */
-    stale: z.object({ days: businessDays.default(10) }).strict().default({ days: 10 }),
+    stale: z
+      .object({ days: businessDays.default(10) })
+      .strict()
+      .default({ days: 10 }),
     /**
      * A request waiting on its author (needs-info) with nothing done by a person for `days`: the
      * author is reminded once on the request; `closeAfterDays` after that reminder it is closed,
@@ -210,7 +224,11 @@ const remindersSchema = z
 const reportSchema = z
   .object({
     /** The report issue's title; `{period}` becomes e.g. "2026-W48" or "2026-11". */
-    title: z.string().min(1).includes('{period}', { message: 'must contain {period}, or every period would share one issue' }).default('Scale engagement report {period}'),
+    title: z
+      .string()
+      .min(1)
+      .includes('{period}', { message: 'must contain {period}, or every period would share one issue' })
+      .default('Scale engagement report {period}'),
     /** Renewal this many days away or closer puts an open request on the at-risk list. */
     renewalAtRiskDays: z.number().int().positive().default(90),
     /** How many validation problems and not-qualified reasons to list. */
@@ -221,9 +239,7 @@ const reportSchema = z
 export const ROLES = ['ae', 'sal', 'cse', 'manager'] as const;
 export type Role = (typeof ROLES)[number];
 
-const absenceSchema = z
-  .object({ from: isoDate, to: isoDate, note: z.string().optional() })
-  .strict();
+const absenceSchema = z.object({ from: isoDate, to: isoDate, note: z.string().optional() }).strict();
 
 const personSchema = z
   .object({

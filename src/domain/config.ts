@@ -66,15 +66,22 @@ function checkFields(cfg: ParsedConfig, problems: CompileProblem[]): void {
       problems.push({ path: `${at}.options`, message: `a ${field.type} field needs options` });
     }
     if (!choosing && field.options && field.type !== 'checkbox') {
-      problems.push({ path: `${at}.options`, message: `options only apply to select, multiselect and checkbox fields` });
+      problems.push({
+        path: `${at}.options`,
+        message: `options only apply to select, multiselect and checkbox fields`,
+      });
     }
     if (field.type === 'checkbox' && field.options && field.options.length !== 1) {
-      problems.push({ path: `${at}.options`, message: 'a checkbox field has exactly one option (the statement to tick)' });
+      problems.push({
+        path: `${at}.options`,
+        message: 'a checkbox field has exactly one option (the statement to tick)',
+      });
     }
     const values = new Set<string>();
     (field.options ?? []).forEach((o, i) => {
       const value = typeof o === 'string' ? o.toLowerCase() : o.value;
-      if (values.has(value)) problems.push({ path: `${at}.options[${i}]`, message: `option "${value}" is listed twice` });
+      if (values.has(value))
+        problems.push({ path: `${at}.options[${i}]`, message: `option "${value}" is listed twice` });
       values.add(value);
     });
     const v = field.validations;
@@ -83,7 +90,8 @@ function checkFields(cfg: ParsedConfig, problems: CompileProblem[]): void {
     }
     if (v.after !== undefined) {
       const other = cfg.fields[v.after];
-      if (field.type !== 'date') problems.push({ path: `${at}.validations.after`, message: 'only date fields can use "after"' });
+      if (field.type !== 'date')
+        problems.push({ path: `${at}.validations.after`, message: 'only date fields can use "after"' });
       else if (!other || other.type !== 'date') {
         problems.push({ path: `${at}.validations.after`, message: `"${v.after}" is not a date field` });
       }
@@ -98,12 +106,16 @@ function checkForms(cfg: ParsedConfig, forms: Form[], problems: CompileProblem[]
   const bySegmentRegion = new Map<string, string>();
   for (const form of forms) {
     const at = `forms.${form.id}`;
-    if (!cfg.segments[form.segment]) problems.push({ path: `${at}.segment`, message: `unknown segment "${form.segment}"` });
+    if (!cfg.segments[form.segment])
+      problems.push({ path: `${at}.segment`, message: `unknown segment "${form.segment}"` });
     if (!cfg.regions[form.region]) problems.push({ path: `${at}.region`, message: `unknown region "${form.region}"` });
     const key = `${form.segment}/${form.region}`;
     const other = bySegmentRegion.get(key);
     if (other) {
-      problems.push({ path: at, message: `forms "${other}" and "${form.id}" both cover ${key}; one form per segment and region` });
+      problems.push({
+        path: at,
+        message: `forms "${other}" and "${form.id}" both cover ${key}; one form per segment and region`,
+      });
     }
     bySegmentRegion.set(key, form.id);
     for (const version of form.versions) {
@@ -146,7 +158,8 @@ function checkPeople(cfg: ParsedConfig, problems: CompileProblem[]): Map<string,
       if (!cfg.regions[r]) problems.push({ path: `${at}.regions[${j}]`, message: `unknown region "${r}"` });
     });
     person.outOfOffice.forEach((w, j) => {
-      if (w.to < w.from) problems.push({ path: `${at}.outOfOffice[${j}]`, message: `ends (${w.to}) before it starts (${w.from})` });
+      if (w.to < w.from)
+        problems.push({ path: `${at}.outOfOffice[${j}]`, message: `ends (${w.to}) before it starts (${w.from})` });
     });
   });
   return people;
@@ -169,20 +182,25 @@ function checkRouting(cfg: ParsedConfig, people: Map<string, Person>, problems: 
     });
     const last = chain[chain.length - 1];
     if (last !== undefined && people.has(last.toLowerCase()) && !hasRole(last, 'manager')) {
-      problems.push({ path: `${at}[${chain.length - 1}]`, message: `the chain must end at a manager; "${last}" is not one` });
+      problems.push({
+        path: `${at}[${chain.length - 1}]`,
+        message: `the chain must end at a manager; "${last}" is not one`,
+      });
     }
   };
   const seen = new Set<string>();
   cfg.routing.pools.forEach((pool, i) => {
     const at = `routing.pools[${i}]`;
-    if (!cfg.segments[pool.segment]) problems.push({ path: `${at}.segment`, message: `unknown segment "${pool.segment}"` });
+    if (!cfg.segments[pool.segment])
+      problems.push({ path: `${at}.segment`, message: `unknown segment "${pool.segment}"` });
     if (!cfg.regions[pool.region]) problems.push({ path: `${at}.region`, message: `unknown region "${pool.region}"` });
     const key = `${pool.segment}/${pool.region}`;
     if (seen.has(key)) problems.push({ path: at, message: `a second pool for ${key}` });
     seen.add(key);
     checkDuplicates(pool.members, `${at}.members`);
     pool.members.forEach((u, j) => {
-      if (!people.has(u.toLowerCase())) problems.push({ path: `${at}.members[${j}]`, message: `"${u}" is not in people` });
+      if (!people.has(u.toLowerCase()))
+        problems.push({ path: `${at}.members[${j}]`, message: `"${u}" is not in people` });
       else if (!hasRole(u, 'cse')) problems.push({ path: `${at}.members[${j}]`, message: `"${u}" is not a cse` });
     });
     checkChain(pool.backup, `${at}.backup`);
@@ -195,19 +213,29 @@ function checkRouting(cfg: ParsedConfig, people: Map<string, Person>, problems: 
  * the fallback list), and a pool member whose own segments or regions leave the pool out (an empty
  * list restricts nothing).
  */
-function checkCoverage(cfg: ParsedConfig, forms: Form[], people: Map<string, Person>, problems: CompileProblem[]): void {
+function checkCoverage(
+  cfg: ParsedConfig,
+  forms: Form[],
+  people: Map<string, Person>,
+  problems: CompileProblem[],
+): void {
   const pooled = new Set(cfg.routing.pools.map((p) => `${p.segment}/${p.region}`));
   for (const form of forms) {
     const key = `${form.segment}/${form.region}`;
-    if (!pooled.has(key)) problems.push({ path: `forms.${form.id}`, message: `no routing pool covers ${key}; add one to routing.pools` });
+    if (!pooled.has(key))
+      problems.push({ path: `forms.${form.id}`, message: `no routing pool covers ${key}; add one to routing.pools` });
   }
   cfg.routing.pools.forEach((pool, i) => {
     pool.members.forEach((u, j) => {
       const person = people.get(u.toLowerCase());
       if (!person) return;
       const outside = [
-        person.segments.length > 0 && !person.segments.includes(pool.segment) ? `segments [${person.segments.join(', ')}]` : null,
-        person.regions.length > 0 && !person.regions.includes(pool.region) ? `regions [${person.regions.join(', ')}]` : null,
+        person.segments.length > 0 && !person.segments.includes(pool.segment)
+          ? `segments [${person.segments.join(', ')}]`
+          : null,
+        person.regions.length > 0 && !person.regions.includes(pool.region)
+          ? `regions [${person.regions.join(', ')}]`
+          : null,
       ].filter((x) => x !== null);
       if (outside.length > 0) {
         problems.push({
@@ -234,19 +262,30 @@ function checkRules(cfg: ParsedConfig, problems: CompileProblem[]): void {
   const levels = new Set(p.levels);
   p.rules.forEach((rule, i) => {
     checkCondition(rule.when, `rules.priority.rules[${i}].when`);
-    if (!levels.has(rule.then)) problems.push({ path: `rules.priority.rules[${i}].then`, message: `"${rule.then}" is not one of the priority levels` });
+    if (!levels.has(rule.then))
+      problems.push({
+        path: `rules.priority.rules[${i}].then`,
+        message: `"${rule.then}" is not one of the priority levels`,
+      });
   });
-  if (!levels.has(p.default)) problems.push({ path: 'rules.priority.default', message: `"${p.default}" is not one of the priority levels` });
+  if (!levels.has(p.default))
+    problems.push({ path: 'rules.priority.default', message: `"${p.default}" is not one of the priority levels` });
   for (const [flag, cond] of Object.entries(cfg.rules.flags)) checkCondition(cond, `rules.flags.${flag}`);
 
   // Values the rules compare with must be options of the mapped field, or a typo never fires.
-  const checkValues = (key: 'churnPropensity' | 'expandPropensity', fieldKey: 'churnPropensity' | 'expandPropensity') => {
+  const checkValues = (
+    key: 'churnPropensity' | 'expandPropensity',
+    fieldKey: 'churnPropensity' | 'expandPropensity',
+  ) => {
     const field = cfg.fields[cfg.fieldMap[fieldKey]];
     if (!field?.options) return;
     const values = new Set(field.options.map((o) => optionFromConfig(o).value));
     cfg.rules[key].forEach((v, i) => {
       if (!values.has(slug(v))) {
-        problems.push({ path: `rules.${key}[${i}]`, message: `"${v}" is not an option of field "${cfg.fieldMap[fieldKey]}"` });
+        problems.push({
+          path: `rules.${key}[${i}]`,
+          message: `"${v}" is not an option of field "${cfg.fieldMap[fieldKey]}"`,
+        });
       }
     });
   };

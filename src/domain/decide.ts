@@ -89,7 +89,18 @@ function laterCopies(notes: BotNote[]): Plan['deleteNotes'] {
 
 function decideIssue(input: DecideInput, config: Config, now: Date, render: RenderNote): Plan {
   const { issue } = input;
-  const plan: Plan = { iid: issue.iid, labels: { add: [], remove: [] }, assignees: null, stateEvent: null, notes: [], deleteNotes: [], summary: [], engagement: null, followUps: [], crm: null };
+  const plan: Plan = {
+    iid: issue.iid,
+    labels: { add: [], remove: [] },
+    assignees: null,
+    stateEvent: null,
+    notes: [],
+    deleteNotes: [],
+    summary: [],
+    engagement: null,
+    followUps: [],
+    crm: null,
+  };
   // The bot's own issues (reports, reminders) are not requests, whatever people do to them.
   if (issue.labels.some((l) => sameName(l, config.labels.operations))) {
     plan.summary.push(`carries ${config.labels.operations}: one of the bot's own issues, left alone`);
@@ -139,7 +150,8 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
   // Assignment: a person's choice is kept; the bot's own choice is sticky; otherwise route.
   let routing: RouteDecision | null = null;
   // Who chose the current assignee: the bot's own record, else GitLab's "assigned to" system note.
-  const botChose = (u: string) => sameName(noteState.assigned, u) || sameName(issue.assignedBy[u.toLowerCase()], input.botUsername);
+  const botChose = (u: string) =>
+    sameName(noteState.assigned, u) || sameName(issue.assignedBy[u.toLowerCase()], input.botUsername);
   const soleAssignee = issue.assignees.length === 1 ? issue.assignees[0]! : undefined;
   // The issue is the truth: when the bot chose the sole assignee, that is whom it assigned, even
   // if its note remembers another (two passes at once, each routing with its own view of the load).
@@ -150,7 +162,14 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
     if (byHuman) {
       routing = route(request, config, input.workload, today, { assignees: issue.assignees, byHuman: true });
     } else if (botAssigned && issue.assignees.length === 1) {
-      routing = { assignee: issue.assignees[0]!, via: 'kept', pool: null, strategy: null, reason: `kept the earlier assignment of ${botAssigned}`, skipped: [] };
+      routing = {
+        assignee: issue.assignees[0]!,
+        via: 'kept',
+        pool: null,
+        strategy: null,
+        reason: `kept the earlier assignment of ${botAssigned}`,
+        skipped: [],
+      };
     } else {
       routing = route(request, config, input.workload, today);
     }
@@ -168,7 +187,12 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
   const form = request.form;
   const rolesOf = (username: string) =>
     actorRoles(
-      { username, isBot: false, isAuthor: sameName(username, issue.author), isAssignee: issue.assignees.some((a) => sameName(a, username)) },
+      {
+        username,
+        isBot: false,
+        isAuthor: sameName(username, issue.author),
+        isAssignee: issue.assignees.some((a) => sameName(a, username)),
+      },
       config,
       form.segment,
       form.region,
@@ -200,26 +224,41 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
   let life = decideLifecycle(lifeInput);
   const lifeNotes = [...life.notes];
   const replies: NoteWrite[] = [];
-  const reassignTarget = (argument: string, roles: readonly string[], now: State): { username: string } | { refusal: string } => {
-    if (!roles.includes('manager') && !roles.includes('assigned-cse')) return { refusal: 'only the assigned CSE or a manager can hand it on.' };
+  const reassignTarget = (
+    argument: string,
+    roles: readonly string[],
+    now: State,
+  ): { username: string } | { refusal: string } => {
+    if (!roles.includes('manager') && !roles.includes('assigned-cse'))
+      return { refusal: 'only the assigned CSE or a manager can hand it on.' };
     if (CLOSED_STATES.includes(now)) return { refusal: `it is \`${now}\`.` };
     const current = issue.assignees[0];
     if (argument !== '') {
       const named = readUser(argument.split(/\s+/)[0]!);
       if ('error' in named) return { refusal: `${neutralizeInline(named.error)}.` };
       const person = config.person(named.value);
-      if (!person?.roles.includes('cse')) return { refusal: `${neutralizeInline(named.value)} is not a CSE in the bot's people.` };
-      if (current && sameName(current, person.username)) return { refusal: `it is already assigned to ${person.username}.` };
+      if (!person?.roles.includes('cse'))
+        return { refusal: `${neutralizeInline(named.value)} is not a CSE in the bot's people.` };
+      if (current && sameName(current, person.username))
+        return { refusal: `it is already assigned to ${person.username}.` };
       return { username: person.username };
     }
     // Without a name: the next CSE routing would choose, leaving out the one who hands it on.
     const open = { ...input.workload.open, ...(current ? { [current.toLowerCase()]: Number.MAX_SAFE_INTEGER } : {}) };
     const next = route(request, config, { ...input.workload, open }, today);
-    return next.assignee && !(current && sameName(next.assignee, current)) ? { username: next.assignee } : { refusal: 'no other CSE of the pool is available; name one, e.g. `reassign @name`.' };
+    return next.assignee && !(current && sameName(next.assignee, current))
+      ? { username: next.assignee }
+      : { refusal: 'no other CSE of the pool is available; name one, e.g. `reassign @name`.' };
   };
   const replyTo = (c: Command, text: string) => {
     const key = markerKey(`reply-${c.noteId}`);
-    if (!findNote(issue.botNotes, key)) replies.push({ action: 'create', key, body: `${noteMarker(key)}\n@${c.author}, ${text}`, ...(c.internal ? { internal: true } : {}) });
+    if (!findNote(issue.botNotes, key))
+      replies.push({
+        action: 'create',
+        key,
+        body: `${noteMarker(key)}\n@${c.author}, ${text}`,
+        ...(c.internal ? { internal: true } : {}),
+      });
   };
   for (const r of checklist.replies) replyTo(r.command, r.text);
   for (const c of commands.filter((c) => !(c.name in CHECKLIST_COMMANDS))) {
@@ -228,23 +267,35 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
     const target = STATE_COMMANDS[c.name];
     if (c.name === 'help') reply(help);
     // Answered, and marked read: reopening the issue later must not run an old command.
-    else if (issue.state === 'closed' && (target || c.name === 'reassign')) reply(`I did not ${c.name} this request: it is closed (\`${life.state}\`). Reopen it first.`);
-    else if (c.name === 'recheck') reply(`rechecked: the request is \`${life.state}\`, with ${request.problems.length} problem(s) in its description.`);
+    else if (issue.state === 'closed' && (target || c.name === 'reassign'))
+      reply(`I did not ${c.name} this request: it is closed (\`${life.state}\`). Reopen it first.`);
+    else if (c.name === 'recheck')
+      reply(
+        `rechecked: the request is \`${life.state}\`, with ${request.problems.length} problem(s) in its description.`,
+      );
     else if (c.name === 'reassign') {
       const roles = rolesOf(c.author);
       const to = reassignTarget(c.argument, roles, life.state);
       if ('refusal' in to) reply(`I did not reassign this request: ${to.refusal}`);
       else {
-        routing = { assignee: to.username, via: 'pool', pool: null, strategy: null, reason: `reassigned by ${c.author}`, skipped: [] };
+        routing = {
+          assignee: to.username,
+          via: 'pool',
+          pool: null,
+          strategy: null,
+          reason: `reassigned by ${c.author}`,
+          skipped: [],
+        };
         reply(`done: the request is now assigned to ${to.username}.`);
       }
-    }
-    else if (target) {
+    } else if (target) {
       let when = '';
       if (target === 'scheduled') {
         const date = readDate(c.argument);
         if ('error' in date) {
-          reply(`give the date of the call, e.g. \`@${input.botUsername} schedule 2027-01-15\` (${neutralizeInline(date.error)}).`);
+          reply(
+            `give the date of the call, e.g. \`@${input.botUsername} schedule 2027-01-15\` (${neutralizeInline(date.error)}).`,
+          );
           continue;
         }
         when = ` (call on ${date.value})`;
@@ -256,14 +307,30 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
         continue;
       }
       // The command as a label event of its own (a negative id never collides with GitLab's).
-      const event = { id: -c.noteId, user: c.author, createdAt: c.at, label: `${labels.engagement}::${target}`, action: 'add' as const };
-      life = decideLifecycle({ ...lifeInput, issue: { ...issue, labelEvents: [...(issue.labelEvents ?? []), event] }, memory: life.memory, labelState: target });
+      const event = {
+        id: -c.noteId,
+        user: c.author,
+        createdAt: c.at,
+        label: `${labels.engagement}::${target}`,
+        action: 'add' as const,
+      };
+      life = decideLifecycle({
+        ...lifeInput,
+        issue: { ...issue, labelEvents: [...(issue.labelEvents ?? []), event] },
+        memory: life.memory,
+        labelState: target,
+      });
       lifeNotes.push(...life.notes.filter((n) => !lifeNotes.some((m) => m.key === n.key)));
       reply(`done: the request is now \`${target}\`${when}.`);
     } else reply(`I do not know \`${neutralizeInline(c.name)}\`; ${help}`);
   }
-  if (commands.length > 0) life = { ...life, memory: { ...life.memory, lastNote: Math.max(noteState.lastNote ?? 0, ...commands.map((c) => c.noteId)) } };
-  if (input.crm?.recordId && !life.memory.ctaId) life = { ...life, memory: { ...life.memory, ctaId: input.crm.recordId } };
+  if (commands.length > 0)
+    life = {
+      ...life,
+      memory: { ...life.memory, lastNote: Math.max(noteState.lastNote ?? 0, ...commands.map((c) => c.noteId)) },
+    };
+  if (input.crm?.recordId && !life.memory.ctaId)
+    life = { ...life, memory: { ...life.memory, ctaId: input.crm.recordId } };
   const state: State = life.state;
   plan.stateEvent = life.stateEvent;
   plan.summary.push(...life.summary);
@@ -276,7 +343,9 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
     `${labels.priority}::${qualification.priority}`,
   ]);
   want.add(stateLabel(state));
-  const managedScopes = [labels.form, labels.segment, labels.region, labels.priority].map((s) => `${s}::`.toLowerCase());
+  const managedScopes = [labels.form, labels.segment, labels.region, labels.priority].map((s) =>
+    `${s}::`.toLowerCase(),
+  );
   const managedFlags = [labels.escalationCandidate, labels.atRisk, labels.duplicate].map((l) => l.toLowerCase());
   const isManaged = (l: string) => {
     const lower = l.toLowerCase();
@@ -307,7 +376,10 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
   const assignedByBot = assignNow ? assignee : byHuman ? undefined : botAssigned;
   // Whoever the bot assigned learns of it exactly once, also when a crash came between the
   // assignment and the note that tells them.
-  const tell = assignedByBot !== undefined && assignedByBot !== null && !notified.has(assignedByBot.toLowerCase()) ? assignedByBot : null;
+  const tell =
+    assignedByBot !== undefined && assignedByBot !== null && !notified.has(assignedByBot.toLowerCase())
+      ? assignedByBot
+      : null;
   const mentionInRequestNote = tell !== null && existing === undefined;
 
   let notifyNote: NoteWrite | null = null;
@@ -324,7 +396,11 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
   if (tell !== null) notified.add(tell.toLowerCase());
   // Why, as recorded when the bot chose: only for the assignee the note remembers.
   const reason = assignNow ? routing!.reason : assignedByBot && remembered ? noteState.reason : undefined;
-  const skipped = assignNow ? routing!.skipped.map((x) => `${x.username}: ${x.detail}`) : assignedByBot && remembered ? (noteState.skipped ?? []) : [];
+  const skipped = assignNow
+    ? routing!.skipped.map((x) => `${x.username}: ${x.detail}`)
+    : assignedByBot && remembered
+      ? (noteState.skipped ?? [])
+      : [];
   const mentioned = mentionInRequestNote ? tell : existing ? noteState.mentioned : undefined;
   const nextState: RequestNoteState = {
     ...life.memory,
@@ -342,13 +418,39 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
   const assignment: AssignmentView | null = byHuman
     ? { assignee: issue.assignees.join(', '), mention: false, reason: 'assigned by a person', skipped: [] }
     : assignedByBot
-      ? { assignee: assignedByBot, mention: sameName(mentioned, assignedByBot), reason: reason ?? 'assigned by the bot', skipped }
+      ? {
+          assignee: assignedByBot,
+          mention: sameName(mentioned, assignedByBot),
+          reason: reason ?? 'assigned by the bot',
+          skipped,
+        }
       : routing && !routing.assignee
-        ? { assignee: null, mention: false, reason: routing.reason, skipped: routing.skipped.map((x) => `${x.username}: ${x.detail}`) }
+        ? {
+            assignee: null,
+            mention: false,
+            reason: routing.reason,
+            skipped: routing.skipped.map((x) => `${x.username}: ${x.detail}`),
+          }
         : null;
   const body = `${noteMarker(REQUEST_NOTE, nextState)}\n${render(
     'request',
-    requestModel({ issue, request, qualification, assignment, state, lifecycle, override, duplicates, history, config, ctaId: life.memory.ctaId, timeline: life.memory.timeline ?? [], ticked, closed: life.memory.closed === true, botUsername: input.botUsername }),
+    requestModel({
+      issue,
+      request,
+      qualification,
+      assignment,
+      state,
+      lifecycle,
+      override,
+      duplicates,
+      history,
+      config,
+      ctaId: life.memory.ctaId,
+      timeline: life.memory.timeline ?? [],
+      ticked,
+      closed: life.memory.closed === true,
+      botUsername: input.botUsername,
+    }),
   )}`;
   upsertNote(plan, existing, REQUEST_NOTE, body);
   if (notifyNote) plan.notes.push(notifyNote);
@@ -357,12 +459,20 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
     const key = markerKey(n.key);
     if (findNote(issue.botNotes, key)) continue;
     const text = n.to ? `@${n.to}, ${n.text}` : n.text;
-    plan.notes.push({ action: 'create', key, body: `${noteMarker(key)}\n${text}`, ...(n.internal ? { internal: true } : {}) });
+    plan.notes.push({
+      action: 'create',
+      key,
+      body: `${noteMarker(key)}\n${text}`,
+      ...(n.internal ? { internal: true } : {}),
+    });
   }
 
   // The CTA record goes to the CRM once, from acceptance on.
   if (input.crm?.enabled && !life.memory.ctaId && ['accepted', 'scheduled', 'completed'].includes(state)) {
-    const customer = typeof request.fields[config.fieldMap.customer] === 'string' ? (request.fields[config.fieldMap.customer] as string) : 'Unknown customer';
+    const customer =
+      typeof request.fields[config.fieldMap.customer] === 'string'
+        ? (request.fields[config.fieldMap.customer] as string)
+        : 'Unknown customer';
     plan.crm = {
       idempotencyKey: `scale-bot-cta-${issue.webUrl}`,
       record: ctaRecord(customer, qualification.priority, issue.webUrl),
@@ -381,14 +491,19 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
     strategy: routing?.strategy ?? null,
     problems: request.problems.map((p) => p.message),
   };
-  plan.summary.unshift(`${request.form.id} v${request.form.version}: ${state ?? 'no state'}; ${request.problems.length} problem(s); ${qualification.status}, priority ${qualification.priority}`);
+  plan.summary.unshift(
+    `${request.form.id} v${request.form.version}: ${state ?? 'no state'}; ${request.problems.length} problem(s); ${qualification.status}, priority ${qualification.priority}`,
+  );
   plan.engagement = {
     iid: issue.iid,
     open: !CLOSED_STATES.includes(state) && plan.stateEvent !== 'close' && issue.state === 'opened',
     state,
     assignee: assignee ?? issue.assignees[0] ?? null,
     accountKey: key,
-    rotation: assignNow && routing!.strategy === 'round-robin' && routing!.pool ? { pool: routing!.pool, username: assignee } : null,
+    rotation:
+      assignNow && routing!.strategy === 'round-robin' && routing!.pool
+        ? { pool: routing!.pool, username: assignee }
+        : null,
   } satisfies EngagementRecord;
   return plan;
 }
@@ -407,7 +522,10 @@ function decideNonRequest(plan: Plan, issue: IssueSnapshot, config: Config, rend
       key: NOT_A_REQUEST_NOTE,
       body: `${noteMarker(NOT_A_REQUEST_NOTE)}\n${render('not-a-request', {
         author: issue.author,
-        templates: config.forms.map((f) => ({ title: neutralizeInline(f.title), file: `scale_engagement_request_${f.id}` })),
+        templates: config.forms.map((f) => ({
+          title: neutralizeInline(f.title),
+          file: `scale_engagement_request_${f.id}`,
+        })),
       })}`,
     });
   }
@@ -424,7 +542,8 @@ function upsertNote(plan: Plan, existing: BotNote | undefined, key: string, note
   // Compared as GitLab will hold it, so a note that had to be cut is not written again every pass.
   const body = fitText(note, NOTE_MAX_CHARS);
   if (!existing) plan.notes.push({ action: 'create', key, body });
-  else if (existing.body.trimEnd() !== body.trimEnd()) plan.notes.push({ action: 'update', key, noteId: existing.id, body });
+  else if (existing.body.trimEnd() !== body.trimEnd())
+    plan.notes.push({ action: 'update', key, noteId: existing.id, body });
 }
 
 function currentState(labels: string[], config: Config): string | null {
@@ -438,7 +557,13 @@ function currentState(labels: string[], config: Config): string | null {
  * beside the bot's `escalation::candidate`) is left off: on GitLab adding it would remove that label,
  * and the bot never fights people, or GitLab's scoped labels, over a scope.
  */
-function addFlag(plan: Plan, want: Set<string>, flag: string, current: string[], isManaged: (l: string) => boolean): void {
+function addFlag(
+  plan: Plan,
+  want: Set<string>,
+  flag: string,
+  current: string[],
+  isManaged: (l: string) => boolean,
+): void {
   const scope = labelScope(flag);
   const holder = scope === null ? undefined : current.find((l) => !isManaged(l) && labelScope(l) === scope);
   if (holder === undefined) want.add(flag);
@@ -474,7 +599,14 @@ function relatedRequests(
   const history: RelatedRequest[] = [];
   for (const other of related) {
     if (other.iid === issue.iid || other.account !== key) continue;
-    const entry = { iid: other.iid, title: other.title, url: other.webUrl, state: other.state, createdAt: other.createdAt, labels: other.labels };
+    const entry = {
+      iid: other.iid,
+      title: other.title,
+      url: other.webUrl,
+      state: other.state,
+      createdAt: other.createdAt,
+      labels: other.labels,
+    };
     if (other.state === 'opened') duplicates.push(entry);
     if (other.createdAt >= since && other.createdAt <= issue.createdAt) history.push(entry);
   }
@@ -503,7 +635,14 @@ function ctaRecord(customer: string, priority: string, issueUrl: string): Record
   };
 }
 
-const CTA_FIELDS: Record<string, string> = { Name: 'name', Company: 'company', Type: 'type', Reason: 'reason', Priority: 'priority', Playbook: 'playbook' };
+const CTA_FIELDS: Record<string, string> = {
+  Name: 'name',
+  Company: 'company',
+  Type: 'type',
+  Reason: 'reason',
+  Priority: 'priority',
+  Playbook: 'playbook',
+};
 
 /**
  * What has to happen next, true in the state the note shows: an open request says who does what;
@@ -526,13 +665,18 @@ function nextStep(state: string | null, closed: boolean, bot: string): string {
     accepted: `Create the CTA, hold the call, log it and send the follow-up email; tick each item below (or comment ${done}). Label \`engagement::scheduled\` once the call is booked.`,
     scheduled: `Hold the call, log it and send the follow-up email; tick each item below (or comment ${done}), then label \`engagement::completed\`.`,
     completed: `Tick the items still open below (or comment ${done}); the bot then closes the request.`,
-    declined: 'The CSE who declined replies with the reason; the bot passes it on to the author and closes the request.',
+    declined:
+      'The CSE who declined replies with the reason; the bot passes it on to the author and closes the request.',
   };
   return open[state ?? ''] ?? '';
 }
 
 /** First-seen times of the items ticked now (an unticked item is forgotten). */
-function tickTimes(known: Record<string, string> | undefined, ticked: ReadonlySet<string>, now: Date): { ticks?: Record<string, string> } {
+function tickTimes(
+  known: Record<string, string> | undefined,
+  ticked: ReadonlySet<string>,
+  now: Date,
+): { ticks?: Record<string, string> } {
   if (ticked.size === 0) return {};
   const ticks: Record<string, string> = {};
   for (const item of CHECKLIST) if (ticked.has(item)) ticks[item] = known?.[item] ?? now.toISOString();
@@ -574,7 +718,10 @@ function requestModel(args: {
   const engaged = args.state !== null && !['new', 'needs-info', 'not-qualified'].includes(args.state);
   // A request closed by hand keeps its CTA and checklist in view (what was missing).
   const withCta = args.state !== null && [...CHECKLIST_STATES, 'closed-incomplete'].includes(args.state);
-  const rawCustomer = typeof request.fields[config.fieldMap.customer] === 'string' ? (request.fields[config.fieldMap.customer] as string) : 'the customer';
+  const rawCustomer =
+    typeof request.fields[config.fieldMap.customer] === 'string'
+      ? (request.fields[config.fieldMap.customer] as string)
+      : 'the customer';
   const arr = request.fields[config.fieldMap.arr];
   const renewal = request.fields[config.fieldMap.renewalDate];
   const customer = request.fields[config.fieldMap.customer];
@@ -594,7 +741,10 @@ function requestModel(args: {
     needsInfo: args.state === 'needs-info',
     notQualified: args.state === 'not-qualified',
     override: args.override && q.status === 'not-qualified',
-    problems: request.problems.map((p) => ({ label: neutralizeInline(p.label ?? 'Description'), message: neutralizeInline(p.message) })),
+    problems: request.problems.map((p) => ({
+      label: neutralizeInline(p.label ?? 'Description'),
+      message: neutralizeInline(p.message),
+    })),
     status: q.status,
     priority: q.priority,
     flags: q.flags,
@@ -608,7 +758,12 @@ function requestModel(args: {
       detail: neutralizeCell(r.detail),
     })),
     assignment: assignment
-      ? { assignee: assignment.assignee, mention: assignment.mention, reason: neutralizeInline(assignment.reason), skipped: assignment.skipped.map((x) => neutralizeInline(x)) }
+      ? {
+          assignee: assignment.assignee,
+          mention: assignment.mention,
+          reason: neutralizeInline(assignment.reason),
+          skipped: assignment.skipped.map((x) => neutralizeInline(x)),
+        }
       : null,
     duplicates: args.duplicates.slice(0, RELATED_SHOWN).map(link),
     moreDuplicates: Math.max(0, args.duplicates.length - RELATED_SHOWN),
@@ -626,10 +781,16 @@ function requestModel(args: {
           renewal: typeof renewal === 'string' ? renewal : '—',
           nextStep: nextStep(args.state, args.closed, args.botUsername),
           closed: args.closed,
-          timeline: [{ state: 'opened', at: issue.createdAt.slice(0, 16).replace('T', ' '), by: issue.author }, ...args.timeline.map((t) => ({ state: t.state, at: t.at.slice(0, 16).replace('T', ' '), by: t.by }))],
+          timeline: [
+            { state: 'opened', at: issue.createdAt.slice(0, 16).replace('T', ' '), by: issue.author },
+            ...args.timeline.map((t) => ({ state: t.state, at: t.at.slice(0, 16).replace('T', ' '), by: t.by })),
+          ],
           cta: withCta
             ? [
-                ...Object.entries(CTA_FIELDS).map(([field, key]) => [field, ctaRecord(rawCustomer, q.priority, issue.webUrl)[key]!]),
+                ...Object.entries(CTA_FIELDS).map(([field, key]) => [
+                  field,
+                  ctaRecord(rawCustomer, q.priority, issue.webUrl)[key]!,
+                ]),
                 ...(args.ctaId ? [['CRM record', args.ctaId]] : []),
               ].map(([field, value]) => ({ field, value: neutralizeCell(value!) }))
             : null,
@@ -643,7 +804,10 @@ function assignedModel(assignee: string, request: ParsedRequest, config: Config,
   const customer = request.fields[config.fieldMap.customer];
   return {
     assignee,
-    customer: typeof customer === 'string' ? neutralizeInline(customer, echoLimit(request, config.fieldMap.customer, config)) : 'this customer',
+    customer:
+      typeof customer === 'string'
+        ? neutralizeInline(customer, echoLimit(request, config.fieldMap.customer, config))
+        : 'this customer',
     reason: neutralizeInline(reason),
   };
 }

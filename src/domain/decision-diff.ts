@@ -41,9 +41,13 @@ export interface Simulation {
   summary: string;
 }
 
-const formOf = (d: Decision | undefined) => (d ? `${d.form.id} v${d.form.version}${d.versionKnown ? '' : ' (unknown version)'}` : 'not a request');
+const formOf = (d: Decision | undefined) =>
+  d ? `${d.form.id} v${d.form.version}${d.versionKnown ? '' : ' (unknown version)'}` : 'not a request';
 const list = (xs: readonly string[]) => (xs.length === 0 ? 'none' : xs.join(', '));
-const routed = (d: Decision) => (d.assignee === null ? 'nobody' : `${d.assignee}${d.pool ? ` (pool ${d.pool}${d.strategy ? `, ${d.strategy}` : ''})` : ''}`);
+const routed = (d: Decision) =>
+  d.assignee === null
+    ? 'nobody'
+    : `${d.assignee}${d.pool ? ` (pool ${d.pool}${d.strategy ? `, ${d.strategy}` : ''})` : ''}`;
 
 /** What differs between two decisions on one request, aspect by aspect; empty when nothing does. */
 export function diffDecision(base: Decision | undefined, head: Decision | undefined): Change[] {
@@ -59,7 +63,9 @@ export function diffDecision(base: Decision | undefined, head: Decision | undefi
   ];
   // The pool and strategy are told, but only another person is a routing change.
   const sameAssignee = (base.assignee ?? '').toLowerCase() === (head.assignee ?? '').toLowerCase();
-  return pairs.filter(([aspect, b, a]) => b !== a && !(aspect === 'assignee' && sameAssignee)).map(([aspect, before, after]) => ({ aspect, before, after }));
+  return pairs
+    .filter(([aspect, b, a]) => b !== a && !(aspect === 'assignee' && sameAssignee))
+    .map(([aspect, before, after]) => ({ aspect, before, after }));
 }
 
 function qualificationOf(d: Decision): string {
@@ -73,27 +79,42 @@ function qualificationOf(d: Decision): string {
  */
 export function isBreaking(r: RequestUnderBoth): boolean {
   if (!r.open || !r.base?.versionKnown) return false;
-  if (!r.head || !r.head.versionKnown || r.head.form.id !== r.base.form.id || r.head.form.version !== r.base.form.version) return true;
+  if (
+    !r.head ||
+    !r.head.versionKnown ||
+    r.head.form.id !== r.base.form.id ||
+    r.head.form.version !== r.base.form.version
+  )
+    return true;
   return r.head.problems.some((p) => !r.base!.problems.includes(p));
 }
 
 /** The reason a reviewer reads first: the most consequential change, in words. */
 export function whyPhrase(base: Decision | undefined, head: Decision | undefined, breaking: boolean): string {
-  if (!base || !head) return head ? `would now be read as ${formOf(head)}` : `would no longer be read as a request (${formOf(base)} unknown)`;
-  if (breaking && (!head.versionKnown || head.form.version !== base.form.version)) return `form ${formOf(base)} would no longer be recognised`;
+  if (!base || !head)
+    return head
+      ? `would now be read as ${formOf(head)}`
+      : `would no longer be read as a request (${formOf(base)} unknown)`;
+  if (breaking && (!head.versionKnown || head.form.version !== base.form.version))
+    return `form ${formOf(base)} would no longer be recognised`;
   if (breaking) return `would report new problems to the author under the same form ${formOf(base)}`;
   if (base.qualification !== head.qualification) {
     const detail = head.reasons.length > 0 ? ` (${head.reasons.join('; ')})` : '';
     if (head.qualification === 'qualified') return 'would now qualify';
-    return head.qualification === 'not-qualified' ? `would no longer qualify${detail}` : 'would lack information to qualify';
+    return head.qualification === 'not-qualified'
+      ? `would no longer qualify${detail}`
+      : 'would lack information to qualify';
   }
   if ((base.assignee ?? '') !== (head.assignee ?? '')) {
-    const pool = head.pool ? ` (pool ${head.pool}${head.strategy !== base.strategy && head.strategy ? ` now ${head.strategy}` : ''})` : '';
+    const pool = head.pool
+      ? ` (pool ${head.pool}${head.strategy !== base.strategy && head.strategy ? ` now ${head.strategy}` : ''})`
+      : '';
     return `would go to ${head.assignee ?? 'nobody'} instead of ${base.assignee ?? 'nobody'}${pool}`;
   }
   if (base.priority !== head.priority) return `priority would be ${head.priority} instead of ${base.priority}`;
   if (list(base.flags) !== list(head.flags)) return `flags would be ${list(head.flags)} instead of ${list(base.flags)}`;
-  if (list(base.problems) !== list(head.problems)) return `the author would be told of ${head.problems.length} problem(s) instead of ${base.problems.length}`;
+  if (list(base.problems) !== list(head.problems))
+    return `the author would be told of ${head.problems.length} problem(s) instead of ${base.problems.length}`;
   if (formOf(base) !== formOf(head)) return `would be read as ${formOf(head)} instead of ${formOf(base)}`;
   return `would move to ${head.state} instead of ${base.state}`;
 }
@@ -107,7 +128,12 @@ export function simulate(requests: readonly RequestUnderBoth[]): Simulation {
     diffs.push({ iid: r.iid, title: r.title, breaking, changes, why: whyPhrase(r.base, r.head, breaking) });
   }
   diffs.sort((a, b) => Number(b.breaking) - Number(a.breaking) || a.iid - b.iid);
-  return { total: requests.length, unchanged: requests.length - diffs.length, diffs, summary: summaryOf(requests.length, diffs) };
+  return {
+    total: requests.length,
+    unchanged: requests.length - diffs.length,
+    diffs,
+    summary: summaryOf(requests.length, diffs),
+  };
 }
 
 /** "3 of 140 requests would change: 2 would go to dana.cse instead of casey.cse (…); 1 would no longer qualify (…)". */
@@ -122,12 +148,18 @@ export function summaryOf(total: number, diffs: readonly RequestDiff[]): string 
 
 /** The report as Markdown: the summary, then one table row per changed request (breaking first). */
 export function simulationMarkdown(s: Simulation, refs: { base: string; head: string }): string {
-  const lines = [`**${neutralizeInline(s.summary)}**`, '', `Decisions under ${neutralizeInline(refs.base)} (base) and ${neutralizeInline(refs.head)} (head), as of the same time; ${s.unchanged} unchanged request(s) not listed.`];
+  const lines = [
+    `**${neutralizeInline(s.summary)}**`,
+    '',
+    `Decisions under ${neutralizeInline(refs.base)} (base) and ${neutralizeInline(refs.head)} (head), as of the same time; ${s.unchanged} unchanged request(s) not listed.`,
+  ];
   if (s.diffs.length === 0) return `${lines.join('\n')}\n`;
   lines.push('', '| Request | Why | What changes (base → head) |', '| --- | --- | --- |');
   for (const d of s.diffs) {
     const what = d.changes.map((c) => neutralizeCell(`${c.aspect}: ${c.before} → ${c.after}`)).join('<br>');
-    lines.push(`| ${d.breaking ? '**breaking** ' : ''}#${d.iid} ${neutralizeCell(d.title)} | ${neutralizeCell(d.why)} | ${what} |`);
+    lines.push(
+      `| ${d.breaking ? '**breaking** ' : ''}#${d.iid} ${neutralizeCell(d.title)} | ${neutralizeCell(d.why)} | ${what} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -70,7 +70,12 @@ function stateAdds(sources: TimelineSources): Array<TimelineEntry & { bot: boole
     .map((e) => ({ e, state: e.label!.slice(prefix.length).toLowerCase() }))
     .filter((x): x is { e: LabelEvent; state: State } => isState(x.state))
     .sort((a, b) => byTime({ at: a.e.createdAt }, { at: b.e.createdAt }) || a.e.id - b.e.id)
-    .map(({ e, state }) => ({ state, at: e.createdAt, by: e.user ?? 'someone', bot: sameName(e.user, sources.botUsername) }));
+    .map(({ e, state }) => ({
+      state,
+      at: e.createdAt,
+      by: e.user ?? 'someone',
+      bot: sameName(e.user, sources.botUsername),
+    }));
 }
 
 /** The rebuilt timeline, and how many moves in it the bot refused. */
@@ -100,6 +105,8 @@ function timelineFromLabels(sources: TimelineSources): { timeline: TimelineEntry
  * the bot's record in a way that matters, so only then is the bot's note worth reading for the
  * timeline (one more call per request).
  */
-export function labelHistoryHasReverts(sources: Pick<TimelineSources, 'labelEvents' | 'scope' | 'botUsername'>): boolean {
+export function labelHistoryHasReverts(
+  sources: Pick<TimelineSources, 'labelEvents' | 'scope' | 'botUsername'>,
+): boolean {
   return timelineFromLabels({ ...sources, recorded: null }).refused > 0;
 }

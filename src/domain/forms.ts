@@ -79,7 +79,8 @@ export function compileForms(config: ParsedConfig, problems: CompileProblem[]): 
     const versions: FormVersion[] = [];
     form.versions.forEach((v, vi) => {
       const path = `forms.${formId}.versions[${vi}]`;
-      if (seen.has(v.version)) problems.push({ path: `${path}.version`, message: `version ${v.version} is declared twice` });
+      if (seen.has(v.version))
+        problems.push({ path: `${path}.version`, message: `version ${v.version} is declared twice` });
       seen.add(v.version);
       const fields = resolveRefs(config, v.fields, `${path}.fields`, problems, []);
       const ids = new Set<string>();
@@ -115,7 +116,10 @@ function resolveRefs(
     if (typeof ref === 'object' && 'fieldset' in ref) {
       const set = config.fieldsets[ref.fieldset];
       if (!set) {
-        problems.push({ path: `${at}.fieldset`, message: `unknown fieldset "${ref.fieldset}" (declare it under fieldsets)` });
+        problems.push({
+          path: `${at}.fieldset`,
+          message: `unknown fieldset "${ref.fieldset}" (declare it under fieldsets)`,
+        });
       } else if (fieldsetStack.includes(ref.fieldset)) {
         problems.push({ path: `${at}.fieldset`, message: `fieldset "${ref.fieldset}" includes itself` });
       } else {
@@ -126,7 +130,10 @@ function resolveRefs(
     const fieldId = typeof ref === 'string' ? ref : ref.field;
     const def = config.fields[fieldId];
     if (!def) {
-      problems.push({ path: typeof ref === 'string' ? at : `${at}.field`, message: `unknown field "${fieldId}" (declare it under fields)` });
+      problems.push({
+        path: typeof ref === 'string' ? at : `${at}.field`,
+        message: `unknown field "${fieldId}" (declare it under fields)`,
+      });
       return;
     }
     const override: { label?: string; required?: boolean; help?: string; aliases?: string[] } =

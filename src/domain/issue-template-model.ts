@@ -49,7 +49,9 @@ export function issueTemplateModel(form: Form, catalog: FormCatalog): IssueTempl
     fields: version.fields.map((f) => {
       // Choices always say how to tick; other types show their own help, else a typing hint.
       const choosing = f.options.length > 0;
-      const help = (choosing ? [f.help, HINTS[f.type]] : [f.help ?? HINTS[f.type]]).filter((s): s is string => Boolean(s)).join(' ');
+      const help = (choosing ? [f.help, HINTS[f.type]] : [f.help ?? HINTS[f.type]])
+        .filter((s): s is string => Boolean(s))
+        .join(' ');
       return {
         label: f.label,
         required: f.required,

@@ -87,14 +87,21 @@ function isState(s: string | null | undefined): s is State {
 }
 
 /** Whether this pass needs the label history: someone else moved the state, or closed the issue. */
-export function needsLabelHistory(labelState: string | null, memory: LifecycleMemory, issueState: 'opened' | 'closed'): boolean {
+export function needsLabelHistory(
+  labelState: string | null,
+  memory: LifecycleMemory,
+  issueState: 'opened' | 'closed',
+): boolean {
   if (issueState === 'closed') return !memory.closed;
   if (memory.closed) return false;
   if (labelState === null) return false;
   // No record (the bot's note was deleted, or the bot starts late) of a request people took
   // further: the history says who moved it there and when, so what is adopted is stable.
   if (memory.state === undefined) return PEOPLE_STATES.includes(labelState as State);
-  return labelState !== memory.state && !(INTAKE_STATES.includes(labelState as State) && !PEOPLE_STATES.includes(memory.state));
+  return (
+    labelState !== memory.state &&
+    !(INTAKE_STATES.includes(labelState as State) && !PEOPLE_STATES.includes(memory.state))
+  );
 }
 
 /** The most recent event that put `label` on the issue. */
@@ -137,7 +144,8 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
     }
     // The bot's own label events are never replayed as moves, so remembering them would only cost
     // a note edit on the pass after every label the bot applies.
-    const newest = issue.labelEvents?.reduce((m, e) => (sameName(e.user, input.botUsername) ? m : Math.max(m, e.id)), 0) ?? 0;
+    const newest =
+      issue.labelEvents?.reduce((m, e) => (sameName(e.user, input.botUsername) ? m : Math.max(m, e.id)), 0) ?? 0;
     const lastEvent = Math.max(memory.lastEvent ?? 0, newest) || undefined;
     const result: LifecycleOutcome = {
       state,
@@ -162,7 +170,8 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
   if (issue.state === 'closed') {
     if (recorded && CLOSED_STATES.includes(recorded) && memory.closed) return out(recorded);
     // Closed by the bot itself (waiting on its author too long): its closing note says it all.
-    if (sameName(issue.closedBy, input.botUsername)) return out('closed-incomplete', { summary: ['closed by the bot: waiting on its author too long'] });
+    if (sameName(issue.closedBy, input.botUsername))
+      return out('closed-incomplete', { summary: ['closed by the bot: waiting on its author too long'] });
     const byAuthor = sameName(issue.closedBy, issue.author);
     const state: State = byAuthor ? 'withdrawn' : 'closed-incomplete';
     const engaged = recorded !== undefined && CHECKLIST_STATES.includes(recorded);
@@ -208,7 +217,12 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
   const rolesOf = (who: string | null) =>
     who
       ? actorRoles(
-          { username: who, isBot: sameName(who, input.botUsername), isAuthor: sameName(who, issue.author), isAssignee: issue.assignees.some((a) => sameName(a, who)) },
+          {
+            username: who,
+            isBot: sameName(who, input.botUsername),
+            isAuthor: sameName(who, issue.author),
+            isAssignee: issue.assignees.some((a) => sameName(a, who)),
+          },
           config,
           input.segment,
           input.region,
@@ -226,10 +240,20 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
   );
   let state = from;
   const moves: string[] = [];
-  for (const step of steps.length > 0 && steps[steps.length - 1]!.label!.slice(prefix.length) === labelState ? steps : []) {
+  for (const step of steps.length > 0 && steps[steps.length - 1]!.label!.slice(prefix.length) === labelState
+    ? steps
+    : []) {
     const to = step.label!.slice(prefix.length);
     if (to === state) continue;
-    if (!isState(to)) return refuse(state, step.user, step, 'it is not a state of the engagement workflow', `use one of ${STATES.map((x) => `\`${x}\``).join(', ')}`, to);
+    if (!isState(to))
+      return refuse(
+        state,
+        step.user,
+        step,
+        'it is not a state of the engagement workflow',
+        `use one of ${STATES.map((x) => `\`${x}\``).join(', ')}`,
+        to,
+      );
     const check = checkTransition(state, to, rolesOf(step.user));
     if (!check.allowed) return refuse(state, step.user, step, check.reason, check.instead, to);
     timeline.push({ state: to, at: step.createdAt, by: step.user ?? 'someone' });
@@ -240,7 +264,15 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
     // No usable history (or it does not end at the label): judge the move from the recorded state.
     const event = lastAdd(issue.labelEvents, engagementLabel(labelState));
     const actor = event?.user ?? null;
-    if (!isState(labelState)) return refuse(from, actor, event, 'it is not a state of the engagement workflow', `use one of ${STATES.map((x) => `\`${x}\``).join(', ')}`, labelState);
+    if (!isState(labelState))
+      return refuse(
+        from,
+        actor,
+        event,
+        'it is not a state of the engagement workflow',
+        `use one of ${STATES.map((x) => `\`${x}\``).join(', ')}`,
+        labelState,
+      );
     const check = checkTransition(from, labelState, rolesOf(actor));
     if (!check.allowed) return refuse(from, actor, event, check.reason, check.instead, labelState);
     moves.push(`${actor ?? 'someone'} moved the request from ${from} to ${labelState}`);
@@ -255,9 +287,22 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
     return outcome.stateEvent === 'close' ? { ...outcome, memory: { ...outcome.memory, closed: true } } : outcome;
   }
 
-  function refuse(back: State, who: string | null, e: LabelEvent | null, reason: string, instead: string, to: string): LifecycleOutcome {
+  function refuse(
+    back: State,
+    who: string | null,
+    e: LabelEvent | null,
+    reason: string,
+    instead: string,
+    to: string,
+  ): LifecycleOutcome {
     return out(back, {
-      notes: [{ key: `refused-${e?.id ?? 'unknown'}`, to: who, text: `the move to \`${neutralizeInline(to)}\` was undone: ${reason}. Instead, ${instead}.` }],
+      notes: [
+        {
+          key: `refused-${e?.id ?? 'unknown'}`,
+          to: who,
+          text: `the move to \`${neutralizeInline(to)}\` was undone: ${reason}. Instead, ${instead}.`,
+        },
+      ],
       summary: [`reverted ${to} → ${back}: ${reason}`],
     });
   }
@@ -284,17 +329,37 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
       const missing = missingChecklist(input.ticked);
       if (missing.length > 0) {
         return {
-          notes: [{ key: `incomplete-${since}`, to: who, text: `the engagement stays open until the checklist in the bot's note is done. Still open: ${missing.join('; ')}.` }],
+          notes: [
+            {
+              key: `incomplete-${since}`,
+              to: who,
+              text: `the engagement stays open until the checklist in the bot's note is done. Still open: ${missing.join('; ')}.`,
+            },
+          ],
           summary: [...base.summary, `completed with ${missing.length} checklist item(s) open: kept open`],
         };
       }
-      return { stateEvent: 'close', notes: [{ key: 'completion', to: issue.author, text: completionSummary(base.memory.timeline ?? [], issue.createdAt) }], summary: [...base.summary, 'completed: closing'] };
+      return {
+        stateEvent: 'close',
+        notes: [
+          { key: 'completion', to: issue.author, text: completionSummary(base.memory.timeline ?? [], issue.createdAt) },
+        ],
+        summary: [...base.summary, 'completed: closing'],
+      };
     }
     if (state === 'declined') {
-      const reason = issue.humanNotes.find((n) => sameName(n.author, who) && n.createdAt >= since && reasonFrom(n.body, input.botUsername) !== '');
+      const reason = issue.humanNotes.find(
+        (n) => sameName(n.author, who) && n.createdAt >= since && reasonFrom(n.body, input.botUsername) !== '',
+      );
       if (!reason) {
         return {
-          notes: [{ key: `decline-reason-${since}`, to: who, text: 'please reply with the reason for declining; the bot passes it on to the author and closes the request.' }],
+          notes: [
+            {
+              key: `decline-reason-${since}`,
+              to: who,
+              text: 'please reply with the reason for declining; the bot passes it on to the author and closes the request.',
+            },
+          ],
           summary: [...base.summary, 'declined without a reason: asked for one'],
         };
       }
@@ -313,7 +378,13 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
       };
     }
     if (state === 'withdrawn') {
-      return { stateEvent: 'close', notes: [{ key: `withdrawn-${since}`, to: null, text: `Withdrawn by ${who ?? 'its author'}; the request is closed.` }], summary: [...base.summary, 'withdrawn: closing'] };
+      return {
+        stateEvent: 'close',
+        notes: [
+          { key: `withdrawn-${since}`, to: null, text: `Withdrawn by ${who ?? 'its author'}; the request is closed.` },
+        ],
+        summary: [...base.summary, 'withdrawn: closing'],
+      };
     }
     return {};
   }
@@ -322,7 +393,8 @@ export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
 /** Durations from opening to assignment, acceptance and completion, from the recorded timeline. */
 export function completionSummary(timeline: readonly TimelineEntry[], createdAt: string): string {
   const at = (s: State) => timeline.find((t) => t.state === s)?.at;
-  const span = (to: string | undefined) => (to ? humanDuration(Date.parse(to) - Date.parse(createdAt)) : 'not recorded');
+  const span = (to: string | undefined) =>
+    to ? humanDuration(Date.parse(to) - Date.parse(createdAt)) : 'not recorded';
   return [
     'The engagement is complete and this request is closed. Thank you!',
     '',

@@ -91,7 +91,8 @@ const QUICK_ACTION_START = /^([\s>]*)\//;
  */
 export function neutralize(text: string, mode: NeutralizeMode = 'inline', options: EchoOptions = {}): string {
   const visible = text.replace(INVISIBLE, '');
-  const oneLine = mode === 'block' ? visible : visible.replace(/\s+/g, (run) => (LINE_BREAK.test(run) ? ' ' : run)).trim();
+  const oneLine =
+    mode === 'block' ? visible : visible.replace(/\s+/g, (run) => (LINE_BREAK.test(run) ? ' ' : run)).trim();
   const cut = cutText(oneLine, options.max ?? ECHO_MAX);
   const lines = mode === 'block' ? cut.split(LINE_BREAK) : [cut];
   return lines.map((line) => neutralizeLine(line, mode === 'cell')).join('\n');

@@ -62,7 +62,7 @@ function stripComments(text: string): string {
 
 /** Whether `text` leaves a `<!--` open (scanning the way `stripComments` does). */
 function opensComment(text: string): boolean {
-  for (let at = 0; ; ) {
+  for (let at = 0; ;) {
     const open = text.indexOf('<!--', at);
     if (open < 0) return false;
     const close = text.indexOf('-->', open + 4);
@@ -99,7 +99,8 @@ export function splitSections(description: string): SplitDescription {
     const fenceLike = mark === '`' || mark === '~';
     if (fence !== null) {
       const close = fenceLike ? FENCE.exec(raw) : null;
-      if (close && close[1]![0] === fence[0] && close[1]!.length >= fence.length && raw.trim() === close[1]) fence = null;
+      if (close && close[1]![0] === fence[0] && close[1]!.length >= fence.length && raw.trim() === close[1])
+        fence = null;
       else target.push(raw);
       continue;
     }
@@ -125,7 +126,12 @@ export function splitSections(description: string): SplitDescription {
     let line = raw;
     const commentAt = line.indexOf('<!--');
     // The common case, a template's one-line help comment, hides the whole line.
-    if (commentAt >= 0 && line.trimEnd().endsWith('-->') && line.indexOf('-->', commentAt + 4) === line.lastIndexOf('-->') && line.slice(0, commentAt).trim() === '') {
+    if (
+      commentAt >= 0 &&
+      line.trimEnd().endsWith('-->') &&
+      line.indexOf('-->', commentAt + 4) === line.lastIndexOf('-->') &&
+      line.slice(0, commentAt).trim() === ''
+    ) {
       if (line.indexOf('<!--', commentAt + 4) < 0) continue;
     }
     if (commentAt >= 0) {

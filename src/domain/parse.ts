@@ -39,7 +39,10 @@ function indexCatalog(catalog: FormCatalog): FormIndex[] {
           if (!anyVersion.has(normalizeHeading(h))) anyVersion.set(normalizeHeading(h), field.id);
         }
       }
-      const keys = version.fields.map((f) => ({ label: normalizeHeading(f.label), aliases: f.aliases.map(normalizeHeading) }));
+      const keys = version.fields.map((f) => ({
+        label: normalizeHeading(f.label),
+        aliases: f.aliases.map(normalizeHeading),
+      }));
       return { version, headings, keys, own: new Set(version.fields.map((f) => f.id)) };
     });
     return { form, titleKey: normalizeHeading(form.title), versions, anyVersion };
@@ -96,7 +99,9 @@ export function parse(description: string, catalog: FormCatalog, context: ParseC
   problems.push(...validateRequest(version.version, fields, problems));
   // Report problems in the order the template asks the questions.
   const order = fieldOrder(version.version);
-  problems.sort((a, b) => (a.field === null ? -1 : order.get(a.field)!) - (b.field === null ? -1 : order.get(b.field)!));
+  problems.sort(
+    (a, b) => (a.field === null ? -1 : order.get(a.field)!) - (b.field === null ? -1 : order.get(b.field)!),
+  );
   return { form, fields, problems };
 }
 
@@ -134,7 +139,8 @@ function detectForm(
       const version = bestVersion(entry, sections);
       // Labels say which form. An emptied description is still that request (every answer is
       // missing), but free text without any of the form's headings is not one.
-      if (text.trim() === '' || headingScore(version.headings, sections) > 0) return { entry, version, detectedBy: 'labels' };
+      if (text.trim() === '' || headingScore(version.headings, sections) > 0)
+        return { entry, version, detectedBy: 'labels' };
     }
   }
   const titled = index.find((e) => sections.some((s) => s.key === e.titleKey));
@@ -205,7 +211,11 @@ function bestVersion(entry: FormIndex, sections: Section[]): FormIndex['versions
 }
 
 /** Answer lines per field id; the first section with an answer wins when a heading repeats. */
-function collectAnswers(sections: Section[], entry: FormIndex, version: FormIndex['versions'][number]): Map<string, string[]> {
+function collectAnswers(
+  sections: Section[],
+  entry: FormIndex,
+  version: FormIndex['versions'][number],
+): Map<string, string[]> {
   const answers = new Map<string, string[]>();
   const wanted = new Set(version.version.fields.map((f) => f.id));
   for (const s of sections) {
@@ -226,14 +236,16 @@ const MARKUP_EDGE = /^\s*[>*+\-_`\d]|[*_`]\s*$/;
 
 function cleanLine(line: string): string {
   if (!MARKUP_EDGE.test(line)) return line.trim();
-  return line
-    .replace(/^\s*>\s?/, '')
-    .replace(/^\s*(?:[-*+]|\d{1,9}[.)])\s+/, '')
-    .replace(/^(\*\*|__)(.*)\1$/, '$2')
-    .replace(/^([*_])(.*)\1$/, '$2')
-    // Inline code (`Acme`, ```Q3```) is the text inside, as emphasis is. Why: "`$120k`" was "not an amount".
-    .replace(/^(`+)([^`]+)\1$/, '$2')
-    .trim();
+  return (
+    line
+      .replace(/^\s*>\s?/, '')
+      .replace(/^\s*(?:[-*+]|\d{1,9}[.)])\s+/, '')
+      .replace(/^(\*\*|__)(.*)\1$/, '$2')
+      .replace(/^([*_])(.*)\1$/, '$2')
+      // Inline code (`Acme`, ```Q3```) is the text inside, as emphasis is. Why: "`$120k`" was "not an amount".
+      .replace(/^(`+)([^`]+)\1$/, '$2')
+      .trim()
+  );
 }
 
 function answerText(lines: string[]): string[] {
@@ -305,7 +317,9 @@ function readScalar(field: Field, lines: string[], problems: Problem[]): FieldVa
   // Report the first line's error: it is the one the person most likely meant as the answer.
   const first = reader(lines[0]!);
   const message = 'error' in first ? first.error : whole.error;
-  problems.push(problemFor(field, message.startsWith('"') && message.includes('could be') ? 'ambiguous' : 'invalid', message));
+  problems.push(
+    problemFor(field, message.startsWith('"') && message.includes('could be') ? 'ambiguous' : 'invalid', message),
+  );
   return null;
 }
 
@@ -326,7 +340,13 @@ function keysOf(field: Field): OptionKeys[] {
   let keys = optionKeys.get(field);
   if (!keys) {
     keys = field.options
-      .map((o) => ({ value: o.value, label: normalizeHeading(o.label), lowerValue: o.value.toLowerCase(), labelSlug: slug(o.label), valueSlug: slug(o.value) }))
+      .map((o) => ({
+        value: o.value,
+        label: normalizeHeading(o.label),
+        lowerValue: o.value.toLowerCase(),
+        labelSlug: slug(o.label),
+        valueSlug: slug(o.value),
+      }))
       .sort((a, b) => b.label.length - a.label.length);
     optionKeys.set(field, keys);
   }
@@ -390,7 +410,11 @@ function readChoice(field: Field, lines: string[], problems: Problem[]): FieldVa
     const value = matchOption(field, c);
     if (value === null) {
       problems.push(
-        problemFor(field, 'not-an-option', `"${truncate(c)}" is not one of the choices (${field.options.map((o) => o.label).join(', ')})`),
+        problemFor(
+          field,
+          'not-an-option',
+          `"${truncate(c)}" is not one of the choices (${field.options.map((o) => o.label).join(', ')})`,
+        ),
       );
     } else if (!values.includes(value)) values.push(value);
   }

@@ -64,7 +64,14 @@ export interface EngagementRecord {
 }
 
 export function isEmptyPlan(plan: Plan): boolean {
-  return plan.labels.add.length === 0 && plan.labels.remove.length === 0 && plan.assignees === null && plan.stateEvent === null && plan.notes.length === 0 && plan.deleteNotes.length === 0;
+  return (
+    plan.labels.add.length === 0 &&
+    plan.labels.remove.length === 0 &&
+    plan.assignees === null &&
+    plan.stateEvent === null &&
+    plan.notes.length === 0 &&
+    plan.deleteNotes.length === 0
+  );
 }
 
 /** Each write the plan would make, in words (`reconcile --dry-run` prints them per issue). */
@@ -81,6 +88,9 @@ export function planWrites(plan: Plan): string[] {
 
 /** Writes the plan would make, counted the way the API sees them: one PUT for labels and assignees. */
 export function countWrites(plan: Plan): number {
-  const put = plan.labels.add.length > 0 || plan.labels.remove.length > 0 || plan.assignees !== null || plan.stateEvent !== null ? 1 : 0;
+  const put =
+    plan.labels.add.length > 0 || plan.labels.remove.length > 0 || plan.assignees !== null || plan.stateEvent !== null
+      ? 1
+      : 0;
   return put + plan.notes.length + plan.deleteNotes.length;
 }

@@ -1,9 +1,12 @@
+// Loading the library's code lazily is not I/O the domain must avoid: the calendars are pure rules.
+// eslint-disable-next-line no-restricted-imports
 import { createRequire } from 'node:module';
 import type HolidaysLib from 'date-holidays';
 
 /** The library holds every country's rules (a large load): loaded on first use, not at every CLI start. */
 let loaded: typeof HolidaysLib | undefined;
-const library = (): typeof HolidaysLib => (loaded ??= createRequire(import.meta.url)('date-holidays') as typeof HolidaysLib);
+const library = (): typeof HolidaysLib =>
+  (loaded ??= createRequire(import.meta.url)('date-holidays') as typeof HolidaysLib);
 
 /**
  * Public holidays from `date-holidays` (maintained calendars by country and state), so a region's
@@ -25,11 +28,21 @@ export interface PublicHolidayRule {
 const NAME_CHECK_YEARS = [2026, 2027, 2028, 2029, 2030, 2031, 2032];
 
 /** What is wrong with a country/state pair (null when the library knows it). */
-export function publicHolidaysProblem(country: string, state: string | undefined): { field: 'country' | 'state'; message: string } | null {
+export function publicHolidaysProblem(
+  country: string,
+  state: string | undefined,
+): { field: 'country' | 'state'; message: string } | null {
   const lib = new (library())();
-  if (!lib.getCountries()[country]) return { field: 'country', message: 'not a country the holiday calendars know (use an ISO 3166-1 code, e.g. "US")' };
+  if (!lib.getCountries()[country])
+    return {
+      field: 'country',
+      message: 'not a country the holiday calendars know (use an ISO 3166-1 code, e.g. "US")',
+    };
   if (state !== undefined && !(lib.getStates(country) ?? {})[state]) {
-    return { field: 'state', message: `not a state or province of ${country} the holiday calendars know (e.g. "NY" for US)` };
+    return {
+      field: 'state',
+      message: `not a state or province of ${country} the holiday calendars know (e.g. "NY" for US)`,
+    };
   }
   return null;
 }
@@ -53,7 +66,9 @@ export function publicHolidayDates(rule: PublicHolidayRule, year: number): Reado
     const lib = new (library())(rule.country, rule.state ?? '', { languages: ['en'], types: [...rule.types] });
     const skip = new Set(rule.except);
     // `date` is the local date and time the holiday starts ("2026-11-26 00:00:00"): the day is its first 10 characters.
-    dates = new Set((lib.getHolidays(year, 'en') || []).filter((h) => !skip.has(h.name)).map((h) => h.date.slice(0, 10)));
+    dates = new Set(
+      (lib.getHolidays(year, 'en') || []).filter((h) => !skip.has(h.name)).map((h) => h.date.slice(0, 10)),
+    );
     years.set(year, dates);
   }
   return dates;

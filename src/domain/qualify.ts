@@ -170,7 +170,10 @@ function thresholdsFor(config: Config, segment: (SegmentConfig & { id: string })
   if (hit) return hit;
   if (byKey.size > 64) byKey.clear();
   const r = config.rules;
-  const owners = listWith('or', r.ownerRoles.map((role) => ROLE_NAMES[role]));
+  const owners = listWith(
+    'or',
+    r.ownerRoles.map((role) => ROLE_NAMES[role]),
+  );
   const shareText = formatPercent(r.largeAccountArrShare * 100);
   // Rounded to cents so a share such as 0.7 of a round ceiling does not miss by a float error.
   const largeFloor = segment ? Math.round(r.largeAccountArrShare * segment.arr.max * 100) / 100 : null;
@@ -178,7 +181,10 @@ function thresholdsFor(config: Config, segment: (SegmentConfig & { id: string })
   const startedBy = shiftMonths(today, -r.utilizationAfterMonths);
   const fm = config.fieldMap;
   const propensityText = (what: string, fieldId: string, matching: string[]) =>
-    `${what} is ${listWith('or', sluggedList(matching).map((v) => optionLabel(config, fieldId, v)))}`;
+    `${what} is ${listWith(
+      'or',
+      sluggedList(matching).map((v) => optionLabel(config, fieldId, v)),
+    )}`;
   const t: Thresholds = {
     owners,
     accountOwner: `Filed by an account owner (${owners}) listed in the bot's people`,
@@ -238,18 +244,36 @@ function accountOwner(author: string | null, config: Config, t: Thresholds): Sig
     threshold: t.accountOwner,
   } as const;
   if (author === null) {
-    return outcome(base, 'unknown', 'The author of the request is not known, so the bot cannot check who filed it.', null);
+    return outcome(
+      base,
+      'unknown',
+      'The author of the request is not known, so the bot cannot check who filed it.',
+      null,
+    );
   }
   const person = config.person(author);
   if (!person) {
-    return outcome(base, 'fail', `${author} is not in the bot's people list; only account owners (${owners}) file Scale engagement requests, so ask the account's ${owners} to file it.`, `${author} (not in people)`);
+    return outcome(
+      base,
+      'fail',
+      `${author} is not in the bot's people list; only account owners (${owners}) file Scale engagement requests, so ask the account's ${owners} to file it.`,
+      `${author} (not in people)`,
+    );
   }
-  const roles = listWith('and', person.roles.map((r) => ROLE_NAMES[r]));
+  const roles = listWith(
+    'and',
+    person.roles.map((r) => ROLE_NAMES[r]),
+  );
   const input = `${person.username} (${roles})`;
   if (person.roles.some((r) => config.rules.ownerRoles.includes(r))) {
     return outcome(base, 'pass', `${person.username} is an account owner (${roles}).`, input);
   }
-  return outcome(base, 'fail', `${person.username} is listed as ${roles}, not an account owner; only the account's ${owners} files Scale engagement requests.`, input);
+  return outcome(
+    base,
+    'fail',
+    `${person.username} is listed as ${roles}, not an account owner; only the account's ${owners} files Scale engagement requests.`,
+    input,
+  );
 }
 
 function notPublicSector(request: ParsedRequest, config: Config): SignalResult {
@@ -275,18 +299,30 @@ function arrInRange(x: Inputs): SignalResult {
     input: arr === null ? null : formatUsd(arr),
   } as const;
   if (!segment) {
-    return outcome(base, 'unknown', "The request's segment is not known (no template recognised), so its ARR range cannot be checked.");
+    return outcome(
+      base,
+      'unknown',
+      "The request's segment is not known (no template recognised), so its ARR range cannot be checked.",
+    );
   }
-  if (arr === null) return outcome(base, 'unknown', 'Give the current ARR so it can be checked against the segment range.');
+  if (arr === null)
+    return outcome(base, 'unknown', 'Give the current ARR so it can be checked against the segment range.');
   if (arr < segment.arr.min) {
-    return outcome(base, 'fail', `ARR of ${formatUsd(arr)} is below the ${segment.name} minimum of ${formatUsd(segment.arr.min)}.`);
+    return outcome(
+      base,
+      'fail',
+      `ARR of ${formatUsd(arr)} is below the ${segment.name} minimum of ${formatUsd(segment.arr.min)}.`,
+    );
   }
   if (arr > segment.arr.max) {
-    return outcome(base, 'fail', `ARR of ${formatUsd(arr)} is above the ${segment.name} ceiling of ${formatUsd(segment.arr.max)}; check the segment, or file it with the team that covers larger accounts.`);
+    return outcome(
+      base,
+      'fail',
+      `ARR of ${formatUsd(arr)} is above the ${segment.name} ceiling of ${formatUsd(segment.arr.max)}; check the segment, or file it with the team that covers larger accounts.`,
+    );
   }
   return outcome(base, 'pass', `ARR of ${formatUsd(arr)} is within the ${segment.name} range.`);
 }
-
 
 function renewalSoon(request: ParsedRequest, x: Inputs): SignalResult {
   const n = x.config.rules.renewalWithinMonths;
@@ -295,7 +331,11 @@ function renewalSoon(request: ParsedRequest, x: Inputs): SignalResult {
   const base = { title: 'Renewal soon', threshold: x.t.renewal, input: renewal };
   if (renewal === null) return outcome(base, 'unknown', 'No renewal date given.');
   if (renewal < x.today) {
-    return outcome(base, 'pass', `The renewal date ${renewal} has already passed, so it counts as a renewal due now; check the date.`);
+    return outcome(
+      base,
+      'pass',
+      `The renewal date ${renewal} has already passed, so it counts as a renewal due now; check the date.`,
+    );
   }
   if (renewal <= limit) return outcome(base, 'pass', `The renewal on ${renewal} is within ${months(n)}.`);
   return outcome(base, 'fail', `The renewal on ${renewal} is more than ${months(n)} away.`);
@@ -316,7 +356,8 @@ function largeAccount(x: Inputs): SignalResult {
   }
   const base = { title: 'Large account', threshold: x.t.large, input };
   if (arr === null) return outcome(base, 'unknown', 'No ARR given.');
-  if (arr >= floor) return outcome(base, 'pass', `ARR of ${formatUsd(arr)} is at least ${formatUsd(floor)}: a large account.`);
+  if (arr >= floor)
+    return outcome(base, 'pass', `ARR of ${formatUsd(arr)} is at least ${formatUsd(floor)}: a large account.`);
   return outcome(base, 'fail', `ARR of ${formatUsd(arr)} is below ${formatUsd(floor)}.`);
 }
 
@@ -325,7 +366,8 @@ function highGrowth(x: Inputs): SignalResult {
   const { lam } = x;
   const base = { title: 'High growth potential', threshold: x.t.growth, input: lam === null ? null : formatUsd(lam) };
   if (lam === null) return outcome(base, 'unknown', 'No LAM given.');
-  if (lam > limit) return outcome(base, 'pass', `LAM of ${formatUsd(lam)} is above ${formatUsd(limit)}: high growth potential.`);
+  if (lam > limit)
+    return outcome(base, 'pass', `LAM of ${formatUsd(lam)} is above ${formatUsd(limit)}: high growth potential.`);
   return outcome(base, 'fail', `LAM of ${formatUsd(lam)} is not above ${formatUsd(limit)}.`);
 }
 
@@ -366,7 +408,11 @@ function lowUtilization(request: ParsedRequest, x: Inputs): SignalResult {
 
   const parts: string[] = [];
   if (utilization !== null) {
-    parts.push(computed ? `${formatPercent(utilization)} (${inUse} of ${purchased} licenses in use)` : formatPercent(utilization));
+    parts.push(
+      computed
+        ? `${formatPercent(utilization)} (${inUse} of ${purchased} licenses in use)`
+        : formatPercent(utilization),
+    );
   }
   if (start !== null) parts.push(`subscription started ${start}`);
   const base = {
@@ -455,12 +501,18 @@ function signalResults(request: ParsedRequest, x: Inputs): Record<Signal, Signal
       raised: 'a churn risk',
       threshold: x.t.churn,
     }),
-    'expansion-potential': propensity(request, config, config.fieldMap.expandPropensity, config.rules.expandPropensity, {
-      title: 'Expansion potential',
-      what: 'Propensity to expand',
-      raised: 'expansion potential',
-      threshold: x.t.expand,
-    }),
+    'expansion-potential': propensity(
+      request,
+      config,
+      config.fieldMap.expandPropensity,
+      config.rules.expandPropensity,
+      {
+        title: 'Expansion potential',
+        what: 'Propensity to expand',
+        raised: 'expansion potential',
+        threshold: x.t.expand,
+      },
+    ),
     'at-risk-request': atRiskRequest(request, config, x.t),
   };
 }

@@ -1,7 +1,13 @@
 import { TZDate } from '@date-fns/tz';
 import { addDays } from 'date-fns';
 import { readNoteMarker, markerKey as toMarkerKey } from './bot-note-marker.js';
-import { businessDaysBetween, isBusinessDay, localMinutes, regionCalendar, type BusinessCalendar } from './business-days.js';
+import {
+  businessDaysBetween,
+  isBusinessDay,
+  localMinutes,
+  regionCalendar,
+  type BusinessCalendar,
+} from './business-days.js';
 import type { Config } from './config.js';
 import type { RequestHistory } from './request-history.js';
 import { openBreaches, type Breach, type BreachKind, type ChecklistTimes } from './sla.js';
@@ -102,7 +108,8 @@ function poolOf(h: RequestHistory, config: Config) {
 
 /** Managers responsible for the request's segment and region (an empty list in a person means all). */
 function managersFor(h: RequestHistory, config: Config): string[] {
-  const covers = (list: readonly string[], value: string | null) => list.length === 0 || value === null || list.includes(value);
+  const covers = (list: readonly string[], value: string | null) =>
+    list.length === 0 || value === null || list.includes(value);
   return config.people
     .filter((p) => p.roles.includes('manager') && covers(p.segments, h.segment) && covers(p.regions, h.region))
     .map((p) => p.username);
@@ -179,7 +186,14 @@ function nextLocalTime(instant: Date, minutes: number, timezone: string): Date {
   const local = new TZDate(instant.getTime(), timezone);
   let day = local;
   if (local.getHours() * 60 + local.getMinutes() >= minutes) day = addDays(local, 1);
-  const at = new TZDate(day.getFullYear(), day.getMonth(), day.getDate(), Math.floor(minutes / 60), minutes % 60, timezone);
+  const at = new TZDate(
+    day.getFullYear(),
+    day.getMonth(),
+    day.getDate(),
+    Math.floor(minutes / 60),
+    minutes % 60,
+    timezone,
+  );
   // Around a DST change the wall time may resolve to an earlier instant: always move forward.
   return new Date(at.getTime() > instant.getTime() ? at.getTime() : instant.getTime() + 60_000);
 }
@@ -310,7 +324,9 @@ export function planReminders(input: PlanRemindersInput): ReminderPlan {
   }
 
   const plan: ReminderPlan = { messages: [], held: [], alreadySent };
-  const people = [...byPerson.values()].sort((a, b) => (lower(a.username) < lower(b.username) ? -1 : lower(a.username) > lower(b.username) ? 1 : 0));
+  const people = [...byPerson.values()].sort((a, b) =>
+    lower(a.username) < lower(b.username) ? -1 : lower(a.username) > lower(b.username) ? 1 : 0,
+  );
   for (const { username, entries } of people) {
     entries.sort((a, b) => byDue(a.item, b.item));
     const items = entries.map((e) => e.item);

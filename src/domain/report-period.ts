@@ -1,5 +1,18 @@
 import { tz } from '@date-fns/tz';
-import { addDays, addMonths, addWeeks, format, getISOWeek, getISOWeekYear, isValid, parse, startOfISOWeek, startOfMonth, subMonths, subWeeks } from 'date-fns';
+import {
+  addDays,
+  addMonths,
+  addWeeks,
+  format,
+  getISOWeek,
+  getISOWeekYear,
+  isValid,
+  parse,
+  startOfISOWeek,
+  startOfMonth,
+  subMonths,
+  subWeeks,
+} from 'date-fns';
 
 /**
  * The time span a programme report covers. Pure: the caller passes `now`. All arithmetic is in

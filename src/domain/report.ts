@@ -22,8 +22,17 @@ import { CLOSED_STATES, STATES, type State } from './workflow.js';
  * Both are null when there are no values.
  */
 
-export type FunnelStage = 'needs-info' | 'not-qualified' | 'assigned' | 'accepted' | 'completed' | 'declined' | 'withdrawn';
-export const FUNNEL_STAGES: readonly FunnelStage[] = ['needs-info', 'not-qualified', 'assigned', 'accepted', 'completed', 'declined', 'withdrawn'];
+export type FunnelStage =
+  'needs-info' | 'not-qualified' | 'assigned' | 'accepted' | 'completed' | 'declined' | 'withdrawn';
+export const FUNNEL_STAGES: readonly FunnelStage[] = [
+  'needs-info',
+  'not-qualified',
+  'assigned',
+  'accepted',
+  'completed',
+  'declined',
+  'withdrawn',
+];
 
 /** A count under a configuration id and its display name. */
 export interface NamedCount {
@@ -228,11 +237,20 @@ function idsOf(configured: readonly string[], seen: readonly (string | null)[]):
   return [...configured, ...extra];
 }
 
-function countBy(ids: readonly string[], names: Record<string, { name: string }>, values: readonly (string | null)[]): NamedCount[] {
+function countBy(
+  ids: readonly string[],
+  names: Record<string, { name: string }>,
+  values: readonly (string | null)[],
+): NamedCount[] {
   return ids.map((id) => ({ id, name: names[id]?.name ?? id, count: values.filter((v) => v === id).length }));
 }
 
-function seriesOf(period: Period, opened: readonly RequestHistory[], segmentIds: readonly string[], config: Config): TimeSeries {
+function seriesOf(
+  period: Period,
+  opened: readonly RequestHistory[],
+  segmentIds: readonly string[],
+  config: Config,
+): TimeSeries {
   const from = new Date(period.from);
   const to = new Date(period.to);
   const buckets: SeriesBucket[] = [];
@@ -241,7 +259,11 @@ function seriesOf(period: Period, opened: readonly RequestHistory[], segmentIds:
     granularity = 'day';
     for (let at = from; at < to; at = new Date(addDays(at, 1, { in: utc }).getTime())) {
       const end = addDays(at, 1, { in: utc });
-      buckets.push({ label: at.toISOString().slice(0, 10), from: at.toISOString(), to: new Date(Math.min(end.getTime(), to.getTime())).toISOString() });
+      buckets.push({
+        label: at.toISOString().slice(0, 10),
+        from: at.toISOString(),
+        to: new Date(Math.min(end.getTime(), to.getTime())).toISOString(),
+      });
     }
   } else {
     granularity = 'week';
@@ -254,7 +276,11 @@ function seriesOf(period: Period, opened: readonly RequestHistory[], segmentIds:
       });
     }
   }
-  const segments = segmentIds.map((id) => ({ id, name: config.segments[id]?.name ?? id, counts: buckets.map(() => 0) }));
+  const segments = segmentIds.map((id) => ({
+    id,
+    name: config.segments[id]?.name ?? id,
+    counts: buckets.map(() => 0),
+  }));
   for (const h of opened) {
     const t = ms(h.createdAt);
     const b = buckets.findIndex((x) => t >= ms(x.from) && t < ms(x.to));
@@ -284,7 +310,15 @@ function acceptBreach(h: RequestHistory, config: Config, from: number, until: nu
 }
 
 /** `end`: the end of the period, or now while the period runs. */
-function breach(kind: ReportBreach['kind'], h: RequestHistory, since: string, due: string, resolvedAt: string | null, config: Config, end: number): ReportBreach {
+function breach(
+  kind: ReportBreach['kind'],
+  h: RequestHistory,
+  since: string,
+  due: string,
+  resolvedAt: string | null,
+  config: Config,
+  end: number,
+): ReportBreach {
   const openAtEnd = resolvedAt === null || ms(resolvedAt) >= end;
   const until = new Date(openAtEnd ? end : ms(resolvedAt!));
   const round1 = (n: number) => Math.round(n * 10) / 10;
@@ -318,11 +352,15 @@ function staleBreach(h: RequestHistory, config: Config, from: number, until: num
 const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function atRiskOf(h: RequestHistory, today: string, windowDays: number): AtRiskRequest | null {
-  const renewal = h.renewalDate !== null && ISO_DAY.test(h.renewalDate) && !Number.isNaN(ms(`${h.renewalDate}T00:00:00Z`)) ? h.renewalDate : null;
+  const renewal =
+    h.renewalDate !== null && ISO_DAY.test(h.renewalDate) && !Number.isNaN(ms(`${h.renewalDate}T00:00:00Z`))
+      ? h.renewalDate
+      : null;
   const days = renewal === null ? null : Math.round((ms(`${renewal}T00:00:00Z`) - ms(`${today}T00:00:00Z`)) / DAY);
   const reasons: string[] = [];
   if (h.atRisk) reasons.push('flagged at risk');
-  if (days !== null && days >= 0 && days <= windowDays) reasons.push(days === 0 ? 'renewal today' : `renewal in ${days} day${days === 1 ? '' : 's'}`);
+  if (days !== null && days >= 0 && days <= windowDays)
+    reasons.push(days === 0 ? 'renewal today' : `renewal in ${days} day${days === 1 ? '' : 's'}`);
   if (reasons.length === 0) return null;
   return {
     iid: h.iid,
@@ -348,22 +386,37 @@ export function buildReport(requests: readonly RequestHistory[], period: Period,
     return t >= from && t < to;
   };
   const all = requests.filter((h) => h.form !== null);
-  const opened = all.filter((h) => inPeriod(h.createdAt)).sort((a, b) => ms(a.createdAt) - ms(b.createdAt) || a.iid - b.iid);
+  const opened = all
+    .filter((h) => inPeriod(h.createdAt))
+    .sort((a, b) => ms(a.createdAt) - ms(b.createdAt) || a.iid - b.iid);
 
-  const segmentIds = idsOf(Object.keys(config.segments), all.map((h) => h.segment));
-  const regionIds = idsOf(Object.keys(config.regions), all.map((h) => h.region));
+  const segmentIds = idsOf(
+    Object.keys(config.segments),
+    all.map((h) => h.segment),
+  );
+  const regionIds = idsOf(
+    Object.keys(config.regions),
+    all.map((h) => h.region),
+  );
   const formCounts = new Map<string, FormCount>();
   for (const h of opened) {
     const f = h.form!;
     const key = `${f.id}\u0000${f.version}`;
-    const entry = formCounts.get(key) ?? { form: f.id, version: f.version, title: config.forms.find((x) => x.id === f.id)?.title ?? f.id, count: 0 };
+    const entry = formCounts.get(key) ?? {
+      form: f.id,
+      version: f.version,
+      title: config.forms.find((x) => x.id === f.id)?.title ?? f.id,
+      count: 0,
+    };
     entry.count++;
     formCounts.set(key, entry);
   }
 
   const outcomeCounts = new Map<State | 'none', number>();
   for (const h of opened) outcomeCounts.set(h.state ?? 'none', (outcomeCounts.get(h.state ?? 'none') ?? 0) + 1);
-  const outcomes = [...STATES, 'none' as const].filter((s) => outcomeCounts.has(s)).map((state) => ({ state, count: outcomeCounts.get(state)! }));
+  const outcomes = [...STATES, 'none' as const]
+    .filter((s) => outcomeCounts.has(s))
+    .map((state) => ({ state, count: outcomeCounts.get(state)! }));
 
   const steps = FUNNEL_STAGES.map((stage) => {
     const reached = opened.filter((h) => reachedStage(h, stage));
@@ -371,22 +424,38 @@ export function buildReport(requests: readonly RequestHistory[], period: Period,
   });
 
   const durationsOf = (milestone: (h: RequestHistory) => string | null) =>
-    stats(all.flatMap((h) => {
-      const at = milestone(h);
-      return at !== null && inPeriod(at) ? [(ms(at) - ms(h.createdAt)) / HOUR] : [];
-    }));
+    stats(
+      all.flatMap((h) => {
+        const at = milestone(h);
+        return at !== null && inPeriod(at) ? [(ms(at) - ms(h.createdAt)) / HOUR] : [];
+      }),
+    );
 
   // CSEs: the configured ones in configuration order, then any other assignee, alphabetically.
   const bot = config.bot.username.toLowerCase();
   const cses = new Map<string, CseRow>();
   for (const p of config.people) {
-    if (p.roles.includes('cse')) cses.set(p.username.toLowerCase(), { username: p.username, name: p.name ?? null, cse: true, openLoad: 0, completions: 0 });
+    if (p.roles.includes('cse'))
+      cses.set(p.username.toLowerCase(), {
+        username: p.username,
+        name: p.name ?? null,
+        cse: true,
+        openLoad: 0,
+        completions: 0,
+      });
   }
   const others = [...new Set(all.flatMap((h) => h.assignees))]
     .filter((u) => !cses.has(u.toLowerCase()) && u.toLowerCase() !== bot)
     .sort((a, b) => cmp(a.toLowerCase(), b.toLowerCase()));
   for (const u of others) {
-    if (!cses.has(u.toLowerCase())) cses.set(u.toLowerCase(), { username: u, name: config.person(u)?.name ?? null, cse: false, openLoad: 0, completions: 0 });
+    if (!cses.has(u.toLowerCase()))
+      cses.set(u.toLowerCase(), {
+        username: u,
+        name: config.person(u)?.name ?? null,
+        cse: false,
+        openLoad: 0,
+        completions: 0,
+      });
   }
   for (const h of all) {
     const assignees = new Set(h.assignees.map((a) => a.toLowerCase()));
@@ -401,7 +470,8 @@ export function buildReport(requests: readonly RequestHistory[], period: Period,
   const until = Math.min(to, nowMs);
   const breaches: ReportBreach[] = [];
   for (const h of all) {
-    for (const b of [acceptBreach(h, config, from, until), staleBreach(h, config, from, until)]) if (b) breaches.push(b);
+    for (const b of [acceptBreach(h, config, from, until), staleBreach(h, config, from, until)])
+      if (b) breaches.push(b);
   }
   breaches.sort((a, b) => ms(a.due) - ms(b.due) || a.iid - b.iid || cmp(a.kind, b.kind));
 
@@ -453,8 +523,16 @@ export function buildReport(requests: readonly RequestHistory[], period: Period,
     },
     opened: {
       total: opened.length,
-      bySegment: countBy(segmentIds, config.segments, opened.map((h) => h.segment)),
-      byRegion: countBy(regionIds, config.regions, opened.map((h) => h.region)),
+      bySegment: countBy(
+        segmentIds,
+        config.segments,
+        opened.map((h) => h.segment),
+      ),
+      byRegion: countBy(
+        regionIds,
+        config.regions,
+        opened.map((h) => h.region),
+      ),
       byForm: [...formCounts.values()].sort((a, b) => cmp(a.form, b.form) || a.version - b.version),
     },
     outcomes,
@@ -466,9 +544,15 @@ export function buildReport(requests: readonly RequestHistory[], period: Period,
     },
     cses: [...cses.values()],
     breaches,
-    topProblems: rank(opened.map((h) => h.problems), config.report.top),
+    topProblems: rank(
+      opened.map((h) => h.problems),
+      config.report.top,
+    ),
     // Every request that was not qualified, whatever became of it since (closed by its author, say).
-    topNotQualified: rank(opened.filter((h) => reachedStage(h, 'not-qualified')).map((h) => h.notQualified), config.report.top),
+    topNotQualified: rank(
+      opened.filter((h) => reachedStage(h, 'not-qualified')).map((h) => h.notQualified),
+      config.report.top,
+    ),
     atRisk,
     series: seriesOf(period, opened, segmentIds, config),
     rows,

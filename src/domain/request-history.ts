@@ -21,7 +21,6 @@ export interface NotesRead {
   humanNoteTimes: readonly string[];
 }
 
-
 export interface RequestHistory {
   iid: number;
   title: string;
@@ -63,7 +62,13 @@ const lower = (s: string) => s.toLowerCase();
 const latest = (instants: readonly string[]) => instants.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
 
 /** `events` in any order; `today` (YYYY-MM-DD) for date-relative rules; `notes` when they were read. */
-export function requestHistory(issue: IssueRecord, events: readonly LabelEvent[], config: Config, today: string, notes: NotesRead | null = null): RequestHistory {
+export function requestHistory(
+  issue: IssueRecord,
+  events: readonly LabelEvent[],
+  config: Config,
+  today: string,
+  notes: NotesRead | null = null,
+): RequestHistory {
   const request = parse(issue.description, config.catalog, { labels: issue.labels });
   const prefix = lower(`${config.labels.engagement}::`);
   const stateOf = (label: string | null): State | null => {
@@ -72,7 +77,12 @@ export function requestHistory(issue: IssueRecord, events: readonly LabelEvent[]
     return (STATES as readonly string[]).includes(s) ? (s as State) : null;
   };
   const bot = config.bot.username;
-  const timeline = effectiveTimeline({ recorded: notes?.recorded ?? null, labelEvents: events, scope: config.labels.engagement, botUsername: bot });
+  const timeline = effectiveTimeline({
+    recorded: notes?.recorded ?? null,
+    labelEvents: events,
+    scope: config.labels.engagement,
+    botUsername: bot,
+  });
   const reached: Partial<Record<State, string>> = {};
   for (const t of timeline) reached[t.state] ??= t.at;
   // Without a timeline (the bot never handled it), the label says where it is.
@@ -80,11 +90,18 @@ export function requestHistory(issue: IssueRecord, events: readonly LabelEvent[]
   const last = timeline.at(-1);
   const state = last?.state ?? labelState;
   const lastHumanActivity = notes
-    ? latest([issue.createdAt, ...notes.humanNoteTimes, ...events.filter((e) => e.user !== null && lower(e.user) !== lower(bot)).map((e) => e.createdAt)])
+    ? latest([
+        issue.createdAt,
+        ...notes.humanNoteTimes,
+        ...events.filter((e) => e.user !== null && lower(e.user) !== lower(bot)).map((e) => e.createdAt),
+      ])
     : null;
   // Qualifying is a third of the cost of a history; only a request that was not qualified needs its
   // reasons (whatever became of it since: closed by its author, say).
-  const q = request.form && (reached['not-qualified'] || state === 'not-qualified') ? qualify(request, issue.author, config, today) : null;
+  const q =
+    request.form && (reached['not-qualified'] || state === 'not-qualified')
+      ? qualify(request, issue.author, config, today)
+      : null;
   const field = (id: string) => {
     const v = request.fields[id];
     // A copy: a value parsed out of the description may be a slice of it, and would keep the whole
@@ -112,7 +129,9 @@ export function requestHistory(issue: IssueRecord, events: readonly LabelEvent[]
     reached,
     timeline,
     lastHumanActivity,
-    problems: request.form ? request.problems.map((p) => `${p.label ?? 'Description'}: ${p.code.replace(/-/g, ' ')}`) : [],
+    problems: request.form
+      ? request.problems.map((p) => `${p.label ?? 'Description'}: ${p.code.replace(/-/g, ' ')}`)
+      : [],
     notQualified: q ? q.rules.filter((r) => r.kind === 'gate' && r.verdict === 'fail').map((r) => r.title) : [],
   };
 }

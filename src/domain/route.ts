@@ -86,7 +86,11 @@ class Roster {
     }
     const away = absenceOn(person, this.today);
     if (away) {
-      this.skip(person.username, 'out-of-office', `out of office ${away.from} to ${away.to}${away.note ? ` (${away.note})` : ''}`);
+      this.skip(
+        person.username,
+        'out-of-office',
+        `out of office ${away.from} to ${away.to}${away.note ? ` (${away.note})` : ''}`,
+      );
       return null;
     }
     if (!person.roles.includes('manager')) {
@@ -102,7 +106,9 @@ class Roster {
 
   /** Skips listed as "name (why)" for a reason sentence. */
   summary(): string {
-    return this.skipped.map((s) => `${s.username} ${s.reason === 'at-capacity' ? 'at capacity' : s.reason.replace(/-/g, ' ')}`).join(', ');
+    return this.skipped
+      .map((s) => `${s.username} ${s.reason === 'at-capacity' ? 'at capacity' : s.reason.replace(/-/g, ' ')}`)
+      .join(', ');
   }
 
   private skip(username: string, reason: SkipReason, detail: string): void {
@@ -111,7 +117,12 @@ class Roster {
   }
 }
 
-function chooseFromPool(pool: Pool, strategy: Strategy, roster: Roster, workload: Workload): { person: Person; why: string } | null {
+function chooseFromPool(
+  pool: Pool,
+  strategy: Strategy,
+  roster: Roster,
+  workload: Workload,
+): { person: Person; why: string } | null {
   const key = poolKey(pool.segment, pool.region);
   const available: Array<{ index: number; person: Person }> = [];
   pool.members.forEach((m, index) => {
@@ -141,7 +152,10 @@ function chooseFromPool(pool: Pool, strategy: Strategy, roster: Roster, workload
       const chosen = members.reduce((best, p) => (roster.openOf(p) < roster.openOf(best) ? p : best), first.person);
       const others = members.filter((p) => p !== chosen).map((p) => `${p.username} has ${roster.openOf(p)}`);
       const compared = others.length > 0 ? others.join(', ') : 'the only available member';
-      return { person: chosen, why: `least-loaded in ${key}: ${chosen.username} has ${roster.openOf(chosen)} open (${compared})` };
+      return {
+        person: chosen,
+        why: `least-loaded in ${key}: ${chosen.username} has ${roster.openOf(chosen)} open (${compared})`,
+      };
     }
   }
 }
@@ -158,10 +172,17 @@ function walkChain(chain: string[], pool: Pool | null, roster: Roster): Person |
  * Who the pool's own strategy would give its next request to now (backups and fallback aside);
  * null with the reason when no member is available.
  */
-export function nextInPool(pool: Pool, config: Config, workload: Workload, today: string): { username: string | null; reason: string } {
+export function nextInPool(
+  pool: Pool,
+  config: Config,
+  workload: Workload,
+  today: string,
+): { username: string | null; reason: string } {
   const roster = new Roster(config, workload, today.slice(0, 10));
   const chosen = chooseFromPool(pool, pool.strategy ?? config.routing.strategy, roster, workload);
-  return chosen ? { username: chosen.person.username, reason: chosen.why } : { username: null, reason: `no member is available (${roster.summary()})` };
+  return chosen
+    ? { username: chosen.person.username, reason: chosen.why }
+    : { username: null, reason: `no member is available (${roster.summary()})` };
 }
 
 /**
@@ -191,14 +212,25 @@ export function route(
   // A timestamp would compare wrongly against the ISO dates of absences, so only its date part is used.
   const roster = new Roster(config, workload, today.slice(0, 10));
   const form = request.form;
-  const pool = form ? config.routing.pools.find((p) => p.segment === form.segment && p.region === form.region) : undefined;
+  const pool = form
+    ? config.routing.pools.find((p) => p.segment === form.segment && p.region === form.region)
+    : undefined;
 
   if (!form || !pool) {
-    const where = form ? `no pool covers ${poolKey(form.segment, form.region)}` : 'the request template was not recognised';
+    const where = form
+      ? `no pool covers ${poolKey(form.segment, form.region)}`
+      : 'the request template was not recognised';
     const person = walkChain(config.routing.fallback, null, roster);
     const skippedNote = roster.skipped.length > 0 ? ` (skipped: ${roster.summary()})` : '';
     if (person) {
-      return { assignee: person.username, via: 'fallback', pool: null, strategy: null, reason: `${where}; assigned to ${person.username} from the fallback list${skippedNote}`, skipped: roster.skipped };
+      return {
+        assignee: person.username,
+        via: 'fallback',
+        pool: null,
+        strategy: null,
+        reason: `${where}; assigned to ${person.username} from the fallback list${skippedNote}`,
+        skipped: roster.skipped,
+      };
     }
     return {
       assignee: null,
@@ -214,7 +246,14 @@ export function route(
   const strategy = pool.strategy ?? config.routing.strategy;
   const chosen = chooseFromPool(pool, strategy, roster, workload);
   if (chosen) {
-    return { assignee: chosen.person.username, via: 'pool', pool: key, strategy, reason: chosen.why, skipped: roster.skipped };
+    return {
+      assignee: chosen.person.username,
+      via: 'pool',
+      pool: key,
+      strategy,
+      reason: chosen.why,
+      skipped: roster.skipped,
+    };
   }
   const membersSkipped = roster.summary();
   const backup = walkChain(pool.backup, pool, roster);

@@ -46,13 +46,20 @@ function due(since: string, days: number, h: RequestHistory, config: Config): st
 }
 
 /** When the assigned CSE had to accept or decline, and when it escalates; null when never assigned. */
-export function acceptDeadline(h: RequestHistory, config: Config): { since: string; due: string; escalateAt: string } | null {
+export function acceptDeadline(
+  h: RequestHistory,
+  config: Config,
+): { since: string; due: string; escalateAt: string } | null {
   const since = h.reached.assigned ?? h.reached['limit-reached'];
   if (!since) return null;
   // Reassigned or re-routed later: the clock restarts with the current waiting state.
   const start = h.state && WAITING_FOR_CSE.includes(h.state) && h.stateSince ? h.stateSince : since;
   const { days, escalateAfterDays } = config.sla.accept;
-  return { since: start, due: due(start, days, h, config), escalateAt: due(start, days + escalateAfterDays, h, config) };
+  return {
+    since: start,
+    due: due(start, days, h, config),
+    escalateAt: due(start, days + escalateAfterDays, h, config),
+  };
 }
 
 /**
@@ -73,7 +80,16 @@ export function openBreaches(h: RequestHistory, checklist: ChecklistTimes | null
   const at = now.toISOString();
   const breaches: Breach[] = [];
   const add = (kind: BreachKind, since: string, dueAt: string) => {
-    if (dueAt <= at) breaches.push({ kind, iid: h.iid, title: h.title, webUrl: h.webUrl, since, due: dueAt, key: `${kind}:${h.iid}:${since}` });
+    if (dueAt <= at)
+      breaches.push({
+        kind,
+        iid: h.iid,
+        title: h.title,
+        webUrl: h.webUrl,
+        since,
+        due: dueAt,
+        key: `${kind}:${h.iid}:${since}`,
+      });
   };
   if (h.state && WAITING_FOR_CSE.includes(h.state)) {
     const d = acceptDeadline(h, config);

@@ -65,7 +65,8 @@ export function validateRequest(
       if (v.minLength !== undefined && value.trim().length < v.minLength) {
         add(field, 'too-short', `please say more (at least ${v.minLength} characters)`);
       }
-      if (v.maxLength !== undefined && value.length > v.maxLength) add(field, 'too-long', `keep it under ${v.maxLength} characters`);
+      if (v.maxLength !== undefined && value.length > v.maxLength)
+        add(field, 'too-long', `keep it under ${v.maxLength} characters`);
       if (v.pattern !== undefined && !pattern(v.pattern).test(value.trim())) {
         add(field, 'pattern', v.patternMessage ?? 'is not in the expected format');
       }

@@ -35,7 +35,9 @@ function plainNumber(text: string): number | null {
  */
 function isRange(text: string): boolean {
   // One `\s*` per gap: two adjacent ones made this quadratic on long runs of blanks.
-  return /\d\s*(?:(?:k|thousand|mm|mn|m|million|bn|b|billion|%)\s*)?(?:-|–|—|\bto\b)\s*(?:(?:usd|us\$|\$)\s*)?\d/i.test(text);
+  return /\d\s*(?:(?:k|thousand|mm|mn|m|million|bn|b|billion|%)\s*)?(?:-|–|—|\bto\b)\s*(?:(?:usd|us\$|\$)\s*)?\d/i.test(
+    text,
+  );
 }
 
 function isNegative(text: string): boolean {
@@ -98,14 +100,45 @@ function round(n: number): number {
 }
 
 const MONTHS: Record<string, number> = {
-  jan: 1, january: 1, feb: 2, february: 2, mar: 3, march: 3, apr: 4, april: 4, may: 5, jun: 6, june: 6,
-  jul: 7, july: 7, aug: 8, august: 8, sep: 9, sept: 9, september: 9, oct: 10, october: 10,
-  nov: 11, november: 11, dec: 12, december: 12,
+  jan: 1,
+  january: 1,
+  feb: 2,
+  february: 2,
+  mar: 3,
+  march: 3,
+  apr: 4,
+  april: 4,
+  may: 5,
+  jun: 6,
+  june: 6,
+  jul: 7,
+  july: 7,
+  aug: 8,
+  august: 8,
+  sep: 9,
+  sept: 9,
+  september: 9,
+  oct: 10,
+  october: 10,
+  nov: 11,
+  november: 11,
+  dec: 12,
+  december: 12,
 };
 
 const MONTH_NAMES = [
-  'January', 'February', 'March', 'April', 'May', 'June',
-  'July', 'August', 'September', 'October', 'November', 'December',
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
 ];
 
 function isoDate(y: number, m: number, d: number): Read<string> {
@@ -174,7 +207,10 @@ export function readDate(input: string): Read<string> {
   if (m) {
     const [y, mo] = m[1]!.length === 4 ? [m[1]!, Number(m[2])] : [m[2]!, Number(m[1])];
     const month = MONTH_NAMES[mo - 1];
-    if (month) return { error: `"${truncate(input)}" needs a day too, e.g. ${y}-${String(mo).padStart(2, '0')}-15 or 15 ${month} ${y}` };
+    if (month)
+      return {
+        error: `"${truncate(input)}" needs a day too, e.g. ${y}-${String(mo).padStart(2, '0')}-15 or 15 ${month} ${y}`,
+      };
   }
   return { error: `"${truncate(input)}" is not a date; write it like 2027-01-15 or 15 January 2027` };
 }
@@ -195,7 +231,8 @@ export function readUrl(input: string): Read<string> {
   const link = /^\[[^\]]*\]\((\S+?)\)$/.exec(text);
   if (link) text = link[1]!;
   text = text.replace(/^<|>$/g, '');
-  if (!/^https?:\/\/[^\s/$.?#][^\s]*$/i.test(text)) return { error: `"${truncate(input)}" is not a link; paste a full https:// address` };
+  if (!/^https?:\/\/[^\s/$.?#][^\s]*$/i.test(text))
+    return { error: `"${truncate(input)}" is not a link; paste a full https:// address` };
   return { value: text };
 }
 

@@ -56,16 +56,31 @@ export function planWaitingOnAuthor(requests: readonly WaitingRequest[], config:
     const since = waitingSince(h);
     if (since === null) continue;
     const cal = regionCalendar(config, h.region);
-    const noteAt = (prefix: string) => botNotes.find((n) => n.key === markerKey(`${prefix}${since}`))?.createdAt ?? null;
+    const noteAt = (prefix: string) =>
+      botNotes.find((n) => n.key === markerKey(`${prefix}${since}`))?.createdAt ?? null;
     const base = { iid: h.iid, title: h.title, webUrl: h.webUrl, author: h.author, since };
     const reminded = noteAt(WAITING_REMINDER_PREFIX);
     if (reminded === null) {
       if (addBusinessDays(new Date(since), rule.days, cal).getTime() > now.getTime()) continue;
       const closeAt = addBusinessDays(now, rule.closeAfterDays, cal).toISOString();
-      steps.push({ ...base, action: 'remind', key: markerKey(`${WAITING_REMINDER_PREFIX}${since}`), notePosted: false, at: closeAt, businessDays: rule.days });
+      steps.push({
+        ...base,
+        action: 'remind',
+        key: markerKey(`${WAITING_REMINDER_PREFIX}${since}`),
+        notePosted: false,
+        at: closeAt,
+        businessDays: rule.days,
+      });
     } else if (addBusinessDays(new Date(reminded), rule.closeAfterDays, cal).getTime() <= now.getTime()) {
       const key = markerKey(`${WAITING_CLOSED_PREFIX}${since}`);
-      steps.push({ ...base, action: 'close', key, notePosted: noteAt(WAITING_CLOSED_PREFIX) !== null, at: reminded, businessDays: rule.days + rule.closeAfterDays });
+      steps.push({
+        ...base,
+        action: 'close',
+        key,
+        notePosted: noteAt(WAITING_CLOSED_PREFIX) !== null,
+        at: reminded,
+        businessDays: rule.days + rule.closeAfterDays,
+      });
     }
   }
   return steps.sort((a, b) => a.iid - b.iid);

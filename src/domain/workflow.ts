@@ -43,16 +43,57 @@ export const PEOPLE_WHO_RUN_IT: readonly Actor[] = ['assigned-cse', 'pool-cse', 
 const ENGAGED: readonly State[] = ['assigned', 'limit-reached', 'accepted', 'scheduled'];
 
 export const TRANSITIONS: readonly Transition[] = [
-  { from: ['new', 'not-qualified', 'assigned'], to: 'needs-info', by: ['bot'], effect: 'lists what is missing in its note, addressed to the author' },
-  { from: ['new', 'needs-info', 'assigned'], to: 'not-qualified', by: ['bot'], effect: 'explains which qualification rule failed' },
-  { from: ['new', 'needs-info', 'not-qualified'], to: 'assigned', by: ['bot'], effect: 'assigns the covering CSE and tells them once' },
-  { from: ['new', 'needs-info', 'not-qualified'], to: 'limit-reached', by: ['bot'], effect: 'assigns the CSE and flags the account’s earlier engagements' },
-  { from: ['assigned', 'limit-reached'], to: 'accepted', by: PEOPLE_WHO_RUN_IT, effect: 'adds the CTA record and the post-call checklist to the tracker note' },
+  {
+    from: ['new', 'not-qualified', 'assigned'],
+    to: 'needs-info',
+    by: ['bot'],
+    effect: 'lists what is missing in its note, addressed to the author',
+  },
+  {
+    from: ['new', 'needs-info', 'assigned'],
+    to: 'not-qualified',
+    by: ['bot'],
+    effect: 'explains which qualification rule failed',
+  },
+  {
+    from: ['new', 'needs-info', 'not-qualified'],
+    to: 'assigned',
+    by: ['bot'],
+    effect: 'assigns the covering CSE and tells them once',
+  },
+  {
+    from: ['new', 'needs-info', 'not-qualified'],
+    to: 'limit-reached',
+    by: ['bot'],
+    effect: 'assigns the CSE and flags the account’s earlier engagements',
+  },
+  {
+    from: ['assigned', 'limit-reached'],
+    to: 'accepted',
+    by: PEOPLE_WHO_RUN_IT,
+    effect: 'adds the CTA record and the post-call checklist to the tracker note',
+  },
   { from: ['accepted'], to: 'scheduled', by: PEOPLE_WHO_RUN_IT, effect: 'records the call in the tracker timeline' },
-  { from: ['accepted', 'scheduled'], to: 'completed', by: PEOPLE_WHO_RUN_IT, effect: 'closes the issue with a completion summary once the checklist is done; otherwise lists what is missing' },
-  { from: ENGAGED, to: 'declined', by: PEOPLE_WHO_RUN_IT, effect: 'closes the issue with the reason, addressed to the author (asks for one first)' },
+  {
+    from: ['accepted', 'scheduled'],
+    to: 'completed',
+    by: PEOPLE_WHO_RUN_IT,
+    effect: 'closes the issue with a completion summary once the checklist is done; otherwise lists what is missing',
+  },
+  {
+    from: ENGAGED,
+    to: 'declined',
+    by: PEOPLE_WHO_RUN_IT,
+    effect: 'closes the issue with the reason, addressed to the author (asks for one first)',
+  },
   { from: OPEN_STATES, to: 'withdrawn', by: ['author', 'manager'], effect: 'closes the issue' },
-  { from: OPEN_STATES, to: 'closed-incomplete', by: ['bot'], effect: 'records an issue closed by hand before completion, with what was missing; or closes one left waiting on its author past `sla.needsInfo` (`scale-bot remind`, after one reminder), saying how to reopen it' },
+  {
+    from: OPEN_STATES,
+    to: 'closed-incomplete',
+    by: ['bot'],
+    effect:
+      'records an issue closed by hand before completion, with what was missing; or closes one left waiting on its author past `sla.needsInfo` (`scale-bot remind`, after one reminder), saying how to reopen it',
+  },
 ];
 
 export interface ActorContext {
@@ -63,7 +104,12 @@ export interface ActorContext {
 }
 
 /** The roles this person holds for this request, from the configuration's people and pools. */
-export function actorRoles(actor: ActorContext, config: Config, segment: string | null, region: string | null): Actor[] {
+export function actorRoles(
+  actor: ActorContext,
+  config: Config,
+  segment: string | null,
+  region: string | null,
+): Actor[] {
   if (actor.isBot) return ['bot'];
   const roles: Actor[] = [];
   const person = config.person(actor.username);
@@ -77,7 +123,8 @@ export function actorRoles(actor: ActorContext, config: Config, segment: string 
   return roles;
 }
 
-export type TransitionCheck = { allowed: true; transition: Transition } | { allowed: false; reason: string; instead: string };
+export type TransitionCheck =
+  { allowed: true; transition: Transition } | { allowed: false; reason: string; instead: string };
 
 const ACTOR_NAMES: Record<Actor, string> = {
   bot: 'the bot',
@@ -130,7 +177,10 @@ function id(state: State): string {
 }
 
 export function workflowDoc(): string {
-  const rows = TRANSITIONS.map((t) => `| ${t.from.map((f) => `\`${f}\``).join(', ')} | \`${t.to}\` | ${t.by.map((b) => ACTOR_NAMES[b]).join(', ')} | ${t.effect} |`);
+  const rows = TRANSITIONS.map(
+    (t) =>
+      `| ${t.from.map((f) => `\`${f}\``).join(', ')} | \`${t.to}\` | ${t.by.map((b) => ACTOR_NAMES[b]).join(', ')} | ${t.effect} |`,
+  );
   return [
     '# The engagement workflow',
     '',

@@ -1,4 +1,11 @@
-import { defaultAvatarUrl, type IssueInput, type LabelInput, type NoteInput, type ProjectInput, type UserInput } from './payloads.js';
+import {
+  defaultAvatarUrl,
+  type IssueInput,
+  type LabelInput,
+  type NoteInput,
+  type ProjectInput,
+  type UserInput,
+} from './payloads.js';
 import type { FakeState, IssueRecord, LabelEventRecord, LabelRecord, NoteRecord, UserRecord } from './state.js';
 
 /**
@@ -75,7 +82,12 @@ export interface RestIssue {
   discussion_locked: boolean | null;
   issue_type: 'issue' | 'task';
   web_url: string;
-  time_stats: { time_estimate: number; total_time_spent: number; human_time_estimate: string | null; human_total_time_spent: string | null };
+  time_stats: {
+    time_estimate: number;
+    total_time_spent: number;
+    human_time_estimate: string | null;
+    human_total_time_spent: string | null;
+  };
   task_completion_status: { count: number; completed_count: number };
   blocking_issues_count: number;
   has_tasks: boolean;
@@ -137,7 +149,16 @@ export interface RestProject {
   avatar_url: string | null;
   star_count: number;
   last_activity_at: string;
-  namespace: { id: number; name: string; path: string; kind: 'group'; full_path: string; parent_id: number | null; avatar_url: string | null; web_url: string };
+  namespace: {
+    id: number;
+    name: string;
+    path: string;
+    kind: 'group';
+    full_path: string;
+    parent_id: number | null;
+    avatar_url: string | null;
+    web_url: string;
+  };
   visibility: 'private';
   issues_enabled: boolean;
   open_issues_count: number;
@@ -149,18 +170,39 @@ export const issueWebUrl = (ctx: EntityContext, iid: number): string => `${proje
 const projectApiUrl = (ctx: EntityContext): string => `${ctx.baseUrl}/api/v4/projects/${ctx.project.id}`;
 
 export function restUser(user: UserRecord, ctx: EntityContext): RestUser {
-  return { id: user.id, username: user.username, name: user.name, state: 'active', locked: false, avatar_url: defaultAvatarUrl(user.username), web_url: `${ctx.baseUrl}/${user.username}` };
+  return {
+    id: user.id,
+    username: user.username,
+    name: user.name,
+    state: 'active',
+    locked: false,
+    avatar_url: defaultAvatarUrl(user.username),
+    web_url: `${ctx.baseUrl}/${user.username}`,
+  };
 }
 
 /**
  * A project member, as `GET /projects/:id/members/all/:user_id` answers (docs.gitlab.com "Group and
  * project members API", `API::Entities::Member`): the user with their `access_level`.
  */
-export function restMember(user: UserRecord, ctx: EntityContext): RestUser & { access_level: number; created_at: string; expires_at: null; membership_state: 'active' } {
-  return { ...restUser(user, ctx), access_level: user.accessLevel, created_at: user.createdAt.toISOString(), expires_at: null, membership_state: 'active' };
+export function restMember(
+  user: UserRecord,
+  ctx: EntityContext,
+): RestUser & { access_level: number; created_at: string; expires_at: null; membership_state: 'active' } {
+  return {
+    ...restUser(user, ctx),
+    access_level: user.accessLevel,
+    created_at: user.createdAt.toISOString(),
+    expires_at: null,
+    membership_state: 'active',
+  };
 }
 
-export function restCurrentUser(user: UserRecord, ctx: EntityContext, options: { bot: boolean; admin: boolean }): RestCurrentUser {
+export function restCurrentUser(
+  user: UserRecord,
+  ctx: EntityContext,
+  options: { bot: boolean; admin: boolean },
+): RestCurrentUser {
   return {
     ...restUser(user, ctx),
     created_at: user.createdAt.toISOString(),
@@ -220,7 +262,13 @@ export function restIssue(issue: IssueRecord, ctx: EntityContext): RestIssue {
     task_completion_status: tasks,
     blocking_issues_count: 0,
     has_tasks: tasks.count > 0,
-    _links: { self, notes: `${self}/notes`, award_emoji: `${self}/award_emoji`, project: projectApiUrl(ctx), closed_as_duplicate_of: null },
+    _links: {
+      self,
+      notes: `${self}/notes`,
+      award_emoji: `${self}/award_emoji`,
+      project: projectApiUrl(ctx),
+      closed_as_duplicate_of: null,
+    },
     references: { short: `#${issue.iid}`, relative: `#${issue.iid}`, full: `${ctx.project.path}#${issue.iid}` },
     severity: 'UNKNOWN',
     moved_to_id: null,
@@ -304,7 +352,13 @@ export function restProject(ctx: EntityContext): RestProject {
     visibility: 'private',
     issues_enabled: true,
     open_issues_count: open,
-    _links: { self: api, issues: `${api}/issues`, labels: `${api}/labels`, events: `${api}/events`, members: `${api}/members` },
+    _links: {
+      self: api,
+      issues: `${api}/issues`,
+      labels: `${api}/labels`,
+      events: `${api}/events`,
+      members: `${api}/members`,
+    },
   };
 }
 
@@ -322,12 +376,20 @@ const labelInput = (label: LabelRecord, projectId: number): LabelInput => ({
   updated_at: label.updatedAt,
 });
 
-export const labelInputs = (ids: number[], ctx: EntityContext): LabelInput[] => ids.map((id) => labelInput(ctx.state.label(id), ctx.project.id));
+export const labelInputs = (ids: number[], ctx: EntityContext): LabelInput[] =>
+  ids.map((id) => labelInput(ctx.state.label(id), ctx.project.id));
 
-export const userInputs = (ids: number[], ctx: EntityContext): UserInput[] => ids.map((id) => userInput(ctx.state.user(id)));
+export const userInputs = (ids: number[], ctx: EntityContext): UserInput[] =>
+  ids.map((id) => userInput(ctx.state.user(id)));
 
 export function projectInput(ctx: EntityContext): ProjectInput {
-  return { id: ctx.project.id, name: ctx.project.name, path_with_namespace: ctx.project.path, web_url: projectWebUrl(ctx), namespace: ctx.project.namespace };
+  return {
+    id: ctx.project.id,
+    name: ctx.project.name,
+    path_with_namespace: ctx.project.path,
+    web_url: projectWebUrl(ctx),
+    namespace: ctx.project.namespace,
+  };
 }
 
 export function issueInput(issue: IssueRecord, ctx: EntityContext): IssueInput {

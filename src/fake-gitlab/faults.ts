@@ -43,7 +43,9 @@ export class Faults {
   /** The first matching fault, used up once. */
   private take(method: string, path: string): Fault | null {
     const index = this.rules.findIndex(
-      ({ matcher }) => (matcher.method === undefined || matcher.method.toUpperCase() === method) && (matcher.path === undefined || matcher.path.test(path)),
+      ({ matcher }) =>
+        (matcher.method === undefined || matcher.method.toUpperCase() === method) &&
+        (matcher.path === undefined || matcher.path.test(path)),
     );
     const rule = this.rules[index];
     if (!rule) return null;
@@ -77,7 +79,12 @@ export class Faults {
         } else if (fault.status === 500) {
           res.status(500).json({ message: '500 Internal Server Error' });
         } else {
-          res.status(fault.status).type('text/html').send(`<html><body><h1>${fault.status === 502 ? '502 Bad Gateway' : '503 Service Unavailable'}</h1></body></html>`);
+          res
+            .status(fault.status)
+            .type('text/html')
+            .send(
+              `<html><body><h1>${fault.status === 502 ? '502 Bad Gateway' : '503 Service Unavailable'}</h1></body></html>`,
+            );
         }
       };
       if (this.latencyMs > 0) setTimeout(act, this.latencyMs);

@@ -43,7 +43,18 @@ function oneOf<T extends string>(query: Query, key: string, values: readonly T[]
   return value as T;
 }
 
-const ORDER_BY = ['created_at', 'updated_at', 'title', 'priority', 'due_date', 'relative_position', 'label_priority', 'milestone_due', 'popularity', 'weight'] as const;
+const ORDER_BY = [
+  'created_at',
+  'updated_at',
+  'title',
+  'priority',
+  'due_date',
+  'relative_position',
+  'label_priority',
+  'milestone_due',
+  'popularity',
+  'weight',
+] as const;
 
 /**
  * GitLab's `fuzzy_search`: every word of 3+ characters (or a "quoted phrase") must appear,
@@ -88,7 +99,8 @@ function filterAndOrder(state: FakeState, query: Query): IssueRecord[] {
   const confidential = one(query, 'confidential');
   const search = one(query, 'search');
   const columns = (one(query, 'in') ?? 'title,description').split(',').map((c) => c.trim());
-  if (columns.some((c) => c !== 'title' && c !== 'description')) throw ApiError.badRequest('in does not have a valid value');
+  if (columns.some((c) => c !== 'title' && c !== 'description'))
+    throw ApiError.badRequest('in does not have a valid value');
   const createdAfter = time(query, 'created_after');
   const createdBefore = time(query, 'created_before');
   const updatedAfter = time(query, 'updated_after');
@@ -98,7 +110,10 @@ function filterAndOrder(state: FakeState, query: Query): IssueRecord[] {
 
   const labelNames = (issue: IssueRecord) => issue.labelIds.map((id) => state.label(id).name);
   const username = (id: number) => state.user(id).username.toLowerCase();
-  const matchesSearch = search !== undefined && search.trim() !== '' ? searchMatcher(search, columns as Array<'title' | 'description'>) : null;
+  const matchesSearch =
+    search !== undefined && search.trim() !== ''
+      ? searchMatcher(search, columns as Array<'title' | 'description'>)
+      : null;
 
   const found = [...state.allIssues()].filter((issue) => {
     if (wantedState !== 'all' && issue.state !== wantedState) return false;
@@ -116,7 +131,13 @@ function filterAndOrder(state: FakeState, query: Query): IssueRecord[] {
     if (assigneeName !== undefined && !issue.assigneeIds.some((id) => username(id) === assigneeName)) return false;
     if (assigneeId !== undefined) {
       const special = assigneeId.toLowerCase();
-      if (special === 'none' ? issue.assigneeIds.length > 0 : special === 'any' ? issue.assigneeIds.length === 0 : !issue.assigneeIds.includes(Number(assigneeId))) {
+      if (
+        special === 'none'
+          ? issue.assigneeIds.length > 0
+          : special === 'any'
+            ? issue.assigneeIds.length === 0
+            : !issue.assigneeIds.includes(Number(assigneeId))
+      ) {
         return false;
       }
     }
@@ -131,7 +152,11 @@ function filterAndOrder(state: FakeState, query: Query): IssueRecord[] {
 
   // Orders this fake does not model (priority, popularity…) fall back to creation time.
   const key = (issue: IssueRecord): number | string =>
-    orderBy === 'updated_at' ? issue.updatedAt.getTime() : orderBy === 'title' ? issue.title.toLowerCase() : issue.createdAt.getTime();
+    orderBy === 'updated_at'
+      ? issue.updatedAt.getTime()
+      : orderBy === 'title'
+        ? issue.title.toLowerCase()
+        : issue.createdAt.getTime();
   const direction = sort === 'asc' ? 1 : -1;
   // Ties break on id in the same direction, as GitLab's keyset-friendly ordering does.
   const compare = (a: IssueRecord, b: IssueRecord) => {

@@ -106,7 +106,11 @@ export function mergeRequestRoutes(
   router.get('/projects/:id/merge_requests/:iid/notes', (req, res) => {
     const iid = iidOf(req);
     const notes = mrs.get(iid).notes;
-    res.json(paginate(notes, req, res, backend.entities().baseUrl).map((n) => restMergeRequestNote(n, iid, backend.entities())));
+    res.json(
+      paginate(notes, req, res, backend.entities().baseUrl).map((n) =>
+        restMergeRequestNote(n, iid, backend.entities()),
+      ),
+    );
   });
 
   router.post('/projects/:id/merge_requests/:iid/notes', (req, res) => {

@@ -58,13 +58,16 @@ const NAMED_ENTITIES: Readonly<Record<string, string>> = {
 };
 
 function decodeEntities(text: string): string {
-  return text.replace(/&(?:#(\d+)|#[xX]([0-9A-Fa-f]+)|([A-Za-z]+));/g, (whole, dec?: string, hex?: string, name?: string) => {
-    if (dec !== undefined || hex !== undefined) {
-      const code = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex!, 16);
-      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-    }
-    return NAMED_ENTITIES[name!] ?? whole;
-  });
+  return text.replace(
+    /&(?:#(\d+)|#[xX]([0-9A-Fa-f]+)|([A-Za-z]+));/g,
+    (whole, dec?: string, hex?: string, name?: string) => {
+      if (dec !== undefined || hex !== undefined) {
+        const code = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex!, 16);
+        return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+      }
+      return NAMED_ENTITIES[name!] ?? whole;
+    },
+  );
 }
 
 /** The text GitLab's reference filters would see: no code, comments, links or escapes. */
@@ -88,7 +91,8 @@ const MENTION = /(?<!\w)@([A-Za-z0-9_][A-Za-z0-9_.-]*)/g;
  * Sigils GitLab turns into links when a name or number follows right away. A zero-width space
  * after the sigil names nothing that can exist, so it is safe.
  */
-const REFERENCE = /#\d+\b|!\d+\b|&\d+\b|(?<!~)~(?!~)(?:"[^"\n]+"|[A-Za-z0-9_\-?.&]+)|%(?:"[^"\n]+"|[A-Za-z0-9_][^\s"<]*\b)/g;
+const REFERENCE =
+  /#\d+\b|!\d+\b|&\d+\b|(?<!~)~(?!~)(?:"[^"\n]+"|[A-Za-z0-9_\-?.&]+)|%(?:"[^"\n]+"|[A-Za-z0-9_][^\s"<]*\b)/g;
 
 export function inspectText(text: string): TextFindings {
   const lines = outsideFences(text);

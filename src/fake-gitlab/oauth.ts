@@ -71,8 +71,19 @@ export class FakeOAuth {
   ) {}
 
   /** Registers an application, as an admin or user does under Applications in GitLab's settings (id and secret may be given). */
-  addApplication(redirectUri: string, scopes: string[] = ['read_user'], credentials?: { id: string; secret: string }, trusted = false): OAuthApplication {
-    const app = { id: credentials?.id ?? random(), secret: credentials?.secret ?? `gloas-${random()}`, redirectUri, scopes, trusted };
+  addApplication(
+    redirectUri: string,
+    scopes: string[] = ['read_user'],
+    credentials?: { id: string; secret: string },
+    trusted = false,
+  ): OAuthApplication {
+    const app = {
+      id: credentials?.id ?? random(),
+      secret: credentials?.secret ?? `gloas-${random()}`,
+      redirectUri,
+      scopes,
+      trusted,
+    };
     this.apps.set(app.id, app);
     return app;
   }
@@ -92,7 +103,9 @@ export class FakeOAuth {
     const router = Router();
     router.get('/authorize', (req, res) => this.showConsent(req, res));
     router.post('/authorize', express.urlencoded({ extended: false }), (req, res) => this.decideConsent(req, res));
-    router.post('/token', express.urlencoded({ extended: false }), express.json(), (req, res) => this.exchange(req, res));
+    router.post('/token', express.urlencoded({ extended: false }), express.json(), (req, res) =>
+      this.exchange(req, res),
+    );
     return router;
   }
 
@@ -100,7 +113,12 @@ export class FakeOAuth {
   private client(p: Record<string, unknown>, res: Response): OAuthApplication | null {
     const app = this.apps.get(field(p.client_id) ?? '');
     if (!app || field(p.redirect_uri) !== app.redirectUri) {
-      res.status(400).type('html').send('<!doctype html><title>An error has occurred</title><h1>An error has occurred</h1><p>Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.</p>');
+      res
+        .status(400)
+        .type('html')
+        .send(
+          '<!doctype html><title>An error has occurred</title><h1>An error has occurred</h1><p>Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.</p>',
+        );
       return null;
     }
     return app;
@@ -117,16 +135,23 @@ export class FakeOAuth {
     const app = this.client(p, res);
     if (!app) return;
     const state = field(p.state);
-    if (field(p.response_type) !== 'code') return this.redirectWith(res, app.redirectUri, { error: 'unsupported_response_type', state });
+    if (field(p.response_type) !== 'code')
+      return this.redirectWith(res, app.redirectUri, { error: 'unsupported_response_type', state });
     const scopes = (field(p.scope) ?? app.scopes.join(' ')).split(/[\s+]+/).filter(Boolean);
-    if (scopes.some((s) => !app.scopes.includes(s))) return this.redirectWith(res, app.redirectUri, { error: 'invalid_scope', state });
+    if (scopes.some((s) => !app.scopes.includes(s)))
+      return this.redirectWith(res, app.redirectUri, { error: 'invalid_scope', state });
     const method = field(p.code_challenge_method);
-    if (method !== undefined && method !== 'S256' && method !== 'plain') return this.redirectWith(res, app.redirectUri, { error: 'invalid_request', state });
-    if (app.trusted && this.browserUser) return this.grant(res, app, this.browserUser, { ...p, scope: scopes.join(' ') });
+    if (method !== undefined && method !== 'S256' && method !== 'plain')
+      return this.redirectWith(res, app.redirectUri, { error: 'invalid_request', state });
+    if (app.trusted && this.browserUser)
+      return this.grant(res, app, this.browserUser, { ...p, scope: scopes.join(' ') });
     const hidden = ['client_id', 'redirect_uri', 'state', 'code_challenge', 'code_challenge_method']
-      .map((k) => (field(p[k]) === undefined ? '' : `<input type="hidden" name="${k}" value="${escape(field(p[k])!)}">`))
+      .map((k) =>
+        field(p[k]) === undefined ? '' : `<input type="hidden" name="${k}" value="${escape(field(p[k])!)}">`,
+      )
       .join('');
-    res.type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Authorize application</title></head><body><main>
+    res.type('html')
+      .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Authorize application</title></head><body><main>
 <h1>Authorize application</h1>
 <p>An application is requesting access to your GitLab account (scopes: ${escape(scopes.join(', '))}).</p>
 <form method="post" action="/oauth/authorize">${hidden}<input type="hidden" name="scope" value="${escape(scopes.join(' '))}">
@@ -141,7 +166,11 @@ export class FakeOAuth {
     if (!app) return;
     const state = field(p.state);
     if (field(p.decision) !== 'authorize') {
-      return this.redirectWith(res, app.redirectUri, { error: 'access_denied', error_description: 'The resource owner or authorization server denied the request.', state });
+      return this.redirectWith(res, app.redirectUri, {
+        error: 'access_denied',
+        error_description: 'The resource owner or authorization server denied the request.',
+        state,
+      });
     }
     const user = this.users.userByUsername(field(p.username) ?? '');
     if (!user) {
@@ -172,26 +201,58 @@ export class FakeOAuth {
     const p = req.body as Record<string, unknown>;
     // Client credentials in the body (client_secret_post) or as HTTP Basic (client_secret_basic).
     const basic = /^Basic\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
-    const [basicId, basicSecret] = basic ? Buffer.from(basic, 'base64').toString().split(':').map(decodeURIComponent) : [];
+    const [basicId, basicSecret] = basic
+      ? Buffer.from(basic, 'base64').toString().split(':').map(decodeURIComponent)
+      : [];
     const app = this.apps.get(field(p.client_id) ?? basicId ?? '');
     if (!app || (field(p.client_secret) ?? basicSecret) !== app.secret) {
-      res.status(401).json({ error: 'invalid_client', error_description: 'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.' });
+      res
+        .status(401)
+        .json({
+          error: 'invalid_client',
+          error_description:
+            'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.',
+        });
       return;
     }
     if (field(p.grant_type) !== 'authorization_code') {
-      res.status(400).json({ error: 'unsupported_grant_type', error_description: 'The authorization grant type is not supported by the authorization server.' });
+      res
+        .status(400)
+        .json({
+          error: 'unsupported_grant_type',
+          error_description: 'The authorization grant type is not supported by the authorization server.',
+        });
       return;
     }
     const code = field(p.code) ?? '';
     const grant = this.grants.get(code);
     this.grants.delete(code);
-    if (!grant || grant.clientId !== app.id || grant.expiresAt < this.now() || grant.redirectUri !== field(p.redirect_uri) || !verifierMatches(grant, field(p.code_verifier))) {
-      res.status(400).json({ error: 'invalid_grant', error_description: 'The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.' });
+    if (
+      !grant ||
+      grant.clientId !== app.id ||
+      grant.expiresAt < this.now() ||
+      grant.redirectUri !== field(p.redirect_uri) ||
+      !verifierMatches(grant, field(p.code_verifier))
+    ) {
+      res
+        .status(400)
+        .json({
+          error: 'invalid_grant',
+          error_description:
+            'The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.',
+        });
       return;
     }
     const accessToken = random();
     this.tokens.set(accessToken, { userId: grant.userId, scopes: grant.scopes });
-    res.json({ access_token: accessToken, token_type: 'Bearer', expires_in: TOKEN_EXPIRES_IN_S, refresh_token: random(), scope: grant.scopes.join(' '), created_at: Math.floor(this.now() / 1000) });
+    res.json({
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: TOKEN_EXPIRES_IN_S,
+      refresh_token: random(),
+      scope: grant.scopes.join(' '),
+      created_at: Math.floor(this.now() / 1000),
+    });
   }
 }
 

@@ -58,7 +58,8 @@ export function paginate<T>(items: readonly T[], req: Request, res: Response, ba
 function pageUrl(req: Request, baseUrl: string, page: number, perPage: number): string {
   const params: Record<string, string | string[]> = {};
   for (const [key, value] of Object.entries(req.query)) {
-    if (typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))) params[key] = value as string | string[];
+    if (typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string')))
+      params[key] = value as string | string[];
   }
   params.page = String(page);
   params.per_page = String(perPage);

@@ -18,7 +18,9 @@ const toDate = (t: HookTime): Date => (t instanceof Date ? t : new Date(t));
 
 /** `2013-12-03T17:15:43Z`: issue hook `object_attributes` and their labels, as documented. */
 export function hookIsoTime(t: HookTime): string {
-  return toDate(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return toDate(t)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** `2015-05-17 17:06:40 UTC`: note hook attributes and every `changes` timestamp, as documented. */
@@ -33,7 +35,8 @@ function hookMsTime(t: HookTime): string {
 }
 
 type TimeFormat = (t: HookTime) => string;
-const optionalTime = (t: HookTime | null | undefined, format: TimeFormat): string | null => (t == null ? null : format(t));
+const optionalTime = (t: HookTime | null | undefined, format: TimeFormat): string | null =>
+  t == null ? null : format(t);
 
 // ---------------------------------------------------------------------------------------------
 // Inputs
@@ -305,7 +308,8 @@ export interface NoteHookPayload {
   issue: HookIssueAttributes;
 }
 
-export type WebhookEventName = 'Issue Hook' | 'Confidential Issue Hook' | 'Note Hook' | 'Confidential Note Hook' | 'Push Hook';
+export type WebhookEventName =
+  'Issue Hook' | 'Confidential Issue Hook' | 'Note Hook' | 'Confidential Note Hook' | 'Push Hook';
 
 // ---------------------------------------------------------------------------------------------
 // Builders
@@ -371,7 +375,17 @@ export interface PushHookInput {
   before: string;
   after: string;
   /** The pushed commits, oldest first (GitLab sends the latest 20). */
-  commits: Array<{ id: string; message: string; title: string; timestamp: string; authorName: string; authorEmail: string; added: string[]; modified: string[]; removed: string[] }>;
+  commits: Array<{
+    id: string;
+    message: string;
+    title: string;
+    timestamp: string;
+    authorName: string;
+    authorEmail: string;
+    added: string[];
+    modified: string[];
+    removed: string[];
+  }>;
 }
 
 /**
@@ -410,7 +424,12 @@ export function pushHookPayload(input: PushHookInput) {
     })),
     total_commits_count: input.commits.length,
     push_options: {},
-    repository: { ...hookRepository(project), git_http_url: project.git_http_url, git_ssh_url: project.git_ssh_url, visibility_level: project.visibility_level },
+    repository: {
+      ...hookRepository(project),
+      git_http_url: project.git_http_url,
+      git_ssh_url: project.git_ssh_url,
+      visibility_level: project.visibility_level,
+    },
   };
 }
 
@@ -463,7 +482,9 @@ const TIME_CHANGE_KEYS = new Set(['created_at', 'closed_at', 'last_edited_at', '
 
 function hookChanges(changes: IssueChangesInput): IssueHookChanges {
   const out: Record<string, HookChange<unknown>> = {};
-  for (const [key, change] of Object.entries(changes) as Array<[keyof IssueChangesInput, ChangeInput<unknown> | undefined]>) {
+  for (const [key, change] of Object.entries(changes) as Array<
+    [keyof IssueChangesInput, ChangeInput<unknown> | undefined]
+  >) {
     if (!change) continue;
     const convert = (value: unknown): unknown => {
       if (key === 'labels') return (value as LabelInput[]).map((l) => hookLabel(l, hookIsoTime));
@@ -560,7 +581,9 @@ export function noteHookPayload(input: NoteHookInput): NoteHookPayload {
 /** The `X-Gitlab-Event` header GitLab sends with a payload. */
 export function webhookEventName(payload: IssueHookPayload | NoteHookPayload): WebhookEventName {
   if (payload.object_kind === 'issue' || payload.object_kind === 'work_item') {
-    const confidential = payload.event_type === 'confidential_issue' || (payload.object_kind === 'work_item' && payload.object_attributes.confidential);
+    const confidential =
+      payload.event_type === 'confidential_issue' ||
+      (payload.object_kind === 'work_item' && payload.object_attributes.confidential);
     return confidential ? 'Confidential Issue Hook' : 'Issue Hook';
   }
   return payload.event_type === 'confidential_note' ? 'Confidential Note Hook' : 'Note Hook';

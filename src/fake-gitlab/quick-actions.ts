@@ -20,12 +20,25 @@ export interface QuickAction {
  * `/label` applies only labels that exist (`find_labels`), and is unavailable when none match.
  */
 export const CREATE_COMMANDS = ['label', 'labels', 'assign'] as const;
-export const UPDATE_COMMANDS = ['label', 'labels', 'unlabel', 'remove_label', 'relabel', 'assign', 'unassign', 'close', 'reopen'] as const;
+export const UPDATE_COMMANDS = [
+  'label',
+  'labels',
+  'unlabel',
+  'remove_label',
+  'relabel',
+  'assign',
+  'unassign',
+  'close',
+  'reopen',
+] as const;
 
 const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})/;
 const COMMAND = /^\/([A-Za-z_]+)(?: (.*))?$/;
 
-export function extractQuickActions(text: string, commands: readonly string[]): { text: string; actions: QuickAction[] } {
+export function extractQuickActions(
+  text: string,
+  commands: readonly string[],
+): { text: string; actions: QuickAction[] } {
   const known = new Set(commands);
   const lines = text.replace(/\r/g, '').split('\n');
   const kept: string[] = [];
@@ -46,7 +59,8 @@ export function extractQuickActions(text: string, commands: readonly string[]): 
     } else {
       const open = FENCE_OPEN.exec(line);
       if (open) fence = open[1]!;
-      else if (/^ {0,3}<!--/.test(line)) block = line.slice(line.indexOf('<!--') + 4).includes('-->') ? null : 'comment';
+      else if (/^ {0,3}<!--/.test(line))
+        block = line.slice(line.indexOf('<!--') + 4).includes('-->') ? null : 'comment';
       else if (/^ {0,3}<\/?[A-Za-z]/.test(line)) block = 'html';
       else if (/^>>>/.test(line)) block = 'quote';
       else {

@@ -28,7 +28,11 @@ export class ApplicationRateLimiter {
     for (const k of this.counts.keys()) if (!k.endsWith(`:${period}`)) this.counts.delete(k);
     this.counts.set(key, value);
     if (value > this.threshold) {
-      throw new ApiError(429, { error: 'This endpoint has been requested too many times. Try again later.' }, { 'Retry-After': String(this.intervalSeconds) });
+      throw new ApiError(
+        429,
+        { error: 'This endpoint has been requested too many times. Try again later.' },
+        { 'Retry-After': String(this.intervalSeconds) },
+      );
     }
   }
 }

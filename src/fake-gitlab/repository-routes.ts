@@ -53,7 +53,12 @@ function setBlobHeaders(res: Response, data: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(data)) res.set(`X-Gitlab-${key.replace(/_/g, '-')}`, String(value));
 }
 
-export function repositoryRoutes(router: Router, backend: RepositoryBackend, checkProject: (req: Request) => void, actor: (res: Response) => UserRecord): void {
+export function repositoryRoutes(
+  router: Router,
+  backend: RepositoryBackend,
+  checkProject: (req: Request) => void,
+  actor: (res: Response) => UserRecord,
+): void {
   const repo = backend.repository;
   const ctx = () => backend.entities();
   const param = (req: Request, name: string) => {
@@ -98,7 +103,17 @@ export function repositoryRoutes(router: Router, backend: RepositoryBackend, che
     checkProject(req);
     const head = repo.head();
     if (param(req, 'branch') !== DEFAULT_BRANCH || !head) throw ApiError.notFound('Branch');
-    res.json({ name: DEFAULT_BRANCH, commit: restCommit(head, ctx()), merged: false, protected: true, default: true, developers_can_push: false, developers_can_merge: false, can_push: false, web_url: `${ctx().baseUrl}/${ctx().project.path}/-/tree/${DEFAULT_BRANCH}` });
+    res.json({
+      name: DEFAULT_BRANCH,
+      commit: restCommit(head, ctx()),
+      merged: false,
+      protected: true,
+      default: true,
+      developers_can_push: false,
+      developers_can_merge: false,
+      can_push: false,
+      web_url: `${ctx().baseUrl}/${ctx().project.path}/-/tree/${DEFAULT_BRANCH}`,
+    });
   });
 
   // "List repository commits": `ref_name` (default branch by default) and `path` (only commits that changed it).
@@ -111,7 +126,9 @@ export function repositoryRoutes(router: Router, backend: RepositoryBackend, che
 
   router.get('/projects/:id/repository/commits/:sha/comments', (req, res) => {
     checkProject(req);
-    res.json(paginate(repo.commentsOn(param(req, 'sha')), req, res, ctx().baseUrl).map((c) => restCommitNote(c, ctx())));
+    res.json(
+      paginate(repo.commentsOn(param(req, 'sha')), req, res, ctx().baseUrl).map((c) => restCommitNote(c, ctx())),
+    );
   });
 
   router.post('/projects/:id/repository/commits/:sha/comments', (req, res) => {
@@ -121,7 +138,13 @@ export function repositoryRoutes(router: Router, backend: RepositoryBackend, che
     if (typeof note !== 'string' || note === '') throw ApiError.badRequest('note is missing');
     const line = body.line === undefined ? null : Number(body.line);
     const lineType = body.line_type === 'old' ? 'old' : body.line_type === undefined ? null : 'new';
-    const comment = repo.addComment(param(req, 'sha'), { note, path: typeof body.path === 'string' ? body.path : null, line, lineType, authorId: actor(res).id });
+    const comment = repo.addComment(param(req, 'sha'), {
+      note,
+      path: typeof body.path === 'string' ? body.path : null,
+      line,
+      lineType,
+      authorId: actor(res).id,
+    });
     res.status(201).json(restCommitNote(comment, ctx()));
   });
 }

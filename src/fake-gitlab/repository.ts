@@ -50,7 +50,12 @@ export class FakeRepository {
   }
 
   /** Adds a commit on a branch (default `main`): `files` maps paths to new content, or null to delete. */
-  commit(files: Record<string, string | null>, message: string, author: { name: string; email: string }, branch = DEFAULT_BRANCH): CommitRecord {
+  commit(
+    files: Record<string, string | null>,
+    message: string,
+    author: { name: string; email: string },
+    branch = DEFAULT_BRANCH,
+  ): CommitRecord {
     const parent = this.head(branch) ?? this.head();
     const snapshot = new Map(parent?.files ?? []);
     for (const [path, content] of Object.entries(files)) {
@@ -59,9 +64,20 @@ export class FakeRepository {
     }
     const createdAt = this.now();
     const sha = createHash('sha1')
-      .update(`${parent?.sha ?? ''}\n${message}\n${createdAt.toISOString()}\n${[...snapshot].map(([p, c]) => `${p}:${gitBlobId(c)}`).join('\n')}`)
+      .update(
+        `${parent?.sha ?? ''}\n${message}\n${createdAt.toISOString()}\n${[...snapshot].map(([p, c]) => `${p}:${gitBlobId(c)}`).join('\n')}`,
+      )
       .digest('hex');
-    const record: CommitRecord = { sha, parentSha: parent?.sha ?? null, title: message.split('\n')[0]!, message, authorName: author.name, authorEmail: author.email, createdAt, files: snapshot };
+    const record: CommitRecord = {
+      sha,
+      parentSha: parent?.sha ?? null,
+      title: message.split('\n')[0]!,
+      message,
+      authorName: author.name,
+      authorEmail: author.email,
+      createdAt,
+      files: snapshot,
+    };
     this.commits.push(record);
     this.branches.set(branch, record);
     return record;
@@ -91,7 +107,12 @@ export class FakeRepository {
   /** The newest commit up to `commit` that changed `path` (`Repository#last_commit_id_for_path`). */
   private lastCommitFor(commit: CommitRecord, path: string): string {
     let last = commit;
-    for (let parent = this.parentOf(last); parent && parent.files.get(path) === last.files.get(path); parent = this.parentOf(parent)) last = parent;
+    for (
+      let parent = this.parentOf(last);
+      parent && parent.files.get(path) === last.files.get(path);
+      parent = this.parentOf(parent)
+    )
+      last = parent;
     return last.sha;
   }
 

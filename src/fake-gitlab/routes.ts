@@ -1,6 +1,15 @@
 import { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { ApiError } from './api-error.js';
-import { restCurrentUser, restIssue, restLabelEvent, restMember, restNote, restProject, restUser, type EntityContext } from './entities.js';
+import {
+  restCurrentUser,
+  restIssue,
+  restLabelEvent,
+  restMember,
+  restNote,
+  restProject,
+  restUser,
+  type EntityContext,
+} from './entities.js';
 import { list, queryIssues } from './issue-query.js';
 import { paginate } from './pagination.js';
 import type { ApplicationRateLimiter } from './rate-limits.js';
@@ -28,7 +37,12 @@ export interface ApiBackend extends RepositoryBackend {
   authenticate(req: Request): UserRecord | undefined;
   createIssue(actor: UserRecord, input: CreateIssueInput): Written<IssueRecord>;
   updateIssue(actor: UserRecord, iid: number, input: UpdateIssueInput): Written<IssueRecord>;
-  createNote(actor: UserRecord, iid: number, body: string, internal: boolean): Written<{ note: NoteRecord | null; actions: QuickAction[] }>;
+  createNote(
+    actor: UserRecord,
+    iid: number,
+    body: string,
+    internal: boolean,
+  ): Written<{ note: NoteRecord | null; actions: QuickAction[] }>;
   updateNote(actor: UserRecord, iid: number, noteId: number, body: string): Written<NoteRecord>;
   /** `search_rate_limit`, counted per user. */
   readonly searchLimiter: ApplicationRateLimiter;
@@ -39,7 +53,10 @@ type Params = Record<string, unknown>;
 
 function params(req: Request): Params {
   const body: unknown = req.body;
-  return { ...req.query, ...(typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Params) : {}) };
+  return {
+    ...req.query,
+    ...(typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Params) : {}),
+  };
 }
 
 function str(p: Params, key: string): string | undefined {
@@ -60,7 +77,11 @@ function bool(p: Params, key: string): boolean | undefined {
  * unassign everyone. Ids of unknown users are dropped, as GitLab drops users it cannot assign.
  */
 function assigneeIds(p: Params, state: FakeState): number[] | undefined {
-  const key = ['assignee_ids', 'assignee_ids[]'].some((k) => p[k] !== undefined) ? 'assignee_ids' : p.assignee_id !== undefined ? 'assignee_id' : null;
+  const key = ['assignee_ids', 'assignee_ids[]'].some((k) => p[k] !== undefined)
+    ? 'assignee_ids'
+    : p.assignee_id !== undefined
+      ? 'assignee_id'
+      : null;
   if (key === null) return undefined;
   const ids = (list(p, key) ?? []).map(Number);
   if (ids.some((id) => !Number.isInteger(id))) throw ApiError.badRequest(`${key} is invalid`);
@@ -82,7 +103,8 @@ function sortNotes(notes: NoteRecord[], req: Request): NoteRecord[] {
   const sort = req.query.sort ?? 'desc';
   const orderBy = req.query.order_by ?? 'created_at';
   if (sort !== 'asc' && sort !== 'desc') throw ApiError.badRequest('sort does not have a valid value');
-  if (orderBy !== 'created_at' && orderBy !== 'updated_at') throw ApiError.badRequest('order_by does not have a valid value');
+  if (orderBy !== 'created_at' && orderBy !== 'updated_at')
+    throw ApiError.badRequest('order_by does not have a valid value');
   const key = (n: NoteRecord) => (orderBy === 'updated_at' ? n.updatedAt : n.createdAt).getTime();
   const direction = sort === 'asc' ? 1 : -1;
   return [...notes].sort((a, b) => (key(a) - key(b) || a.id - b.id) * direction);
@@ -98,7 +120,8 @@ export function apiRouter(backend: ApiBackend): Router {
   const checkProject = (req: Request) => {
     const { project } = ctx();
     const id = pathParam(req, 'id');
-    if (id !== String(project.id) && id.toLowerCase() !== project.path.toLowerCase()) throw ApiError.notFound('Project');
+    if (id !== String(project.id) && id.toLowerCase() !== project.path.toLowerCase())
+      throw ApiError.notFound('Project');
   };
   const issueIid = (req: Request) => {
     checkProject(req);
@@ -118,7 +141,12 @@ export function apiRouter(backend: ApiBackend): Router {
   });
 
   router.get('/version', (_req, res) => {
-    res.json({ version: FAKE_GITLAB_VERSION, revision: '0000000000f', kas: { enabled: false, externalUrl: null, externalK8sProxyUrl: null, version: null }, enterprise: true });
+    res.json({
+      version: FAKE_GITLAB_VERSION,
+      revision: '0000000000f',
+      kas: { enabled: false, externalUrl: null, externalK8sProxyUrl: null, version: null },
+      enterprise: true,
+    });
   });
 
   router.get('/user', (_req, res) => {
@@ -150,7 +178,8 @@ export function apiRouter(backend: ApiBackend): Router {
   router.get('/projects/:id/issues', (req, res) => {
     checkProject(req);
     // `lib/api/issues.rb`: `validate_search_rate_limit! if declared_params[:search].present?`.
-    if (typeof req.query.search === 'string' && req.query.search.trim() !== '') backend.searchLimiter.check(actor(res).id);
+    if (typeof req.query.search === 'string' && req.query.search.trim() !== '')
+      backend.searchLimiter.check(actor(res).id);
     const issues = queryIssues(state, req.query);
     res.json(paginate(issues, req, res, ctx().baseUrl).map((i) => restIssue(i, ctx())));
   });
@@ -165,7 +194,8 @@ export function apiRouter(backend: ApiBackend): Router {
     const assignees = assigneeIds(p, state);
     const confidential = bool(p, 'confidential');
     const issueType = str(p, 'issue_type');
-    if (issueType !== undefined && issueType !== 'issue' && issueType !== 'task') throw ApiError.badRequest('issue_type does not have a valid value');
+    if (issueType !== undefined && issueType !== 'issue' && issueType !== 'task')
+      throw ApiError.badRequest('issue_type does not have a valid value');
     const { value } = backend.createIssue(actor(res), {
       title,
       ...(description !== undefined ? { description } : {}),
@@ -185,7 +215,8 @@ export function apiRouter(backend: ApiBackend): Router {
     const iid = issueIid(req);
     const p = params(req);
     const stateEvent = str(p, 'state_event');
-    if (stateEvent !== undefined && stateEvent !== 'close' && stateEvent !== 'reopen') throw ApiError.badRequest('state_event does not have a valid value');
+    if (stateEvent !== undefined && stateEvent !== 'close' && stateEvent !== 'reopen')
+      throw ApiError.badRequest('state_event does not have a valid value');
     const input: UpdateIssueInput = {};
     const title = str(p, 'title');
     const description = p.description === null ? null : str(p, 'description');
@@ -230,7 +261,9 @@ export function apiRouter(backend: ApiBackend): Router {
     const { value } = backend.createNote(actor(res), iid, body, internal);
     if (value.note === null) {
       // Only quick actions: GitLab saves no note and answers 202 with what the commands did.
-      res.status(202).json({ commands_changes: {}, summary: value.actions.map((a) => `/${a.name}${a.arg ? ` ${a.arg}` : ''}`) });
+      res
+        .status(202)
+        .json({ commands_changes: {}, summary: value.actions.map((a) => `/${a.name}${a.arg ? ` ${a.arg}` : ''}`) });
       return;
     }
     res.status(201).json(restNote(value.note, ctx()));

@@ -5,15 +5,48 @@ import { DEFAULT_CONFIG_PATH, PACKAGE_ROOT } from '../config/load-config.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Request } from 'express';
-import { issueInput, labelInputs, noteInput, projectInput, restIssue, restLabelEvent, restNote, userInput, userInputs, type EntityContext, type ProjectInfo, type RestIssue, type RestLabelEvent, type RestNote } from './entities.js';
+import {
+  issueInput,
+  labelInputs,
+  noteInput,
+  projectInput,
+  restIssue,
+  restLabelEvent,
+  restNote,
+  userInput,
+  userInputs,
+  type EntityContext,
+  type ProjectInfo,
+  type RestIssue,
+  type RestLabelEvent,
+  type RestNote,
+} from './entities.js';
 import { Faults, type Fault, type FaultMatcher } from './faults.js';
 import { ApplicationRateLimiter, RackAttackThrottle } from './rate-limits.js';
 import { inspectText } from './note-safety.js';
-import { issueHookPayload, noteHookPayload, pushHookPayload, webhookEventName, type IssueChangesInput, type NoteAction } from './payloads.js';
+import {
+  issueHookPayload,
+  noteHookPayload,
+  pushHookPayload,
+  webhookEventName,
+  type IssueChangesInput,
+  type NoteAction,
+} from './payloads.js';
 import { FakeOAuth, INSUFFICIENT_SCOPE, scopeAllows, type OAuthApplication } from './oauth.js';
 import type { QuickAction } from './quick-actions.js';
 import { apiRouter, errorHandler, type ApiBackend, type Written } from './routes.js';
-import { ACCESS_LEVELS, FakeState, type Role, type CreateIssueInput, type IssueRecord, type IssueStep, type IssueType, type NoteRecord, type UpdateIssueInput, type UserRecord } from './state.js';
+import {
+  ACCESS_LEVELS,
+  FakeState,
+  type Role,
+  type CreateIssueInput,
+  type IssueRecord,
+  type IssueStep,
+  type IssueType,
+  type NoteRecord,
+  type UpdateIssueInput,
+  type UserRecord,
+} from './state.js';
 import { DEFAULT_BRANCH, FakeRepository } from './repository.js';
 import { FakeMergeRequests } from './merge-requests.js';
 import { WebhookDispatcher, type Delivery, type WebhookTarget } from './webhooks.js';
@@ -24,7 +57,17 @@ import { WebhookDispatcher, type Delivery, type WebhookTarget } from './webhooks
  * would send, fault injection, and a check of everything the bot writes.
  */
 
-export type { Delivery, Fault, FaultMatcher, OAuthApplication, RestIssue, RestLabelEvent, RestNote, Role, WebhookTarget };
+export type {
+  Delivery,
+  Fault,
+  FaultMatcher,
+  OAuthApplication,
+  RestIssue,
+  RestLabelEvent,
+  RestNote,
+  Role,
+  WebhookTarget,
+};
 
 export interface FakeGitLabOptions {
   /** Delay before answering every API request. */
@@ -103,8 +146,23 @@ export interface FakeUser {
 
 /** What a person does in the GitLab UI; each call resolves once its webhooks were answered. */
 export interface FakeGitLabActor {
-  createIssue(input: { title: string; description?: string; labels?: string[]; confidential?: boolean; issueType?: IssueType }): Promise<RestIssue>;
-  editIssue(iid: number, change: { description?: string; title?: string; addLabels?: string[]; removeLabels?: string[]; assignees?: string[] }): Promise<RestIssue>;
+  createIssue(input: {
+    title: string;
+    description?: string;
+    labels?: string[];
+    confidential?: boolean;
+    issueType?: IssueType;
+  }): Promise<RestIssue>;
+  editIssue(
+    iid: number,
+    change: {
+      description?: string;
+      title?: string;
+      addLabels?: string[];
+      removeLabels?: string[];
+      assignees?: string[];
+    },
+  ): Promise<RestIssue>;
   closeIssue(iid: number): Promise<RestIssue>;
   reopenIssue(iid: number): Promise<RestIssue>;
   /** Null when the comment held only quick actions (GitLab then saves no note). */
@@ -156,7 +214,12 @@ export interface FakeGitLab {
   /** A user of the instance who is no member of the project. */
   addOutsider(username: string, name?: string): FakeUser;
   /** Registers an OAuth application (the status page's sign-in) with its one redirect URI; id and secret may be given. */
-  addOAuthApplication(redirectUri: string, scopes?: string[], credentials?: { id: string; secret: string }, trusted?: boolean): OAuthApplication;
+  addOAuthApplication(
+    redirectUri: string,
+    scopes?: string[],
+    credentials?: { id: string; secret: string },
+    trusted?: boolean,
+  ): OAuthApplication;
   /** Who is signed in to GitLab in the browser: a trusted application's sign-in then needs no click. */
   setBrowserUser(username: string | null): void;
   addLabel(name: string, options?: { color?: string; description?: string }): { id: number; name: string };
@@ -193,7 +256,10 @@ export interface FakeGitLab {
    * A push of one commit to `main` (a merged merge request) or to `branch`: `files` maps paths to
    * new content, or null to delete. Resolves with the commit's SHA once its Push Hook was answered.
    */
-  push(files: Record<string, string | null>, options?: { message?: string; as?: string; branch?: string }): Promise<string>;
+  push(
+    files: Record<string, string | null>,
+    options?: { message?: string; as?: string; branch?: string },
+  ): Promise<string>;
   /** Opens a merge request of `sourceBranch` into `main`; resolves with its iid. */
   openMergeRequest(input: { sourceBranch: string; title: string; as: string }): number;
   /** The notes on a merge request, oldest first. */
@@ -209,9 +275,12 @@ export interface FakeGitLab {
 
 /** The bundled `.gitlab/` folder: the configuration and the templates generated from it. */
 function bundledRepository(): Record<string, string> {
-  const files: Record<string, string> = { [DEFAULT_CONFIG_PATH]: readFileSync(join(PACKAGE_ROOT, DEFAULT_CONFIG_PATH), 'utf8') };
+  const files: Record<string, string> = {
+    [DEFAULT_CONFIG_PATH]: readFileSync(join(PACKAGE_ROOT, DEFAULT_CONFIG_PATH), 'utf8'),
+  };
   const templates = join(PACKAGE_ROOT, '.gitlab', 'issue_templates');
-  for (const name of readdirSync(templates)) files[`.gitlab/issue_templates/${name}`] = readFileSync(join(templates, name), 'utf8');
+  for (const name of readdirSync(templates))
+    files[`.gitlab/issue_templates/${name}`] = readFileSync(join(templates, name), 'utf8');
   return files;
 }
 
@@ -261,7 +330,8 @@ function issueChanges(step: IssueStep, ctx: EntityContext): IssueChangesInput {
     };
   }
   const changes: IssueChangesInput = {};
-  const same = (a: unknown, b: unknown) => (a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b);
+  const same = (a: unknown, b: unknown) =>
+    a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b;
   const scalar = <K extends keyof IssueChangesInput>(key: K, a: unknown, b: unknown) => {
     if (!same(a, b)) changes[key] = { previous: a, current: b } as IssueChangesInput[K];
   };
@@ -275,8 +345,10 @@ function issueChanges(step: IssueStep, ctx: EntityContext): IssueChangesInput {
   scalar('updated_by_id', before.updatedById, after.updatedById);
   scalar('updated_at', before.updatedAt, after.updatedAt);
   const sameList = (a: number[], b: number[]) => a.length === b.length && a.every((id, i) => id === b[i]);
-  if (!sameList(before.labelIds, after.labelIds)) changes.labels = { previous: labelInputs(before.labelIds, ctx), current: labelInputs(after.labelIds, ctx) };
-  if (!sameList(before.assigneeIds, after.assigneeIds)) changes.assignees = { previous: userInputs(before.assigneeIds, ctx), current: userInputs(after.assigneeIds, ctx) };
+  if (!sameList(before.labelIds, after.labelIds))
+    changes.labels = { previous: labelInputs(before.labelIds, ctx), current: labelInputs(after.labelIds, ctx) };
+  if (!sameList(before.assigneeIds, after.assigneeIds))
+    changes.assignees = { previous: userInputs(before.assigneeIds, ctx), current: userInputs(after.assigneeIds, ctx) };
   return changes;
 }
 
@@ -306,14 +378,21 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     const now = options.now ?? (() => new Date());
     const path = options.projectPath ?? 'sales/scale-engagement-requests';
     const namespace = path.slice(0, path.lastIndexOf('/')) || path;
-    this.info = { id: options.projectId ?? 1, path, name: titleCase(path.slice(path.lastIndexOf('/') + 1)), namespace: titleCase(namespace.split('/').pop() ?? namespace), createdAt: now() };
+    this.info = {
+      id: options.projectId ?? 1,
+      path,
+      name: titleCase(path.slice(path.lastIndexOf('/') + 1)),
+      namespace: titleCase(namespace.split('/').pop() ?? namespace),
+      createdAt: now(),
+    };
     this.state = new FakeState(this.info.id, now, { scopedLabels: (options.tier ?? 'premium') === 'premium' });
     this.searchLimiter = new ApplicationRateLimiter(options.searchRateLimit ?? 30, 60);
     this.apiThrottle = new RackAttackThrottle('throttle_authenticated_api', options.apiRateLimit ?? 2000, 60);
     this.repository = new FakeRepository(now);
     this.mergeRequests = new FakeMergeRequests(now);
     const initial = options.repository ?? bundledRepository();
-    if (Object.keys(initial).length > 0) this.repository.commit(initial, 'Initial commit', { name: 'Administrator', email: 'admin@example.com' });
+    if (Object.keys(initial).length > 0)
+      this.repository.commit(initial, 'Initial commit', { name: 'Administrator', email: 'admin@example.com' });
     this.botUsername = options.botUsername ?? 'scale-bot';
     this.botToken = options.botToken ?? `${this.botUsername}-token`;
     this.webhook = options.webhook ?? null;
@@ -326,7 +405,8 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
 
     this.state.addUser('root', 'Administrator', { id: 1, role: 'owner' });
     this.state.addUser(this.botUsername, titleCase(this.botUsername), { id: 2, role: 'reporter' });
-    for (const person of options.users ?? DEFAULT_PEOPLE) this.state.addUser(person.username, person.name, person.role ? { role: person.role } : {});
+    for (const person of options.users ?? DEFAULT_PEOPLE)
+      this.state.addUser(person.username, person.name, person.role ? { role: person.role } : {});
     for (const label of options.labels ?? []) this.state.addLabel(label);
     this.addToken(this.botToken, this.botUsername);
     this.addToken('root-token', 'root');
@@ -345,7 +425,15 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     const app = express();
     app.disable('x-powered-by');
     app.use((req, res, next) => {
-      const call: RecordedCall = { method: req.method, path: req.path, query: { ...req.query }, body: undefined, status: null, at: Date.now(), actor: this.authenticate(req)?.username ?? null };
+      const call: RecordedCall = {
+        method: req.method,
+        path: req.path,
+        query: { ...req.query },
+        body: undefined,
+        status: null,
+        at: Date.now(),
+        actor: this.authenticate(req)?.username ?? null,
+      };
       this.calls.push(call);
       res.locals.call = call;
       res.on('finish', () => {
@@ -413,7 +501,12 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     return { value: this.state.issue(iid), delivered: this.emit(actor, steps, []) };
   }
 
-  createNote(actor: UserRecord, iid: number, body: string, internal: boolean): Written<{ note: NoteRecord | null; actions: QuickAction[] }> {
+  createNote(
+    actor: UserRecord,
+    iid: number,
+    body: string,
+    internal: boolean,
+  ): Written<{ note: NoteRecord | null; actions: QuickAction[] }> {
     const { note, steps, actions } = this.state.createNote(actor.id, iid, body, internal);
     if (this.isBot(actor)) this.inspect(body, iid, note?.id ?? null);
     return { value: { note, actions }, delivered: this.emit(actor, steps, note ? [{ note, action: 'create' }] : []) };
@@ -429,15 +522,27 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
   // --- FakeGitLab -----------------------------------------------------------------------------
 
   /** One commit on `branch` (default `main`; another branch starts from `main`), and its Push Hook. */
-  async push(files: Record<string, string | null>, options: { message?: string; as?: string; branch?: string } = {}): Promise<string> {
+  async push(
+    files: Record<string, string | null>,
+    options: { message?: string; as?: string; branch?: string } = {},
+  ): Promise<string> {
     const user = this.state.userByUsername(options.as ?? 'root');
     if (!user) throw new Error(`fake GitLab: no user "${options.as}"`);
     const branch = options.branch ?? DEFAULT_BRANCH;
     const before = this.repository.head(branch);
-    const commit = this.repository.commit(files, options.message ?? 'Update files', { name: user.name, email: `${user.username}@example.com` }, branch);
+    const commit = this.repository.commit(
+      files,
+      options.message ?? 'Update files',
+      { name: user.name, email: `${user.username}@example.com` },
+      branch,
+    );
     const changed = (kind: 'added' | 'modified' | 'removed') =>
       Object.entries(files)
-        .filter(([path, content]) => (kind === 'removed' ? content === null && before?.files.has(path) : content !== null && (kind === 'added') !== (before?.files.has(path) ?? false)))
+        .filter(([path, content]) =>
+          kind === 'removed'
+            ? content === null && before?.files.has(path)
+            : content !== null && (kind === 'added') !== (before?.files.has(path) ?? false),
+        )
         .map(([path]) => path);
     const payload = pushHookPayload({
       project: projectInput(this.entities()),
@@ -446,7 +551,19 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
       // GitLab's blank ref for a branch's first push.
       before: before?.sha ?? '0000000000000000000000000000000000000000',
       after: commit.sha,
-      commits: [{ id: commit.sha, message: commit.message, title: commit.title, timestamp: commit.createdAt.toISOString(), authorName: commit.authorName, authorEmail: commit.authorEmail, added: changed('added'), modified: changed('modified'), removed: changed('removed') }],
+      commits: [
+        {
+          id: commit.sha,
+          message: commit.message,
+          title: commit.title,
+          timestamp: commit.createdAt.toISOString(),
+          authorName: commit.authorName,
+          authorEmail: commit.authorEmail,
+          added: changed('added'),
+          modified: changed('modified'),
+          removed: changed('removed'),
+        },
+      ],
     });
     await this.dispatcher.deliver('Push Hook', payload, randomUUID());
     return commit.sha;
@@ -455,11 +572,18 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
   openMergeRequest(input: { sourceBranch: string; title: string; as: string }): number {
     const author = this.state.userByUsername(input.as);
     if (!author) throw new Error(`fake GitLab: no user "${input.as}"`);
-    return this.mergeRequests.open({ title: input.title, sourceBranch: input.sourceBranch, targetBranch: DEFAULT_BRANCH, authorId: author.id }).iid;
+    return this.mergeRequests.open({
+      title: input.title,
+      sourceBranch: input.sourceBranch,
+      targetBranch: DEFAULT_BRANCH,
+      authorId: author.id,
+    }).iid;
   }
 
   mergeRequestNotes(iid: number): Array<{ id: number; body: string; author: string }> {
-    return this.mergeRequests.get(iid).notes.map((n) => ({ id: n.id, body: n.body, author: this.state.user(n.authorId).username }));
+    return this.mergeRequests
+      .get(iid)
+      .notes.map((n) => ({ id: n.id, body: n.body, author: this.state.user(n.authorId).username }));
   }
 
   head(): string | null {
@@ -486,7 +610,12 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     return { id: user.id, username: user.username, name: user.name, role: roleOf(user) };
   }
 
-  addOAuthApplication(redirectUri: string, scopes?: string[], credentials?: { id: string; secret: string }, trusted?: boolean): OAuthApplication {
+  addOAuthApplication(
+    redirectUri: string,
+    scopes?: string[],
+    credentials?: { id: string; secret: string },
+    trusted?: boolean,
+  ): OAuthApplication {
     return this.oauth.addApplication(redirectUri, scopes, credentials, trusted);
   }
 
@@ -590,7 +719,9 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
         ...(seed.createdAt !== undefined ? { createdAt: seed.createdAt } : {}),
         ...(seed.updatedAt !== undefined ? { updatedAt: seed.updatedAt } : {}),
         ...(seed.closedAt !== undefined ? { closedAt: seed.closedAt } : {}),
-        ...(seed.history !== undefined ? { history: seed.history.map((e) => ({ label: e.label, action: e.action, at: e.at, userId: userId(e.by) })) } : {}),
+        ...(seed.history !== undefined
+          ? { history: seed.history.map((e) => ({ label: e.label, action: e.action, at: e.at, userId: userId(e.by) })) }
+          : {}),
       });
       iids.push(issue.iid);
     }
@@ -656,7 +787,8 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     for (const line of findings.quickActions) this.violations.push(`${where}: quick action line "${line}"`);
     for (const username of findings.mentions) {
       this.mentions.push({ iid, noteId, username });
-      if (BROADCAST_MENTIONS.has(username.toLowerCase()) || !this.state.userByUsername(username)) this.violations.push(`${where}: mention @${username}`);
+      if (BROADCAST_MENTIONS.has(username.toLowerCase()) || !this.state.userByUsername(username))
+        this.violations.push(`${where}: mention @${username}`);
     }
     for (const reference of findings.references) this.violations.push(`${where}: reference ${reference}`);
   }
@@ -665,7 +797,11 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
    * Fires the webhooks for one write: note hooks, then one Issue Hook per step. They share one
    * `X-Gitlab-Event-UUID`, as hooks triggered by one GitLab request do.
    */
-  private emit(actor: UserRecord, steps: IssueStep[], notes: Array<{ note: NoteRecord; action: NoteAction }>): Promise<void> {
+  private emit(
+    actor: UserRecord,
+    steps: IssueStep[],
+    notes: Array<{ note: NoteRecord; action: NoteAction }>,
+  ): Promise<void> {
     if (this.isBot(actor) && !this.emitBotEvents) return Promise.resolve();
     const ctx = this.entities();
     const eventUuid = randomUUID();
@@ -676,11 +812,23 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
       // An edit's hook names the note's author, not the editor (`Notes::UpdateService#execute_note_webhook`:
       // `Gitlab::DataBuilder::Note.build(note, note.author, :update)`); the editor is `updated_by_id`.
       const hookUser = action === 'update' ? userInput(this.state.user(note.authorId)) : user;
-      const payload = noteHookPayload({ note: noteInput(note, ctx), issue: issueInput(this.state.issue(note.iid), ctx), project, user: hookUser, action });
+      const payload = noteHookPayload({
+        note: noteInput(note, ctx),
+        issue: issueInput(this.state.issue(note.iid), ctx),
+        project,
+        user: hookUser,
+        action,
+      });
       sent.push(this.dispatcher.deliver(webhookEventName(payload), payload, eventUuid));
     }
     for (const step of steps) {
-      const payload = issueHookPayload({ action: step.action, issue: issueInput(step.after, ctx), project, user, changes: issueChanges(step, ctx) });
+      const payload = issueHookPayload({
+        action: step.action,
+        issue: issueInput(step.after, ctx),
+        project,
+        user,
+        changes: issueChanges(step, ctx),
+      });
       sent.push(this.dispatcher.deliver(webhookEventName(payload), payload, eventUuid));
     }
     return Promise.all(sent).then(() => undefined);

@@ -1,5 +1,12 @@
 import { ApiError } from './api-error.js';
-import { CREATE_COMMANDS, UPDATE_COMMANDS, extractQuickActions, parseLabelArg, parseUserArg, type QuickAction } from './quick-actions.js';
+import {
+  CREATE_COMMANDS,
+  UPDATE_COMMANDS,
+  extractQuickActions,
+  parseLabelArg,
+  parseUserArg,
+  type QuickAction,
+} from './quick-actions.js';
 
 /**
  * The fake's in-memory project: users, labels, issues, notes and resource label events, with the
@@ -156,7 +163,11 @@ function toSentence(items: string[]): string {
   return `${items.slice(0, -1).join(', ')}, and ${items[items.length - 1]}`;
 }
 
-const copyIssue = (issue: IssueRecord): IssueRecord => ({ ...issue, labelIds: [...issue.labelIds], assigneeIds: [...issue.assigneeIds] });
+const copyIssue = (issue: IssueRecord): IssueRecord => ({
+  ...issue,
+  labelIds: [...issue.labelIds],
+  assigneeIds: [...issue.assigneeIds],
+});
 
 export class FakeState {
   private readonly users = new Map<number, UserRecord>();
@@ -183,7 +194,14 @@ export class FakeState {
     this.revision++;
     const existing = this.userByUsername(username);
     if (existing) return existing;
-    const user = { id: options.id ?? this.nextId.user++, username, name, createdAt: this.now(), accessLevel: ACCESS_LEVELS[options.role ?? 'developer'], member: options.member ?? true };
+    const user = {
+      id: options.id ?? this.nextId.user++,
+      username,
+      name,
+      createdAt: this.now(),
+      accessLevel: ACCESS_LEVELS[options.role ?? 'developer'],
+      member: options.member ?? true,
+    };
     this.users.set(user.id, user);
     return user;
   }
@@ -210,7 +228,14 @@ export class FakeState {
     const existing = this.labelsByName.get(name);
     if (existing) return existing;
     const now = this.now();
-    const label = { id: this.nextId.label++, name, color: options.color ?? DEFAULT_LABEL_COLOR, description: options.description ?? null, createdAt: now, updatedAt: now };
+    const label = {
+      id: this.nextId.label++,
+      name,
+      color: options.color ?? DEFAULT_LABEL_COLOR,
+      description: options.description ?? null,
+      createdAt: now,
+      updatedAt: now,
+    };
     this.labels.set(label.id, label);
     this.labelsByName.set(name, label);
     return label;
@@ -278,7 +303,11 @@ export class FakeState {
       closedAt: null,
       closedById: null,
     };
-    const labelIds = this.nextLabels([], [...(input.labels ?? []).map((n) => this.addLabel(n).id), ...change.addLabels], []);
+    const labelIds = this.nextLabels(
+      [],
+      [...(input.labels ?? []).map((n) => this.addLabel(n).id), ...change.addLabels],
+      [],
+    );
     issue.labelIds = labelIds;
     issue.assigneeIds = [...new Set([...(input.assigneeIds ?? []), ...change.addAssignees])];
     this.issues.set(iid, issue);
@@ -317,7 +346,12 @@ export class FakeState {
    * `POST …/notes`: quick actions run and leave the note; a note of commands only is not saved
    * (`note: null`), as GitLab answers 202 then.
    */
-  createNote(actorId: number, iid: number, body: string, internal: boolean): { note: NoteRecord | null; steps: IssueStep[]; actions: QuickAction[] } {
+  createNote(
+    actorId: number,
+    iid: number,
+    body: string,
+    internal: boolean,
+  ): { note: NoteRecord | null; steps: IssueStep[]; actions: QuickAction[] } {
     this.revision++;
     const issue = this.issue(iid);
     const { text, actions } = extractQuickActions(body, UPDATE_COMMANDS);
@@ -365,7 +399,10 @@ export class FakeState {
     this.revision++;
     const note = this.note(iid, noteId);
     if (note.system) throw ApiError.forbidden();
-    this.notes.set(iid, this.notesOf(iid).filter((n) => n.id !== noteId));
+    this.notes.set(
+      iid,
+      this.notesOf(iid).filter((n) => n.id !== noteId),
+    );
   }
 
   /** Bulk loading for large fixtures: no quick actions, events or notes. */
@@ -381,7 +418,11 @@ export class FakeState {
       title: input.title,
       description: input.description ?? null,
       state: closed ? 'closed' : 'opened',
-      labelIds: this.nextLabels([], (input.labels ?? []).map((n) => this.addLabel(n).id), []),
+      labelIds: this.nextLabels(
+        [],
+        (input.labels ?? []).map((n) => this.addLabel(n).id),
+        [],
+      ),
       assigneeIds: input.assigneeIds ?? [],
       authorId: input.authorId,
       confidential: input.confidential ?? false,
@@ -398,14 +439,23 @@ export class FakeState {
     this.issues.set(iid, issue);
     for (const e of input.history ?? []) {
       const labelId = this.addLabel(e.label).id;
-      this.recordLabelEvents(e.userId, iid, e.action === 'add' ? [labelId] : [], e.action === 'remove' ? [labelId] : [], e.at);
+      this.recordLabelEvents(
+        e.userId,
+        iid,
+        e.action === 'add' ? [labelId] : [],
+        e.action === 'remove' ? [labelId] : [],
+        e.at,
+      );
     }
     return issue;
   }
 
   // --- rules --------------------------------------------------------------------------------
 
-  private extract(description: string | null | undefined, commands: readonly string[]): { text: string | null; actions: QuickAction[] } {
+  private extract(
+    description: string | null | undefined,
+    commands: readonly string[],
+  ): { text: string | null; actions: QuickAction[] } {
     if (description == null) return { text: description ?? null, actions: [] };
     return extractQuickActions(description, commands);
   }
@@ -414,8 +464,11 @@ export class FakeState {
   private commandsToChange(actorId: number, issue: IssueRecord | null, actions: QuickAction[]): PendingChange {
     const change: PendingChange = { addLabels: [], removeLabels: [], addAssignees: [], removeAssignees: [] };
     const labelIds = (arg: string) =>
-      parseLabelArg(arg).flatMap((ref) => ('id' in ref ? (this.labels.has(ref.id) ? [ref.id] : []) : (this.labelsByName.get(ref.name)?.id ?? [])));
-    const userIds = (arg: string) => parseUserArg(arg).flatMap((ref) => ('me' in ref ? [actorId] : (this.userByUsername(ref.username)?.id ?? [])));
+      parseLabelArg(arg).flatMap((ref) =>
+        'id' in ref ? (this.labels.has(ref.id) ? [ref.id] : []) : (this.labelsByName.get(ref.name)?.id ?? []),
+      );
+    const userIds = (arg: string) =>
+      parseUserArg(arg).flatMap((ref) => ('me' in ref ? [actorId] : (this.userByUsername(ref.username)?.id ?? [])));
     for (const { name, arg } of actions) {
       switch (name) {
         case 'label':
@@ -460,7 +513,8 @@ export class FakeState {
     const added = next.filter((id) => !current.includes(id));
     for (const id of added.reverse()) {
       const scope = labelScope(this.label(id).name);
-      if (scope !== null && next.includes(id)) next = next.filter((other) => other === id || labelScope(this.label(other).name) !== scope);
+      if (scope !== null && next.includes(id))
+        next = next.filter((other) => other === id || labelScope(this.label(other).name) !== scope);
     }
     return next;
   }
@@ -469,7 +523,10 @@ export class FakeState {
   private apply(actorId: number, issue: IssueRecord, change: PendingChange): IssueStep[] {
     const steps: IssueStep[] = [];
     const now = this.now();
-    if ((change.stateEvent === 'close' && issue.state === 'opened') || (change.stateEvent === 'reopen' && issue.state === 'closed')) {
+    if (
+      (change.stateEvent === 'close' && issue.state === 'opened') ||
+      (change.stateEvent === 'reopen' && issue.state === 'closed')
+    ) {
       const before = copyIssue(issue);
       const closing = change.stateEvent === 'close';
       Object.assign(issue, {
@@ -485,7 +542,9 @@ export class FakeState {
     const before = copyIssue(issue);
     issue.labelIds = this.nextLabels(issue.labelIds, change.addLabels, change.removeLabels, change.setLabels);
     const assignees = (change.setAssignees ?? issue.assigneeIds).filter((id) => !change.removeAssignees.includes(id));
-    issue.assigneeIds = [...new Set([...assignees, ...change.addAssignees.filter((id) => !change.removeAssignees.includes(id))])];
+    issue.assigneeIds = [
+      ...new Set([...assignees, ...change.addAssignees.filter((id) => !change.removeAssignees.includes(id))]),
+    ];
     if (change.title !== undefined) issue.title = change.title;
     if (change.description !== undefined) issue.description = change.description;
     if (change.confidential !== undefined) issue.confidential = change.confidential;
@@ -516,13 +575,23 @@ export class FakeState {
     // Label and state changes are resource events; these changes are system notes in GitLab.
     const mention = (ids: number[]) => toSentence(ids.map((id) => `@${this.user(id).username}`));
     if (assigned.length > 0 || unassigned.length > 0) {
-      const parts = [...(assigned.length > 0 ? [`assigned to ${mention(assigned)}`] : []), ...(unassigned.length > 0 ? [`unassigned ${mention(unassigned)}`] : [])];
+      const parts = [
+        ...(assigned.length > 0 ? [`assigned to ${mention(assigned)}`] : []),
+        ...(unassigned.length > 0 ? [`unassigned ${mention(unassigned)}`] : []),
+      ];
       this.addNote(actorId, issue.iid, parts.join(' and '), true, false);
     }
-    if (titleChanged) this.addNote(actorId, issue.iid, `changed title from **${before.title}** to **${issue.title}**`, true, false);
+    if (titleChanged)
+      this.addNote(actorId, issue.iid, `changed title from **${before.title}** to **${issue.title}**`, true, false);
     if (descriptionChanged) this.addNote(actorId, issue.iid, 'changed the description', true, false);
     if (confidentialChanged) {
-      this.addNote(actorId, issue.iid, issue.confidential ? 'made the issue confidential' : 'made the issue visible to everyone', true, false);
+      this.addNote(
+        actorId,
+        issue.iid,
+        issue.confidential ? 'made the issue confidential' : 'made the issue visible to everyone',
+        true,
+        false,
+      );
     }
     steps.push({ action: 'update', before, after: copyIssue(issue) });
     return steps;
@@ -532,15 +601,29 @@ export class FakeState {
     if (added.length + removed.length === 0) return;
     const events = this.labelEvents.get(iid) ?? [];
     // GitLab's ChangeLabelsService records the additions first, then the removals.
-    for (const [ids, action] of [[added, 'add'], [removed, 'remove']] as const) {
-      for (const labelId of ids) events.push({ id: this.nextId.labelEvent++, iid, userId, labelId, action, createdAt: at });
+    for (const [ids, action] of [
+      [added, 'add'],
+      [removed, 'remove'],
+    ] as const) {
+      for (const labelId of ids)
+        events.push({ id: this.nextId.labelEvent++, iid, userId, labelId, action, createdAt: at });
     }
     this.labelEvents.set(iid, events);
   }
 
   private addNote(authorId: number, iid: number, body: string, system: boolean, internal: boolean): NoteRecord {
     const now = this.now();
-    const note = { id: this.nextId.note++, iid, body, authorId, system, internal, createdAt: now, updatedAt: now, updatedById: null };
+    const note = {
+      id: this.nextId.note++,
+      iid,
+      body,
+      authorId,
+      system,
+      internal,
+      createdAt: now,
+      updatedAt: now,
+      updatedById: null,
+    };
     const notes = this.notes.get(iid) ?? [];
     notes.push(note);
     this.notes.set(iid, notes);

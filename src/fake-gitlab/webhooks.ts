@@ -40,7 +40,13 @@ export class WebhookDispatcher {
   deliver(event: WebhookEventName, payload: object, eventUuid: string): Promise<Delivery | null> {
     const target = this.target();
     if (!target) return Promise.resolve(null);
-    const headers = webhookHeaders({ event, token: target.token, uuid: eventUuid, idempotencyKey: randomUUID(), instance: this.instance() });
+    const headers = webhookHeaders({
+      event,
+      token: target.token,
+      uuid: eventUuid,
+      idempotencyKey: randomUUID(),
+      instance: this.instance(),
+    });
     return this.enqueue(target.url, event, payload, headers);
   }
 
@@ -50,7 +56,10 @@ export class WebhookDispatcher {
     const target = this.target();
     if (!original) throw new Error(`fake GitLab: no delivery #${index}`);
     if (!target) throw new Error('fake GitLab: no webhook configured');
-    return this.enqueue(target.url, original.event, original.payload, { ...original.headers, 'X-Gitlab-Webhook-UUID': randomUUID() });
+    return this.enqueue(target.url, original.event, original.payload, {
+      ...original.headers,
+      'X-Gitlab-Webhook-UUID': randomUUID(),
+    });
   }
 
   /** Posts exactly these headers and body (an object is sent as JSON). */

@@ -50,7 +50,9 @@ export class AccountIndex {
 
   /** The other requests about this account, as of the last `prepare`. */
   related(account: string, iid: number): RelatedIssue[] {
-    return [...this.entries.values()].filter((e) => e.issue.account === account && e.issue.iid !== iid).map((e) => e.issue);
+    return [...this.entries.values()]
+      .filter((e) => e.issue.account === account && e.issue.iid !== iid)
+      .map((e) => e.issue);
   }
 
   /** An issue deleted (no listing reports it). */
@@ -90,7 +92,9 @@ export class AccountIndex {
       this.cursor === null
         ? [
             ...(await this.client.listIssues({ state: 'opened' })),
-            ...(await this.client.listIssues({ createdAfter: subMonths(this.now(), config.intake.historyMonths).toISOString() })),
+            ...(await this.client.listIssues({
+              createdAfter: subMonths(this.now(), config.intake.historyMonths).toISOString(),
+            })),
           ]
         : await this.client.listIssues({ updatedAfter: new Date(Date.parse(this.cursor) - OVERLAP_MS).toISOString() });
     if (config !== this.config) return;

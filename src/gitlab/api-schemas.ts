@@ -69,7 +69,10 @@ export const apiRepositoryFileSchema = z.looseObject({
 
 export const apiCommitSchema = z.looseObject({ id: z.string() });
 
-export const apiCommitCommentSchema = z.looseObject({ note: z.string(), author: z.looseObject({ username: z.string() }) });
+export const apiCommitCommentSchema = z.looseObject({
+  note: z.string(),
+  author: z.looseObject({ username: z.string() }),
+});
 
 export type ApiUser = z.infer<typeof apiUserSchema>;
 export type ApiIssue = z.infer<typeof apiIssueSchema>;
@@ -87,7 +90,13 @@ export class UnexpectedResponseError extends Error {
 export function validated<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new UnexpectedResponseError(what, result.error.issues.slice(0, 5).map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    throw new UnexpectedResponseError(
+      what,
+      result.error.issues
+        .slice(0, 5)
+        .map((i) => `${i.path.join('.')}: ${i.message}`)
+        .join('; '),
+    );
   }
   return result.data;
 }

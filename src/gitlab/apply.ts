@@ -16,8 +16,14 @@ export interface ApplyResult {
  */
 export async function applyPlan(client: GitLabClient, plan: Plan, logger: Logger): Promise<ApplyResult> {
   const done: string[] = [];
-  if (plan.labels.add.length > 0 || plan.labels.remove.length > 0 || plan.assignees !== null || plan.stateEvent !== null) {
-    const assigneeIds = plan.assignees === null ? undefined : await Promise.all(plan.assignees.map((u) => client.userId(u)));
+  if (
+    plan.labels.add.length > 0 ||
+    plan.labels.remove.length > 0 ||
+    plan.assignees !== null ||
+    plan.stateEvent !== null
+  ) {
+    const assigneeIds =
+      plan.assignees === null ? undefined : await Promise.all(plan.assignees.map((u) => client.userId(u)));
     await client.editIssue(plan.iid, {
       addLabels: plan.labels.add,
       removeLabels: plan.labels.remove,

@@ -1,4 +1,14 @@
-import { Commits, IssueLabelEvents, IssueNotes, Issues, MergeRequestNotes, ProjectMembers, Projects, RepositoryFiles, Users } from '@gitbeaker/core';
+import {
+  Commits,
+  IssueLabelEvents,
+  IssueNotes,
+  Issues,
+  MergeRequestNotes,
+  ProjectMembers,
+  Projects,
+  RepositoryFiles,
+  Users,
+} from '@gitbeaker/core';
 import {
   apiCommitCommentSchema,
   apiCommitSchema,
@@ -53,7 +63,12 @@ export class GitLabClient {
   constructor(connection: GitLabConnection, requester: Requester) {
     // queryTimeout null: the requester times each call itself (gitbeaker's AbortSignal.timeout of
     // 5 minutes per GET would keep every answer in memory that long).
-    const options = { host: connection.url.replace(/\/+$/, ''), token: connection.token, requesterFn: requester.requesterFn, queryTimeout: null };
+    const options = {
+      host: connection.url.replace(/\/+$/, ''),
+      token: connection.token,
+      requesterFn: requester.requesterFn,
+      queryTimeout: null,
+    };
     this.issues = new Issues(options);
     this.notes = new IssueNotes(options);
     this.users = new Users(options);
@@ -75,18 +90,30 @@ export class GitLabClient {
   }
 
   async issue(iid: number): Promise<ApiIssue> {
-    return validated(apiIssueSchema, await this.issues.show(iid, { projectId: this.project }), 'GET /projects/:id/issues/:iid');
+    return validated(
+      apiIssueSchema,
+      await this.issues.show(iid, { projectId: this.project }),
+      'GET /projects/:id/issues/:iid',
+    );
   }
 
   /** Every note on the issue, oldest first (all pages). */
   async allNotes(iid: number): Promise<ApiNote[]> {
-    const get = (page: number) => this.notes.all(this.project, iid, { perPage: PER_PAGE, page, sort: 'asc', orderBy: 'created_at', showExpanded: true } as never);
+    const get = (page: number) =>
+      this.notes.all(this.project, iid, {
+        perPage: PER_PAGE,
+        page,
+        sort: 'asc',
+        orderBy: 'created_at',
+        showExpanded: true,
+      } as never);
     return collect(pagesOf(apiNoteSchema, 'GET /projects/:id/issues/:iid/notes', get as never));
   }
 
   /** The issue's label history, oldest first (all pages): who moved the workflow, and when. */
   async labelEvents(iid: number): Promise<ApiLabelEvent[]> {
-    const get = (page: number) => this.labelEventsApi.all(this.project, iid, { perPage: PER_PAGE, page, showExpanded: true } as never);
+    const get = (page: number) =>
+      this.labelEventsApi.all(this.project, iid, { perPage: PER_PAGE, page, showExpanded: true } as never);
     return collect(pagesOf(apiLabelEventSchema, 'GET /projects/:id/issues/:iid/resource_label_events', get as never));
   }
 
@@ -115,12 +142,20 @@ export class GitLabClient {
         ...(filter.updatedAfter ? { updatedAfter: filter.updatedAfter } : {}),
         ...(filter.updatedBefore ? { updatedBefore: filter.updatedBefore } : {}),
       } as never);
-    for await (const page of pagesOf(apiIssueSchema, 'GET /projects/:id/issues', get as never)) yield { issues: page.items, total: page.total };
+    for await (const page of pagesOf(apiIssueSchema, 'GET /projects/:id/issues', get as never))
+      yield { issues: page.items, total: page.total };
   }
 
   /** The newest `count` issues, open or closed, carrying every one of `labels` (one call). */
   async newestIssues(labels: string[], count: number): Promise<ApiIssue[]> {
-    const found = await this.issues.all({ projectId: this.project, labels: labels.join(','), orderBy: 'created_at', sort: 'desc', perPage: count, maxPages: 1 } as never);
+    const found = await this.issues.all({
+      projectId: this.project,
+      labels: labels.join(','),
+      orderBy: 'created_at',
+      sort: 'desc',
+      perPage: count,
+      maxPages: 1,
+    } as never);
     return validated(z.array(apiIssueSchema), found, 'GET /projects/:id/issues?labels&order_by=created_at');
   }
 
@@ -128,8 +163,15 @@ export class GitLabClient {
    * A file at `ref` with the commit `ref` points to and the last commit that changed the file
    * (GET /projects/:id/repository/files/:file_path; one call).
    */
-  async repositoryFile(path: string, ref: string): Promise<{ text: string; blobId: string; commitId: string; lastCommitId: string }> {
-    const file = validated(apiRepositoryFileSchema, await this.files.show(this.project, path, ref), 'GET /projects/:id/repository/files/:file_path');
+  async repositoryFile(
+    path: string,
+    ref: string,
+  ): Promise<{ text: string; blobId: string; commitId: string; lastCommitId: string }> {
+    const file = validated(
+      apiRepositoryFileSchema,
+      await this.files.show(this.project, path, ref),
+      'GET /projects/:id/repository/files/:file_path',
+    );
     const text = file.encoding === 'base64' ? Buffer.from(file.content, 'base64').toString('utf8') : file.content;
     return { text, blobId: file.blob_id, commitId: file.commit_id, lastCommitId: file.last_commit_id };
   }
@@ -147,21 +189,44 @@ export class GitLabClient {
   }
 
   async commentOnCommit(sha: string, note: string): Promise<void> {
-    validated(apiCommitCommentSchema, await this.commits.createComment(this.project, sha, note), 'POST /projects/:id/repository/commits/:sha/comments');
+    validated(
+      apiCommitCommentSchema,
+      await this.commits.createComment(this.project, sha, note),
+      'POST /projects/:id/repository/commits/:sha/comments',
+    );
   }
 
   /** The bot's own issue with this exact title and label (reports, reminders), if there is one. */
   async findOwnIssue(title: string, label: string): Promise<ApiIssue | null> {
-    const found = await this.issues.all({ projectId: this.project, labels: label, search: title, in: 'title', perPage: 100, maxPages: 5 } as never);
-    return validated(z.array(apiIssueSchema), found, 'GET /projects/:id/issues?labels&search').find((i) => i.title === title) ?? null;
+    const found = await this.issues.all({
+      projectId: this.project,
+      labels: label,
+      search: title,
+      in: 'title',
+      perPage: 100,
+      maxPages: 5,
+    } as never);
+    return (
+      validated(z.array(apiIssueSchema), found, 'GET /projects/:id/issues?labels&search').find(
+        (i) => i.title === title,
+      ) ?? null
+    );
   }
 
   async createIssue(title: string, description: string, labels: string[]): Promise<ApiIssue> {
-    return validated(apiIssueSchema, await this.issues.create(this.project, title, { description, labels: labels.join(',') }), 'POST /projects/:id/issues');
+    return validated(
+      apiIssueSchema,
+      await this.issues.create(this.project, title, { description, labels: labels.join(',') }),
+      'POST /projects/:id/issues',
+    );
   }
 
   async editIssueDescription(iid: number, description: string): Promise<ApiIssue> {
-    return validated(apiIssueSchema, await this.issues.edit(this.project, iid, { description }), 'PUT /projects/:id/issues/:iid');
+    return validated(
+      apiIssueSchema,
+      await this.issues.edit(this.project, iid, { description }),
+      'PUT /projects/:id/issues/:iid',
+    );
   }
 
   /** User ids for usernames, cached: assignments need ids, and people rarely change. */
@@ -185,7 +250,11 @@ export class GitLabClient {
     if (change.addLabels && change.addLabels.length > 0) options.addLabels = change.addLabels.join(',');
     if (change.removeLabels && change.removeLabels.length > 0) options.removeLabels = change.removeLabels.join(',');
     if (change.assigneeIds) options.assigneeIds = change.assigneeIds;
-    return validated(apiIssueSchema, await this.issues.edit(this.project, iid, options), 'PUT /projects/:id/issues/:iid');
+    return validated(
+      apiIssueSchema,
+      await this.issues.edit(this.project, iid, options),
+      'PUT /projects/:id/issues/:iid',
+    );
   }
 
   async createNote(iid: number, body: string, internal = false): Promise<ApiNote> {
@@ -194,21 +263,40 @@ export class GitLabClient {
   }
 
   async editNote(iid: number, noteId: number, body: string): Promise<ApiNote> {
-    return validated(apiNoteSchema, await this.notes.edit(this.project, iid, noteId, { body }), 'PUT /projects/:id/issues/:iid/notes/:note_id');
+    return validated(
+      apiNoteSchema,
+      await this.notes.edit(this.project, iid, noteId, { body }),
+      'PUT /projects/:id/issues/:iid/notes/:note_id',
+    );
   }
 
   /** Every note on a merge request, oldest first (all pages). */
   async mergeRequestNotes(mrIid: number): Promise<ApiNote[]> {
-    const get = (page: number) => this.mrNotes.all(this.project, mrIid, { perPage: PER_PAGE, page, sort: 'asc', orderBy: 'created_at', showExpanded: true } as never);
+    const get = (page: number) =>
+      this.mrNotes.all(this.project, mrIid, {
+        perPage: PER_PAGE,
+        page,
+        sort: 'asc',
+        orderBy: 'created_at',
+        showExpanded: true,
+      } as never);
     return collect(pagesOf(apiNoteSchema, 'GET /projects/:id/merge_requests/:iid/notes', get as never));
   }
 
   async createMergeRequestNote(mrIid: number, body: string): Promise<ApiNote> {
-    return validated(apiNoteSchema, await this.mrNotes.create(this.project, mrIid, body), 'POST /projects/:id/merge_requests/:iid/notes');
+    return validated(
+      apiNoteSchema,
+      await this.mrNotes.create(this.project, mrIid, body),
+      'POST /projects/:id/merge_requests/:iid/notes',
+    );
   }
 
   async editMergeRequestNote(mrIid: number, noteId: number, body: string): Promise<ApiNote> {
-    return validated(apiNoteSchema, await this.mrNotes.edit(this.project, mrIid, noteId, { body }), 'PUT /projects/:id/merge_requests/:iid/notes/:note_id');
+    return validated(
+      apiNoteSchema,
+      await this.mrNotes.edit(this.project, mrIid, noteId, { body }),
+      'PUT /projects/:id/merge_requests/:iid/notes/:note_id',
+    );
   }
 
   async deleteNote(iid: number, noteId: number): Promise<void> {
@@ -255,7 +343,7 @@ async function* pagesOf<S extends z.ZodType>(
   get: (page: number) => Promise<ExpandedPage>,
 ): AsyncGenerator<{ items: z.infer<S>[]; total: number | null }> {
   let firstId: unknown;
-  for (let page: number | null = 1; page !== null; ) {
+  for (let page: number | null = 1; page !== null;) {
     const answer = await get(page);
     const items = validated(z.array(schema), answer.data, what);
     const id = (items[0] as { id?: unknown } | undefined)?.id;

@@ -106,7 +106,13 @@ interface HttpAnswer {
  * 10,000 issues spends a third of its time in fetch's streams and decoders otherwise).
  */
 function sendWith(agents: { http: http.Agent; https: https.Agent }) {
-  return (url: URL, method: string, headers: Record<string, string>, body: string | undefined, signal: AbortSignal): Promise<HttpAnswer> =>
+  return (
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal,
+  ): Promise<HttpAnswer> =>
     new Promise((resolve, reject) => {
       const secure = url.protocol === 'https:';
       const request = (secure ? https : http).request(
@@ -123,7 +129,8 @@ function sendWith(agents: { http: http.Agent; https: https.Agent }) {
           res.on('error', reject);
           res.on('end', () => {
             const flat: Record<string, string> = {};
-            for (const [key, value] of Object.entries(res.headers)) if (value !== undefined) flat[key] = Array.isArray(value) ? value.join(', ') : value;
+            for (const [key, value] of Object.entries(res.headers))
+              if (value !== undefined) flat[key] = Array.isArray(value) ? value.join(', ') : value;
             resolve({ status: res.statusCode ?? 0, headers: flat, text: Buffer.concat(chunks).toString('utf8') });
           });
         },
@@ -133,7 +140,16 @@ function sendWith(agents: { http: http.Agent; https: https.Agent }) {
     });
 }
 
-const NETWORK_ERRORS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ECONNABORTED']);
+const NETWORK_ERRORS = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ECONNABORTED',
+]);
 
 /**
  * GitLab's own count of the bot's calls, from the last answer that carried it: `RateLimit-Name`,
@@ -167,14 +183,23 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
   // limit a call passes at once (no timer hop), so pacing costs nothing until it is needed.
   const perSecond = (perMinute: number) => Math.max(1, Math.floor(perMinute / 60));
   const stopped = new AbortController();
-  const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) };
+  const agents = {
+    http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 64 }),
+  };
   const send = sendWith(agents);
-  const gate = (perMinute: number) => pThrottle({ limit: perSecond(perMinute), interval: 1000, signal: stopped.signal })(() => undefined);
+  const gate = (perMinute: number) =>
+    pThrottle({ limit: perSecond(perMinute), interval: 1000, signal: stopped.signal })(() => undefined);
   const all = gate(settings.requestsPerMinute);
   const notes = gate(settings.notesPerMinute);
   // GitLab counts searches in fixed minute windows (`Gitlab::ApplicationRateLimiter`); at most N in
   // any sliding minute (plus a second for clock skew) never passes N in one of its windows.
-  const searches = pThrottle({ limit: settings.searchesPerMinute, interval: 61_000, strict: true, signal: stopped.signal })(() => undefined);
+  const searches = pThrottle({
+    limit: settings.searchesPerMinute,
+    interval: 61_000,
+    strict: true,
+    signal: stopped.signal,
+  })(() => undefined);
   let pausedUntil = 0;
   let waited = 0;
   let rateLimit: GitLabRateLimit | null = null;
@@ -186,7 +211,10 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
     return sleep(ms, undefined, { signal: stopped.signal });
   };
 
-  async function once(url: URL, options: Record<string, unknown>): Promise<{ body: unknown; headers: Record<string, string>; status: number }> {
+  async function once(
+    url: URL,
+    options: Record<string, unknown>,
+  ): Promise<{ body: unknown; headers: Record<string, string>; status: number }> {
     const method = String(options.method ?? 'GET');
     // GitLab's notes_create limit covers comments on commits too.
     const isNoteCreation = method === 'POST' && /\/(notes|comments)$/.test(url.pathname);
@@ -206,7 +234,10 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
     // A timer cleared as soon as the answer is read: AbortSignal.timeout would keep every request
     // and its response reachable until it fired, which a report reading 10,000 issues feels.
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new DOMException(`no answer within ${settings.timeoutMs} ms`, 'TimeoutError')), settings.timeoutMs);
+    const timer = setTimeout(
+      () => controller.abort(new DOMException(`no answer within ${settings.timeoutMs} ms`, 'TimeoutError')),
+      settings.timeoutMs,
+    );
     const outer = options.signal instanceof AbortSignal ? options.signal : null;
     const onOuterAbort = () => controller.abort(outer?.reason);
     outer?.addEventListener('abort', onOuterAbort, { once: true });
@@ -218,17 +249,30 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
     }
   }
 
-  async function exchange(url: URL, method: string, options: Record<string, unknown>, signal: AbortSignal): Promise<{ body: unknown; headers: Record<string, string>; status: number }> {
+  async function exchange(
+    url: URL,
+    method: string,
+    options: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<{ body: unknown; headers: Record<string, string>; status: number }> {
     const name = nameOf(url);
-    if (options.body !== undefined && typeof options.body !== 'string') throw new TypeError(`${method} ${name}: only JSON bodies are sent`);
+    if (options.body !== undefined && typeof options.body !== 'string')
+      throw new TypeError(`${method} ${name}: only JSON bodies are sent`);
     let response: HttpAnswer;
     try {
-      response = await send(url, method, (options.headers ?? {}) as Record<string, string>, options.body as string | undefined, signal);
+      response = await send(
+        url,
+        method,
+        (options.headers ?? {}) as Record<string, string>,
+        options.body as string | undefined,
+        signal,
+      );
     } catch (err) {
       metrics?.gitlabCalls.inc({ endpoint: name, method, status: 'error' });
       // Connection refused means nothing was sent; a timeout may have reached GitLab.
       const refused = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-      if (method === 'POST' && !refused) throw new AmbiguousWriteError(`POST ${name}: no answer (${(err as Error).name})`, err);
+      if (method === 'POST' && !refused)
+        throw new AmbiguousWriteError(`POST ${name}: no answer (${(err as Error).name})`, err);
       throw err;
     }
     const { status, headers, text } = response;
@@ -236,20 +280,38 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
     metrics?.gitlabCalls.inc({ endpoint: name, method, status: String(status) });
     if (status >= 200 && status < 300) {
       const type = (headers['content-type'] ?? '').split(';')[0]!.trim();
-      const body = status === 204 || text === '' ? null : type === 'application/json' ? ((JSON.parse(text) as unknown) ?? {}) : text;
+      const body =
+        status === 204 || text === ''
+          ? null
+          : type === 'application/json'
+            ? ((JSON.parse(text) as unknown) ?? {})
+            : text;
       return { body, headers, status };
     }
     const after = retryAfterMs(headers['retry-after'] ?? null, Date.now());
     // A rate limit pauses every call; so does a 503 that says when to come back (maintenance).
-    if (status === 429 || (status >= 500 && after !== null)) pausedUntil = Math.max(pausedUntil, Date.now() + (after ?? settings.minBackoffMs));
+    if (status === 429 || (status >= 500 && after !== null))
+      pausedUntil = Math.max(pausedUntil, Date.now() + (after ?? settings.minBackoffMs));
     let description = text;
     try {
       const parsed = JSON.parse(text) as { message?: unknown; error?: unknown };
-      description = typeof parsed.message === 'string' ? parsed.message : typeof parsed.error === 'string' ? parsed.error : JSON.stringify(parsed.message ?? parsed.error ?? parsed);
+      description =
+        typeof parsed.message === 'string'
+          ? parsed.message
+          : typeof parsed.error === 'string'
+            ? parsed.error
+            : JSON.stringify(parsed.message ?? parsed.error ?? parsed);
     } catch {
       // Not JSON: keep the text.
     }
-    const error = new GitLabHttpError(`${method} ${name}: ${status} ${description}`.slice(0, 500), status, method, name, after, text.slice(0, 2000));
+    const error = new GitLabHttpError(
+      `${method} ${name}: ${status} ${description}`.slice(0, 500),
+      status,
+      method,
+      name,
+      after,
+      text.slice(0, 2000),
+    );
     if (method === 'POST' && status >= 500) throw new AmbiguousWriteError(error.message, error);
     throw error;
   }
@@ -287,7 +349,8 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
   };
 }
 
-const headerInt = (value: string | undefined): number | null => (value !== undefined && /^\d+$/.test(value.trim()) ? Number(value) : null);
+const headerInt = (value: string | undefined): number | null =>
+  value !== undefined && /^\d+$/.test(value.trim()) ? Number(value) : null;
 
 /** The `RateLimit-*` headers of one answer (lower-cased names), or null without a limit and remaining count. */
 export function readRateLimit(headers: Record<string, string>, now: number): GitLabRateLimit | null {
@@ -295,5 +358,12 @@ export function readRateLimit(headers: Record<string, string>, now: number): Git
   const remaining = headerInt(headers['ratelimit-remaining']);
   if (limit === null || remaining === null) return null;
   const reset = headerInt(headers['ratelimit-reset']);
-  return { name: headers['ratelimit-name'] ?? null, limit, remaining, observed: headerInt(headers['ratelimit-observed']), resetAt: reset === null ? null : reset * 1000, seenAt: now };
+  return {
+    name: headers['ratelimit-name'] ?? null,
+    limit,
+    remaining,
+    observed: headerInt(headers['ratelimit-observed']),
+    resetAt: reset === null ? null : reset * 1000,
+    seenAt: now,
+  };
 }

@@ -27,7 +27,9 @@ export function issueRecord(issue: ApiIssue): IssueRecord {
   };
 }
 
-function toSnapshotBase(issue: ApiIssue): Omit<IssueSnapshot, 'botNotes' | 'humanNotes' | 'assignedBy' | 'labelEvents'> {
+function toSnapshotBase(
+  issue: ApiIssue,
+): Omit<IssueSnapshot, 'botNotes' | 'humanNotes' | 'assignedBy' | 'labelEvents'> {
   const { updatedAt: _updatedAt, ...base } = issueRecord(issue);
   return { ...base, closedBy: issue.closed_by?.username ?? null };
 }
@@ -37,13 +39,24 @@ function toSnapshotBase(issue: ApiIssue): Omit<IssueSnapshot, 'botNotes' | 'huma
  * people's comments. The label history costs a call, so it is loaded only when the workflow needs
  * to know who changed the state.
  */
-export async function loadSnapshot(client: GitLabClient, iid: number, botUsername: string, config: Config): Promise<IssueSnapshot> {
+export async function loadSnapshot(
+  client: GitLabClient,
+  iid: number,
+  botUsername: string,
+  config: Config,
+): Promise<IssueSnapshot> {
   const [issue, notes] = await Promise.all([client.issue(iid), client.allNotes(iid)]);
   return snapshotOf(client, issue, notes, botUsername, config);
 }
 
 /** The snapshot of an issue already read (from a listing, say), with its notes. */
-export async function snapshotOf(client: GitLabClient, issue: ApiIssue, notes: readonly ApiNote[], botUsername: string, config: Config): Promise<IssueSnapshot> {
+export async function snapshotOf(
+  client: GitLabClient,
+  issue: ApiIssue,
+  notes: readonly ApiNote[],
+  botUsername: string,
+  config: Config,
+): Promise<IssueSnapshot> {
   const iid = issue.iid;
   const bot = botUsername.toLowerCase();
   const botNotes: IssueSnapshot['botNotes'] = [];
@@ -53,7 +66,9 @@ export async function snapshotOf(client: GitLabClient, issue: ApiIssue, notes: r
     if (n.system) {
       // "assigned to @a and @b", "assigned to @a and unassigned @c": only the assigned part counts.
       const m = /^assigned to (.*?)(?: and unassigned .*)?$/.exec(n.body.trim());
-      if (m) for (const u of m[1]!.matchAll(/@([A-Za-z0-9_][A-Za-z0-9_.-]*)/g)) assignedBy[u[1]!.replace(/\.$/, '').toLowerCase()] = n.author.username;
+      if (m)
+        for (const u of m[1]!.matchAll(/@([A-Za-z0-9_][A-Za-z0-9_.-]*)/g))
+          assignedBy[u[1]!.replace(/\.$/, '').toLowerCase()] = n.author.username;
       continue;
     }
     if (n.author.username.toLowerCase() === bot) {
@@ -61,11 +76,18 @@ export async function snapshotOf(client: GitLabClient, issue: ApiIssue, notes: r
       if (marker) botNotes.push({ id: n.id, key: marker.key, body: n.body, state: marker.state });
     } else {
       const internal = n.internal ?? n.confidential ?? false;
-      humanNotes.push({ id: n.id, author: n.author.username, body: n.body, createdAt: n.created_at ?? '', ...(internal ? { internal } : {}) });
+      humanNotes.push({
+        id: n.id,
+        author: n.author.username,
+        body: n.body,
+        createdAt: n.created_at ?? '',
+        ...(internal ? { internal } : {}),
+      });
     }
   }
   const base = toSnapshotBase(issue);
-  const memory = (botNotes.filter((n) => n.key === REQUEST_NOTE).sort((a, b) => a.id - b.id)[0]?.state ?? {}) as LifecycleMemory;
+  const memory = (botNotes.filter((n) => n.key === REQUEST_NOTE).sort((a, b) => a.id - b.id)[0]?.state ??
+    {}) as LifecycleMemory;
   const prefix = `${config.labels.engagement}::`.toLowerCase();
   const labelState = base.labels.find((l) => l.toLowerCase().startsWith(prefix))?.slice(prefix.length) ?? null;
   const labelEvents = needsLabelHistory(labelState, memory, base.state)
@@ -76,7 +98,13 @@ export async function snapshotOf(client: GitLabClient, issue: ApiIssue, notes: r
 
 /** GitLab's resource label events as the domain reads them. */
 export function labelEventsOf(events: readonly ApiLabelEvent[]): LabelEvent[] {
-  return events.map((e) => ({ id: e.id, user: e.user?.username ?? null, createdAt: e.created_at, label: e.label?.name ?? null, action: e.action }));
+  return events.map((e) => ({
+    id: e.id,
+    user: e.user?.username ?? null,
+    createdAt: e.created_at,
+    label: e.label?.name ?? null,
+    action: e.action,
+  }));
 }
 
 /** Other requests about the same account (any state), from the account index (prepared): no search. */

@@ -7,7 +7,11 @@ import { sameName } from '../domain/same-name.js';
  * bot must keep accepting them.
  */
 
-const user = z.looseObject({ id: z.number().int().optional(), username: z.string().min(1), name: z.string().optional() });
+const user = z.looseObject({
+  id: z.number().int().optional(),
+  username: z.string().min(1),
+  name: z.string().optional(),
+});
 
 const project = z.looseObject({
   id: z.number().int(),
@@ -61,7 +65,11 @@ export const pushHookSchema = z.looseObject({
   ref: z.string(),
   after: z.string(),
   user_username: z.string(),
-  project: z.looseObject({ id: z.number().int(), path_with_namespace: z.string().optional(), default_branch: z.string().nullish() }),
+  project: z.looseObject({
+    id: z.number().int(),
+    path_with_namespace: z.string().optional(),
+    default_branch: z.string().nullish(),
+  }),
 });
 
 export type PushHook = z.infer<typeof pushHookSchema>;
@@ -128,7 +136,17 @@ export function parseWebhook(event: HandledEvent, json: unknown): ParseOutcome {
   }
   const body = result.data;
   if (body.object_kind === 'issue') {
-    return { ok: true, value: { kind: 'issue', event, body, projectId: body.project.id, iid: body.object_attributes.iid, actor: body.user.username } };
+    return {
+      ok: true,
+      value: {
+        kind: 'issue',
+        event,
+        body,
+        projectId: body.project.id,
+        iid: body.object_attributes.iid,
+        actor: body.user.username,
+      },
+    };
   }
   return {
     ok: true,
@@ -138,7 +156,10 @@ export function parseWebhook(event: HandledEvent, json: unknown): ParseOutcome {
       body,
       projectId: body.project.id,
       // Only comments on issues concern the bot; others (on merge requests, commits, tasks) carry no issue.
-      iid: body.object_attributes.noteable_type === 'Issue' && isIssueType(body.issue?.type) ? (body.issue?.iid ?? null) : null,
+      iid:
+        body.object_attributes.noteable_type === 'Issue' && isIssueType(body.issue?.type)
+          ? (body.issue?.iid ?? null)
+          : null,
       actor: body.user.username,
     },
   };

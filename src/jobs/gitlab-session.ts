@@ -16,7 +16,10 @@ export interface GitLabSession {
  */
 export async function openGitLab(settings: ServiceSettings, logger: Logger): Promise<GitLabSession> {
   const requester = createRequester(settings.requester, logger.child({ component: 'gitlab' }), null);
-  const client = new GitLabClient({ url: settings.gitlabUrl, token: settings.gitlabToken, project: settings.project }, requester);
+  const client = new GitLabClient(
+    { url: settings.gitlabUrl, token: settings.gitlabToken, project: settings.project },
+    requester,
+  );
   try {
     const user = await client.currentUser();
     return { client, botUsername: user.username, stop: () => requester.stop() };

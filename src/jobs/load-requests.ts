@@ -18,7 +18,6 @@ import type { Progress } from './progress.js';
  * descriptions and events. Listings may overlap: an issue is read once.
  */
 
-
 export interface LoadedRequest<T> {
   history: RequestHistory;
   extra: T;
@@ -43,11 +42,24 @@ export interface LoadOptions<T> {
  * clock runs from people's last activity. Everything else is told by the label history alone, so a report over
  * 10,000 requests reads notes for the few that need them, not for all.
  */
-export function needsNotes(issue: ApiIssue, events: readonly LabelEvent[], config: Config, activityStates: readonly State[] = STALE_STATES): boolean {
+export function needsNotes(
+  issue: ApiIssue,
+  events: readonly LabelEvent[],
+  config: Config,
+  activityStates: readonly State[] = STALE_STATES,
+): boolean {
   const prefix = `${config.labels.engagement}::`.toLowerCase();
-  const state = issue.labels.find((l) => l.toLowerCase().startsWith(prefix))?.slice(prefix.length).toLowerCase();
-  if (issue.state === 'opened' && state !== undefined && (activityStates as readonly string[]).includes(state)) return true;
-  return labelHistoryHasReverts({ labelEvents: events, scope: config.labels.engagement, botUsername: config.bot.username });
+  const state = issue.labels
+    .find((l) => l.toLowerCase().startsWith(prefix))
+    ?.slice(prefix.length)
+    .toLowerCase();
+  if (issue.state === 'opened' && state !== undefined && (activityStates as readonly string[]).includes(state))
+    return true;
+  return labelHistoryHasReverts({
+    labelEvents: events,
+    scope: config.labels.engagement,
+    botUsername: config.bot.username,
+  });
 }
 
 /** What the history needs of the notes: the bot's record and when people wrote. */
@@ -67,13 +79,16 @@ export function notesRead(notes: readonly ApiNote[], botUsername: string): Notes
   };
 }
 
-
 /** Calls in flight at once: enough to hide GitLab's latency, few enough to be a polite client. */
 const IN_FLIGHT = 16;
 /** Pages listed ahead of the per-issue reads: bounds the descriptions held in memory. */
 const PAGES_AHEAD = 2;
 
-export async function loadRequests<T = null>(client: GitLabClient, filters: readonly IssueFilter[], options: LoadOptions<T>): Promise<Array<LoadedRequest<T>>> {
+export async function loadRequests<T = null>(
+  client: GitLabClient,
+  filters: readonly IssueFilter[],
+  options: LoadOptions<T>,
+): Promise<Array<LoadedRequest<T>>> {
   const { config } = options;
   const seen = new Set<number>();
   const out: Array<LoadedRequest<T>> = [];
@@ -82,8 +97,15 @@ export async function loadRequests<T = null>(client: GitLabClient, filters: read
   const read = async (issue: ApiIssue): Promise<void> => {
     const events = labelEventsOf(await client.labelEvents(issue.iid));
     const notes = needsNotes(issue, events, config, options.activityStates) ? await client.allNotes(issue.iid) : null;
-    const history = requestHistory(issueRecord(issue), events, config, options.today, notes ? notesRead(notes, config.bot.username) : null);
-    if (history.form) out.push({ history, extra: options.extra ? await options.extra(history, issue, notes) : (null as T) });
+    const history = requestHistory(
+      issueRecord(issue),
+      events,
+      config,
+      options.today,
+      notes ? notesRead(notes, config.bot.username) : null,
+    );
+    if (history.form)
+      out.push({ history, extra: options.extra ? await options.extra(history, issue, notes) : (null as T) });
   };
   // The next page is listed while this one's issues are read; a failure anywhere fails the load.
   const pending: Array<Promise<void>> = [];
@@ -92,11 +114,17 @@ export async function loadRequests<T = null>(client: GitLabClient, filters: read
       if (page.total !== null && filters.length === 1) options.progress.total(page.total);
       const fresh = page.issues.filter(
         // Moved issues belong to the project they moved to; the bot's own issues are not requests.
-        (i) => !seen.has(i.iid) && isPlainIssue(i.issue_type) && !i.moved_to_id && !i.labels.some((l) => l.toLowerCase() === operations),
+        (i) =>
+          !seen.has(i.iid) &&
+          isPlainIssue(i.issue_type) &&
+          !i.moved_to_id &&
+          !i.labels.some((l) => l.toLowerCase() === operations),
       );
       for (const i of page.issues) seen.add(i.iid);
       const count = page.issues.length;
-      const done = Promise.all(fresh.map((issue) => limit(() => read(issue)))).then(() => options.progress.advance(count, out.length));
+      const done = Promise.all(fresh.map((issue) => limit(() => read(issue)))).then(() =>
+        options.progress.advance(count, out.length),
+      );
       // Handled here so a failure waiting its turn in `pending` is not an unhandled rejection; the
       // await below still throws it.
       done.catch(() => undefined);

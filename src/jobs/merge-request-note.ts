@@ -10,10 +10,17 @@ export const CONFIG_CHANGE_NOTE = 'config-change';
  * marker as the bot finds its request notes: a later pipeline (another commit) updates it instead of
  * adding another. Unchanged text writes nothing.
  */
-export async function upsertMergeRequestNote(client: GitLabClient, botUsername: string, mrIid: number, text: string): Promise<'created' | 'updated' | 'unchanged'> {
+export async function upsertMergeRequestNote(
+  client: GitLabClient,
+  botUsername: string,
+  mrIid: number,
+  text: string,
+): Promise<'created' | 'updated' | 'unchanged'> {
   const body = `${noteMarker(CONFIG_CHANGE_NOTE)}\n${text}`;
   const notes = await client.mergeRequestNotes(mrIid);
-  const mine = notes.find((n) => !n.system && sameName(n.author.username, botUsername) && readNoteMarker(n.body)?.key === CONFIG_CHANGE_NOTE);
+  const mine = notes.find(
+    (n) => !n.system && sameName(n.author.username, botUsername) && readNoteMarker(n.body)?.key === CONFIG_CHANGE_NOTE,
+  );
   if (!mine) {
     await client.createMergeRequestNote(mrIid, body);
     return 'created';

@@ -19,7 +19,12 @@ export function createProgress(what: string, terminal: NodeJS.WriteStream | null
 
 function barProgress(what: string, stream: NodeJS.WriteStream): Progress {
   const bar = new cliProgress.SingleBar(
-    { stream, format: `${what} [{bar}] {value}/{total} issues, {requests} requests`, hideCursor: true, clearOnComplete: false },
+    {
+      stream,
+      format: `${what} [{bar}] {value}/{total} issues, {requests} requests`,
+      hideCursor: true,
+      clearOnComplete: false,
+    },
     cliProgress.Presets.shades_classic,
   );
   let seen = 0;

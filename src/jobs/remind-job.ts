@@ -40,7 +40,12 @@ const WITH_CHECKLIST = new Set(['accepted', 'scheduled', 'completed']);
  * SLA reminders: every open request's breaches, minus those already reminded (read back from the
  * markers of the bot's notes on the reminders issue), grouped into one note per person.
  */
-export async function runRemind(client: GitLabClient, config: Config, options: RemindJobOptions, progress: Progress): Promise<RemindJobResult> {
+export async function runRemind(
+  client: GitLabClient,
+  config: Config,
+  options: RemindJobOptions,
+  progress: Progress,
+): Promise<RemindJobResult> {
   const bot = options.botUsername.toLowerCase();
   const requests = await loadRequests<RemindExtra>(client, [{ state: 'opened' }], {
     config,
@@ -50,7 +55,10 @@ export async function runRemind(client: GitLabClient, config: Config, options: R
     activityStates: [...STALE_STATES, 'needs-info'],
     extra: async (history, _issue, notes) => ({
       // Only engagements past acceptance have a checklist worth reading.
-      checklist: history.state && WITH_CHECKLIST.has(history.state) ? checklistOf(notes ?? (await client.allNotes(history.iid)), bot) : null,
+      checklist:
+        history.state && WITH_CHECKLIST.has(history.state)
+          ? checklistOf(notes ?? (await client.allNotes(history.iid)), bot)
+          : null,
       botNotes: notes ? botMarkers(notes, bot) : [],
     }),
   });
@@ -64,21 +72,34 @@ export async function runRemind(client: GitLabClient, config: Config, options: R
   const label = config.labels.operations;
   const find = () => client.findOwnIssue(title, label);
   let issue = await find();
-  const botNoteBodies = async (iid: number) => (await client.allNotes(iid)).filter((n) => !n.system && n.author.username.toLowerCase() === bot).map((n) => n.body);
+  const botNoteBodies = async (iid: number) =>
+    (await client.allNotes(iid)).filter((n) => !n.system && n.author.username.toLowerCase() === bot).map((n) => n.body);
   const sent = issue ? sentKeys(await botNoteBodies(issue.iid)) : new Set<string>();
-  const plan = planReminders({ requests: requests.map((r) => ({ history: r.history, checklist: r.extra.checklist })), sent, config, now: options.now });
+  const plan = planReminders({
+    requests: requests.map((r) => ({ history: r.history, checklist: r.extra.checklist })),
+    sent,
+    config,
+    now: options.now,
+  });
   const posted: string[] = [];
   if (options.dryRun || plan.messages.length === 0) return { plan, issueUrl: issue?.web_url ?? null, posted, waiting };
 
   issue ??= await createOnce(find, () =>
-    client.createIssue(title, 'SLA reminders from `scale-bot remind`: one note per person per run. Each reminder is sent once.', [label]),
+    client.createIssue(
+      title,
+      'SLA reminders from `scale-bot remind`: one note per person per run. Each reminder is sent once.',
+      [label],
+    ),
   );
   const target = issue;
   for (const message of plan.messages) {
     const body = reminderNoteBody(message);
     // A note whose POST got no answer may have landed: look for its marker before posting again.
     await createOnce(
-      async () => ((await botNoteBodies(target.iid)).some((b) => readNoteMarker(b)?.key === readNoteMarker(body)?.key) ? true : null),
+      async () =>
+        (await botNoteBodies(target.iid)).some((b) => readNoteMarker(b)?.key === readNoteMarker(body)?.key)
+          ? true
+          : null,
       async () => Boolean(await client.createNote(target.iid, body)),
     );
     posted.push(message.username);
@@ -106,8 +127,13 @@ async function applyWaiting(client: GitLabClient, step: WaitingStep, bot: string
 }
 
 /** When "Call held" was first seen ticked and whether the follow-up is ticked, from the bot's tracker note. */
-function checklistOf(notes: ReadonlyArray<{ body: string; author: { username: string }; system?: boolean }>, bot: string): ChecklistTimes | null {
-  const note = notes.find((n) => !n.system && n.author.username.toLowerCase() === bot && readNoteMarker(n.body)?.key === REQUEST_NOTE);
+function checklistOf(
+  notes: ReadonlyArray<{ body: string; author: { username: string }; system?: boolean }>,
+  bot: string,
+): ChecklistTimes | null {
+  const note = notes.find(
+    (n) => !n.system && n.author.username.toLowerCase() === bot && readNoteMarker(n.body)?.key === REQUEST_NOTE,
+  );
   if (!note) return null;
   const ticks = (readNoteMarker(note.body)!.state.ticks ?? {}) as Record<string, unknown>;
   const callHeldAt = typeof ticks[CALL_HELD] === 'string' ? (ticks[CALL_HELD] as string) : null;

@@ -24,22 +24,35 @@ export interface ReportJobResult {
   markdown: string;
   files: string[];
   /** What posting did (or would do, on a dry run); null when not asked to post. */
-  posted: { action: 'created' | 'updated' | 'unchanged' | 'would create' | 'would update'; title: string; url: string | null } | null;
+  posted: {
+    action: 'created' | 'updated' | 'unchanged' | 'would create' | 'would update';
+    title: string;
+    url: string | null;
+  } | null;
 }
 
 /**
  * The programme report: every request touched since the period began, plus every open one, read
  * from GitLab alone; then the pure report model, rendered.
  */
-export async function runReport(client: GitLabClient, config: Config, options: ReportJobOptions, progress: Progress): Promise<ReportJobResult> {
+export async function runReport(
+  client: GitLabClient,
+  config: Config,
+  options: ReportJobOptions,
+  progress: Progress,
+): Promise<ReportJobResult> {
   const { period, now } = options;
   // Two listings that barely overlap: what changed since the period began, and what is open but
   // untouched since (for loads, breaches and risk).
-  const requests = await loadRequests(client, [{ updatedAfter: period.from }, { state: 'opened', updatedBefore: period.from }], {
-    config,
-    today: now.toISOString().slice(0, 10),
-    progress,
-  });
+  const requests = await loadRequests(
+    client,
+    [{ updatedAfter: period.from }, { state: 'opened', updatedBefore: period.from }],
+    {
+      config,
+      today: now.toISOString().slice(0, 10),
+      progress,
+    },
+  );
   const report = buildReport(
     requests.map((r) => r.history),
     period,
@@ -66,7 +79,13 @@ export async function runReport(client: GitLabClient, config: Config, options: R
   return { report, markdown: rendered.markdown, files, posted };
 }
 
-async function postReport(client: GitLabClient, config: Config, period: Period, markdown: string, dryRun: boolean): Promise<NonNullable<ReportJobResult['posted']>> {
+async function postReport(
+  client: GitLabClient,
+  config: Config,
+  period: Period,
+  markdown: string,
+  dryRun: boolean,
+): Promise<NonNullable<ReportJobResult['posted']>> {
   const title = config.report.title.replace('{period}', period.label);
   const existing = await client.findOwnIssue(title, config.labels.operations);
   if (existing) {

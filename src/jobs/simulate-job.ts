@@ -37,7 +37,10 @@ export async function runSimulate(client: GitLabClient, options: SimulateOptions
     .filter((i) => isPlainIssue(i.issue_type) && !i.moved_to_id)
     .sort((a, b) => a.iid - b.iid);
   const workloadOf = await sharedWorkload(client, options, open);
-  const sides = [options.base, options.head].map((config) => ({ config, accounts: new AccountIndex(client, () => options.now) }));
+  const sides = [options.base, options.head].map((config) => ({
+    config,
+    accounts: new AccountIndex(client, () => options.now),
+  }));
   // Each side's index reads accounts its own way; both are built once, before any request is decided.
   await Promise.all(sides.map((side) => side.accounts.prepare(side.config)));
   const limit = pLimit(IN_FLIGHT);
@@ -46,7 +49,9 @@ export async function runSimulate(client: GitLabClient, options: SimulateOptions
       limit(async (): Promise<RequestUnderBoth> => {
         const notes = await client.allNotes(issue.iid);
         const workload = workloadOf(issue);
-        const [base, head] = await Promise.all(sides.map((side) => decisionUnder(client, issue, notes, side, workload, options)));
+        const [base, head] = await Promise.all(
+          sides.map((side) => decisionUnder(client, issue, notes, side, workload, options)),
+        );
         return { iid: issue.iid, title: issue.title, open: issue.state === 'opened', base, head };
       }),
     ),
@@ -65,7 +70,12 @@ async function decisionUnder(
 ) {
   const snapshot = await snapshotOf(client, issue, notes, options.botUsername, side.config);
   const related = relatedOf(side.accounts, snapshot, side.config);
-  return decide({ issue: snapshot, related, workload, botUsername: options.botUsername }, side.config, options.now, NO_NOTES).decision;
+  return decide(
+    { issue: snapshot, related, workload, botUsername: options.botUsername },
+    side.config,
+    options.now,
+    NO_NOTES,
+  ).decision;
 }
 
 /**
@@ -73,8 +83,15 @@ async function decisionUnder(
  * counted once, then each request's own assignment taken out (it must not count against itself),
  * as `RoutingState#workload(iid)` does without walking every request for each one.
  */
-async function sharedWorkload(client: GitLabClient, options: SimulateOptions, open: ApiIssue[]): Promise<(issue: ApiIssue) => Workload> {
-  const states = [options.base, options.head].map((config) => new RoutingState(client, () => config, { maxAgeMs: Number.POSITIVE_INFINITY, now: () => options.now.getTime() }));
+async function sharedWorkload(
+  client: GitLabClient,
+  options: SimulateOptions,
+  open: ApiIssue[],
+): Promise<(issue: ApiIssue) => Workload> {
+  const states = [options.base, options.head].map(
+    (config) =>
+      new RoutingState(client, () => config, { maxAgeMs: Number.POSITIVE_INFINITY, now: () => options.now.getTime() }),
+  );
   await Promise.all(states.map((s) => s.seed(open)));
   const [base, head] = states.map((s) => s.workload()) as [Workload, Workload];
   const all: Workload = { open: head.open, lastAssigned: { ...base.lastAssigned, ...head.lastAssigned } };

@@ -33,7 +33,9 @@ export class StoreUnavailableError extends Error {
  */
 export function isRetryableStoreError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('SQLITE_') && !/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code);
+  return (
+    typeof code === 'string' && code.startsWith('SQLITE_') && !/^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(code)
+  );
 }
 
 interface Waiting {
@@ -114,7 +116,8 @@ export class GroupCommit {
       const reason = err instanceof Error ? err.message : String(err);
       const kept = batch.filter((b) => b.deadline > now || (b.reject(new StoreUnavailableError(reason)), false));
       this.pending.unshift(...kept);
-      if (this.pending.length > 0) this.hold(new Promise((r) => setTimeout(r, this.options.retryMs(this.failures)).unref()));
+      if (this.pending.length > 0)
+        this.hold(new Promise((r) => setTimeout(r, this.options.retryMs(this.failures)).unref()));
     }
   }
 

@@ -28,7 +28,9 @@ export function inboxFileProblem(inbox: { file: string; inode: number | null }, 
   } finally {
     closeSync(fd);
   }
-  return head.toString('latin1') === SQLITE_HEADER ? null : `truncated or overwritten: ${inbox.file} no longer starts with an SQLite header`;
+  return head.toString('latin1') === SQLITE_HEADER
+    ? null
+    : `truncated or overwritten: ${inbox.file} no longer starts with an SQLite header`;
 }
 
 /** Free bytes on the data directory's file system, for unprivileged users. */
@@ -92,7 +94,11 @@ export class InboxHealth {
     const write = this.inbox.probeWrite(now);
     if (write) return `not writable: ${write}`;
     if (this.inbox.inode === null) return null;
-    if (this.lastIntegrity === null || this.lastIntegrity.problem !== null || now - this.lastIntegrity.at > this.options.integrityEveryMs) {
+    if (
+      this.lastIntegrity === null ||
+      this.lastIntegrity.problem !== null ||
+      now - this.lastIntegrity.at > this.options.integrityEveryMs
+    ) {
       this.lastIntegrity = { at: now, problem: await quickCheck(this.inbox.file) };
     }
     return this.lastIntegrity.problem;

@@ -63,7 +63,8 @@ function adopt(inbox: SqliteInbox, expected: string | null, idFile: string): Sql
         'restore the right file, or start with --fresh-inbox to set this one aside and begin empty.',
     );
   }
-  if (id === null && expected !== null) throw new InboxRefusedError(missingMessage(idFile.slice(0, -IDENTITY_FILE.length - 1), expected));
+  if (id === null && expected !== null)
+    throw new InboxRefusedError(missingMessage(idFile.slice(0, -IDENTITY_FILE.length - 1), expected));
   const identity = id ?? randomUUID();
   if (id === null) inbox.setIdentity(identity);
   if (expected === null) writeFileSync(idFile, `${identity}\n`);
@@ -75,7 +76,9 @@ function missingMessage(dataDir: string, expected: string): string {
   return (
     `the inbox ${join(dataDir, INBOX_FILE)} is missing or was recreated empty, but this data directory had one (identity ${expected}); ` +
     'starting empty would lose the deliveries it had acknowledged. ' +
-    (rescued.length > 0 ? `A copy the service rescued is at ${join(dataDir, rescued.sort().at(-1)!)}: move it to ${INBOX_FILE}. ` : 'Restore it from a backup, ') +
+    (rescued.length > 0
+      ? `A copy the service rescued is at ${join(dataDir, rescued.sort().at(-1)!)}: move it to ${INBOX_FILE}. `
+      : 'Restore it from a backup, ') +
     'or start with --fresh-inbox to begin with an empty inbox.'
   );
 }

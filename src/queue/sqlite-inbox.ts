@@ -33,7 +33,11 @@ export interface StoreOptions {
   checkFileOnWrite: boolean;
 }
 
-export const DEFAULT_STORE_OPTIONS: StoreOptions = { busyTimeoutMs: 5_000, durability: 'process', checkFileOnWrite: false };
+export const DEFAULT_STORE_OPTIONS: StoreOptions = {
+  busyTimeoutMs: 5_000,
+  durability: 'process',
+  checkFileOnWrite: false,
+};
 
 /** The inbox file was deleted, replaced or emptied under the running service. */
 export class InboxFileError extends Error {
@@ -55,7 +59,10 @@ export interface BackgroundCheckpointOptions {
   intervalMs: number;
 }
 
-export const DEFAULT_BACKGROUND_CHECKPOINT: BackgroundCheckpointOptions = { walLimitBytes: 16 * 1024 * 1024, intervalMs: 100 };
+export const DEFAULT_BACKGROUND_CHECKPOINT: BackgroundCheckpointOptions = {
+  walLimitBytes: 16 * 1024 * 1024,
+  intervalMs: 100,
+};
 
 /** What the checkpoint thread has done so far (tests and diagnostics). */
 export interface CheckpointStats {
@@ -167,7 +174,8 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];
 
-const JOB_COLUMNS = 'id, project_id, iid, status, attempts, run_at, first_pending_at, last_error, deliveries, updated_at';
+const JOB_COLUMNS =
+  'id, project_id, iid, status, attempts, run_at, first_pending_at, last_error, deliveries, updated_at';
 
 interface JobRow {
   id: number;
@@ -221,19 +229,42 @@ export class SqliteInbox implements Inbox {
   private readonly checkFileOnWrite: boolean;
   private readonly policy: CoalescePolicy;
   private checkpointer: Worker | null = null;
-  private readonly stats: CheckpointStats = { running: false, passive: 0, restarts: 0, maxPauseMs: 0, lastWalFrames: 0, error: null };
+  private readonly stats: CheckpointStats = {
+    running: false,
+    passive: 0,
+    restarts: 0,
+    maxPauseMs: 0,
+    lastWalFrames: 0,
+    error: null,
+  };
   /** Set while the checkpoint thread restarts the WAL: group commits wait for it. */
   private paused: { promise: Promise<void>; resume: () => void; since: number; timer: NodeJS.Timeout } | null = null;
   private readonly insertDelivery: Database.Statement<
-    [{ key: string; event: string; uuid: string | null; body: string | Buffer; projectId: number | null; iid: number | null; receivedAt: number; jobId: number | null }]
+    [
+      {
+        key: string;
+        event: string;
+        uuid: string | null;
+        body: string | Buffer;
+        projectId: number | null;
+        iid: number | null;
+        receivedAt: number;
+        jobId: number | null;
+      },
+    ]
   >;
   private readonly deliveryIdByKey: Database.Statement<[string], { id: number }>;
   private readonly openJob: Database.Statement<[number, number], { id: number; status: JobStatus }>;
   private readonly insertJob: Database.Statement<[{ projectId: number; iid: number; now: number; runAt: number }]>;
-  private readonly coalescePending: Database.Statement<[{ id: number; now: number; quietMs: number; maxWaitMs: number }]>;
+  private readonly coalescePending: Database.Statement<
+    [{ id: number; now: number; quietMs: number; maxWaitMs: number }]
+  >;
   private readonly markDirty: Database.Statement<[{ id: number; now: number }]>;
   private readonly requeueOnDelivery: Database.Statement<[{ id: number; now: number; runAt: number }]>;
-  private readonly claimNext: Database.Statement<[{ now: number; lease: string; leaseUntil: number }], JobRow & { lease: string }>;
+  private readonly claimNext: Database.Statement<
+    [{ now: number; lease: string; leaseUntil: number }],
+    JobRow & { lease: string }
+  >;
   private readonly completeJob: Database.Statement<[Lease & { runAt: number }]>;
   private readonly retryJob: Database.Statement<[Lease & { runAt: number; error: string }]>;
   private readonly failJob: Database.Statement<[Lease & { runAt: number; error: string }]>;
@@ -246,10 +277,15 @@ export class SqliteInbox implements Inbox {
   private readonly requeueAllFailed: Database.Statement<[{ now: number }]>;
   private readonly countByStatus: Database.Statement<[], { status: JobStatus; n: number }>;
   private readonly earliestPending: Database.Statement<[], { runAt: number | null }>;
-  private readonly deliveryById: Database.Statement<[number], { event: string; body: string | Buffer; receivedAt: number }>;
+  private readonly deliveryById: Database.Statement<
+    [number],
+    { event: string; body: string | Buffer; receivedAt: number }
+  >;
   private readonly select1: Database.Statement;
   private readonly acceptTx: Database.Transaction<(delivery: NewDelivery, now: number) => AcceptResult>;
-  private readonly acceptManyTx: Database.Transaction<(deliveries: readonly NewDelivery[], now: number) => AcceptResult[]>;
+  private readonly acceptManyTx: Database.Transaction<
+    (deliveries: readonly NewDelivery[], now: number) => AcceptResult[]
+  >;
 
   private constructor(file: string, policy: CoalescePolicy, store: StoreOptions) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -345,7 +381,9 @@ export class SqliteInbox implements Inbox {
     this.deliveryById = this.db.prepare('SELECT event, body, received_at AS receivedAt FROM deliveries WHERE id = ?');
     this.select1 = this.db.prepare('SELECT 1');
     this.acceptTx = this.db.transaction((delivery: NewDelivery, now: number) => this.acceptIn(delivery, now));
-    this.acceptManyTx = this.db.transaction((deliveries: readonly NewDelivery[], now: number) => deliveries.map((d) => this.acceptIn(d, now)));
+    this.acceptManyTx = this.db.transaction((deliveries: readonly NewDelivery[], now: number) =>
+      deliveries.map((d) => this.acceptIn(d, now)),
+    );
   }
 
   /** Opens (creating and migrating as needed) the inbox at `file`, or `:memory:`. */
@@ -353,7 +391,9 @@ export class SqliteInbox implements Inbox {
     const quietMs = policy?.quietMs ?? DEFAULT_COALESCE_POLICY.quietMs;
     const maxWaitMs = policy?.maxWaitMs ?? DEFAULT_COALESCE_POLICY.maxWaitMs;
     if (!(Number.isFinite(quietMs) && quietMs >= 0 && Number.isFinite(maxWaitMs) && maxWaitMs >= quietMs)) {
-      throw new RangeError(`coalesce policy needs 0 ≤ quietMs ≤ maxWaitMs, got quietMs ${quietMs}, maxWaitMs ${maxWaitMs}`);
+      throw new RangeError(
+        `coalesce policy needs 0 ≤ quietMs ≤ maxWaitMs, got quietMs ${quietMs}, maxWaitMs ${maxWaitMs}`,
+      );
     }
     return new SqliteInbox(file, { quietMs, maxWaitMs }, { ...DEFAULT_STORE_OPTIONS, ...store });
   }
@@ -371,7 +411,9 @@ export class SqliteInbox implements Inbox {
       .transaction(() => {
         const from = this.db.pragma('user_version', { simple: true }) as number;
         if (from > MIGRATIONS.length) {
-          throw new Error(`inbox schema version ${from} is newer than this scale-bot understands (${MIGRATIONS.length}); upgrade scale-bot`);
+          throw new Error(
+            `inbox schema version ${from} is newer than this scale-bot understands (${MIGRATIONS.length}); upgrade scale-bot`,
+          );
         }
         for (const [version, sql] of MIGRATIONS.entries()) if (version >= from) this.db.exec(sql);
         this.db.pragma(`user_version = ${MIGRATIONS.length}`);
@@ -404,7 +446,8 @@ export class SqliteInbox implements Inbox {
     if (issue) {
       const job = this.openJob.get(issue.projectId, issue.iid);
       const runAt = now + this.policy.quietMs;
-      if (!job) jobId = Number(this.insertJob.run({ projectId: issue.projectId, iid: issue.iid, now, runAt }).lastInsertRowid);
+      if (!job)
+        jobId = Number(this.insertJob.run({ projectId: issue.projectId, iid: issue.iid, now, runAt }).lastInsertRowid);
       else {
         jobId = job.id;
         if (job.status === 'pending') this.coalescePending.run({ id: job.id, now, ...this.policy });
@@ -412,7 +455,16 @@ export class SqliteInbox implements Inbox {
         else this.requeueOnDelivery.run({ id: job.id, now, runAt });
       }
     }
-    const inserted = this.insertDelivery.run({ key, event, uuid, body, projectId: issue?.projectId ?? null, iid: issue?.iid ?? null, receivedAt, jobId });
+    const inserted = this.insertDelivery.run({
+      key,
+      event,
+      uuid,
+      body,
+      projectId: issue?.projectId ?? null,
+      iid: issue?.iid ?? null,
+      receivedAt,
+      jobId,
+    });
     return { duplicate: false, deliveryId: Number(inserted.lastInsertRowid) };
   }
 
@@ -477,7 +529,11 @@ export class SqliteInbox implements Inbox {
     const row = this.deliveryById.get(id);
     if (!row) return null;
     // Webhook bodies are stored as the bytes received (a BLOB); older rows and other callers' are TEXT.
-    return { event: row.event, body: typeof row.body === 'string' ? row.body : row.body.toString('utf8'), receivedAt: row.receivedAt };
+    return {
+      event: row.event,
+      body: typeof row.body === 'string' ? row.body : row.body.toString('utf8'),
+      receivedAt: row.receivedAt,
+    };
   }
 
   ping(): boolean {
@@ -496,7 +552,11 @@ export class SqliteInbox implements Inbox {
   }
 
   setIdentity(id: string): void {
-    this.db.prepare("INSERT INTO meta (key, value) VALUES ('identity', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(id);
+    this.db
+      .prepare(
+        "INSERT INTO meta (key, value) VALUES ('identity', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      )
+      .run(id);
   }
 
   /**
@@ -505,7 +565,11 @@ export class SqliteInbox implements Inbox {
    */
   probeWrite(now: number): string | null {
     try {
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('probed_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(now));
+      this.db
+        .prepare(
+          "INSERT INTO meta (key, value) VALUES ('probed_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .run(String(now));
       return null;
     } catch (err) {
       const code = (err as { code?: string }).code;
@@ -533,7 +597,10 @@ export class SqliteInbox implements Inbox {
     this.db.pragma(`journal_size_limit = ${walLimitBytes}`);
     this.db.pragma(`wal_autocheckpoint = ${4 * limitFrames}`);
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    const worker = new Worker(CHECKPOINT_THREAD, { eval: true, workerData: { driver, file: this.file, intervalMs, limitFrames } });
+    const worker = new Worker(CHECKPOINT_THREAD, {
+      eval: true,
+      workerData: { driver, file: this.file, intervalMs, limitFrames },
+    });
     worker.unref(); // never keeps the process alive
     this.checkpointer = worker;
     this.stats.running = true;

@@ -23,7 +23,9 @@ export const MAX_ROWS = 100;
 
 export function renderReport(report: Report): RenderedReport {
   return {
-    markdown: `${renderTemplate('report/report.md.hbs', viewModel(report)).replace(/\n{3,}/g, '\n\n').trim()}\n`,
+    markdown: `${renderTemplate('report/report.md.hbs', viewModel(report))
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()}\n`,
     json: JSON.stringify(report, null, 2),
     csv: toCsv(report.rows),
   };
@@ -42,7 +44,9 @@ const cell = (text: string | null | undefined): string => {
 /** Only http(s) links, with whatever could end the link or the table cell percent-encoded. */
 export function safeUrl(url: string): string | null {
   if (!/^https?:\/\/[^\s]/i.test(url.trim())) return null;
-  return url.trim().replace(/[\s()<>|[\]`"'\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return url
+    .trim()
+    .replace(/[\s()<>|[\]`"'\\]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
 /** A link to a request by its URL, its title as the (neutralized) text. */
@@ -65,7 +69,11 @@ export function humanHours(h: number | null): string {
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Text inside a quoted Mermaid label: no quotes, no line breaks, no backticks, no fence. */
-const mermaidText = (text: string): string => text.replace(/["`\\\r\n\u2028\u2029#;]/g, ' ').replace(/\s+/g, ' ').trim();
+const mermaidText = (text: string): string =>
+  text
+    .replace(/["`\\\r\n\u2028\u2029#;]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 /** A Mermaid `pie` of outcomes; null when there is nothing to draw. */
 export function outcomePie(report: Report): string | null {
@@ -125,9 +133,18 @@ function viewModel(r: Report) {
     openedSentence: `${plural(r.opened.total, 'request was', 'requests were')} opened in this period.`,
     bySegment: r.opened.bySegment.map((s) => ({ name: cell(s.name), id: cell(s.id), count: s.count })),
     byRegion: r.opened.byRegion.map((s) => ({ name: cell(s.name), id: cell(s.id), count: s.count })),
-    byForm: r.opened.byForm.map((f) => ({ title: cell(f.title), form: cell(f.form), version: f.version, count: f.count })),
+    byForm: r.opened.byForm.map((f) => ({
+      title: cell(f.title),
+      form: cell(f.form),
+      version: f.version,
+      count: f.count,
+    })),
     pie,
-    funnel: r.funnel.steps.map((s) => ({ stage: STAGE_NAMES[s.stage] ?? s.stage, reached: s.reached, stillOpen: s.stillOpen })),
+    funnel: r.funnel.steps.map((s) => ({
+      stage: STAGE_NAMES[s.stage] ?? s.stage,
+      reached: s.reached,
+      stillOpen: s.stillOpen,
+    })),
     stillOpen: r.funnel.stillOpen,
     durations: [
       durationRow('Time to assign', r.durations.assign),
@@ -170,7 +187,10 @@ function viewModel(r: Report) {
     series: {
       unit: r.series.granularity === 'day' ? 'Day' : 'ISO week',
       header: r.series.segments.map((s) => cell(s.name)),
-      rows: r.series.buckets.map((b, i) => ({ label: b.label, counts: r.series.segments.map((s) => s.counts[i] ?? 0) })),
+      rows: r.series.buckets.map((b, i) => ({
+        label: b.label,
+        counts: r.series.segments.map((s) => s.counts[i] ?? 0),
+      })),
       charts: r.empty ? [] : seriesCharts(r),
     },
   };

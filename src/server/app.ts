@@ -61,14 +61,28 @@ export interface ServerTimeouts {
  * GitLab gives up on a webhook after its timeout (10 s by default, `webhook_timeout`), so a request
  * still arriving after 15 s is no delivery GitLab waits for: its connection is closed.
  */
-export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = { requestMs: 15_000, headersMs: 10_000, keepAliveMs: 5_000, checkEveryMs: 1_000 };
+export const DEFAULT_SERVER_TIMEOUTS: ServerTimeouts = {
+  requestMs: 15_000,
+  headersMs: 10_000,
+  keepAliveMs: 5_000,
+  checkEveryMs: 1_000,
+};
 
 /** The HTTP server for `createApp`'s listener, listening on port and host. */
-export function createWebhookServer(listener: RequestListener, port: number, host: string, timeouts: Partial<ServerTimeouts> = {}): Promise<Server> {
+export function createWebhookServer(
+  listener: RequestListener,
+  port: number,
+  host: string,
+  timeouts: Partial<ServerTimeouts> = {},
+): Promise<Server> {
   const t = { ...DEFAULT_SERVER_TIMEOUTS, ...timeouts };
   return new Promise<Server>((resolveServer, reject) => {
     const s = createServer(
-      { requestTimeout: t.requestMs, headersTimeout: Math.min(t.headersMs, t.requestMs), connectionsCheckingInterval: t.checkEveryMs },
+      {
+        requestTimeout: t.requestMs,
+        headersTimeout: Math.min(t.headersMs, t.requestMs),
+        connectionsCheckingInterval: t.checkEveryMs,
+      },
       listener,
     ).listen(port, host, () => resolveServer(s));
     // Keep-alive sockets must not hold shutdown hostage either.

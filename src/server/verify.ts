@@ -14,7 +14,8 @@ export function tokenMatches(received: string | undefined, secret: string): bool
 /** The configured secret's hash, computed once per secret rather than once per delivery. */
 let lastSecret: { secret: string; digest: Buffer } | null = null;
 function secretDigest(secret: string): Buffer {
-  if (lastSecret?.secret !== secret) lastSecret = { secret, digest: createHash('sha256').update(secret, 'utf8').digest() };
+  if (lastSecret?.secret !== secret)
+    lastSecret = { secret, digest: createHash('sha256').update(secret, 'utf8').digest() };
   return lastSecret.digest;
 }
 
@@ -33,7 +34,8 @@ export type SignatureCheck = { ok: true } | { ok: false; reason: string };
  */
 export function signingKeyBytes(key: string): Buffer {
   const bytes = Buffer.from(key.startsWith('whsec_') ? key.slice('whsec_'.length) : key, 'base64');
-  if (bytes.length === 0) throw new RangeError('the signing key decodes to zero bytes (expected base64, optionally after whsec_)');
+  if (bytes.length === 0)
+    throw new RangeError('the signing key decodes to zero bytes (expected base64, optionally after whsec_)');
   return bytes;
 }
 
@@ -51,11 +53,16 @@ export function verifySignature(
   toleranceSeconds = 300,
 ): SignatureCheck {
   const { id, timestamp, signature } = headers;
-  if (!id || !timestamp || !signature) return { ok: false, reason: 'missing webhook-id, webhook-timestamp or webhook-signature' };
+  if (!id || !timestamp || !signature)
+    return { ok: false, reason: 'missing webhook-id, webhook-timestamp or webhook-signature' };
   const ts = Number(timestamp);
-  if (!/^\d+$/.test(timestamp) || !Number.isSafeInteger(ts)) return { ok: false, reason: 'webhook-timestamp is not a number' };
-  if (Math.abs(nowSeconds - ts) > toleranceSeconds) return { ok: false, reason: 'webhook-timestamp outside the tolerance' };
-  const expected = Buffer.from(createHmac('sha256', keyBytes(key)).update(`${id}.${timestamp}.`).update(body).digest('base64'));
+  if (!/^\d+$/.test(timestamp) || !Number.isSafeInteger(ts))
+    return { ok: false, reason: 'webhook-timestamp is not a number' };
+  if (Math.abs(nowSeconds - ts) > toleranceSeconds)
+    return { ok: false, reason: 'webhook-timestamp outside the tolerance' };
+  const expected = Buffer.from(
+    createHmac('sha256', keyBytes(key)).update(`${id}.${timestamp}.`).update(body).digest('base64'),
+  );
   // The header may carry several space-separated signatures (key rotation): any v1 match counts.
   for (const part of signature.split(' ')) {
     const [version, value] = part.split(',', 2);

@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import getRawBody from 'raw-body';
-import { isHandledEvent, isOtherWorkItem, isOwnEvent, parseWebhook, pushHookSchema } from '../gitlab/webhook-schemas.js';
+import {
+  isHandledEvent,
+  isOtherWorkItem,
+  isOwnEvent,
+  parseWebhook,
+  pushHookSchema,
+} from '../gitlab/webhook-schemas.js';
 import { GroupCommit, type GroupCommitOptions } from '../queue/group-commit.js';
 import type { AcceptResult, Inbox } from '../queue/inbox.js';
 import { BodyBudget } from './body-budget.js';
@@ -126,7 +132,11 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
     const rawEvent = header(req, 'x-gitlab-event') ?? '(none)';
     let event = 'other';
     // Idempotency-Key names the delivery across GitLab's retries; X-Gitlab-Event-UUID is shared by a chain of hooks.
-    const deliveryId = header(req, 'idempotency-key') ?? header(req, 'x-gitlab-webhook-uuid') ?? header(req, 'x-gitlab-event-uuid') ?? null;
+    const deliveryId =
+      header(req, 'idempotency-key') ??
+      header(req, 'x-gitlab-webhook-uuid') ??
+      header(req, 'x-gitlab-event-uuid') ??
+      null;
     let log: Logger | undefined;
     const logger = () => (log ??= deps.logger.child({ delivery: deliveryId, event }));
     const answer = (status: number, outcome: string, json: string) => {
@@ -172,7 +182,11 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
           logger().warn({ reason: err.message, status }, 'webhook body unreadable');
           // Read off the rest, so the connection stays usable (as body-parser does).
           req.resume();
-          answer(status, status === 413 ? 'too-large' : 'unreadable', status === 413 ? TOO_LARGE : JSON.stringify({ error: err.message }));
+          answer(
+            status,
+            status === 413 ? 'too-large' : 'unreadable',
+            status === 413 ? TOO_LARGE : JSON.stringify({ error: err.message }),
+          );
           return;
         }
         receive(req, raw, context).catch((e: unknown) => failed(e, context, res));
@@ -189,7 +203,9 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
   /** The id once known (a project's path can change and be reused); the path until then. */
   function isOurProject(project: { id: number; path_with_namespace?: string | undefined }): boolean {
     const { id, path } = settings.project;
-    return id !== null ? project.id === id : path !== null && project.path_with_namespace?.toLowerCase() === path.toLowerCase();
+    return id !== null
+      ? project.id === id
+      : path !== null && project.path_with_namespace?.toLowerCase() === path.toLowerCase();
   }
 
   /** Nothing is queued for a push: a push to the default branch starts a configuration check, which the periodic one backs up. */
@@ -210,7 +226,11 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
       answer(403, 'wrong-project', WRONG_PROJECT);
       return;
     }
-    if (!push.project.default_branch || push.ref !== `refs/heads/${push.project.default_branch}` || !deps.onDefaultBranchPush) {
+    if (
+      !push.project.default_branch ||
+      push.ref !== `refs/heads/${push.project.default_branch}` ||
+      !deps.onDefaultBranchPush
+    ) {
       answer(202, 'ignored', JSON.stringify({ status: 'ignored', reason: 'not a push to the default branch' }));
       return;
     }
@@ -218,10 +238,18 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
     answer(202, 'config-check', JSON.stringify({ status: 'configuration check started', commit: push.after }));
   }
 
-  async function receive(req: IncomingMessage, raw: Buffer, { event, authenticated, logger, answer }: DeliveryContext): Promise<void> {
+  async function receive(
+    req: IncomingMessage,
+    raw: Buffer,
+    { event, authenticated, logger, answer }: DeliveryContext,
+  ): Promise<void> {
     if (settings.signingKey !== null) {
       const check = verifySignature(
-        { id: header(req, 'webhook-id'), timestamp: header(req, 'webhook-timestamp'), signature: header(req, 'webhook-signature') },
+        {
+          id: header(req, 'webhook-id'),
+          timestamp: header(req, 'webhook-timestamp'),
+          signature: header(req, 'webhook-signature'),
+        },
         raw,
         settings.signingKey,
         Math.floor(deps.now() / 1000),
@@ -238,7 +266,11 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
       return;
     }
     if (!isHandledEvent(event)) {
-      answer(202, 'ignored', JSON.stringify({ status: 'ignored', reason: `event ${event.slice(0, 100)} is not handled` }));
+      answer(
+        202,
+        'ignored',
+        JSON.stringify({ status: 'ignored', reason: `event ${event.slice(0, 100)} is not handled` }),
+      );
       return;
     }
     let json: unknown;
@@ -254,7 +286,14 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
     }
     const parsed = parseWebhook(event, json);
     if (!parsed.ok) {
-      answer(400, 'invalid', JSON.stringify({ error: 'body does not match the GitLab webhook schema', problems: parsed.problems.slice(0, 20) }));
+      answer(
+        400,
+        'invalid',
+        JSON.stringify({
+          error: 'body does not match the GitLab webhook schema',
+          problems: parsed.problems.slice(0, 20),
+        }),
+      );
       return;
     }
     const hook = parsed.value;
@@ -276,7 +315,11 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
     const key =
       (signedId !== undefined ? `webhook-id:${signedId}` : undefined) ??
       header(req, 'idempotency-key') ??
-      createHash('sha256').update(header(req, 'x-gitlab-event-uuid') ?? '').update('\n').update(raw).digest('hex');
+      createHash('sha256')
+        .update(header(req, 'x-gitlab-event-uuid') ?? '')
+        .update('\n')
+        .update(raw)
+        .digest('hex');
     const receivedAt = deps.now();
     let result: AcceptResult;
     try {

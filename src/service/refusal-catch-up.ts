@@ -39,8 +39,15 @@ export class RefusalCatchUp {
 
   /** A delivery received at `receivedAt` was refused. */
   refused(receivedAt: number): void {
-    if (this.window === null) this.deps.logger.error({ since: new Date(receivedAt).toISOString() }, 'deliveries refused; issues updated since will be reconciled');
-    this.window = { since: Math.min(this.window?.since ?? receivedAt, receivedAt), latest: Math.max(this.window?.latest ?? receivedAt, receivedAt) };
+    if (this.window === null)
+      this.deps.logger.error(
+        { since: new Date(receivedAt).toISOString() },
+        'deliveries refused; issues updated since will be reconciled',
+      );
+    this.window = {
+      since: Math.min(this.window?.since ?? receivedAt, receivedAt),
+      latest: Math.max(this.window?.latest ?? receivedAt, receivedAt),
+    };
     this.schedule();
   }
 
@@ -76,7 +83,9 @@ export class RefusalCatchUp {
     const startedAt = this.deps.now();
     try {
       if (projectId === null) throw new Error('project id not known yet (GitLab not reachable)');
-      const issues = await this.deps.updatedAfter(new Date(window.since - (this.deps.marginMs ?? 60_000)).toISOString());
+      const issues = await this.deps.updatedAfter(
+        new Date(window.since - (this.deps.marginMs ?? 60_000)).toISOString(),
+      );
       this.deps.inbox.acceptMany(
         issues.map(({ iid }) => ({
           key: `catch-up:${projectId}:${iid}:${window.since}`,
@@ -92,7 +101,10 @@ export class RefusalCatchUp {
       this.last = { at: startedAt, since: window.since, issues: issues.length };
       // Refusals during this run that the list may have missed open a window from its start.
       this.window = this.window!.latest >= startedAt ? { since: startedAt, latest: this.window!.latest } : null;
-      this.deps.logger.info({ since: new Date(window.since).toISOString(), issues: issues.length }, 'refused deliveries reconciled: passes queued');
+      this.deps.logger.info(
+        { since: new Date(window.since).toISOString(), issues: issues.length },
+        'refused deliveries reconciled: passes queued',
+      );
     } catch (err) {
       this.deps.logger.warn({ err: (err as Error).message }, 'catch-up after refused deliveries failed; will retry');
     } finally {

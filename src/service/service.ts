@@ -65,7 +65,10 @@ export interface RunningService {
 /** Logs to stdout by default; commands whose stdout is their output log to stderr (fd 2). */
 export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
   // Secrets never reach the logger, and these paths are redacted should one ever be passed along.
-  const options = { level, redact: ['token', '*.token', 'headers["private-token"]', 'headers["x-gitlab-token"]', 'headers.authorization'] };
+  const options = {
+    level,
+    redact: ['token', '*.token', 'headers["private-token"]', 'headers["x-gitlab-token"]', 'headers.authorization'],
+  };
   return fd === 1 ? pino(options) : pino(options, pino.destination({ fd, sync: true }));
 }
 
@@ -74,7 +77,10 @@ export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
  * each role takes its lock first, so a second `serve` (or worker) on the same directory refuses
  * to start instead of sharing it.
  */
-function openDataDir(settings: ServiceSettings, options: ServiceOptions): { inbox: SqliteInbox | null; locks: InstanceLock[] } {
+function openDataDir(
+  settings: ServiceSettings,
+  options: ServiceOptions,
+): { inbox: SqliteInbox | null; locks: InstanceLock[] } {
   if (!options.server && !options.worker) return { inbox: null, locks: [] };
   const dataDir = resolve(settings.dataDir);
   const locks: InstanceLock[] = [];
@@ -101,7 +107,12 @@ function openDataDir(settings: ServiceSettings, options: ServiceOptions): { inbo
  * and the configured bot username is used to recognise the bot's own events.
  */
 /** The configuration to start on: `'repository'` reads it from the project (and follows its changes). */
-async function openConfig(config: Config | 'repository', client: GitLabClient, logger: Logger, release: () => Promise<void>): Promise<ConfigSource> {
+async function openConfig(
+  config: Config | 'repository',
+  client: GitLabClient,
+  logger: Logger,
+  release: () => Promise<void>,
+): Promise<ConfigSource> {
   if (config !== 'repository') return ConfigSource.fixed(config);
   try {
     return await ConfigSource.fromRepository(client, logger.child({ component: 'config' }));
@@ -111,19 +122,34 @@ async function openConfig(config: Config | 'repository', client: GitLabClient, l
   }
 }
 
-export async function startService(settings: ServiceSettings, config: Config | 'repository', options: ServiceOptions): Promise<RunningService> {
+export async function startService(
+  settings: ServiceSettings,
+  config: Config | 'repository',
+  options: ServiceOptions,
+): Promise<RunningService> {
   const logger = options.logger ?? createLogger(settings.logLevel);
   const { inbox, locks } = openDataDir(settings, options);
   const metrics = createMetrics(() => inbox?.depth() ?? {});
   const requester: Requester = createRequester(settings.requester, logger.child({ component: 'gitlab' }), metrics);
-  const client = new GitLabClient({ url: settings.gitlabUrl, token: settings.gitlabToken, project: settings.project }, requester);
+  const client = new GitLabClient(
+    { url: settings.gitlabUrl, token: settings.gitlabToken, project: settings.project },
+    requester,
+  );
   const configSource = await openConfig(config, client, logger, async () => {
     await requester.stop();
     inbox?.close();
     for (const lock of locks) lock.release();
   });
-  const refreshConfig = () => configSource.refresh().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'configuration check failed; keeping the one in use'));
-  const configTimer = options.server || options.worker ? setInterval(refreshConfig, options.configCheckMs ?? CONFIG_CHECK_MS).unref() : null;
+  const refreshConfig = () =>
+    configSource
+      .refresh()
+      .catch((err: unknown) =>
+        logger.error({ err: (err as Error).message }, 'configuration check failed; keeping the one in use'),
+      );
+  const configTimer =
+    options.server || options.worker
+      ? setInterval(() => void refreshConfig(), options.configCheckMs ?? CONFIG_CHECK_MS).unref()
+      : null;
 
   let botUsername = configSource.config.bot.username;
   let botUserId: number | null = null;
@@ -139,12 +165,16 @@ export async function startService(settings: ServiceSettings, config: Config | '
     identityKnown = true;
     const configured = configSource.config.bot.username;
     if (user.username.toLowerCase() !== configured.toLowerCase()) {
-      logger.warn({ tokenUser: user.username, configured }, 'the token belongs to another user than bot.username; using the token user');
+      logger.warn(
+        { tokenUser: user.username, configured },
+        'the token belongs to another user than bot.username; using the token user',
+      );
     }
   };
   /** Why GitLab could not be asked: a refused token or an unknown project is not an outage, and says what to fix. */
   const unreachable = (err: unknown): string => {
-    if (err instanceof GitLabHttpError && (err.status === 401 || err.status === 403)) return `GitLab refused the token (${err.status}): check GITLAB_TOKEN`;
+    if (err instanceof GitLabHttpError && (err.status === 401 || err.status === 403))
+      return `GitLab refused the token (${err.status}): check GITLAB_TOKEN`;
     if (err instanceof GitLabHttpError && err.status === 404 && err.endpoint === 'projects/:id') {
       return `GitLab has no project ${JSON.stringify(settings.project)} that the token can see (404): check GITLAB_PROJECT`;
     }
@@ -156,7 +186,10 @@ export async function startService(settings: ServiceSettings, config: Config | '
     logger.error({ reason: unreachable(err) }, 'GitLab not usable at start; will keep trying');
   }
 
-  const routing = new RoutingState(client, () => configSource.config, { maxAgeMs: ROUTING_STATE_MAX_AGE_MS, now: Date.now });
+  const routing = new RoutingState(client, () => configSource.config, {
+    maxAgeMs: ROUTING_STATE_MAX_AGE_MS,
+    now: Date.now,
+  });
   const processDeps: ProcessDeps = {
     client,
     get config() {
@@ -209,15 +242,17 @@ export async function startService(settings: ServiceSettings, config: Config | '
     if (inbox && inboxFileProblem(inbox, false)) void rescue?.();
   }, 5_000);
   watch.unref();
-  const catchUp = inbox && new RefusalCatchUp({
-    inbox,
-    updatedAfter: (iso) => client.listIssues({ updatedAfter: iso }),
-    projectId: () => projectId,
-    now: Date.now,
-    logger: logger.child({ component: 'catch-up' }),
-    onQueued: () => worker?.wake(),
-    retryMs: options.catchUpRetryMs,
-  });
+  const catchUp =
+    inbox &&
+    new RefusalCatchUp({
+      inbox,
+      updatedAfter: (iso) => client.listIssues({ updatedAfter: iso }),
+      projectId: () => projectId,
+      now: Date.now,
+      logger: logger.child({ component: 'catch-up' }),
+      onQueued: () => worker?.wake(),
+      retryMs: options.catchUpRetryMs,
+    });
 
   let server: Server | null = null;
   let url: string | null = null;
@@ -231,13 +266,23 @@ export async function startService(settings: ServiceSettings, config: Config | '
       if (storeProblem && inboxFileProblem(inbox, false)) await rescue?.();
       checks.store = storeProblem ?? 'ok';
       const workerProblem = worker?.storeProblem() ?? null;
-      if (worker) checks.worker = workerProblem ? `inbox unusable since ${new Date(workerProblem.since).toISOString()}: ${workerProblem.error}` : 'ok';
+      if (worker)
+        checks.worker = workerProblem
+          ? `inbox unusable since ${new Date(workerProblem.since).toISOString()}: ${workerProblem.error}`
+          : 'ok';
       const refusedSince = catchUp?.pendingSince() ?? null;
-      checks.deliveries = refusedSince === null ? 'ok' : `refused since ${new Date(refusedSince).toISOString()}; issues updated since are being reconciled`;
+      checks.deliveries =
+        refusedSince === null
+          ? 'ok'
+          : `refused since ${new Date(refusedSince).toISOString()}; issues updated since are being reconciled`;
       if (gitlabCheck === null || Date.now() - gitlabCheck.at > 30_000) {
         try {
           await learnIdentity();
-          gitlabCheck = { at: Date.now(), ok: true, detail: `ok (bot user ${botUsername}, project ${projectPath ?? projectId})` };
+          gitlabCheck = {
+            at: Date.now(),
+            ok: true,
+            detail: `ok (bot user ${botUsername}, project ${projectPath ?? projectId})`,
+          };
         } catch (err) {
           gitlabCheck = { at: Date.now(), ok: false, detail: unreachable(err) };
         }
@@ -285,7 +330,8 @@ export async function startService(settings: ServiceSettings, config: Config | '
         pacing: settings.requester,
         catchUp: () => catchUp?.lastSweep() ?? null,
         // GitLab's page of the project's pipeline schedules (Build → Pipeline schedules).
-        schedulesUrl: () => `${settings.gitlabUrl.replace(/\/+$/, '')}/${projectPath ?? settings.project}/-/pipeline_schedules`,
+        schedulesUrl: () =>
+          `${settings.gitlabUrl.replace(/\/+$/, '')}/${projectPath ?? settings.project}/-/pipeline_schedules`,
         logger: logger.child({ component: 'status' }),
         onRetried: () => worker?.wake(),
       }),
@@ -327,9 +373,15 @@ function inboxRescue(inbox: SqliteInbox, dataDir: string, logger: Logger): () =>
       const target = join(dataDir, `${INBOX_FILE}.rescued-${new Date().toISOString().replace(/[:.]/g, '-')}`);
       try {
         await inbox.copyTo(target);
-        logger.error({ problem: inboxFileProblem(inbox, false), copy: target }, 'the inbox file was lost under the service; its content is copied here: stop the service and move it back');
+        logger.error(
+          { problem: inboxFileProblem(inbox, false), copy: target },
+          'the inbox file was lost under the service; its content is copied here: stop the service and move it back',
+        );
       } catch (err) {
-        logger.error({ err: (err as Error).message, problem: inboxFileProblem(inbox, false) }, 'the inbox file was lost under the service and could not be copied');
+        logger.error(
+          { err: (err as Error).message, problem: inboxFileProblem(inbox, false) },
+          'the inbox file was lost under the service and could not be copied',
+        );
       }
     })());
 }

@@ -56,11 +56,18 @@ const positiveInt = (fallback: number) =>
 const envSchema = z.object({
   GITLAB_URL: z.url({ protocol: /^https?$/, message: 'must be the GitLab base URL, e.g. https://gitlab.com' }),
   GITLAB_TOKEN: z.string({ message: 'is required (a token of the bot user with api scope)' }).min(1, 'is empty'),
-  GITLAB_WEBHOOK_SECRET: z.string({ message: 'is required (the secret token set on the project webhook), unless GITLAB_WEBHOOK_SIGNING_KEY is set' }).min(1, 'is empty'),
+  GITLAB_WEBHOOK_SECRET: z
+    .string({
+      message: 'is required (the secret token set on the project webhook), unless GITLAB_WEBHOOK_SIGNING_KEY is set',
+    })
+    .min(1, 'is empty'),
   GITLAB_WEBHOOK_SIGNING_KEY: z
     .string()
     .optional()
-    .refine((key) => key === undefined || decodes(key), 'decodes to zero bytes: give the signing token as GitLab shows it (base64, optionally after whsec_)'),
+    .refine(
+      (key) => key === undefined || decodes(key),
+      'decodes to zero bytes: give the signing token as GitLab shows it (base64, optionally after whsec_)',
+    ),
   GITLAB_PROJECT: z
     .string({ message: 'is required (the request project id, or its path like group/project)' })
     .regex(/^(\d+|[\w.-]+(\/[\w.-]+)+)$/, 'must be a numeric id or a path like group/project'),
@@ -86,9 +93,13 @@ const envSchema = z.object({
   GITLAB_SEARCHES_PER_MINUTE: positiveInt(DEFAULT_REQUESTER_SETTINGS.searchesPerMinute),
   // Passes wait on GitLab, not the CPU: 16 keep up with 20 new requests/s at 50 ms per call.
   WORKER_CONCURRENCY: positiveInt(16),
-  SCALE_BOT_CRM_URL: z.url({ protocol: /^https?$/, message: 'must be the http(s) URL the CTA records are POSTed to' }).optional(),
+  SCALE_BOT_CRM_URL: z
+    .url({ protocol: /^https?$/, message: 'must be the http(s) URL the CTA records are POSTed to' })
+    .optional(),
   SCALE_BOT_CRM_TOKEN: z.string().optional(),
-  SCALE_BOT_DURABILITY: z.enum(['process', 'power'], { message: 'must be process (survives a killed process) or power (also a power cut)' }).optional(),
+  SCALE_BOT_DURABILITY: z
+    .enum(['process', 'power'], { message: 'must be process (survives a killed process) or power (also a power cut)' })
+    .optional(),
 });
 
 function decodes(key: string): boolean {
@@ -100,15 +111,23 @@ function decodes(key: string): boolean {
   }
 }
 
-const crmNeedsToken = (e: { SCALE_BOT_CRM_URL?: string | undefined; SCALE_BOT_CRM_TOKEN?: string | undefined }) => !e.SCALE_BOT_CRM_URL || e.SCALE_BOT_CRM_TOKEN;
-const crmTokenProblem = { path: ['SCALE_BOT_CRM_TOKEN'], message: 'is required when SCALE_BOT_CRM_URL is set (the CRM credentials)' };
+const crmNeedsToken = (e: { SCALE_BOT_CRM_URL?: string | undefined; SCALE_BOT_CRM_TOKEN?: string | undefined }) =>
+  !e.SCALE_BOT_CRM_URL || e.SCALE_BOT_CRM_TOKEN;
+const crmTokenProblem = {
+  path: ['SCALE_BOT_CRM_TOKEN'],
+  message: 'is required when SCALE_BOT_CRM_URL is set (the CRM credentials)',
+};
 const withSecret = envSchema.refine(crmNeedsToken, crmTokenProblem);
 /** Signed deliveries need no secret token. */
-const signedOnly = envSchema.extend({ GITLAB_WEBHOOK_SECRET: envSchema.shape.GITLAB_WEBHOOK_SECRET.optional() }).refine(crmNeedsToken, crmTokenProblem);
+const signedOnly = envSchema
+  .extend({ GITLAB_WEBHOOK_SECRET: envSchema.shape.GITLAB_WEBHOOK_SECRET.optional() })
+  .refine(crmNeedsToken, crmTokenProblem);
 
 export class SettingsError extends Error {
   constructor(readonly problems: string[]) {
-    super(`Cannot start: ${problems.length} setting(s) missing or invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      `Cannot start: ${problems.length} setting(s) missing or invalid:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.name = 'SettingsError';
   }
 }
@@ -117,20 +136,31 @@ export class SettingsError extends Error {
 export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } = { webhook: true }): ServiceSettings {
   // An empty optional variable means "not set"; an empty required one is reported as empty.
   // The secret token may be left out when deliveries are signed instead.
-  const required = new Set(['GITLAB_URL', 'GITLAB_TOKEN', 'GITLAB_PROJECT', ...(env.GITLAB_WEBHOOK_SIGNING_KEY ? [] : ['GITLAB_WEBHOOK_SECRET'])]);
-  const set = Object.fromEntries(Object.entries(env).filter(([k, v]) => v !== undefined && (v !== '' || required.has(k))));
+  const required = new Set([
+    'GITLAB_URL',
+    'GITLAB_TOKEN',
+    'GITLAB_PROJECT',
+    ...(env.GITLAB_WEBHOOK_SIGNING_KEY ? [] : ['GITLAB_WEBHOOK_SECRET']),
+  ]);
+  const set = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => v !== undefined && (v !== '' || required.has(k))),
+  );
   const source = need.webhook ? set : { ...set, GITLAB_WEBHOOK_SECRET: set.GITLAB_WEBHOOK_SECRET || '(unused)' };
   const result = (set.GITLAB_WEBHOOK_SIGNING_KEY ? signedOnly : withSecret).safeParse(source);
   const status = readStatusSettings(env);
   if (!result.success || status.problems.length > 0) {
-    throw new SettingsError([...(result.error?.issues.map((i) => `${String(i.path[0])} ${i.message}`) ?? []), ...status.problems]);
+    throw new SettingsError([
+      ...(result.error?.issues.map((i) => `${String(i.path[0])} ${i.message}`) ?? []),
+      ...status.problems,
+    ]);
   }
   const e = result.data;
   return {
     gitlabUrl: e.GITLAB_URL.replace(/\/+$/, ''),
     gitlabToken: e.GITLAB_TOKEN,
     webhookSecret: e.GITLAB_WEBHOOK_SECRET ?? null,
-    signingKey: e.GITLAB_WEBHOOK_SIGNING_KEY && e.GITLAB_WEBHOOK_SIGNING_KEY !== '' ? e.GITLAB_WEBHOOK_SIGNING_KEY : null,
+    signingKey:
+      e.GITLAB_WEBHOOK_SIGNING_KEY && e.GITLAB_WEBHOOK_SIGNING_KEY !== '' ? e.GITLAB_WEBHOOK_SIGNING_KEY : null,
     project: /^\d+$/.test(e.GITLAB_PROJECT) ? Number(e.GITLAB_PROJECT) : e.GITLAB_PROJECT,
     configPath: e.SCALE_BOT_CONFIG,
     dataDir: e.SCALE_BOT_DATA ?? './data',
@@ -145,7 +175,9 @@ export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } 
       searchesPerMinute: e.GITLAB_SEARCHES_PER_MINUTE,
     },
     concurrency: e.WORKER_CONCURRENCY,
-    crm: e.SCALE_BOT_CRM_URL ? { url: e.SCALE_BOT_CRM_URL, token: e.SCALE_BOT_CRM_TOKEN!, retries: 4, minBackoffMs: 500 } : null,
+    crm: e.SCALE_BOT_CRM_URL
+      ? { url: e.SCALE_BOT_CRM_URL, token: e.SCALE_BOT_CRM_TOKEN!, retries: 4, minBackoffMs: 500 }
+      : null,
     durability: e.SCALE_BOT_DURABILITY ?? 'process',
     status: status.settings,
   };

@@ -55,7 +55,8 @@ const today = (now: Date) => now.toISOString().slice(0, 10);
 
 /** Every CSE with their open engagements against capacity (the capacity of the first pool they serve in). */
 export function teamRows(config: Config, workload: Workload, now: Date): TeamRow[] {
-  const open = (username: string) => Object.entries(workload.open).reduce((n, [u, c]) => (sameName(u, username) ? n + c : n), 0);
+  const open = (username: string) =>
+    Object.entries(workload.open).reduce((n, [u, c]) => (sameName(u, username) ? n + c : n), 0);
   return config.people
     .filter((p) => p.roles.includes('cse'))
     .map((person) => {
@@ -78,7 +79,12 @@ export function teamRows(config: Config, workload: Workload, now: Date): TeamRow
 export function poolRows(config: Config, workload: Workload, now: Date): PoolRow[] {
   return config.routing.pools.map((pool) => {
     const next = nextInPool(pool, config, workload, today(now));
-    return { pool: poolKey(pool.segment, pool.region), strategy: pool.strategy ?? config.routing.strategy, next: next.username, reason: next.reason };
+    return {
+      pool: poolKey(pool.segment, pool.region),
+      strategy: pool.strategy ?? config.routing.strategy,
+      next: next.username,
+      reason: next.reason,
+    };
   });
 }
 
@@ -115,7 +121,11 @@ export function filterRows(rows: readonly RequestRow[], filter: RequestFilter): 
 }
 
 /** Requests opened in each of the last `weeks` ISO weeks (this one included), oldest first. */
-export function weeklyOpened(histories: readonly RequestHistory[], now: Date, weeks = 8): Array<{ label: string; count: number }> {
+export function weeklyOpened(
+  histories: readonly RequestHistory[],
+  now: Date,
+  weeks = 8,
+): Array<{ label: string; count: number }> {
   const labels = Array.from({ length: weeks }, (_, i) => isoWeekLabel(subWeeks(now, weeks - 1 - i)));
   const counts = new Map(labels.map((l) => [l, 0]));
   for (const h of histories) {

@@ -24,7 +24,10 @@ export function barChart(title: string, bars: readonly Bar[], unit: string): str
   const width = LABEL_WIDTH + BAR_WIDTH + 90;
   const rows = bars.map((b, i) => {
     const y = i * ROW + 4;
-    const limit = b.limit === undefined ? '' : `<rect class="limit" x="${LABEL_WIDTH}" y="${y}" width="${scale(b.limit)}" height="18"/>`;
+    const limit =
+      b.limit === undefined
+        ? ''
+        : `<rect class="limit" x="${LABEL_WIDTH}" y="${y}" width="${scale(b.limit)}" height="18"/>`;
     const text = b.limit === undefined ? `${b.value}` : `${b.value} / ${b.limit}`;
     return (
       `<text class="label" x="${LABEL_WIDTH - 8}" y="${y + 13}" text-anchor="end">${escapeXml(b.label)}</text>` +
@@ -33,7 +36,9 @@ export function barChart(title: string, bars: readonly Bar[], unit: string): str
       `<text class="number" x="${LABEL_WIDTH + Math.max(scale(b.value), scale(b.limit ?? 0)) + 6}" y="${y + 13}">${escapeXml(text)}</text>`
     );
   });
-  const summary = bars.map((b) => `${b.label}: ${b.value}${b.limit === undefined ? '' : ` of ${b.limit}`} ${unit}`).join('; ');
+  const summary = bars
+    .map((b) => `${b.label}: ${b.value}${b.limit === undefined ? '' : ` of ${b.limit}`} ${unit}`)
+    .join('; ');
   return (
     `<svg class="chart" role="img" aria-label="${escapeXml(`${title}. ${summary}`)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">` +
     `<title>${escapeXml(title)}</title>${rows.join('')}</svg>`

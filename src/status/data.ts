@@ -77,9 +77,11 @@ export class StatusData {
     if (this.cached && now.getTime() - this.cached.at < REQUESTS_MAX_AGE_MS) return this.cached.histories;
     const { client, config } = this.sources;
     const since = subWeeks(now, CHART_WEEKS).toISOString();
-    const histories = loadRequests(client, [{ state: 'opened' }, { updatedAfter: since }], { config, today: now.toISOString().slice(0, 10), progress: noProgress }).then((loaded) =>
-      loaded.map((r) => r.history),
-    );
+    const histories = loadRequests(client, [{ state: 'opened' }, { updatedAfter: since }], {
+      config,
+      today: now.toISOString().slice(0, 10),
+      progress: noProgress,
+    }).then((loaded) => loaded.map((r) => r.history));
     this.cached = { at: now.getTime(), histories };
     // A failed read is not kept: the next view tries again.
     histories.catch(() => (this.cached = null));
@@ -90,18 +92,41 @@ export class StatusData {
   async why(iid: number): Promise<WhyModel> {
     const { client, config, routing, render, accounts } = this.sources;
     // As a pass reads them: the issue, and the account index brought up to date beside it.
-    const [snapshot] = await Promise.all([loadSnapshot(client, iid, this.sources.botUsername(), config), accounts.prepare(config)]);
+    const [snapshot] = await Promise.all([
+      loadSnapshot(client, iid, this.sources.botUsername(), config),
+      accounts.prepare(config),
+    ]);
     const related = relatedOf(accounts, snapshot, config);
     await routing.ready();
     const workload = routing.workload(iid);
     const now = this.sources.now();
-    const plan = decide({ issue: snapshot, related, workload, botUsername: this.sources.botUsername() }, config, now, render);
-    const analysis = analyzeRequest({ description: snapshot.description, author: snapshot.author, labels: snapshot.labels }, config, now.toISOString().slice(0, 10), workload);
+    const plan = decide(
+      { issue: snapshot, related, workload, botUsername: this.sources.botUsername() },
+      config,
+      now,
+      render,
+    );
+    const analysis = analyzeRequest(
+      { description: snapshot.description, author: snapshot.author, labels: snapshot.labels },
+      config,
+      now.toISOString().slice(0, 10),
+      workload,
+    );
     return { iid, title: snapshot.title, url: snapshot.webUrl, plan, analysis };
   }
 
   bot(): BotModel {
     const { inbox, routing } = this.sources;
-    return { depth: inbox.depth(), oldestPending: inbox.oldestPending(), deadLetters: inbox.list({ failed: true, limit: 50 }), routingReadAt: routing.loadedAt(), configuration: this.sources.configStatus(), rateLimit: this.sources.rateLimit(), pacing: this.sources.pacing, catchUp: this.sources.catchUp(), schedulesUrl: this.sources.schedulesUrl() };
+    return {
+      depth: inbox.depth(),
+      oldestPending: inbox.oldestPending(),
+      deadLetters: inbox.list({ failed: true, limit: 50 }),
+      routingReadAt: routing.loadedAt(),
+      configuration: this.sources.configStatus(),
+      rateLimit: this.sources.rateLimit(),
+      pacing: this.sources.pacing,
+      catchUp: this.sources.catchUp(),
+      schedulesUrl: this.sources.schedulesUrl(),
+    };
   }
 }

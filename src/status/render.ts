@@ -16,7 +16,9 @@ function environment(): typeof Handlebars {
   const hb = Handlebars.create();
   hb.registerHelper('when', when);
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-  hb.registerHelper('join', (list: unknown, sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : ''));
+  hb.registerHelper('join', (list: unknown, sep: unknown) =>
+    Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : '',
+  );
   for (const file of readdirSync(DIR).filter((f) => f.startsWith('_'))) {
     hb.registerPartial(file.slice(1).replace(/\.html\.hbs$/, ''), readFileSync(join(DIR, file), 'utf8'));
   }

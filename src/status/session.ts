@@ -73,8 +73,20 @@ export function clearSession(res: Response): void {
   res.clearCookie(SESSION_COOKIE, { ...COOKIE, signed: false });
 }
 
-export function newSession(user: { id: number; username: string; name: string }, accessLevel: number, now: number): Session {
-  return { userId: user.id, username: user.username, name: user.name, accessLevel, checkedAt: now, signedInAt: now, csrfSecret: tokens.secretSync() };
+export function newSession(
+  user: { id: number; username: string; name: string },
+  accessLevel: number,
+  now: number,
+): Session {
+  return {
+    userId: user.id,
+    username: user.username,
+    name: user.name,
+    accessLevel,
+    checkedAt: now,
+    signedInAt: now,
+    csrfSecret: tokens.secretSync(),
+  };
 }
 
 /** Takes the pending sign-in (it is good for one callback only). */

@@ -11,12 +11,20 @@ export interface StatusSettings {
   sessionSecret: string;
 }
 
-export const STATUS_VARIABLES = ['SCALE_BOT_OAUTH_APP_ID', 'SCALE_BOT_OAUTH_SECRET', 'SCALE_BOT_PUBLIC_URL', 'SCALE_BOT_SESSION_SECRET'] as const;
+export const STATUS_VARIABLES = [
+  'SCALE_BOT_OAUTH_APP_ID',
+  'SCALE_BOT_OAUTH_SECRET',
+  'SCALE_BOT_PUBLIC_URL',
+  'SCALE_BOT_SESSION_SECRET',
+] as const;
 
 const schema = z.object({
   SCALE_BOT_OAUTH_APP_ID: z.string().min(1, 'is empty'),
   SCALE_BOT_OAUTH_SECRET: z.string().min(1, 'is empty'),
-  SCALE_BOT_PUBLIC_URL: z.url({ protocol: /^https?$/, message: 'must be the URL people open the page at, e.g. https://scale-bot.example.com' }),
+  SCALE_BOT_PUBLIC_URL: z.url({
+    protocol: /^https?$/,
+    message: 'must be the URL people open the page at, e.g. https://scale-bot.example.com',
+  }),
   SCALE_BOT_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)'),
 });
 
@@ -27,17 +35,26 @@ const schema = z.object({
 export function readStatusSettings(env: NodeJS.ProcessEnv): { settings: StatusSettings | null; problems: string[] } {
   const set = STATUS_VARIABLES.filter((k) => env[k] !== undefined && env[k] !== '');
   if (set.length === 0) return { settings: null, problems: [] };
-  const result = schema.safeParse(Object.fromEntries(STATUS_VARIABLES.map((k) => [k, env[k] === '' ? undefined : env[k]])));
+  const result = schema.safeParse(
+    Object.fromEntries(STATUS_VARIABLES.map((k) => [k, env[k] === '' ? undefined : env[k]])),
+  );
   if (!result.success) {
     const problems = result.error.issues.map((i) => {
       const name = String(i.path[0]);
-      return env[name] === undefined || env[name] === '' ? `${name} is required for the status page (set all of ${STATUS_VARIABLES.join(', ')}, or none)` : `${name} ${i.message}`;
+      return env[name] === undefined || env[name] === ''
+        ? `${name} is required for the status page (set all of ${STATUS_VARIABLES.join(', ')}, or none)`
+        : `${name} ${i.message}`;
     });
     return { settings: null, problems };
   }
   const e = result.data;
   return {
-    settings: { appId: e.SCALE_BOT_OAUTH_APP_ID, appSecret: e.SCALE_BOT_OAUTH_SECRET, publicUrl: e.SCALE_BOT_PUBLIC_URL.replace(/\/+$/, ''), sessionSecret: e.SCALE_BOT_SESSION_SECRET },
+    settings: {
+      appId: e.SCALE_BOT_OAUTH_APP_ID,
+      appSecret: e.SCALE_BOT_OAUTH_SECRET,
+      publicUrl: e.SCALE_BOT_PUBLIC_URL.replace(/\/+$/, ''),
+      sessionSecret: e.SCALE_BOT_SESSION_SECRET,
+    },
     problems: [],
   };
 }

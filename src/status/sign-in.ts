@@ -2,7 +2,15 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import * as oauth from 'oauth4webapi';
 import type { Logger } from 'pino';
 import { apiUserSchema, validated } from '../gitlab/api-schemas.js';
-import { clearSession, newSession, readSession, takePending, writePending, writeSession, type Session } from './session.js';
+import {
+  clearSession,
+  newSession,
+  readSession,
+  takePending,
+  writePending,
+  writeSession,
+  type Session,
+} from './session.js';
 import type { StatusSettings } from './settings.js';
 
 /**
@@ -14,7 +22,15 @@ import type { StatusSettings } from './settings.js';
 
 /** `Gitlab::Access` (lib/gitlab/access.rb). */
 const REPORTER = 20;
-const ROLE_NAMES: Record<number, string> = { 5: 'Minimal Access', 10: 'Guest', 15: 'Planner', 20: 'Reporter', 30: 'Developer', 40: 'Maintainer', 50: 'Owner' };
+const ROLE_NAMES: Record<number, string> = {
+  5: 'Minimal Access',
+  10: 'Guest',
+  15: 'Planner',
+  20: 'Reporter',
+  30: 'Developer',
+  40: 'Maintainer',
+  50: 'Owner',
+};
 export const RECHECK_AFTER_MS = 3_600_000;
 
 export interface SignInDeps {
@@ -35,7 +51,8 @@ export function callbackUrl(settings: StatusSettings): string {
 
 /** Why someone with this role may not in, or null when they may. */
 function refusal(level: number | null, username: string, project: string): string | null {
-  if (level === null) return `@${username} is not a member of ${project}. Ask one of its maintainers to add you with at least the Reporter role.`;
+  if (level === null)
+    return `@${username} is not a member of ${project}. Ask one of its maintainers to add you with at least the Reporter role.`;
   if (level < REPORTER) {
     return `@${username} is a ${ROLE_NAMES[level] ?? `level ${level}`} in ${project}; the status page shows customer names and ARR, so it needs at least the Reporter role.`;
   }
@@ -81,8 +98,21 @@ export function signInRouter(deps: SignInDeps): Router {
     const pending = takePending(req, res);
     if (!pending) return deps.denied(res, 'The sign-in expired or was started in another browser. Sign in again.');
     try {
-      const params = oauth.validateAuthResponse(as, client, new URL(req.originalUrl, settings.publicUrl), pending.state);
-      const response = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, callbackUrl(settings), pending.verifier, insecure);
+      const params = oauth.validateAuthResponse(
+        as,
+        client,
+        new URL(req.originalUrl, settings.publicUrl),
+        pending.state,
+      );
+      const response = await oauth.authorizationCodeGrantRequest(
+        as,
+        client,
+        clientAuth,
+        params,
+        callbackUrl(settings),
+        pending.verifier,
+        insecure,
+      );
       const token = await oauth.processAuthorizationCodeResponse(as, client, response);
       const user = await whoIs(deps.gitlabUrl, token.access_token);
       const level = await deps.accessLevel(user.id);
@@ -91,11 +121,15 @@ export function signInRouter(deps: SignInDeps): Router {
         deps.logger.info({ username: user.username, accessLevel: level }, 'status page sign-in refused');
         return deps.denied(res, why);
       }
-      writeSession(res, newSession({ id: user.id, username: user.username, name: user.name ?? user.username }, level!, deps.now()));
+      writeSession(
+        res,
+        newSession({ id: user.id, username: user.username, name: user.name ?? user.username }, level!, deps.now()),
+      );
       deps.logger.info({ username: user.username }, 'signed in to the status page');
       res.redirect(303, pending.returnTo);
     } catch (err) {
-      if (err instanceof oauth.AuthorizationResponseError && err.error === 'access_denied') return deps.denied(res, 'You did not authorize scale-bot in GitLab, so the page cannot tell who you are.');
+      if (err instanceof oauth.AuthorizationResponseError && err.error === 'access_denied')
+        return deps.denied(res, 'You did not authorize scale-bot in GitLab, so the page cannot tell who you are.');
       if (err instanceof oauth.AuthorizationResponseError || err instanceof oauth.ResponseBodyError) {
         deps.logger.warn({ error: err.error }, 'status page sign-in failed');
         return deps.denied(res, `GitLab refused the sign-in (${err.error}). Sign in again.`);
@@ -108,8 +142,14 @@ export function signInRouter(deps: SignInDeps): Router {
 }
 
 /** The person behind an OAuth token: `GET /user` is what `read_user` allows. */
-async function whoIs(gitlabUrl: string, accessToken: string): Promise<{ id: number; username: string; name?: string | undefined }> {
-  const answer = await fetch(`${gitlabUrl}/api/v4/user`, { headers: { authorization: `Bearer ${accessToken}` }, signal: AbortSignal.timeout(10_000) });
+async function whoIs(
+  gitlabUrl: string,
+  accessToken: string,
+): Promise<{ id: number; username: string; name?: string | undefined }> {
+  const answer = await fetch(`${gitlabUrl}/api/v4/user`, {
+    headers: { authorization: `Bearer ${accessToken}` },
+    signal: AbortSignal.timeout(10_000),
+  });
   if (!answer.ok) throw new Error(`GET /user with the sign-in token answered ${answer.status}`);
   return validated(apiUserSchema, await answer.json(), 'GET /user');
 }
@@ -128,7 +168,8 @@ export function requireMember(deps: SignInDeps) {
       return;
     }
     try {
-      res.locals.session = deps.now() - session.checkedAt < RECHECK_AFTER_MS ? session : await recheck(deps, session, res);
+      res.locals.session =
+        deps.now() - session.checkedAt < RECHECK_AFTER_MS ? session : await recheck(deps, session, res);
     } catch (err) {
       next(err);
       return;

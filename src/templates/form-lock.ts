@@ -18,7 +18,14 @@ function fieldHash(field: Field): string {
   const { label, aliases, type, required, options, validations } = field;
   // Validations sorted by key: reordering keys in the YAML is no change.
   const rules = Object.entries(validations).sort(([a], [b]) => a.localeCompare(b));
-  const text = JSON.stringify({ label, aliases, type, required, options: options.map((o) => [o.value, o.label]), rules });
+  const text = JSON.stringify({
+    label,
+    aliases,
+    type,
+    required,
+    options: options.map((o) => [o.value, o.label]),
+    rules,
+  });
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
@@ -53,14 +60,22 @@ export function releasedVersionEdits(config: Config, lock: FormLock): string[] {
     for (const [number, lockedFields] of Object.entries(lock.forms[form.id] ?? {})) {
       const version = form.versions.find((v) => String(v.version) === number);
       if (!version) {
-        problems.push(`form ${form.id} version ${number} was released and is gone from the configuration: issues opened from it would no longer parse; restore it`);
+        problems.push(
+          `form ${form.id} version ${number} was released and is gone from the configuration: issues opened from it would no longer parse; restore it`,
+        );
         continue;
       }
       const now = versionEntry(version);
       const changed = [
-        ...Object.keys(lockedFields).filter((id) => id in now && now[id] !== lockedFields[id]).map((id) => `${id} (changed)`),
-        ...Object.keys(now).filter((id) => !(id in lockedFields)).map((id) => `${id} (added)`),
-        ...Object.keys(lockedFields).filter((id) => !(id in now)).map((id) => `${id} (removed)`),
+        ...Object.keys(lockedFields)
+          .filter((id) => id in now && now[id] !== lockedFields[id])
+          .map((id) => `${id} (changed)`),
+        ...Object.keys(now)
+          .filter((id) => !(id in lockedFields))
+          .map((id) => `${id} (added)`),
+        ...Object.keys(lockedFields)
+          .filter((id) => !(id in now))
+          .map((id) => `${id} (removed)`),
       ];
       if (changed.length > 0) {
         const next = Math.max(...form.versions.map((v) => v.version)) + 1;

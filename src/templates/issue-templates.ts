@@ -80,8 +80,13 @@ export function checkIssueTemplates(config: Config, dir: string): TemplateDrift[
     });
   }
   for (const name of orphans(dir, expected)) {
-    drift.push({ fileName: name, status: 'orphaned', diff: `${name} belongs to no form in the configuration; delete it\n` });
+    drift.push({
+      fileName: name,
+      status: 'orphaned',
+      diff: `${name} belongs to no form in the configuration; delete it\n`,
+    });
   }
-  for (const problem of lock ? releasedVersionEdits(config, lock) : []) drift.push({ fileName: FORM_LOCK_FILE, status: 'edited', diff: `${problem}\n` });
+  for (const problem of lock ? releasedVersionEdits(config, lock) : [])
+    drift.push({ fileName: FORM_LOCK_FILE, status: 'edited', diff: `${problem}\n` });
   return drift;
 }

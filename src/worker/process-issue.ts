@@ -41,7 +41,12 @@ export async function processIssue(deps: ProcessDeps, iid: number, logger: Logge
     try {
       const result = await pass(deps, iid, logger);
       // The first pass did write (what it wrote landed, as this pass found): say so.
-      if (lost !== null && result.outcome === 'unchanged') return { ...result, outcome: 'applied', applied: { writes: 1, done: [`${lost} (its answer was lost; it had landed)`] } };
+      if (lost !== null && result.outcome === 'unchanged')
+        return {
+          ...result,
+          outcome: 'applied',
+          applied: { writes: 1, done: [`${lost} (its answer was lost; it had landed)`] },
+        };
       return result;
     } catch (err) {
       // A write whose answer was lost (a 502 after it landed): a fresh pass reads what GitLab has
@@ -86,16 +91,35 @@ async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<Pas
   // One configuration for the whole pass, even if a newer one is loaded meanwhile.
   const config = deps.config;
   // The account index is brought up to date beside the issue's own reads: no extra round trip.
-  const [snapshot] = await Promise.all([loadSnapshot(deps.client, iid, deps.botUsername(), config), deps.accounts.prepare(config)]);
+  const [snapshot] = await Promise.all([
+    loadSnapshot(deps.client, iid, deps.botUsername(), config),
+    deps.accounts.prepare(config),
+  ]);
   const related = relatedOf(deps.accounts, snapshot, config);
   const crm = deps.crm ? { enabled: true } : undefined;
   const decideWith = (workload: Workload) =>
-    decide({ issue: snapshot, related, workload, botUsername: deps.botUsername(), ...(crm ? { crm } : {}) }, config, deps.now(), deps.render);
+    decide(
+      { issue: snapshot, related, workload, botUsername: deps.botUsername(), ...(crm ? { crm } : {}) },
+      config,
+      deps.now(),
+      deps.render,
+    );
   await deps.routing.ready();
   // A dry run reserves nothing: it writes nothing to GitLab, so it must not count as if it had.
   const dryWorkload = deps.dryRun ? deps.routing.workload(iid) : null;
-  const { decided: plan, workload } = dryWorkload ? { decided: decideWith(dryWorkload), workload: dryWorkload } : deps.routing.decideAndRecord(iid, decideWith);
-  logger.info({ iid, summary: plan.summary, labels: plan.labels, assignees: plan.assignees, notes: [...plan.notes.map((n) => `${n.action}:${n.key}`), ...plan.deleteNotes.map((n) => `delete:${n.key}`)] }, 'plan decided');
+  const { decided: plan, workload } = dryWorkload
+    ? { decided: decideWith(dryWorkload), workload: dryWorkload }
+    : deps.routing.decideAndRecord(iid, decideWith);
+  logger.info(
+    {
+      iid,
+      summary: plan.summary,
+      labels: plan.labels,
+      assignees: plan.assignees,
+      notes: [...plan.notes.map((n) => `${n.action}:${n.key}`), ...plan.deleteNotes.map((n) => `delete:${n.key}`)],
+    },
+    'plan decided',
+  );
   // A dry run says "would change" only where a real pass would write something.
   if (deps.dryRun) return { outcome: isEmptyPlan(plan) ? 'unchanged' : 'dry-run', plan, applied: null };
   const applied = await applyPlan(deps.client, plan, logger);

@@ -27,7 +27,11 @@ export interface ReconcileLine {
  * fresh CI job sees who already holds what and where each rotation stands, and then follows its
  * own assignments in memory.
  */
-export async function reconcile(deps: ProcessDeps, options: ReconcileOptions, logger: Logger): Promise<ReconcileLine[]> {
+export async function reconcile(
+  deps: ProcessDeps,
+  options: ReconcileOptions,
+  logger: Logger,
+): Promise<ReconcileLine[]> {
   const open = await deps.client.listIssues({ state: 'opened' });
   const updated = options.since ? await deps.client.listIssues({ updatedAfter: options.since }) : [];
   const now = deps.now().getTime();
@@ -39,12 +43,17 @@ export async function reconcile(deps: ProcessDeps, options: ReconcileOptions, lo
   for (const iid of iids) {
     const updatedAt = Date.parse(byIid.get(iid)!.updated_at ?? '');
     if (updatedAt > settledBefore) {
-      lines.push({ iid, outcome: 'settling', detail: `updated ${new Date(updatedAt).toISOString()}: left to the webhook worker` });
+      lines.push({
+        iid,
+        outcome: 'settling',
+        detail: `updated ${new Date(updatedAt).toISOString()}: left to the webhook worker`,
+      });
       continue;
     }
     try {
       const result = await processIssue(deps, iid, logger.child({ iid }));
-      const done = result.outcome === 'dry-run' ? planWrites(result.plan).map((w) => `would ${w}`) : (result.applied?.done ?? []);
+      const done =
+        result.outcome === 'dry-run' ? planWrites(result.plan).map((w) => `would ${w}`) : (result.applied?.done ?? []);
       const detail = result.plan ? [...result.plan.summary, ...done].join('; ') : 'issue gone';
       lines.push({ iid, outcome: result.outcome, detail });
     } catch (err) {

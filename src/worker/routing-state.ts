@@ -63,7 +63,10 @@ export class RoutingState {
     const started = this.options.now();
     this.sinceLoadStarted = [];
     const config = this.config();
-    const [open, last] = await Promise.all([openIssues ?? this.client.listIssues({ state: 'opened' }), this.readLastAssignments(config)]);
+    const [open, last] = await Promise.all([
+      openIssues ?? this.client.listIssues({ state: 'opened' }),
+      this.readLastAssignments(config),
+    ]);
     const entries = new Map<number, Entry>();
     for (const issue of open) {
       if (!isOpenEngagement(issue, config)) continue;
@@ -110,7 +113,10 @@ export class RoutingState {
    * side by side in this process each see the assignments the others just made, so a burst of new
    * requests does not all go to one CSE past their capacity. `decideWith` must be synchronous.
    */
-  decideAndRecord<T extends { engagement: EngagementRecord | null }>(iid: number, decideWith: (workload: Workload) => T): { decided: T; workload: Workload } {
+  decideAndRecord<T extends { engagement: EngagementRecord | null }>(
+    iid: number,
+    decideWith: (workload: Workload) => T,
+  ): { decided: T; workload: Workload } {
     const workload = this.workload(iid);
     const decided = decideWith(workload);
     if (decided.engagement) this.record(decided.engagement);
@@ -128,7 +134,10 @@ export class RoutingState {
   }
 
   private apply(record: EngagementRecord): void {
-    this.entries.set(record.iid, { open: record.open, assignees: record.assignee ? [record.assignee.toLowerCase()] : [] });
+    this.entries.set(record.iid, {
+      open: record.open,
+      assignees: record.assignee ? [record.assignee.toLowerCase()] : [],
+    });
     if (record.rotation) this.lastAssigned[record.rotation.pool] = record.rotation.username;
   }
 }

@@ -27,7 +27,11 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
 
 /** Errors no retry can fix: dead-letter at once, with the message for `inbox list --failed`. */
 function isPermanent(err: unknown): boolean {
-  return err instanceof UnexpectedResponseError || err instanceof UnknownUserError || (!isTransient(err) && err instanceof Error && 'status' in err);
+  return (
+    err instanceof UnexpectedResponseError ||
+    err instanceof UnknownUserError ||
+    (!isTransient(err) && err instanceof Error && 'status' in err)
+  );
 }
 
 /**
@@ -86,7 +90,10 @@ export class Worker {
     this.wake();
     await this.loop;
     const all = Promise.all([...this.inFlight.values()].map((f) => f.done));
-    const timedOut = await Promise.race([all.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref())]);
+    const timedOut = await Promise.race([
+      all.then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref()),
+    ]);
     if (timedOut) {
       // Passes still running go back to the queue; a pass is idempotent, so redoing one is safe.
       for (const { job } of this.inFlight.values()) this.inbox.release(job, this.now());
@@ -159,7 +166,10 @@ export class Worker {
       await this.runPass(job, log);
     } catch (err) {
       this.storeFailed(err);
-      log.error({ err: err instanceof Error ? err.message : String(err) }, 'could not record the outcome of a pass; it runs again when its lease expires');
+      log.error(
+        { err: err instanceof Error ? err.message : String(err) },
+        'could not record the outcome of a pass; it runs again when its lease expires',
+      );
     }
   }
 

@@ -10,8 +10,14 @@ import { REPO_ROOT } from '../cli/run-cli.js';
 
 const text = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
 /** Instructions, continuation lines joined, comments dropped. */
-const lines = text.replace(/\\\n\s*/g, ' ').split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
-const stages = lines.reduce<string[][]>((acc, l) => (l.startsWith('FROM ') ? [...acc, [l]] : (acc.at(-1)?.push(l), acc)), []);
+const lines = text
+  .replace(/\\\n\s*/g, ' ')
+  .split('\n')
+  .filter((l) => l.trim() !== '' && !l.startsWith('#'));
+const stages = lines.reduce<string[][]>(
+  (acc, l) => (l.startsWith('FROM ') ? [...acc, [l]] : (acc.at(-1)?.push(l), acc)),
+  [],
+);
 const final = stages.at(-1)!;
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { files: string[] };
 
@@ -28,7 +34,10 @@ describe('Dockerfile', () => {
   it('builds the package with npm pack from every path package.json "files" ships', () => {
     expect(lines.some((l) => /npm pack\b/.test(l))).toBe(true);
     for (const path of pkg.files.filter((f) => !f.startsWith('!') && f !== 'dist')) {
-      expect(lines.some((l) => l.startsWith('COPY ') && l.includes(` ${path}`)), path).toBe(true);
+      expect(
+        lines.some((l) => l.startsWith('COPY ') && l.includes(` ${path}`)),
+        path,
+      ).toBe(true);
     }
   });
 

@@ -6,10 +6,24 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import { REPO_ROOT } from '../cli/run-cli.js';
 
-type Job = { extends?: string; rules?: Array<{ if: string; when?: string; changes?: string[] }>; script?: string[]; artifacts?: { paths?: string[]; reports?: { junit?: string } } };
+type Job = {
+  extends?: string;
+  rules?: Array<{ if: string; when?: string; changes?: string[] }>;
+  script?: string[];
+  artifacts?: { paths?: string[]; reports?: { junit?: string } };
+};
 const ci = yaml.load(readFileSync(join(REPO_ROOT, '.gitlab-ci.yml'), 'utf8')) as Record<string, Job>;
 const program = buildProgram(
-  { stdout: () => undefined, stderr: () => undefined, readStdin: async () => '', env: {}, cwd: REPO_ROOT, today: () => '2026-12-03', now: () => new Date(), terminal: null },
+  {
+    stdout: () => undefined,
+    stderr: () => undefined,
+    readStdin: async () => '',
+    env: {},
+    cwd: REPO_ROOT,
+    today: () => '2026-12-03',
+    now: () => new Date(),
+    terminal: null,
+  },
   () => undefined,
 );
 
@@ -24,9 +38,16 @@ function botCalls(job: Job): Array<{ path: string[]; flags: string[] }> {
     .filter((l) => l.startsWith('npx scale-bot '))
     .map((l) => {
       // Without a shell fallback (`|| status=$?`): only the call itself.
-      const words = l.replace(/"[^"]*"/g, 'VALUE').replace(/\s*\|\|.*$/, '').split(/\s+/).slice(2);
+      const words = l
+        .replace(/"[^"]*"/g, 'VALUE')
+        .replace(/\s*\|\|.*$/, '')
+        .split(/\s+/)
+        .slice(2);
       const firstFlag = words.findIndex((w) => w.startsWith('-'));
-      return { path: firstFlag === -1 ? words : words.slice(0, firstFlag), flags: words.filter((w) => w.startsWith('--')) };
+      return {
+        path: firstFlag === -1 ? words : words.slice(0, firstFlag),
+        flags: words.filter((w) => w.startsWith('--')),
+      };
     });
 }
 
@@ -37,15 +58,18 @@ function command(path: string[]): Command | undefined {
 }
 
 describe('.gitlab-ci.yml', () => {
-  it.each(['report', 'remind', 'reconcile'])('%s runs on its schedule (SCALE_BOT_JOB) or by hand, and has a manual dry-run twin', (name) => {
-    const rules = rulesOf(ci[name]!)!;
-    expect(rules.map((r) => r.if)).toContain(`$CI_PIPELINE_SOURCE == "schedule" && $SCALE_BOT_JOB == "${name}"`);
-    expect(rules.find((r) => r.if === '$CI_PIPELINE_SOURCE == "web"')?.when).toBe('manual');
-    const dry = ci[`${name}:dry-run`]!;
-    expect(rulesOf(dry)!.every((r) => r.when === 'manual')).toBe(true);
-    expect(botCalls(dry).every((c) => c.flags.includes('--dry-run'))).toBe(true);
-    expect(botCalls(ci[name]!).some((c) => c.flags.includes('--dry-run'))).toBe(false);
-  });
+  it.each(['report', 'remind', 'reconcile'])(
+    '%s runs on its schedule (SCALE_BOT_JOB) or by hand, and has a manual dry-run twin',
+    (name) => {
+      const rules = rulesOf(ci[name]!)!;
+      expect(rules.map((r) => r.if)).toContain(`$CI_PIPELINE_SOURCE == "schedule" && $SCALE_BOT_JOB == "${name}"`);
+      expect(rules.find((r) => r.if === '$CI_PIPELINE_SOURCE == "web"')?.when).toBe('manual');
+      const dry = ci[`${name}:dry-run`]!;
+      expect(rulesOf(dry)!.every((r) => r.when === 'manual')).toBe(true);
+      expect(botCalls(dry).every((c) => c.flags.includes('--dry-run'))).toBe(true);
+      expect(botCalls(ci[name]!).some((c) => c.flags.includes('--dry-run'))).toBe(false);
+    },
+  );
 
   it('keeps the report files and the JUnit results as artifacts', () => {
     expect(ci.report!.artifacts?.paths).toEqual(['report/']);
@@ -55,7 +79,12 @@ describe('.gitlab-ci.yml', () => {
 
   it('a merge request changing the configuration or templates gets the simulation as one note, the checks, and the report kept', () => {
     const job = ci['config-change']!;
-    expect(job.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"', changes: ['.gitlab/scale-bot.yml', '.gitlab/issue_templates/**/*'] }]);
+    expect(job.rules).toEqual([
+      {
+        if: '$CI_PIPELINE_SOURCE == "merge_request_event"',
+        changes: ['.gitlab/scale-bot.yml', '.gitlab/issue_templates/**/*'],
+      },
+    ]);
     const calls = botCalls(job);
     expect(calls.map((c) => c.path.join(' '))).toEqual(['config check', 'simulate', 'templates check']);
     expect(calls[1]!.flags).toEqual(['--base', '--head', '--post-to-mr', '--out']);

@@ -20,7 +20,10 @@ describe('bin/scale-bot.js', () => {
 
   it('stops quietly, exit 0, when the reader of its output goes away (| head)', async () => {
     const samples = readdirSync(join(REPO_ROOT, 'samples', 'requests')).map((f) => join('samples', 'requests', f));
-    const child = spawn(process.execPath, ['bin/scale-bot.js', 'parse', ...samples, '--author', 'alex.ae'], { cwd: REPO_ROOT, env: { PATH: process.env.PATH } });
+    const child = spawn(process.execPath, ['bin/scale-bot.js', 'parse', ...samples, '--author', 'alex.ae'], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH },
+    });
     // Closed before the CLI writes a byte: its first write fails with EPIPE.
     child.stdout.destroy();
     let stderr = '';
@@ -38,7 +41,11 @@ describe('bin/scale-bot.js', () => {
 
   it('runs the same from dist/cli/main.js (once, not silently)', () => {
     for (const entry of ['bin/scale-bot.js', 'dist/cli/main.js']) {
-      const r = spawnSync(process.execPath, [entry, 'inbox', 'retry'], { cwd: REPO_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH } });
+      const r = spawnSync(process.execPath, [entry, 'inbox', 'retry'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH },
+      });
       expect(r.status).toBe(2);
       expect(r.stderr).toBe('scale-bot: give a job id or --all-failed (one of them)\n');
     }

@@ -36,16 +36,28 @@ describe('scale-bot parse', () => {
   });
 
   it('reads standard input with "-" and recognises a form by its labels when the marker is gone', async () => {
-    const description = readFileSync(join(SAMPLES, 'mm-amr-valid.md'), 'utf8').split('\n').slice(1).join('\n')
+    const description = readFileSync(join(SAMPLES, 'mm-amr-valid.md'), 'utf8')
+      .split('\n')
+      .slice(1)
+      .join('\n')
       .replace('## Scale Engagement Request — Mid-Market, AMER', '');
-    const r = await runCli(['parse', '-', '--json', '--labels', 'segment::mm, region::amr', '--author', 'alex.ae'], { stdin: description });
+    const r = await runCli(['parse', '-', '--json', '--labels', 'segment::mm, region::amr', '--author', 'alex.ae'], {
+      stdin: description,
+    });
     const [result] = JSON.parse(r.stdout);
     expect(result.file).toBe('-');
     expect(result.request.form).toMatchObject({ id: 'mm_amr', detectedBy: 'labels' });
   });
 
   it('parses several files in one run, JSON keeps their order', async () => {
-    const r = await runCli(['parse', join(SAMPLES, 'ent-amr-valid.md'), join(SAMPLES, 'mm-amr-valid.md'), '--json', '-a', '@sam.sal']);
+    const r = await runCli([
+      'parse',
+      join(SAMPLES, 'ent-amr-valid.md'),
+      join(SAMPLES, 'mm-amr-valid.md'),
+      '--json',
+      '-a',
+      '@sam.sal',
+    ]);
     const results = JSON.parse(r.stdout);
     expect(results.map((x: any) => x.request.form.id)).toEqual(['ent_amr', 'mm_amr']);
   });
@@ -93,13 +105,17 @@ describe('scale-bot config check', () => {
       return `line ${row + 1}:${lines[row]!.lastIndexOf(token) + 1}`;
     };
     expect(r.stderr).toContain(`forms.mm_amr.segment (${at('segment: xl', 'xl')}): unknown segment "xl"`);
-    expect(r.stderr).toContain(`routing.pools[0].backup[0] (${at('backup: [casey.cse] }', 'casey.cse')}): the chain must end at a manager`);
+    expect(r.stderr).toContain(
+      `routing.pools[0].backup[0] (${at('backup: [casey.cse] }', 'casey.cse')}): the chain must end at a manager`,
+    );
   });
 
   it('refuses two labels the bot sets together in one scope, naming both YAML paths', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const file = join(dir, 'scoped.yml');
-    const text = readFileSync(join(REPO_ROOT, '.gitlab', 'scale-bot.yml'), 'utf8').replace(/atRisk: \S+/, 'atRisk: flag::at-risk').replace(/duplicate: \S+/, 'duplicate: flag::duplicate');
+    const text = readFileSync(join(REPO_ROOT, '.gitlab', 'scale-bot.yml'), 'utf8')
+      .replace(/atRisk: \S+/, 'atRisk: flag::at-risk')
+      .replace(/duplicate: \S+/, 'duplicate: flag::duplicate');
     writeFileSync(file, text);
     const r = await runCli(['--config', file, 'config', 'check']);
     expect(r.code).toBe(2);
@@ -107,13 +123,17 @@ describe('scale-bot config check', () => {
     const lines = text.split('\n');
     const row = lines.findIndex((l) => l.includes('duplicate: flag::duplicate'));
     const at = `line ${row + 1}:${lines[row]!.indexOf('flag::duplicate') + 1}`;
-    expect(r.stderr).toContain(`labels.duplicate (${at}): labels.atRisk ("flag::at-risk") and labels.duplicate ("flag::duplicate") share the scope "flag"`);
+    expect(r.stderr).toContain(
+      `labels.duplicate (${at}): labels.atRisk ("flag::at-risk") and labels.duplicate ("flag::duplicate") share the scope "flag"`,
+    );
   });
 
   it('honours SCALE_BOT_CONFIG, and a parse with a broken config runs nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     writeFileSync(join(dir, 'c.yml'), 'version: 1\nbot: {}\n');
-    const r = await runCli(['parse', join(SAMPLES, 'mm-amr-valid.md')], { env: { SCALE_BOT_CONFIG: join(dir, 'c.yml') } });
+    const r = await runCli(['parse', join(SAMPLES, 'mm-amr-valid.md')], {
+      env: { SCALE_BOT_CONFIG: join(dir, 'c.yml') },
+    });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('bot.username');
@@ -151,15 +171,21 @@ describe('scale-bot templates', () => {
       cpSync(join(REPO_ROOT, '.gitlab'), join(dir, '.gitlab'), { recursive: true });
       // Drop the smbwest_amr form and its pool.
       const text = readFileSync(configFile, 'utf8');
-      const withoutForm = text.replace(/\n  smbwest_amr:\n[\s\S]*?(?=\n\S)/, '\n').replace(/\n\s+- \{ segment: smb, region: amr-west[^\n]*/, '');
+      const withoutForm = text
+        .replace(/\n  smbwest_amr:\n[\s\S]*?(?=\n\S)/, '\n')
+        .replace(/\n\s+- \{ segment: smb, region: amr-west[^\n]*/, '');
       expect(withoutForm).not.toBe(text);
       writeFileSync(configFile, withoutForm);
       const before = await runCli(['templates', 'check'], { cwd: dir });
       expect(before.code).toBe(1);
       expect(before.stdout).toContain('orphaned: scale_engagement_request_smbwest_amr.md');
       const gen = await runCli(['templates', 'generate'], { cwd: dir });
-      expect(gen.stdout).toContain('deleted .gitlab/issue_templates/scale_engagement_request_smbwest_amr.md (no such form any more)');
-      expect(existsSync(join(dir, '.gitlab', 'issue_templates', 'scale_engagement_request_smbwest_amr.md'))).toBe(false);
+      expect(gen.stdout).toContain(
+        'deleted .gitlab/issue_templates/scale_engagement_request_smbwest_amr.md (no such form any more)',
+      );
+      expect(existsSync(join(dir, '.gitlab', 'issue_templates', 'scale_engagement_request_smbwest_amr.md'))).toBe(
+        false,
+      );
       expect((await runCli(['templates', 'check'], { cwd: dir })).code).toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -22,9 +22,16 @@ afterEach(async () => {
  * The scheduled jobs through the real executable, in a process of their own: in a CLI job nothing
  * but the job itself keeps Node alive while it waits out a `Retry-After`.
  */
-async function runBin(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+async function runBin(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/scale-bot.js', ...args], { cwd: REPO_ROOT, env, timeout: 30_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/scale-bot.js', ...args], {
+      cwd: REPO_ROOT,
+      env,
+      timeout: 30_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
@@ -63,16 +70,20 @@ describe('scheduled jobs under GitLab rate limits and lost answers', () => {
     expect(f.calls.filter((c) => c.status === 429)).toHaveLength(1);
   });
 
-  it('reconcile looks again when a note POST landed but its answer was lost: the issue is right, exit 0, one note', { timeout: 60_000 }, async () => {
-    const { fake: f, env } = await project();
-    f.failNext({ method: 'POST', path: /\/notes$/ }, { lost: true });
-    const r = await runBin(['reconcile', '--settle', '0'], env);
-    expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^#1 applied: mm_amr v2: assigned/m);
-    expect(r.stdout).toContain('1 issue(s) checked, 1 changed, 0 failed');
-    expect(f.botNotes(1)).toHaveLength(1);
-    const again = await runBin(['reconcile', '--settle', '0'], env);
-    expect(again.stdout).toContain('1 issue(s) checked, 0 changed, 0 failed');
-  });
+  it(
+    'reconcile looks again when a note POST landed but its answer was lost: the issue is right, exit 0, one note',
+    { timeout: 60_000 },
+    async () => {
+      const { fake: f, env } = await project();
+      f.failNext({ method: 'POST', path: /\/notes$/ }, { lost: true });
+      const r = await runBin(['reconcile', '--settle', '0'], env);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^#1 applied: mm_amr v2: assigned/m);
+      expect(r.stdout).toContain('1 issue(s) checked, 1 changed, 0 failed');
+      expect(f.botNotes(1)).toHaveLength(1);
+      const again = await runBin(['reconcile', '--settle', '0'], env);
+      expect(again.stdout).toContain('1 issue(s) checked, 0 changed, 0 failed');
+    },
+  );
 });

@@ -20,8 +20,15 @@ describe('scale-bot reconcile', () => {
   it('heals issues no webhook told the bot about, then finds nothing to do; --dry-run writes nothing', async () => {
     fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()) });
     // No webhook target: the bot hears of none of these (a missed or failed delivery).
-    const valid = await fake.as('alex.ae').createIssue({ title: 'Northwind', description: `${sample('mm-amr-valid.md')}\n/label ~"segment::mm" ~"region::amr"\n` });
-    const other = await fake.as('jordan.ae').createIssue({ title: 'Blue Harbor', description: sample('smbeast-amr-missing-fields.md') });
+    const valid = await fake
+      .as('alex.ae')
+      .createIssue({
+        title: 'Northwind',
+        description: `${sample('mm-amr-valid.md')}\n/label ~"segment::mm" ~"region::amr"\n`,
+      });
+    const other = await fake
+      .as('jordan.ae')
+      .createIssue({ title: 'Blue Harbor', description: sample('smbeast-amr-missing-fields.md') });
     const env = {
       GITLAB_URL: fake.url,
       GITLAB_TOKEN: fake.botToken,
@@ -34,7 +41,9 @@ describe('scale-bot reconcile', () => {
     const early = await runCli(['reconcile'], { env });
     expect(early.code).toBe(0);
     expect(early.stdout).toMatch(new RegExp(`#${valid.iid} settling: updated .*: left to the webhook worker`));
-    expect(early.stdout).toContain('0 issue(s) checked, 0 changed, 0 failed, 2 left to the webhook worker (updated in the last 10 min; --settle 0 takes them too)');
+    expect(early.stdout).toContain(
+      '0 issue(s) checked, 0 changed, 0 failed, 2 left to the webhook worker (updated in the last 10 min; --settle 0 takes them too)',
+    );
     expect(fake.writes()).toEqual([]);
 
     const dry = await runCli(['reconcile', '--dry-run', '--settle', '0'], { env });
@@ -42,8 +51,12 @@ describe('scale-bot reconcile', () => {
     expect(dry.stdout).toContain('2 issue(s) checked, 2 would change, 0 failed');
     expect(fake.writes()).toEqual([]);
     // Each issue with exactly the writes a real pass would make.
-    expect(dry.stdout).toContain('; would labels +form::mm_amr +priority::high +engagement::assigned +escalation::candidate +at-risk; would assign drew.cse; would create note request\n');
-    expect(dry.stdout).toContain(`#${other.iid} dry-run: smbeast_amr v1: needs-info; 13 problem(s); incomplete, priority low; would labels +form::smbeast_amr +segment::smb +region::amr-east +priority::low +engagement::needs-info; would create note request\n`);
+    expect(dry.stdout).toContain(
+      '; would labels +form::mm_amr +priority::high +engagement::assigned +escalation::candidate +at-risk; would assign drew.cse; would create note request\n',
+    );
+    expect(dry.stdout).toContain(
+      `#${other.iid} dry-run: smbeast_amr v1: needs-info; 13 problem(s); incomplete, priority low; would labels +form::smbeast_amr +segment::smb +region::amr-east +priority::low +engagement::needs-info; would create note request\n`,
+    );
 
     const run = await runCli(['reconcile', '--settle', '0'], { env });
     expect(run.stderr).toBe('');
@@ -58,7 +71,9 @@ describe('scale-bot reconcile', () => {
     expect(fake.writes()).toEqual([]);
     // Nothing left to do: a dry run counts only issues a real pass would write to (it used to count every one).
     const dryAgain = await runCli(['reconcile', '--dry-run', '--settle', '0'], { env });
-    expect(dryAgain.stdout).toBe(`#${valid.iid} unchanged\n#${other.iid} unchanged\n2 issue(s) checked, 0 would change, 0 failed\n`);
+    expect(dryAgain.stdout).toBe(
+      `#${valid.iid} unchanged\n#${other.iid} unchanged\n2 issue(s) checked, 0 would change, 0 failed\n`,
+    );
     fake.assertNoViolations();
   });
 
@@ -74,9 +89,18 @@ describe('scale-bot reconcile', () => {
       LOG_LEVEL: 'info',
     };
     // Asynchronous: the fake GitLab answers from this process.
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['bin/scale-bot.js', 'reconcile', '--dry-run', '--settle', '0'], { cwd: REPO_ROOT, env });
+    const { stdout, stderr } = await promisify(execFile)(
+      process.execPath,
+      ['bin/scale-bot.js', 'reconcile', '--dry-run', '--settle', '0'],
+      { cwd: REPO_ROOT, env },
+    );
     expect(stdout).toMatch(/^#1 dry-run: mm_amr v2/);
-    expect(stdout.trimEnd().split('\n').every((l) => /^#\d+ |^\d+ issue\(s\) checked/.test(l))).toBe(true);
+    expect(
+      stdout
+        .trimEnd()
+        .split('\n')
+        .every((l) => /^#\d+ |^\d+ issue\(s\) checked/.test(l)),
+    ).toBe(true);
     expect(stderr).toContain('"msg":"plan decided"');
   });
 
@@ -92,10 +116,21 @@ describe('scale-bot reconcile', () => {
           .replace('$210k', '$60k')
           .replaceAll('Northwind Traders', customer)
           .replace('0014M00001lAbCdQAK', `0014M0000${run}RotAtEQAK`);
-        const { iid } = await fake.as('jordan.ae').createIssue({ title: customer, description: `${description}\n/label ~"segment::smb" ~"region::amr-east"\n` });
+        const { iid } = await fake
+          .as('jordan.ae')
+          .createIssue({
+            title: customer,
+            description: `${description}\n/label ~"segment::smb" ~"region::amr-east"\n`,
+          });
         // What a CI job has: no data directory from the run before.
         const dataDir = join(scratch, `run-${run}`);
-        const env = { GITLAB_URL: fake.url, GITLAB_TOKEN: fake.botToken, GITLAB_PROJECT: fake.project.path_with_namespace, SCALE_BOT_DATA: dataDir, GITLAB_NOTES_PER_MINUTE: '6000' };
+        const env = {
+          GITLAB_URL: fake.url,
+          GITLAB_TOKEN: fake.botToken,
+          GITLAB_PROJECT: fake.project.path_with_namespace,
+          SCALE_BOT_DATA: dataDir,
+          GITLAB_NOTES_PER_MINUTE: '6000',
+        };
         const r = await runCli(['reconcile', '--settle', '0'], { env });
         expect(r.code).toBe(0);
         expect(existsSync(dataDir)).toBe(false);

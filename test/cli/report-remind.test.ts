@@ -63,7 +63,12 @@ async function programme(): Promise<{ fake: FakeGitLab; env: NodeJS.ProcessEnv; 
       history: [{ label: 'engagement::assigned', action: 'add', at: at('2026-11-18T16:00:00Z'), by: 'scale-bot' }],
     },
     // Not a request: no form. Reports and reminders leave it out.
-    { title: 'Question about CI', description: 'How do I cache node_modules?', author: 'alex.ae', createdAt: at('2026-11-17T09:00:00Z') },
+    {
+      title: 'Question about CI',
+      description: 'How do I cache node_modules?',
+      author: 'alex.ae',
+      createdAt: at('2026-11-17T09:00:00Z'),
+    },
     // Not a request either: a task, even one pasted from a request template and labelled like one.
     {
       title: 'Prep call (task)',
@@ -109,7 +114,11 @@ describe('scale-bot report', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('2026-W47: 3 request(s) opened');
     const json = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
-    expect(json.period).toMatchObject({ label: '2026-W47', from: '2026-11-16T00:00:00.000Z', to: '2026-11-23T00:00:00.000Z' });
+    expect(json.period).toMatchObject({
+      label: '2026-W47',
+      from: '2026-11-16T00:00:00.000Z',
+      to: '2026-11-23T00:00:00.000Z',
+    });
     expect(json.opened.total).toBe(3);
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toContain('```mermaid');
@@ -151,7 +160,9 @@ describe('scale-bot report', () => {
     const out = mkdtempSync(join(tmpdir(), 'report-'));
     const broken = await runCli(['report', '--out', out], { env, now: NOW });
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toMatch(/^scale-bot: report failed: GET projects\/:id\/issues\/:iid\/resource_label_events: 503/m);
+    expect(broken.stderr).toMatch(
+      /^scale-bot: report failed: GET projects\/:id\/issues\/:iid\/resource_label_events: 503/m,
+    );
     expect(readdirSync(out)).toEqual([]);
   }, 30_000);
 
@@ -227,7 +238,12 @@ describe('scale-bot remind', () => {
   it('reminds an author whose request waits on them once, then closes it with how to reopen; --dry-run writes nothing', async () => {
     let clock = at('2026-12-03T15:00:00Z');
     fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()), now: () => clock });
-    const env = { GITLAB_URL: fake.url, GITLAB_TOKEN: fake.botToken, GITLAB_PROJECT: fake.project.path_with_namespace, LOG_LEVEL: 'silent' };
+    const env = {
+      GITLAB_URL: fake.url,
+      GITLAB_TOKEN: fake.botToken,
+      GITLAB_PROJECT: fake.project.path_with_namespace,
+      LOG_LEVEL: 'silent',
+    };
     // Needs info since Wed 18 Nov 10:01Z (05:01 New York), its author silent since. Region amr-east
     // (US holidays): 10 business days → Thu 19 .. Wed 25 (1-5), Thanksgiving, Fri 27 .. Thu 3 Dec
     // (6-10) → Thu 3 Dec 10:01Z, past at 15:00Z.
@@ -241,13 +257,17 @@ describe('scale-bot remind', () => {
       history: [{ label: 'engagement::needs-info', action: 'add', at: at('2026-11-18T10:01:00Z'), by: 'scale-bot' }],
     }));
     const dry = await runCli(['remind', '--dry-run'], { env, now: clock });
-    expect(dry.stdout).toContain(`would remind the author of #${iid}: waiting on @jordan.ae since 2026-11-18T10:01:00.000Z`);
+    expect(dry.stdout).toContain(
+      `would remind the author of #${iid}: waiting on @jordan.ae since 2026-11-18T10:01:00.000Z`,
+    );
     expect(fake.writes()).toEqual([]);
 
     expect((await runCli(['remind'], { env, now: clock })).stdout).toContain(`reminded the author of #${iid}`);
     const reminder = fake.botNotes(iid!);
     expect(reminder).toHaveLength(1);
-    expect(reminder[0]!.body).toContain('@jordan.ae, this request has been waiting for more information from you for 10 business days');
+    expect(reminder[0]!.body).toContain(
+      '@jordan.ae, this request has been waiting for more information from you for 10 business days',
+    );
     // Once: the next run finds its marker.
     expect((await runCli(['remind'], { env, now: clock })).stdout).not.toContain(`#${iid}`);
 

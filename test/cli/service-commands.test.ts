@@ -27,12 +27,21 @@ describe('scale-bot serve / worker: settings checked before anything starts', ()
     expect(r.stdout).toBe('');
     expect(r.stderr.match(/Cannot start/g)).toHaveLength(1);
     expect(r.stderr).toContain('4 setting(s) missing or invalid');
-    for (const name of ['GITLAB_URL', 'GITLAB_TOKEN', 'GITLAB_WEBHOOK_SECRET', 'GITLAB_PROJECT']) expect(r.stderr).toContain(`  - ${name} `);
+    for (const name of ['GITLAB_URL', 'GITLAB_TOKEN', 'GITLAB_WEBHOOK_SECRET', 'GITLAB_PROJECT'])
+      expect(r.stderr).toContain(`  - ${name} `);
   });
 
   it('serve with invalid values names every problem, never the token', async () => {
     const r = await runCli(['serve'], {
-      env: { GITLAB_URL: 'not a url', GITLAB_TOKEN: TOKEN, GITLAB_WEBHOOK_SECRET: 'hook-secret', GITLAB_PROJECT: 'no-slash', PORT: '99999', DRY_RUN: 'maybe', WORKER_CONCURRENCY: '0' },
+      env: {
+        GITLAB_URL: 'not a url',
+        GITLAB_TOKEN: TOKEN,
+        GITLAB_WEBHOOK_SECRET: 'hook-secret',
+        GITLAB_PROJECT: 'no-slash',
+        PORT: '99999',
+        DRY_RUN: 'maybe',
+        WORKER_CONCURRENCY: '0',
+      },
     });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('5 setting(s) missing or invalid');
@@ -73,18 +82,29 @@ describe('scale-bot serve / worker: one process per role per data directory', ()
   it.each([
     ['serve', 'server', 'another scale-bot webhook server (serve) is already running'],
     ['worker', 'worker', 'another scale-bot worker (serve or worker) is already running'],
-  ] as const)('%s refuses to start, exit 2, when another process holds the data directory', async (command, role, message) => {
-    fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()) });
-    const held = acquireInstanceLock(dir, role);
-    try {
-      const env = { GITLAB_URL: fake.url, GITLAB_TOKEN: fake.botToken, GITLAB_PROJECT: fake.project.path_with_namespace, GITLAB_WEBHOOK_SECRET: 's', SCALE_BOT_DATA: dir, PORT: '0', LOG_LEVEL: 'silent' };
-      const r = await runCli([command], { env });
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain(`scale-bot: ${message} on the data directory ${dir}`);
-    } finally {
-      held.release();
-    }
-  });
+  ] as const)(
+    '%s refuses to start, exit 2, when another process holds the data directory',
+    async (command, role, message) => {
+      fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()) });
+      const held = acquireInstanceLock(dir, role);
+      try {
+        const env = {
+          GITLAB_URL: fake.url,
+          GITLAB_TOKEN: fake.botToken,
+          GITLAB_PROJECT: fake.project.path_with_namespace,
+          GITLAB_WEBHOOK_SECRET: 's',
+          SCALE_BOT_DATA: dir,
+          PORT: '0',
+          LOG_LEVEL: 'silent',
+        };
+        const r = await runCli([command], { env });
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain(`scale-bot: ${message} on the data directory ${dir}`);
+      } finally {
+        held.release();
+      }
+    },
+  );
 });
 
 describe('scale-bot inbox', () => {
@@ -93,7 +113,14 @@ describe('scale-bot inbox', () => {
     const store = SqliteInbox.open(join(dataDir, 'inbox.sqlite'));
     try {
       const now = Date.now();
-      const delivery = (key: string, iid: number) => ({ key, event: 'Issue Hook', uuid: null, body: '{}', issue: { projectId: 1, iid }, receivedAt: now });
+      const delivery = (key: string, iid: number) => ({
+        key,
+        event: 'Issue Hook',
+        uuid: null,
+        body: '{}',
+        issue: { projectId: 1, iid },
+        receivedAt: now,
+      });
       store.accept(delivery('k-7', 7), now);
       const job = store.claim(now + 60_000, 60_000)!;
       store.fail(job, 'GitLabHttpError: PUT projects/:id/issues/:iid: 403 Forbidden', now);
@@ -148,13 +175,24 @@ describe('scale-bot inbox', () => {
   it('an empty inbox says so; SCALE_BOT_DATA defaults to ./data under the working directory', async () => {
     mkdirSync(join(dir, 'data'));
     SqliteInbox.open(join(dir, 'data', 'inbox.sqlite')).close();
-    expect(await runCli(['inbox', 'list'], { cwd: dir, env: {} })).toEqual({ code: 0, stdout: 'no jobs\n', stderr: '' });
-    expect(await runCli(['inbox', 'list', '--failed'], { cwd: dir, env: {} })).toEqual({ code: 0, stdout: 'no failed jobs\n', stderr: '' });
+    expect(await runCli(['inbox', 'list'], { cwd: dir, env: {} })).toEqual({
+      code: 0,
+      stdout: 'no jobs\n',
+      stderr: '',
+    });
+    expect(await runCli(['inbox', 'list', '--failed'], { cwd: dir, env: {} })).toEqual({
+      code: 0,
+      stdout: 'no failed jobs\n',
+      stderr: '',
+    });
   });
 
   it('no inbox where SCALE_BOT_DATA points: a settings error, exit 2, and none is created', async () => {
     const missing = join(dir, 'nowhere');
-    for (const args of [['inbox', 'list'], ['inbox', 'retry', '--all-failed']]) {
+    for (const args of [
+      ['inbox', 'list'],
+      ['inbox', 'retry', '--all-failed'],
+    ]) {
       const r = await runCli(args, { env: { SCALE_BOT_DATA: missing } });
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`no inbox at ${join(missing, 'inbox.sqlite')} (set SCALE_BOT_DATA`);
@@ -220,7 +258,9 @@ describe('scale-bot replay', () => {
   });
   /** The documented Issue Hook example, moved to the fake's project and issue. */
   function writePayload(): string {
-    const payload = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'gitlab', 'issue-hook-open.json'), 'utf8')) as {
+    const payload = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'gitlab', 'issue-hook-open.json'), 'utf8'),
+    ) as {
       project: Record<string, unknown>;
       object_attributes: Record<string, unknown>;
     };
@@ -255,7 +295,9 @@ describe('scale-bot replay', () => {
     expect(r.stdout).toContain(`issue ${iid}: applied\n`);
     expect(r.stdout).toMatch(/done:\n {2}PUT issue \d+: .*\n {2}POST note request \(#\d+\)\n/);
     const issue = fake.issue(iid);
-    expect(issue.labels).toEqual(expect.arrayContaining(['form::mm_amr', 'segment::mm', 'region::amr', 'engagement::assigned']));
+    expect(issue.labels).toEqual(
+      expect.arrayContaining(['form::mm_amr', 'segment::mm', 'region::amr', 'engagement::assigned']),
+    );
     expect(issue.assignees.map((a) => a.username)).toEqual([expect.stringMatching(/^(drew|casey)\.cse$/)]);
     expect(fake.botNotes(iid)).toHaveLength(1);
 
@@ -277,9 +319,17 @@ describe('scale-bot replay', () => {
   it.each([
     ['a missing file', null, 'missing.json: no such file'],
     ['invalid JSON', '{"object_kind": "issue",', 'bad.json: not valid JSON'],
-    ['a push event', '{"object_kind": "push"}', 'bad.json: not an Issue Hook or Note Hook payload (object_kind "push")'],
+    [
+      'a push event',
+      '{"object_kind": "push"}',
+      'bad.json: not an Issue Hook or Note Hook payload (object_kind "push")',
+    ],
     ['JSON null', 'null', 'bad.json: not an Issue Hook or Note Hook payload (object_kind undefined)'],
-    ['an issue hook without an iid', '{"object_kind": "issue", "user": {"username": "root"}, "project": {"id": 1}, "object_attributes": {}}', 'bad.json: does not match the Issue Hook schema:\n  object_attributes.iid:'],
+    [
+      'an issue hook without an iid',
+      '{"object_kind": "issue", "user": {"username": "root"}, "project": {"id": 1}, "object_attributes": {}}',
+      'bad.json: does not match the Issue Hook schema:\n  object_attributes.iid:',
+    ],
   ])('%s exits 2 with a clear message and no GitLab call', async (_what, content, message) => {
     const name = content === null ? 'missing.json' : 'bad.json';
     if (content !== null) writeFileSync(join(dir, name), content);
@@ -291,7 +341,9 @@ describe('scale-bot replay', () => {
   });
 
   it('a comment on a merge request is not about an issue: exit 1, nothing replayed', async () => {
-    const note = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'gitlab', 'note-hook-issue.json'), 'utf8')) as { object_attributes: Record<string, unknown> };
+    const note = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'gitlab', 'note-hook-issue.json'), 'utf8'),
+    ) as { object_attributes: Record<string, unknown> };
     note.object_attributes.noteable_type = 'MergeRequest';
     writeFileSync(join(dir, 'mr-note.json'), JSON.stringify(note));
     const r = await runCli(['replay', 'mr-note.json'], { cwd: dir, env: env() });
@@ -301,7 +353,9 @@ describe('scale-bot replay', () => {
   });
 
   it('a task or epic (object_kind work_item) is not a request: exit 1, nothing replayed', async () => {
-    const task = JSON.parse(readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'gitlab', 'issue-hook-open.json'), 'utf8')) as Record<string, unknown>;
+    const task = JSON.parse(
+      readFileSync(join(REPO_ROOT, 'test', 'fixtures', 'gitlab', 'issue-hook-open.json'), 'utf8'),
+    ) as Record<string, unknown>;
     Object.assign(task, { object_kind: 'work_item', event_type: 'work_item' });
     writeFileSync(join(dir, 'task.json'), JSON.stringify(task));
     const r = await runCli(['replay', 'task.json'], { cwd: dir, env: env() });
@@ -311,7 +365,9 @@ describe('scale-bot replay', () => {
   });
 
   it('checks the settings (token never printed) after the payload', async () => {
-    const r = await runCli(['replay', writePayload()], { env: { GITLAB_URL: 'nope', GITLAB_TOKEN: TOKEN, GITLAB_PROJECT: 'sales/x' } });
+    const r = await runCli(['replay', writePayload()], {
+      env: { GITLAB_URL: 'nope', GITLAB_TOKEN: TOKEN, GITLAB_PROJECT: 'sales/x' },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('GITLAB_URL must be the GitLab base URL');
     expect(r.stderr).not.toContain('GITLAB_WEBHOOK_SECRET');

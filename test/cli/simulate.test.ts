@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_PATH } from '../../src/config/load-config.js';
 import type { FakeGitLab } from '../../src/fake-gitlab/server.js';
-import { bundled, lowerCeilingRoundRobin, mmRequest, requestProject, sample, v2Dropped } from '../helpers/config-change.js';
+import {
+  bundled,
+  lowerCeilingRoundRobin,
+  mmRequest,
+  requestProject,
+  sample,
+  v2Dropped,
+} from '../helpers/config-change.js';
 import { runCli } from './run-cli.js';
 
 let fake: FakeGitLab | null = null;
@@ -25,11 +32,22 @@ describe('scale-bot simulate', () => {
   it('lists exactly the requests a change would decide differently, and why; counts the rest', async () => {
     const { fake, env } = await project();
     const base = fake.head()!;
-    const cheap = await fake.as('alex.ae').createIssue({ title: 'Contoso', description: mmRequest('Contoso', '$100k') });
-    const big = await fake.as('alex.ae').createIssue({ title: 'Fabrikam', description: mmRequest('Fabrikam', '$210k') });
-    const other = await fake.as('alex.ae').createIssue({ title: 'Tailspin', description: mmRequest('Tailspin', '$90k') });
-    await fake.as('jordan.ae').createIssue({ title: 'Blue Harbor', description: sample('smbeast-amr-missing-fields.md') });
-    const head = await fake.push({ [DEFAULT_CONFIG_PATH]: lowerCeilingRoundRobin }, { message: 'Lower the MM ceiling; mm/amr round-robin', as: 'harper.mgr' });
+    const cheap = await fake
+      .as('alex.ae')
+      .createIssue({ title: 'Contoso', description: mmRequest('Contoso', '$100k') });
+    const big = await fake
+      .as('alex.ae')
+      .createIssue({ title: 'Fabrikam', description: mmRequest('Fabrikam', '$210k') });
+    const other = await fake
+      .as('alex.ae')
+      .createIssue({ title: 'Tailspin', description: mmRequest('Tailspin', '$90k') });
+    await fake
+      .as('jordan.ae')
+      .createIssue({ title: 'Blue Harbor', description: sample('smbeast-amr-missing-fields.md') });
+    const head = await fake.push(
+      { [DEFAULT_CONFIG_PATH]: lowerCeilingRoundRobin },
+      { message: 'Lower the MM ceiling; mm/amr round-robin', as: 'harper.mgr' },
+    );
     fake.resetCalls();
 
     const md = await runCli(['simulate', '--base', base, '--head', head], { env });
@@ -41,14 +59,27 @@ describe('scale-bot simulate', () => {
     expect(fake.writes()).toEqual([]);
 
     const json = await runCli(['simulate', '--base', base, '--head', head, '--format', 'json'], { env });
-    const parsed = JSON.parse(json.stdout) as { summary: string; total: number; unchanged: number; diffs: Array<{ iid: number; changes: Array<{ aspect: string; before: string; after: string }> }> };
+    const parsed = JSON.parse(json.stdout) as {
+      summary: string;
+      total: number;
+      unchanged: number;
+      diffs: Array<{ iid: number; changes: Array<{ aspect: string; before: string; after: string }> }>;
+    };
     expect([parsed.total, parsed.unchanged]).toEqual([7, 4]);
     expect(parsed.summary).toBe(
       '3 of 7 request(s) would change: 2 would go to drew.cse instead of casey.cse (pool mm/amr now round-robin); 1 would no longer qualify (ARR of $210,000 is above the Mid-Market ceiling of $150,000; check the segment, or file it with the team that covers larger accounts.)',
     );
-    expect(parsed.diffs.find((d) => d.iid === big.iid)!.changes.map((c) => c.aspect)).toEqual(['qualification', 'assignee', 'state']);
+    expect(parsed.diffs.find((d) => d.iid === big.iid)!.changes.map((c) => c.aspect)).toEqual([
+      'qualification',
+      'assignee',
+      'state',
+    ]);
     expect(parsed.diffs.find((d) => d.iid === cheap.iid)!.changes).toEqual([
-      { aspect: 'assignee', before: 'casey.cse (pool mm/amr, least-loaded)', after: 'drew.cse (pool mm/amr, round-robin)' },
+      {
+        aspect: 'assignee',
+        before: 'casey.cse (pool mm/amr, least-loaded)',
+        after: 'drew.cse (pool mm/amr, round-robin)',
+      },
     ]);
   });
 
@@ -58,9 +89,14 @@ describe('scale-bot simulate', () => {
     dirs.push(dir);
     writeFileSync(join(dir, 'base.yml'), bundled);
     writeFileSync(join(dir, 'head.yml'), v2Dropped);
-    const result = await runCli(['simulate', '--base-file', join(dir, 'base.yml'), '--head-file', join(dir, 'head.yml')], { env });
+    const result = await runCli(
+      ['simulate', '--base-file', join(dir, 'base.yml'), '--head-file', join(dir, 'head.yml')],
+      { env },
+    );
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('**3 of 3 request(s) would change (3 breaking): 3 form mm_amr v2 would no longer be recognised**');
+    expect(result.stdout).toContain(
+      '**3 of 3 request(s) would change (3 breaking): 3 form mm_amr v2 would no longer be recognised**',
+    );
     expect(result.stdout.split('\n').filter((l) => l.startsWith('| **breaking** #'))).toHaveLength(3);
   });
 
@@ -70,7 +106,9 @@ describe('scale-bot simulate', () => {
     await fake.push({ [DEFAULT_CONFIG_PATH]: bundled.replace('max: 250000', 'max: lots') });
     const invalid = await runCli(['simulate', '--base', base, '--head', 'main'], { env });
     expect(invalid.code).toBe(2);
-    expect(invalid.stderr).toMatch(/^Configuration \.gitlab\/scale-bot\.yml at main \(commit [0-9a-f]{8}\) is invalid:\n  - segments\.mm\.arr\.max \(line \d+:\d+\): /);
+    expect(invalid.stderr).toMatch(
+      /^Configuration \.gitlab\/scale-bot\.yml at main \(commit [0-9a-f]{8}\) is invalid:\n  - segments\.mm\.arr\.max \(line \d+:\d+\): /,
+    );
     const neither = await runCli(['simulate', '--base', 'main'], { env });
     expect(neither.code).toBe(2);
     expect(neither.stderr).toContain('give --head <ref> or --head-file <file> (one of them)');

@@ -2,7 +2,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseConfigText, PACKAGE_ROOT, resolveConfigPath } from '../../src/config/load-config.js';
+import {
+  ConfigError,
+  loadConfig,
+  parseConfigText,
+  PACKAGE_ROOT,
+  resolveConfigPath,
+} from '../../src/config/load-config.js';
 
 function configError(fn: () => unknown): ConfigError {
   try {
@@ -18,7 +24,11 @@ describe('loadConfig', () => {
   it('reports YAML syntax errors with line and column', () => {
     const err = configError(() => parseConfigText('version: 1\nbot: [unclosed\n', 'bad.yml'));
     expect(err.problems.length).toBeGreaterThan(0);
-    expect(err.problems[0]).toMatchObject({ path: '(YAML syntax)', line: expect.any(Number), column: expect.any(Number) });
+    expect(err.problems[0]).toMatchObject({
+      path: '(YAML syntax)',
+      line: expect.any(Number),
+      column: expect.any(Number),
+    });
     expect(err.problems[0]!.line).toBeGreaterThanOrEqual(2);
     expect(err.describe()).toContain('bad.yml');
     expect(err.describe()).toMatch(/\(YAML syntax\) \(line \d+:\d+\): not valid YAML/);
@@ -32,8 +42,15 @@ describe('loadConfig', () => {
     const row = lines.findIndex((l) => l.includes('members: [emery.cse, alex.ae]'));
     const err = configError(() => parseConfigText(broken, 'scale-bot.yml'));
     const problem = err.problems.find((p) => p.path === 'routing.pools[2].members[1]');
-    expect(problem).toEqual({ path: 'routing.pools[2].members[1]', message: '"alex.ae" is not a cse', line: row + 1, column: lines[row]!.indexOf('alex.ae') + 1 });
-    expect(err.describe()).toContain(`routing.pools[2].members[1] (line ${row + 1}:${lines[row]!.indexOf('alex.ae') + 1}): "alex.ae" is not a cse`);
+    expect(problem).toEqual({
+      path: 'routing.pools[2].members[1]',
+      message: '"alex.ae" is not a cse',
+      line: row + 1,
+      column: lines[row]!.indexOf('alex.ae') + 1,
+    });
+    expect(err.describe()).toContain(
+      `routing.pools[2].members[1] (line ${row + 1}:${lines[row]!.indexOf('alex.ae') + 1}): "alex.ae" is not a cse`,
+    );
   });
 
   it('refuses a key given twice, at the second one', () => {
@@ -52,7 +69,9 @@ describe('loadConfig', () => {
     writeFileSync(file, 'version: 1\n');
     const err = configError(() => loadConfig(file));
     // A near-empty file: every missing section is reported, each with its path.
-    expect(err.problems.map((p) => p.path)).toEqual(expect.arrayContaining(['bot', 'fields', 'forms', 'segments', 'regions', 'routing']));
+    expect(err.problems.map((p) => p.path)).toEqual(
+      expect.arrayContaining(['bot', 'fields', 'forms', 'segments', 'regions', 'routing']),
+    );
   });
 
   it('lists one line per problem in describe()', () => {

@@ -7,7 +7,9 @@ export interface CrmRequest {
 }
 
 /** A stand-in CRM on 127.0.0.1: answers from a script of statuses, then 201 with an id per key. */
-export async function startCrm(script: number[] = []): Promise<{ url: string; requests: CrmRequest[]; records: Map<string, string>; stop: () => Promise<void> }> {
+export async function startCrm(
+  script: number[] = [],
+): Promise<{ url: string; requests: CrmRequest[]; records: Map<string, string>; stop: () => Promise<void> }> {
   const requests: CrmRequest[] = [];
   const records = new Map<string, string>();
   const server: Server = createServer((req, res) => {

@@ -41,18 +41,26 @@ describe('sendCta', () => {
   it('gives up at once on a 4xx, and after the last retry on a lasting 5xx', async () => {
     const crm = await startCrm([401, 500, 500, 500]);
     stop = crm.stop;
-    await expect(sendCta({ url: crm.url, token: 't', retries: 2, minBackoffMs: 10 }, 'k', record)).rejects.toMatchObject({ name: 'CrmError', status: 401 });
+    await expect(
+      sendCta({ url: crm.url, token: 't', retries: 2, minBackoffMs: 10 }, 'k', record),
+    ).rejects.toMatchObject({ name: 'CrmError', status: 401 });
     expect(crm.requests).toHaveLength(1);
-    await expect(sendCta({ url: crm.url, token: 't', retries: 2, minBackoffMs: 10 }, 'k', record)).rejects.toMatchObject({ status: 500 });
+    await expect(
+      sendCta({ url: crm.url, token: 't', retries: 2, minBackoffMs: 10 }, 'k', record),
+    ).rejects.toMatchObject({ status: 500 });
     expect(crm.requests).toHaveLength(4);
   });
 
   it('rejects an answer without a record id', async () => {
     const { createServer } = await import('node:http');
-    const server = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'));
+    const server = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     stop = () => new Promise<void>((r) => server.close(() => r()));
     const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
-    await expect(sendCta({ url, token: 't', retries: 1, minBackoffMs: 10 }, 'k', record)).rejects.toThrow(/no record id/);
+    await expect(sendCta({ url, token: 't', retries: 1, minBackoffMs: 10 }, 'k', record)).rejects.toThrow(
+      /no record id/,
+    );
   });
 });

@@ -18,7 +18,10 @@ async function follow(url: string, jar: CookieJar): Promise<{ res: Response; hop
 
 describe('scale-bot demo --open', () => {
   it('keeps the status page up, signed in as the demo manager through the fake GitLab, until SIGTERM', async () => {
-    const child = spawn(process.execPath, ['bin/scale-bot.js', 'demo', '--open'], { cwd: REPO_ROOT, env: { PATH: process.env.PATH } });
+    const child = spawn(process.execPath, ['bin/scale-bot.js', 'demo', '--open'], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH },
+    });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     let stderr = '';
@@ -33,7 +36,13 @@ describe('scale-bot demo --open', () => {
       expect(stdout).toMatch(/signs you in as harper\.mgr/);
       const { res, hops } = await follow(url, new CookieJar());
       // The real sign-in path: the page, its sign-in, GitLab's authorize, the callback, back to the page.
-      expect(hops.map((h) => new URL(h).pathname)).toEqual(['/', '/auth/sign-in', '/oauth/authorize', '/auth/callback', '/']);
+      expect(hops.map((h) => new URL(h).pathname)).toEqual([
+        '/',
+        '/auth/sign-in',
+        '/oauth/authorize',
+        '/auth/callback',
+        '/',
+      ]);
       expect(res.status).toBe(200);
       const html = await res.text();
       expect(html).toContain('<h1>Team</h1>');

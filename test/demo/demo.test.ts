@@ -6,7 +6,9 @@ describe('scale-bot demo', () => {
   it('files every scenario against the embedded fake GitLab and reports what the bot did', async () => {
     const lines: string[] = [];
     const result = await runDemo(exampleConfig(), (l) => lines.push(l));
-    expect(lines[0]).toMatch(/^fake GitLab on http:\/\/127\.0\.0\.1:\d+, scale-bot listening on http:\/\/127\.0\.0\.1:\d+$/);
+    expect(lines[0]).toMatch(
+      /^fake GitLab on http:\/\/127\.0\.0\.1:\d+, scale-bot listening on http:\/\/127\.0\.0\.1:\d+$/,
+    );
     expect(result.rows.map((r) => [r.scenario, r.state, r.assignee])).toEqual([
       ['Enterprise, valid', 'assigned', 'casey.cse'],
       ['Mid-Market, valid', 'assigned', 'drew.cse'],

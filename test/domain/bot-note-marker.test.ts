@@ -5,7 +5,10 @@ describe('bot note markers', () => {
   it('carry their state both ways, and the same state in any key order gives the same marker', () => {
     const marker = noteMarker('request', { lastNote: 5, closed: true, timeline: [{ b: 1, a: 2 }] });
     expect(noteMarker('request', { closed: true, timeline: [{ b: 1, a: 2 }], lastNote: 5 })).toBe(marker);
-    expect(readNoteMarker(`${marker}\nbody`)).toEqual({ key: 'request', state: { closed: true, lastNote: 5, timeline: [{ b: 1, a: 2 }] } });
+    expect(readNoteMarker(`${marker}\nbody`)).toEqual({
+      key: 'request',
+      state: { closed: true, lastNote: 5, timeline: [{ b: 1, a: 2 }] },
+    });
   });
 
   it.each([

@@ -34,7 +34,11 @@ function problemsWith(mutate: (c: Record<string, any>) => void): Array<{ path: s
   return result.ok ? [] : result.problems;
 }
 
-const cal = (timezone: string, holidays: string[] = []): BusinessCalendar => ({ timezone, weekend: ['sat', 'sun'], holidays: new Set(holidays) });
+const cal = (timezone: string, holidays: string[] = []): BusinessCalendar => ({
+  timezone,
+  weekend: ['sat', 'sun'],
+  holidays: new Set(holidays),
+});
 const NY = cal('America/New_York');
 const LA = cal('America/Los_Angeles');
 const UTC = cal('UTC');
@@ -47,18 +51,78 @@ describe('addBusinessDays', () => {
     ['Friday 16:00 NY + 1 = Monday 16:00 NY', NY, '2026-11-20T21:00:00.000Z', 1, '2026-11-23T21:00:00.000Z'],
     ['Tuesday 09:00 NY + 2 = Thursday 09:00 NY', NY, '2026-11-17T14:00:00.000Z', 2, '2026-11-19T14:00:00.000Z'],
     ['Friday 16:00 NY + 0 = itself', NY, '2026-11-20T21:00:00.000Z', 0, '2026-11-20T21:00:00.000Z'],
-    ['Saturday 10:00 NY + 2 = Wednesday 00:00 NY (counted from Monday 00:00)', NY, '2026-11-21T15:00:00.000Z', 2, '2026-11-25T05:00:00.000Z'],
+    [
+      'Saturday 10:00 NY + 2 = Wednesday 00:00 NY (counted from Monday 00:00)',
+      NY,
+      '2026-11-21T15:00:00.000Z',
+      2,
+      '2026-11-25T05:00:00.000Z',
+    ],
     ['Sunday 23:59 NY + 1 = Tuesday 00:00 NY', NY, '2026-11-23T04:59:00.000Z', 1, '2026-11-24T05:00:00.000Z'],
     ['Saturday + 0 = Monday 00:00 NY', NY, '2026-11-21T15:00:00.000Z', 0, '2026-11-23T05:00:00.000Z'],
-    ['Monday holiday: Friday 16:00 NY + 2 = Wednesday 16:00 NY', cal('America/New_York', ['2026-11-23']), '2026-11-20T21:00:00.000Z', 2, '2026-11-25T21:00:00.000Z'],
-    ['Saturday start, Monday holiday: + 1 = Wednesday 00:00 NY', cal('America/New_York', ['2026-11-23']), '2026-11-21T15:00:00.000Z', 1, '2026-11-25T05:00:00.000Z'],
-    ['fall back: Friday 16:00 EDT + 2 = Tuesday 16:00 EST', NY, '2026-10-30T20:00:00.000Z', 2, '2026-11-03T21:00:00.000Z'],
-    ['spring forward: Friday 16:00 EST + 2 = Tuesday 16:00 EDT', NY, '2026-03-06T21:00:00.000Z', 2, '2026-03-10T20:00:00.000Z'],
-    ['Friday 23:30 LA (Saturday 07:30 UTC) in LA: + 2 = Tuesday 23:30 LA', LA, '2026-11-21T07:30:00.000Z', 2, '2026-11-25T07:30:00.000Z'],
-    ['the same instant in UTC is Saturday: + 2 = Wednesday 00:00 UTC', UTC, '2026-11-21T07:30:00.000Z', 2, '2026-11-25T00:00:00.000Z'],
-    ['Friday 17:00 LA (Saturday 01:00 UTC) in LA: + 2 = Tuesday 17:00 LA', LA, '2026-11-21T01:00:00.000Z', 2, '2026-11-25T01:00:00.000Z'],
-    ['Friday 23:30 UTC in UTC: + 2 = Tuesday 23:30 UTC', UTC, '2026-11-20T23:30:00.000Z', 2, '2026-11-24T23:30:00.000Z'],
-    ['the same instant in Tokyo is Saturday 08:30: + 2 = Wednesday 00:00 JST', cal('Asia/Tokyo'), '2026-11-20T23:30:00.000Z', 2, '2026-11-24T15:00:00.000Z'],
+    [
+      'Monday holiday: Friday 16:00 NY + 2 = Wednesday 16:00 NY',
+      cal('America/New_York', ['2026-11-23']),
+      '2026-11-20T21:00:00.000Z',
+      2,
+      '2026-11-25T21:00:00.000Z',
+    ],
+    [
+      'Saturday start, Monday holiday: + 1 = Wednesday 00:00 NY',
+      cal('America/New_York', ['2026-11-23']),
+      '2026-11-21T15:00:00.000Z',
+      1,
+      '2026-11-25T05:00:00.000Z',
+    ],
+    [
+      'fall back: Friday 16:00 EDT + 2 = Tuesday 16:00 EST',
+      NY,
+      '2026-10-30T20:00:00.000Z',
+      2,
+      '2026-11-03T21:00:00.000Z',
+    ],
+    [
+      'spring forward: Friday 16:00 EST + 2 = Tuesday 16:00 EDT',
+      NY,
+      '2026-03-06T21:00:00.000Z',
+      2,
+      '2026-03-10T20:00:00.000Z',
+    ],
+    [
+      'Friday 23:30 LA (Saturday 07:30 UTC) in LA: + 2 = Tuesday 23:30 LA',
+      LA,
+      '2026-11-21T07:30:00.000Z',
+      2,
+      '2026-11-25T07:30:00.000Z',
+    ],
+    [
+      'the same instant in UTC is Saturday: + 2 = Wednesday 00:00 UTC',
+      UTC,
+      '2026-11-21T07:30:00.000Z',
+      2,
+      '2026-11-25T00:00:00.000Z',
+    ],
+    [
+      'Friday 17:00 LA (Saturday 01:00 UTC) in LA: + 2 = Tuesday 17:00 LA',
+      LA,
+      '2026-11-21T01:00:00.000Z',
+      2,
+      '2026-11-25T01:00:00.000Z',
+    ],
+    [
+      'Friday 23:30 UTC in UTC: + 2 = Tuesday 23:30 UTC',
+      UTC,
+      '2026-11-20T23:30:00.000Z',
+      2,
+      '2026-11-24T23:30:00.000Z',
+    ],
+    [
+      'the same instant in Tokyo is Saturday 08:30: + 2 = Wednesday 00:00 JST',
+      cal('Asia/Tokyo'),
+      '2026-11-20T23:30:00.000Z',
+      2,
+      '2026-11-24T15:00:00.000Z',
+    ],
   ])('%s', (_name, calendar, start, days, expected) => {
     expect(addBusinessDays(new Date(start), days, calendar).toISOString()).toBe(expected);
   });
@@ -78,7 +142,11 @@ describe('addBusinessDays', () => {
   });
 
   it('refuses a calendar without working days', () => {
-    const never: BusinessCalendar = { timezone: 'UTC', weekend: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'], holidays: new Set() };
+    const never: BusinessCalendar = {
+      timezone: 'UTC',
+      weekend: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'],
+      holidays: new Set(),
+    };
     expect(() => addBusinessDays(new Date('2026-11-20T00:00:00Z'), 1, never)).toThrow(/no business days/);
   });
 });
@@ -110,13 +178,19 @@ describe('regionCalendar', () => {
     const fridayNY = new Date('2026-11-20T21:00:00Z');
     const fridayLA = new Date('2026-11-21T00:00:00Z');
     expect(addBusinessDays(fridayNY, 2, regionCalendar(config, 'amr')).toISOString()).toBe('2026-11-24T21:00:00.000Z');
-    expect(addBusinessDays(fridayNY, 2, regionCalendar(config, 'amr-east')).toISOString()).toBe('2026-11-24T21:00:00.000Z');
-    expect(addBusinessDays(fridayLA, 2, regionCalendar(config, 'amr-west')).toISOString()).toBe('2026-11-26T00:00:00.000Z');
+    expect(addBusinessDays(fridayNY, 2, regionCalendar(config, 'amr-east')).toISOString()).toBe(
+      '2026-11-24T21:00:00.000Z',
+    );
+    expect(addBusinessDays(fridayLA, 2, regionCalendar(config, 'amr-west')).toISOString()).toBe(
+      '2026-11-26T00:00:00.000Z',
+    );
   });
 
   it('a shared holiday moves every region (Thursday 26 off everywhere)', () => {
     // Tuesday 16:00 NY + 2: Wednesday (1), Thursday off, Friday (2).
-    expect(addBusinessDays(new Date('2026-11-24T21:00:00Z'), 2, regionCalendar(config, 'amr')).toISOString()).toBe('2026-11-27T21:00:00.000Z');
+    expect(addBusinessDays(new Date('2026-11-24T21:00:00Z'), 2, regionCalendar(config, 'amr')).toISOString()).toBe(
+      '2026-11-27T21:00:00.000Z',
+    );
   });
 
   it('the example configuration counts in UTC when a request has no region', () => {
@@ -158,7 +232,9 @@ describe('public holidays from the maintained calendars (the example configurati
   it('the region’s own dates still count on top', () => {
     const c = configWith((raw) => (raw.regions.amr.holidays = ['2026-11-27']));
     // Thanksgiving (library) and Friday 27 (own): Wednesday 25 15:00Z + 1 → Monday 30 15:00Z.
-    expect(addBusinessDays(new Date('2026-11-25T15:00:00Z'), 1, regionCalendar(c, 'amr')).toISOString()).toBe('2026-11-30T15:00:00.000Z');
+    expect(addBusinessDays(new Date('2026-11-25T15:00:00Z'), 1, regionCalendar(c, 'amr')).toISOString()).toBe(
+      '2026-11-30T15:00:00.000Z',
+    );
   });
 });
 
@@ -224,13 +300,37 @@ describe('calendar configuration', () => {
     ['a bad region time zone', (c: any) => (c.regions.amr.timezone = 'America/Nowhere'), 'regions.amr.timezone'],
     ['a bad calendar time zone', (c: any) => (c.calendar = { timezone: 'Mars/Olympus_Mons' }), 'calendar.timezone'],
     ['a non-existent holiday', (c: any) => (c.calendar = { holidays: ['2026-02-30'] }), 'calendar.holidays[0]'],
-    ['a non-existent region holiday', (c: any) => (c.regions['amr-west'].holidays = ['2026-11-31']), 'regions.amr-west.holidays[0]'],
+    [
+      'a non-existent region holiday',
+      (c: any) => (c.regions['amr-west'].holidays = ['2026-11-31']),
+      'regions.amr-west.holidays[0]',
+    ],
     ['a holiday that is no ISO date', (c: any) => (c.calendar = { holidays: ['11/26/2026'] }), 'calendar.holidays[0]'],
-    ['an unknown holiday country', (c: any) => (c.regions.amr.publicHolidays = { country: 'XX' }), 'regions.amr.publicHolidays.country'],
-    ['an unknown holiday state', (c: any) => (c.regions.amr.publicHolidays = { country: 'US', state: 'ZZ' }), 'regions.amr.publicHolidays.state'],
-    ['a holiday name the calendar never has', (c: any) => (c.regions.amr.publicHolidays = { country: 'US', except: ['Columbus Day', 'Thanksgiving'] }), 'regions.amr.publicHolidays.except[1]'],
-    ['an unknown holiday type', (c: any) => (c.regions.amr.publicHolidays = { country: 'US', types: ['national'] }), 'regions.amr.publicHolidays.types[0]'],
-    ['a week with no working day', (c: any) => (c.calendar = { weekend: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] }), 'calendar.weekend'],
+    [
+      'an unknown holiday country',
+      (c: any) => (c.regions.amr.publicHolidays = { country: 'XX' }),
+      'regions.amr.publicHolidays.country',
+    ],
+    [
+      'an unknown holiday state',
+      (c: any) => (c.regions.amr.publicHolidays = { country: 'US', state: 'ZZ' }),
+      'regions.amr.publicHolidays.state',
+    ],
+    [
+      'a holiday name the calendar never has',
+      (c: any) => (c.regions.amr.publicHolidays = { country: 'US', except: ['Columbus Day', 'Thanksgiving'] }),
+      'regions.amr.publicHolidays.except[1]',
+    ],
+    [
+      'an unknown holiday type',
+      (c: any) => (c.regions.amr.publicHolidays = { country: 'US', types: ['national'] }),
+      'regions.amr.publicHolidays.types[0]',
+    ],
+    [
+      'a week with no working day',
+      (c: any) => (c.calendar = { weekend: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] }),
+      'calendar.weekend',
+    ],
   ])('rejects %s', (_name, mutate, path) => {
     expect(problemsWith(mutate).map((p) => p.path)).toContain(path);
   });
@@ -247,16 +347,40 @@ describe('local wall times around DST changes, against TZDate', () => {
   // offsets must give the instants TZDate gives.
   it.each(['America/New_York', 'America/Los_Angeles', 'Asia/Kolkata', 'Australia/Lord_Howe'])('%s', (tz) => {
     const cal = { timezone: tz, weekend: [] as const, holidays: new Set<string>() };
-    for (const day of ['2026-03-07', '2026-03-08', '2026-03-09', '2026-10-31', '2026-11-01', '2026-11-02', '2026-04-05', '2026-10-04']) {
+    for (const day of [
+      '2026-03-07',
+      '2026-03-08',
+      '2026-03-09',
+      '2026-10-31',
+      '2026-11-01',
+      '2026-11-02',
+      '2026-04-05',
+      '2026-10-04',
+    ]) {
       const [y, m, d] = day.split('-').map(Number) as [number, number, number];
       for (let q = 0; q < 96; q++) {
         const expected = new TZDate(y, m - 1, d, Math.floor(q / 4), (q % 4) * 15, 0, 0, tz);
         // addBusinessDays(x, 0) is the first business moment: x itself on a calendar with no weekend.
-        expect(addBusinessDays(new Date(expected.getTime()), 0, cal).toISOString(), `${day} q${q}`).toBe(new Date(expected.getTime()).toISOString());
+        expect(addBusinessDays(new Date(expected.getTime()), 0, cal).toISOString(), `${day} q${q}`).toBe(
+          new Date(expected.getTime()).toISOString(),
+        );
         // A day later at the same wall time, as TZDate builds it (a skipped time moves forward).
-        const next = new TZDate(expected.getFullYear(), expected.getMonth(), expected.getDate() + 1, expected.getHours(), expected.getMinutes(), 0, 0, tz);
-        expect(addBusinessDays(new Date(expected.getTime()), 1, cal).toISOString(), `${day} q${q} + 1`).toBe(new Date(next.getTime()).toISOString());
-        expect(localDay(new Date(expected.getTime()), tz)).toBe(`${expected.getFullYear()}-${String(expected.getMonth() + 1).padStart(2, '0')}-${String(expected.getDate()).padStart(2, '0')}`);
+        const next = new TZDate(
+          expected.getFullYear(),
+          expected.getMonth(),
+          expected.getDate() + 1,
+          expected.getHours(),
+          expected.getMinutes(),
+          0,
+          0,
+          tz,
+        );
+        expect(addBusinessDays(new Date(expected.getTime()), 1, cal).toISOString(), `${day} q${q} + 1`).toBe(
+          new Date(next.getTime()).toISOString(),
+        );
+        expect(localDay(new Date(expected.getTime()), tz)).toBe(
+          `${expected.getFullYear()}-${String(expected.getMonth() + 1).padStart(2, '0')}-${String(expected.getDate()).padStart(2, '0')}`,
+        );
       }
     }
   });

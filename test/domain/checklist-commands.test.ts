@@ -30,7 +30,10 @@ describe('checklistItemsNamed: forgiving names for the tracker checklist', () =>
   it.each([
     ['call', /"call" could be `call held` or `call logged`/],
     ['up', /"up" is not an item/],
-    ['banana', /"banana" is not an item of the checklist; name one of `cta`, `call held`, `call logged`, `email` or `all`/],
+    [
+      'banana',
+      /"banana" is not an item of the checklist; name one of `cta`, `call held`, `call logged`, `email` or `all`/,
+    ],
     ['', /^name the item/],
     ['cta, nonsense', /"nonsense" is not an item/],
   ])('%j is refused with the names to use', (name, error) => {

@@ -28,6 +28,6 @@ describe('the comment on a commit whose configuration the bot refused', () => {
   it('is recognised by its marker for the same file version only', () => {
     expect(isConfigComment(body, 'b'.repeat(40))).toBe(true);
     expect(isConfigComment(body, 'a'.repeat(40))).toBe(false);
-    expect(isConfigComment('a person\'s comment', 'b'.repeat(40))).toBe(false);
+    expect(isConfigComment("a person's comment", 'b'.repeat(40))).toBe(false);
   });
 });

@@ -54,28 +54,42 @@ function applied(s: IssueSnapshot, plan: Plan): IssueSnapshot {
       botNotes[i] = { id: n.noteId, key: marker.key, body: n.body, state: marker.state };
     }
   }
-  const closing = plan.stateEvent === 'close' ? { state: 'closed' as const, closedBy: 'scale-bot', closedAt: NOW.toISOString() } : {};
+  const closing =
+    plan.stateEvent === 'close' ? { state: 'closed' as const, closedBy: 'scale-bot', closedAt: NOW.toISOString() } : {};
   const reopening = plan.stateEvent === 'reopen' ? { state: 'opened' as const, closedBy: null, closedAt: null } : {};
   return { ...s, labels, assignees: plan.assignees ?? s.assignees, botNotes, ...closing, ...reopening };
 }
 
 function run(s: IssueSnapshot, extra: Partial<DecideInput> = {}, config = exampleConfig()): Plan {
-  return decide({ issue: s, related: [], workload: EMPTY, botUsername: 'scale-bot', ...extra }, config, NOW, renderNote);
+  return decide(
+    { issue: s, related: [], workload: EMPTY, botUsername: 'scale-bot', ...extra },
+    config,
+    NOW,
+    renderNote,
+  );
 }
 
 /** Decides, applies, and checks that deciding again over the result writes nothing. */
-function settle(s: IssueSnapshot, extra: Partial<DecideInput> = {}, config = exampleConfig()): { plan: Plan; after: IssueSnapshot } {
+function settle(
+  s: IssueSnapshot,
+  extra: Partial<DecideInput> = {},
+  config = exampleConfig(),
+): { plan: Plan; after: IssueSnapshot } {
   const plan = run(s, extra, config);
   const after = applied(s, plan);
   const again = run(after, extra, config);
-  expect(again, `second pass over #${s.iid} should write nothing`).toMatchObject({ labels: { add: [], remove: [] }, assignees: null, notes: [] });
+  expect(again, `second pass over #${s.iid} should write nothing`).toMatchObject({
+    labels: { add: [], remove: [] },
+    assignees: null,
+    notes: [],
+  });
   return { plan, after };
 }
 
 const requestNote = (s: IssueSnapshot) => s.botNotes.find((n) => n.key === 'request')!;
 
 describe('decide: scoped labels', () => {
-  it('leaves a flag off when a label it does not manage holds the flag\'s scope, and writes nothing again', () => {
+  it("leaves a flag off when a label it does not manage holds the flag's scope, and writes nothing again", () => {
     const { plan, after } = settle(snapshot({ labels: ['segment::mm', 'region::amr', 'escalation::approved'] }));
     expect(plan.labels.add).not.toContain('escalation::candidate');
     expect(plan.labels.add).toContain('at-risk');
@@ -89,7 +103,13 @@ describe('decide: a new request', () => {
   it('a valid request is labelled, assigned and answered with one note that mentions the CSE; ≤ 2 writes', () => {
     const { plan, after } = settle(snapshot());
     expect(plan.labels.add).toEqual(
-      expect.arrayContaining(['form::mm_amr', 'priority::high', 'engagement::assigned', 'escalation::candidate', 'at-risk']),
+      expect.arrayContaining([
+        'form::mm_amr',
+        'priority::high',
+        'engagement::assigned',
+        'escalation::candidate',
+        'at-risk',
+      ]),
     );
     expect(plan.labels.remove).toEqual([]);
     expect(plan.assignees).toEqual(['drew.cse']);
@@ -109,12 +129,24 @@ describe('decide: a new request', () => {
       digest: expect.stringMatching(/^[0-9a-z]+$/),
       asOf: '2026-11-22',
     });
-    expect(plan.engagement).toMatchObject({ iid: 7, open: true, state: 'assigned', assignee: 'drew.cse', rotation: null });
+    expect(plan.engagement).toMatchObject({
+      iid: 7,
+      open: true,
+      state: 'assigned',
+      assignee: 'drew.cse',
+      rotation: null,
+    });
   });
 
   it('date-relative rules are judged as of the day the description was last read: a later pass writes nothing until it is edited', () => {
     const { after } = settle(snapshot());
-    const later = (s: IssueSnapshot) => decide({ issue: s, related: [], workload: EMPTY, botUsername: 'scale-bot' }, exampleConfig(), new Date('2027-01-05T10:00:00Z'), renderNote);
+    const later = (s: IssueSnapshot) =>
+      decide(
+        { issue: s, related: [], workload: EMPTY, botUsername: 'scale-bot' },
+        exampleConfig(),
+        new Date('2027-01-05T10:00:00Z'),
+        renderNote,
+      );
     expect(later(after).notes).toEqual([]);
     const edited = later({ ...after, description: `${after.description}\n` });
     const note = edited.notes.find((n) => n.key === 'request')!;
@@ -145,8 +177,12 @@ describe('decide: a new request', () => {
 
   it('round-robin pools record the rotation', () => {
     const description = sample('smbeast-amr-missing-fields.md');
-    const valid = sample('mm-amr-valid.md').replace('id=mm_amr version=2', 'id=smbeast_amr version=1').replace('$210k', '$60k');
-    const plan = run(snapshot({ description: valid, author: 'jordan.ae', labels: [] }), { workload: { open: {}, lastAssigned: { 'smb/amr-east': 'emery.cse' } } });
+    const valid = sample('mm-amr-valid.md')
+      .replace('id=mm_amr version=2', 'id=smbeast_amr version=1')
+      .replace('$210k', '$60k');
+    const plan = run(snapshot({ description: valid, author: 'jordan.ae', labels: [] }), {
+      workload: { open: {}, lastAssigned: { 'smb/amr-east': 'emery.cse' } },
+    });
     expect(description).not.toBe(valid);
     expect(plan.assignees).toEqual(['gray.cse']);
     expect(plan.engagement?.rotation).toEqual({ pool: 'smb/amr-east', username: 'gray.cse' });
@@ -167,7 +203,10 @@ describe('decide: edits over time', () => {
     ]);
     expect(fixed.plan.notes[1]!.body).toContain('@drew.cse');
     // Editing again (the customer's name) rewrites the note but keeps the assignment and tells nobody again.
-    const again = settle({ ...fixed.after, description: fixed.after.description.replace('Northwind Traders', 'Northwind Traders Inc.') });
+    const again = settle({
+      ...fixed.after,
+      description: fixed.after.description.replace('Northwind Traders', 'Northwind Traders Inc.'),
+    });
     expect(again.plan.assignees).toBeNull();
     expect(again.plan.notes.map((n) => [n.action, n.key])).toEqual([['update', 'request']]);
     expect(again.plan.notes[0]!.body).not.toContain('@drew.cse');
@@ -187,14 +226,20 @@ describe('decide: edits over time', () => {
   });
 
   it('a manager override lets a not-qualified request through', () => {
-    const s = snapshot({ description: sample('smbwest-amr-public-sector.md'), author: 'jordan.ae', labels: ['qualification::override'] });
+    const s = snapshot({
+      description: sample('smbwest-amr-public-sector.md'),
+      author: 'jordan.ae',
+      labels: ['qualification::override'],
+    });
     const { plan } = settle(s);
     expect(plan.labels.add).toContain('engagement::assigned');
     expect(plan.assignees).toEqual(['finley.cse']);
   });
 
   it('leaves lifecycle states (accepted and later) and their assignee alone', () => {
-    const { plan } = settle(snapshot({ labels: ['engagement::accepted', 'segment::mm', 'region::amr'], assignees: ['casey.cse'] }));
+    const { plan } = settle(
+      snapshot({ labels: ['engagement::accepted', 'segment::mm', 'region::amr'], assignees: ['casey.cse'] }),
+    );
     expect(plan.labels.add).not.toContain('engagement::assigned');
     expect(plan.labels.remove).toEqual([]);
     expect(plan.assignees).toBeNull();
@@ -205,7 +250,9 @@ describe('decide: edits over time', () => {
   });
 
   it('removes stale managed labels (old priority, wrong form) but never unmanaged ones', () => {
-    const { plan } = settle(snapshot({ labels: ['priority::low', 'form::ent_amr', 'customer-success', 'engagement::new'] }));
+    const { plan } = settle(
+      snapshot({ labels: ['priority::low', 'form::ent_amr', 'customer-success', 'engagement::new'] }),
+    );
     expect(plan.labels.remove).toEqual(expect.arrayContaining(['priority::low', 'form::ent_amr', 'engagement::new']));
     expect(plan.labels.remove).not.toContain('customer-success');
   });
@@ -216,13 +263,18 @@ describe('decide: issues that are not requests', () => {
     const { plan, after } = settle(snapshot({ description: 'Please help Acme with CI', labels: [] }));
     expect(plan.labels.add).toEqual(['engagement::not-a-request']);
     expect(plan.notes).toHaveLength(1);
-    expect(requestNote({ ...after, botNotes: after.botNotes.map((n) => ({ ...n, key: n.key === 'not-a-request' ? 'request' : n.key })) }).body).toContain(
-      'scale_engagement_request_mm_amr',
-    );
+    expect(
+      requestNote({
+        ...after,
+        botNotes: after.botNotes.map((n) => ({ ...n, key: n.key === 'not-a-request' ? 'request' : n.key })),
+      }).body,
+    ).toContain('scale_engagement_request_mm_amr');
   });
 
-  it('leaves the bot\'s own issues (reports, reminders) alone, even made from no template', () => {
-    const plan = run(snapshot({ description: '# Scale engagement report 2026-W47', labels: ['scale-bot::operations'] }));
+  it("leaves the bot's own issues (reports, reminders) alone, even made from no template", () => {
+    const plan = run(
+      snapshot({ description: '# Scale engagement report 2026-W47', labels: ['scale-bot::operations'] }),
+    );
     expect(isEmptyPlan(plan)).toBe(true);
     expect(plan.summary[0]).toMatch(/bot's own issues/);
   });
@@ -231,15 +283,24 @@ describe('decide: issues that are not requests', () => {
     ['task', 'a task, not an issue: left alone'],
     ['incident', 'an incident, not an issue: left alone'],
     ['test_case', 'a test case, not an issue: left alone'],
-  ])('leaves a %s alone (the issues API serves them too), even one made from a request template', (issueType, summary) => {
-    const plan = run(snapshot({ description: sample('mm-amr-valid.md'), labels: [], issueType }));
-    expect(isEmptyPlan(plan)).toBe(true);
-    expect(plan.summary).toEqual([summary]);
-  });
+  ])(
+    'leaves a %s alone (the issues API serves them too), even one made from a request template',
+    (issueType, summary) => {
+      const plan = run(snapshot({ description: sample('mm-amr-valid.md'), labels: [], issueType }));
+      expect(isEmptyPlan(plan)).toBe(true);
+      expect(plan.summary).toEqual([summary]);
+    },
+  );
 
   it('leaves a request moved to another project alone: GitLab closes the old issue, which is no closing by hand', () => {
     const { after } = settle(snapshot());
-    const moved = { ...after, state: 'closed' as const, closedBy: 'harper.mgr', closedAt: '2026-11-23T09:00:00Z', movedTo: 777 };
+    const moved = {
+      ...after,
+      state: 'closed' as const,
+      closedBy: 'harper.mgr',
+      closedAt: '2026-11-23T09:00:00Z',
+      movedTo: 777,
+    };
     const plan = run(moved);
     expect(isEmptyPlan(plan)).toBe(true);
     expect(plan.summary).toEqual(['moved to another project (issue id 777): left alone']);
@@ -255,7 +316,10 @@ describe('decide: issues that are not requests', () => {
   });
 
   it('ignores them when configured to', () => {
-    const raw = yaml.load(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), { schema: yaml.CORE_SCHEMA }) as Record<string, any>;
+    const raw = yaml.load(readFileSync(EXAMPLE_CONFIG_PATH, 'utf8'), { schema: yaml.CORE_SCHEMA }) as Record<
+      string,
+      any
+    >;
     raw.intake.nonRequest = 'ignore';
     const compiled = compileConfig(raw);
     if (!compiled.ok) throw new Error('config');
@@ -284,12 +348,21 @@ describe('decide: repeat and duplicate requests', () => {
 
   it('asks for a follow-up pass on the other request only while it lacks the flag (no ping-pong)', () => {
     expect(run(snapshot(), { related: [other(3, { state: 'opened' })] }).followUps).toEqual([3]);
-    expect(run(snapshot(), { related: [other(3, { state: 'opened', labels: ['possible-duplicate'] })] }).followUps).toEqual([]);
+    expect(
+      run(snapshot(), { related: [other(3, { state: 'opened', labels: ['possible-duplicate'] })] }).followUps,
+    ).toEqual([]);
     expect(run(snapshot(), { related: [other(3, { state: 'closed' })] }).followUps).toEqual([]);
   });
 
   it('ignores related issues about another account', () => {
-    const different = other(3, { state: 'opened', account: requestAccount(sample('mm-amr-valid.md').replace('0014M00001lAbCdQAK', '0014M00001lZzZzQAK'), [], exampleConfig()) });
+    const different = other(3, {
+      state: 'opened',
+      account: requestAccount(
+        sample('mm-amr-valid.md').replace('0014M00001lAbCdQAK', '0014M00001lZzZzQAK'),
+        [],
+        exampleConfig(),
+      ),
+    });
     const { plan } = settle(snapshot(), { related: [different] });
     expect(plan.labels.add).not.toContain('possible-duplicate');
   });
@@ -304,7 +377,7 @@ describe('decide: repeat and duplicate requests', () => {
   });
 });
 
-describe('decide: copies of the bot\'s notes', () => {
+describe("decide: copies of the bot's notes", () => {
   it('two passes at once left two request notes: the later copy is deleted, the oldest kept and updated', () => {
     const once = settle(snapshot()).after;
     const note = requestNote(once);
@@ -355,7 +428,10 @@ describe('decide: user text can never act in GitLab', () => {
   });
 
   it('a customer name with pipes and links keeps the tracker table to its columns and makes no link', () => {
-    const description = sample('mm-amr-valid.md').replace('Northwind Traders', 'Acme | col | ![img](http://evil/x.png) [Verify](https://evil)');
+    const description = sample('mm-amr-valid.md').replace(
+      'Northwind Traders',
+      'Acme | col | ![img](http://evil/x.png) [Verify](https://evil)',
+    );
     const { after } = settle(snapshot({ description, assignees: ['drew.cse'], labels: ['engagement::assigned'] }));
     const body = after.botNotes.find((n) => n.key === 'request')!.body;
     const header = body.split('\n').find((l) => l.startsWith('| Customer |'))!;
@@ -373,15 +449,25 @@ describe('decide: the engagement lifecycle', () => {
   /** A person replaces the engagement label, as GitLab records it (add event, scoped removal). */
   function relabel(s: IssueSnapshot, state: string, by: string, at = '2026-11-22T11:00:00Z'): IssueSnapshot {
     const labels = [...s.labels.filter((l) => !l.startsWith('engagement::')), `engagement::${state}`];
-    const events = [...(s.labelEvents ?? []), { id: eventId++, user: by, createdAt: at, label: `engagement::${state}`, action: 'add' as const }];
+    const events = [
+      ...(s.labelEvents ?? []),
+      { id: eventId++, user: by, createdAt: at, label: `engagement::${state}`, action: 'add' as const },
+    ];
     return { ...s, labels, labelEvents: events };
   }
   const assigned = () => settle(snapshot()).after;
   const tick = (s: IssueSnapshot, items: string[]) => ({
     ...s,
-    botNotes: s.botNotes.map((n) => (n.key === 'request' ? { ...n, body: items.reduce((b, i) => b.replace(`- [ ] ${i}`, `- [x] ${i}`), n.body) } : n)),
+    botNotes: s.botNotes.map((n) =>
+      n.key === 'request' ? { ...n, body: items.reduce((b, i) => b.replace(`- [ ] ${i}`, `- [x] ${i}`), n.body) } : n,
+    ),
   });
-  const ALL = ['CTA created', 'Call held', 'Call logged as an activity on the account timeline', 'Follow-up email sent (it triggers the CSAT survey)'];
+  const ALL = [
+    'CTA created',
+    'Call held',
+    'Call logged as an activity on the account timeline',
+    'Follow-up email sent (it triggers the CSAT survey)',
+  ];
 
   it('the assigned CSE accepts: the tracker gains the CTA record and the checklist', () => {
     const { plan, after } = settle(relabel(assigned(), 'accepted', 'drew.cse'));
@@ -414,14 +500,24 @@ describe('decide: the engagement lifecycle', () => {
   });
 
   it('moves made while the bot was down are replayed in order from the label history', () => {
-    const both = relabel(relabel(assigned(), 'accepted', 'drew.cse', '2026-11-22T11:00:00Z'), 'scheduled', 'drew.cse', '2026-11-22T12:00:00Z');
+    const both = relabel(
+      relabel(assigned(), 'accepted', 'drew.cse', '2026-11-22T11:00:00Z'),
+      'scheduled',
+      'drew.cse',
+      '2026-11-22T12:00:00Z',
+    );
     const { plan, after } = settle(both);
     expect(plan.labels).toEqual({ add: [], remove: [] });
     expect(plan.notes.map((n) => n.key)).toEqual(['request']);
     const body = requestNote(after).body;
     expect(body).toMatch(/11:00 — accepted \(drew\.cse\)\n- 2026-11-22 12:00 — scheduled \(drew\.cse\)/);
     // A refused step in the middle stops the replay there.
-    const sneaky = relabel(relabel(assigned(), 'accepted', 'alex.ae', '2026-11-22T11:00:00Z'), 'scheduled', 'drew.cse', '2026-11-22T12:00:00Z');
+    const sneaky = relabel(
+      relabel(assigned(), 'accepted', 'alex.ae', '2026-11-22T11:00:00Z'),
+      'scheduled',
+      'drew.cse',
+      '2026-11-22T12:00:00Z',
+    );
     const refused = settle(sneaky);
     expect(refused.plan.labels.add).toEqual(['engagement::assigned']);
     expect(refused.plan.notes.find((n) => n.key.startsWith('refused-'))!.body).toContain('@alex.ae');
@@ -460,18 +556,31 @@ describe('decide: the engagement lifecycle', () => {
   it('records when each checklist item was first seen ticked, keeps that time, and forgets an untick', () => {
     const accepted = settle(relabel(assigned(), 'accepted', 'drew.cse', '2026-11-22T11:00:00Z')).after;
     const at = (s: IssueSnapshot, iso: string) => {
-      const plan = decide({ issue: s, related: [], workload: EMPTY, botUsername: 'scale-bot' }, exampleConfig(), new Date(iso), renderNote);
+      const plan = decide(
+        { issue: s, related: [], workload: EMPTY, botUsername: 'scale-bot' },
+        exampleConfig(),
+        new Date(iso),
+        renderNote,
+      );
       return { plan, after: applied(s, plan) };
     };
     const first = at(tick(accepted, ['CTA created', 'Call held']), '2026-11-24T09:00:00Z');
-    expect(requestNote(first.after).state.ticks).toEqual({ 'CTA created': '2026-11-24T09:00:00.000Z', 'Call held': '2026-11-24T09:00:00.000Z' });
+    expect(requestNote(first.after).state.ticks).toEqual({
+      'CTA created': '2026-11-24T09:00:00.000Z',
+      'Call held': '2026-11-24T09:00:00.000Z',
+    });
     // A later pass keeps the first-seen times and writes nothing.
     expect(at(first.after, '2026-11-25T09:00:00Z').plan.notes).toEqual([]);
     const more = at(tick(first.after, ['Follow-up email sent (it triggers the CSAT survey)']), '2026-11-26T09:00:00Z');
-    expect(requestNote(more.after).state.ticks).toMatchObject({ 'Call held': '2026-11-24T09:00:00.000Z', 'Follow-up email sent (it triggers the CSAT survey)': '2026-11-26T09:00:00.000Z' });
+    expect(requestNote(more.after).state.ticks).toMatchObject({
+      'Call held': '2026-11-24T09:00:00.000Z',
+      'Follow-up email sent (it triggers the CSAT survey)': '2026-11-26T09:00:00.000Z',
+    });
     const unticked = {
       ...more.after,
-      botNotes: more.after.botNotes.map((n) => (n.key === 'request' ? { ...n, body: n.body.replace('- [x] Call held', '- [ ] Call held') } : n)),
+      botNotes: more.after.botNotes.map((n) =>
+        n.key === 'request' ? { ...n, body: n.body.replace('- [x] Call held', '- [ ] Call held') } : n,
+      ),
     };
     expect(requestNote(at(unticked, '2026-11-27T09:00:00Z').after).state.ticks).not.toHaveProperty('Call held');
   });
@@ -481,7 +590,9 @@ describe('decide: the engagement lifecycle', () => {
     const ticked = settle(tick(accepted, ALL)).after;
     const unticked = {
       ...ticked,
-      botNotes: ticked.botNotes.map((n) => (n.key === 'request' ? { ...n, body: n.body.replace('- [x] Call held', '- [ ] Call held') } : n)),
+      botNotes: ticked.botNotes.map((n) =>
+        n.key === 'request' ? { ...n, body: n.body.replace('- [x] Call held', '- [ ] Call held') } : n,
+      ),
     };
     const { plan, after } = settle(relabel(unticked, 'completed', 'drew.cse', '2026-11-24T10:00:00Z'));
     expect(plan.stateEvent).toBeNull();
@@ -494,8 +605,20 @@ describe('decide: the engagement lifecycle', () => {
     const declined = relabel(assigned(), 'declined', 'drew.cse');
     const asked = settle(declined);
     expect(asked.plan.stateEvent).toBeNull();
-    expect(asked.plan.notes.find((n) => n.key.startsWith('decline-reason-'))!.body).toContain('@drew.cse, please reply with the reason');
-    const replied = { ...asked.after, humanNotes: [{ id: 55, author: 'drew.cse', body: 'Customer is moving to @all /close #12 support', createdAt: '2026-11-22T12:00:00Z' }] };
+    expect(asked.plan.notes.find((n) => n.key.startsWith('decline-reason-'))!.body).toContain(
+      '@drew.cse, please reply with the reason',
+    );
+    const replied = {
+      ...asked.after,
+      humanNotes: [
+        {
+          id: 55,
+          author: 'drew.cse',
+          body: 'Customer is moving to @all /close #12 support',
+          createdAt: '2026-11-22T12:00:00Z',
+        },
+      ],
+    };
     const closed = settle(replied);
     expect(closed.plan.stateEvent).toBe('close');
     const note = closed.plan.notes.find((n) => n.key === 'declined-55')!;
@@ -510,18 +633,40 @@ describe('decide: the engagement lifecycle', () => {
 
   it('closed by hand before completion: closed-incomplete with what was missing; by the author: withdrawn; never reopened', () => {
     const accepted = settle(relabel(assigned(), 'accepted', 'drew.cse')).after;
-    const byCse = settle({ ...accepted, state: 'closed', closedBy: 'drew.cse', closedAt: '2026-11-23T09:00:00Z', labelEvents: accepted.labelEvents ?? [] });
+    const byCse = settle({
+      ...accepted,
+      state: 'closed',
+      closedBy: 'drew.cse',
+      closedAt: '2026-11-23T09:00:00Z',
+      labelEvents: accepted.labelEvents ?? [],
+    });
     expect(byCse.plan.labels.add).toEqual(['engagement::closed-incomplete']);
     expect(byCse.plan.stateEvent).toBeNull();
-    expect(byCse.plan.notes.find((n) => n.key.startsWith('closed-'))!.body).toContain('still open on the checklist: CTA created');
-    const byAuthor = settle({ ...assigned(), state: 'closed', closedBy: 'alex.ae', closedAt: '2026-11-23T09:00:00Z', labelEvents: [] });
+    expect(byCse.plan.notes.find((n) => n.key.startsWith('closed-'))!.body).toContain(
+      'still open on the checklist: CTA created',
+    );
+    const byAuthor = settle({
+      ...assigned(),
+      state: 'closed',
+      closedBy: 'alex.ae',
+      closedAt: '2026-11-23T09:00:00Z',
+      labelEvents: [],
+    });
     expect(byAuthor.plan.labels.add).toEqual(['engagement::withdrawn']);
   });
 
   it('closed by the bot while waiting on its author: closed-incomplete, no "closed by hand" note; reopened: needs-info again', () => {
-    const waiting = settle(snapshot({ description: sample('smbeast-amr-missing-fields.md'), author: 'jordan.ae' })).after;
+    const waiting = settle(
+      snapshot({ description: sample('smbeast-amr-missing-fields.md'), author: 'jordan.ae' }),
+    ).after;
     expect(waiting.labels).toContain('engagement::needs-info');
-    const closed = settle({ ...waiting, state: 'closed', closedBy: 'scale-bot', closedAt: '2026-11-23T09:00:00Z', labelEvents: [] });
+    const closed = settle({
+      ...waiting,
+      state: 'closed',
+      closedBy: 'scale-bot',
+      closedAt: '2026-11-23T09:00:00Z',
+      labelEvents: [],
+    });
     expect(closed.plan.labels.add).toEqual(['engagement::closed-incomplete']);
     expect(closed.plan.notes.filter((n) => n.action === 'create')).toEqual([]);
     const { plan } = settle({ ...closed.after, state: 'opened', closedBy: null, closedAt: null });
@@ -530,7 +675,13 @@ describe('decide: the engagement lifecycle', () => {
 
   it('reopened: back to the last open state', () => {
     const accepted = settle(relabel(assigned(), 'accepted', 'drew.cse')).after;
-    const closed = settle({ ...accepted, state: 'closed', closedBy: 'drew.cse', closedAt: '2026-11-23T09:00:00Z', labelEvents: accepted.labelEvents ?? [] }).after;
+    const closed = settle({
+      ...accepted,
+      state: 'closed',
+      closedBy: 'drew.cse',
+      closedAt: '2026-11-23T09:00:00Z',
+      labelEvents: accepted.labelEvents ?? [],
+    }).after;
     const { plan } = settle({ ...closed, state: 'opened', closedBy: null, closedAt: null });
     expect(plan.labels.add).toEqual(['engagement::accepted']);
     expect(plan.labels.remove).toEqual(['engagement::closed-incomplete']);
@@ -543,7 +694,9 @@ describe('decide: the engagement lifecycle', () => {
   });
 
   it('adopts the state of a request the bot never tracked', () => {
-    const { plan } = settle(snapshot({ labels: ['engagement::scheduled', 'segment::mm', 'region::amr'], assignees: ['casey.cse'] }));
+    const { plan } = settle(
+      snapshot({ labels: ['engagement::scheduled', 'segment::mm', 'region::amr'], assignees: ['casey.cse'] }),
+    );
     expect(plan.labels.add).not.toContain('engagement::assigned');
     expect(plan.labels.remove).toEqual([]);
   });
@@ -562,7 +715,13 @@ describe('decide: stable notes', () => {
 
 describe('decide: commands in comments', () => {
   let noteId = 500;
-  const comment = (s: IssueSnapshot, author: string, body: string, at = '2026-11-22T12:00:00Z', internal = false): IssueSnapshot => ({
+  const comment = (
+    s: IssueSnapshot,
+    author: string,
+    body: string,
+    at = '2026-11-22T12:00:00Z',
+    internal = false,
+  ): IssueSnapshot => ({
     ...s,
     humanNotes: [...s.humanNotes, { id: noteId++, author, body, createdAt: at, ...(internal ? { internal } : {}) }],
   });
@@ -573,7 +732,9 @@ describe('decide: commands in comments', () => {
     const { plan } = settle(comment(assigned(), 'alex.ae', '@scale-bot help'));
     expect(reply(plan)!.body).toContain('@alex.ae, the commands I understand');
     expect(reply(plan)!.body).toContain('`decline <reason>`');
-    expect(reply(plan)!.body).toContain('`done <item>` — tick an item of the tracker\'s checklist: `cta`, `call held`, `call logged`, `email` or `all`');
+    expect(reply(plan)!.body).toContain(
+      "`done <item>` — tick an item of the tracker's checklist: `cta`, `call held`, `call logged`, `email` or `all`",
+    );
   });
 
   it('accept by the assigned CSE moves the request; an edited comment does not run again', () => {
@@ -582,18 +743,27 @@ describe('decide: commands in comments', () => {
     expect(accepted.plan.labels.remove).toEqual(['engagement::assigned']);
     expect(reply(accepted.plan)!.body).toContain('@drew.cse, done: the request is now `accepted`');
     expect(requestNote(accepted.after).body).toContain('| Type | Digital Journey |');
-    const edited = { ...accepted.after, humanNotes: accepted.after.humanNotes.map((n) => ({ ...n, body: `${n.body}\n(edited)` })) };
+    const edited = {
+      ...accepted.after,
+      humanNotes: accepted.after.humanNotes.map((n) => ({ ...n, body: `${n.body}\n(edited)` })),
+    };
     expect(isEmptyPlan(run(edited))).toBe(true);
   });
 
   it('a command the person may not give is refused with why and what instead', () => {
     const { plan } = settle(comment(assigned(), 'alex.ae', '@scale-bot accept'));
     expect(plan.labels).toEqual({ add: [], remove: [] });
-    expect(reply(plan)!.body).toMatch(/@alex\.ae, I did not accept this request: only the assigned CSE .*Instead, ask the assigned CSE to do it\./);
+    expect(reply(plan)!.body).toMatch(
+      /@alex\.ae, I did not accept this request: only the assigned CSE .*Instead, ask the assigned CSE to do it\./,
+    );
   });
 
   it('ignores commands in code blocks and quotes, and from other mentions', () => {
-    const quoted = comment(assigned(), 'drew.cse', '```\n@scale-bot accept\n```\n> @scale-bot accept\nping @scale-botx accept');
+    const quoted = comment(
+      assigned(),
+      'drew.cse',
+      '```\n@scale-bot accept\n```\n> @scale-bot accept\nping @scale-botx accept',
+    );
     expect(isEmptyPlan(run(quoted))).toBe(true);
   });
 
@@ -605,9 +775,18 @@ describe('decide: commands in comments', () => {
     const scheduled = settle(comment(vague.after, 'drew.cse', '@scale-bot schedule 2026-12-03'));
     expect(scheduled.plan.labels.add).toEqual(['engagement::scheduled']);
     expect(reply(scheduled.plan)!.body).toContain('(call on 2026-12-03)');
-    const declined = settle(comment(scheduled.after, 'drew.cse', '@scale-bot decline Customer chose Premium support instead', '2026-11-23T08:00:00Z'));
+    const declined = settle(
+      comment(
+        scheduled.after,
+        'drew.cse',
+        '@scale-bot decline Customer chose Premium support instead',
+        '2026-11-23T08:00:00Z',
+      ),
+    );
     expect(declined.plan.stateEvent).toBe('close');
-    expect(declined.plan.notes.find((n) => n.key.startsWith('declined-'))!.body).toContain('@alex.ae, drew.cse declined this request. Reason: Customer chose Premium support instead');
+    expect(declined.plan.notes.find((n) => n.key.startsWith('declined-'))!.body).toContain(
+      '@alex.ae, drew.cse declined this request. Reason: Customer chose Premium support instead',
+    );
   });
 
   it('complete with the checklist open: one reminder to the CSE, never repeated, never addressed to the bot', () => {
@@ -617,23 +796,44 @@ describe('decide: commands in comments', () => {
     expect(reminders).toHaveLength(1);
     expect(reminders[0]!.body).toContain('@drew.cse, the engagement stays open until the checklist');
     // GitLab's label history now holds the label the bot applied for the command.
-    const botEvent: LabelEvent = { id: 9001, user: 'scale-bot', createdAt: '2026-11-25T15:00:05Z', label: 'engagement::completed', action: 'add' };
+    const botEvent: LabelEvent = {
+      id: 9001,
+      user: 'scale-bot',
+      createdAt: '2026-11-25T15:00:05Z',
+      label: 'engagement::completed',
+      action: 'add',
+    };
     const later: Array<[string, IssueSnapshot]> = [
       ['label history not loaded', { ...first.after, title: 'renamed', labelEvents: null }],
-      ["label history with the bot's own event", { ...first.after, title: 'renamed', labelEvents: [...(first.after.labelEvents ?? []), botEvent] }],
+      [
+        "label history with the bot's own event",
+        { ...first.after, title: 'renamed', labelEvents: [...(first.after.labelEvents ?? []), botEvent] },
+      ],
     ];
     for (const [what, s] of later) expect(isEmptyPlan(run(s)), what).toBe(true);
     // The bot's request note (its memory) deleted by a person: whatever is re-posted addresses a person, not the bot.
-    const forgotten = run({ ...first.after, botNotes: first.after.botNotes.filter((n) => n.key !== 'request'), labelEvents: [botEvent] });
+    const forgotten = run({
+      ...first.after,
+      botNotes: first.after.botNotes.filter((n) => n.key !== 'request'),
+      labelEvents: [botEvent],
+    });
     // (A command shown in a code span, as the tracker's next step does, mentions nobody.)
     for (const n of forgotten.notes) expect(n.body.replace(/`[^`\n]*`/g, '')).not.toMatch(/@scale-bot\b/);
   });
 
   it('a command on a closed request is answered, and not run when the issue is reopened later', () => {
-    const closed = settle({ ...assigned(), state: 'closed', closedBy: 'harper.mgr', closedAt: '2026-11-22T11:00:00Z', labelEvents: [] }).after;
+    const closed = settle({
+      ...assigned(),
+      state: 'closed',
+      closedBy: 'harper.mgr',
+      closedAt: '2026-11-22T11:00:00Z',
+      labelEvents: [],
+    }).after;
     const asked = settle(comment(closed, 'harper.mgr', '@scale-bot reassign @casey.cse'));
     expect(asked.plan.assignees).toBeNull();
-    expect(reply(asked.plan)!.body).toMatch(/^<!-- .* -->\n@harper\.mgr, I did not reassign this request: it is closed \(`[a-z-]+`\)\. Reopen it first\.$/);
+    expect(reply(asked.plan)!.body).toMatch(
+      /^<!-- .* -->\n@harper\.mgr, I did not reassign this request: it is closed \(`[a-z-]+`\)\. Reopen it first\.$/,
+    );
     const reopened = run({ ...asked.after, state: 'opened', closedBy: null, closedAt: null });
     expect(reopened.assignees).toBeNull();
     expect(reply(reopened)).toBeUndefined();
@@ -642,13 +842,34 @@ describe('decide: commands in comments', () => {
   it('a command in an internal note is answered internally, and a reason given there is passed on internally', () => {
     const accepted = settle(comment(assigned(), 'drew.cse', '@scale-bot accept', '2026-11-22T12:00:00Z', true));
     expect(reply(accepted.plan)).toMatchObject({ action: 'create', internal: true });
-    const declined = settle(comment(accepted.after, 'drew.cse', '@scale-bot decline Legal dispute, keep this quiet', '2026-11-23T08:00:00Z', true));
-    const notes = declined.plan.notes.filter((n) => n.action === 'create' && (n.key.startsWith('declined-') || n.key.startsWith('reply-')));
+    const declined = settle(
+      comment(
+        accepted.after,
+        'drew.cse',
+        '@scale-bot decline Legal dispute, keep this quiet',
+        '2026-11-23T08:00:00Z',
+        true,
+      ),
+    );
+    const notes = declined.plan.notes.filter(
+      (n) => n.action === 'create' && (n.key.startsWith('declined-') || n.key.startsWith('reply-')),
+    );
     expect(notes).toHaveLength(2);
     for (const n of notes) expect(n).toMatchObject({ internal: true });
-    expect(declined.plan.notes.filter((n) => n.body.includes('Legal dispute')).every((n) => n.action === 'create' && n.internal)).toBe(true);
+    expect(
+      declined.plan.notes
+        .filter((n) => n.body.includes('Legal dispute'))
+        .every((n) => n.action === 'create' && n.internal),
+    ).toBe(true);
     // The same in a public comment: public answers.
-    const open = settle(comment(accepted.after, 'drew.cse', '@scale-bot decline Customer chose Premium support instead', '2026-11-23T08:00:00Z'));
+    const open = settle(
+      comment(
+        accepted.after,
+        'drew.cse',
+        '@scale-bot decline Customer chose Premium support instead',
+        '2026-11-23T08:00:00Z',
+      ),
+    );
     for (const n of open.plan.notes) expect(n.action === 'create' && n.internal).toBeFalsy();
   });
 
@@ -678,7 +899,9 @@ describe('decide: commands in comments', () => {
     const body = (s: IssueSnapshot) => requestNote(s).body;
 
     it('ticks the named items in the tracker, keeps them on later passes and records when they were ticked', () => {
-      const { plan, after } = settle(comment(accepted(), 'drew.cse', '@scale-bot done call held', '2026-11-23T16:30:00Z'));
+      const { plan, after } = settle(
+        comment(accepted(), 'drew.cse', '@scale-bot done call held', '2026-11-23T16:30:00Z'),
+      );
       expect(reply(plan)!.body).toContain('@drew.cse, ticked: Call held. Still open: CTA created; Call logged');
       expect(body(after)).toContain('- [x] Call held');
       expect(body(after)).toContain('- [ ] CTA created');
@@ -692,12 +915,18 @@ describe('decide: commands in comments', () => {
       const partly = settle(comment(accepted(), 'drew.cse', '@scale-bot done cta, call held')).after;
       const completed = settle(comment(partly, 'drew.cse', '@scale-bot complete', '2026-11-24T10:00:00Z'));
       expect(completed.plan.stateEvent).toBeNull();
-      const { plan } = settle(comment(completed.after, 'drew.cse', '@scale-bot done logged, followup', '2026-11-25T10:00:00Z'));
+      const { plan } = settle(
+        comment(completed.after, 'drew.cse', '@scale-bot done logged, followup', '2026-11-25T10:00:00Z'),
+      );
       expect(plan.stateEvent).toBe('close');
       expect(plan.notes.map((n) => n.key)).toEqual(expect.arrayContaining(['completion']));
       expect(reply(plan)!.body).toContain('The checklist is complete.');
       // `complete` and the last `done` read in one pass: closed at once, no "still open" reminder first.
-      const both = comment(comment(partly, 'drew.cse', '@scale-bot complete'), 'drew.cse', '@scale-bot done logged, email');
+      const both = comment(
+        comment(partly, 'drew.cse', '@scale-bot complete'),
+        'drew.cse',
+        '@scale-bot done logged, email',
+      );
       const once = settle(both).plan;
       expect(once.stateEvent).toBe('close');
       expect(once.notes.filter((n) => n.key.startsWith('incomplete-'))).toEqual([]);
@@ -716,10 +945,34 @@ describe('decide: commands in comments', () => {
     });
 
     it.each([
-      ['the author', accepted, 'alex.ae', '@scale-bot done cta', 'only the assigned CSE, a CSE of the covering pool or a manager'],
-      ['before acceptance', assigned, 'drew.cse', '@scale-bot done cta', 'the checklist starts once the request is accepted (it is `assigned`)'],
-      ['an ambiguous name', accepted, 'drew.cse', '@scale-bot done call', '"call" could be `call held` or `call logged`'],
-      ['an unknown item', accepted, 'drew.cse', '@scale-bot done @all /close', 'is not an item of the checklist; name one of `cta`, `call held`, `call logged`, `email` or `all`'],
+      [
+        'the author',
+        accepted,
+        'alex.ae',
+        '@scale-bot done cta',
+        'only the assigned CSE, a CSE of the covering pool or a manager',
+      ],
+      [
+        'before acceptance',
+        assigned,
+        'drew.cse',
+        '@scale-bot done cta',
+        'the checklist starts once the request is accepted (it is `assigned`)',
+      ],
+      [
+        'an ambiguous name',
+        accepted,
+        'drew.cse',
+        '@scale-bot done call',
+        '"call" could be `call held` or `call logged`',
+      ],
+      [
+        'an unknown item',
+        accepted,
+        'drew.cse',
+        '@scale-bot done @all /close',
+        'is not an item of the checklist; name one of `cta`, `call held`, `call logged`, `email` or `all`',
+      ],
       ['no item', accepted, 'drew.cse', '@scale-bot done', 'name the item, one of `cta`'],
     ])('refuses (%s) with a reply saying why, and ticks nothing', (_name, start, author, text, why) => {
       const { plan, after } = settle(comment(start(), author, text));
@@ -729,14 +982,22 @@ describe('decide: commands in comments', () => {
     });
 
     it('on a closed request: answered, not run', () => {
-      const closed = settle({ ...accepted(), state: 'closed', closedBy: 'harper.mgr', closedAt: '2026-11-22T13:00:00Z', labelEvents: [] }).after;
+      const closed = settle({
+        ...accepted(),
+        state: 'closed',
+        closedBy: 'harper.mgr',
+        closedAt: '2026-11-22T13:00:00Z',
+        labelEvents: [],
+      }).after;
       const { plan, after } = settle(comment(closed, 'drew.cse', '@scale-bot done cta'));
-      expect(reply(plan)!.body).toContain('I did not tick anything: the request is closed (`closed-incomplete`). Reopen it first.');
+      expect(reply(plan)!.body).toContain(
+        'I did not tick anything: the request is closed (`closed-incomplete`). Reopen it first.',
+      );
       expect(body(after)).toContain('- [ ] CTA created');
     });
   });
 
-  it('the tracker\'s next step is true in every state, closed ones included', () => {
+  it("the tracker's next step is true in every state, closed ones included", () => {
     const nextStep = (s: IssueSnapshot) => /\*\*Next step:\*\* (.*)/.exec(requestNote(s).body)![1]!;
     expect(nextStep(assigned())).toMatch(/^The assigned CSE accepts/);
     const accepted = settle(comment(assigned(), 'drew.cse', '@scale-bot accept')).after;
@@ -744,10 +1005,32 @@ describe('decide: commands in comments', () => {
     const completed = settle(comment(accepted, 'drew.cse', '@scale-bot complete')).after;
     expect(nextStep(completed)).toMatch(/^Tick the items still open below/);
     const closedStates: Array<[string, IssueSnapshot, RegExp]> = [
-      ['completed', settle(comment(completed, 'drew.cse', '@scale-bot done all')).after, /^None: the engagement is complete and the request closed\./],
-      ['declined', settle(comment(accepted, 'drew.cse', '@scale-bot decline Budget frozen')).after, /^None: the request was declined and closed/],
-      ['withdrawn', settle(comment(accepted, 'alex.ae', '@scale-bot withdraw')).after, /^None: the request was withdrawn and closed/],
-      ['closed-incomplete', settle({ ...accepted, state: 'closed', closedBy: 'drew.cse', closedAt: '2026-11-23T09:00:00Z', labelEvents: [] }).after, /^None: the request was closed before completion/],
+      [
+        'completed',
+        settle(comment(completed, 'drew.cse', '@scale-bot done all')).after,
+        /^None: the engagement is complete and the request closed\./,
+      ],
+      [
+        'declined',
+        settle(comment(accepted, 'drew.cse', '@scale-bot decline Budget frozen')).after,
+        /^None: the request was declined and closed/,
+      ],
+      [
+        'withdrawn',
+        settle(comment(accepted, 'alex.ae', '@scale-bot withdraw')).after,
+        /^None: the request was withdrawn and closed/,
+      ],
+      [
+        'closed-incomplete',
+        settle({
+          ...accepted,
+          state: 'closed',
+          closedBy: 'drew.cse',
+          closedAt: '2026-11-23T09:00:00Z',
+          labelEvents: [],
+        }).after,
+        /^None: the request was closed before completion/,
+      ],
     ];
     for (const [state, s, step] of closedStates) {
       expect(s.labels, state).toContain(`engagement::${state}`);

@@ -15,36 +15,119 @@ const ev = (id: number, minute: number, state: string, user: string, action: 'ad
   action,
 });
 const BOT = 'scale-bot';
-const rebuild = (events: LabelEvent[]) => effectiveTimeline({ recorded: null, labelEvents: events, scope: 'engagement', botUsername: BOT });
+const rebuild = (events: LabelEvent[]) =>
+  effectiveTimeline({ recorded: null, labelEvents: events, scope: 'engagement', botUsername: BOT });
 const states = (events: LabelEvent[]) => rebuild(events).map((t) => `${t.state}@${t.at.slice(14, 16)}`);
 
 describe('effectiveTimeline rebuilt from the label history', () => {
   it.each<[string, LabelEvent[], string[]]>([
-    ['intake only: the bot’s adds', [ev(1, 0, 'needs-info', BOT), ev(2, 5, 'assigned', BOT)], ['needs-info@00', 'assigned@05']],
+    [
+      'intake only: the bot’s adds',
+      [ev(1, 0, 'needs-info', BOT), ev(2, 5, 'assigned', BOT)],
+      ['needs-info@00', 'assigned@05'],
+    ],
     // The AE's accept at :10 was reverted by the bot at :11 (back to assigned): it never happened.
-    ['a refused move', [ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'alex.ae'), ev(3, 11, 'assigned', BOT), ev(4, 30, 'accepted', 'drew.cse')], ['assigned@00', 'accepted@30']],
+    [
+      'a refused move',
+      [
+        ev(1, 0, 'assigned', BOT),
+        ev(2, 10, 'accepted', 'alex.ae'),
+        ev(3, 11, 'assigned', BOT),
+        ev(4, 30, 'accepted', 'drew.cse'),
+      ],
+      ['assigned@00', 'accepted@30'],
+    ],
     // The CSE's accept at :10 stood; the AE's completed at :20 was reverted to accepted at :21.
-    ['a later move refused, the earlier one kept', [ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'drew.cse'), ev(3, 20, 'completed', 'alex.ae'), ev(4, 21, 'accepted', BOT)], ['assigned@00', 'accepted@10']],
+    [
+      'a later move refused, the earlier one kept',
+      [
+        ev(1, 0, 'assigned', BOT),
+        ev(2, 10, 'accepted', 'drew.cse'),
+        ev(3, 20, 'completed', 'alex.ae'),
+        ev(4, 21, 'accepted', BOT),
+      ],
+      ['assigned@00', 'accepted@10'],
+    ],
     // Two refused in a row while the bot was away: it put back the state before both.
-    ['two moves refused at once', [ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'alex.ae'), ev(3, 12, 'scheduled', 'alex.ae'), ev(4, 15, 'assigned', BOT)], ['assigned@00']],
+    [
+      'two moves refused at once',
+      [
+        ev(1, 0, 'assigned', BOT),
+        ev(2, 10, 'accepted', 'alex.ae'),
+        ev(3, 12, 'scheduled', 'alex.ae'),
+        ev(4, 15, 'assigned', BOT),
+      ],
+      ['assigned@00'],
+    ],
     // Sent back by a manager and accepted again: both accepted, reached first at :10.
-    ['a revert by a person is a move', [ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'drew.cse'), ev(3, 20, 'assigned', 'harper.mgr'), ev(4, 30, 'accepted', 'drew.cse')], ['assigned@00', 'accepted@10', 'assigned@20', 'accepted@30']],
+    [
+      'a revert by a person is a move',
+      [
+        ev(1, 0, 'assigned', BOT),
+        ev(2, 10, 'accepted', 'drew.cse'),
+        ev(3, 20, 'assigned', 'harper.mgr'),
+        ev(4, 30, 'accepted', 'drew.cse'),
+      ],
+      ['assigned@00', 'accepted@10', 'assigned@20', 'accepted@30'],
+    ],
     // The same add listed twice (replayed) and an add of the state it is already in: one transition.
-    ['replayed and repeated adds', [ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'drew.cse'), ev(2, 10, 'accepted', 'drew.cse'), ev(3, 12, 'accepted', 'casey.cse')], ['assigned@00', 'accepted@10']],
+    [
+      'replayed and repeated adds',
+      [
+        ev(1, 0, 'assigned', BOT),
+        ev(2, 10, 'accepted', 'drew.cse'),
+        ev(2, 10, 'accepted', 'drew.cse'),
+        ev(3, 12, 'accepted', 'casey.cse'),
+      ],
+      ['assigned@00', 'accepted@10'],
+    ],
     // Listed out of order: taken by time, so the revert still follows the move it undid.
-    ['out of order', [ev(4, 30, 'accepted', 'drew.cse'), ev(3, 11, 'assigned', BOT), ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'alex.ae')], ['assigned@00', 'accepted@30']],
+    [
+      'out of order',
+      [
+        ev(4, 30, 'accepted', 'drew.cse'),
+        ev(3, 11, 'assigned', BOT),
+        ev(1, 0, 'assigned', BOT),
+        ev(2, 10, 'accepted', 'alex.ae'),
+      ],
+      ['assigned@00', 'accepted@30'],
+    ],
     // Closed by its author after acceptance: the bot records withdrawn; the acceptance stood.
-    ['the bot’s own move after people’s', [ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'drew.cse'), ev(3, 40, 'withdrawn', BOT)], ['assigned@00', 'accepted@10', 'withdrawn@40']],
+    [
+      'the bot’s own move after people’s',
+      [ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'drew.cse'), ev(3, 40, 'withdrawn', BOT)],
+      ['assigned@00', 'accepted@10', 'withdrawn@40'],
+    ],
     // Not judged yet (no bot add after it): it stands.
-    ['a move the bot has not judged yet', [ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'drew.cse')], ['assigned@00', 'accepted@10']],
+    [
+      'a move the bot has not judged yet',
+      [ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'drew.cse')],
+      ['assigned@00', 'accepted@10'],
+    ],
     // Removals, other scopes and unknown states are no transitions.
-    ['removals and other labels', [ev(1, 0, 'assigned', BOT), ev(2, 10, 'assigned', 'drew.cse', 'remove'), { id: 3, user: 'drew.cse', createdAt: at(11), label: 'priority::high', action: 'add' }, ev(4, 12, 'maybe', 'drew.cse')], ['assigned@00']],
+    [
+      'removals and other labels',
+      [
+        ev(1, 0, 'assigned', BOT),
+        ev(2, 10, 'assigned', 'drew.cse', 'remove'),
+        { id: 3, user: 'drew.cse', createdAt: at(11), label: 'priority::high', action: 'add' },
+        ev(4, 12, 'maybe', 'drew.cse'),
+      ],
+      ['assigned@00'],
+    ],
   ])('%s', (_name, events, expected) => {
     expect(states(events)).toEqual(expected);
   });
 
   it('names who made each move', () => {
-    expect(rebuild([ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'alex.ae'), ev(3, 11, 'assigned', BOT), ev(4, 30, 'accepted', 'drew.cse')])).toEqual([
+    expect(
+      rebuild([
+        ev(1, 0, 'assigned', BOT),
+        ev(2, 10, 'accepted', 'alex.ae'),
+        ev(3, 11, 'assigned', BOT),
+        ev(4, 30, 'accepted', 'drew.cse'),
+      ]),
+    ).toEqual([
       { state: 'assigned', at: at(0), by: BOT },
       { state: 'accepted', at: at(30), by: 'drew.cse' },
     ]);
@@ -52,8 +135,16 @@ describe('effectiveTimeline rebuilt from the label history', () => {
 
   it('knows a refused move when it sees one (then the bot’s note is read)', () => {
     const sources = (events: LabelEvent[]) => ({ labelEvents: events, scope: 'engagement', botUsername: BOT });
-    expect(labelHistoryHasReverts(sources([ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'alex.ae'), ev(3, 11, 'assigned', BOT)]))).toBe(true);
-    expect(labelHistoryHasReverts(sources([ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'drew.cse'), ev(3, 40, 'withdrawn', BOT)]))).toBe(false);
+    expect(
+      labelHistoryHasReverts(
+        sources([ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'alex.ae'), ev(3, 11, 'assigned', BOT)]),
+      ),
+    ).toBe(true);
+    expect(
+      labelHistoryHasReverts(
+        sources([ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'drew.cse'), ev(3, 40, 'withdrawn', BOT)]),
+      ),
+    ).toBe(false);
     expect(labelHistoryHasReverts(sources([ev(1, 0, 'assigned', BOT), ev(2, 10, 'accepted', 'drew.cse')]))).toBe(false);
   });
 });
@@ -66,11 +157,20 @@ describe('effectiveTimeline from the bot’s record', () => {
       { state: 'assigned', at: at(0), by: BOT },
       { state: 'accepted', at: at(45), by: 'drew.cse' },
     ];
-    expect(effectiveTimeline({ recorded, labelEvents: refusedAccept, scope: 'engagement', botUsername: BOT })).toEqual(recorded);
+    expect(effectiveTimeline({ recorded, labelEvents: refusedAccept, scope: 'engagement', botUsername: BOT })).toEqual(
+      recorded,
+    );
   });
 
   it('sorts it, drops repeats and damaged entries', () => {
-    const recorded = [{ state: 'accepted', at: at(45), by: 'drew.cse' }, { state: 'assigned', at: at(0), by: BOT }, { state: 'accepted', at: at(50), by: 'drew.cse' }, { state: 'nope', at: at(1) }, 'junk', { state: 'scheduled', at: 'yesterday' }];
+    const recorded = [
+      { state: 'accepted', at: at(45), by: 'drew.cse' },
+      { state: 'assigned', at: at(0), by: BOT },
+      { state: 'accepted', at: at(50), by: 'drew.cse' },
+      { state: 'nope', at: at(1) },
+      'junk',
+      { state: 'scheduled', at: 'yesterday' },
+    ];
     expect(effectiveTimeline({ recorded, labelEvents: null, scope: 'engagement', botUsername: BOT })).toEqual([
       { state: 'assigned', at: at(0), by: BOT },
       { state: 'accepted', at: at(45), by: 'drew.cse' },
@@ -78,6 +178,8 @@ describe('effectiveTimeline from the bot’s record', () => {
   });
 
   it('an empty record (a note from before the bot kept one) falls back to the labels', () => {
-    expect(effectiveTimeline({ recorded: [], labelEvents: refusedAccept, scope: 'engagement', botUsername: BOT })).toEqual([{ state: 'assigned', at: at(0), by: BOT }]);
+    expect(
+      effectiveTimeline({ recorded: [], labelEvents: refusedAccept, scope: 'engagement', botUsername: BOT }),
+    ).toEqual([{ state: 'assigned', at: at(0), by: BOT }]);
   });
 });

@@ -24,7 +24,7 @@ const NUM_RUNS = 2000;
  */
 function renderedText(markdown: string): string {
   return markdown.replace(
-    /\\([!-\/:-@\[-`{-~])|&(?:#(\d{1,7})|#[xX]([\da-fA-F]{1,6})|(amp|lt|gt|quot));/g,
+    /\\([!-/:-@[-`{-~])|&(?:#(\d{1,7})|#[xX]([\da-fA-F]{1,6})|(amp|lt|gt|quot));/g,
     (_match, escaped?: string, dec?: string, hex?: string, named?: string) => {
       if (escaped !== undefined) return escaped;
       if (named !== undefined) return { amp: '&', lt: '<', gt: '>', quot: '"' }[named] ?? '';
@@ -39,7 +39,7 @@ function renderedText(markdown: string): string {
 const MENTION = /(?<![A-Za-z0-9])@[A-Za-z0-9_]/;
 // `x@y.z` is auto-linked as an email, so a following `@all` starts a text node of its own.
 const MENTION_AFTER_EMAIL_LINK = /@[\w.-]*@[A-Za-z0-9_]/;
-const REFERENCE = /[#!~%&$^][A-Za-z0-9_"\[(-]/;
+const REFERENCE = /[#!~%&$^][A-Za-z0-9_"[(-]/;
 // Broader still: a reference sigil may only be followed by the ZWSP, whitespace or the end.
 const ARMED_SIGIL = /[#!~%&$^](?![\s\u200B]|$)/;
 
@@ -50,8 +50,9 @@ const QUICK_ACTION_LINE = /^[\s>]*\//;
 function decode(output: string): string {
   return output
     .replaceAll(Z, '')
-    .replace(/\\([\\`|\/[\]])|&(amp|lt);/g, (_match, escaped?: string, entity?: string) =>
-      escaped ?? (entity === 'amp' ? '&' : '<'),
+    .replace(
+      /\\([\\`|/[\]])|&(amp|lt);/g,
+      (_match, escaped?: string, entity?: string) => escaped ?? (entity === 'amp' ? '&' : '<'),
     );
 }
 
@@ -59,18 +60,71 @@ function decode(output: string): string {
 // Generators: full unicode mixed with a heavy bias towards the dangerous characters and snippets.
 
 const DANGEROUS = [
-  '/', '@', '#', '!', '~', '%', '&', '$', '^', '<', '>', '|', '`', '\\', '"', '[', '(', '_', '-',
-  '.', ';', ':', 'a', 'Z', '1', ' ', '\t', '\u00A0', '\uFEFF', '\n', '\r', '\r\n', '\v', '\f',
-  '\u2028', '\u2029', '&amp;', '&#64;', '&#x40;', '<!--', '-->', '/close', '@all', '~~~', '```',
+  '/',
+  '@',
+  '#',
+  '!',
+  '~',
+  '%',
+  '&',
+  '$',
+  '^',
+  '<',
+  '>',
+  '|',
+  '`',
+  '\\',
+  '"',
+  '[',
+  '(',
+  '_',
+  '-',
+  '.',
+  ';',
+  ':',
+  'a',
+  'Z',
+  '1',
+  ' ',
+  '\t',
+  '\u00A0',
+  '\uFEFF',
+  '\n',
+  '\r',
+  '\r\n',
+  '\v',
+  '\f',
+  '\u2028',
+  '\u2029',
+  '&amp;',
+  '&#64;',
+  '&#x40;',
+  '<!--',
+  '-->',
+  '/close',
+  '@all',
+  '~~~',
+  '```',
   '>>>',
 ];
 const unit = (extra: readonly string[]) =>
-  fc.oneof(
-    fc.constantFrom(...DANGEROUS, ...extra),
-    fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
-  );
+  fc.oneof(fc.constantFrom(...DANGEROUS, ...extra), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
 // Invisible characters that reorder or hide text: bidi overrides and isolates, marks, joiners, BOM.
-const INVISIBLES = ['\u202E', '\u202D', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C', '\u200C', '\u200D', '\u2060', '\u00AD'];
+const INVISIBLES = [
+  '\u202E',
+  '\u202D',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u200E',
+  '\u200F',
+  '\u061C',
+  '\u200C',
+  '\u200D',
+  '\u2060',
+  '\u00AD',
+];
 const userText = fc.string({ unit: unit([Z, ...INVISIBLES]), maxLength: 40 });
 /** What the user's text shows: the invisible characters removed (the module's definition, pinned here). */
 const visible = (text: string) => text.replace(/[\p{Bidi_Control}\p{Default_Ignorable_Code_Point}]/gu, '');
@@ -288,7 +342,7 @@ describe('neutralize: length', () => {
     expect(neutralizeInline('x'.repeat(120), { max: 120 })).toBe('x'.repeat(120));
   });
 
-  it('cuts to ECHO_MAX by default: 200,000 `&` no longer grow past GitLab\'s note limit', () => {
+  it("cuts to ECHO_MAX by default: 200,000 `&` no longer grow past GitLab's note limit", () => {
     const out = neutralizeCell('&'.repeat(200_000));
     expect(out).toBe(`${`&amp;${Z}`.repeat(ECHO_MAX - 1)}…`);
     expect(out.length).toBeLessThan(6 * ECHO_MAX);
@@ -300,9 +354,14 @@ describe('neutralize: length', () => {
 
   it('output is at most six UTF-16 units per character kept, whatever the input', () => {
     fc.assert(
-      fc.property(fc.string({ unit: unit([Z, ...INVISIBLES]), maxLength: 400 }), fc.integer({ min: 1, max: 60 }), modeArb, (input, max, mode) => {
-        expect(neutralize(input, mode, { max }).length).toBeLessThanOrEqual(6 * max);
-      }),
+      fc.property(
+        fc.string({ unit: unit([Z, ...INVISIBLES]), maxLength: 400 }),
+        fc.integer({ min: 1, max: 60 }),
+        modeArb,
+        (input, max, mode) => {
+          expect(neutralize(input, mode, { max }).length).toBeLessThanOrEqual(6 * max);
+        },
+      ),
       { numRuns: NUM_RUNS },
     );
   });

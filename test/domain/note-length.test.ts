@@ -22,14 +22,32 @@ const withCustomer = (name: string) => SAMPLE.replace('Northwind Traders', name)
 
 function snapshot(overrides: Partial<IssueSnapshot> = {}): IssueSnapshot {
   return {
-    iid: 7, title: 'Scale request', description: SAMPLE, state: 'opened', author: 'alex.ae', labels: ['segment::mm', 'region::amr'],
-    assignees: [], webUrl: 'https://gitlab.example/sales/requests/-/issues/7', createdAt: '2026-11-22T09:00:00Z', closedAt: null,
-    closedBy: null, botNotes: [], humanNotes: [], assignedBy: {}, labelEvents: null, ...overrides,
+    iid: 7,
+    title: 'Scale request',
+    description: SAMPLE,
+    state: 'opened',
+    author: 'alex.ae',
+    labels: ['segment::mm', 'region::amr'],
+    assignees: [],
+    webUrl: 'https://gitlab.example/sales/requests/-/issues/7',
+    createdAt: '2026-11-22T09:00:00Z',
+    closedAt: null,
+    closedBy: null,
+    botNotes: [],
+    humanNotes: [],
+    assignedBy: {},
+    labelEvents: null,
+    ...overrides,
   };
 }
 
 function run(s: IssueSnapshot, extra: Partial<DecideInput> = {}, render = renderNote): Plan {
-  return decide({ issue: s, related: [], workload: { open: {}, lastAssigned: {} }, botUsername: 'scale-bot', ...extra }, exampleConfig(), NOW, render);
+  return decide(
+    { issue: s, related: [], workload: { open: {}, lastAssigned: {} }, botUsername: 'scale-bot', ...extra },
+    exampleConfig(),
+    NOW,
+    render,
+  );
 }
 
 let nextId = 1000;
@@ -39,12 +57,23 @@ function applied(s: IssueSnapshot, plan: Plan): IssueSnapshot {
   const botNotes = [...s.botNotes];
   for (const n of plan.notes) {
     const marker = readNoteMarker(n.body)!;
-    const note = { id: n.action === 'create' ? nextId++ : n.noteId, key: marker.key, body: n.body, state: marker.state };
+    const note = {
+      id: n.action === 'create' ? nextId++ : n.noteId,
+      key: marker.key,
+      body: n.body,
+      state: marker.state,
+    };
     if (n.action === 'create') botNotes.push(note);
     else botNotes[botNotes.findIndex((b) => b.id === n.noteId)] = note;
   }
   const labels = [...s.labels.filter((l) => !removed.has(l.toLowerCase())), ...plan.labels.add];
-  return { ...s, labels, assignees: plan.assignees ?? s.assignees, botNotes, ...(plan.stateEvent === 'close' ? { state: 'closed' as const } : {}) };
+  return {
+    ...s,
+    labels,
+    assignees: plan.assignees ?? s.assignees,
+    botNotes,
+    ...(plan.stateEvent === 'close' ? { state: 'closed' as const } : {}),
+  };
 }
 
 const comment = (s: IssueSnapshot, body: string): IssueSnapshot => ({
@@ -85,10 +114,16 @@ describe('echoed text shows what it holds', () => {
   });
 });
 
-describe('every note stays under GitLab\'s limit', () => {
+describe("every note stays under GitLab's limit", () => {
   it('120 other open requests of the account: a hundred listed by name in each list, the rest counted', () => {
     const related: RelatedIssue[] = Array.from({ length: 120 }, (_, i) => ({
-      iid: 100 + i, title: '&'.repeat(255), account: requestAccount(SAMPLE, [], exampleConfig()), state: 'opened', labels: [], webUrl: `https://gitlab.example/sales/requests/-/issues/${100 + i}`, createdAt: '2026-11-01T09:00:00Z',
+      iid: 100 + i,
+      title: '&'.repeat(255),
+      account: requestAccount(SAMPLE, [], exampleConfig()),
+      state: 'opened',
+      labels: [],
+      webUrl: `https://gitlab.example/sales/requests/-/issues/${100 + i}`,
+      createdAt: '2026-11-01T09:00:00Z',
     }));
     const body = requestNote(run(snapshot(), { related }));
     expect(body.length).toBeLessThan(NOTE_MAX_CHARS / 2);
@@ -131,22 +166,37 @@ describe('every note stays under GitLab\'s limit', () => {
     const hostile = fc.constantFrom('&', '@all ', '<', '`', '\u202E', '\u200B', 'a', '#1 ', '\n', '|', '🙂');
     const long = fc.tuple(hostile, fc.integer({ min: 0, max: 300_000 })).map(([unit, n]) => unit.repeat(n));
     fc.assert(
-      fc.property(long, long, fc.integer({ min: 0, max: 40 }), fc.string({ unit: hostile, maxLength: 255 }), (customer, words, relatedCount, title) => {
-        const account = requestAccount(withCustomer(customer), [], exampleConfig());
-        const related: RelatedIssue[] = Array.from({ length: relatedCount }, (_, i) => ({
-          iid: 100 + i, title, account, state: i % 2 ? 'opened' : 'closed', labels: [], webUrl: `https://gitlab.example/sales/requests/-/issues/${100 + i}`, createdAt: '2026-11-01T09:00:00Z',
-        }));
-        const issue = snapshot({ description: withCustomer(customer), title });
-        const first = run(issue, { related });
-        const after = comment(comment(applied(issue, first), `@scale-bot ${words.replace(/[^a-z]/g, '') || 'x'}`), `@scale-bot schedule ${words}`);
-        for (const plan of [first, run(after, { related })]) {
-          for (const note of plan.notes) {
-            expect(note.body.length).toBeLessThanOrEqual(NOTE_MAX_CHARS);
-            expect(note.body).not.toContain('\u202E');
-            expect(note.body).not.toContain('Cut here');
+      fc.property(
+        long,
+        long,
+        fc.integer({ min: 0, max: 40 }),
+        fc.string({ unit: hostile, maxLength: 255 }),
+        (customer, words, relatedCount, title) => {
+          const account = requestAccount(withCustomer(customer), [], exampleConfig());
+          const related: RelatedIssue[] = Array.from({ length: relatedCount }, (_, i) => ({
+            iid: 100 + i,
+            title,
+            account,
+            state: i % 2 ? 'opened' : 'closed',
+            labels: [],
+            webUrl: `https://gitlab.example/sales/requests/-/issues/${100 + i}`,
+            createdAt: '2026-11-01T09:00:00Z',
+          }));
+          const issue = snapshot({ description: withCustomer(customer), title });
+          const first = run(issue, { related });
+          const after = comment(
+            comment(applied(issue, first), `@scale-bot ${words.replace(/[^a-z]/g, '') || 'x'}`),
+            `@scale-bot schedule ${words}`,
+          );
+          for (const plan of [first, run(after, { related })]) {
+            for (const note of plan.notes) {
+              expect(note.body.length).toBeLessThanOrEqual(NOTE_MAX_CHARS);
+              expect(note.body).not.toContain('\u202E');
+              expect(note.body).not.toContain('Cut here');
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 25 },
     );
   }, 120_000);

@@ -27,11 +27,16 @@ function version(id: string, v: number): FormVersion {
 /** The template as the generator renders it for one version (older versions are no longer committed). */
 function templateFor(formId: string, v: number): string {
   const f = form(formId);
-  return renderTemplate('issue-templates/request.md.hbs', issueTemplateModel({ ...f, versions: [version(formId, v)] }, catalog));
+  return renderTemplate(
+    'issue-templates/request.md.hbs',
+    issueTemplateModel({ ...f, versions: [version(formId, v)] }, catalog),
+  );
 }
 
 /** Every released version of every form, with its template. */
-const TEMPLATES = config.forms.flatMap((f) => f.versions.map((v) => ({ formId: f.id, version: v.version, content: templateFor(f.id, v.version) })));
+const TEMPLATES = config.forms.flatMap((f) =>
+  f.versions.map((v) => ({ formId: f.id, version: v.version, content: templateFor(f.id, v.version) })),
+);
 
 const VALID_ANSWERS: Record<string, string> = {
   customer_name: 'Acme Corp',
@@ -133,26 +138,37 @@ function expectWellFormed(result: ParsedRequest): void {
 
 describe('parse: generated templates', () => {
   it('covers every released version, including mm_amr v1', () => {
-    expect(TEMPLATES.map((t) => `${t.formId}@${t.version}`).sort()).toEqual(['ent_amr@1', 'mm_amr@1', 'mm_amr@2', 'smbeast_amr@1', 'smbwest_amr@1']);
+    expect(TEMPLATES.map((t) => `${t.formId}@${t.version}`).sort()).toEqual([
+      'ent_amr@1',
+      'mm_amr@1',
+      'mm_amr@2',
+      'smbeast_amr@1',
+      'smbwest_amr@1',
+    ]);
     // The newest versions render exactly what the generator writes for the committed templates.
     for (const t of generateIssueTemplates(config)) {
       const formId = t.fileName.replace(/^scale_engagement_request_|\.md$/g, '');
-      expect(TEMPLATES.find((x) => x.formId === formId && x.version === form(formId).versions[0]!.version)!.content).toBe(t.content);
+      expect(
+        TEMPLATES.find((x) => x.formId === formId && x.version === form(formId).versions[0]!.version)!.content,
+      ).toBe(t.content);
     }
   });
 
-  it.each(TEMPLATES)('$formId v$version as-is: recognised by its marker, every required field reported, nothing else', ({ formId, version: v, content }) => {
-    const result = parse(content, catalog);
-    expect(result.form).toMatchObject({ id: formId, version: v, detectedBy: 'marker' });
-    expectWellFormed(result);
-    const fields = version(formId, v).fields;
-    const expected = fields
-      .filter((f) => f.required)
-      .map((f) => ({ field: f.id, label: f.label, code: f.type === 'checkbox' ? 'not-confirmed' : 'missing' }));
-    expect(result.problems.map(({ field, label, code }) => ({ field, label, code }))).toEqual(expected);
-    // Nothing answered: only the untouched confirmation boxes read as "not ticked".
-    for (const f of fields) expect(result.fields[f.id]).toBe(f.type === 'checkbox' ? false : null);
-  });
+  it.each(TEMPLATES)(
+    '$formId v$version as-is: recognised by its marker, every required field reported, nothing else',
+    ({ formId, version: v, content }) => {
+      const result = parse(content, catalog);
+      expect(result.form).toMatchObject({ id: formId, version: v, detectedBy: 'marker' });
+      expectWellFormed(result);
+      const fields = version(formId, v).fields;
+      const expected = fields
+        .filter((f) => f.required)
+        .map((f) => ({ field: f.id, label: f.label, code: f.type === 'checkbox' ? 'not-confirmed' : 'missing' }));
+      expect(result.problems.map(({ field, label, code }) => ({ field, label, code }))).toEqual(expected);
+      // Nothing answered: only the untouched confirmation boxes read as "not ticked".
+      for (const f of fields) expect(result.fields[f.id]).toBe(f.type === 'checkbox' ? false : null);
+    },
+  );
 
   it.each(TEMPLATES)('$formId v$version fully filled in: no problems', ({ formId, version: v, content }) => {
     const result = parse(fillTemplate(content, version(formId, v)), catalog);
@@ -186,15 +202,19 @@ describe('parse: versions of mm_amr', () => {
   });
 
   it('problems under v1 use the v1 label', () => {
-    const result = parse(fillTemplate(v1, version('mm_amr', 1), (f) => (f.id === 'licenses_in_use' ? 'lots' : validAnswer(f))), catalog);
-    expect(result.problems).toEqual([{ field: 'licenses_in_use', label: 'Seats in use', code: 'invalid', message: '"lots" is not a number' }]);
+    const result = parse(
+      fillTemplate(v1, version('mm_amr', 1), (f) => (f.id === 'licenses_in_use' ? 'lots' : validAnswer(f))),
+      catalog,
+    );
+    expect(result.problems).toEqual([
+      { field: 'licenses_in_use', label: 'Seats in use', code: 'invalid', message: '"lots" is not a number' },
+    ]);
   });
 
   it('under v2 the old heading "Seats in use" still fills licenses_in_use', () => {
-    const d = fillTemplate(v2, version('mm_amr', 2), (f) => (f.id === 'licenses_in_use' ? '275' : validAnswer(f))).replace(
-      '### Licenses in use\n',
-      '### Seats in use\n',
-    );
+    const d = fillTemplate(v2, version('mm_amr', 2), (f) =>
+      f.id === 'licenses_in_use' ? '275' : validAnswer(f),
+    ).replace('### Licenses in use\n', '### Seats in use\n');
     const result = parse(d, catalog);
     expect(result.form).toMatchObject({ id: 'mm_amr', version: 2, detectedBy: 'marker' });
     expect(result.fields.licenses_in_use).toBe(275);
@@ -204,9 +224,18 @@ describe('parse: versions of mm_amr', () => {
   it('without a marker, the headings pick the version: "Seats in use" means v1, the v2 headings v2', () => {
     const strip = (t: string) => t.replace(/^<!-- scale-bot:form .* -->\n/, '');
     const labels = ['segment::mm', 'region::amr'];
-    expect(parse(strip(fillTemplate(v1, version('mm_amr', 1))), catalog, { labels }).form).toMatchObject({ version: 1, detectedBy: 'labels' });
-    expect(parse(strip(fillTemplate(v2, version('mm_amr', 2))), catalog, { labels }).form).toMatchObject({ version: 2, detectedBy: 'labels' });
-    expect(parse(strip(fillTemplate(v1, version('mm_amr', 1))), catalog).form).toMatchObject({ version: 1, detectedBy: 'title' });
+    expect(parse(strip(fillTemplate(v1, version('mm_amr', 1))), catalog, { labels }).form).toMatchObject({
+      version: 1,
+      detectedBy: 'labels',
+    });
+    expect(parse(strip(fillTemplate(v2, version('mm_amr', 2))), catalog, { labels }).form).toMatchObject({
+      version: 2,
+      detectedBy: 'labels',
+    });
+    expect(parse(strip(fillTemplate(v1, version('mm_amr', 1))), catalog).form).toMatchObject({
+      version: 1,
+      detectedBy: 'title',
+    });
   });
 
   it('with nothing to tell the versions apart, the newest wins (bug: the version with fewer fields did)', () => {
@@ -235,7 +264,10 @@ describe('parse: finding the form without its marker', () => {
   const noTitle = noMarker.replace(/^## .*\n/, '');
 
   it('by the segment/region labels (case-insensitive), before the title', () => {
-    expect(parse(noMarker, catalog, { labels: ['Segment::SMB', 'REGION::amr-west'] }).form).toMatchObject({ id: 'smbwest_amr', detectedBy: 'labels' });
+    expect(parse(noMarker, catalog, { labels: ['Segment::SMB', 'REGION::amr-west'] }).form).toMatchObject({
+      id: 'smbwest_amr',
+      detectedBy: 'labels',
+    });
   });
 
   it('by the title heading', () => {
@@ -280,7 +312,9 @@ describe('parse: problems', () => {
       renewal_date: '2025-01-01', // before the start (validation, compares two fields)
       goals: 'short', // too short (validation)
     };
-    const d = fillTemplate(templateFor('smbwest_amr', 1), v, (f) => (f.id in answers ? answers[f.id]! : validAnswer(f)));
+    const d = fillTemplate(templateFor('smbwest_amr', 1), v, (f) =>
+      f.id in answers ? answers[f.id]! : validAnswer(f),
+    );
     const result = parse(d.replace('- [x] Premium\n- [ ] Ultimate', '- [x] Premium\n- [x] Ultimate'), catalog);
     expect(result.problems.map((p) => `${p.field}:${p.code}`)).toEqual([
       'customer_name:missing',
@@ -295,13 +329,17 @@ describe('parse: problems', () => {
 
   it('a field with a reading problem is not also reported as missing', () => {
     const v = version('ent_amr', 1);
-    const result = parse(fillTemplate(templateFor('ent_amr', 1), v, (f) => (f.id === 'renewal_date' ? '03/04/2027' : validAnswer(f))), catalog);
+    const result = parse(
+      fillTemplate(templateFor('ent_amr', 1), v, (f) => (f.id === 'renewal_date' ? '03/04/2027' : validAnswer(f))),
+      catalog,
+    );
     expect(result.problems).toEqual([
       {
         field: 'renewal_date',
         label: 'Renewal date',
         code: 'ambiguous',
-        message: '"03/04/2027" could be 3 April 2027 or March 4, 2027; write the one you mean as 2027-04-03 or 2027-03-04',
+        message:
+          '"03/04/2027" could be 3 April 2027 or March 4, 2027; write the one you mean as 2027-04-03 or 2027-03-04',
       },
     ]);
   });
@@ -312,7 +350,9 @@ describe('parse: bugs fixed while writing the golden cases', () => {
   const tpl = templateFor('smbeast_amr', 1);
 
   it('a one-line answer is its first paragraph: a note after a blank line is not glued on', () => {
-    const d = fillTemplate(tpl, v, (f) => (f.id === 'customer_name' ? 'Acme Corp\n\n(parent: Acme Holdings)' : validAnswer(f)));
+    const d = fillTemplate(tpl, v, (f) =>
+      f.id === 'customer_name' ? 'Acme Corp\n\n(parent: Acme Holdings)' : validAnswer(f),
+    );
     expect(parse(d, catalog).fields.customer_name).toBe('Acme Corp');
   });
 
@@ -326,14 +366,19 @@ describe('parse: bugs fixed while writing the golden cases', () => {
 
   it('a typed choice is matched by its words, and a note on the next line does not spoil it', () => {
     const typed = (text: string) =>
-      parse(fillTemplate(tpl, v).replace('- [x] GitLab.com (SaaS)\n- [ ] Self-managed\n- [ ] GitLab Dedicated', text), catalog);
+      parse(
+        fillTemplate(tpl, v).replace('- [x] GitLab.com (SaaS)\n- [ ] Self-managed\n- [ ] GitLab Dedicated', text),
+        catalog,
+      );
     expect(typed('Self managed').fields.deployment).toBe('self-managed');
     expect(typed('self-managed.').fields.deployment).toBe('self-managed');
     expect(typed('Self-managed\nthey run it on AWS').fields.deployment).toBe('self-managed');
     expect(typed('Self-managed\nGitLab Dedicated').problems).toEqual([
       expect.objectContaining({ field: 'deployment', code: 'too-many-choices' }),
     ]);
-    expect(typed('on prem').problems).toEqual([expect.objectContaining({ field: 'deployment', code: 'not-an-option' })]);
+    expect(typed('on prem').problems).toEqual([
+      expect.objectContaining({ field: 'deployment', code: 'not-an-option' }),
+    ]);
   });
 
   it('"```x```" on one line is inline code, not a fence that swallows the rest', () => {
@@ -357,9 +402,16 @@ describe('parse: bugs fixed while writing the golden cases', () => {
       .replace('- [ ] Continuous integration\n', '- [x] Continuous integration (replacing CircleCI)\n')
       .replace('- [ ] Other\n\n### Customer goals', '- [x] Other: Jira integration\n\n### Customer goals')
       .replace('- [x] No\n- [ ] Yes', 'No, commercial customer')
-      .replace(/- \[x\] Low\n- \[ \] Medium\n- \[ \] High\n- \[ \] Unknown\n\n### Propensity to expand/, 'Not sure\n\n### Propensity to expand');
+      .replace(
+        /- \[x\] Low\n- \[ \] Medium\n- \[ \] High\n- \[ \] Unknown\n\n### Propensity to expand/,
+        'Not sure\n\n### Propensity to expand',
+      );
     const result = parse(d, catalog);
-    expect(result.fields).toMatchObject({ use_cases: ['scm', 'ci', 'other'], public_sector: 'no', propensity_to_churn: null });
+    expect(result.fields).toMatchObject({
+      use_cases: ['scm', 'ci', 'other'],
+      public_sector: 'no',
+      propensity_to_churn: null,
+    });
     expect(result.problems).toEqual([
       {
         field: 'propensity_to_churn',
@@ -371,12 +423,17 @@ describe('parse: bugs fixed while writing the golden cases', () => {
   });
 
   it('a typed multiselect list is split, not read as one option with a note', () => {
-    const d = fillTemplate(tpl, v).replace(/- \[x\] Source code management\n(- \[ \] .*\n)+/, 'Continuous integration, Agile planning\n');
+    const d = fillTemplate(tpl, v).replace(
+      /- \[x\] Source code management\n(- \[ \] .*\n)+/,
+      'Continuous integration, Agile planning\n',
+    );
     expect(parse(d, catalog).fields.use_cases).toEqual(['ci', 'agile']);
   });
 
   it('an answer in inline code reads as its text', () => {
-    const d = fillTemplate(tpl, v, (f) => (f.id === 'arr' ? '`$120k`' : f.id === 'timeline' ? '```Q3```' : validAnswer(f)));
+    const d = fillTemplate(tpl, v, (f) =>
+      f.id === 'arr' ? '`$120k`' : f.id === 'timeline' ? '```Q3```' : validAnswer(f),
+    );
     const result = parse(d, catalog);
     expect(result.fields).toMatchObject({ arr: 120_000, timeline: 'Q3' });
     expect(result.problems).toEqual([]);
@@ -408,7 +465,16 @@ describe('parse: bugs fixed while writing the golden cases', () => {
 describe('parse: properties', () => {
   /** Every UTF-16 code unit, lone surrogates included. */
   const anyUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
-  const LABELS = ['segment::mm', 'region::amr', 'segment::smb', 'region::amr-east', 'region::amr-west', 'segment::ent', 'bug', ''];
+  const LABELS = [
+    'segment::mm',
+    'region::amr',
+    'segment::smb',
+    'region::amr-east',
+    'region::amr-west',
+    'segment::ent',
+    'bug',
+    '',
+  ];
   const labels = fc.option(fc.subarray(LABELS), { nil: undefined });
 
   it('never throws for arbitrary strings of full unicode code points, and returns well-formed problems', () => {
@@ -481,7 +547,10 @@ describe('parse: properties', () => {
         let text = filled ? fillTemplate(t.content, version(t.formId, t.version)) : t.content;
         for (const c of changes) {
           const at = c.at % (text.length + 1);
-          text = c.kind === 'insert' ? text.slice(0, at) + c.text + text.slice(at) : text.slice(0, at) + text.slice(at + c.length);
+          text =
+            c.kind === 'insert'
+              ? text.slice(0, at) + c.text + text.slice(at)
+              : text.slice(0, at) + text.slice(at + c.length);
         }
         expectWellFormed(parse(text, catalog, l ? { labels: l } : {}));
       }),
@@ -498,9 +567,10 @@ describe('parse: properties', () => {
 
 describe('parse: labels alone do not make a request', () => {
   it('free text on an issue labelled segment::mm + region::amr is not a request', () => {
-    const result = parse('Please help Acme with their CI migration, thanks!', exampleConfig().catalog, { labels: ['segment::mm', 'region::amr'] });
+    const result = parse('Please help Acme with their CI migration, thanks!', exampleConfig().catalog, {
+      labels: ['segment::mm', 'region::amr'],
+    });
     expect(result.form).toBeNull();
     expect(result.problems.map((p) => p.code)).toEqual(['form-unknown']);
   });
 });
-

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { SIGNALS, type RawConfig, type Signal } from '../../src/domain/config-schema.js';
 import { compileConfig, type Config } from '../../src/domain/config.js';
-import { formatPercent, formatUsd, qualify, type Flag, type Qualification, type RuleResult, type Verdict } from '../../src/domain/qualify.js';
+import {
+  formatPercent,
+  formatUsd,
+  qualify,
+  type Flag,
+  type Qualification,
+  type RuleResult,
+  type Verdict,
+} from '../../src/domain/qualify.js';
 import type { DetectedForm, FieldValue, ParsedRequest } from '../../src/domain/request.js';
 import { exampleConfig } from '../helpers/config.js';
 
@@ -61,10 +69,20 @@ function makeConfig(patch: Partial<RawConfig> = {}): Config {
   return result.config;
 }
 
-const MM_AMR: DetectedForm = { id: 'mm_amr', version: 1, title: 'Mid-Market, AMER', segment: 'mm', region: 'amr', detectedBy: 'marker' };
+const MM_AMR: DetectedForm = {
+  id: 'mm_amr',
+  version: 1,
+  title: 'Mid-Market, AMER',
+  segment: 'mm',
+  region: 'amr',
+  detectedBy: 'marker',
+};
 
 /** A request that passes every gate and raises no signal; `fields` overrides single values. */
-function makeRequest(fields: Record<string, FieldValue | null> = {}, form: DetectedForm | null = MM_AMR): ParsedRequest {
+function makeRequest(
+  fields: Record<string, FieldValue | null> = {},
+  form: DetectedForm | null = MM_AMR,
+): ParsedRequest {
   return {
     form,
     fields: {
@@ -113,7 +131,10 @@ describe('rules list', () => {
   it('lists the gates first, then every signal in SIGNALS order', () => {
     const q = qualify(makeRequest(), 'alex.ae', base, TODAY);
     expect(q.rules.map((r) => r.id)).toEqual(['account-owner', 'not-public-sector', 'arr-in-range', ...SIGNALS]);
-    expect(q.rules.map((r) => r.kind)).toEqual([...Array<string>(3).fill('gate'), ...Array<string>(SIGNALS.length).fill('signal')]);
+    expect(q.rules.map((r) => r.kind)).toEqual([
+      ...Array<string>(3).fill('gate'),
+      ...Array<string>(SIGNALS.length).fill('signal'),
+    ]);
     for (const r of q.rules) {
       expect(r.title).not.toBe('');
       expect(r.threshold).not.toBe('');
@@ -136,7 +157,12 @@ describe('gate: account-owner', () => {
     { author: 'ALEX.AE', verdict: 'pass', input: 'alex.ae (AE)', detail: /account owner/ },
     { author: 'casey.cse', verdict: 'fail', input: 'casey.cse (CSE)', detail: /not an account owner.*AE or SAL/ },
     { author: 'harper.mgr', verdict: 'fail', input: 'harper.mgr (manager)', detail: /AE or SAL/ },
-    { author: 'ghost', verdict: 'fail', input: 'ghost (not in people)', detail: /not in the bot's people list.*AE or SAL/ },
+    {
+      author: 'ghost',
+      verdict: 'fail',
+      input: 'ghost (not in people)',
+      detail: /not in the bot's people list.*AE or SAL/,
+    },
     { author: null, verdict: 'unknown', input: null, detail: /not known/ },
   ])('$author → $verdict', ({ author, verdict, input, detail }) => {
     const r = rule(qualify(makeRequest(), author, base, TODAY), 'account-owner');
@@ -225,7 +251,12 @@ describe('signals (today 2026-06-15)', () => {
   signalTable('renewal-soon', [
     { name: 'in 2 months', fields: { renewal_date: '2026-08-15' }, verdict: 'pass', detail: /within 3 months/ },
     { name: 'exactly 3 months away', fields: { renewal_date: '2026-09-15' }, verdict: 'pass', input: '2026-09-15' },
-    { name: 'a day after 3 months', fields: { renewal_date: '2026-09-16' }, verdict: 'fail', detail: /more than 3 months away/ },
+    {
+      name: 'a day after 3 months',
+      fields: { renewal_date: '2026-09-16' },
+      verdict: 'fail',
+      detail: /more than 3 months away/,
+    },
     { name: 'today', fields: { renewal_date: '2026-06-15' }, verdict: 'pass' },
     { name: 'already passed', fields: { renewal_date: '2026-06-14' }, verdict: 'pass', detail: /already passed/ },
     { name: 'missing', fields: { renewal_date: null }, verdict: 'unknown', input: null },
@@ -265,7 +296,12 @@ describe('signals (today 2026-06-15)', () => {
     { name: 'both', fields: { arr: 220_000, lam: 150_000 }, verdict: 'pass', input: 'ARR $220,000, LAM $150,000' },
     { name: 'large only', fields: { arr: 220_000, lam: 50_000 }, verdict: 'fail', detail: /growth/ },
     { name: 'growth only', fields: { arr: 100_000, lam: 150_000 }, verdict: 'fail', detail: /large/ },
-    { name: 'ARR missing, growth', fields: { arr: null, lam: 150_000 }, verdict: 'unknown', input: 'ARR not given, LAM $150,000' },
+    {
+      name: 'ARR missing, growth',
+      fields: { arr: null, lam: 150_000 },
+      verdict: 'unknown',
+      input: 'ARR not given, LAM $150,000',
+    },
     // A known failure decides even when the other half is unknown.
     { name: 'ARR missing, no growth', fields: { arr: null, lam: 50_000 }, verdict: 'fail' },
     { name: 'both missing', fields: { arr: null, lam: null }, verdict: 'unknown', input: null },
@@ -273,9 +309,18 @@ describe('signals (today 2026-06-15)', () => {
 
   // 6 months before 2026-06-15 is 2025-12-15.
   signalTable('low-utilization', [
-    { name: '74.9% after a year', fields: { utilization: 74.9 }, verdict: 'pass', input: '74.9%; subscription started 2025-01-01' },
+    {
+      name: '74.9% after a year',
+      fields: { utilization: 74.9 },
+      verdict: 'pass',
+      input: '74.9%; subscription started 2025-01-01',
+    },
     { name: 'exactly 75%', fields: { utilization: 75 }, verdict: 'fail', detail: /not below 75%/ },
-    { name: 'low, exactly 6 months old', fields: { utilization: 50, subscription_start: '2025-12-15' }, verdict: 'pass' },
+    {
+      name: 'low, exactly 6 months old',
+      fields: { utilization: 50, subscription_start: '2025-12-15' },
+      verdict: 'pass',
+    },
     {
       name: 'low, a day short of 6 months',
       fields: { utilization: 50, subscription_start: '2025-12-16' },
@@ -289,12 +334,31 @@ describe('signals (today 2026-06-15)', () => {
       input: '74% (740 of 1000 licenses in use); subscription started 2025-01-01',
     },
     { name: 'computed exactly 75%', fields: { licenses_purchased: 1000, licenses_in_use: 750 }, verdict: 'fail' },
-    { name: 'computed, rounded to 1 decimal', fields: { licenses_purchased: 3, licenses_in_use: 2 }, verdict: 'pass', input: '66.7% (2 of 3 licenses in use); subscription started 2025-01-01' },
-    { name: 'given utilization wins over licenses', fields: { utilization: 90, licenses_purchased: 100, licenses_in_use: 1 }, verdict: 'fail' },
-    { name: 'nothing to compute from', fields: { licenses_purchased: null, licenses_in_use: null }, verdict: 'unknown', detail: /licenses/ },
+    {
+      name: 'computed, rounded to 1 decimal',
+      fields: { licenses_purchased: 3, licenses_in_use: 2 },
+      verdict: 'pass',
+      input: '66.7% (2 of 3 licenses in use); subscription started 2025-01-01',
+    },
+    {
+      name: 'given utilization wins over licenses',
+      fields: { utilization: 90, licenses_purchased: 100, licenses_in_use: 1 },
+      verdict: 'fail',
+    },
+    {
+      name: 'nothing to compute from',
+      fields: { licenses_purchased: null, licenses_in_use: null },
+      verdict: 'unknown',
+      detail: /licenses/,
+    },
     { name: 'licenses in use missing', fields: { licenses_in_use: null }, verdict: 'unknown' },
     { name: 'no licenses purchased', fields: { licenses_purchased: 0, licenses_in_use: 0 }, verdict: 'unknown' },
-    { name: 'low, start missing', fields: { utilization: 50, subscription_start: null }, verdict: 'unknown', detail: /start date is missing/ },
+    {
+      name: 'low, start missing',
+      fields: { utilization: 50, subscription_start: null },
+      verdict: 'unknown',
+      detail: /start date is missing/,
+    },
     {
       name: 'utilization and start missing',
       fields: { licenses_purchased: null, subscription_start: null },
@@ -304,7 +368,12 @@ describe('signals (today 2026-06-15)', () => {
     // Utilization at or above the threshold cannot become low, whatever the start date.
     { name: 'high, start missing', fields: { utilization: 90, subscription_start: null }, verdict: 'fail' },
     // 2025-08-31 + 6 months clamps to 2026-02-28.
-    { name: 'month-end start', fields: { utilization: 50, subscription_start: '2025-08-31' }, verdict: 'pass', today: '2026-02-28' },
+    {
+      name: 'month-end start',
+      fields: { utilization: 50, subscription_start: '2025-08-31' },
+      verdict: 'pass',
+      today: '2026-02-28',
+    },
   ]);
 
   signalTable('churn-risk', [
@@ -338,14 +407,29 @@ describe('signals (today 2026-06-15)', () => {
 
 describe('thresholds from rules', () => {
   it.each<{ rules: RawConfig['rules']; fields: Record<string, FieldValue | null>; signal: Signal; verdict: Verdict }>([
-    { rules: { renewalWithinMonths: 1 }, fields: { renewal_date: '2026-07-15' }, signal: 'renewal-soon', verdict: 'pass' },
-    { rules: { renewalWithinMonths: 1 }, fields: { renewal_date: '2026-07-16' }, signal: 'renewal-soon', verdict: 'fail' },
+    {
+      rules: { renewalWithinMonths: 1 },
+      fields: { renewal_date: '2026-07-15' },
+      signal: 'renewal-soon',
+      verdict: 'pass',
+    },
+    {
+      rules: { renewalWithinMonths: 1 },
+      fields: { renewal_date: '2026-07-16' },
+      signal: 'renewal-soon',
+      verdict: 'fail',
+    },
     { rules: { largeAccountArrShare: 0.5 }, fields: { arr: 125_000 }, signal: 'large-account', verdict: 'pass' },
     { rules: { largeAccountArrShare: 0.7 }, fields: { arr: 175_000 }, signal: 'large-account', verdict: 'pass' },
     { rules: { highGrowthLam: 40_000 }, fields: { lam: 50_000 }, signal: 'high-growth', verdict: 'pass' },
     { rules: { lowUtilizationPercent: 95 }, fields: { utilization: 90 }, signal: 'low-utilization', verdict: 'pass' },
     { rules: { utilizationAfterMonths: 24 }, fields: { utilization: 50 }, signal: 'low-utilization', verdict: 'fail' },
-    { rules: { expandPropensity: ['medium'] }, fields: { propensity_to_expand: 'medium' }, signal: 'expansion-potential', verdict: 'pass' },
+    {
+      rules: { expandPropensity: ['medium'] },
+      fields: { propensity_to_expand: 'medium' },
+      signal: 'expansion-potential',
+      verdict: 'pass',
+    },
   ])('$signal with $rules → $verdict', ({ rules, fields, signal, verdict }) => {
     const q = qualify(makeRequest(fields), 'alex.ae', makeConfig({ rules }), TODAY);
     expect(rule(q, signal).verdict).toBe(verdict);
@@ -411,7 +495,11 @@ describe('flags', () => {
     { name: 'low utilization', fields: { utilization: 50 }, flags: ['at-risk'] },
     { name: 'churn risk', fields: { propensity_to_churn: 'high' }, flags: ['at-risk'] },
     { name: 'at-risk request', fields: { request_type: 'at-risk' }, flags: ['at-risk'] },
-    { name: 'both', fields: { arr: 220_000, lam: 150_000, request_type: 'at-risk' }, flags: ['escalation-candidate', 'at-risk'] },
+    {
+      name: 'both',
+      fields: { arr: 220_000, lam: 150_000, request_type: 'at-risk' },
+      flags: ['escalation-candidate', 'at-risk'],
+    },
   ])('default conditions: $name → $flags', ({ fields, flags }) => {
     expect(qualify(makeRequest(fields), 'alex.ae', base, TODAY).flags).toEqual(flags);
   });
@@ -423,7 +511,10 @@ describe('flags', () => {
   ])('configured conditions: $fields → $flags', ({ fields, flags }) => {
     const config = makeConfig({
       rules: {
-        flags: { 'escalation-candidate': { any: ['expansion-potential'] }, 'at-risk': { all: ['renewal-soon', 'churn-risk'] } },
+        flags: {
+          'escalation-candidate': { any: ['expansion-potential'] },
+          'at-risk': { all: ['renewal-soon', 'churn-risk'] },
+        },
       },
     });
     expect(qualify(makeRequest(fields), 'alex.ae', config, TODAY).flags).toEqual(flags);
@@ -431,7 +522,13 @@ describe('flags', () => {
 });
 
 describe('status', () => {
-  it.each<{ author: string | null; publicSector: string | null; arr: number | null; status: Qualification['status']; failed: string[] }>([
+  it.each<{
+    author: string | null;
+    publicSector: string | null;
+    arr: number | null;
+    status: Qualification['status'];
+    failed: string[];
+  }>([
     { author: 'alex.ae', publicSector: 'no', arr: 100_000, status: 'qualified', failed: [] },
     { author: null, publicSector: 'no', arr: 100_000, status: 'incomplete', failed: [] },
     { author: 'alex.ae', publicSector: null, arr: 100_000, status: 'incomplete', failed: [] },
@@ -441,7 +538,13 @@ describe('status', () => {
     { author: 'alex.ae', publicSector: 'no', arr: 1_000, status: 'not-qualified', failed: ['arr-in-range'] },
     // A failure outweighs anything unknown.
     { author: null, publicSector: 'yes', arr: null, status: 'not-qualified', failed: ['not-public-sector'] },
-    { author: 'ghost', publicSector: 'yes', arr: 900_000, status: 'not-qualified', failed: ['account-owner', 'not-public-sector', 'arr-in-range'] },
+    {
+      author: 'ghost',
+      publicSector: 'yes',
+      arr: 900_000,
+      status: 'not-qualified',
+      failed: ['account-owner', 'not-public-sector', 'arr-in-range'],
+    },
   ])('$author / $publicSector / $arr → $status', ({ author, publicSector, arr, status, failed }) => {
     const q = qualify(makeRequest({ public_sector: publicSector, arr }), author, base, TODAY);
     expect(q.status).toBe(status);
@@ -450,7 +553,13 @@ describe('status', () => {
   });
 
   it('does not let signals affect the status', () => {
-    const empty = makeRequest({ renewal_date: null, lam: null, utilization: null, licenses_in_use: null, request_type: null });
+    const empty = makeRequest({
+      renewal_date: null,
+      lam: null,
+      utilization: null,
+      licenses_in_use: null,
+      request_type: null,
+    });
     expect(qualify(empty, 'alex.ae', base, TODAY).status).toBe('qualified');
   });
 
@@ -462,7 +571,14 @@ describe('status', () => {
 
 describe('with the shipped example config', () => {
   const example = exampleConfig();
-  const form = (id: string, segment: string, region: string): DetectedForm => ({ id, version: 1, title: id, segment, region, detectedBy: 'marker' });
+  const form = (id: string, segment: string, region: string): DetectedForm => ({
+    id,
+    version: 1,
+    title: id,
+    segment,
+    region,
+    detectedBy: 'marker',
+  });
 
   it('rejects a Mid-Market request above the segment ceiling', () => {
     const q = qualify(makeRequest({ arr: 1_200_000 }, form('mm_amr', 'mm', 'amr')), 'alex.ae', example, TODAY);
@@ -482,7 +598,13 @@ describe('with the shipped example config', () => {
     );
     const q = qualify(request, 'jordan.ae', example, TODAY);
     expect(q).toMatchObject({ status: 'qualified', priority: 'high', flags: ['escalation-candidate'] });
-    expect(q.signals).toEqual(['renewal-soon', 'large-account', 'high-growth', 'large-account-high-growth', 'expansion-potential']);
+    expect(q.signals).toEqual([
+      'renewal-soon',
+      'large-account',
+      'high-growth',
+      'large-account-high-growth',
+      'expansion-potential',
+    ]);
     expect(rule(q, 'churn-risk').threshold).toBe('Propensity to churn is High');
     expect(rule(q, 'at-risk-request').threshold).toBe('Request type is "At-risk customer"');
   });
@@ -492,7 +614,9 @@ describe('with the shipped example config', () => {
     { fields: { propensity_to_expand: 'high' }, priority: 'medium' },
     { fields: { utilization: 60 }, priority: 'high' },
   ])('example priority for $fields → $priority', ({ fields, priority }) => {
-    expect(qualify(makeRequest(fields, form('mm_amr', 'mm', 'amr')), 'alex.ae', example, TODAY).priority).toBe(priority);
+    expect(qualify(makeRequest(fields, form('mm_amr', 'mm', 'amr')), 'alex.ae', example, TODAY).priority).toBe(
+      priority,
+    );
   });
 
   it('turns away a request filed by a CSE', () => {

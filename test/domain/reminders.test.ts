@@ -3,7 +3,13 @@ import yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { noteMarker } from '../../src/domain/bot-note-marker.js';
 import { compileConfig, type Config } from '../../src/domain/config.js';
-import { planReminders, recipientsFor, sentKeys, type ReminderPlan, type ReminderRequest } from '../../src/domain/reminders.js';
+import {
+  planReminders,
+  recipientsFor,
+  sentKeys,
+  type ReminderPlan,
+  type ReminderRequest,
+} from '../../src/domain/reminders.js';
 import type { RequestHistory } from '../../src/domain/request-history.js';
 import { openBreaches, type Breach } from '../../src/domain/sla.js';
 import { reminderNoteBody } from '../../src/render/reminders.js';
@@ -43,23 +49,42 @@ function history(iid: number, overrides: Partial<RequestHistory> = {}): RequestH
   });
 }
 
-const req = (history: RequestHistory, checklist: ReminderRequest['checklist'] = null): ReminderRequest => ({ history, checklist });
+const req = (history: RequestHistory, checklist: ReminderRequest['checklist'] = null): ReminderRequest => ({
+  history,
+  checklist,
+});
 
 // Assigned to casey.cse Friday 20 16:00 NY: accept due Tue 24 21:00Z, escalate due Wed 25 21:00Z.
 const r7 = history(7);
 // Assigned to casey.cse Thursday 19 10:00 NY: accept due Mon 23 15:00Z, escalate due Tue 24 15:00Z.
 const r8 = history(8, { stateSince: '2026-11-19T15:00:00Z' });
 // smb / amr-west, assigned to finley.cse Thursday 19 07:00 LA: accept due Mon 23 15:00Z, escalate Tue 24 15:00Z.
-const r9 = history(9, { segment: 'smb', region: 'amr-west', form: { id: 'smbwest_amr', version: 1 }, assignees: ['finley.cse'], stateSince: '2026-11-19T15:00:00Z' });
+const r9 = history(9, {
+  segment: 'smb',
+  region: 'amr-west',
+  form: { id: 'smbwest_amr', version: 1 },
+  assignees: ['finley.cse'],
+  stateSince: '2026-11-19T15:00:00Z',
+});
 
 /** Thursday 2026-11-26 12:00 New York, 09:00 Los Angeles. */
 const THURSDAY_NOON = new Date('2026-11-26T17:00:00Z');
 
-function plan(requests: ReminderRequest[], now: Date, sent: ReadonlySet<string> = new Set(), cfg: Config = config): ReminderPlan {
+function plan(
+  requests: ReminderRequest[],
+  now: Date,
+  sent: ReadonlySet<string> = new Set(),
+  cfg: Config = config,
+): ReminderPlan {
   return planReminders({ requests, sent, config: cfg, now });
 }
 
-function breach(h: RequestHistory, kind: Breach['kind'], now = '2026-12-31T17:00:00Z', checklist: ReminderRequest['checklist'] = null): Breach {
+function breach(
+  h: RequestHistory,
+  kind: Breach['kind'],
+  now = '2026-12-31T17:00:00Z',
+  checklist: ReminderRequest['checklist'] = null,
+): Breach {
   const found = openBreaches(h, checklist, config, new Date(now)).find((b) => b.kind === kind);
   if (!found) throw new Error(`no ${kind} breach`);
   return found;
@@ -98,7 +123,8 @@ describe('recipientsFor', () => {
         { username: 'quinn.mgr', roles: ['manager'], regions: ['amr-east'] },
       );
     });
-    const b = (h: RequestHistory) => openBreaches(h, null, cfg, new Date('2026-12-31T17:00:00Z')).find((x) => x.kind === 'escalate')!;
+    const b = (h: RequestHistory) =>
+      openBreaches(h, null, cfg, new Date('2026-12-31T17:00:00Z')).find((x) => x.kind === 'escalate')!;
     expect(recipientsFor(b(r7), r7, cfg)).toEqual(['harper.mgr', 'pat.mgr', 'robin.mgr']);
     expect(recipientsFor(b(r9), r9, cfg)).toEqual(['emery.cse', 'harper.mgr', 'pat.mgr', 'morgan.mgr']);
     // A manager who is the assignee is left out.
@@ -113,7 +139,10 @@ describe('recipientsFor', () => {
 
   it('follow-up: the assignees', () => {
     const h = history(7, { state: 'accepted', assignees: ['drew.cse'] });
-    const b = breach(h, 'follow-up', '2026-12-31T17:00:00Z', { callHeldAt: '2026-11-23T15:00:00Z', followUpSent: false });
+    const b = breach(h, 'follow-up', '2026-12-31T17:00:00Z', {
+      callHeldAt: '2026-11-23T15:00:00Z',
+      followUpSent: false,
+    });
     expect(recipientsFor(b, h, config)).toEqual(['drew.cse']);
   });
 
@@ -153,16 +182,24 @@ describe('planReminders', () => {
       // Due Monday 10:00 NY; Tuesday and Wednesday 10:00 have passed by Thursday noon.
       businessDaysLate: 3,
       text: 'not accepted or declined 2 business days after assignment (due 2026-11-23 10:00 America/New_York)',
-      action: 'accept with `@scale-bot accept` (or the label `engagement::accepted`), or decline with `@scale-bot decline <reason>`',
+      action:
+        'accept with `@scale-bot accept` (or the label `engagement::accepted`), or decline with `@scale-bot decline <reason>`',
     });
     expect(casey.items[1]!.businessDaysLate).toBe(1);
     const harper = p.messages[1]!;
-    expect(harper.items[1]).toMatchObject({ kind: 'escalate', iid: 7, due: '2026-11-25T21:00:00.000Z', businessDaysLate: 0 });
+    expect(harper.items[1]).toMatchObject({
+      kind: 'escalate',
+      iid: 7,
+      due: '2026-11-25T21:00:00.000Z',
+      businessDaysLate: 0,
+    });
     // The escalation names the CSE who has not answered, and says how to clear it.
     expect(harper.items[1]!.text).toBe(
       'Casey Kim (casey.cse) has not accepted or declined it 3 business days after assignment (due 2026-11-25 16:00 America/New_York); you are the backup for this request',
     );
-    expect(harper.items[1]!.action).toBe('have it answered, or hand it to another CSE with `@scale-bot reassign @name`');
+    expect(harper.items[1]!.action).toBe(
+      'have it answered, or hand it to another CSE with `@scale-bot reassign @name`',
+    );
   });
 
   it('sorts messages by username and leaves out requests with nothing due', () => {
@@ -181,12 +218,21 @@ describe('planReminders', () => {
   });
 
   it('words follow-up and stale reminders, in the reader’s time zone', () => {
-    const h = history(11, { state: 'accepted', segment: 'smb', region: 'amr-west', assignees: ['finley.cse'], lastHumanActivity: '2026-11-06T15:00:00Z' });
+    const h = history(11, {
+      state: 'accepted',
+      segment: 'smb',
+      region: 'amr-west',
+      assignees: ['finley.cse'],
+      lastHumanActivity: '2026-11-06T15:00:00Z',
+    });
     const p = plan([req(h, { callHeldAt: '2026-11-23T15:00:00Z', followUpSent: false })], THURSDAY_NOON);
     expect(p.messages).toHaveLength(1);
     expect(p.messages[0]!.items.map((i) => [i.kind, i.text])).toEqual([
       ['stale', 'no activity by anyone for 10 business days (due 2026-11-20 07:00 America/Los_Angeles)'],
-      ['follow-up', 'follow-up email not sent 2 business days after the call was held (due 2026-11-25 07:00 America/Los_Angeles)'],
+      [
+        'follow-up',
+        'follow-up email not sent 2 business days after the call was held (due 2026-11-25 07:00 America/Los_Angeles)',
+      ],
     ]);
   });
 
@@ -216,7 +262,11 @@ describe('planReminders', () => {
       const first = plan([req(r7)], THURSDAY_NOON);
       const sent = sentKeys(first.messages.map((m) => reminderNoteBody(m)));
       // Reassigned to drew.cse on Monday 30 09:00 NY; accept due Wednesday 2 December 09:00 NY.
-      const again = history(7, { assignees: ['drew.cse'], stateSince: '2026-11-30T14:00:00Z', reached: { assigned: '2026-11-20T21:00:00Z' } });
+      const again = history(7, {
+        assignees: ['drew.cse'],
+        stateSince: '2026-11-30T14:00:00Z',
+        reached: { assigned: '2026-11-20T21:00:00Z' },
+      });
       const p = plan([req(again)], new Date('2026-12-02T15:00:00Z'), sent);
       expect(summary(p).messages).toEqual([['drew.cse', ['accept:7']]]);
       expect(p.messages[0]!.keys).toEqual(['accept:7:2026-11-30T14:00:00Z>drew.cse']);
@@ -262,7 +312,10 @@ describe('planReminders', () => {
       const cfg = configWith((c) => (c.reminders = { quietHours: { start: '12:00', end: '13:00' } }));
       const at = (iso: string) => plan([req(r7)], new Date(iso), new Set(), cfg);
       expect(at('2026-11-26T16:59:00Z').messages).toHaveLength(2); // 11:59 NY
-      expect(at('2026-11-26T17:30:00Z').held.map((h) => h.until)).toEqual(['2026-11-26T18:00:00.000Z', '2026-11-26T18:00:00.000Z']); // 12:30 NY
+      expect(at('2026-11-26T17:30:00Z').held.map((h) => h.until)).toEqual([
+        '2026-11-26T18:00:00.000Z',
+        '2026-11-26T18:00:00.000Z',
+      ]); // 12:30 NY
       expect(at('2026-11-26T18:00:00Z').messages).toHaveLength(2); // 13:00 NY
       expect(at('2026-11-26T23:30:00Z').messages).toHaveLength(2); // 18:30 NY
     });
@@ -276,7 +329,13 @@ describe('planReminders', () => {
 
     it('uses calendar.timezone for a person without a region', () => {
       const cfg = configWith((c) => (c.calendar = { timezone: 'Asia/Tokyo' }));
-      const orphan = history(12, { state: 'accepted', assignees: [], author: 'outside.ae', lastHumanActivity: '2026-11-06T15:00:00Z', stateSince: '2026-11-06T15:00:00Z' });
+      const orphan = history(12, {
+        state: 'accepted',
+        assignees: [],
+        author: 'outside.ae',
+        lastHumanActivity: '2026-11-06T15:00:00Z',
+        stateSince: '2026-11-06T15:00:00Z',
+      });
       // 2026-11-26T17:00Z is Friday 02:00 in Tokyo: quiet until 08:00 JST (23:00Z).
       const p = plan([req(orphan)], THURSDAY_NOON, new Set(), cfg);
       expect(summary(p).held).toEqual([['outside.ae', ['stale:12'], '2026-11-26T23:00:00.000Z']]);
@@ -300,16 +359,28 @@ describe('planReminders', () => {
 
     it('until Monday 00:00 local without quiet hours; sends them when weekends are allowed', () => {
       const noQuiet = configWith((c) => (c.reminders = { quietHours: null }));
-      expect(plan([req(r7)], SATURDAY, new Set(), noQuiet).held.map((h) => h.until)).toEqual(['2026-11-30T05:00:00.000Z', '2026-11-30T05:00:00.000Z']);
+      expect(plan([req(r7)], SATURDAY, new Set(), noQuiet).held.map((h) => h.until)).toEqual([
+        '2026-11-30T05:00:00.000Z',
+        '2026-11-30T05:00:00.000Z',
+      ]);
       const weekends = configWith((c) => (c.reminders = { businessDaysOnly: false }));
-      expect(plan([req(r7)], SATURDAY, new Set(), weekends).messages.map((m) => m.username)).toEqual(['casey.cse', 'harper.mgr']);
+      expect(plan([req(r7)], SATURDAY, new Set(), weekends).messages.map((m) => m.username)).toEqual([
+        'casey.cse',
+        'harper.mgr',
+      ]);
     });
 
     it('a Friday evening waits for Monday 08:00, also across a DST change', () => {
-      expect(plan([req(r7)], new Date('2026-11-27T23:30:00Z')).held.map((h) => h.until)).toEqual(['2026-11-30T13:00:00.000Z', '2026-11-30T13:00:00.000Z']);
+      expect(plan([req(r7)], new Date('2026-11-27T23:30:00Z')).held.map((h) => h.until)).toEqual([
+        '2026-11-30T13:00:00.000Z',
+        '2026-11-30T13:00:00.000Z',
+      ]);
       // Friday 2026-10-30 18:30 EDT → Monday 2026-11-02 08:00 EST.
       const oct = history(13, { stateSince: '2026-10-22T15:00:00Z' });
-      expect(plan([req(oct)], new Date('2026-10-30T22:30:00Z')).held.map((h) => h.until)).toEqual(['2026-11-02T13:00:00.000Z', '2026-11-02T13:00:00.000Z']);
+      expect(plan([req(oct)], new Date('2026-10-30T22:30:00Z')).held.map((h) => h.until)).toEqual([
+        '2026-11-02T13:00:00.000Z',
+        '2026-11-02T13:00:00.000Z',
+      ]);
     });
 
     it('holds on a holiday of the person’s region only', () => {
@@ -346,6 +417,9 @@ describe('sentKeys', () => {
       'a human comment',
       '',
     ];
-    expect([...sentKeys(bodies)].sort()).toEqual(['accept:7:2026-11-20T21:00:00Z>casey.cse', 'escalate:7:2026-11-20T21:00:00Z>harper.mgr']);
+    expect([...sentKeys(bodies)].sort()).toEqual([
+      'accept:7:2026-11-20T21:00:00Z>casey.cse',
+      'escalate:7:2026-11-20T21:00:00Z>harper.mgr',
+    ]);
   });
 });

@@ -74,7 +74,9 @@ describe('customPeriod', () => {
   });
 
   it('rejects dates that are not real or not YYYY-MM-DD', () => {
-    expect(() => customPeriod('2026-02-30', '2026-03-01')).toThrow('--from "2026-02-30" is not a valid date; use YYYY-MM-DD');
+    expect(() => customPeriod('2026-02-30', '2026-03-01')).toThrow(
+      '--from "2026-02-30" is not a valid date; use YYYY-MM-DD',
+    );
     expect(() => customPeriod('2026-01-01', '2027-02-29')).toThrow('--to "2027-02-29" is not a valid date');
     expect(() => customPeriod('2026-1-1', '2026-01-31')).toThrow(/--from "2026-1-1" is not a valid date/);
     expect(() => customPeriod('2026-01-01', 'yesterday')).toThrow(/--to "yesterday"/);

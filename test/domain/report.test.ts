@@ -30,14 +30,27 @@ const SMB_WEST = { form: { id: 'smbwest_amr', version: 1 }, segment: 'smb', regi
 const HISTORY: RequestHistory[] = [
   // Completed: assign 2 h, accept 25 h, complete 192 h (8 days). Accept due Wed 4 Nov 16:00Z, met.
   req({
-    iid: 1, ...ENT, createdAt: '2026-11-02T14:00:00Z', open: false, closedAt: '2026-11-10T14:00:00Z', atRisk: true,
-    assignees: ['casey.cse'], state: 'completed', stateSince: '2026-11-10T14:00:00Z',
+    iid: 1,
+    ...ENT,
+    createdAt: '2026-11-02T14:00:00Z',
+    open: false,
+    closedAt: '2026-11-10T14:00:00Z',
+    atRisk: true,
+    assignees: ['casey.cse'],
+    state: 'completed',
+    stateSince: '2026-11-10T14:00:00Z',
     reached: { assigned: '2026-11-02T16:00:00Z', accepted: '2026-11-03T15:00:00Z', completed: '2026-11-10T14:00:00Z' },
   }),
   // Completed: assign 1 h, accept 24 h, complete 240 h. Accept due Thu 5 Nov 13:00Z, met.
   req({
-    iid: 11, ...ENT, createdAt: '2026-11-03T12:00:00Z', open: false, closedAt: '2026-11-13T12:00:00Z',
-    assignees: ['drew.cse'], state: 'completed', stateSince: '2026-11-13T12:00:00Z',
+    iid: 11,
+    ...ENT,
+    createdAt: '2026-11-03T12:00:00Z',
+    open: false,
+    closedAt: '2026-11-13T12:00:00Z',
+    assignees: ['drew.cse'],
+    state: 'completed',
+    stateSince: '2026-11-13T12:00:00Z',
     reached: { assigned: '2026-11-03T13:00:00Z', accepted: '2026-11-04T12:00:00Z', completed: '2026-11-13T12:00:00Z' },
   }),
   // Assigned Friday 16:00 New York: 2 business days → due Tuesday 10 Nov 16:00 NY (21:00Z).
@@ -47,65 +60,135 @@ const HISTORY: RequestHistory[] = [
   // (Mon 30 19:00 NY) 2 business days late (Fri 27, Mon 30), 105 h; waited since 12 Nov: 441 h.
   // The bot's own later edit (updatedAt 1 Dec) is no activity.
   req({
-    iid: 2, ...MM2, createdAt: '2026-11-06T20:00:00Z', updatedAt: '2026-12-01T10:00:00Z', lastHumanActivity: '2026-11-12T15:00:00Z', customer: 'Later Inc',
-    renewalDate: '2027-03-04', assignees: ['drew.cse'], state: 'accepted', stateSince: '2026-11-12T15:00:00Z',
+    iid: 2,
+    ...MM2,
+    createdAt: '2026-11-06T20:00:00Z',
+    updatedAt: '2026-12-01T10:00:00Z',
+    lastHumanActivity: '2026-11-12T15:00:00Z',
+    customer: 'Later Inc',
+    renewalDate: '2027-03-04',
+    assignees: ['drew.cse'],
+    state: 'accepted',
+    stateSince: '2026-11-12T15:00:00Z',
     reached: { assigned: '2026-11-06T21:00:00Z', accepted: '2026-11-12T15:00:00Z' },
     problems: ['Customer name: missing', 'Customer name: missing'],
   }),
   // Needs info since 9 Nov, last activity Tue 10 Nov: waiting on its author, so no stale breach.
   req({
-    iid: 3, ...SMB_EAST, createdAt: '2026-11-09T13:00:00Z', updatedAt: '2026-11-10T12:00:00Z', lastHumanActivity: '2026-11-10T12:00:00Z', renewalDate: '2027-03-03',
-    customer: 'Gamma GmbH', state: 'needs-info', stateSince: '2026-11-09T13:05:00Z', reached: { 'needs-info': '2026-11-09T13:05:00Z' },
-    problems: ['Customer name: missing', 'Renewal date: invalid'], notQualified: ['Not public sector'],
+    iid: 3,
+    ...SMB_EAST,
+    createdAt: '2026-11-09T13:00:00Z',
+    updatedAt: '2026-11-10T12:00:00Z',
+    lastHumanActivity: '2026-11-10T12:00:00Z',
+    renewalDate: '2027-03-03',
+    customer: 'Gamma GmbH',
+    state: 'needs-info',
+    stateSince: '2026-11-09T13:05:00Z',
+    reached: { 'needs-info': '2026-11-09T13:05:00Z' },
+    problems: ['Customer name: missing', 'Renewal date: invalid'],
+    notQualified: ['Not public sector'],
   }),
   // Needs info, then not qualified; still open. Renews today.
   req({
-    iid: 4, ...SMB_WEST, createdAt: '2026-11-16T18:00:00Z', updatedAt: '2026-11-30T00:00:00Z', customer: 'Beta LLC',
-    renewalDate: '2026-12-03', state: 'not-qualified', stateSince: '2026-11-17T10:00:00Z',
+    iid: 4,
+    ...SMB_WEST,
+    createdAt: '2026-11-16T18:00:00Z',
+    updatedAt: '2026-11-30T00:00:00Z',
+    customer: 'Beta LLC',
+    renewalDate: '2026-12-03',
+    state: 'not-qualified',
+    stateSince: '2026-11-17T10:00:00Z',
     reached: { 'needs-info': '2026-11-16T18:01:00Z', 'not-qualified': '2026-11-17T10:00:00Z' },
-    problems: ['Customer name: missing'], notQualified: ['Not public sector', 'ARR within the segment range'],
+    problems: ['Customer name: missing'],
+    notQualified: ['Not public sector', 'ARR within the segment range'],
   }),
   // Limit reached Fri 20 Nov 10:30 NY, never answered: due Tue 24 Nov 15:30Z; at the end of
   // November (Mon 30 19:00 NY) 4 business days (Wed 25 .. Mon 30) and 152.5 h late (6 d 8.5 h),
   // having waited 248.5 h since 20 Nov 15:30Z. Assign 0.5 h. Renewal in 43 days.
   req({
-    iid: 5, ...ENT, createdAt: '2026-11-20T15:00:00Z', updatedAt: '2026-11-20T15:30:00Z', customer: 'Acme Corp',
-    renewalDate: '2027-01-15', assignees: ['casey.cse'], state: 'limit-reached', stateSince: '2026-11-20T15:30:00Z',
+    iid: 5,
+    ...ENT,
+    createdAt: '2026-11-20T15:00:00Z',
+    updatedAt: '2026-11-20T15:30:00Z',
+    customer: 'Acme Corp',
+    renewalDate: '2027-01-15',
+    assignees: ['casey.cse'],
+    state: 'limit-reached',
+    stateSince: '2026-11-20T15:30:00Z',
     reached: { 'limit-reached': '2026-11-20T15:30:00Z' },
   }),
   // Assigned Mon 23 Nov 12:00 NY (3 h), declined the next day: no breach. Not-qualified reasons of
   // a declined request do not count.
   req({
-    iid: 6, ...MM1, createdAt: '2026-11-23T14:00:00Z', open: false, closedAt: '2026-11-24T14:00:00Z',
-    assignees: ['drew.cse'], state: 'declined', stateSince: '2026-11-24T14:00:00Z', notQualified: ['Something else'],
+    iid: 6,
+    ...MM1,
+    createdAt: '2026-11-23T14:00:00Z',
+    open: false,
+    closedAt: '2026-11-24T14:00:00Z',
+    assignees: ['drew.cse'],
+    state: 'declined',
+    stateSince: '2026-11-24T14:00:00Z',
+    notQualified: ['Something else'],
     reached: { assigned: '2026-11-23T17:00:00Z', declined: '2026-11-24T14:00:00Z' },
   }),
   req({
-    iid: 7, ...SMB_EAST, createdAt: '2026-11-25T12:00:00Z', open: false, closedAt: '2026-11-25T18:00:00Z',
-    state: 'withdrawn', stateSince: '2026-11-25T18:00:00Z', reached: { withdrawn: '2026-11-25T18:00:00Z' },
+    iid: 7,
+    ...SMB_EAST,
+    createdAt: '2026-11-25T12:00:00Z',
+    open: false,
+    closedAt: '2026-11-25T18:00:00Z',
+    state: 'withdrawn',
+    stateSince: '2026-11-25T18:00:00Z',
+    reached: { withdrawn: '2026-11-25T18:00:00Z' },
     problems: ['Renewal date: invalid', 'Customer goals and context: too-short'],
   }),
   // Created in October, completed in November: 384 h (16 days) counts towards "time to complete"
   // in November, its assignment and acceptance (October) do not. Completion credited to both assignees.
   req({
-    iid: 8, ...ENT, createdAt: '2026-10-20T14:00:00Z', open: false, closedAt: '2026-11-05T14:00:00Z',
-    assignees: ['casey.cse', 'other.person'], state: 'completed', stateSince: '2026-11-05T14:00:00Z',
+    iid: 8,
+    ...ENT,
+    createdAt: '2026-10-20T14:00:00Z',
+    open: false,
+    closedAt: '2026-11-05T14:00:00Z',
+    assignees: ['casey.cse', 'other.person'],
+    state: 'completed',
+    stateSince: '2026-11-05T14:00:00Z',
     reached: { assigned: '2026-10-20T16:00:00Z', accepted: '2026-10-21T14:00:00Z', completed: '2026-11-05T14:00:00Z' },
     problems: ['Plan: not-an-option'],
   }),
   // Not a request (no form): counts nowhere.
-  req({ iid: 9, form: null, segment: null, region: null, createdAt: '2026-11-26T10:00:00Z', assignees: ['ghost.user'], atRisk: true }),
+  req({
+    iid: 9,
+    form: null,
+    segment: null,
+    region: null,
+    createdAt: '2026-11-26T10:00:00Z',
+    assignees: ['ghost.user'],
+    atRisk: true,
+  }),
   // Created in December: not "opened in the period", but open load and at-risk count it. Its accept
   // deadline (Thu 3 Dec 10:00Z) is past but outside the period.
   req({
-    iid: 10, ...MM2, createdAt: '2026-12-01T09:00:00Z', updatedAt: '2026-12-01T10:00:00Z', atRisk: true,
-    assignees: ['drew.cse'], state: 'assigned', stateSince: '2026-12-01T10:00:00Z', reached: { assigned: '2026-12-01T10:00:00Z' },
+    iid: 10,
+    ...MM2,
+    createdAt: '2026-12-01T09:00:00Z',
+    updatedAt: '2026-12-01T10:00:00Z',
+    atRisk: true,
+    assignees: ['drew.cse'],
+    state: 'assigned',
+    stateSince: '2026-12-01T10:00:00Z',
+    reached: { assigned: '2026-12-01T10:00:00Z' },
   }),
   // Opened in September, scheduled, nobody assigned; last human activity Mon 21 Sep 10:00 NY (EDT,
   // 14:00Z) → stale 10 business days later (Tue 22 .. Fri 25 (1-4), Mon 28 .. Fri 2 Oct (5-9),
   // Mon 5 (10)) → Mon 5 Oct 14:00Z: a breach of early October, never of November.
   req({
-    iid: 14, ...ENT, createdAt: '2026-09-14T14:00:00Z', state: 'scheduled', stateSince: '2026-09-18T14:00:00Z', lastHumanActivity: '2026-09-21T14:00:00Z',
+    iid: 14,
+    ...ENT,
+    createdAt: '2026-09-14T14:00:00Z',
+    state: 'scheduled',
+    stateSince: '2026-09-18T14:00:00Z',
+    lastHumanActivity: '2026-09-21T14:00:00Z',
     reached: { assigned: '2026-09-14T15:00:00Z', accepted: '2026-09-15T14:00:00Z', scheduled: '2026-09-18T14:00:00Z' },
   }),
 ];
@@ -220,20 +303,44 @@ describe('buildReport: a month', () => {
     // Not 3 (waiting on its author), not 14 (due in October), not 10 (due in December).
     expect(r.breaches).toEqual([
       {
-        kind: 'accept', iid: 2, title: 'Request 2', url: 'https://gitlab.example/sales/requests/-/issues/2',
-        since: '2026-11-06T21:00:00Z', due: '2026-11-10T21:00:00.000Z', // Friday 16:00 NY → Tuesday 16:00 NY
+        kind: 'accept',
+        iid: 2,
+        title: 'Request 2',
+        url: 'https://gitlab.example/sales/requests/-/issues/2',
+        since: '2026-11-06T21:00:00Z',
+        due: '2026-11-10T21:00:00.000Z', // Friday 16:00 NY → Tuesday 16:00 NY
         // Waited 6 Nov 21:00Z → 12 Nov 15:00Z: 5 d 18 h = 138 h.
-        resolvedAt: '2026-11-12T15:00:00Z', openAtEnd: false, lateBusinessDays: 1, lateHours: 42, waitedHours: 138,
+        resolvedAt: '2026-11-12T15:00:00Z',
+        openAtEnd: false,
+        lateBusinessDays: 1,
+        lateHours: 42,
+        waitedHours: 138,
       },
       {
-        kind: 'accept', iid: 5, title: 'Request 5', url: 'https://gitlab.example/sales/requests/-/issues/5',
-        since: '2026-11-20T15:30:00Z', due: '2026-11-24T15:30:00.000Z',
-        resolvedAt: null, openAtEnd: true, lateBusinessDays: 4, lateHours: 152.5, waitedHours: 248.5,
+        kind: 'accept',
+        iid: 5,
+        title: 'Request 5',
+        url: 'https://gitlab.example/sales/requests/-/issues/5',
+        since: '2026-11-20T15:30:00Z',
+        due: '2026-11-24T15:30:00.000Z',
+        resolvedAt: null,
+        openAtEnd: true,
+        lateBusinessDays: 4,
+        lateHours: 152.5,
+        waitedHours: 248.5,
       },
       {
-        kind: 'stale', iid: 2, title: 'Request 2', url: 'https://gitlab.example/sales/requests/-/issues/2',
-        since: '2026-11-12T15:00:00Z', due: '2026-11-26T15:00:00.000Z',
-        resolvedAt: null, openAtEnd: true, lateBusinessDays: 2, lateHours: 105, waitedHours: 441,
+        kind: 'stale',
+        iid: 2,
+        title: 'Request 2',
+        url: 'https://gitlab.example/sales/requests/-/issues/2',
+        since: '2026-11-12T15:00:00Z',
+        due: '2026-11-26T15:00:00.000Z',
+        resolvedAt: null,
+        openAtEnd: true,
+        lateBusinessDays: 2,
+        lateHours: 105,
+        waitedHours: 441,
       },
     ]);
   });
@@ -259,20 +366,52 @@ describe('buildReport: a month', () => {
     // Today is 2026-12-03 (UTC). 3 renews in exactly 90 days (included), 2 in 91 (not), 1 is closed.
     expect(r.atRisk).toEqual([
       {
-        iid: 4, title: 'Request 4', url: 'https://gitlab.example/sales/requests/-/issues/4', customer: 'Beta LLC',
-        renewalDate: '2026-12-03', daysToRenewal: 0, reasons: ['renewal today'], segment: 'smb', state: 'not-qualified', assignees: [],
+        iid: 4,
+        title: 'Request 4',
+        url: 'https://gitlab.example/sales/requests/-/issues/4',
+        customer: 'Beta LLC',
+        renewalDate: '2026-12-03',
+        daysToRenewal: 0,
+        reasons: ['renewal today'],
+        segment: 'smb',
+        state: 'not-qualified',
+        assignees: [],
       },
       {
-        iid: 5, title: 'Request 5', url: 'https://gitlab.example/sales/requests/-/issues/5', customer: 'Acme Corp',
-        renewalDate: '2027-01-15', daysToRenewal: 43, reasons: ['renewal in 43 days'], segment: 'ent', state: 'limit-reached', assignees: ['casey.cse'],
+        iid: 5,
+        title: 'Request 5',
+        url: 'https://gitlab.example/sales/requests/-/issues/5',
+        customer: 'Acme Corp',
+        renewalDate: '2027-01-15',
+        daysToRenewal: 43,
+        reasons: ['renewal in 43 days'],
+        segment: 'ent',
+        state: 'limit-reached',
+        assignees: ['casey.cse'],
       },
       {
-        iid: 3, title: 'Request 3', url: 'https://gitlab.example/sales/requests/-/issues/3', customer: 'Gamma GmbH',
-        renewalDate: '2027-03-03', daysToRenewal: 90, reasons: ['renewal in 90 days'], segment: 'smb', state: 'needs-info', assignees: [],
+        iid: 3,
+        title: 'Request 3',
+        url: 'https://gitlab.example/sales/requests/-/issues/3',
+        customer: 'Gamma GmbH',
+        renewalDate: '2027-03-03',
+        daysToRenewal: 90,
+        reasons: ['renewal in 90 days'],
+        segment: 'smb',
+        state: 'needs-info',
+        assignees: [],
       },
       {
-        iid: 10, title: 'Request 10', url: 'https://gitlab.example/sales/requests/-/issues/10', customer: null,
-        renewalDate: null, daysToRenewal: null, reasons: ['flagged at risk'], segment: 'mm', state: 'assigned', assignees: ['drew.cse'],
+        iid: 10,
+        title: 'Request 10',
+        url: 'https://gitlab.example/sales/requests/-/issues/10',
+        customer: null,
+        renewalDate: null,
+        daysToRenewal: null,
+        reasons: ['flagged at risk'],
+        segment: 'mm',
+        state: 'assigned',
+        assignees: ['drew.cse'],
       },
     ]);
   });
@@ -297,13 +436,30 @@ describe('buildReport: a month', () => {
   it('has one row per request opened in the period, oldest first', () => {
     expect(r.rows.map((x) => x.iid)).toEqual([1, 11, 2, 3, 4, 5, 6, 7]);
     expect(r.rows[0]).toEqual({
-      iid: 1, url: 'https://gitlab.example/sales/requests/-/issues/1', createdAt: '2026-11-02T14:00:00Z',
-      form: 'ent_amr', formVersion: 1, segment: 'ent', region: 'amr', state: 'completed', open: false,
-      assignedAt: '2026-11-02T16:00:00Z', acceptedAt: '2026-11-03T15:00:00Z', completedAt: '2026-11-10T14:00:00Z',
-      hoursToAssign: 2, hoursToAccept: 25, hoursToComplete: 192,
+      iid: 1,
+      url: 'https://gitlab.example/sales/requests/-/issues/1',
+      createdAt: '2026-11-02T14:00:00Z',
+      form: 'ent_amr',
+      formVersion: 1,
+      segment: 'ent',
+      region: 'amr',
+      state: 'completed',
+      open: false,
+      assignedAt: '2026-11-02T16:00:00Z',
+      acceptedAt: '2026-11-03T15:00:00Z',
+      completedAt: '2026-11-10T14:00:00Z',
+      hoursToAssign: 2,
+      hoursToAccept: 25,
+      hoursToComplete: 192,
     });
     // Limit reached counts as the assignment.
-    expect(r.rows[5]).toMatchObject({ iid: 5, assignedAt: '2026-11-20T15:30:00Z', hoursToAssign: 0.5, hoursToAccept: null, acceptedAt: null });
+    expect(r.rows[5]).toMatchObject({
+      iid: 5,
+      assignedAt: '2026-11-20T15:30:00Z',
+      hoursToAssign: 0.5,
+      hoursToAccept: null,
+      acceptedAt: null,
+    });
   });
 
   it('is plain JSON data', () => {
@@ -312,18 +468,30 @@ describe('buildReport: a month', () => {
 });
 
 describe('buildReport: SLA calendar edges', () => {
-  const breachOf2 = (c: Config) => buildReport(HISTORY, NOVEMBER, c, NOW).breaches.find((b) => b.iid === 2 && b.kind === 'accept');
+  const breachOf2 = (c: Config) =>
+    buildReport(HISTORY, NOVEMBER, c, NOW).breaches.find((b) => b.iid === 2 && b.kind === 'accept');
 
   it('a holiday on the Monday pushes the Friday 16:00 NY deadline to Wednesday 16:00 NY', () => {
     const b = breachOf2(withHolidays(['2026-11-09']));
     // Due Wed 11 Nov 21:00Z; accepted Thu 12 Nov 15:00Z: 18 h late, no whole business day.
-    expect(b).toMatchObject({ due: '2026-11-11T21:00:00.000Z', resolvedAt: '2026-11-12T15:00:00Z', lateBusinessDays: 0, lateHours: 18 });
+    expect(b).toMatchObject({
+      due: '2026-11-11T21:00:00.000Z',
+      resolvedAt: '2026-11-12T15:00:00Z',
+      lateBusinessDays: 0,
+      lateHours: 18,
+    });
   });
 
   it('a region holiday works like a global one, and only in its region', () => {
-    const c: Config = { ...config, regions: { ...config.regions, amr: { ...config.regions.amr!, holidays: ['2026-11-09'] } } };
+    const c: Config = {
+      ...config,
+      regions: { ...config.regions, amr: { ...config.regions.amr!, holidays: ['2026-11-09'] } },
+    };
     expect(breachOf2(c)?.due).toBe('2026-11-11T21:00:00.000Z');
-    const west: Config = { ...config, regions: { ...config.regions, 'amr-west': { ...config.regions['amr-west']!, holidays: ['2026-11-09'] } } };
+    const west: Config = {
+      ...config,
+      regions: { ...config.regions, 'amr-west': { ...config.regions['amr-west']!, holidays: ['2026-11-09'] } },
+    };
     expect(breachOf2(west)?.due).toBe('2026-11-10T21:00:00.000Z');
   });
 
@@ -333,14 +501,30 @@ describe('buildReport: SLA calendar edges', () => {
 
   it('a request withdrawn before its deadline stopped the clock; after it, it breached', () => {
     const base = req({
-      iid: 40, ...ENT, createdAt: '2026-11-02T14:00:00Z', open: false, state: 'withdrawn',
-      reached: { assigned: '2026-11-02T15:00:00Z', withdrawn: '2026-11-03T15:00:00Z' }, stateSince: '2026-11-03T15:00:00Z',
+      iid: 40,
+      ...ENT,
+      createdAt: '2026-11-02T14:00:00Z',
+      open: false,
+      state: 'withdrawn',
+      reached: { assigned: '2026-11-02T15:00:00Z', withdrawn: '2026-11-03T15:00:00Z' },
+      stateSince: '2026-11-03T15:00:00Z',
     });
     expect(buildReport([base], NOVEMBER, config, NOW).breaches).toEqual([]);
-    const late = { ...base, reached: { ...base.reached, withdrawn: '2026-11-06T15:00:00Z' }, stateSince: '2026-11-06T15:00:00Z' };
+    const late = {
+      ...base,
+      reached: { ...base.reached, withdrawn: '2026-11-06T15:00:00Z' },
+      stateSince: '2026-11-06T15:00:00Z',
+    };
     // Due Wed 4 Nov 15:00Z; withdrawn Fri 6 Nov 15:00Z: 2 business days (Thu, Fri), 48 h.
     expect(buildReport([late], NOVEMBER, config, NOW).breaches).toEqual([
-      expect.objectContaining({ kind: 'accept', iid: 40, due: '2026-11-04T15:00:00.000Z', resolvedAt: '2026-11-06T15:00:00Z', lateBusinessDays: 2, lateHours: 48 }),
+      expect.objectContaining({
+        kind: 'accept',
+        iid: 40,
+        due: '2026-11-04T15:00:00.000Z',
+        resolvedAt: '2026-11-06T15:00:00Z',
+        lateBusinessDays: 2,
+        lateHours: 48,
+      }),
     ]);
   });
 
@@ -348,7 +532,10 @@ describe('buildReport: SLA calendar edges', () => {
     // Period Nov 23 .. Dec 10 at now Thu 3 Dec 12:00Z: 10's deadline (3 Dec 10:00Z) is in; with
     // now at 09:00Z it is not yet due.
     const running = customPeriod('2026-11-23', '2026-12-10');
-    const at = (iso: string) => buildReport(HISTORY, running, config, new Date(iso)).breaches.filter((b) => b.kind === 'accept').map((b) => b.iid);
+    const at = (iso: string) =>
+      buildReport(HISTORY, running, config, new Date(iso))
+        .breaches.filter((b) => b.kind === 'accept')
+        .map((b) => b.iid);
     expect(at('2026-12-03T12:00:00Z')).toEqual([5, 10]);
     expect(at('2026-12-03T09:00:00Z')).toEqual([5]);
   });
@@ -373,9 +560,25 @@ describe('buildReport: a week, even counts and day buckets', () => {
 
   it('buckets by day', () => {
     expect(w45.series.granularity).toBe('day');
-    expect(w45.series.buckets.map((b) => b.label)).toEqual(['2026-11-02', '2026-11-03', '2026-11-04', '2026-11-05', '2026-11-06', '2026-11-07', '2026-11-08']);
-    expect(w45.series.buckets[1]).toEqual({ label: '2026-11-03', from: '2026-11-03T00:00:00.000Z', to: '2026-11-04T00:00:00.000Z' });
-    expect(w45.series.buckets[6]).toEqual({ label: '2026-11-08', from: '2026-11-08T00:00:00.000Z', to: '2026-11-09T00:00:00.000Z' });
+    expect(w45.series.buckets.map((b) => b.label)).toEqual([
+      '2026-11-02',
+      '2026-11-03',
+      '2026-11-04',
+      '2026-11-05',
+      '2026-11-06',
+      '2026-11-07',
+      '2026-11-08',
+    ]);
+    expect(w45.series.buckets[1]).toEqual({
+      label: '2026-11-03',
+      from: '2026-11-03T00:00:00.000Z',
+      to: '2026-11-04T00:00:00.000Z',
+    });
+    expect(w45.series.buckets[6]).toEqual({
+      label: '2026-11-08',
+      from: '2026-11-08T00:00:00.000Z',
+      to: '2026-11-09T00:00:00.000Z',
+    });
     expect(w45.series.segments.find((s) => s.id === 'ent')?.counts).toEqual([1, 1, 0, 0, 0, 0, 0]);
     expect(w45.series.segments.find((s) => s.id === 'mm')?.counts).toEqual([0, 0, 0, 0, 1, 0, 0]);
     expect(w45.series.segments.find((s) => s.id === 'smb')?.counts).toEqual([0, 0, 0, 0, 0, 0, 0]);
@@ -386,7 +589,11 @@ describe('buildReport: a week, even counts and day buckets', () => {
     const fifteen = buildReport(HISTORY, customPeriod('2026-11-02', '2026-11-16'), config, NOW).series;
     expect(fifteen.granularity).toBe('week');
     expect(fifteen.buckets.map((b) => b.label)).toEqual(['2026-W45', '2026-W46', '2026-W47']);
-    expect(fifteen.buckets[2]).toEqual({ label: '2026-W47', from: '2026-11-16T00:00:00.000Z', to: '2026-11-17T00:00:00.000Z' });
+    expect(fifteen.buckets[2]).toEqual({
+      label: '2026-W47',
+      from: '2026-11-16T00:00:00.000Z',
+      to: '2026-11-17T00:00:00.000Z',
+    });
   });
 });
 
@@ -413,7 +620,17 @@ describe('buildReport: an empty period', () => {
     expect(r.cses.find((c) => c.username === 'drew.cse')).toMatchObject({ openLoad: 2, completions: 0 });
     // 14 went stale on Mon 5 Oct 14:00Z; at the period's end (Sun 11 Oct 00:00Z = Sat 10 Oct 20:00
     // NY) 4 business days late (Tue 6 .. Fri 9), 130 h (5 d 10 h); waited since 21 Sep 14:00Z: 466 h.
-    expect(r.breaches).toEqual([expect.objectContaining({ kind: 'stale', iid: 14, due: '2026-10-05T14:00:00.000Z', openAtEnd: true, lateBusinessDays: 4, lateHours: 130, waitedHours: 466 })]);
+    expect(r.breaches).toEqual([
+      expect.objectContaining({
+        kind: 'stale',
+        iid: 14,
+        due: '2026-10-05T14:00:00.000Z',
+        openAtEnd: true,
+        lateBusinessDays: 4,
+        lateHours: 130,
+        waitedHours: 466,
+      }),
+    ]);
     expect(r.atRisk.map((a) => a.iid)).toEqual([4, 5, 3, 10]);
     expect(r.series.granularity).toBe('day');
     expect(r.series.buckets).toHaveLength(10);

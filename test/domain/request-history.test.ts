@@ -9,7 +9,13 @@ import { REPO_ROOT } from '../cli/run-cli.js';
 const sample = (name: string) => readFileSync(join(REPO_ROOT, 'samples', 'requests', name), 'utf8');
 const config = exampleConfig();
 let id = 1;
-const ev = (label: string, action: 'add' | 'remove', at: string, user = 'scale-bot'): LabelEvent => ({ id: id++, user, createdAt: at, label, action });
+const ev = (label: string, action: 'add' | 'remove', at: string, user = 'scale-bot'): LabelEvent => ({
+  id: id++,
+  user,
+  createdAt: at,
+  label,
+  action,
+});
 const issue = (p: Partial<IssueRecord>): IssueRecord => ({
   iid: 7,
   title: 'Northwind',
@@ -58,10 +64,24 @@ describe('requestHistory', () => {
   });
 
   it('lists validation problems as words, and the failed gates of a not-qualified request', () => {
-    const missing = requestHistory(issue({ description: sample('smbeast-amr-missing-fields.md'), labels: ['engagement::needs-info'] }), [], config, '2026-11-24');
+    const missing = requestHistory(
+      issue({ description: sample('smbeast-amr-missing-fields.md'), labels: ['engagement::needs-info'] }),
+      [],
+      config,
+      '2026-11-24',
+    );
     expect(missing.problems).toContain('Deployment: missing');
     expect(missing.problems).toContain('Customer awareness: not confirmed');
-    const over = requestHistory(issue({ description: sample('smbwest-amr-over-range.md'), author: 'jordan.ae', labels: ['engagement::not-qualified'] }), [], config, '2026-11-24');
+    const over = requestHistory(
+      issue({
+        description: sample('smbwest-amr-over-range.md'),
+        author: 'jordan.ae',
+        labels: ['engagement::not-qualified'],
+      }),
+      [],
+      config,
+      '2026-11-24',
+    );
     expect(over.state).toBe('not-qualified');
     expect(over.notQualified).toEqual([expect.stringMatching(/ARR/)]);
   });

@@ -43,7 +43,11 @@ interface Options {
  * a, b, c and backup [d.cse, boss.mgr]; no pool for smb/amr; fallback [lead.mgr, boss.mgr].
  */
 function makeConfig(o: Options = {}): Config {
-  const person = (username: string, role: 'cse' | 'manager'): RawPerson => ({ username, roles: [role], ...o.people?.[username] });
+  const person = (username: string, role: 'cse' | 'manager'): RawPerson => ({
+    username,
+    roles: [role],
+    ...o.people?.[username],
+  });
   const raw: RawConfig = {
     version: 1,
     bot: { username: 'scale-bot' },
@@ -82,7 +86,14 @@ function makeConfig(o: Options = {}): Config {
 }
 
 function makeRequest(segment: string, region: string): ParsedRequest {
-  const form: DetectedForm = { id: `${segment}_${region}`, version: 1, title: 'Scale Engagement Request', segment, region, detectedBy: 'marker' };
+  const form: DetectedForm = {
+    id: `${segment}_${region}`,
+    version: 1,
+    title: 'Scale Engagement Request',
+    segment,
+    region,
+    detectedBy: 'marker',
+  };
   return { form, fields: {}, problems: [] };
 }
 
@@ -104,16 +115,36 @@ describe('poolKey', () => {
 });
 
 describe('primary', () => {
-  it.each<{ name: string; options: Options; open?: Record<string, number>; assignee: string; skipped: Array<[string, string]> }>([
+  it.each<{
+    name: string;
+    options: Options;
+    open?: Record<string, number>;
+    assignee: string;
+    skipped: Array<[string, string]>;
+  }>([
     { name: 'first member', options: {}, assignee: 'a.cse', skipped: [] },
-    { name: 'first out of office', options: { people: { 'a.cse': { outOfOffice: away('2026-06-01', '2026-06-30') } } }, assignee: 'b.cse', skipped: [['a.cse', 'out-of-office']] },
-    { name: 'first at capacity', options: {}, open: { 'a.cse': 10 }, assignee: 'b.cse', skipped: [['a.cse', 'at-capacity']] },
+    {
+      name: 'first out of office',
+      options: { people: { 'a.cse': { outOfOffice: away('2026-06-01', '2026-06-30') } } },
+      assignee: 'b.cse',
+      skipped: [['a.cse', 'out-of-office']],
+    },
+    {
+      name: 'first at capacity',
+      options: {},
+      open: { 'a.cse': 10 },
+      assignee: 'b.cse',
+      skipped: [['a.cse', 'at-capacity']],
+    },
     {
       name: 'first two unavailable',
       options: { people: { 'b.cse': { outOfOffice: away('2026-06-15', '2026-06-15') } } },
       open: { 'a.cse': 12 },
       assignee: 'c.cse',
-      skipped: [['a.cse', 'at-capacity'], ['b.cse', 'out-of-office']],
+      skipped: [
+        ['a.cse', 'at-capacity'],
+        ['b.cse', 'out-of-office'],
+      ],
     },
     { name: 'load does not matter', options: {}, open: { 'a.cse': 9, 'b.cse': 0 }, assignee: 'a.cse', skipped: [] },
   ])('$name → $assignee', ({ options, open, assignee, skipped }) => {
@@ -126,15 +157,39 @@ describe('primary', () => {
 
 describe('round-robin', () => {
   const b = { outOfOffice: away('2026-06-01', '2026-06-30') };
-  it.each<{ name: string; last?: string; options?: Options; open?: Record<string, number>; assignee: string; reason: RegExp }>([
+  it.each<{
+    name: string;
+    last?: string;
+    options?: Options;
+    open?: Record<string, number>;
+    assignee: string;
+    reason: RegExp;
+  }>([
     { name: 'no last assignment starts at the first', assignee: 'a.cse', reason: /a\.cse starts the rotation/ },
     { name: 'after a', last: 'a.cse', assignee: 'b.cse', reason: /b\.cse is next after a\.cse/ },
     { name: 'after b', last: 'b.cse', assignee: 'c.cse', reason: /next after b\.cse/ },
-    { name: 'after the last member wraps round', last: 'c.cse', assignee: 'a.cse', reason: /a\.cse is next after c\.cse/ },
+    {
+      name: 'after the last member wraps round',
+      last: 'c.cse',
+      assignee: 'a.cse',
+      reason: /a\.cse is next after c\.cse/,
+    },
     { name: 'last is no longer a member', last: 'gone.cse', assignee: 'a.cse', reason: /starts the rotation/ },
     { name: 'usernames compare case-insensitively', last: 'A.CSE', assignee: 'b.cse', reason: /next after/ },
-    { name: 'skips an absent next member', last: 'a.cse', options: { people: { 'b.cse': b } }, assignee: 'c.cse', reason: /c\.cse/ },
-    { name: 'wraps past a full member', last: 'b.cse', open: { 'c.cse': 10 }, assignee: 'a.cse', reason: /a\.cse is next/ },
+    {
+      name: 'skips an absent next member',
+      last: 'a.cse',
+      options: { people: { 'b.cse': b } },
+      assignee: 'c.cse',
+      reason: /c\.cse/,
+    },
+    {
+      name: 'wraps past a full member',
+      last: 'b.cse',
+      open: { 'c.cse': 10 },
+      assignee: 'a.cse',
+      reason: /a\.cse is next/,
+    },
     {
       name: 'comes back to the last one when only they are available',
       last: 'a.cse',
@@ -143,7 +198,12 @@ describe('round-robin', () => {
       reason: /a\.cse is next after a\.cse/,
     },
   ])('$name → $assignee', ({ last, options, open, assignee, reason }) => {
-    const d = route(MM, makeConfig({ strategy: 'round-robin', ...options }), workload(open, last ? { 'mm/amr': last } : {}), TODAY);
+    const d = route(
+      MM,
+      makeConfig({ strategy: 'round-robin', ...options }),
+      workload(open, last ? { 'mm/amr': last } : {}),
+      TODAY,
+    );
     expect(d).toMatchObject({ assignee, via: 'pool', pool: 'mm/amr', strategy: 'round-robin' });
     expect(d.reason).toMatch(reason);
   });
@@ -156,12 +216,22 @@ describe('round-robin', () => {
 
 describe('least-loaded', () => {
   it.each<{ name: string; open: Record<string, number>; assignee: string; reason?: string }>([
-    { name: 'fewest open', open: { 'a.cse': 3, 'b.cse': 1, 'c.cse': 2 }, assignee: 'b.cse', reason: 'least-loaded in mm/amr: b.cse has 1 open (a.cse has 3, c.cse has 2)' },
+    {
+      name: 'fewest open',
+      open: { 'a.cse': 3, 'b.cse': 1, 'c.cse': 2 },
+      assignee: 'b.cse',
+      reason: 'least-loaded in mm/amr: b.cse has 1 open (a.cse has 3, c.cse has 2)',
+    },
     { name: 'tie goes to member order', open: { 'a.cse': 2, 'b.cse': 1, 'c.cse': 1 }, assignee: 'b.cse' },
     { name: 'three-way tie', open: { 'a.cse': 4, 'b.cse': 4, 'c.cse': 4 }, assignee: 'a.cse' },
     { name: 'missing counts are zero', open: { 'a.cse': 1 }, assignee: 'b.cse' },
     { name: 'workload usernames are case-insensitive', open: { 'A.CSE': 5, 'B.Cse': 5 }, assignee: 'c.cse' },
-    { name: 'members at capacity are not candidates', open: { 'a.cse': 10, 'b.cse': 10, 'c.cse': 9 }, assignee: 'c.cse', reason: 'least-loaded in mm/amr: c.cse has 9 open (the only available member)' },
+    {
+      name: 'members at capacity are not candidates',
+      open: { 'a.cse': 10, 'b.cse': 10, 'c.cse': 9 },
+      assignee: 'c.cse',
+      reason: 'least-loaded in mm/amr: c.cse has 9 open (the only available member)',
+    },
   ])('$name → $assignee', ({ open, assignee, reason }) => {
     const d = route(MM, makeConfig({ strategy: 'least-loaded' }), workload(open), TODAY);
     expect(d).toMatchObject({ assignee, via: 'pool', strategy: 'least-loaded' });
@@ -182,7 +252,10 @@ describe('strategy selection', () => {
 });
 
 describe('out of office (inclusive window 2026-06-10 to 2026-06-15)', () => {
-  const options: Options = { strategy: 'primary', people: { 'a.cse': { outOfOffice: away('2026-06-10', '2026-06-15', 'Vacation') } } };
+  const options: Options = {
+    strategy: 'primary',
+    people: { 'a.cse': { outOfOffice: away('2026-06-10', '2026-06-15', 'Vacation') } },
+  };
   it.each([
     ['2026-06-09', 'a.cse'],
     ['2026-06-10', 'b.cse'],
@@ -195,7 +268,9 @@ describe('out of office (inclusive window 2026-06-10 to 2026-06-15)', () => {
 
   it('says when and why in the skip detail', () => {
     const d = route(MM, makeConfig(options), workload(), '2026-06-12');
-    expect(d.skipped).toEqual([{ username: 'a.cse', reason: 'out-of-office', detail: 'out of office 2026-06-10 to 2026-06-15 (Vacation)' }]);
+    expect(d.skipped).toEqual([
+      { username: 'a.cse', reason: 'out-of-office', detail: 'out of office 2026-06-10 to 2026-06-15 (Vacation)' },
+    ]);
   });
 
   it('checks every window a person has', () => {
@@ -218,14 +293,34 @@ describe('capacity', () => {
     { name: 'routing capacity 4, at 4', options: { capacity: 4 }, open: 4, available: false, capacity: 4 },
     { name: 'pool 3 over routing 10, at 2', options: { poolCapacity: 3 }, open: 2, available: true, capacity: 3 },
     { name: 'pool 3 over routing 10, at 3', options: { poolCapacity: 3 }, open: 3, available: false, capacity: 3 },
-    { name: 'person 5 over pool 3, at 4', options: { poolCapacity: 3, people: { 'a.cse': { capacity: 5 } } }, open: 4, available: true, capacity: 5 },
-    { name: 'person 5 over pool 3, at 5', options: { poolCapacity: 3, people: { 'a.cse': { capacity: 5 } } }, open: 5, available: false, capacity: 5 },
-    { name: 'person 12 over routing 10, at 11', options: { people: { 'a.cse': { capacity: 12 } } }, open: 11, available: true, capacity: 12 },
+    {
+      name: 'person 5 over pool 3, at 4',
+      options: { poolCapacity: 3, people: { 'a.cse': { capacity: 5 } } },
+      open: 4,
+      available: true,
+      capacity: 5,
+    },
+    {
+      name: 'person 5 over pool 3, at 5',
+      options: { poolCapacity: 3, people: { 'a.cse': { capacity: 5 } } },
+      open: 5,
+      available: false,
+      capacity: 5,
+    },
+    {
+      name: 'person 12 over routing 10, at 11',
+      options: { people: { 'a.cse': { capacity: 12 } } },
+      open: 11,
+      available: true,
+      capacity: 12,
+    },
   ])('$name → available: $available', ({ options, open, available, capacity }) => {
     const d = route(MM, makeConfig({ strategy: 'primary', ...options }), workload({ 'a.cse': open }), TODAY);
     expect(d.assignee).toBe(available ? 'a.cse' : 'b.cse');
     expect(d.skipped).toEqual(
-      available ? [] : [{ username: 'a.cse', reason: 'at-capacity', detail: `${open} open engagements, capacity ${capacity}` }],
+      available
+        ? []
+        : [{ username: 'a.cse', reason: 'at-capacity', detail: `${open} open engagements, capacity ${capacity}` }],
     );
   });
 });
@@ -239,12 +334,35 @@ describe('backup chain (members a, b, c all out of office)', () => {
     ['c.cse', 'out-of-office'],
   ];
 
-  it.each<{ name: string; options: Options; open?: Record<string, number>; assignee: string | null; skipped: Array<[string, string]> }>([
+  it.each<{
+    name: string;
+    options: Options;
+    open?: Record<string, number>;
+    assignee: string | null;
+    skipped: Array<[string, string]>;
+  }>([
     { name: 'first backup', options: {}, assignee: 'd.cse', skipped: [] },
-    { name: 'backup CSE out of office', options: { people: { 'd.cse': out } }, assignee: 'boss.mgr', skipped: [['d.cse', 'out-of-office']] },
-    { name: 'backup CSE at capacity', options: {}, open: { 'd.cse': 10 }, assignee: 'boss.mgr', skipped: [['d.cse', 'at-capacity']] },
+    {
+      name: 'backup CSE out of office',
+      options: { people: { 'd.cse': out } },
+      assignee: 'boss.mgr',
+      skipped: [['d.cse', 'out-of-office']],
+    },
+    {
+      name: 'backup CSE at capacity',
+      options: {},
+      open: { 'd.cse': 10 },
+      assignee: 'boss.mgr',
+      skipped: [['d.cse', 'at-capacity']],
+    },
     // A pool's capacity binds its members, not a backup from elsewhere.
-    { name: 'pool capacity does not bind a backup', options: { poolCapacity: 2 }, open: { 'd.cse': 5 }, assignee: 'd.cse', skipped: [] },
+    {
+      name: 'pool capacity does not bind a backup',
+      options: { poolCapacity: 2 },
+      open: { 'd.cse': 5 },
+      assignee: 'd.cse',
+      skipped: [],
+    },
     {
       name: 'manager over any capacity',
       options: { people: { 'boss.mgr': { capacity: 1 }, 'd.cse': out } },
@@ -256,7 +374,10 @@ describe('backup chain (members a, b, c all out of office)', () => {
       name: 'manager out of office too',
       options: { people: { 'd.cse': out, 'boss.mgr': out } },
       assignee: null,
-      skipped: [['d.cse', 'out-of-office'], ['boss.mgr', 'out-of-office']],
+      skipped: [
+        ['d.cse', 'out-of-office'],
+        ['boss.mgr', 'out-of-office'],
+      ],
     },
     {
       name: 'a member listed as backup is reported once',
@@ -269,8 +390,14 @@ describe('backup chain (members a, b, c all out of office)', () => {
     const d = route(MM, config, workload(open), TODAY);
     expect(d).toMatchObject({ assignee, via: assignee ? 'backup' : 'none', pool: 'mm/amr', strategy: null });
     expect(skippedOf(d)).toEqual([...membersSkipped, ...skipped]);
-    if (assignee) expect(d.reason).toMatch(new RegExp(`no member of mm/amr is available .*; assigned to backup ${assignee.replace('.', '\\.')}$`));
-    else expect(d.reason).toMatch(/nobody in mm\/amr or its backup chain is available.*a manager must assign this request by hand/);
+    if (assignee)
+      expect(d.reason).toMatch(
+        new RegExp(`no member of mm/amr is available .*; assigned to backup ${assignee.replace('.', '\\.')}$`),
+      );
+    else
+      expect(d.reason).toMatch(
+        /nobody in mm\/amr or its backup chain is available.*a manager must assign this request by hand/,
+      );
   });
 
   it('goes to backup when every member is at capacity', () => {
@@ -282,11 +409,34 @@ describe('backup chain (members a, b, c all out of office)', () => {
 
 describe('fallback (no pool)', () => {
   const out = { outOfOffice: away('2026-06-15', '2026-06-20') };
-  it.each<{ name: string; request: ParsedRequest; options?: Options; open?: Record<string, number>; assignee: string | null; reason: RegExp }>([
-    { name: 'unknown segment/region', request: makeRequest('smb', 'amr'), assignee: 'lead.mgr', reason: /^no pool covers smb\/amr; assigned to lead\.mgr from the fallback list$/ },
-    { name: 'unknown region', request: makeRequest('mm', 'emea'), assignee: 'lead.mgr', reason: /no pool covers mm\/emea/ },
+  it.each<{
+    name: string;
+    request: ParsedRequest;
+    options?: Options;
+    open?: Record<string, number>;
+    assignee: string | null;
+    reason: RegExp;
+  }>([
+    {
+      name: 'unknown segment/region',
+      request: makeRequest('smb', 'amr'),
+      assignee: 'lead.mgr',
+      reason: /^no pool covers smb\/amr; assigned to lead\.mgr from the fallback list$/,
+    },
+    {
+      name: 'unknown region',
+      request: makeRequest('mm', 'emea'),
+      assignee: 'lead.mgr',
+      reason: /no pool covers mm\/emea/,
+    },
     { name: 'no form', request: NO_FORM, assignee: 'lead.mgr', reason: /template was not recognised/ },
-    { name: 'manager at any load', request: NO_FORM, open: { 'lead.mgr': 99 }, assignee: 'lead.mgr', reason: /lead\.mgr/ },
+    {
+      name: 'manager at any load',
+      request: NO_FORM,
+      open: { 'lead.mgr': 99 },
+      assignee: 'lead.mgr',
+      reason: /lead\.mgr/,
+    },
     {
       name: 'first fallback out of office',
       request: NO_FORM,
@@ -309,14 +459,53 @@ describe('fallback (no pool)', () => {
 });
 
 describe('existing assignment', () => {
-  it.each<{ name: string; request: ParsedRequest; existing: ExistingAssignment; assignee: string; via: RouteDecision['via'] }>([
-    { name: 'a human assignment is kept', request: MM, existing: { assignees: ['c.cse'], byHuman: true }, assignee: 'c.cse', via: 'kept' },
-    { name: 'even of someone unknown to the bot', request: MM, existing: { assignees: ['someone', 'c.cse'], byHuman: true }, assignee: 'someone', via: 'kept' },
-    { name: 'even without a form', request: NO_FORM, existing: { assignees: ['b.cse'], byHuman: true }, assignee: 'b.cse', via: 'kept' },
-    { name: 'a bot assignment is re-routed', request: MM, existing: { assignees: ['c.cse'], byHuman: false }, assignee: 'a.cse', via: 'pool' },
-    { name: 'no assignees routes normally', request: MM, existing: { assignees: [], byHuman: true }, assignee: 'a.cse', via: 'pool' },
+  it.each<{
+    name: string;
+    request: ParsedRequest;
+    existing: ExistingAssignment;
+    assignee: string;
+    via: RouteDecision['via'];
+  }>([
+    {
+      name: 'a human assignment is kept',
+      request: MM,
+      existing: { assignees: ['c.cse'], byHuman: true },
+      assignee: 'c.cse',
+      via: 'kept',
+    },
+    {
+      name: 'even of someone unknown to the bot',
+      request: MM,
+      existing: { assignees: ['someone', 'c.cse'], byHuman: true },
+      assignee: 'someone',
+      via: 'kept',
+    },
+    {
+      name: 'even without a form',
+      request: NO_FORM,
+      existing: { assignees: ['b.cse'], byHuman: true },
+      assignee: 'b.cse',
+      via: 'kept',
+    },
+    {
+      name: 'a bot assignment is re-routed',
+      request: MM,
+      existing: { assignees: ['c.cse'], byHuman: false },
+      assignee: 'a.cse',
+      via: 'pool',
+    },
+    {
+      name: 'no assignees routes normally',
+      request: MM,
+      existing: { assignees: [], byHuman: true },
+      assignee: 'a.cse',
+      via: 'pool',
+    },
   ])('$name', ({ request, existing, assignee, via }) => {
-    const config = makeConfig({ strategy: 'primary', people: { 'c.cse': { outOfOffice: away('2026-06-01', '2026-06-30') } } });
+    const config = makeConfig({
+      strategy: 'primary',
+      people: { 'c.cse': { outOfOffice: away('2026-06-01', '2026-06-30') } },
+    });
     const d = route(request, config, workload(), TODAY, existing);
     expect(d).toMatchObject({ assignee, via });
     if (via === 'kept') {
@@ -331,10 +520,15 @@ describe('unknown people', () => {
     // compileConfig rejects this, so the config is altered after compiling to prove route() stays total.
     const compiled = makeConfig({ strategy: 'primary' });
     const pool = compiled.routing.pools[0]!;
-    const config: Config = { ...compiled, routing: { ...compiled.routing, pools: [{ ...pool, members: ['ghost', ...pool.members] }] } };
+    const config: Config = {
+      ...compiled,
+      routing: { ...compiled.routing, pools: [{ ...pool, members: ['ghost', ...pool.members] }] },
+    };
     const d = route(MM, config, workload(), TODAY);
     expect(d.assignee).toBe('a.cse');
-    expect(d.skipped).toEqual([{ username: 'ghost', reason: 'unknown-person', detail: 'not in the people list of the configuration' }]);
+    expect(d.skipped).toEqual([
+      { username: 'ghost', reason: 'unknown-person', detail: 'not in the people list of the configuration' },
+    ]);
   });
 });
 
@@ -387,7 +581,16 @@ describe('with the shipped example config', () => {
   const west = makeRequest('smb', 'amr-west');
   const east = makeRequest('smb', 'amr-east');
 
-  it.each<{ name: string; request: ParsedRequest; open?: Record<string, number>; last?: Record<string, string>; today?: string; assignee: string; via: RouteDecision['via']; reason?: string }>([
+  it.each<{
+    name: string;
+    request: ParsedRequest;
+    open?: Record<string, number>;
+    last?: Record<string, string>;
+    today?: string;
+    assignee: string;
+    via: RouteDecision['via'];
+    reason?: string;
+  }>([
     {
       name: 'mm/amr least-loaded',
       request: mm,
@@ -399,9 +602,28 @@ describe('with the shipped example config', () => {
     { name: 'ent/amr primary', request: ent, assignee: 'casey.cse', via: 'pool' },
     { name: 'ent/amr primary full', request: ent, open: { 'casey.cse': 10 }, assignee: 'drew.cse', via: 'pool' },
     // drew.cse has a personal capacity of 8.
-    { name: 'ent/amr both full → manager', request: ent, open: { 'casey.cse': 10, 'drew.cse': 8 }, assignee: 'harper.mgr', via: 'backup' },
-    { name: 'smb/amr-west round-robin', request: west, last: { 'smb/amr-west': 'finley.cse' }, assignee: 'gray.cse', via: 'pool' },
-    { name: 'smb/amr-west with finley on holiday', request: west, last: { 'smb/amr-west': 'gray.cse' }, today: '2026-12-25', assignee: 'gray.cse', via: 'pool' },
+    {
+      name: 'ent/amr both full → manager',
+      request: ent,
+      open: { 'casey.cse': 10, 'drew.cse': 8 },
+      assignee: 'harper.mgr',
+      via: 'backup',
+    },
+    {
+      name: 'smb/amr-west round-robin',
+      request: west,
+      last: { 'smb/amr-west': 'finley.cse' },
+      assignee: 'gray.cse',
+      via: 'pool',
+    },
+    {
+      name: 'smb/amr-west with finley on holiday',
+      request: west,
+      last: { 'smb/amr-west': 'gray.cse' },
+      today: '2026-12-25',
+      assignee: 'gray.cse',
+      via: 'pool',
+    },
     {
       name: 'smb/amr-east full, backup finley on holiday → manager',
       request: east,
@@ -410,7 +632,13 @@ describe('with the shipped example config', () => {
       assignee: 'harper.mgr',
       via: 'backup',
     },
-    { name: 'smb/amr-east full → backup finley', request: east, open: { 'emery.cse': 10, 'gray.cse': 10 }, assignee: 'finley.cse', via: 'backup' },
+    {
+      name: 'smb/amr-east full → backup finley',
+      request: east,
+      open: { 'emery.cse': 10, 'gray.cse': 10 },
+      assignee: 'finley.cse',
+      via: 'backup',
+    },
     { name: 'no form → fallback manager', request: NO_FORM, assignee: 'harper.mgr', via: 'fallback' },
   ])('$name → $assignee', ({ request, open, last, today, assignee, via, reason }) => {
     const d = route(request, example, workload(open, last), today ?? TODAY);

@@ -26,7 +26,13 @@ const config = exampleConfig();
 const BOT = 'scale-bot';
 const sample = (name: string) => readFileSync(join(REPO_ROOT, 'samples', 'requests', name), 'utf8');
 let eventId = 1;
-const add = (state: string, at: string, user: string): LabelEvent => ({ id: eventId++, user, createdAt: at, label: `engagement::${state}`, action: 'add' });
+const add = (state: string, at: string, user: string): LabelEvent => ({
+  id: eventId++,
+  user,
+  createdAt: at,
+  label: `engagement::${state}`,
+  action: 'add',
+});
 const issue = (p: Partial<IssueRecord> & Pick<IssueRecord, 'iid' | 'createdAt'>): IssueRecord => ({
   title: `Request ${p.iid}`,
   description: sample('mm-amr-valid.md'),
@@ -47,7 +53,12 @@ const SEEDED: Array<{ issue: IssueRecord; events: LabelEvent[]; notes: NotesRead
     // Thu 26 is Thanksgiving, so Fri 27 (1), Mon 30 (2) → Mon 30 09:05 NY (14:05Z): met (without
     // the holiday it would have been due Fri 27 and missed). Time to accept: 25 Nov 14:00Z → 30 Nov
     // 13:00Z = 4 d 23 h = 119 h, not the 25 h the refused move would give.
-    issue: issue({ iid: 21, createdAt: '2026-11-25T14:00:00Z', labels: ['engagement::accepted'], assignees: ['drew.cse'] }),
+    issue: issue({
+      iid: 21,
+      createdAt: '2026-11-25T14:00:00Z',
+      labels: ['engagement::accepted'],
+      assignees: ['drew.cse'],
+    }),
     events: [
       add('assigned', '2026-11-25T14:05:00Z', BOT),
       add('accepted', '2026-11-26T15:00:00Z', 'alex.ae'),
@@ -70,8 +81,18 @@ const SEEDED: Array<{ issue: IssueRecord; events: LabelEvent[]; notes: NotesRead
     // Mon 30 → 7 business days late; 18 Nov 15:05Z → 1 Dec 00:00Z = 296 h 55 min → 296.9 h; waited
     // since 16 Nov 15:05Z: 344 h 55 min → 344.9 h. Escalation due one business day later, Thu 19 Nov
     // 15:05Z.
-    issue: issue({ iid: 22, description: sample('ent-amr-valid.md'), createdAt: '2026-11-16T15:00:00Z', labels: ['engagement::assigned'], assignees: ['casey.cse'] }),
-    events: [add('assigned', '2026-11-16T15:05:00Z', BOT), add('accepted', '2026-11-20T14:00:00Z', 'alex.ae'), add('assigned', '2026-11-20T14:01:00Z', BOT)],
+    issue: issue({
+      iid: 22,
+      description: sample('ent-amr-valid.md'),
+      createdAt: '2026-11-16T15:00:00Z',
+      labels: ['engagement::assigned'],
+      assignees: ['casey.cse'],
+    }),
+    events: [
+      add('assigned', '2026-11-16T15:05:00Z', BOT),
+      add('accepted', '2026-11-20T14:00:00Z', 'alex.ae'),
+      add('assigned', '2026-11-20T14:01:00Z', BOT),
+    ],
     // No bot note (say it was deleted): the timeline is rebuilt from the labels.
     notes: null,
   },
@@ -79,15 +100,26 @@ const SEEDED: Array<{ issue: IssueRecord; events: LabelEvent[]; notes: NotesRead
     // C — not qualified (ARR above the SMB range), then closed by its author: withdrawn. It counts
     // in the funnel's "not qualified" and in the reasons table.
     issue: issue({
-      iid: 23, description: sample('smbwest-amr-over-range.md'), author: 'jordan.ae', createdAt: '2026-11-03T17:00:00Z',
-      state: 'closed', closedAt: '2026-11-04T18:00:00Z', labels: ['engagement::withdrawn'],
+      iid: 23,
+      description: sample('smbwest-amr-over-range.md'),
+      author: 'jordan.ae',
+      createdAt: '2026-11-03T17:00:00Z',
+      state: 'closed',
+      closedAt: '2026-11-04T18:00:00Z',
+      labels: ['engagement::withdrawn'],
     }),
     events: [add('not-qualified', '2026-11-03T17:01:00Z', BOT), add('withdrawn', '2026-11-04T18:02:00Z', BOT)],
     notes: null,
   },
   {
     // D — waiting on its author since 9 Nov: no stale breach (the stale-request rule handles it).
-    issue: issue({ iid: 24, description: sample('smbeast-amr-missing-fields.md'), author: 'jordan.ae', createdAt: '2026-11-09T15:00:00Z', labels: ['engagement::needs-info'] }),
+    issue: issue({
+      iid: 24,
+      description: sample('smbeast-amr-missing-fields.md'),
+      author: 'jordan.ae',
+      createdAt: '2026-11-09T15:00:00Z',
+      labels: ['engagement::needs-info'],
+    }),
     events: [add('needs-info', '2026-11-09T15:01:00Z', BOT)],
     notes: { recorded: [{ state: 'needs-info', at: '2026-11-09T15:01:00Z', by: BOT }], humanNoteTimes: [] },
   },
@@ -98,7 +130,12 @@ const SEEDED: Array<{ issue: IssueRecord; events: LabelEvent[]; notes: NotesRead
     // 17:00Z. At the period's end: Thu 19 .. Wed 25 (5), Fri 27 (6), Mon 30 (7) → 7 business days;
     // 18 Nov 17:00Z → 1 Dec 00:00Z = 295 h; waited since 4 Nov 17:00Z: 631 h. Time to accept:
     // 2 Nov 14:00Z → 3 Nov 15:00Z = 25 h.
-    issue: issue({ iid: 25, createdAt: '2026-11-02T14:00:00Z', labels: ['engagement::accepted'], assignees: ['drew.cse'] }),
+    issue: issue({
+      iid: 25,
+      createdAt: '2026-11-02T14:00:00Z',
+      labels: ['engagement::accepted'],
+      assignees: ['drew.cse'],
+    }),
     events: [add('assigned', '2026-11-02T14:05:00Z', BOT), add('accepted', '2026-11-03T15:00:00Z', 'drew.cse')],
     notes: {
       recorded: [
@@ -112,14 +149,30 @@ const SEEDED: Array<{ issue: IssueRecord; events: LabelEvent[]; notes: NotesRead
     // F — opened in October, assigned Mon 26 Oct 10:05 EDT (14:05Z), accepted Mon 2 Nov 15:00Z:
     // its accept breach fell due Wed 28 Oct 14:05Z, outside November, so November lists none. Its
     // acceptance counts in November's time to accept: 26 Oct 14:00Z → 2 Nov 15:00Z = 7 d 1 h = 169 h.
-    issue: issue({ iid: 26, createdAt: '2026-10-26T14:00:00Z', state: 'closed', closedAt: '2026-11-20T15:00:00Z', labels: ['engagement::completed'], assignees: ['casey.cse'] }),
-    events: [add('assigned', '2026-10-26T14:05:00Z', BOT), add('accepted', '2026-11-02T15:00:00Z', 'casey.cse'), add('completed', '2026-11-20T15:00:00Z', 'casey.cse')],
+    issue: issue({
+      iid: 26,
+      createdAt: '2026-10-26T14:00:00Z',
+      state: 'closed',
+      closedAt: '2026-11-20T15:00:00Z',
+      labels: ['engagement::completed'],
+      assignees: ['casey.cse'],
+    }),
+    events: [
+      add('assigned', '2026-10-26T14:05:00Z', BOT),
+      add('accepted', '2026-11-02T15:00:00Z', 'casey.cse'),
+      add('completed', '2026-11-20T15:00:00Z', 'casey.cse'),
+    ],
     notes: null,
   },
 ];
 
 const histories = SEEDED.map((s) => requestHistory(s.issue, s.events, config, '2026-12-03', s.notes));
-const report = buildReport(histories, periodOf('month', new Date('2026-12-03T12:00:00Z')), config, new Date('2026-12-03T12:00:00Z'));
+const report = buildReport(
+  histories,
+  periodOf('month', new Date('2026-12-03T12:00:00Z')),
+  config,
+  new Date('2026-12-03T12:00:00Z'),
+);
 
 describe('November’s report over the seeded history', () => {
   it('counts what the requests went through, not the refused moves', () => {
@@ -133,8 +186,15 @@ describe('November’s report over the seeded history', () => {
       { stage: 'declined', reached: 0, stillOpen: 0 },
       { stage: 'withdrawn', reached: 1, stillOpen: 0 }, // C
     ]);
-    expect(report.rows.find((r) => r.iid === 21)).toMatchObject({ acceptedAt: '2026-11-30T13:00:00Z', hoursToAccept: 119 });
-    expect(report.rows.find((r) => r.iid === 22)).toMatchObject({ state: 'assigned', acceptedAt: null, hoursToAccept: null });
+    expect(report.rows.find((r) => r.iid === 21)).toMatchObject({
+      acceptedAt: '2026-11-30T13:00:00Z',
+      hoursToAccept: 119,
+    });
+    expect(report.rows.find((r) => r.iid === 22)).toMatchObject({
+      state: 'assigned',
+      acceptedAt: null,
+      hoursToAccept: null,
+    });
   });
 
   it('times acceptance over the real acceptances of the period', () => {
@@ -148,8 +208,28 @@ describe('November’s report over the seeded history', () => {
 
   it('lists the breaches that fell due in November, with the holiday skipped', () => {
     expect(report.breaches).toEqual([
-      expect.objectContaining({ kind: 'accept', iid: 22, since: '2026-11-16T15:05:00Z', due: '2026-11-18T15:05:00.000Z', resolvedAt: null, openAtEnd: true, lateBusinessDays: 7, lateHours: 296.9, waitedHours: 344.9 }),
-      expect.objectContaining({ kind: 'stale', iid: 25, since: '2026-11-04T17:00:00Z', due: '2026-11-18T17:00:00.000Z', resolvedAt: null, openAtEnd: true, lateBusinessDays: 7, lateHours: 295, waitedHours: 631 }),
+      expect.objectContaining({
+        kind: 'accept',
+        iid: 22,
+        since: '2026-11-16T15:05:00Z',
+        due: '2026-11-18T15:05:00.000Z',
+        resolvedAt: null,
+        openAtEnd: true,
+        lateBusinessDays: 7,
+        lateHours: 296.9,
+        waitedHours: 344.9,
+      }),
+      expect.objectContaining({
+        kind: 'stale',
+        iid: 25,
+        since: '2026-11-04T17:00:00Z',
+        due: '2026-11-18T17:00:00.000Z',
+        resolvedAt: null,
+        openAtEnd: true,
+        lateBusinessDays: 7,
+        lateHours: 295,
+        waitedHours: 631,
+      }),
     ]);
   });
 });
@@ -157,7 +237,8 @@ describe('November’s report over the seeded history', () => {
 describe('the reminders of Thu 3 Dec, 10:00 New York, over the same history', () => {
   const open = histories.filter((h) => h.open).map((history) => ({ history, checklist: null }));
   const plan = planReminders({ requests: open, sent: new Set(), config, now: new Date('2026-12-03T15:00:00Z') });
-  const items = (who: string) => plan.messages.find((m) => m.username === who)?.items.map((i) => [i.kind, i.iid, i.due, i.businessDaysLate]);
+  const items = (who: string) =>
+    plan.messages.find((m) => m.username === who)?.items.map((i) => [i.kind, i.iid, i.due, i.businessDaysLate]);
 
   it('reminds from the real clocks: the refused move did not restart B’s', () => {
     // B's accept due Wed 18 Nov 10:05 NY; by Thu 3 Dec 10:00 NY: Thu 19 .. Wed 25 (5), Fri 27 .. Wed 2
@@ -173,7 +254,9 @@ describe('the reminders of Thu 3 Dec, 10:00 New York, over the same history', ()
 
   it('names the CSE who has not answered, and says how to clear each reminder', () => {
     const harper = plan.messages.find((m) => m.username === 'harper.mgr')!.items[0]!;
-    expect(harper.text).toMatch(/^Casey Kim \(casey\.cse\) has not accepted or declined it 3 business days after assignment/);
+    expect(harper.text).toMatch(
+      /^Casey Kim \(casey\.cse\) has not accepted or declined it 3 business days after assignment/,
+    );
     expect(harper.action).toBe('have it answered, or hand it to another CSE with `@scale-bot reassign @name`');
     const drew = plan.messages.find((m) => m.username === 'drew.cse')!.items[0]!;
     expect(drew.action).toMatch(/^comment on the request with where it stands/);
@@ -189,7 +272,9 @@ function readmeSections(markdown: string): string {
 describe('the README’s example report', () => {
   it('is this seeded history’s report, as rendered', () => {
     const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-    const block = /<!-- example-report:start -->\n```markdown\n([\s\S]*?)\n```\n<!-- example-report:end -->/.exec(readme);
+    const block = /<!-- example-report:start -->\n```markdown\n([\s\S]*?)\n```\n<!-- example-report:end -->/.exec(
+      readme,
+    );
     expect(block, 'README.md has the example report block').not.toBeNull();
     expect(block![1]).toBe(readmeSections(renderReport(report).markdown));
   });

@@ -25,7 +25,8 @@ function history(overrides: Partial<RequestHistory> = {}): RequestHistory {
 }
 
 const at = (iso: string) => new Date(iso);
-const kinds = (h: RequestHistory, now: string, checklist: ChecklistTimes | null = null) => openBreaches(h, checklist, config, at(now)).map((b) => b.kind);
+const kinds = (h: RequestHistory, now: string, checklist: ChecklistTimes | null = null) =>
+  openBreaches(h, checklist, config, at(now)).map((b) => b.kind);
 
 describe('openBreaches: accept and escalate', () => {
   it('is past the accept level exactly at Tuesday 16:00 New York, not one ms before', () => {
@@ -58,9 +59,17 @@ describe('openBreaches: accept and escalate', () => {
   });
 
   it('counts in the request region: Friday 16:00 Los Angeles is due Tuesday 16:00 Los Angeles', () => {
-    const h = history({ region: 'amr-west', segment: 'smb', stateSince: '2026-11-21T00:00:00Z', reached: { assigned: '2026-11-21T00:00:00Z' }, updatedAt: '2026-11-21T00:00:00Z' });
+    const h = history({
+      region: 'amr-west',
+      segment: 'smb',
+      stateSince: '2026-11-21T00:00:00Z',
+      reached: { assigned: '2026-11-21T00:00:00Z' },
+      updatedAt: '2026-11-21T00:00:00Z',
+    });
     expect(kinds(h, '2026-11-24T23:59:59Z')).toEqual([]);
-    expect(openBreaches(h, null, config, at('2026-11-25T00:00:00Z')).map((b) => b.due)).toEqual(['2026-11-25T00:00:00.000Z']);
+    expect(openBreaches(h, null, config, at('2026-11-25T00:00:00Z')).map((b) => b.due)).toEqual([
+      '2026-11-25T00:00:00.000Z',
+    ]);
   });
 
   it('restarts the clock when the request is assigned again', () => {
@@ -76,7 +85,12 @@ describe('openBreaches: accept and escalate', () => {
     const breaches = openBreaches(h, null, config, at('2026-11-24T21:00:00Z'));
     expect(breaches.map((b) => b.key)).toEqual(['accept:7:2026-11-20T21:00:00Z']);
     // A different key from the first assignment's, so the new CSE gets their own reminder.
-    const before = openBreaches(history({ reached: { assigned: '2026-11-02T15:00:00Z' }, stateSince: null }), null, config, at('2026-11-24T21:00:00Z'));
+    const before = openBreaches(
+      history({ reached: { assigned: '2026-11-02T15:00:00Z' }, stateSince: null }),
+      null,
+      config,
+      at('2026-11-24T21:00:00Z'),
+    );
     expect(before.map((b) => b.key)).toEqual(['accept:7:2026-11-02T15:00:00Z', 'escalate:7:2026-11-02T15:00:00Z']);
   });
 
@@ -86,26 +100,44 @@ describe('openBreaches: accept and escalate', () => {
   });
 
   it('has no accept deadline before any assignment', () => {
-    const h = history({ state: 'new', stateSince: '2026-11-20T20:00:00Z', reached: { new: '2026-11-20T20:00:00Z' }, assignees: [] });
+    const h = history({
+      state: 'new',
+      stateSince: '2026-11-20T20:00:00Z',
+      reached: { new: '2026-11-20T20:00:00Z' },
+      assignees: [],
+    });
     expect(acceptDeadline(h, config)).toBeNull();
     expect(kinds(h, '2026-11-25T21:00:00Z')).toEqual([]);
   });
 
   it('stops once accepted', () => {
-    const h = history({ state: 'accepted', stateSince: '2026-11-23T15:00:00Z', reached: { assigned: '2026-11-20T21:00:00Z', accepted: '2026-11-23T15:00:00Z' } });
+    const h = history({
+      state: 'accepted',
+      stateSince: '2026-11-23T15:00:00Z',
+      reached: { assigned: '2026-11-20T21:00:00Z', accepted: '2026-11-23T15:00:00Z' },
+    });
     expect(kinds(h, '2026-11-26T21:00:00Z')).toEqual([]);
   });
 });
 
 describe('openBreaches: follow-up', () => {
   // Call held Monday 2026-11-23 10:00 New York: follow-up due Wednesday 10:00.
-  const accepted = history({ state: 'accepted', stateSince: '2026-11-21T15:00:00Z', updatedAt: '2026-11-23T15:00:00Z' });
+  const accepted = history({
+    state: 'accepted',
+    stateSince: '2026-11-21T15:00:00Z',
+    updatedAt: '2026-11-23T15:00:00Z',
+  });
   const held: ChecklistTimes = { callHeldAt: '2026-11-23T15:00:00Z', followUpSent: false };
 
   it('is due two business days after the call', () => {
     expect(kinds(accepted, '2026-11-25T14:59:59Z', held)).toEqual([]);
     expect(openBreaches(accepted, held, config, at('2026-11-25T15:00:00Z'))).toEqual([
-      expect.objectContaining({ kind: 'follow-up', since: '2026-11-23T15:00:00Z', due: '2026-11-25T15:00:00.000Z', key: 'follow-up:7:2026-11-23T15:00:00Z' }),
+      expect.objectContaining({
+        kind: 'follow-up',
+        since: '2026-11-23T15:00:00Z',
+        due: '2026-11-25T15:00:00.000Z',
+        key: 'follow-up:7:2026-11-23T15:00:00Z',
+      }),
     ]);
     expect(kinds({ ...accepted, state: 'scheduled' }, '2026-11-25T15:00:00Z', held)).toEqual(['follow-up']);
   });
@@ -125,10 +157,20 @@ describe('openBreaches: stale', () => {
   it('is due ten business days after the last thing a person did, in the states the CSE drives', () => {
     // Last human activity Friday 2026-11-06 10:00 New York → due Friday 2026-11-20 10:00. The bot's
     // own later writes (updatedAt) do not count.
-    const h = history({ state: 'accepted', stateSince: '2026-11-05T15:00:00Z', lastHumanActivity: '2026-11-06T15:00:00Z', updatedAt: '2026-11-19T15:00:00Z' });
+    const h = history({
+      state: 'accepted',
+      stateSince: '2026-11-05T15:00:00Z',
+      lastHumanActivity: '2026-11-06T15:00:00Z',
+      updatedAt: '2026-11-19T15:00:00Z',
+    });
     expect(kinds(h, '2026-11-20T14:59:59Z')).toEqual([]);
     expect(openBreaches(h, null, config, at('2026-11-20T15:00:00Z'))).toEqual([
-      expect.objectContaining({ kind: 'stale', since: '2026-11-06T15:00:00Z', due: '2026-11-20T15:00:00.000Z', key: 'stale:7:2026-11-06T15:00:00Z' }),
+      expect.objectContaining({
+        kind: 'stale',
+        since: '2026-11-06T15:00:00Z',
+        due: '2026-11-20T15:00:00.000Z',
+        key: 'stale:7:2026-11-06T15:00:00Z',
+      }),
     ]);
     expect(kinds({ ...h, state: 'scheduled' }, '2026-11-20T15:00:00Z')).toEqual(['stale']);
   });
@@ -142,7 +184,12 @@ describe('openBreaches: stale', () => {
   });
 
   it('is not guessed when the request’s notes were not read', () => {
-    expect(kinds(history({ state: 'accepted', lastHumanActivity: null, updatedAt: '2026-11-06T15:00:00Z' }), '2026-12-31T15:00:00Z')).toEqual([]);
+    expect(
+      kinds(
+        history({ state: 'accepted', lastHumanActivity: null, updatedAt: '2026-11-06T15:00:00Z' }),
+        '2026-12-31T15:00:00Z',
+      ),
+    ).toEqual([]);
   });
 
   it('a forgotten assignment is an accept breach and an escalation, not a stale one', () => {
@@ -160,10 +207,19 @@ describe('openBreaches: final states still open', () => {
   const now = at('2026-12-31T12:00:00Z');
   const checklist = { callHeldAt: '2026-11-23T15:00:00Z', followUpSent: false };
   it('a completed request kept open for its checklist still owes the follow-up', () => {
-    expect(openBreaches(history({ state: 'completed' }), checklist, config, now).map((b) => b.kind)).toContain('follow-up');
+    expect(openBreaches(history({ state: 'completed' }), checklist, config, now).map((b) => b.kind)).toContain(
+      'follow-up',
+    );
   });
   it('a declined request waiting for its reason goes stale', () => {
-    expect(openBreaches(history({ state: 'declined', lastHumanActivity: '2026-11-23T15:00:00Z' }), checklist, config, now).map((b) => b.kind)).toEqual(['stale']);
+    expect(
+      openBreaches(
+        history({ state: 'declined', lastHumanActivity: '2026-11-23T15:00:00Z' }),
+        checklist,
+        config,
+        now,
+      ).map((b) => b.kind),
+    ).toEqual(['stale']);
   });
 });
 
@@ -171,7 +227,10 @@ describe('openBreaches: nothing to remind', () => {
   const now = '2026-12-31T12:00:00Z';
   it.each([
     ['a closed issue', history({ open: false, closedAt: '2026-11-21T12:00:00Z' })],
-    ['a closed issue still labelled accepted', history({ open: false, state: 'accepted', closedAt: '2026-11-21T12:00:00Z' })],
+    [
+      'a closed issue still labelled accepted',
+      history({ open: false, state: 'accepted', closedAt: '2026-11-21T12:00:00Z' }),
+    ],
     ['a withdrawn request the bot is about to close', history({ state: 'withdrawn' })],
     ['a closed-incomplete request the bot is about to close', history({ state: 'closed-incomplete' })],
     ['an issue that is no request', history({ form: null, segment: null, region: null })],

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { readCurrency, readDate, readNumber, readPercent, readUrl, readUser, truncate } from '../../src/domain/values.js';
+import {
+  readCurrency,
+  readDate,
+  readNumber,
+  readPercent,
+  readUrl,
+  readUser,
+  truncate,
+} from '../../src/domain/values.js';
 
 const NOT_AN_AMOUNT = (s: string) => `"${s}" is not an amount; write it like $120,000 or 120k`;
 const NOT_A_DATE = (s: string) => `"${s}" is not a date; write it like 2027-01-15 or 15 January 2027`;
@@ -164,8 +172,14 @@ describe('readDate', () => {
   });
 
   it.each<[string, string]>([
-    ['03/04/2027', '"03/04/2027" could be 3 April 2027 or March 4, 2027; write the one you mean as 2027-04-03 or 2027-03-04'],
-    ['12/01/2027', '"12/01/2027" could be 12 January 2027 or December 1, 2027; write the one you mean as 2027-01-12 or 2027-12-01'],
+    [
+      '03/04/2027',
+      '"03/04/2027" could be 3 April 2027 or March 4, 2027; write the one you mean as 2027-04-03 or 2027-03-04',
+    ],
+    [
+      '12/01/2027',
+      '"12/01/2027" could be 12 January 2027 or December 1, 2027; write the one you mean as 2027-01-12 or 2027-12-01',
+    ],
     ['2027-02-30', 'there is no such date as 30 February 2027'],
     ['29 Feb 2027', 'there is no such date as 29 February 2027'],
     ['31/06/2027', 'there is no such date as 31 June 2027'],
@@ -224,12 +238,17 @@ describe('readUrl', () => {
     expect(readUrl(input)).toEqual({ value });
   });
 
-  it.each<string>(['example.com', 'www.example.com', 'ftp://x.io', 'https://', 'https:// example.com', 'javascript:alert(1)', ''])(
-    'rejects %j',
-    (input) => {
-      expect(readUrl(input)).toEqual({ error: NOT_A_LINK(input) });
-    },
-  );
+  it.each<string>([
+    'example.com',
+    'www.example.com',
+    'ftp://x.io',
+    'https://',
+    'https:// example.com',
+    'javascript:alert(1)',
+    '',
+  ])('rejects %j', (input) => {
+    expect(readUrl(input)).toEqual({ error: NOT_A_LINK(input) });
+  });
 });
 
 describe('error messages quote at most 40 characters of the input', () => {

@@ -17,7 +17,14 @@ import { historyFixture } from '../helpers/request-history.js';
  */
 const config = exampleConfig();
 const SINCE = '2026-11-09T15:01:00Z';
-const waiting = historyFixture({ iid: 24, author: 'jordan.ae', createdAt: '2026-11-09T15:00:00Z', state: 'needs-info', stateSince: SINCE, lastHumanActivity: '2026-11-09T15:00:00Z' });
+const waiting = historyFixture({
+  iid: 24,
+  author: 'jordan.ae',
+  createdAt: '2026-11-09T15:00:00Z',
+  state: 'needs-info',
+  stateSince: SINCE,
+  lastHumanActivity: '2026-11-09T15:00:00Z',
+});
 const REMINDED = { key: markerKey(`waiting-on-author:${SINCE}`), createdAt: '2026-11-23T16:00:00Z' };
 const CLOSING = { key: markerKey(`closed-waiting:${SINCE}`), createdAt: '2026-12-01T16:00:00Z' };
 const plan = (history: RequestHistory, botNotes: WaitingRequest['botNotes'], now: string, cfg: Config = config) =>
@@ -28,16 +35,46 @@ describe('requests waiting on their author', () => {
     ['not yet 10 business days', waiting, [], '2026-11-23T15:00:59Z', []],
     // Reminded at 15:01Z; closed if nothing happens 5 business days later: Tue 24 (1), Wed 25 (2),
     // (Thanksgiving), Fri 27 (3), Mon 30 (4), Tue 1 Dec (5) → Tue 1 Dec 15:01Z.
-    ['10 business days: reminded once', waiting, [], '2026-11-23T15:01:00Z', [['remind', '2026-12-01T15:01:00.000Z', false]]],
+    [
+      '10 business days: reminded once',
+      waiting,
+      [],
+      '2026-11-23T15:01:00Z',
+      [['remind', '2026-12-01T15:01:00.000Z', false]],
+    ],
     // The reminder went out Mon 23 16:00Z: closing is due Tue 1 Dec 16:00Z (same count as above).
     ['reminded, not yet closing time', waiting, [REMINDED], '2026-12-01T15:59:59Z', []],
-    ['reminded 5 business days ago: closed', waiting, [REMINDED], '2026-12-01T16:00:00Z', [['close', REMINDED.createdAt, false]]],
-    ['the closing note is there (a run stopped before closing): closed, no second note', waiting, [REMINDED, CLOSING], '2026-12-02T09:00:00Z', [['close', REMINDED.createdAt, true]]],
+    [
+      'reminded 5 business days ago: closed',
+      waiting,
+      [REMINDED],
+      '2026-12-01T16:00:00Z',
+      [['close', REMINDED.createdAt, false]],
+    ],
+    [
+      'the closing note is there (a run stopped before closing): closed, no second note',
+      waiting,
+      [REMINDED, CLOSING],
+      '2026-12-02T09:00:00Z',
+      [['close', REMINDED.createdAt, true]],
+    ],
     // The author commented on Wed 25 Nov: a new wait, whose reminder is due 10 business days later (in December).
-    ['the author answered after the reminder: the wait starts again', { ...waiting, lastHumanActivity: '2026-11-25T15:00:00Z' }, [REMINDED], '2026-12-02T09:00:00Z', []],
+    [
+      'the author answered after the reminder: the wait starts again',
+      { ...waiting, lastHumanActivity: '2026-11-25T15:00:00Z' },
+      [REMINDED],
+      '2026-12-02T09:00:00Z',
+      [],
+    ],
     ['not waiting on its author', { ...waiting, state: 'accepted' }, [], '2026-12-31T09:00:00Z', []],
     ['closed already', { ...waiting, open: false }, [], '2026-12-31T09:00:00Z', []],
-    ['its notes were not read (activity unknown)', { ...waiting, lastHumanActivity: null }, [], '2026-12-31T09:00:00Z', []],
+    [
+      'its notes were not read (activity unknown)',
+      { ...waiting, lastHumanActivity: null },
+      [],
+      '2026-12-31T09:00:00Z',
+      [],
+    ],
   ])('%s', (_name, history, notes, now, expected) => {
     expect(plan(history, notes, now)).toEqual(expected);
   });

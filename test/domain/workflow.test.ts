@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { actorRoles, checkTransition, CLOSED_STATES, STATES, TRANSITIONS, workflowDoc, workflowMermaid, type Actor, type State } from '../../src/domain/workflow.js';
+import {
+  actorRoles,
+  checkTransition,
+  CLOSED_STATES,
+  STATES,
+  TRANSITIONS,
+  workflowDoc,
+  workflowMermaid,
+  type Actor,
+  type State,
+} from '../../src/domain/workflow.js';
 import { exampleConfig } from '../helpers/config.js';
 
 describe('workflow transitions', () => {
@@ -37,14 +47,22 @@ describe('workflow transitions', () => {
 
   it('explains a refusal in terms a person can act on', () => {
     const early = checkTransition('assigned', 'completed', ['assigned-cse']);
-    expect(early).toEqual({ allowed: false, reason: 'a request cannot go from `assigned` to `completed`', instead: 'from `assigned` it can go to `accepted`, `declined`, `withdrawn`' });
+    expect(early).toEqual({
+      allowed: false,
+      reason: 'a request cannot go from `assigned` to `completed`',
+      instead: 'from `assigned` it can go to `accepted`, `declined`, `withdrawn`',
+    });
     const who = checkTransition('assigned', 'accepted', ['author']);
-    expect(who).toMatchObject({ allowed: false, reason: 'only the assigned CSE or a CSE of the covering pool or a manager can move a request to `accepted`' });
+    expect(who).toMatchObject({
+      allowed: false,
+      reason: 'only the assigned CSE or a CSE of the covering pool or a manager can move a request to `accepted`',
+    });
   });
 
   it('every state is reachable and every closed state is final', () => {
     const reachable = new Set<State>(['new']);
-    for (let i = 0; i < STATES.length; i++) for (const t of TRANSITIONS) if (t.from.some((f) => reachable.has(f))) reachable.add(t.to);
+    for (let i = 0; i < STATES.length; i++)
+      for (const t of TRANSITIONS) if (t.from.some((f) => reachable.has(f))) reachable.add(t.to);
     expect([...reachable].sort()).toEqual([...STATES].sort());
     for (const s of CLOSED_STATES) expect(TRANSITIONS.filter((t) => t.from.includes(s))).toEqual([]);
   });
@@ -58,7 +76,9 @@ describe('workflow transitions', () => {
     expect(roles('emery.cse')).toEqual([]);
     expect(roles('harper.mgr')).toEqual(['manager']);
     expect(roles('alex.ae', { isAuthor: true })).toEqual(['author']);
-    expect(actorRoles({ username: 'scale-bot', isBot: true, isAuthor: false, isAssignee: false }, config, 'mm', 'amr')).toEqual(['bot']);
+    expect(
+      actorRoles({ username: 'scale-bot', isBot: true, isAuthor: false, isAssignee: false }, config, 'mm', 'amr'),
+    ).toEqual(['bot']);
   });
 });
 
@@ -70,6 +90,8 @@ describe('docs/workflow.md', () => {
 
   it('draws every transition of the table in the Mermaid diagram', () => {
     const diagram = workflowMermaid();
-    for (const t of TRANSITIONS) for (const from of t.from) expect(diagram).toContain(`${from.replace(/-/g, '_')} --> ${t.to.replace(/-/g, '_')}:`);
+    for (const t of TRANSITIONS)
+      for (const from of t.from)
+        expect(diagram).toContain(`${from.replace(/-/g, '_')} --> ${t.to.replace(/-/g, '_')}:`);
   });
 });

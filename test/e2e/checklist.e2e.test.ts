@@ -22,7 +22,8 @@ stopStackAfterEach(() => {
   return started;
 });
 
-const trackerOf = (s: Stack, iid: number) => s.fake.botNotes(iid).find((n) => readNoteMarker(n.body)?.key === 'request')!;
+const trackerOf = (s: Stack, iid: number) =>
+  s.fake.botNotes(iid).find((n) => readNoteMarker(n.body)?.key === 'request')!;
 const nextStep = (s: Stack, iid: number) => /\*\*Next step:\*\* (.*)/.exec(trackerOf(s, iid).body)?.[1];
 
 /** A request filed by the AE and accepted by the CSE the bot assigned. */
@@ -54,11 +55,17 @@ describe('the checklist end to end (GitLab note permissions and edit hooks)', ()
 
     const tracker = trackerOf(stack, iid);
     const sent = stack.fake.deliveries.length;
-    await stack.fake.as('harper.mgr').editComment(iid, tracker.id, tracker.body.replace('- [ ] Follow-up email sent', '- [x] Follow-up email sent'));
+    await stack.fake
+      .as('harper.mgr')
+      .editComment(iid, tracker.id, tracker.body.replace('- [ ] Follow-up email sent', '- [x] Follow-up email sent'));
     await stack.drain();
     // GitLab's hook for the edit names the bot (the note's author); the bot still took it as a hint.
     const hint = stack.fake.deliveries[sent]!;
-    expect(hint.payload).toMatchObject({ object_kind: 'note', user: { username: 'scale-bot' }, object_attributes: { action: 'update', updated_by_id: stack.fake.addUser('harper.mgr').id } });
+    expect(hint.payload).toMatchObject({
+      object_kind: 'note',
+      user: { username: 'scale-bot' },
+      object_attributes: { action: 'update', updated_by_id: stack.fake.addUser('harper.mgr').id },
+    });
     expect(hint.status).toBe(202);
     const issue = stack.fake.issue(iid);
     expect(issue.state).toBe('closed');
@@ -74,11 +81,14 @@ describe('the checklist end to end (GitLab note permissions and edit hooks)', ()
     const iid = await acceptedByReporter(stack);
     const tracker = trackerOf(stack, iid);
     stack.fake.addToken('drew-token', 'drew.cse');
-    const refused = await fetch(`${stack.fake.apiUrl}/projects/${stack.fake.project.id}/issues/${iid}/notes/${tracker.id}`, {
-      method: 'PUT',
-      headers: { 'PRIVATE-TOKEN': 'drew-token', 'Content-Type': 'application/json' },
-      body: JSON.stringify({ body: tracker.body.replace('- [ ] CTA created', '- [x] CTA created') }),
-    });
+    const refused = await fetch(
+      `${stack.fake.apiUrl}/projects/${stack.fake.project.id}/issues/${iid}/notes/${tracker.id}`,
+      {
+        method: 'PUT',
+        headers: { 'PRIVATE-TOKEN': 'drew-token', 'Content-Type': 'application/json' },
+        body: JSON.stringify({ body: tracker.body.replace('- [ ] CTA created', '- [x] CTA created') }),
+      },
+    );
     expect(refused.status).toBe(403);
     expect(await refused.json()).toEqual({ message: '403 Forbidden' });
     expect(trackerOf(stack, iid).body).toContain('- [ ] CTA created');
@@ -101,7 +111,11 @@ describe('the checklist end to end (GitLab note permissions and edit hooks)', ()
 
   it('every closed request has a next step that is true once closed (declined, withdrawn, closed by hand)', async () => {
     stack = await startStack(exampleConfig());
-    const [declined, withdrawn, byHand] = [await acceptedRequest(stack), await acceptedRequest(stack), await acceptedRequest(stack)];
+    const [declined, withdrawn, byHand] = [
+      await acceptedRequest(stack),
+      await acceptedRequest(stack),
+      await acceptedRequest(stack),
+    ];
     expect(nextStep(stack, declined.iid)).toContain('`@scale-bot done <item>`');
     await stack.fake.as(declined.cse).comment(declined.iid, '@scale-bot decline Customer chose Premium support');
     await stack.fake.as('alex.ae').comment(withdrawn.iid, '@scale-bot withdraw');
@@ -113,7 +127,10 @@ describe('the checklist end to end (GitLab note permissions and edit hooks)', ()
       [byHand, 'closed-incomplete', /^None: the request was closed before completion/],
     ] as const) {
       const issue = stack.fake.issue(iid);
-      expect([issue.state, issue.labels.filter((l) => l.startsWith('engagement::'))]).toEqual(['closed', [`engagement::${state}`]]);
+      expect([issue.state, issue.labels.filter((l) => l.startsWith('engagement::'))]).toEqual([
+        'closed',
+        [`engagement::${state}`],
+      ]);
       expect(nextStep(stack, iid)).toMatch(step);
       expect(trackerOf(stack, iid).body).not.toContain('tick each item');
     }

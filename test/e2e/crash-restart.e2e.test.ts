@@ -41,7 +41,8 @@ const children: ChildProcess[] = [];
 
 afterEach(async () => {
   // Whatever happened in the test, no bot process outlives it.
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   inbox?.close();
   inbox = null;
   await fake?.stop();
@@ -75,12 +76,17 @@ async function spawnBot(gitlab: FakeGitLab, data: string, args: string[], ready:
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => void (stderr += chunk.toString('utf8')));
   const log: LogLine[] = [];
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`scale-bot ${args.join(' ')} did not log "${ready}" within 10 s\n${stderr}`)), 10_000);
+    const timer = setTimeout(
+      () => reject(new Error(`scale-bot ${args.join(' ')} did not log "${ready}" within 10 s\n${stderr}`)),
+      10_000,
+    );
     createInterface({ input: child.stdout! }).on('line', (line) => {
       let entry: LogLine;
       try {
@@ -114,18 +120,30 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs: number
 function request(i: number): { author: string; segment: 'mm' | 'ent'; description: string } {
   const mm = i % 2 === 0;
   const description = mm
-    ? sample('mm-amr-valid.md').replace('Northwind Traders', `Northwind Traders ${i}`).replace('0014M00001lAbCdQAK', `0014M00001lAbC${i}QAK`)
-    : sample('ent-amr-valid.md').replace('Contoso Pharmaceuticals', `Contoso Pharmaceuticals ${i}`).replace('0016100000XyZabAAB', `0016100000XyZa${i}AAB`);
+    ? sample('mm-amr-valid.md')
+        .replace('Northwind Traders', `Northwind Traders ${i}`)
+        .replace('0014M00001lAbCdQAK', `0014M00001lAbC${i}QAK`)
+    : sample('ent-amr-valid.md')
+        .replace('Contoso Pharmaceuticals', `Contoso Pharmaceuticals ${i}`)
+        .replace('0016100000XyZabAAB', `0016100000XyZa${i}AAB`);
   const segment = mm ? 'mm' : 'ent';
   // What an AE pastes: the template as GitLab shows it, quick actions included.
-  return { author: mm ? 'alex.ae' : 'sam.sal', segment, description: `${description.trimEnd()}\n\n/label ~"segment::${segment}" ~"region::amr"\n` };
+  return {
+    author: mm ? 'alex.ae' : 'sam.sal',
+    segment,
+    description: `${description.trimEnd()}\n\n/label ~"segment::${segment}" ~"region::amr"\n`,
+  };
 }
 
 /** Issues the fake delivered a person's event about and the bot answered 202 (queued). */
 function acknowledgedIssues(gitlab: FakeGitLab): Set<number> {
   const iids = new Set<number>();
   for (const d of gitlab.deliveries) {
-    const payload = d.payload as { user: { username: string }; object_attributes: { iid?: number }; issue?: { iid: number } };
+    const payload = d.payload as {
+      user: { username: string };
+      object_attributes: { iid?: number };
+      issue?: { iid: number };
+    };
     if (d.status !== 202 || payload.user.username === gitlab.botUsername) continue;
     const iid = payload.issue?.iid ?? payload.object_attributes.iid;
     if (iid !== undefined) iids.add(iid);
@@ -133,11 +151,16 @@ function acknowledgedIssues(gitlab: FakeGitLab): Set<number> {
   return iids;
 }
 
-const requestNotes = (gitlab: FakeGitLab, iid: number) => gitlab.botNotes(iid).filter((n) => readNoteMarker(n.body)?.key === 'request');
+const requestNotes = (gitlab: FakeGitLab, iid: number) =>
+  gitlab.botNotes(iid).filter((n) => readNoteMarker(n.body)?.key === 'request');
 
 function isFinal(gitlab: FakeGitLab, iid: number): boolean {
   const issue = gitlab.issue(iid);
-  return issue.labels.includes('engagement::assigned') && issue.assignees.length === 1 && requestNotes(gitlab, iid).length > 0;
+  return (
+    issue.labels.includes('engagement::assigned') &&
+    issue.assignees.length === 1 &&
+    requestNotes(gitlab, iid).length > 0
+  );
 }
 
 describe('crash and restart of the real service process', () => {
@@ -159,7 +182,9 @@ describe('crash and restart of the real service process', () => {
     // The worst moment: a note POST has reached GitLab and is still unanswered, so its outcome is
     // unknown to the bot; other jobs are still queued behind it.
     const notePostInFlight = () =>
-      gitlab.calls.some((c) => c.actor === gitlab.botUsername && c.method === 'POST' && /\/notes$/.test(c.path) && c.status === null);
+      gitlab.calls.some(
+        (c) => c.actor === gitlab.botUsername && c.method === 'POST' && /\/notes$/.test(c.path) && c.status === null,
+      );
     await waitFor('a bot note POST in flight', notePostInFlight, 15_000, 5);
     first.child.kill('SIGKILL');
     expect(await first.exited).toEqual({ code: null, signal: 'SIGKILL' });
@@ -170,10 +195,13 @@ describe('crash and restart of the real service process', () => {
     expect(created.filter((c) => !isFinal(gitlab, c.iid)).length).toBeGreaterThan(0);
 
     const second = await startBot(gitlab, dataDir);
-    expect(second.log.some((l) => l.msg === 'resumed jobs left running by a previous process' && (l.recovered ?? 0) >= 1)).toBe(true);
+    expect(
+      second.log.some((l) => l.msg === 'resumed jobs left running by a previous process' && (l.recovered ?? 0) >= 1),
+    ).toBe(true);
     await waitFor(
       'every issue in its final state and an empty queue',
-      () => created.every((c) => isFinal(gitlab, c.iid)) && inbox!.depth().pending === 0 && inbox!.depth().running === 0,
+      () =>
+        created.every((c) => isFinal(gitlab, c.iid)) && inbox!.depth().pending === 0 && inbox!.depth().running === 0,
       25_000,
       100,
     );
@@ -181,7 +209,9 @@ describe('crash and restart of the real service process', () => {
 
     for (const { iid, segment } of created) {
       const issue = gitlab.issue(iid);
-      expect(issue.labels).toEqual(expect.arrayContaining([`segment::${segment}`, 'region::amr', `form::${segment}_amr`, 'engagement::assigned']));
+      expect(issue.labels).toEqual(
+        expect.arrayContaining([`segment::${segment}`, 'region::amr', `form::${segment}_amr`, 'engagement::assigned']),
+      );
       const [assignee] = issue.assignees.map((a) => a.username);
       expect(issue.assignees).toHaveLength(1);
       expect(assignee).toMatch(/^(casey|drew)\.cse$/);
@@ -209,7 +239,12 @@ describe('crash and restart of the real service process', () => {
     gitlab.failNext({ method: 'POST', path: /\/notes$/ }, { hang: true });
     const r = request(0);
     const { iid } = await gitlab.as(r.author).createIssue({ title: 'Northwind', description: r.description });
-    await waitFor('the note POST held by GitLab', () => gitlab.calls.some((c) => c.method === 'POST' && /\/notes$/.test(c.path) && c.status === null), 10_000, 5);
+    await waitFor(
+      'the note POST held by GitLab',
+      () => gitlab.calls.some((c) => c.method === 'POST' && /\/notes$/.test(c.path) && c.status === null),
+      10_000,
+      5,
+    );
     const [assignee] = gitlab.issue(iid).assignees.map((a) => a.username);
     expect(assignee).toMatch(/^(casey|drew)\.cse$/);
     first.child.kill('SIGKILL');

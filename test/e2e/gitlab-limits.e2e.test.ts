@@ -14,7 +14,10 @@ import { startStack, type Stack, stopStackAfterEach } from './stack.js';
 const sample = readFileSync(join(import.meta.dirname, '..', '..', 'samples', 'requests', 'mm-amr-valid.md'), 'utf8');
 const withLabels = (description: string) => `${description.trimEnd()}\n\n/label ~"segment::mm" ~"region::amr"\n`;
 /** The same request for another account (CRM id and name differ). */
-const forAccount = (n: number) => sample.replace('0014M00001lAbCdQAK', `0014M0000${String(n).padStart(3, '0')}AbCdQAK`).replace('Northwind Traders', `Northwind ${n} Traders`);
+const forAccount = (n: number) =>
+  sample
+    .replace('0014M00001lAbCdQAK', `0014M0000${String(n).padStart(3, '0')}AbCdQAK`)
+    .replace('Northwind Traders', `Northwind ${n} Traders`);
 const logger = pino({ level: 'silent' });
 
 let stack: Stack | null = null;
@@ -25,18 +28,24 @@ stopStackAfterEach(() => {
 });
 
 describe('GitLab as it behaves: scoped labels and rate limits', () => {
-  it('repeated reconcile passes flip no label: flags stand together, a person\'s label in a flag\'s scope is left alone', async () => {
+  it("repeated reconcile passes flip no label: flags stand together, a person's label in a flag's scope is left alone", async () => {
     stack = await startStack(exampleConfig());
     const first = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind 1', description: withLabels(sample) });
     await stack.drain();
-    const second = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind 2', description: withLabels(sample) });
+    const second = await stack.fake
+      .as('alex.ae')
+      .createIssue({ title: 'Northwind 2', description: withLabels(sample) });
     await stack.drain();
     // A manager approves the escalation: on Premium that label replaces escalation::candidate.
     await stack.fake.as('harper.mgr').editIssue(first.iid, { addLabels: ['escalation::approved'] });
     await stack.drain();
-    expect(stack.fake.issue(first.iid).labels).toEqual(expect.arrayContaining(['at-risk', 'possible-duplicate', 'escalation::approved']));
+    expect(stack.fake.issue(first.iid).labels).toEqual(
+      expect.arrayContaining(['at-risk', 'possible-duplicate', 'escalation::approved']),
+    );
     expect(stack.fake.issue(first.iid).labels).not.toContain('escalation::candidate');
-    expect(stack.fake.issue(second.iid).labels).toEqual(expect.arrayContaining(['at-risk', 'possible-duplicate', 'escalation::candidate']));
+    expect(stack.fake.issue(second.iid).labels).toEqual(
+      expect.arrayContaining(['at-risk', 'possible-duplicate', 'escalation::candidate']),
+    );
 
     const events = () => [first.iid, second.iid].map((iid) => stack!.fake.labelEvents(iid).length);
     const before = events();
@@ -52,7 +61,9 @@ describe('GitLab as it behaves: scoped labels and rate limits', () => {
   it('the account index sees a related request close, and one edited to name the account, without a search', async () => {
     stack = await startStack(exampleConfig());
     const first = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind 1', description: withLabels(sample) });
-    const other = await stack.fake.as('alex.ae').createIssue({ title: 'Another account', description: withLabels(forAccount(7)) });
+    const other = await stack.fake
+      .as('alex.ae')
+      .createIssue({ title: 'Another account', description: withLabels(forAccount(7)) });
     await stack.drain();
     expect(stack.fake.issue(first.iid).labels).not.toContain('possible-duplicate');
     // The other request is edited to be about Northwind after all: both are flagged.
@@ -68,25 +79,35 @@ describe('GitLab as it behaves: scoped labels and rate limits', () => {
     expect(stack.fake.callsBy(stack.fake.botUsername).filter((c) => c.query.search !== undefined)).toEqual([]);
   });
 
-  it('a quarter-end burst of 40 new requests is routed with no search at all and no 429', { timeout: 60_000 }, async () => {
-    stack = await startStack(exampleConfig(), { settings: { concurrency: 16 } });
-    const created = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => stack!.fake.as('alex.ae').createIssue({ title: `Request ${i + 1}`, description: withLabels(forAccount(i + 1)) })),
-    );
-    await stack.drain();
-    for (const issue of created) {
-      expect(stack.fake.issue(issue.iid).labels).toContain('engagement::assigned');
-      expect(stack.fake.issue(issue.iid).assignees).toHaveLength(1);
-    }
-    const bot = stack.fake.callsBy(stack.fake.botUsername);
-    expect(bot.filter((c) => c.query.search !== undefined)).toEqual([]);
-    expect(bot.filter((c) => c.status === 429)).toEqual([]);
-  });
+  it(
+    'a quarter-end burst of 40 new requests is routed with no search at all and no 429',
+    { timeout: 60_000 },
+    async () => {
+      stack = await startStack(exampleConfig(), { settings: { concurrency: 16 } });
+      const created = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          stack!.fake
+            .as('alex.ae')
+            .createIssue({ title: `Request ${i + 1}`, description: withLabels(forAccount(i + 1)) }),
+        ),
+      );
+      await stack.drain();
+      for (const issue of created) {
+        expect(stack.fake.issue(issue.iid).labels).toContain('engagement::assigned');
+        expect(stack.fake.issue(issue.iid).assignees).toHaveLength(1);
+      }
+      const bot = stack.fake.callsBy(stack.fake.botUsername);
+      expect(bot.filter((c) => c.query.search !== undefined)).toEqual([]);
+      expect(bot.filter((c) => c.status === 429)).toEqual([]);
+    },
+  );
 
   it('the same burst for one account: each request lists the other 39 as duplicates, still no search', async () => {
     stack = await startStack(exampleConfig(), { settings: { concurrency: 16 } });
     const created = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => stack!.fake.as('alex.ae').createIssue({ title: `Request ${i + 1}`, description: withLabels(sample) })),
+      Array.from({ length: 40 }, (_, i) =>
+        stack!.fake.as('alex.ae').createIssue({ title: `Request ${i + 1}`, description: withLabels(sample) }),
+      ),
     );
     await stack.drain();
     for (const issue of created) {
@@ -94,6 +115,8 @@ describe('GitLab as it behaves: scoped labels and rate limits', () => {
       const note = stack.fake.botNotes(issue.iid).find((n) => n.body.includes('scale-bot:request'))!;
       expect(note.body.match(/\/-\/issues\/\d+\)/g)?.length ?? 0).toBeGreaterThanOrEqual(39);
     }
-    expect(stack.fake.callsBy(stack.fake.botUsername).filter((c) => c.query.search !== undefined || c.status === 429)).toEqual([]);
+    expect(
+      stack.fake.callsBy(stack.fake.botUsername).filter((c) => c.query.search !== undefined || c.status === 429),
+    ).toEqual([]);
   }, 120_000);
 });

@@ -30,10 +30,22 @@ export interface Stack {
   stop: () => Promise<void>;
 }
 
-export function settingsFor(fake: FakeGitLab, dataDir: string, overrides: Partial<ServiceSettings> = {}): ServiceSettings {
+export function settingsFor(
+  fake: FakeGitLab,
+  dataDir: string,
+  overrides: Partial<ServiceSettings> = {},
+): ServiceSettings {
   return settingsForFake(fake, dataDir, {
     webhookSecret: WEBHOOK_SECRET,
-    requester: { requestsPerMinute: 60_000, notesPerMinute: 60_000, searchesPerMinute: 30, retries: 3, timeoutMs: 1_000, minBackoffMs: 20, maxBackoffMs: 200 },
+    requester: {
+      requestsPerMinute: 60_000,
+      notesPerMinute: 60_000,
+      searchesPerMinute: 30,
+      retries: 3,
+      timeoutMs: 1_000,
+      minBackoffMs: 20,
+      maxBackoffMs: 200,
+    },
     ...overrides,
   });
 }
@@ -42,7 +54,12 @@ export function settingsFor(fake: FakeGitLab, dataDir: string, overrides: Partia
 /** `fromRepository`: the service reads its configuration from the fake's repository (as `serve` does without SCALE_BOT_CONFIG). */
 export async function startStack(
   config: Config,
-  options: { latencyMs?: number; settings?: Partial<ServiceSettings>; fromRepository?: boolean; configCheckMs?: number } = {},
+  options: {
+    latencyMs?: number;
+    settings?: Partial<ServiceSettings>;
+    fromRepository?: boolean;
+    configCheckMs?: number;
+  } = {},
 ): Promise<Stack> {
   const fake = await startFakeGitLab({ labels: projectLabels(config), latencyMs: options.latencyMs ?? 0 });
   const dataDir = mkdtempSync(join(tmpdir(), 'scale-bot-e2e-'));

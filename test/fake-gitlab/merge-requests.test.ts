@@ -8,7 +8,11 @@ afterEach(async () => {
 });
 
 const call = (method: string, path: string, token: string, body?: object) =>
-  fetch(`${fake!.apiUrl}${path}`, { method, headers: { 'PRIVATE-TOKEN': token, 'Content-Type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  fetch(`${fake!.apiUrl}${path}`, {
+    method,
+    headers: { 'PRIVATE-TOKEN': token, 'Content-Type': 'application/json' },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
 
 describe('fake GitLab: merge request notes (Notes API, merge requests)', () => {
   it('creates, lists and edits notes; only the author or a Maintainer edits; body required; unknown MR 404', async () => {
@@ -20,7 +24,12 @@ describe('fake GitLab: merge request notes (Notes API, merge requests)', () => {
 
     const created = await call('POST', notes, fake.botToken, { body: 'first' });
     expect(created.status).toBe(201);
-    const note = (await created.json()) as { id: number; author: { username: string }; noteable_type: string; system: boolean };
+    const note = (await created.json()) as {
+      id: number;
+      author: { username: string };
+      noteable_type: string;
+      system: boolean;
+    };
     expect(note).toMatchObject({ author: { username: 'scale-bot' }, noteable_type: 'MergeRequest', system: false });
 
     expect((await call('PUT', `${notes}/${note.id}`, 'alex-token', { body: 'hijack' })).status).toBe(403);

@@ -15,7 +15,17 @@ describe('inspectText', () => {
 
   it('finds mentions and references in rendered text: entities and escapes resolved', () => {
     expect(flagged('&#64;all &commat;here \\@all @alex.ae.')).toEqual(['@all', '@here', '@all', '@alex.ae']);
-    expect(flagged('#12 !3 &7 &amp;8 ~foo ~"a b" ~5 %v1 %"next one"')).toEqual(['#12', '!3', '&7', '&8', '~foo', '~"a b"', '~5', '%v1', '%"next one"']);
+    expect(flagged('#12 !3 &7 &amp;8 ~foo ~"a b" ~5 %v1 %"next one"')).toEqual([
+      '#12',
+      '!3',
+      '&7',
+      '&8',
+      '~foo',
+      '~"a b"',
+      '~5',
+      '%v1',
+      '%"next one"',
+    ]);
   });
 
   it('ignores code, comments, links, emails, strikethrough and zero-width-broken sigils', () => {

@@ -8,7 +8,15 @@ afterEach(async () => {
 });
 
 async function authorize(f: FakeGitLab, clientId: string): Promise<Response> {
-  const query = new URLSearchParams({ client_id: clientId, redirect_uri: 'http://localhost:1/auth/callback', response_type: 'code', scope: 'read_user', state: 's1', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' });
+  const query = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: 'http://localhost:1/auth/callback',
+    response_type: 'code',
+    scope: 'read_user',
+    state: 's1',
+    code_challenge: 'x'.repeat(43),
+    code_challenge_method: 'S256',
+  });
   return fetch(`${f.url}/oauth/authorize?${query}`, { redirect: 'manual' });
 }
 

@@ -20,7 +20,8 @@ import {
  */
 
 const FIXTURES = resolve(import.meta.dirname, '..', 'fixtures', 'gitlab');
-const fixture = (name: string) => JSON.parse(readFileSync(resolve(FIXTURES, name), 'utf8')) as Record<string, Record<string, unknown>>;
+const fixture = (name: string) =>
+  JSON.parse(readFileSync(resolve(FIXTURES, name), 'utf8')) as Record<string, Record<string, unknown>>;
 const issueDoc = fixture('issue-hook-open.json');
 const noteDoc = fixture('note-hook-issue.json');
 const headersDoc = fixture('webhook-request-headers.json');
@@ -32,10 +33,24 @@ const ISO_SECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const ISO_MILLIS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const UTC_SECONDS = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/;
 
-const project: ProjectInput = { id: 1, name: 'Scale Engagement Requests', namespace: 'Sales', path_with_namespace: 'sales/ser', web_url: 'http://gitlab.test/sales/ser' };
+const project: ProjectInput = {
+  id: 1,
+  name: 'Scale Engagement Requests',
+  namespace: 'Sales',
+  path_with_namespace: 'sales/ser',
+  web_url: 'http://gitlab.test/sales/ser',
+};
 const root: UserInput = { id: 1, username: 'root', name: 'Administrator' };
 const casey: UserInput = { id: 12, username: 'casey.cse', name: 'Casey Kim' };
-const label = (id: number, title: string): LabelInput => ({ id, title, color: '#6699cc', description: null, project_id: 1, created_at: '2026-01-02T03:04:05.678Z', updated_at: '2026-01-02T03:04:05.678Z' });
+const label = (id: number, title: string): LabelInput => ({
+  id,
+  title,
+  color: '#6699cc',
+  description: null,
+  project_id: 1,
+  created_at: '2026-01-02T03:04:05.678Z',
+  updated_at: '2026-01-02T03:04:05.678Z',
+});
 const issue: IssueInput = {
   id: 5001,
   iid: 1,
@@ -75,7 +90,17 @@ describe('issueHookPayload', () => {
     const documented = keys(issueDoc.object_attributes).filter((k) => !k.startsWith('escalation_'));
     // closed_at is not in the example, but GitLab's IssueBuilder sends it.
     expect(keys(payload.object_attributes)).toEqual([...documented, 'closed_at'].sort());
-    expect(payload.object_attributes).toMatchObject({ id: 5001, iid: 1, action: 'update', state: 'opened', state_id: 1, assignee_ids: [12], assignee_id: 12, author_id: 1, type: 'Issue' });
+    expect(payload.object_attributes).toMatchObject({
+      id: 5001,
+      iid: 1,
+      action: 'update',
+      state: 'opened',
+      state_id: 1,
+      assignee_ids: [12],
+      assignee_id: 12,
+      author_id: 1,
+      type: 'Issue',
+    });
     expect(payload.object_attributes.created_at).toMatch(ISO_SECONDS);
     expect(payload.object_attributes.updated_at).toBe('2026-03-04T05:06:07Z');
   });
@@ -93,7 +118,9 @@ describe('issueHookPayload', () => {
 
   it('reports changes as {previous, current}: label objects, strings, user objects, UTC times', () => {
     const { changes } = payload;
-    expect(keys(changes.labels?.previous[0])).toEqual(keys(firstOf((issueDoc.changes as Record<string, Record<string, unknown>>).labels!.previous)));
+    expect(keys(changes.labels?.previous[0])).toEqual(
+      keys(firstOf((issueDoc.changes as Record<string, Record<string, unknown>>).labels!.previous)),
+    );
     expect(changes.labels?.current.map((l) => l.title)).toEqual(['engagement::accepted']);
     expect(changes.description).toEqual({ previous: 'Hello', current: 'Hello again' });
     expect(changes.assignees?.current.map((u) => u.username)).toEqual(['casey.cse']);
@@ -118,7 +145,14 @@ describe('issueHookPayload', () => {
 });
 
 describe('noteHookPayload', () => {
-  const note = { id: 70001, body: 'Looks good', author_id: 12, created_at: '2026-03-05T10:00:00.123Z', updated_at: '2026-03-05T10:00:00.123Z', url: `${issue.url}#note_70001` };
+  const note = {
+    id: 70001,
+    body: 'Looks good',
+    author_id: 12,
+    created_at: '2026-03-05T10:00:00.123Z',
+    updated_at: '2026-03-05T10:00:00.123Z',
+    url: `${issue.url}#note_70001`,
+  };
   const payload = noteHookPayload({ note, issue, project, user: casey });
 
   it('has the documented top-level keys', () => {
@@ -130,8 +164,22 @@ describe('noteHookPayload', () => {
     const ours = keys(payload.object_attributes);
     const documented = keys(noteDoc.object_attributes);
     expect(ours).toEqual(expect.arrayContaining(documented));
-    expect(ours.filter((k) => !documented.includes(k)).sort()).toEqual(['description', 'discussion_id', 'internal', 'type', 'updated_by_id']);
-    expect(payload.object_attributes).toMatchObject({ id: 70001, note: 'Looks good', noteable_type: 'Issue', noteable_id: 5001, author_id: 12, action: 'create', system: false });
+    expect(ours.filter((k) => !documented.includes(k)).sort()).toEqual([
+      'description',
+      'discussion_id',
+      'internal',
+      'type',
+      'updated_by_id',
+    ]);
+    expect(payload.object_attributes).toMatchObject({
+      id: 70001,
+      note: 'Looks good',
+      noteable_type: 'Issue',
+      noteable_id: 5001,
+      author_id: 12,
+      action: 'create',
+      system: false,
+    });
     expect(payload.object_attributes.created_at).toBe('2026-03-05 10:00:00 UTC');
   });
 
@@ -147,18 +195,33 @@ describe('noteHookPayload', () => {
   });
 
   it('is confidential for internal notes and for notes on confidential issues', () => {
-    const internal = noteHookPayload({ note: { ...note, internal: true }, issue, project, user: casey, action: 'update' });
+    const internal = noteHookPayload({
+      note: { ...note, internal: true },
+      issue,
+      project,
+      user: casey,
+      action: 'update',
+    });
     expect(internal.event_type).toBe('confidential_note');
     expect(internal.object_attributes.action).toBe('update');
     expect(webhookEventName(internal)).toBe('Confidential Note Hook');
-    expect(webhookEventName(noteHookPayload({ note, issue: { ...issue, confidential: true }, project, user: casey }))).toBe('Confidential Note Hook');
+    expect(
+      webhookEventName(noteHookPayload({ note, issue: { ...issue, confidential: true }, project, user: casey })),
+    ).toBe('Confidential Note Hook');
     expect(webhookEventName(payload)).toBe('Note Hook');
   });
 });
 
 describe('webhookHeaders', () => {
   it('sends the documented headers, in GitLab order', () => {
-    const headers = webhookHeaders({ event: 'Issue Hook', token: 's3cret', uuid: 'event-uuid', idempotencyKey: 'key-1', instance: 'https://gitlab.example.com', webhookUuid: 'hook-uuid' });
+    const headers = webhookHeaders({
+      event: 'Issue Hook',
+      token: 's3cret',
+      uuid: 'event-uuid',
+      idempotencyKey: 'key-1',
+      instance: 'https://gitlab.example.com',
+      webhookUuid: 'hook-uuid',
+    });
     expect(Object.keys(headers)).toEqual(Object.keys(headersDoc));
     expect(headers).toMatchObject({
       'Content-Type': 'application/json',

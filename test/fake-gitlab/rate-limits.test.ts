@@ -12,7 +12,13 @@ describe('fake GitLab: RateLimit-* headers of throttle_authenticated_api', () =>
   it('counts per user in epoch-aligned windows, as Rack::Attack does, and reports what is left', () => {
     let clock = 130_000;
     const throttle = new RackAttackThrottle('throttle_authenticated_api', 3, 60, () => clock);
-    expect(throttle.count(1)).toEqual({ 'RateLimit-Name': 'throttle_authenticated_api', 'RateLimit-Limit': '3', 'RateLimit-Observed': '1', 'RateLimit-Remaining': '2', 'RateLimit-Reset': '180' });
+    expect(throttle.count(1)).toEqual({
+      'RateLimit-Name': 'throttle_authenticated_api',
+      'RateLimit-Limit': '3',
+      'RateLimit-Observed': '1',
+      'RateLimit-Remaining': '2',
+      'RateLimit-Reset': '180',
+    });
     expect(throttle.count(2)['RateLimit-Observed']).toBe('1');
     throttle.count(1);
     throttle.count(1);
@@ -30,7 +36,9 @@ describe('fake GitLab: RateLimit-* headers of throttle_authenticated_api', () =>
     for (const answer of [first, second]) {
       expect(answer.headers.get('ratelimit-name')).toBe('throttle_authenticated_api');
       expect(answer.headers.get('ratelimit-limit')).toBe('10');
-      expect(Number(answer.headers.get('ratelimit-remaining'))).toBe(10 - Number(answer.headers.get('ratelimit-observed')));
+      expect(Number(answer.headers.get('ratelimit-remaining'))).toBe(
+        10 - Number(answer.headers.get('ratelimit-observed')),
+      );
     }
     expect((await fetch(`${fake.apiUrl}/projects/1`)).headers.get('ratelimit-limit')).toBeNull();
   });

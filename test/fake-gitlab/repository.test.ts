@@ -24,7 +24,14 @@ describe('fake GitLab: repository (files API, branches, commit comments, Push Ho
     const res = await get(`${FILE}?ref=main`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ file_path: '.gitlab/scale-bot.yml', encoding: 'base64', ref: 'main', blob_id: gitBlobId('version: 1\n'), commit_id: second, last_commit_id: first });
+    expect(body).toMatchObject({
+      file_path: '.gitlab/scale-bot.yml',
+      encoding: 'base64',
+      ref: 'main',
+      blob_id: gitBlobId('version: 1\n'),
+      commit_id: second,
+      last_commit_id: first,
+    });
     expect(Buffer.from(body.content as string, 'base64').toString('utf8')).toBe('version: 1\n');
     // Git's blob id for "version: 1\n" (git hash-object).
     expect(gitBlobId('version: 1\n')).toBe('b82551848c644f63b8517a7bdf8be9a992e6f4da');
@@ -34,8 +41,14 @@ describe('fake GitLab: repository (files API, branches, commit comments, Push Ho
     expect((await get(`${FILE}?ref=${first}`)).status).toBe(200);
     expect(await (await get(`${FILE}`)).json()).toEqual({ error: 'ref is missing' });
     expect(await (await get(`${FILE}?ref=nope`)).json()).toEqual({ message: '404 Commit Not Found' });
-    expect(await (await get(`/projects/1/repository/files/missing.yml?ref=main`)).json()).toEqual({ message: '404 File Not Found' });
-    expect(await (await get('/projects/1/repository/branches/main')).json()).toMatchObject({ name: 'main', default: true, commit: { id: second } });
+    expect(await (await get(`/projects/1/repository/files/missing.yml?ref=main`)).json()).toEqual({
+      message: '404 File Not Found',
+    });
+    expect(await (await get('/projects/1/repository/branches/main')).json()).toMatchObject({
+      name: 'main',
+      default: true,
+      commit: { id: second },
+    });
   });
 
   it('takes comments on a commit and lists them with their author', async () => {
@@ -47,8 +60,16 @@ describe('fake GitLab: repository (files API, branches, commit comments, Push Ho
       body: JSON.stringify({ note: 'broken config' }),
     });
     expect(post.status).toBe(201);
-    expect(await post.json()).toMatchObject({ note: 'broken config', path: null, line: null, line_type: null, author: { username: 'scale-bot' } });
-    expect(await (await get(`/projects/1/repository/commits/${sha.slice(0, 8)}/comments`)).json()).toMatchObject([{ note: 'broken config' }]);
+    expect(await post.json()).toMatchObject({
+      note: 'broken config',
+      path: null,
+      line: null,
+      line_type: null,
+      author: { username: 'scale-bot' },
+    });
+    expect(await (await get(`/projects/1/repository/commits/${sha.slice(0, 8)}/comments`)).json()).toMatchObject([
+      { note: 'broken config' },
+    ]);
     expect(fake.commitComments(sha)).toEqual([{ note: 'broken config', author: 'scale-bot' }]);
     expect((await get('/projects/1/repository/commits/0123456789/comments')).status).toBe(404);
   });
@@ -64,9 +85,15 @@ describe('fake GitLab: repository (files API, branches, commit comments, Push Ho
       });
     });
     await new Promise<void>((r) => receiver!.listen(0, '127.0.0.1', () => r()));
-    fake = await startFakeGitLab({ repository: { 'a.txt': 'a', 'b.txt': 'b' }, webhook: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, token: 't' } });
+    fake = await startFakeGitLab({
+      repository: { 'a.txt': 'a', 'b.txt': 'b' },
+      webhook: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, token: 't' },
+    });
     const before = fake.head()!;
-    const after = await fake.push({ 'a.txt': 'A', 'b.txt': null, 'c.txt': 'c' }, { message: 'Change\n\nbody', as: 'harper.mgr' });
+    const after = await fake.push(
+      { 'a.txt': 'A', 'b.txt': null, 'c.txt': 'c' },
+      { message: 'Change\n\nbody', as: 'harper.mgr' },
+    );
     expect(bodies).toEqual([
       {
         event: 'Push Hook',
@@ -78,7 +105,15 @@ describe('fake GitLab: repository (files API, branches, commit comments, Push Ho
           checkout_sha: after,
           user_username: 'harper.mgr',
           project: expect.objectContaining({ id: 1, default_branch: 'main' }),
-          commits: [expect.objectContaining({ id: after, title: 'Change', added: ['c.txt'], modified: ['a.txt'], removed: ['b.txt'] })],
+          commits: [
+            expect.objectContaining({
+              id: after,
+              title: 'Change',
+              added: ['c.txt'],
+              modified: ['a.txt'],
+              removed: ['b.txt'],
+            }),
+          ],
           total_commits_count: 1,
         }),
       },
@@ -89,6 +124,12 @@ describe('fake GitLab: repository (files API, branches, commit comments, Push Ho
     fake = await startFakeGitLab();
     const res = await get(`${FILE}?ref=main`);
     expect(res.status).toBe(200);
-    expect((await get(`/projects/1/repository/files/${encodeURIComponent('.gitlab/issue_templates/scale_engagement_request_mm_amr.md')}?ref=main`)).status).toBe(200);
+    expect(
+      (
+        await get(
+          `/projects/1/repository/files/${encodeURIComponent('.gitlab/issue_templates/scale_engagement_request_mm_amr.md')}?ref=main`,
+        )
+      ).status,
+    ).toBe(200);
   });
 });

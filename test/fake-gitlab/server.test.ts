@@ -49,7 +49,10 @@ afterEach(async () => {
   await receiver.close();
 });
 
-async function api(path: string, init: { method?: string; token?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
+async function api(
+  path: string,
+  init: { method?: string; token?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...init.headers };
   const token = init.token === undefined ? fake.botToken : init.token;
   if (token !== null) headers['PRIVATE-TOKEN'] = token;
@@ -60,7 +63,11 @@ async function api(path: string, init: { method?: string; token?: string | null;
     ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, json: (text === '' ? null : JSON.parse(text)) as unknown };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (text === '' ? null : JSON.parse(text)) as unknown,
+  };
 }
 
 const asIssue = (v: unknown) => v as RestIssue;
@@ -82,12 +89,17 @@ describe('authentication', () => {
   it('serves /version and /users?username= (case-insensitive)', async () => {
     expect((await api('/version')).json).toMatchObject({ version: expect.stringMatching(/^\d+\.\d+/) });
     const users = await api('/users?username=Casey.CSE');
-    expect(users.json).toEqual([expect.objectContaining({ username: 'casey.cse', name: 'Casey Kim', id: expect.any(Number) })]);
+    expect(users.json).toEqual([
+      expect.objectContaining({ username: 'casey.cse', name: 'Casey Kim', id: expect.any(Number) }),
+    ]);
     expect((await api('/users?username=nobody')).json).toEqual([]);
   });
 
   it('finds the project by id or URL-encoded path, and answers 404 otherwise', async () => {
-    expect((await api('/projects/1')).json).toMatchObject({ id: 1, path_with_namespace: 'sales/scale-engagement-requests' });
+    expect((await api('/projects/1')).json).toMatchObject({
+      id: 1,
+      path_with_namespace: 'sales/scale-engagement-requests',
+    });
     expect((await api(`/projects/${encodeURIComponent('sales/scale-engagement-requests')}`)).status).toBe(200);
     expect(await api('/projects/2')).toMatchObject({ status: 404, json: { message: '404 Project Not Found' } });
     expect(await api('/projects/1/issues/99')).toMatchObject({ status: 404, json: { message: '404 Not found' } });
@@ -95,7 +107,8 @@ describe('authentication', () => {
 });
 
 describe('pagination', () => {
-  const linkRels = (link: string | null) => Object.fromEntries([...(link ?? '').matchAll(/<([^>]+)>; rel="([^"]+)"/g)].map((m) => [m[2], m[1]]));
+  const linkRels = (link: string | null) =>
+    Object.fromEntries([...(link ?? '').matchAll(/<([^>]+)>; rel="([^"]+)"/g)].map((m) => [m[2], m[1]]));
 
   beforeEach(() => {
     fake.seedIssues(45);
@@ -104,7 +117,14 @@ describe('pagination', () => {
   it('sets the documented headers on the first, a middle and the last page', async () => {
     const first = await api('/projects/1/issues?per_page=20');
     expect(asIssues(first.json)).toHaveLength(20);
-    expect(Object.fromEntries(['x-total', 'x-total-pages', 'x-page', 'x-per-page', 'x-next-page', 'x-prev-page'].map((h) => [h, first.headers.get(h)]))).toEqual({
+    expect(
+      Object.fromEntries(
+        ['x-total', 'x-total-pages', 'x-page', 'x-per-page', 'x-next-page', 'x-prev-page'].map((h) => [
+          h,
+          first.headers.get(h),
+        ]),
+      ),
+    ).toEqual({
       'x-total': '45',
       'x-total-pages': '3',
       'x-page': '1',
@@ -167,7 +187,11 @@ describe('pagination', () => {
 describe('issue queries', () => {
   it('filters by state, labels (all must match), search, assignee and dates', async () => {
     const alex = fake.as('alex.ae');
-    const a = await alex.createIssue({ title: 'Acme Corp', description: 'Scale request for Acme', labels: ['foo', 'segment::mm'] });
+    const a = await alex.createIssue({
+      title: 'Acme Corp',
+      description: 'Scale request for Acme',
+      labels: ['foo', 'segment::mm'],
+    });
     const b = await alex.createIssue({ title: 'Globex', description: 'Another customer', labels: ['foo'] });
     await fake.as('harper.mgr').editIssue(b.iid, { assignees: ['casey.cse'] });
     await alex.closeIssue(a.iid);
@@ -187,27 +211,52 @@ describe('issue queries', () => {
 
 describe('writes', () => {
   it('replaces other labels of a scope when a scoped label is added, and records label events', async () => {
-    const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x', labels: ['engagement::new', 'foo'] });
-    const updated = await api(`/projects/1/issues/${issue.iid}`, { method: 'PUT', body: { add_labels: 'engagement::accepted' } });
+    const issue = await fake
+      .as('alex.ae')
+      .createIssue({ title: 'Acme', description: 'x', labels: ['engagement::new', 'foo'] });
+    const updated = await api(`/projects/1/issues/${issue.iid}`, {
+      method: 'PUT',
+      body: { add_labels: 'engagement::accepted' },
+    });
     expect(asIssue(updated.json).labels).toEqual(['engagement::accepted', 'foo']);
 
     const events = await api(`/projects/1/issues/${issue.iid}/resource_label_events`);
     expect(events.headers.get('x-total')).toBe('4');
-    const summary = (events.json as Array<{ action: string; label: { name: string }; user: { username: string }; resource_type: string; resource_id: number }>).map(
-      (e) => `${e.user.username} ${e.action} ${e.label.name}`,
-    );
+    const summary = (
+      events.json as Array<{
+        action: string;
+        label: { name: string };
+        user: { username: string };
+        resource_type: string;
+        resource_id: number;
+      }>
+    ).map((e) => `${e.user.username} ${e.action} ${e.label.name}`);
     // Creation adds two labels; the edit adds the new scoped label, then removes the old one.
-    expect(summary).toEqual(['alex.ae add engagement::new', 'alex.ae add foo', 'scale-bot add engagement::accepted', 'scale-bot remove engagement::new']);
-    expect(fake.labelEvents(issue.iid)[0]).toMatchObject({ resource_type: 'Issue', resource_id: issue.id, label: { id: expect.any(Number), color: expect.any(String) } });
+    expect(summary).toEqual([
+      'alex.ae add engagement::new',
+      'alex.ae add foo',
+      'scale-bot add engagement::accepted',
+      'scale-bot remove engagement::new',
+    ]);
+    expect(fake.labelEvents(issue.iid)[0]).toMatchObject({
+      resource_type: 'Issue',
+      resource_id: issue.id,
+      label: { id: expect.any(Number), color: expect.any(String) },
+    });
 
-    const replaced = await api(`/projects/1/issues/${issue.iid}`, { method: 'PUT', body: { labels: 'segment::mm,region::amr', assignee_ids: [] } });
+    const replaced = await api(`/projects/1/issues/${issue.iid}`, {
+      method: 'PUT',
+      body: { labels: 'segment::mm,region::amr', assignee_ids: [] },
+    });
     expect(asIssue(replaced.json).labels).toEqual(['region::amr', 'segment::mm']);
   });
 
   it('on the Free tier, scoped labels are plain labels: both of one scope stay', async () => {
     const free = await startFakeGitLab({ labels: LABELS, tier: 'free' });
     try {
-      const issue = await free.as('alex.ae').createIssue({ title: 'Acme', description: 'x', labels: ['engagement::new'] });
+      const issue = await free
+        .as('alex.ae')
+        .createIssue({ title: 'Acme', description: 'x', labels: ['engagement::new'] });
       const res = await fetch(`${free.apiUrl}/projects/1/issues/${issue.iid}`, {
         method: 'PUT',
         headers: { 'PRIVATE-TOKEN': free.botToken, 'Content-Type': 'application/json' },
@@ -219,9 +268,13 @@ describe('writes', () => {
     }
   });
 
-  it('does not run /close (nor /reopen, /unlabel) in a new issue\'s description: they stay as text', async () => {
+  it("does not run /close (nor /reopen, /unlabel) in a new issue's description: they stay as text", async () => {
     const description = ['Please help', '/close', '/unlabel ~foo', '/label ~foo'].join('\n');
-    const created = await api('/projects/1/issues', { method: 'POST', token: 'root-token', body: { title: 'Acme', description } });
+    const created = await api('/projects/1/issues', {
+      method: 'POST',
+      token: 'root-token',
+      body: { title: 'Acme', description },
+    });
     const issue = asIssue(created.json);
     expect(issue.state).toBe('opened');
     expect(issue.labels).toEqual(['foo']);
@@ -233,8 +286,20 @@ describe('writes', () => {
   });
 
   it('runs /label and /assign quick actions on creation and removes them from the description', async () => {
-    const description = ['Please help', '/label ~foo ~"bar baz" ~unknown', '/assign @casey.cse', '', '```', '/label ~segment::mm', '```'].join('\n');
-    const created = await api('/projects/1/issues', { method: 'POST', token: 'root-token', body: { title: 'Acme', description } });
+    const description = [
+      'Please help',
+      '/label ~foo ~"bar baz" ~unknown',
+      '/assign @casey.cse',
+      '',
+      '```',
+      '/label ~segment::mm',
+      '```',
+    ].join('\n');
+    const created = await api('/projects/1/issues', {
+      method: 'POST',
+      token: 'root-token',
+      body: { title: 'Acme', description },
+    });
     expect(created.status).toBe(201);
     const issue = asIssue(created.json);
     expect(issue.labels).toEqual(['bar baz', 'foo']);
@@ -242,8 +307,13 @@ describe('writes', () => {
     expect(issue.description).toBe(['Please help', '```', '/label ~segment::mm', '```'].join('\n'));
   });
 
-  it('applies the generated templates\' trailing /label line', async () => {
-    const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: '### Customer name\n\nAcme\n\n/label ~"segment::mm" ~"region::amr"\n' });
+  it("applies the generated templates' trailing /label line", async () => {
+    const issue = await fake
+      .as('alex.ae')
+      .createIssue({
+        title: 'Acme',
+        description: '### Customer name\n\nAcme\n\n/label ~"segment::mm" ~"region::amr"\n',
+      });
     expect(issue.labels).toEqual(['region::amr', 'segment::mm']);
     expect(issue.description).toBe('### Customer name\n\nAcme');
   });
@@ -251,7 +321,16 @@ describe('writes', () => {
   it('supports notes CRUD with sort, 404 and edits by the author', async () => {
     const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
     const first = await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', body: { body: 'First' } });
-    expect(first).toMatchObject({ status: 201, json: { body: 'First', author: { username: 'scale-bot' }, system: false, noteable_iid: issue.iid, internal: false } });
+    expect(first).toMatchObject({
+      status: 201,
+      json: {
+        body: 'First',
+        author: { username: 'scale-bot' },
+        system: false,
+        noteable_iid: issue.iid,
+        internal: false,
+      },
+    });
     await fake.as('alex.ae').comment(issue.iid, 'Second');
     const note = asNote(first.json);
 
@@ -260,39 +339,70 @@ describe('writes', () => {
     const asc = (await api(`/projects/1/issues/${issue.iid}/notes?sort=asc&order_by=created_at`)).json as RestNote[];
     expect(asc.map((n) => n.body)).toEqual(['First', 'Second']);
 
-    const edited = await api(`/projects/1/issues/${issue.iid}/notes/${note.id}`, { method: 'PUT', body: { body: 'First, edited' } });
+    const edited = await api(`/projects/1/issues/${issue.iid}/notes/${note.id}`, {
+      method: 'PUT',
+      body: { body: 'First, edited' },
+    });
     expect(asNote(edited.json).body).toBe('First, edited');
-    expect((await api(`/projects/1/issues/${issue.iid}/notes/${note.id}`)).json).toMatchObject({ id: note.id, body: 'First, edited' });
+    expect((await api(`/projects/1/issues/${issue.iid}/notes/${note.id}`)).json).toMatchObject({
+      id: note.id,
+      body: 'First, edited',
+    });
     expect((await api(`/projects/1/issues/${issue.iid}/notes/999999`)).status).toBe(404);
     expect(fake.botNotes(issue.iid).map((n) => n.body)).toEqual(['First, edited']);
   });
 
   it("lets only a note's author or a Maintainer/Owner edit or delete it (admin_note), answering 403 Forbidden otherwise", async () => {
     const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
-    const bot = asNote((await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', body: { body: '- [ ] CTA created' } })).json);
+    const bot = asNote(
+      (await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', body: { body: '- [ ] CTA created' } }))
+        .json,
+    );
     fake.addToken('drew-token', 'drew.cse'); // a Reporter
     fake.addToken('casey-token', 'casey.cse'); // a Developer
     fake.addToken('harper-token', 'harper.mgr'); // a Maintainer
     const path = `/projects/1/issues/${issue.iid}/notes/${bot.id}`;
     for (const token of ['drew-token', 'casey-token']) {
-      expect(await api(path, { method: 'PUT', token, body: { body: '- [x] CTA created' } })).toMatchObject({ status: 403, json: { message: '403 Forbidden' } });
+      expect(await api(path, { method: 'PUT', token, body: { body: '- [x] CTA created' } })).toMatchObject({
+        status: 403,
+        json: { message: '403 Forbidden' },
+      });
       expect((await api(path, { method: 'DELETE', token })).status).toBe(403);
     }
     expect(fake.botNotes(issue.iid).map((n) => n.body)).toEqual(['- [ ] CTA created']);
-    expect((await api(path, { method: 'PUT', token: 'harper-token', body: { body: '- [x] CTA created' } })).status).toBe(200);
-    expect((await api(path, { method: 'PUT', token: 'root-token', body: { body: '- [x] CTA created (root)' } })).status).toBe(200);
+    expect(
+      (await api(path, { method: 'PUT', token: 'harper-token', body: { body: '- [x] CTA created' } })).status,
+    ).toBe(200);
+    expect(
+      (await api(path, { method: 'PUT', token: 'root-token', body: { body: '- [x] CTA created (root)' } })).status,
+    ).toBe(200);
     // A Reporter edits and deletes their own comment.
     const own = await fake.as('drew.cse').comment(issue.iid, 'Booked');
-    expect((await api(`/projects/1/issues/${issue.iid}/notes/${own!.id}`, { method: 'PUT', token: 'drew-token', body: { body: 'Booked!' } })).status).toBe(200);
-    expect((await api(`/projects/1/issues/${issue.iid}/notes/${own!.id}`, { method: 'DELETE', token: 'drew-token' })).status).toBe(204);
+    expect(
+      (
+        await api(`/projects/1/issues/${issue.iid}/notes/${own!.id}`, {
+          method: 'PUT',
+          token: 'drew-token',
+          body: { body: 'Booked!' },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await api(`/projects/1/issues/${issue.iid}/notes/${own!.id}`, { method: 'DELETE', token: 'drew-token' })).status,
+    ).toBe(204);
     await expect(fake.as('drew.cse').editComment(issue.iid, bot.id, 'tick')).rejects.toThrow(/403/);
   });
 
   it("an edited note's hook names the note's author as user and the editor in updated_by_id (Notes::UpdateService)", async () => {
     const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
-    const bot = asNote((await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', body: { body: '- [ ] Call held' } })).json);
+    const bot = asNote(
+      (await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', body: { body: '- [ ] Call held' } })).json,
+    );
     await fake.as('harper.mgr').editComment(issue.iid, bot.id, '- [x] Call held');
-    await api(`/projects/1/issues/${issue.iid}/notes/${bot.id}`, { method: 'PUT', body: { body: '- [x] Call held\n' } });
+    await api(`/projects/1/issues/${issue.iid}/notes/${bot.id}`, {
+      method: 'PUT',
+      body: { body: '- [x] Call held\n' },
+    });
     const internal = await fake.as('drew.cse').comment(issue.iid, 'Internal', { internal: true });
     await fake.as('drew.cse').editComment(issue.iid, internal!.id, 'Internal, edited');
     await fake.settled();
@@ -300,7 +410,15 @@ describe('writes', () => {
     const harperId = fake.addUser('harper.mgr').id;
     const drewId = fake.addUser('drew.cse').id;
     const notes = fake.deliveries.slice(1).map((d) => [d.event, d.payload as NoteHookPayload] as const);
-    expect(notes.map(([event, p]) => [event, p.object_attributes.action, p.user.username, p.object_attributes.author_id, p.object_attributes.updated_by_id])).toEqual([
+    expect(
+      notes.map(([event, p]) => [
+        event,
+        p.object_attributes.action,
+        p.user.username,
+        p.object_attributes.author_id,
+        p.object_attributes.updated_by_id,
+      ]),
+    ).toEqual([
       ['Note Hook', 'create', 'scale-bot', botId, null],
       ['Note Hook', 'update', 'scale-bot', botId, harperId],
       ['Note Hook', 'update', 'scale-bot', botId, botId],
@@ -316,21 +434,30 @@ describe('writes', () => {
     await fake.settled();
     const hooks = receiver.received.length;
     expect((await api(`/projects/1/issues/${issue.iid}`, { method: 'DELETE' })).status).toBe(204);
-    for (const path of ['', '/notes', '/resource_label_events']) expect((await api(`/projects/1/issues/${issue.iid}${path}`)).status).toBe(404);
-    expect((await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', body: { body: 'late' } })).status).toBe(404);
+    for (const path of ['', '/notes', '/resource_label_events'])
+      expect((await api(`/projects/1/issues/${issue.iid}${path}`)).status).toBe(404);
+    expect(
+      (await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', body: { body: 'late' } })).status,
+    ).toBe(404);
     expect((await api(`/projects/1/issues/${issue.iid}`, { method: 'DELETE' })).status).toBe(404);
     await fake.settled();
     expect(receiver.received).toHaveLength(hooks);
   });
 
-  it('deletes a comment (an Owner may delete anyone\'s): gone from the list, 404 after, and no hook', async () => {
+  it("deletes a comment (an Owner may delete anyone's): gone from the list, 404 after, and no hook", async () => {
     const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
     const note = await fake.as('alex.ae').comment(issue.iid, 'Hello');
     await fake.settled();
     const hooks = receiver.received.length;
-    expect((await api(`/projects/1/issues/${issue.iid}/notes/${note!.id}`, { method: 'DELETE', token: 'root-token' })).status).toBe(204);
+    expect(
+      (await api(`/projects/1/issues/${issue.iid}/notes/${note!.id}`, { method: 'DELETE', token: 'root-token' }))
+        .status,
+    ).toBe(204);
     expect((await api(`/projects/1/issues/${issue.iid}/notes`)).json).toEqual([]);
-    expect((await api(`/projects/1/issues/${issue.iid}/notes/${note!.id}`, { method: 'PUT', body: { body: 'late' } })).status).toBe(404);
+    expect(
+      (await api(`/projects/1/issues/${issue.iid}/notes/${note!.id}`, { method: 'PUT', body: { body: 'late' } }))
+        .status,
+    ).toBe(404);
     await fake.settled();
     expect(receiver.received).toHaveLength(hooks);
   });
@@ -338,12 +465,18 @@ describe('writes', () => {
   it('runs a racing change just before the request it is set on', async () => {
     const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
     fake.failNext({ method: 'PUT', path: /\/issues\/\d+$/ }, { before: () => fake.as('root').deleteIssue(issue.iid) });
-    expect((await api(`/projects/1/issues/${issue.iid}`, { method: 'PUT', body: { add_labels: 'foo' } })).status).toBe(404);
+    expect((await api(`/projects/1/issues/${issue.iid}`, { method: 'PUT', body: { add_labels: 'foo' } })).status).toBe(
+      404,
+    );
   });
 
   it('saves no note for a comment of quick actions only, and answers 202', async () => {
     const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
-    const response = await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', token: 'root-token', body: { body: '/label ~foo' } });
+    const response = await api(`/projects/1/issues/${issue.iid}/notes`, {
+      method: 'POST',
+      token: 'root-token',
+      body: { body: '/label ~foo' },
+    });
     expect(response.status).toBe(202);
     expect(fake.notes(issue.iid)).toEqual([]);
     expect(fake.issue(issue.iid).labels).toEqual(['foo']);
@@ -351,7 +484,10 @@ describe('writes', () => {
 
   it('writes system notes for assignment changes, which the bot must skip', async () => {
     const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
-    await api(`/projects/1/issues/${issue.iid}`, { method: 'PUT', body: { assignee_ids: [fake.addUser('casey.cse').id] } });
+    await api(`/projects/1/issues/${issue.iid}`, {
+      method: 'PUT',
+      body: { assignee_ids: [fake.addUser('casey.cse').id] },
+    });
     expect(fake.notes(issue.iid)).toEqual([expect.objectContaining({ system: true, body: 'assigned to @casey.cse' })]);
     expect(fake.botNotes(issue.iid)).toEqual([]);
   });
@@ -381,7 +517,14 @@ describe('webhooks', () => {
       event_type: 'issue',
       user: { username: 'alex.ae' },
       project: { id: 1, path_with_namespace: 'sales/scale-engagement-requests' },
-      object_attributes: { iid: issue.iid, id: issue.id, action: 'open', state: 'opened', url: issue.web_url, labels: [{ title: 'foo' }] },
+      object_attributes: {
+        iid: issue.iid,
+        id: issue.id,
+        action: 'open',
+        state: 'opened',
+        url: issue.web_url,
+        labels: [{ title: 'foo' }],
+      },
       labels: [{ title: 'foo' }],
       changes: { title: { previous: null, current: 'Acme' } },
     });
@@ -398,7 +541,10 @@ describe('webhooks', () => {
     expect(update?.changes.description).toEqual({ previous: 'v1', current: 'v2' });
     expect(update?.changes.labels?.previous.map((l) => l.title)).toEqual(['engagement::new']);
     expect(update?.changes.labels?.current.map((l) => l.title)).toEqual(['engagement::accepted']);
-    expect(close).toMatchObject({ object_attributes: { action: 'close', state: 'closed' }, changes: { state_id: { previous: 1, current: 2 } } });
+    expect(close).toMatchObject({
+      object_attributes: { action: 'close', state: 'closed' },
+      changes: { state_id: { previous: 1, current: 2 } },
+    });
     expect(reopen).toMatchObject({ object_attributes: { action: 'reopen', state: 'opened' } });
   });
 
@@ -406,9 +552,18 @@ describe('webhooks', () => {
     const issue = await fake.as('alex.ae').createIssue({ title: 'Secret', description: 'x', confidential: true });
     const note = await fake.as('casey.cse').comment(issue.iid, 'On it');
     await fake.as('casey.cse').editComment(issue.iid, note!.id, 'On it, call booked');
-    expect(fake.deliveries.map((d) => d.event)).toEqual(['Confidential Issue Hook', 'Confidential Note Hook', 'Confidential Note Hook']);
+    expect(fake.deliveries.map((d) => d.event)).toEqual([
+      'Confidential Issue Hook',
+      'Confidential Note Hook',
+      'Confidential Note Hook',
+    ]);
     const [, created, edited] = payloads() as [unknown, NoteHookPayload, NoteHookPayload];
-    expect(created).toMatchObject({ object_kind: 'note', event_type: 'confidential_note', object_attributes: { id: note!.id, noteable_type: 'Issue', action: 'create' }, issue: { iid: issue.iid } });
+    expect(created).toMatchObject({
+      object_kind: 'note',
+      event_type: 'confidential_note',
+      object_attributes: { id: note!.id, noteable_type: 'Issue', action: 'create' },
+      issue: { iid: issue.iid },
+    });
     expect(edited.object_attributes).toMatchObject({ action: 'update', note: 'On it, call booked' });
   });
 
@@ -417,7 +572,11 @@ describe('webhooks', () => {
     await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', body: { body: 'Thanks' } });
     await api(`/projects/1/issues/${issue.iid}`, { method: 'PUT', body: { add_labels: 'foo' } });
     await fake.settled();
-    expect(payloads().slice(1).map((p) => [p.object_kind, p.user.username])).toEqual([
+    expect(
+      payloads()
+        .slice(1)
+        .map((p) => [p.object_kind, p.user.username]),
+    ).toEqual([
       ['note', 'scale-bot'],
       ['issue', 'scale-bot'],
     ]);
@@ -451,8 +610,14 @@ describe('webhooks', () => {
     expect(resent?.headers['x-gitlab-webhook-uuid']).not.toBe(a?.headers['x-gitlab-webhook-uuid']);
     expect(resent?.body).toEqual(a?.body);
 
-    await fake.sendRaw({ 'Content-Type': 'application/json', 'X-Gitlab-Event': 'Issue Hook', 'X-Gitlab-Token': 'wrong' }, { object_kind: 'issue' });
-    expect(receiver.received[3]).toMatchObject({ headers: { 'x-gitlab-token': 'wrong' }, body: { object_kind: 'issue' } });
+    await fake.sendRaw(
+      { 'Content-Type': 'application/json', 'X-Gitlab-Event': 'Issue Hook', 'X-Gitlab-Token': 'wrong' },
+      { object_kind: 'issue' },
+    );
+    expect(receiver.received[3]).toMatchObject({
+      headers: { 'x-gitlab-token': 'wrong' },
+      body: { object_kind: 'issue' },
+    });
     expect(fake.deliveries).toHaveLength(4);
   });
 });
@@ -466,20 +631,25 @@ describe('faults and latency', () => {
     expect((await api('/projects/1/issues')).status).toBe(200);
   });
 
-  it('limits searches to search_rate_limit per user and minute: 429 with Retry-After 60 and GitLab\'s message', async () => {
+  it("limits searches to search_rate_limit per user and minute: 429 with Retry-After 60 and GitLab's message", async () => {
     const limited = await startFakeGitLab({ searchRateLimit: 3 });
     try {
-      const search = (token: string) => fetch(`${limited.apiUrl}/projects/1/issues?search=acme`, { headers: { 'PRIVATE-TOKEN': token } });
+      const search = (token: string) =>
+        fetch(`${limited.apiUrl}/projects/1/issues?search=acme`, { headers: { 'PRIVATE-TOKEN': token } });
       // Windows are aligned to the minute: keep the test inside one.
       if (new Date().getSeconds() > 55) await new Promise((r) => setTimeout(r, 5_000));
       for (let i = 0; i < 3; i++) expect((await search(limited.botToken)).status).toBe(200);
       const refused = await search(limited.botToken);
       expect(refused.status).toBe(429);
       expect(refused.headers.get('retry-after')).toBe('60');
-      expect(await refused.json()).toEqual({ error: 'This endpoint has been requested too many times. Try again later.' });
+      expect(await refused.json()).toEqual({
+        error: 'This endpoint has been requested too many times. Try again later.',
+      });
       // Another user has a counter of their own; a listing without search is not counted.
       expect((await search('root-token')).status).toBe(200);
-      expect((await fetch(`${limited.apiUrl}/projects/1/issues`, { headers: { 'PRIVATE-TOKEN': limited.botToken } })).status).toBe(200);
+      expect(
+        (await fetch(`${limited.apiUrl}/projects/1/issues`, { headers: { 'PRIVATE-TOKEN': limited.botToken } })).status,
+      ).toBe(200);
     } finally {
       await limited.stop();
     }
@@ -507,7 +677,9 @@ describe('faults and latency', () => {
 
   it('hangs until the client gives up, and stop() drops hanging requests', async () => {
     fake.failNext({ path: /\/user$/ }, { hang: true }, 2);
-    await expect(fetch(`${fake.apiUrl}/user`, { headers: { 'PRIVATE-TOKEN': fake.botToken }, signal: AbortSignal.timeout(100) })).rejects.toThrow();
+    await expect(
+      fetch(`${fake.apiUrl}/user`, { headers: { 'PRIVATE-TOKEN': fake.botToken }, signal: AbortSignal.timeout(100) }),
+    ).rejects.toThrow();
     const pending = fetch(`${fake.apiUrl}/user`, { headers: { 'PRIVATE-TOKEN': fake.botToken } });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(fake.calls.at(-1)?.status).toBeNull();
@@ -533,7 +705,9 @@ describe('call recording', () => {
       `GET /api/v4/projects/1/issues/${issue.iid} 200`,
       `POST /api/v4/projects/1/issues/${issue.iid}/notes 201`,
     ]);
-    expect(fake.writes()).toEqual([expect.objectContaining({ method: 'POST', body: { body: 'Hi' }, actor: 'scale-bot' })]);
+    expect(fake.writes()).toEqual([
+      expect.objectContaining({ method: 'POST', body: { body: 'Hi' }, actor: 'scale-bot' }),
+    ]);
     fake.resetCalls();
     expect(fake.calls).toEqual([]);
   });
@@ -555,11 +729,31 @@ describe('bot text safety', () => {
 
   it('records @all, unknown users and references, even entity-encoded or escaped', async () => {
     await botNote('Hi @all, see #12 and ~"bar baz" for @nobody &#64;here \\@all');
-    expect(fake.violations.map((v) => v.replace(/^note \d+ on #\d+: /, ''))).toEqual(['mention @all', 'mention @nobody', 'mention @here', 'mention @all', 'reference #12', 'reference ~"bar baz"']);
+    expect(fake.violations.map((v) => v.replace(/^note \d+ on #\d+: /, ''))).toEqual([
+      'mention @all',
+      'mention @nobody',
+      'mention @here',
+      'mention @all',
+      'reference #12',
+      'reference ~"bar baz"',
+    ]);
   });
 
   it('does not record neutralized text, code, or mentions of known users', async () => {
-    await botNote(['\\/close', ' Customer: @\u200Ball', '`@all #12`', '```', '/close', '@all', '```', '<!-- scale-bot:tracker #3 -->', 'Assigned to @casey.cse.', 'ARR 80%, jane@acme.com'].join('\n'));
+    await botNote(
+      [
+        '\\/close',
+        ' Customer: @\u200Ball',
+        '`@all #12`',
+        '```',
+        '/close',
+        '@all',
+        '```',
+        '<!-- scale-bot:tracker #3 -->',
+        'Assigned to @casey.cse.',
+        'ARR 80%, jane@acme.com',
+      ].join('\n'),
+    );
     expect(fake.violations).toEqual([]);
     expect(fake.mentions).toEqual([{ iid: expect.any(Number), noteId: expect.any(Number), username: 'casey.cse' }]);
     expect(() => fake.assertNoViolations()).not.toThrow();

@@ -3,31 +3,70 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { useNock } from '../helpers/nock.js';
 import { GitLabClient } from '../../src/gitlab/client.js';
-import { AmbiguousWriteError, createRequester, endpointName, GitLabHttpError, readRateLimit, retryAfterMs, type Requester } from '../../src/gitlab/requester.js';
+import {
+  AmbiguousWriteError,
+  createRequester,
+  endpointName,
+  GitLabHttpError,
+  readRateLimit,
+  retryAfterMs,
+  type Requester,
+} from '../../src/gitlab/requester.js';
 import { createMetrics } from '../../src/server/metrics.js';
 
 const GITLAB = 'https://gitlab.example.com';
 const API = `${GITLAB}/api/v4`;
 const logger = pino({ level: 'silent' });
 
-function client(overrides: Partial<Parameters<typeof createRequester>[0]> = {}): { client: GitLabClient; requester: Requester; metrics: ReturnType<typeof createMetrics> } {
+function client(overrides: Partial<Parameters<typeof createRequester>[0]> = {}): {
+  client: GitLabClient;
+  requester: Requester;
+  metrics: ReturnType<typeof createMetrics>;
+} {
   const metrics = createMetrics();
   const requester = createRequester(
-    { requestsPerMinute: 6000, notesPerMinute: 6000, searchesPerMinute: 6000, retries: 3, timeoutMs: 2000, minBackoffMs: 10, maxBackoffMs: 50, ...overrides },
+    {
+      requestsPerMinute: 6000,
+      notesPerMinute: 6000,
+      searchesPerMinute: 6000,
+      retries: 3,
+      timeoutMs: 2000,
+      minBackoffMs: 10,
+      maxBackoffMs: 50,
+      ...overrides,
+    },
     logger,
     metrics,
   );
-  return { client: new GitLabClient({ url: GITLAB, token: 'glpat-test', project: 'sales/requests' }, requester), requester, metrics };
+  return {
+    client: new GitLabClient({ url: GITLAB, token: 'glpat-test', project: 'sales/requests' }, requester),
+    requester,
+    metrics,
+  };
 }
 
-const issue = { id: 1, iid: 7, title: 't', description: 'd', state: 'opened', author: { username: 'alex.ae' }, labels: [], assignees: [], web_url: `${GITLAB}/sales/requests/-/issues/7`, created_at: '2026-11-22T09:00:00.000Z', extra_field: { ignored: true } };
+const issue = {
+  id: 1,
+  iid: 7,
+  title: 't',
+  description: 'd',
+  state: 'opened',
+  author: { username: 'alex.ae' },
+  labels: [],
+  assignees: [],
+  web_url: `${GITLAB}/sales/requests/-/issues/7`,
+  created_at: '2026-11-22T09:00:00.000Z',
+  extra_field: { ignored: true },
+};
 
 useNock();
 
 describe('GitLab requester and client', () => {
   it('sends the token, encodes the project path, validates and tolerates extra fields', async () => {
     const { client: c } = client();
-    nock(API, { reqheaders: { 'private-token': 'glpat-test' } }).get('/projects/sales%2Frequests/issues/7').reply(200, issue);
+    nock(API, { reqheaders: { 'private-token': 'glpat-test' } })
+      .get('/projects/sales%2Frequests/issues/7')
+      .reply(200, issue);
     const got = await c.issue(7);
     expect(got).toMatchObject({ iid: 7, title: 't', state: 'opened' });
   });
@@ -41,20 +80,32 @@ describe('GitLab requester and client', () => {
         return true;
       })
       .reply(200, issue);
-    await c.editIssue(7, { addLabels: ['engagement::assigned', 'priority::high'], removeLabels: ['engagement::new'], assigneeIds: [42] });
-    expect(body).toEqual({ add_labels: 'engagement::assigned,priority::high', remove_labels: 'engagement::new', assignee_ids: [42] });
+    await c.editIssue(7, {
+      addLabels: ['engagement::assigned', 'priority::high'],
+      removeLabels: ['engagement::new'],
+      assigneeIds: [42],
+    });
+    expect(body).toEqual({
+      add_labels: 'engagement::assigned,priority::high',
+      remove_labels: 'engagement::new',
+      assignee_ids: [42],
+    });
   });
 
   it('honours Retry-After on 429 and then succeeds; the wait is counted', async () => {
     const { client: c, requester, metrics } = client();
-    nock(API).get('/projects/sales%2Frequests/issues/7').reply(429, { message: '429 Too Many Requests' }, { 'Retry-After': '1' });
+    nock(API)
+      .get('/projects/sales%2Frequests/issues/7')
+      .reply(429, { message: '429 Too Many Requests' }, { 'Retry-After': '1' });
     nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, issue);
     const started = Date.now();
     await c.issue(7);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(requester.waitedMs()).toBeGreaterThanOrEqual(900);
     const text = await metrics.registry.metrics();
-    expect(text).toMatch(/scale_bot_gitlab_requests_total\{endpoint="projects\/:id\/issues\/:iid",method="GET",status="429"\} 1/);
+    expect(text).toMatch(
+      /scale_bot_gitlab_requests_total\{endpoint="projects\/:id\/issues\/:iid",method="GET",status="429"\} 1/,
+    );
   });
 
   it('honours Retry-After on a 503 too (GitLab in maintenance), and then succeeds', async () => {
@@ -140,14 +191,21 @@ describe('GitLab requester and client', () => {
     const { client: c } = client({ timeoutMs: 300 });
     nock(API).post('/projects/sales%2Frequests/issues/7/notes').reply(500, { message: 'boom' });
     await expect(c.createNote(7, 'hello')).rejects.toBeInstanceOf(AmbiguousWriteError);
-    nock(API).post('/projects/sales%2Frequests/issues/7/notes').delay(1000).reply(201, { id: 1, body: 'hello', author: { username: 'scale-bot' } });
+    nock(API)
+      .post('/projects/sales%2Frequests/issues/7/notes')
+      .delay(1000)
+      .reply(201, { id: 1, body: 'hello', author: { username: 'scale-bot' } });
     await expect(c.createNote(7, 'hello')).rejects.toBeInstanceOf(AmbiguousWriteError);
   });
 
   it('retries a note POST answered 429 (GitLab did not take it)', async () => {
     const { client: c } = client();
-    nock(API).post('/projects/sales%2Frequests/issues/7/notes', { body: 'hello' }).reply(429, {}, { 'Retry-After': '0' });
-    nock(API).post('/projects/sales%2Frequests/issues/7/notes', { body: 'hello' }).reply(201, { id: 5, body: 'hello', author: { username: 'scale-bot' } });
+    nock(API)
+      .post('/projects/sales%2Frequests/issues/7/notes', { body: 'hello' })
+      .reply(429, {}, { 'Retry-After': '0' });
+    nock(API)
+      .post('/projects/sales%2Frequests/issues/7/notes', { body: 'hello' })
+      .reply(201, { id: 5, body: 'hello', author: { username: 'scale-bot' } });
     expect((await c.createNote(7, 'hello')).id).toBe(5);
   });
 
@@ -163,7 +221,12 @@ describe('GitLab requester and client', () => {
     nock(API)
       .get('/projects/sales%2Frequests/issues/7/notes')
       .query((q) => q.page === undefined || q.page === '1')
-      .reply(200, [note(1), note(2)], { 'x-next-page': '2', 'x-page': '1', 'x-total-pages': '2', link: `<${API}/projects/sales%2Frequests/issues/7/notes?page=2&per_page=100>; rel="next"` });
+      .reply(200, [note(1), note(2)], {
+        'x-next-page': '2',
+        'x-page': '1',
+        'x-total-pages': '2',
+        link: `<${API}/projects/sales%2Frequests/issues/7/notes?page=2&per_page=100>; rel="next"`,
+      });
     nock(API)
       .get('/projects/sales%2Frequests/issues/7/notes')
       .query((q) => q.page === '2')
@@ -173,7 +236,11 @@ describe('GitLab requester and client', () => {
 
   it('caches user ids', async () => {
     const { client: c } = client();
-    nock(API).get('/users').query({ username: 'drew.cse' }).once().reply(200, [{ id: 42, username: 'drew.cse' }]);
+    nock(API)
+      .get('/users')
+      .query({ username: 'drew.cse' })
+      .once()
+      .reply(200, [{ id: 42, username: 'drew.cse' }]);
     expect(await c.userId('drew.cse')).toBe(42);
     expect(await c.userId('Drew.CSE')).toBe(42);
   });
@@ -193,23 +260,39 @@ describe('retryAfterMs and endpointName', () => {
     expect(retryAfterMs('Thu, 01 Jan 1970 00:00:10 GMT', 4000)).toBe(6000);
   });
   it('names endpoints without ids', () => {
-    expect(endpointName('projects/sales%2Frequests/issues/17/notes/99')).toBe('projects/:id/issues/:iid/notes/:note_id');
+    expect(endpointName('projects/sales%2Frequests/issues/17/notes/99')).toBe(
+      'projects/:id/issues/:iid/notes/:note_id',
+    );
     expect(endpointName('users')).toBe('users');
     expect(endpointName('projects/1/members/all/42')).toBe('projects/:id/members/all/:user_id');
   });
 });
 
 describe('GitLab rate-limit headers', () => {
-  const headers = (observed: number, extra: Record<string, string> = {}) => ({ 'RateLimit-Limit': '2000', 'RateLimit-Observed': String(observed), 'RateLimit-Remaining': String(2000 - observed), 'RateLimit-Reset': '1796600000', ...extra });
+  const headers = (observed: number, extra: Record<string, string> = {}) => ({
+    'RateLimit-Limit': '2000',
+    'RateLimit-Observed': String(observed),
+    'RateLimit-Remaining': String(2000 - observed),
+    'RateLimit-Reset': '1796600000',
+    ...extra,
+  });
 
   it('keeps the latest RateLimit-* values GitLab sent; an answer without them changes nothing', async () => {
     const { client: c, requester } = client();
     expect(requester.rateLimit()).toBeNull();
-    nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, issue, headers(5, { 'RateLimit-Name': 'throttle_authenticated_api' }));
+    nock(API)
+      .get('/projects/sales%2Frequests/issues/7')
+      .reply(200, issue, headers(5, { 'RateLimit-Name': 'throttle_authenticated_api' }));
     nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, issue, headers(6));
     nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, issue);
     await c.issue(7);
-    expect(requester.rateLimit()).toMatchObject({ name: 'throttle_authenticated_api', limit: 2000, observed: 5, remaining: 1995, resetAt: 1_796_600_000_000 });
+    expect(requester.rateLimit()).toMatchObject({
+      name: 'throttle_authenticated_api',
+      limit: 2000,
+      observed: 5,
+      remaining: 1995,
+      resetAt: 1_796_600_000_000,
+    });
     await c.issue(7);
     expect(requester.rateLimit()).toMatchObject({ name: null, observed: 6, remaining: 1994 });
     await c.issue(7);
@@ -218,7 +301,13 @@ describe('GitLab rate-limit headers', () => {
 
   it('reads them from a refusal too (GitLab sends them with its 429)', async () => {
     const { client: c, requester } = client();
-    nock(API).get('/projects/sales%2Frequests/issues/7').reply(429, { message: '429 Too Many Requests' }, { ...headers(2001), 'RateLimit-Remaining': '0', 'Retry-After': '0' });
+    nock(API)
+      .get('/projects/sales%2Frequests/issues/7')
+      .reply(
+        429,
+        { message: '429 Too Many Requests' },
+        { ...headers(2001), 'RateLimit-Remaining': '0', 'Retry-After': '0' },
+      );
     nock(API).get('/projects/sales%2Frequests/issues/7').reply(200, issue);
     await c.issue(7);
     expect(requester.rateLimit()).toMatchObject({ limit: 2000, remaining: 0, observed: 2001 });
@@ -227,6 +316,8 @@ describe('GitLab rate-limit headers', () => {
   it('ignores headers that are not whole numbers', () => {
     expect(readRateLimit({ 'ratelimit-limit': 'lots', 'ratelimit-remaining': '1' }, 0)).toBeNull();
     expect(readRateLimit({ 'ratelimit-limit': '60' }, 0)).toBeNull();
-    expect(readRateLimit({ 'ratelimit-limit': '60', 'ratelimit-remaining': '59', 'ratelimit-reset': 'soon' }, 5)).toEqual({ name: null, limit: 60, remaining: 59, observed: null, resetAt: null, seenAt: 5 });
+    expect(
+      readRateLimit({ 'ratelimit-limit': '60', 'ratelimit-remaining': '59', 'ratelimit-reset': 'soon' }, 5),
+    ).toEqual({ name: null, limit: 60, remaining: 59, observed: null, resetAt: null, seenAt: 5 });
   });
 });

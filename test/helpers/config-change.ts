@@ -11,7 +11,10 @@ export const sample = (name: string) => readFileSync(join(PACKAGE_ROOT, 'samples
 export const bundled = readFileSync(join(PACKAGE_ROOT, DEFAULT_CONFIG_PATH), 'utf8');
 /** The change under review: a lower Mid-Market ceiling, and the mm/amr pool rotating in turn. */
 export const lowerCeilingRoundRobin = bundled
-  .replace('mm: { name: Mid-Market, arr: { min: 30000, max: 250000 } }', 'mm: { name: Mid-Market, arr: { min: 30000, max: 150000 } }')
+  .replace(
+    'mm: { name: Mid-Market, arr: { min: 30000, max: 250000 } }',
+    'mm: { name: Mid-Market, arr: { min: 30000, max: 150000 } }',
+  )
   .replace('{ segment: mm, region: amr, strategy: least-loaded,', '{ segment: mm, region: amr, strategy: round-robin,');
 /** A released version renumbered in place: open v2 requests would no longer be recognised. */
 export const v2Dropped = bundled.replace(/(  mm_amr:\n[\s\S]*?    versions:\n      - version: )2/, '$13');
@@ -28,12 +31,17 @@ export async function requestProject(): Promise<{ fake: FakeGitLab; env: Record<
   const fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()) });
   const env = { GITLAB_URL: fake.url, GITLAB_TOKEN: fake.botToken, GITLAB_PROJECT: fake.project.path_with_namespace };
   for (const cse of ['drew.cse', 'drew.cse', 'casey.cse']) {
-    const held = await fake.as('harper.mgr').createIssue({ title: `Held by ${cse}`, description: mmRequest(`Held ${cse}`, '$100k'), labels: ['engagement::assigned'] });
+    const held = await fake
+      .as('harper.mgr')
+      .createIssue({
+        title: `Held by ${cse}`,
+        description: mmRequest(`Held ${cse}`, '$100k'),
+        labels: ['engagement::assigned'],
+      });
     await fake.as('harper.mgr').editIssue(held.iid, { assignees: [cse] });
   }
   return { fake, env };
 }
-
 
 /** Version 2 of the Mid-Market form edited in place (a required field added to it): open v2 requests would suddenly be incomplete. */
 export const v2EditedInPlace = bundled.replace(

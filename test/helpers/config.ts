@@ -21,7 +21,9 @@ let weekendsOnly: Config | undefined;
 export function weekendsOnlyConfig(): Config {
   if (!weekendsOnly) {
     const c = exampleConfig();
-    const regions = Object.fromEntries(Object.entries(c.regions).map(([id, r]) => [id, { ...r, publicHolidays: null }]));
+    const regions = Object.fromEntries(
+      Object.entries(c.regions).map(([id, r]) => [id, { ...r, publicHolidays: null }]),
+    );
     weekendsOnly = { ...c, regions } as Config;
   }
   return weekendsOnly;

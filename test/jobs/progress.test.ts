@@ -34,7 +34,13 @@ describe('progress', () => {
 
   it('on a terminal: a bar on that stream that keeps up when GitLab gives no total', () => {
     const { logger, lines } = captureLogger();
-    const out = Object.assign(new PassThrough(), { isTTY: true, columns: 100, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+    const out = Object.assign(new PassThrough(), {
+      isTTY: true,
+      columns: 100,
+      cursorTo: () => true,
+      clearLine: () => true,
+      moveCursor: () => true,
+    });
     let text = '';
     out.on('data', (d) => (text += String(d)));
     const p = createProgress('report', out as unknown as NodeJS.WriteStream, logger);

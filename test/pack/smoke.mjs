@@ -41,11 +41,23 @@ async function until(what, probe, ms) {
 
 function pack() {
   step('npm pack');
-  const [info] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', work], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+  const [info] = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--pack-destination', work], {
+      cwd: REPO,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
   const files = info.files.map((f) => f.path);
   const unwanted = files.filter((f) => /^dist\/(fake-gitlab|demo)\/|\.map$|^(test|src|bench|samples)\//.test(f));
   check(unwanted.length === 0, `the package holds what production does not need: ${unwanted.join(', ')}`);
-  for (const needed of ['bin/scale-bot.js', 'dist/cli/main.js', 'dist/service/service.js', 'templates/notes/request.md.hbs', '.gitlab/scale-bot.yml']) {
+  for (const needed of [
+    'bin/scale-bot.js',
+    'dist/cli/main.js',
+    'dist/service/service.js',
+    'templates/notes/request.md.hbs',
+    '.gitlab/scale-bot.yml',
+  ]) {
     check(files.includes(needed), `the package lacks ${needed}`);
   }
   step(`${info.filename}: ${files.length} files, ${info.size} bytes`);
@@ -57,7 +69,10 @@ function install(tarball) {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'scale-bot-smoke', private: true }));
   step('npm install --omit=dev (better-sqlite3 may compile from source: about a minute)');
-  execFileSync('npm', ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', tarball], { cwd: app, stdio: 'inherit' });
+  execFileSync('npm', ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', tarball], {
+    cwd: app,
+    stdio: 'inherit',
+  });
   const pkg = join(app, 'node_modules', 'scale-bot');
   // A devDependency may still arrive as some production package's own dependency (js-yaml does);
   // one that nothing else installed needs came from our devDependencies.
@@ -65,7 +80,10 @@ function install(tarball) {
   const needed = neededByOthers(join(app, 'node_modules'));
   const leaked = dev.filter((d) => existsSync(join(app, 'node_modules', d)) && !needed.has(d));
   check(leaked.length === 0, `devDependencies were installed: ${leaked.join(', ')}`);
-  check(!existsSync(join(app, 'node_modules', 'vitest')) && !existsSync(join(app, 'node_modules', 'typescript')), 'test tooling was installed');
+  check(
+    !existsSync(join(app, 'node_modules', 'vitest')) && !existsSync(join(app, 'node_modules', 'typescript')),
+    'test tooling was installed',
+  );
   check(!existsSync(join(pkg, 'dist', 'fake-gitlab')), 'the installed package holds the fake GitLab');
   return { app, bin: join(pkg, 'bin', 'scale-bot.js') };
 }
@@ -73,7 +91,9 @@ function install(tarball) {
 /** Names that installed packages other than scale-bot depend on (dependencies, optional, peer). */
 function neededByOthers(modules) {
   const names = new Set();
-  const dirs = readdirSync(modules).flatMap((d) => (d.startsWith('@') ? readdirSync(join(modules, d)).map((n) => join(d, n)) : [d]));
+  const dirs = readdirSync(modules).flatMap((d) =>
+    d.startsWith('@') ? readdirSync(join(modules, d)).map((n) => join(d, n)) : [d],
+  );
   for (const dir of dirs) {
     if (dir === 'scale-bot' || dir.startsWith('.')) continue;
     let pkg;
@@ -82,7 +102,8 @@ function neededByOthers(modules) {
     } catch {
       continue;
     }
-    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies']) for (const name of Object.keys(pkg[field] ?? {})) names.add(name);
+    for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies'])
+      for (const name of Object.keys(pkg[field] ?? {})) names.add(name);
   }
   return names;
 }
@@ -110,7 +131,11 @@ async function serve(app, bin) {
     logs.push(String(d));
   });
   child.stderr.on('data', (d) => logs.push(String(d)));
-  const url = await until('the service to listen', () => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buffered)?.[1], 30_000);
+  const url = await until(
+    'the service to listen',
+    () => /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(buffered)?.[1],
+    30_000,
+  );
   check((await fetch(`${url}/healthz`)).status === 200, '/healthz did not answer 200');
   fake.setWebhook({ url: `${url}/webhooks/gitlab`, token: env.GITLAB_WEBHOOK_SECRET });
   return { url, exited };
@@ -118,12 +143,24 @@ async function serve(app, bin) {
 
 async function passWebhook() {
   const sample = readFileSync(join(REPO, 'samples', 'requests', 'mm-amr-valid.md'), 'utf8');
-  const issue = await fake.as('alex.ae').createIssue({ title: 'Scale engagement request: Northwind Traders', description: `${sample.trimEnd()}\n\n/label ~"segment::mm" ~"region::amr"\n` });
+  const issue = await fake
+    .as('alex.ae')
+    .createIssue({
+      title: 'Scale engagement request: Northwind Traders',
+      description: `${sample.trimEnd()}\n\n/label ~"segment::mm" ~"region::amr"\n`,
+    });
   step(`issue #${issue.iid} opened; waiting for the bot`);
-  await until('the bot to assign the request and write its note', () => {
-    const now = fake.issue(issue.iid);
-    return now.labels.includes('engagement::assigned') && fake.botNotes(issue.iid).some((n) => n.body.includes('scale-bot:request')) ? now : null;
-  }, 60_000);
+  await until(
+    'the bot to assign the request and write its note',
+    () => {
+      const now = fake.issue(issue.iid);
+      return now.labels.includes('engagement::assigned') &&
+        fake.botNotes(issue.iid).some((n) => n.body.includes('scale-bot:request'))
+        ? now
+        : null;
+    },
+    60_000,
+  );
   check(fake.deliveries.length > 0, 'no webhook was delivered');
   check(fake.violations.length === 0, `unsafe text: ${fake.violations.join('; ')}`);
   step(`#${issue.iid}: engagement::assigned, request note written (${fake.deliveries.length} webhooks delivered)`);
@@ -147,7 +184,10 @@ function demoNeedsCheckout(app, bin) {
   } catch (err) {
     result = err;
   }
-  check(result.status === 1 && /source checkout/.test(result.stderr), `scale-bot demo from the package: exit ${result.status}, ${result.stderr}`);
+  check(
+    result.status === 1 && /source checkout/.test(result.stderr),
+    `scale-bot demo from the package: exit ${result.status}, ${result.stderr}`,
+  );
   step('scale-bot demo from the package: refuses, naming the source checkout');
 }
 

@@ -26,7 +26,14 @@ afterEach(() => {
 });
 
 const BODY = Buffer.from(JSON.stringify({ object_kind: 'issue', description: 'x'.repeat(3_200) }));
-const delivery = (i: number): NewDelivery => ({ key: `k${i}`, event: 'Issue Hook', uuid: null, body: BODY, issue: { projectId: 1, iid: (i % 100) + 1 }, receivedAt: i });
+const delivery = (i: number): NewDelivery => ({
+  key: `k${i}`,
+  event: 'Issue Hook',
+  uuid: null,
+  body: BODY,
+  issue: { projectId: 1, iid: (i % 100) + 1 },
+  receivedAt: i,
+});
 const walBytes = (file: string) => {
   try {
     return statSync(`${file}-wal`).size;

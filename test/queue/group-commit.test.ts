@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { GroupCommit } from '../../src/queue/group-commit.js';
 import { SqliteInbox } from '../../src/queue/sqlite-inbox.js';
 
-const d = (key: string, iid = 1) => ({ key, event: 'Issue Hook', uuid: null, body: '{}', issue: { projectId: 1, iid }, receivedAt: 0 });
+const d = (key: string, iid = 1) => ({
+  key,
+  event: 'Issue Hook',
+  uuid: null,
+  body: '{}',
+  issue: { projectId: 1, iid },
+  receivedAt: 0,
+});
 
 describe('GroupCommit', () => {
   it('deliveries arriving together share one transaction, each answered only after it', async () => {

@@ -82,7 +82,17 @@ describe('SqliteInbox: accept', () => {
     expect(result).toEqual({ duplicate: false, deliveryId: 1 });
     expect(inbox.delivery(1)).toEqual({ event: 'Issue Hook', body: '{"key":"a"}', receivedAt: 5 });
     expect(inbox.list({})).toEqual([
-      { id: 1, issue: issue(1), status: 'pending', attempts: 0, runAt: 260, firstPendingAt: 10, lastError: null, deliveries: 1, updatedAt: 10 },
+      {
+        id: 1,
+        issue: issue(1),
+        status: 'pending',
+        attempts: 0,
+        runAt: 260,
+        firstPendingAt: 10,
+        lastError: null,
+        deliveries: 1,
+        updatedAt: 10,
+      },
     ]);
   });
 
@@ -301,7 +311,17 @@ describe('SqliteInbox: retries and dead letters', () => {
     inbox.fail(job, 'Error: boom', 300);
     inbox.accept(hook('b', issue(1)), 1_000);
     expect(inbox.list({})).toEqual([
-      { id: job.id, issue: issue(1), status: 'pending', attempts: 0, runAt: 1_250, firstPendingAt: 1_000, lastError: 'Error: boom', deliveries: 2, updatedAt: 1_000 },
+      {
+        id: job.id,
+        issue: issue(1),
+        status: 'pending',
+        attempts: 0,
+        runAt: 1_250,
+        firstPendingAt: 1_000,
+        lastError: 'Error: boom',
+        deliveries: 2,
+        updatedAt: 1_000,
+      },
     ]);
   });
 
@@ -363,7 +383,9 @@ describe('SqliteInbox: durability', () => {
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+      child.on('exit', (_code, signal) => resolve(signal)),
+    );
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
       void exited.then(() => reject(new Error(`child exited before it was ready: ${stderr}`)));
@@ -439,15 +461,32 @@ type Op =
   | { kind: 'recover' | 'retryAllFailed'; dt: number };
 
 // Mostly small steps, so deliveries land while passes run; sometimes long enough for leases to expire.
-const dt = fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 0, max: 60 }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 1_500 }) });
+const dt = fc.oneof(
+  { weight: 3, arbitrary: fc.integer({ min: 0, max: 60 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 0, max: 1_500 }) },
+);
 // Counts back from the latest claim: mostly a live lease, sometimes a stale one.
 const holder = fc.nat({ max: 3 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('accept' as const), key: fc.nat({ max: 15 }), iid: fc.option(fc.nat({ max: 2 }), { freq: 6 }), dt }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('claim' as const), leaseMs: fc.constantFrom(100, 1_000, 60_000), dt }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('accept' as const),
+      key: fc.nat({ max: 15 }),
+      iid: fc.option(fc.nat({ max: 2 }), { freq: 6 }),
+      dt,
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant('claim' as const), leaseMs: fc.constantFrom(100, 1_000, 60_000), dt }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('complete' as const), holder, dt }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('fail' as const, 'release' as const), holder, dt }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('retry' as const), holder, delay: fc.nat({ max: 2_000 }), dt }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('retry' as const), holder, delay: fc.nat({ max: 2_000 }), dt }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constantFrom('recover' as const, 'retryAllFailed' as const), dt }) },
 );
 
@@ -545,7 +584,14 @@ describe('SqliteInbox: property', () => {
 describe('SqliteInbox: acceptMany (group commit)', () => {
   it('writes a burst in one transaction with the same effects as accept, duplicates included', () => {
     const inbox = SqliteInbox.open(':memory:');
-    const d = (key: string, iid: number) => ({ key, event: 'Issue Hook', uuid: null, body: '{}', issue: { projectId: 1, iid }, receivedAt: 0 });
+    const d = (key: string, iid: number) => ({
+      key,
+      event: 'Issue Hook',
+      uuid: null,
+      body: '{}',
+      issue: { projectId: 1, iid },
+      receivedAt: 0,
+    });
     const results = inbox.acceptMany([d('a', 1), d('b', 1), d('a', 1), d('c', 2)], 0);
     expect(results.map((r) => r.duplicate)).toEqual([false, false, true, false]);
     expect(inbox.depth().pending).toBe(2);

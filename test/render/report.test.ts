@@ -19,8 +19,13 @@ const HOSTILE_TITLE = '/close @all #1';
 const HISTORY: RequestHistory[] = [
   // Completed: assign 2 h, accept 25 h, complete 192 h.
   req({
-    iid: 1, createdAt: '2026-11-02T14:00:00Z', open: false, closedAt: '2026-11-10T14:00:00Z', assignees: ['casey.cse'],
-    state: 'completed', stateSince: '2026-11-10T14:00:00Z',
+    iid: 1,
+    createdAt: '2026-11-02T14:00:00Z',
+    open: false,
+    closedAt: '2026-11-10T14:00:00Z',
+    assignees: ['casey.cse'],
+    state: 'completed',
+    stateSince: '2026-11-10T14:00:00Z',
     reached: { assigned: '2026-11-02T16:00:00Z', accepted: '2026-11-03T15:00:00Z', completed: '2026-11-10T14:00:00Z' },
   }),
   // Limit reached Fri 20 Nov 15:30Z, never answered: due Tue 24 Nov 15:30Z; at the end of November
@@ -28,15 +33,32 @@ const HISTORY: RequestHistory[] = [
   // 248.5 h = 10.4 d.
   // Everything a person typed is hostile.
   req({
-    iid: 5, title: HOSTILE_TITLE, createdAt: '2026-11-20T15:00:00Z', updatedAt: '2026-11-20T15:30:00Z',
-    customer: '@all | `Acme` <b>#2</b>', renewalDate: '2027-01-15', atRisk: true, assignees: ['casey.cse'],
-    state: 'limit-reached', stateSince: '2026-11-20T15:30:00Z', reached: { 'limit-reached': '2026-11-20T15:30:00Z' },
+    iid: 5,
+    title: HOSTILE_TITLE,
+    createdAt: '2026-11-20T15:00:00Z',
+    updatedAt: '2026-11-20T15:30:00Z',
+    customer: '@all | `Acme` <b>#2</b>',
+    renewalDate: '2027-01-15',
+    atRisk: true,
+    assignees: ['casey.cse'],
+    state: 'limit-reached',
+    stateSince: '2026-11-20T15:30:00Z',
+    reached: { 'limit-reached': '2026-11-20T15:30:00Z' },
     problems: ['/label ~"urgent" @casey.cse'],
   }),
   req({
-    iid: 6, form: { id: 'smbeast_amr', version: 1 }, segment: 'smb', region: 'amr-east', title: 'Line one\n/close\n@all',
-    createdAt: '2026-11-24T12:00:00Z', updatedAt: '2026-12-01T12:00:00Z', state: 'not-qualified', stateSince: '2026-11-24T12:01:00Z',
-    reached: { 'not-qualified': '2026-11-24T12:01:00Z' }, notQualified: ['Public sector | out of scope'], problems: ['Customer name: missing'],
+    iid: 6,
+    form: { id: 'smbeast_amr', version: 1 },
+    segment: 'smb',
+    region: 'amr-east',
+    title: 'Line one\n/close\n@all',
+    createdAt: '2026-11-24T12:00:00Z',
+    updatedAt: '2026-12-01T12:00:00Z',
+    state: 'not-qualified',
+    stateSince: '2026-11-24T12:01:00Z',
+    reached: { 'not-qualified': '2026-11-24T12:01:00Z' },
+    notQualified: ['Public sector | out of scope'],
+    problems: ['Customer name: missing'],
   }),
 ];
 
@@ -54,30 +76,46 @@ function parseCsv(text: string): string[][] {
   let row: string[] = [];
   let cell = '';
   let quoted = false;
+  const endCell = () => {
+    row.push(cell);
+    cell = '';
+  };
+  const endRow = () => {
+    endCell();
+    rows.push(row);
+    row = [];
+  };
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') row.push(cell), (cell = '');
-    else if (c === '\r' && text[i + 1] === '\n') row.push(cell), rows.push(row), (row = []), (cell = ''), i++;
-    else cell += c;
+    if (quoted && c === '"' && text[i + 1] === '"') {
+      cell += '"';
+      i++;
+    } else if (quoted && c === '"') quoted = false;
+    else if (quoted) cell += c;
+    else if (c === '"') quoted = true;
+    else if (c === ',') endCell();
+    else if (c === '\r' && text[i + 1] === '\n') {
+      endRow();
+      i++;
+    } else cell += c;
   }
-  if (cell !== '' || row.length > 0) row.push(cell), rows.push(row);
+  if (cell !== '' || row.length > 0) endRow();
   return rows;
 }
 
 describe('renderReport: markdown', () => {
   it('has a heading and the period', () => {
     expect(markdown.startsWith('## Scale engagement report 2026-11\n')).toBe(true);
-    expect(markdown).toContain('Period **2026-11**: from 2026-11-01 00:00 UTC up to (not including) 2026-12-01 00:00 UTC.');
+    expect(markdown).toContain(
+      'Period **2026-11**: from 2026-11-01 00:00 UTC up to (not including) 2026-12-01 00:00 UTC.',
+    );
   });
 
   it('has the count tables', () => {
     expect(markdown).toContain('3 requests were opened in this period.');
-    expect(markdown).toContain('| Segment | Id | Requests |\n|---|---|---:|\n| Enterprise | ent | 2 |\n| Mid-Market | mm | 0 |\n| SMB | smb | 1 |');
+    expect(markdown).toContain(
+      '| Segment | Id | Requests |\n|---|---|---:|\n| Enterprise | ent | 2 |\n| Mid-Market | mm | 0 |\n| SMB | smb | 1 |',
+    );
     expect(markdown).toContain('| AMER | amr | 2 |\n| AMER East | amr-east | 1 |\n| AMER West | amr-west | 0 |');
     expect(markdown).toContain('| Scale Engagement Request — Enterprise, AMER | ent_amr | 1 | 2 |');
     expect(markdown).toContain('| Scale Engagement Request — SMB East, AMER | smbeast_amr | 1 | 1 |');
@@ -93,18 +131,28 @@ describe('renderReport: markdown', () => {
     expect(markdown).toContain('| Time to accept | 1 | 1 d | 1 d |');
     expect(markdown).toContain('| Time to complete | 1 | 8 d | 8 d |');
     expect(markdown).not.toMatch(/\d{3} h/);
-    expect(markdown).toContain('[^durations]: Median: the middle value, or the mean of the two middle values for an even count. p90: nearest rank');
+    expect(markdown).toContain(
+      '[^durations]: Median: the middle value, or the mean of the two middle values for an even count. p90: nearest rank',
+    );
     expect(markdown).toContain('| Casey Kim (casey.cse) | 1 | 1 |');
     expect(markdown).toContain('| Gray Okafor (gray.cse) | 0 | 0 |');
   });
 
   it('lists breaches, problems, reasons and at-risk requests with links by URL', () => {
     const link5 = `[\\/close @${ZWSP}all #${ZWSP}1](https://gitlab.example/sales/requests/-/issues/5)`;
-    expect(markdown).toContain(`| Accept | ${link5} | 2026-11-24 15:30 UTC | 4 business days (6.4 d) | 10.4 d | open at the end of the period |`);
+    expect(markdown).toContain(
+      `| Accept | ${link5} | 2026-11-24 15:30 UTC | 4 business days (6.4 d) | 10.4 d | open at the end of the period |`,
+    );
     // The Markdown says what each service level is.
-    expect(markdown).toContain('- **Accept**: an assigned request is accepted or declined within 2 business days of its assignment.');
-    expect(markdown).toContain('every 10 business days. Requests waiting on their author or not qualified are not counted.');
-    expect(markdown).toContain(`| ${link5} | @${ZWSP}all \\| \\\`Acme\\\` &lt;b>#${ZWSP}2&lt;/b> | 2027-01-15 | flagged at risk, renewal in 43 days | casey.cse |`);
+    expect(markdown).toContain(
+      '- **Accept**: an assigned request is accepted or declined within 2 business days of its assignment.',
+    );
+    expect(markdown).toContain(
+      'every 10 business days. Requests waiting on their author or not qualified are not counted.',
+    );
+    expect(markdown).toContain(
+      `| ${link5} | @${ZWSP}all \\| \\\`Acme\\\` &lt;b>#${ZWSP}2&lt;/b> | 2027-01-15 | flagged at risk, renewal in 43 days | casey.cse |`,
+    );
     expect(markdown).toContain(`| \\/label ~${ZWSP}"urgent" @${ZWSP}casey.cse | 1 |`);
     expect(markdown).toContain('| Public sector \\| out of scope | 1 |');
     expect(markdown).toContain('| Customer name: missing | 1 |');
@@ -144,11 +192,18 @@ describe('renderReport: markdown', () => {
       expect(labels.length).toBe(6);
       expect(bars.length).toBe(labels.length);
     }
-    expect(blocks[0]!.split('\n').slice(2).every((l) => /^ {4}"[^"]+" : \d+$/.test(l))).toBe(true);
+    expect(
+      blocks[0]!
+        .split('\n')
+        .slice(2)
+        .every((l) => /^ {4}"[^"]+" : \d+$/.test(l)),
+    ).toBe(true);
   });
 
   it('has the time-series table', () => {
-    expect(markdown).toContain('| ISO week | Enterprise | Mid-Market | SMB |\n|---|---:|---:|---:|\n| 2026-W44 | 0 | 0 | 0 |\n| 2026-W45 | 1 | 0 | 0 |');
+    expect(markdown).toContain(
+      '| ISO week | Enterprise | Mid-Market | SMB |\n|---|---:|---:|---:|\n| 2026-W44 | 0 | 0 | 0 |\n| 2026-W45 | 1 | 0 | 0 |',
+    );
     expect(markdown).toContain('| 2026-W48 | 0 | 0 | 1 |');
   });
 
@@ -165,7 +220,10 @@ describe('renderReport: markdown', () => {
   it('never links a request by #iid and drops or encodes unsafe URLs', () => {
     expect(safeUrl('https://gitlab.example/a (b)|c')).toBe('https://gitlab.example/a%20%28b%29%7Cc');
     expect(safeUrl('javascript:alert(1)')).toBeNull();
-    const odd: Report = { ...report, atRisk: [{ ...report.atRisk[0]!, url: 'javascript:alert(1)', title: 'x](javascript:alert(1)) [y' }] };
+    const odd: Report = {
+      ...report,
+      atRisk: [{ ...report.atRisk[0]!, url: 'javascript:alert(1)', title: 'x](javascript:alert(1)) [y' }],
+    };
     const md = renderReport(odd).markdown;
     expect(md).toContain('| x\\](javascript:alert(1)) \\[y | @');
     // The only `](` left is escaped: no link to a javascript: URL.
@@ -207,17 +265,56 @@ describe('renderReport: CSV', () => {
     const rows = parseCsv(csv);
     expect(csv.endsWith('\r\n')).toBe(true);
     expect(rows[0]).toEqual([
-      'iid', 'url', 'created_at', 'form', 'form_version', 'segment', 'region', 'state', 'open',
-      'assigned_at', 'accepted_at', 'completed_at', 'hours_to_assign', 'hours_to_accept', 'hours_to_complete',
+      'iid',
+      'url',
+      'created_at',
+      'form',
+      'form_version',
+      'segment',
+      'region',
+      'state',
+      'open',
+      'assigned_at',
+      'accepted_at',
+      'completed_at',
+      'hours_to_assign',
+      'hours_to_accept',
+      'hours_to_complete',
     ]);
     expect(rows).toHaveLength(4);
     expect(rows[1]).toEqual([
-      '1', 'https://gitlab.example/sales/requests/-/issues/1', '2026-11-02T14:00:00Z', 'ent_amr', '1', 'ent', 'amr', 'completed', 'false',
-      '2026-11-02T16:00:00Z', '2026-11-03T15:00:00Z', '2026-11-10T14:00:00Z', '2', '25', '192',
+      '1',
+      'https://gitlab.example/sales/requests/-/issues/1',
+      '2026-11-02T14:00:00Z',
+      'ent_amr',
+      '1',
+      'ent',
+      'amr',
+      'completed',
+      'false',
+      '2026-11-02T16:00:00Z',
+      '2026-11-03T15:00:00Z',
+      '2026-11-10T14:00:00Z',
+      '2',
+      '25',
+      '192',
     ]);
     expect(rows[2]).toEqual([
-      '5', 'https://gitlab.example/sales/requests/-/issues/5', '2026-11-20T15:00:00Z', 'ent_amr', '1', 'ent', 'amr', 'limit-reached', 'true',
-      '2026-11-20T15:30:00Z', '', '', '0.5', '', '',
+      '5',
+      'https://gitlab.example/sales/requests/-/issues/5',
+      '2026-11-20T15:00:00Z',
+      'ent_amr',
+      '1',
+      'ent',
+      'amr',
+      'limit-reached',
+      'true',
+      '2026-11-20T15:30:00Z',
+      '',
+      '',
+      '0.5',
+      '',
+      '',
     ]);
   });
 
@@ -257,8 +354,14 @@ describe('renderReport: a large programme', () => {
     // 3,000 assigned requests never answered, all flagged at risk: 3,000 accept breaches, 3,000 at risk.
     const many = Array.from({ length: 3000 }, (_, i) =>
       req({
-        iid: 100 + i, createdAt: '2026-11-02T14:00:00Z', updatedAt: '2026-12-02T14:00:00Z', assignees: ['casey.cse'], atRisk: true,
-        state: 'assigned', stateSince: '2026-11-02T15:00:00Z', reached: { assigned: '2026-11-02T15:00:00Z' },
+        iid: 100 + i,
+        createdAt: '2026-11-02T14:00:00Z',
+        updatedAt: '2026-12-02T14:00:00Z',
+        assignees: ['casey.cse'],
+        atRisk: true,
+        state: 'assigned',
+        stateSince: '2026-11-02T15:00:00Z',
+        reached: { assigned: '2026-11-02T15:00:00Z' },
       }),
     );
     const big = buildReport(many, NOVEMBER, config, NOW);
@@ -274,11 +377,19 @@ describe('renderReport: a large programme', () => {
 
 describe('renderReport: the longest possible rows', () => {
   // Bounded by construction: MAX_ROWS rows per list, each echoed text cut to ECHO_MAX (it was 6.4 million characters before).
-  it('stays within GitLab\'s description limit when every title (255, GitLab\'s maximum), customer name and problem is as long as it gets', () => {
+  it("stays within GitLab's description limit when every title (255, GitLab's maximum), customer name and problem is as long as it gets", () => {
     const many = Array.from({ length: 3000 }, (_, i) =>
       req({
-        iid: 100 + i, title: '&'.repeat(255), customer: '&'.repeat(10_000), createdAt: '2026-11-02T14:00:00Z', updatedAt: '2026-12-02T14:00:00Z',
-        assignees: ['casey.cse'], atRisk: true, state: 'assigned', stateSince: '2026-11-02T15:00:00Z', reached: { assigned: '2026-11-02T15:00:00Z' },
+        iid: 100 + i,
+        title: '&'.repeat(255),
+        customer: '&'.repeat(10_000),
+        createdAt: '2026-11-02T14:00:00Z',
+        updatedAt: '2026-12-02T14:00:00Z',
+        assignees: ['casey.cse'],
+        atRisk: true,
+        state: 'assigned',
+        stateSince: '2026-11-02T15:00:00Z',
+        reached: { assigned: '2026-11-02T15:00:00Z' },
         problems: ['&'.repeat(10_000)],
       }),
     );

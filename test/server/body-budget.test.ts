@@ -48,16 +48,22 @@ describe('slow senders (issue #16, point 3)', () => {
       const port = (server.address() as AddressInfo).port;
       const started = performance.now();
       const closedAfter = await Promise.all(
-        Array.from({ length: 5 }, () => new Promise<number>((resolve) => {
-          const socket = connect(port, '127.0.0.1', () => socket.write('POST /webhooks/gitlab HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n'));
-          const drip = setInterval(() => socket.write('x'), 50);
-          socket.on('data', () => {});
-          socket.on('error', () => {});
-          socket.on('close', () => {
-            clearInterval(drip);
-            resolve(performance.now() - started);
-          });
-        })),
+        Array.from(
+          { length: 5 },
+          () =>
+            new Promise<number>((resolve) => {
+              const socket = connect(port, '127.0.0.1', () =>
+                socket.write('POST /webhooks/gitlab HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n'),
+              );
+              const drip = setInterval(() => socket.write('x'), 50);
+              socket.on('data', () => {});
+              socket.on('error', () => {});
+              socket.on('close', () => {
+                clearInterval(drip);
+                resolve(performance.now() - started);
+              });
+            }),
+        ),
       );
       expect(Math.max(...closedAfter)).toBeLessThan(3_000);
     } finally {

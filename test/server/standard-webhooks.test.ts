@@ -40,32 +40,94 @@ const VECTORS: Vector[] = [
   { name: 'empty signature', headers: { ...base, 'webhook-signature': '' }, valid: false },
   { name: 'invalid timestamp', headers: { ...base, 'webhook-timestamp': 'hello' }, valid: false },
   { name: 'invalid signature', headers: { ...base, 'webhook-signature': 'v1,dawfeoifkpqwoekfpqoekf' }, valid: false },
-  { name: 'partial signature (8 characters)', headers: { ...base, 'webhook-signature': valid.slice(0, 8) }, valid: false },
+  {
+    name: 'partial signature (8 characters)',
+    headers: { ...base, 'webhook-signature': valid.slice(0, 8) },
+    valid: false,
+  },
   { name: 'partial signature (v1, alone)', headers: { ...base, 'webhook-signature': 'v1,' }, valid: false },
   { name: 'signature without version', headers: { ...base, 'webhook-signature': valid.slice(3) }, valid: false },
-  { name: 'signature with v2 version', headers: { ...base, 'webhook-signature': valid.replace('v1,', 'v2,') }, valid: false },
+  {
+    name: 'signature with v2 version',
+    headers: { ...base, 'webhook-signature': valid.replace('v1,', 'v2,') },
+    valid: false,
+  },
   { name: 'signature with trailing junk', headers: { ...base, 'webhook-signature': `${valid}!!` }, valid: false },
-  { name: 'signature with a trailing base64 character', headers: { ...base, 'webhook-signature': `${valid}A` }, valid: false },
+  {
+    name: 'signature with a trailing base64 character',
+    headers: { ...base, 'webhook-signature': `${valid}A` },
+    valid: false,
+  },
   { name: 'signature of another id', headers: { ...base, 'webhook-id': 'msg_other' }, valid: false },
   { name: 'signature of another payload', headers: base, payload: '{"test": 2432232315}', valid: false },
-  { name: 'signature of another timestamp', headers: { ...base, 'webhook-signature': sign(ID, NOW - 1, PAYLOAD) }, valid: false },
-  { name: 'signature with another key', headers: { ...base, 'webhook-signature': sign(ID, NOW, PAYLOAD, 'c2VjcmV0LWtleS1vdGhlcg==') }, valid: false },
-  { name: 'old timestamp (tolerance + 1 s)', headers: { ...base, 'webhook-timestamp': String(NOW - 301), 'webhook-signature': sign(ID, NOW - 301, PAYLOAD) }, valid: false },
-  { name: 'new timestamp (tolerance + 1 s)', headers: { ...base, 'webhook-timestamp': String(NOW + 301), 'webhook-signature': sign(ID, NOW + 301, PAYLOAD) }, valid: false },
-  { name: 'timestamp at the tolerance, past', headers: { ...base, 'webhook-timestamp': String(NOW - 300), 'webhook-signature': sign(ID, NOW - 300, PAYLOAD) }, valid: true },
-  { name: 'timestamp at the tolerance, future', headers: { ...base, 'webhook-timestamp': String(NOW + 300), 'webhook-signature': sign(ID, NOW + 300, PAYLOAD) }, valid: true },
+  {
+    name: 'signature of another timestamp',
+    headers: { ...base, 'webhook-signature': sign(ID, NOW - 1, PAYLOAD) },
+    valid: false,
+  },
+  {
+    name: 'signature with another key',
+    headers: { ...base, 'webhook-signature': sign(ID, NOW, PAYLOAD, 'c2VjcmV0LWtleS1vdGhlcg==') },
+    valid: false,
+  },
+  {
+    name: 'old timestamp (tolerance + 1 s)',
+    headers: { ...base, 'webhook-timestamp': String(NOW - 301), 'webhook-signature': sign(ID, NOW - 301, PAYLOAD) },
+    valid: false,
+  },
+  {
+    name: 'new timestamp (tolerance + 1 s)',
+    headers: { ...base, 'webhook-timestamp': String(NOW + 301), 'webhook-signature': sign(ID, NOW + 301, PAYLOAD) },
+    valid: false,
+  },
+  {
+    name: 'timestamp at the tolerance, past',
+    headers: { ...base, 'webhook-timestamp': String(NOW - 300), 'webhook-signature': sign(ID, NOW - 300, PAYLOAD) },
+    valid: true,
+  },
+  {
+    name: 'timestamp at the tolerance, future',
+    headers: { ...base, 'webhook-timestamp': String(NOW + 300), 'webhook-signature': sign(ID, NOW + 300, PAYLOAD) },
+    valid: true,
+  },
   {
     name: 'multi signature payload (valid one third)',
     headers: {
       ...base,
-      'webhook-signature': ['v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=', 'v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=', valid, 'v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc='].join(' '),
+      'webhook-signature': [
+        'v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=',
+        'v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=',
+        valid,
+        'v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=',
+      ].join(' '),
     },
     valid: true,
   },
-  { name: 'multi signature payload, none valid', headers: { ...base, 'webhook-signature': 'v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= v1,bm90IGEgc2lnbmF0dXJl' }, valid: false },
-  { name: 'valid signature with a v2 one before it', headers: { ...base, 'webhook-signature': `v2,abc ${valid}` }, valid: true },
-  { name: 'empty payload, signed', headers: { ...base, 'webhook-signature': sign(ID, NOW, '') }, payload: '', valid: true },
-  { name: 'unicode payload, signed over its UTF-8 bytes', headers: { ...base, 'webhook-signature': sign(ID, NOW, '{"name":"Zoë ✓"}') }, payload: '{"name":"Zoë ✓"}', valid: true },
+  {
+    name: 'multi signature payload, none valid',
+    headers: {
+      ...base,
+      'webhook-signature': 'v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= v1,bm90IGEgc2lnbmF0dXJl',
+    },
+    valid: false,
+  },
+  {
+    name: 'valid signature with a v2 one before it',
+    headers: { ...base, 'webhook-signature': `v2,abc ${valid}` },
+    valid: true,
+  },
+  {
+    name: 'empty payload, signed',
+    headers: { ...base, 'webhook-signature': sign(ID, NOW, '') },
+    payload: '',
+    valid: true,
+  },
+  {
+    name: 'unicode payload, signed over its UTF-8 bytes',
+    headers: { ...base, 'webhook-signature': sign(ID, NOW, '{"name":"Zoë ✓"}') },
+    payload: '{"name":"Zoë ✓"}',
+    valid: true,
+  },
 ];
 
 describe('Standard Webhooks test vectors', () => {
@@ -80,7 +142,11 @@ describe('Standard Webhooks test vectors', () => {
     const payload = v.payload ?? PAYLOAD;
     const key = v.key ?? `whsec_${KEY}`;
     const ours = verifySignature(
-      { id: v.headers['webhook-id'], timestamp: v.headers['webhook-timestamp'], signature: v.headers['webhook-signature'] },
+      {
+        id: v.headers['webhook-id'],
+        timestamp: v.headers['webhook-timestamp'],
+        signature: v.headers['webhook-signature'],
+      },
       Buffer.from(payload),
       key,
       NOW,
@@ -102,10 +168,13 @@ describe('Standard Webhooks test vectors', () => {
     expect(new Webhook(`whsec_${KEY}`).sign(ID, new Date(1614265330 * 1000), PAYLOAD)).toBe(expected);
   });
 
-  it.each(['', 'whsec_', 'whsec_===', '==='])('a key that decodes to zero bytes (%j) is refused, as by the reference library', (key) => {
-    expect(() => signingKeyBytes(key)).toThrow(/zero bytes/);
-    expect(() => new Webhook(key)).toThrow();
-  });
+  it.each(['', 'whsec_', 'whsec_===', '==='])(
+    'a key that decodes to zero bytes (%j) is refused, as by the reference library',
+    (key) => {
+      expect(() => signingKeyBytes(key)).toThrow(/zero bytes/);
+      expect(() => new Webhook(key)).toThrow();
+    },
+  );
 
   it('counts 34 vectors', () => {
     // 29 verification vectors, the signing vector and the 4 empty keys.

@@ -24,7 +24,9 @@ describe('verifySignature (Standard Webhooks)', () => {
   const now = 1_800_000_000;
 
   it('accepts a valid signature, also among several (key rotation)', () => {
-    expect(verifySignature({ id: 'msg_1', timestamp: String(now), signature: sign('msg_1', now, body) }, body, key, now)).toEqual({ ok: true });
+    expect(
+      verifySignature({ id: 'msg_1', timestamp: String(now), signature: sign('msg_1', now, body) }, body, key, now),
+    ).toEqual({ ok: true });
     const rotated = `v1,${randomBytes(32).toString('base64')} ${sign('msg_1', now, body)}`;
     expect(verifySignature({ id: 'msg_1', timestamp: String(now), signature: rotated }, body, key, now).ok).toBe(true);
   });
@@ -58,6 +60,8 @@ describe('verifySignature (Standard Webhooks)', () => {
     const signature = sign('m', now, body, keyBytes);
     expect(verifySignature({ id: 'm', timestamp: String(now), signature }, body, plain, now).ok).toBe(true);
     const asRawBytes = sign('m', now, body, Buffer.from(plain));
-    expect(verifySignature({ id: 'm', timestamp: String(now), signature: asRawBytes }, body, plain, now).ok).toBe(false);
+    expect(verifySignature({ id: 'm', timestamp: String(now), signature: asRawBytes }, body, plain, now).ok).toBe(
+      false,
+    );
   });
 });

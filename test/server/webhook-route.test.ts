@@ -46,7 +46,7 @@ let inbox: SqliteInbox;
 let metrics: Metrics;
 let queued = 0;
 let refused: number[] = [];
-let now = 1_800_000_000_000;
+const now = 1_800_000_000_000;
 
 /** A Push Hook (lib/gitlab/data_builder/push.rb), reduced to what the route reads plus a little. */
 function pushHook(ref: string) {
@@ -90,7 +90,7 @@ async function start(
       signingKey: options.signingKey ?? null,
       project: options.project ?? { id: 15, path: null },
       botUsername: () => 'scale-bot',
-      botUserId: () => options.botUserId === undefined ? BOT_ID : options.botUserId,
+      botUserId: () => (options.botUserId === undefined ? BOT_ID : options.botUserId),
     },
     logger: options.logger ?? pino({ level: 'silent' }),
     metrics,
@@ -167,14 +167,29 @@ describe('POST /webhooks/gitlab', () => {
     const body = JSON.stringify(issueHook());
     const headers = { 'idempotency-key': '', 'x-gitlab-event-uuid': 'uuid-1' };
     const strip = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).filter(([, v]) => v !== ''));
-    const first = await fetch(`${base}/webhooks/gitlab`, { method: 'POST', headers: strip({ 'x-gitlab-event': 'Issue Hook', 'x-gitlab-token': 'hook-secret', ...headers }), body });
-    const second = await fetch(`${base}/webhooks/gitlab`, { method: 'POST', headers: strip({ 'x-gitlab-event': 'Issue Hook', 'x-gitlab-token': 'hook-secret', ...headers }), body });
+    const first = await fetch(`${base}/webhooks/gitlab`, {
+      method: 'POST',
+      headers: strip({ 'x-gitlab-event': 'Issue Hook', 'x-gitlab-token': 'hook-secret', ...headers }),
+      body,
+    });
+    const second = await fetch(`${base}/webhooks/gitlab`, {
+      method: 'POST',
+      headers: strip({ 'x-gitlab-event': 'Issue Hook', 'x-gitlab-token': 'hook-secret', ...headers }),
+      body,
+    });
     expect([first.status, second.status]).toEqual([202, 200]);
   });
 
   it('queues confidential issue events and comments on issues', async () => {
     await start();
-    expect((await post({ ...issueHook(), event_type: 'confidential_issue' }, { 'x-gitlab-event': 'Confidential Issue Hook' })).status).toBe(202);
+    expect(
+      (
+        await post(
+          { ...issueHook(), event_type: 'confidential_issue' },
+          { 'x-gitlab-event': 'Confidential Issue Hook' },
+        )
+      ).status,
+    ).toBe(202);
     const note = await post(noteHook(), { 'x-gitlab-event': 'Note Hook' });
     expect(note.status).toBe(202);
     expect(await note.json()).toMatchObject({ issue: 17 });
@@ -200,7 +215,12 @@ describe('POST /webhooks/gitlab', () => {
     await start();
     expect((await post(issueHook({ projectId: 99 }))).status).toBe(403);
     expect((await post('{"object_kind": "issue",')).status).toBe(400);
-    const invalid = await post({ object_kind: 'issue', user: { username: 'x' }, project: { id: 15 }, object_attributes: { iid: 'seven' } });
+    const invalid = await post({
+      object_kind: 'issue',
+      user: { username: 'x' },
+      project: { id: 15 },
+      object_attributes: { iid: 'seven' },
+    });
     expect(invalid.status).toBe(400);
     expect(((await invalid.json()) as { problems: string[] }).problems[0]).toMatch(/object_attributes.iid/);
     expect(inbox.list({})).toHaveLength(0);
@@ -226,14 +246,21 @@ describe('POST /webhooks/gitlab', () => {
     expect(inbox.list({})).toHaveLength(0);
   });
 
-  it('a push to the default branch starts a configuration check (nothing queued); another project\'s push is refused', async () => {
+  it("a push to the default branch starts a configuration check (nothing queued); another project's push is refused", async () => {
     let pushes = 0;
     await start({ onDefaultBranchPush: () => pushes++ });
     const res = await post(pushHook('refs/heads/main'), { 'x-gitlab-event': 'Push Hook' });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ status: 'configuration check started', commit: 'b'.repeat(40) });
     expect(pushes).toBe(1);
-    expect((await post({ ...pushHook('refs/heads/main'), project: { id: 99, default_branch: 'main' } }, { 'x-gitlab-event': 'Push Hook' })).status).toBe(403);
+    expect(
+      (
+        await post(
+          { ...pushHook('refs/heads/main'), project: { id: 99, default_branch: 'main' } },
+          { 'x-gitlab-event': 'Push Hook' },
+        )
+      ).status,
+    ).toBe(403);
     expect((await post({ object_kind: 'push' }, { 'x-gitlab-event': 'Push Hook' })).status).toBe(400);
     expect(pushes).toBe(1);
     expect(inbox.list({})).toHaveLength(0);
@@ -269,12 +296,16 @@ describe('POST /webhooks/gitlab', () => {
   it('takes an edit of the bot note as a hint when GitLab does not say who edited it, or the bot id is not known yet', async () => {
     await start();
     for (const editor of [null, undefined]) {
-      expect(await (await post(botNoteEdit(editor), { 'x-gitlab-event': 'Confidential Note Hook' })).json()).toMatchObject({ status: 'queued' });
+      expect(
+        await (await post(botNoteEdit(editor), { 'x-gitlab-event': 'Confidential Note Hook' })).json(),
+      ).toMatchObject({ status: 'queued' });
     }
     await new Promise<void>((r) => server.close(() => r()));
     inbox.close();
     await start({ botUserId: null });
-    expect(await (await post(botNoteEdit(BOT_ID), { 'x-gitlab-event': 'Note Hook' })).json()).toMatchObject({ status: 'queued' });
+    expect(await (await post(botNoteEdit(BOT_ID), { 'x-gitlab-event': 'Note Hook' })).json()).toMatchObject({
+      status: 'queued',
+    });
   });
 
   it('ignores tasks, epics and other work items that GitLab sends as Issue Hook (object_kind work_item) with 202', async () => {
@@ -294,7 +325,10 @@ describe('POST /webhooks/gitlab', () => {
     ] as const) {
       const res = await post(body, { 'x-gitlab-event': event });
       expect(res.status).toBe(202);
-      expect(await res.json()).toEqual({ status: 'ignored', reason: 'a work item that is not an issue (task, epic, …)' });
+      expect(await res.json()).toEqual({
+        status: 'ignored',
+        reason: 'a work item that is not an issue (task, epic, …)',
+      });
     }
     expect(inbox.list({})).toHaveLength(0);
   });
@@ -311,7 +345,11 @@ describe('POST /webhooks/gitlab', () => {
     typed.issue.type = 'Issue';
     const untyped = noteHook();
     delete untyped.issue.type;
-    for (const body of [typed, untyped]) expect(await (await post(body, { 'x-gitlab-event': 'Note Hook' })).json()).toMatchObject({ status: 'queued', issue: 17 });
+    for (const body of [typed, untyped])
+      expect(await (await post(body, { 'x-gitlab-event': 'Note Hook' })).json()).toMatchObject({
+        status: 'queued',
+        issue: 17,
+      });
     expect(inbox.list({}).map((j) => j.issue.iid)).toEqual([17]);
   });
 
@@ -334,8 +372,12 @@ describe('POST /webhooks/gitlab', () => {
     const body = JSON.stringify(issueHook());
     const ts = String(Math.floor(now / 1000));
     const signature = `v1,${createHmac('sha256', Buffer.from('0123456789abcdef0123456789abcdef')).update(`msg_1.${ts}.${body}`).digest('base64')}`;
-    expect((await post(body, { 'webhook-id': 'msg_1', 'webhook-timestamp': ts, 'webhook-signature': signature })).status).toBe(202);
-    expect((await post(body, { 'webhook-id': 'msg_2', 'webhook-timestamp': ts, 'webhook-signature': signature })).status).toBe(401);
+    expect(
+      (await post(body, { 'webhook-id': 'msg_1', 'webhook-timestamp': ts, 'webhook-signature': signature })).status,
+    ).toBe(202);
+    expect(
+      (await post(body, { 'webhook-id': 'msg_2', 'webhook-timestamp': ts, 'webhook-signature': signature })).status,
+    ).toBe(401);
     expect((await post(body)).status).toBe(401);
   });
 
@@ -346,10 +388,21 @@ describe('POST /webhooks/gitlab', () => {
     const ts = String(Math.floor(now / 1000));
     const signature = `v1,${createHmac('sha256', Buffer.from('0123456789abcdef0123456789abcdef')).update(`msg_1.${ts}.${body}`).digest('base64')}`;
     const { 'x-gitlab-token': _token, ...unsigned } = postHeaders();
-    const send = (headers: Record<string, string>) => fetch(`${base}/webhooks/gitlab`, { method: 'POST', headers: { ...unsigned, ...headers }, body });
-    expect((await send({ 'webhook-id': 'msg_1', 'webhook-timestamp': ts, 'webhook-signature': signature })).status).toBe(202);
+    const send = (headers: Record<string, string>) =>
+      fetch(`${base}/webhooks/gitlab`, { method: 'POST', headers: { ...unsigned, ...headers }, body });
+    expect(
+      (await send({ 'webhook-id': 'msg_1', 'webhook-timestamp': ts, 'webhook-signature': signature })).status,
+    ).toBe(202);
     expect((await send({})).status).toBe(401);
-    expect((await send({ 'webhook-id': 'msg_1', 'webhook-timestamp': String(Number(ts) - 3600), 'webhook-signature': signature })).status).toBe(401);
+    expect(
+      (
+        await send({
+          'webhook-id': 'msg_1',
+          'webhook-timestamp': String(Number(ts) - 3600),
+          'webhook-signature': signature,
+        })
+      ).status,
+    ).toBe(401);
   });
 
   it('counts deliveries by event and outcome in /metrics; /healthz and /readyz answer', async () => {
@@ -367,17 +420,35 @@ describe('POST /webhooks/gitlab', () => {
 
   it('logs queued deliveries at debug and every other outcome at info, keyed by delivery id', async () => {
     const lines: Array<Record<string, unknown>> = [];
-    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const logger = pino(
+      { level: 'debug' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
     await start({ logger });
     await post(issueHook(), { 'idempotency-key': 'key-queued' });
     await post(issueHook(), { 'x-gitlab-token': 'bad', 'idempotency-key': 'key-rejected' });
     // Without Idempotency-Key (GitLab before 17.4), the attempt's own X-Gitlab-Webhook-UUID names it, not the event UUID a chain of hooks shares.
-    const { 'idempotency-key': _key, ...older } = postHeaders({ 'x-gitlab-webhook-uuid': 'attempt-uuid', 'x-gitlab-event-uuid': 'chain-uuid' });
+    const { 'idempotency-key': _key, ...older } = postHeaders({
+      'x-gitlab-webhook-uuid': 'attempt-uuid',
+      'x-gitlab-event-uuid': 'chain-uuid',
+    });
     await fetch(`${base}/webhooks/gitlab`, { method: 'POST', headers: older, body: JSON.stringify(issueHook()) });
     const answered = lines.filter((l) => l.msg === 'webhook answered');
     expect(answered).toEqual([
-      expect.objectContaining({ level: 20, delivery: 'key-queued', event: 'Issue Hook', status: 202, outcome: 'queued' }),
-      expect.objectContaining({ level: 30, delivery: 'key-rejected', event: 'other', status: 401, outcome: 'unauthorized' }),
+      expect.objectContaining({
+        level: 20,
+        delivery: 'key-queued',
+        event: 'Issue Hook',
+        status: 202,
+        outcome: 'queued',
+      }),
+      expect.objectContaining({
+        level: 30,
+        delivery: 'key-rejected',
+        event: 'other',
+        status: 401,
+        outcome: 'unauthorized',
+      }),
       expect.objectContaining({ level: 20, delivery: 'attempt-uuid', status: 202, outcome: 'queued' }),
     ]);
   });
@@ -404,11 +475,29 @@ describe('POST /webhooks/gitlab', () => {
 describe('the webhook endpoint on node:http (in front of express)', () => {
   it('accepts the endpoint with a query string or a final slash; other methods and paths go to express', async () => {
     await start();
-    expect((await fetch(`${base}/webhooks/gitlab?from=gitlab`, { method: 'POST', headers: postHeaders(), body: JSON.stringify(issueHook()) })).status).toBe(202);
-    expect((await fetch(`${base}/webhooks/gitlab/`, { method: 'POST', headers: postHeaders(), body: JSON.stringify(issueHook({ iid: 24 })) })).status).toBe(202);
+    expect(
+      (
+        await fetch(`${base}/webhooks/gitlab?from=gitlab`, {
+          method: 'POST',
+          headers: postHeaders(),
+          body: JSON.stringify(issueHook()),
+        })
+      ).status,
+    ).toBe(202);
+    expect(
+      (
+        await fetch(`${base}/webhooks/gitlab/`, {
+          method: 'POST',
+          headers: postHeaders(),
+          body: JSON.stringify(issueHook({ iid: 24 })),
+        })
+      ).status,
+    ).toBe(202);
     expect(inbox.list({})).toHaveLength(2);
     expect((await fetch(`${base}/webhooks/gitlab`)).status).toBe(404);
-    expect((await fetch(`${base}/webhooks/other`, { method: 'POST', headers: postHeaders(), body: '{}' })).status).toBe(404);
+    expect((await fetch(`${base}/webhooks/other`, { method: 'POST', headers: postHeaders(), body: '{}' })).status).toBe(
+      404,
+    );
   });
 
   it('answers 413 to a body over 25 MB, keeps nothing, and the connection stays usable', async () => {
@@ -452,7 +541,10 @@ describe('the webhook endpoint on node:http (in front of express)', () => {
 
   it('answers 503 (GitLab pauses the hook; a 4xx would disable it) and logs the error when the store fails, and loses nothing it acknowledged', async () => {
     const lines: Array<Record<string, unknown>> = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
     await start({ logger });
     expect((await post(issueHook())).status).toBe(202);
     const accept = inbox.acceptMany.bind(inbox);
@@ -462,8 +554,12 @@ describe('the webhook endpoint on node:http (in front of express)', () => {
     const res = await post(issueHook({ iid: 99 }));
     inbox.acceptMany = accept;
     expect(res.status).toBe(503);
-    expect(await res.json()).toEqual({ error: 'the inbox cannot take deliveries now; updates since will be reconciled' });
-    expect(lines).toContainEqual(expect.objectContaining({ level: 50, msg: 'inbox refused the delivery', err: 'disk I/O error' }));
+    expect(await res.json()).toEqual({
+      error: 'the inbox cannot take deliveries now; updates since will be reconciled',
+    });
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 50, msg: 'inbox refused the delivery', err: 'disk I/O error' }),
+    );
     expect(inbox.list({}).map((j) => j.issue.iid)).toEqual([23]);
     expect(refused).toEqual([now]);
     const text = await (await fetch(`${base}/metrics`)).text();
@@ -472,14 +568,22 @@ describe('the webhook endpoint on node:http (in front of express)', () => {
 });
 
 describe('hardening (issue #16)', () => {
-  const seriesOf = (text: string) => text.split('\n').filter((l) => l.startsWith('scale_bot_webhook_deliveries_total{'));
+  const seriesOf = (text: string) =>
+    text.split('\n').filter((l) => l.startsWith('scale_bot_webhook_deliveries_total{'));
 
   it('unauthenticated requests add no metric series, whatever their X-Gitlab-Event (3,000 unique names added 3,000 series)', async () => {
     await start();
-    await Promise.all(Array.from({ length: 200 }, (_, i) => post('{}', { 'x-gitlab-token': 'wrong', 'x-gitlab-event': `Evil Hook ${i}` })));
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        post('{}', { 'x-gitlab-token': 'wrong', 'x-gitlab-event': `Evil Hook ${i}` }),
+      ),
+    );
     await post(issueHook(), { 'x-gitlab-event': 'Pipeline Hook' });
     const series = seriesOf(await (await fetch(`${base}/metrics`)).text());
-    expect(series).toEqual(['scale_bot_webhook_deliveries_total{event="other",outcome="unauthorized"} 200', 'scale_bot_webhook_deliveries_total{event="other",outcome="ignored"} 1']);
+    expect(series).toEqual([
+      'scale_bot_webhook_deliveries_total{event="other",outcome="unauthorized"} 200',
+      'scale_bot_webhook_deliveries_total{event="other",outcome="ignored"} 1',
+    ]);
   });
 
   it('answers a request without the token before reading its body, and closes the connection', async () => {
@@ -487,7 +591,9 @@ describe('hardening (issue #16)', () => {
     // Announces 24 MB and sends none of it: the answer must not wait for the body.
     const answer = await new Promise<string>((resolve, reject) => {
       const socket = connect((server.address() as AddressInfo).port, '127.0.0.1', () => {
-        socket.write('POST /webhooks/gitlab HTTP/1.1\r\nHost: x\r\nX-Gitlab-Event: Issue Hook\r\nContent-Type: application/json\r\nContent-Length: 25165824\r\n\r\n');
+        socket.write(
+          'POST /webhooks/gitlab HTTP/1.1\r\nHost: x\r\nX-Gitlab-Event: Issue Hook\r\nContent-Type: application/json\r\nContent-Length: 25165824\r\n\r\n',
+        );
       });
       let data = '';
       socket.on('data', (d) => (data += d.toString()));
@@ -505,7 +611,12 @@ describe('hardening (issue #16)', () => {
     const body = JSON.stringify(issueHook());
     const ts = String(Math.floor(now / 1000));
     const signature = `v1,${createHmac('sha256', Buffer.from('replay-test-key-bytes')).update(`msg_1.${ts}.${body}`).digest('base64')}`;
-    const headers = { 'webhook-id': 'msg_1', 'webhook-timestamp': ts, 'webhook-signature': signature, 'x-gitlab-token': '' };
+    const headers = {
+      'webhook-id': 'msg_1',
+      'webhook-timestamp': ts,
+      'webhook-signature': signature,
+      'x-gitlab-token': '',
+    };
     expect((await post(body, { ...headers, 'idempotency-key': 'first' })).status).toBe(202);
     const replay = await post(body, { ...headers, 'idempotency-key': 'replayed' });
     expect(replay.status).toBe(200);

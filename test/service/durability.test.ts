@@ -43,7 +43,11 @@ async function synchronousFor(durability: string | undefined): Promise<number> {
     PORT: '0',
     ...(durability === undefined ? {} : { SCALE_BOT_DURABILITY: durability }),
   };
-  service = await startService(readSettings(env), exampleConfig(), { server: true, worker: false, logger: pino({ level: 'silent' }) });
+  service = await startService(readSettings(env), exampleConfig(), {
+    server: true,
+    worker: false,
+    logger: pino({ level: 'silent' }),
+  });
   const db = (service.inbox as unknown as { db: Database.Database }).db;
   return db.pragma('synchronous', { simple: true }) as number;
 }

@@ -23,7 +23,9 @@ describe('instance lock on the data directory', () => {
     const dir = dataDir();
     const first = acquireInstanceLock(dir, 'server');
     expect(() => acquireInstanceLock(dir, 'server')).toThrow(InstanceLockedError);
-    expect(() => acquireInstanceLock(dir, 'server')).toThrow(`another scale-bot webhook server (serve) is already running on the data directory ${dir}`);
+    expect(() => acquireInstanceLock(dir, 'server')).toThrow(
+      `another scale-bot webhook server (serve) is already running on the data directory ${dir}`,
+    );
     // Another role on the same directory is another process's business (serve --no-worker + worker).
     const worker = acquireInstanceLock(dir, 'worker');
     first.release();
@@ -35,7 +37,11 @@ describe('instance lock on the data directory', () => {
     const dir = dataDir();
     const child = spawn(
       process.execPath,
-      ['--input-type=module', '-e', `const { acquireInstanceLock } = await import(${JSON.stringify(BUILT)}); acquireInstanceLock(${JSON.stringify(dir)}, 'worker'); console.log('held'); setInterval(() => {}, 1000);`],
+      [
+        '--input-type=module',
+        '-e',
+        `const { acquireInstanceLock } = await import(${JSON.stringify(BUILT)}); acquireInstanceLock(${JSON.stringify(dir)}, 'worker'); console.log('held'); setInterval(() => {}, 1000);`,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     try {

@@ -21,14 +21,21 @@ afterEach(async () => {
   dataDir = null;
 });
 
-async function start(token: (fake: FakeGitLab) => string, project?: string): Promise<{ status: number; body: { ok: boolean; checks: Record<string, string> } }> {
+async function start(
+  token: (fake: FakeGitLab) => string,
+  project?: string,
+): Promise<{ status: number; body: { ok: boolean; checks: Record<string, string> } }> {
   fake = await startFakeGitLab({ labels: [] });
   dataDir = mkdtempSync(join(tmpdir(), 'scale-bot-ready-'));
-  service = await startService(settingsFor(fake, dataDir, { gitlabToken: token(fake), ...(project ? { project } : {}) }), exampleConfig(), {
-    server: true,
-    worker: false,
-    logger: pino({ level: 'silent' }),
-  });
+  service = await startService(
+    settingsFor(fake, dataDir, { gitlabToken: token(fake), ...(project ? { project } : {}) }),
+    exampleConfig(),
+    {
+      server: true,
+      worker: false,
+      logger: pino({ level: 'silent' }),
+    },
+  );
   const res = await fetch(`${service.url}/readyz`);
   return { status: res.status, body: (await res.json()) as { ok: boolean; checks: Record<string, string> } };
 }
@@ -37,18 +44,42 @@ describe('GET /readyz', () => {
   it('is ready when the store works, GitLab answers and the bot user is known', async () => {
     const { status, body } = await start((f) => f.botToken);
     expect(status).toBe(200);
-    expect(body).toEqual({ ok: true, checks: { store: 'ok', deliveries: 'ok', gitlab: expect.stringMatching(/^ok \(bot user scale-bot, project /), config: 'ok (local file)' } });
+    expect(body).toEqual({
+      ok: true,
+      checks: {
+        store: 'ok',
+        deliveries: 'ok',
+        gitlab: expect.stringMatching(/^ok \(bot user scale-bot, project /),
+        config: 'ok (local file)',
+      },
+    });
   });
 
   it('says the token was refused, not that GitLab is unreachable, when GitLab answers 401', async () => {
     const { status, body } = await start(() => 'not-the-token');
     expect(status).toBe(503);
-    expect(body).toEqual({ ok: false, checks: { store: 'ok', deliveries: 'ok', gitlab: 'GitLab refused the token (401): check GITLAB_TOKEN', config: 'ok (local file)' } });
+    expect(body).toEqual({
+      ok: false,
+      checks: {
+        store: 'ok',
+        deliveries: 'ok',
+        gitlab: 'GitLab refused the token (401): check GITLAB_TOKEN',
+        config: 'ok (local file)',
+      },
+    });
   });
 
   it('names GITLAB_PROJECT when GitLab has no such project', async () => {
     const { status, body } = await start((f) => f.botToken, 'sales/no-such-project');
     expect(status).toBe(503);
-    expect(body).toEqual({ ok: false, checks: { store: 'ok', deliveries: 'ok', gitlab: 'GitLab has no project "sales/no-such-project" that the token can see (404): check GITLAB_PROJECT', config: 'ok (local file)' } });
+    expect(body).toEqual({
+      ok: false,
+      checks: {
+        store: 'ok',
+        deliveries: 'ok',
+        gitlab: 'GitLab has no project "sales/no-such-project" that the token can see (404): check GITLAB_PROJECT',
+        config: 'ok (local file)',
+      },
+    });
   });
 });

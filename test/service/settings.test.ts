@@ -96,18 +96,34 @@ describe('readSettings', () => {
     ['GITLAB_URL', '', 'GITLAB_URL must be the GitLab base URL, e.g. https://gitlab.com'],
     ['GITLAB_TOKEN', undefined, 'GITLAB_TOKEN is required (a token of the bot user with api scope)'],
     ['GITLAB_TOKEN', '', 'GITLAB_TOKEN is empty'],
-    ['GITLAB_WEBHOOK_SECRET', undefined, 'GITLAB_WEBHOOK_SECRET is required (the secret token set on the project webhook), unless GITLAB_WEBHOOK_SIGNING_KEY is set'],
+    [
+      'GITLAB_WEBHOOK_SECRET',
+      undefined,
+      'GITLAB_WEBHOOK_SECRET is required (the secret token set on the project webhook), unless GITLAB_WEBHOOK_SIGNING_KEY is set',
+    ],
     ['GITLAB_WEBHOOK_SECRET', '', 'GITLAB_WEBHOOK_SECRET is empty'],
-    ['GITLAB_PROJECT', undefined, 'GITLAB_PROJECT is required (the request project id, or its path like group/project)'],
+    [
+      'GITLAB_PROJECT',
+      undefined,
+      'GITLAB_PROJECT is required (the request project id, or its path like group/project)',
+    ],
     ['GITLAB_PROJECT', 'project', 'GITLAB_PROJECT must be a numeric id or a path like group/project'],
     ['GITLAB_PROJECT', 'group/', 'GITLAB_PROJECT must be a numeric id or a path like group/project'],
-    ['GITLAB_PROJECT', 'https://gitlab.com/group/project', 'GITLAB_PROJECT must be a numeric id or a path like group/project'],
+    [
+      'GITLAB_PROJECT',
+      'https://gitlab.com/group/project',
+      'GITLAB_PROJECT must be a numeric id or a path like group/project',
+    ],
     ['PORT', 'http', 'PORT must be a port number (0-65535), not "http"'],
     ['PORT', '65536', 'PORT must be a port number (0-65535), not "65536"'],
     ['PORT', '-1', 'PORT must be a port number (0-65535), not "-1"'],
     ['PORT', '80.5', 'PORT must be a port number (0-65535), not "80.5"'],
     ['DRY_RUN', 'maybe', 'DRY_RUN use 1/0, true/false, yes/no or on/off'],
-    ['LOG_LEVEL', 'verbose', 'LOG_LEVEL Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"'],
+    [
+      'LOG_LEVEL',
+      'verbose',
+      'LOG_LEVEL Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace"|"silent"',
+    ],
     ['GITLAB_REQUESTS_PER_MINUTE', '0', 'GITLAB_REQUESTS_PER_MINUTE must be a positive whole number, not "0"'],
     ['GITLAB_NOTES_PER_MINUTE', '1.5', 'GITLAB_NOTES_PER_MINUTE must be a positive whole number, not "1.5"'],
     ['WORKER_CONCURRENCY', 'four', 'WORKER_CONCURRENCY must be a positive whole number, not "four"'],
@@ -118,9 +134,14 @@ describe('readSettings', () => {
   // `new URL()` accepts `host:port` as a URL whose scheme is the host name; the bot then cannot
   // reach GitLab and retries forever instead of refusing to start (README: "A missing or invalid
   // one stops start-up").
-  it.each(['gitlab.example.com:8443', 'ftp://gitlab.example.com', 'mailto:bot@example.com'])('GITLAB_URL=%j is not an http(s) base URL and stops start-up', (url) => {
-    expect(problems({ GITLAB_URL: url })).toEqual(['GITLAB_URL must be the GitLab base URL, e.g. https://gitlab.com']);
-  });
+  it.each(['gitlab.example.com:8443', 'ftp://gitlab.example.com', 'mailto:bot@example.com'])(
+    'GITLAB_URL=%j is not an http(s) base URL and stops start-up',
+    (url) => {
+      expect(problems({ GITLAB_URL: url })).toEqual([
+        'GITLAB_URL must be the GitLab base URL, e.g. https://gitlab.com',
+      ]);
+    },
+  );
 
   it('names every problem at once, in one message', () => {
     let error: unknown;
@@ -131,7 +152,13 @@ describe('readSettings', () => {
     }
     expect(error).toBeInstanceOf(SettingsError);
     const { message, problems: found } = error as SettingsError;
-    expect(found.map((p) => p.split(' ')[0])).toEqual(['GITLAB_URL', 'GITLAB_WEBHOOK_SECRET', 'GITLAB_PROJECT', 'PORT', 'DRY_RUN']);
+    expect(found.map((p) => p.split(' ')[0])).toEqual([
+      'GITLAB_URL',
+      'GITLAB_WEBHOOK_SECRET',
+      'GITLAB_PROJECT',
+      'PORT',
+      'DRY_RUN',
+    ]);
     expect(message).toBe(`Cannot start: 5 setting(s) missing or invalid:\n${found.map((p) => `  - ${p}`).join('\n')}`);
   });
 
@@ -171,27 +198,55 @@ describe('readSettings', () => {
     ]);
   });
 
-  it.each(['whsec_', 'whsec_===', '==='])('refuses a signing key that decodes to zero bytes (%j), naming the variable, never its value', (key) => {
-    expect(() => readSettings({ ...BASE, GITLAB_WEBHOOK_SIGNING_KEY: key })).toThrow(/GITLAB_WEBHOOK_SIGNING_KEY decodes to zero bytes/);
-  });
+  it.each(['whsec_', 'whsec_===', '==='])(
+    'refuses a signing key that decodes to zero bytes (%j), naming the variable, never its value',
+    (key) => {
+      expect(() => readSettings({ ...BASE, GITLAB_WEBHOOK_SIGNING_KEY: key })).toThrow(
+        /GITLAB_WEBHOOK_SIGNING_KEY decodes to zero bytes/,
+      );
+    },
+  );
 
   it('refuses an unknown SCALE_BOT_DURABILITY', () => {
-    expect(() => readSettings({ ...BASE, SCALE_BOT_DURABILITY: 'disk' })).toThrow(/SCALE_BOT_DURABILITY must be process .* or power/);
+    expect(() => readSettings({ ...BASE, SCALE_BOT_DURABILITY: 'disk' })).toThrow(
+      /SCALE_BOT_DURABILITY must be process .* or power/,
+    );
   });
 
   it('a signing key may stand in for the secret token: deliveries are then checked by signature alone', () => {
     const { GITLAB_WEBHOOK_SECRET: _secret, ...withoutSecret } = BASE;
     for (const secret of [undefined, '']) {
-      const s = readSettings({ ...withoutSecret, GITLAB_WEBHOOK_SECRET: secret, GITLAB_WEBHOOK_SIGNING_KEY: 'whsec_a2V5' });
+      const s = readSettings({
+        ...withoutSecret,
+        GITLAB_WEBHOOK_SECRET: secret,
+        GITLAB_WEBHOOK_SIGNING_KEY: 'whsec_a2V5',
+      });
       expect(s).toMatchObject({ webhookSecret: null, signingKey: 'whsec_a2V5' });
     }
-    expect(readSettings({ ...BASE, GITLAB_WEBHOOK_SIGNING_KEY: 'whsec_a2V5' })).toMatchObject({ webhookSecret: 'hook-secret', signingKey: 'whsec_a2V5' });
+    expect(readSettings({ ...BASE, GITLAB_WEBHOOK_SIGNING_KEY: 'whsec_a2V5' })).toMatchObject({
+      webhookSecret: 'hook-secret',
+      signingKey: 'whsec_a2V5',
+    });
   });
 
   it.each<[string, NodeJS.ProcessEnv]>([
     ['an invalid URL', { ...BASE, GITLAB_URL: 'not a url' }],
-    ['every other variable invalid', { GITLAB_TOKEN: TOKEN, GITLAB_URL: '::', GITLAB_PROJECT: '?', PORT: 'p', DRY_RUN: 'd', LOG_LEVEL: 'l', WORKER_CONCURRENCY: '-1' }],
-    ['the token inside the URL', { ...BASE, GITLAB_URL: `gitlab.example.com?private_token=${TOKEN}`, GITLAB_PROJECT: '' }],
+    [
+      'every other variable invalid',
+      {
+        GITLAB_TOKEN: TOKEN,
+        GITLAB_URL: '::',
+        GITLAB_PROJECT: '?',
+        PORT: 'p',
+        DRY_RUN: 'd',
+        LOG_LEVEL: 'l',
+        WORKER_CONCURRENCY: '-1',
+      },
+    ],
+    [
+      'the token inside the URL',
+      { ...BASE, GITLAB_URL: `gitlab.example.com?private_token=${TOKEN}`, GITLAB_PROJECT: '' },
+    ],
   ])('the message never contains the token (%s)', (_what, env) => {
     let message = '';
     try {
@@ -206,7 +261,12 @@ describe('readSettings', () => {
 });
 
 describe('readSettings: empty optional variables', () => {
-  const base = { GITLAB_URL: 'https://gitlab.example.com', GITLAB_TOKEN: 't', GITLAB_WEBHOOK_SECRET: 's', GITLAB_PROJECT: 'sales/requests' };
+  const base = {
+    GITLAB_URL: 'https://gitlab.example.com',
+    GITLAB_TOKEN: 't',
+    GITLAB_WEBHOOK_SECRET: 's',
+    GITLAB_PROJECT: 'sales/requests',
+  };
   it('an empty SCALE_BOT_DATA or HOST falls back to the default', () => {
     const s = readSettings({ ...base, SCALE_BOT_DATA: '', HOST: '' });
     expect(s.dataDir).toBe('./data');
@@ -218,23 +278,39 @@ describe('readSettings: empty optional variables', () => {
 });
 
 describe('readSettings: the CRM sink', () => {
-  const base = { GITLAB_URL: 'https://gitlab.example.com', GITLAB_TOKEN: 't', GITLAB_WEBHOOK_SECRET: 's', GITLAB_PROJECT: 'sales/requests' };
+  const base = {
+    GITLAB_URL: 'https://gitlab.example.com',
+    GITLAB_TOKEN: 't',
+    GITLAB_WEBHOOK_SECRET: 's',
+    GITLAB_PROJECT: 'sales/requests',
+  };
   it('is off by default and on with a URL and a token', () => {
     expect(readSettings(base).crm).toBeNull();
-    expect(readSettings({ ...base, SCALE_BOT_CRM_URL: 'https://crm.example.com/ctas', SCALE_BOT_CRM_TOKEN: 'crm-secret' }).crm).toMatchObject({
+    expect(
+      readSettings({ ...base, SCALE_BOT_CRM_URL: 'https://crm.example.com/ctas', SCALE_BOT_CRM_TOKEN: 'crm-secret' })
+        .crm,
+    ).toMatchObject({
       url: 'https://crm.example.com/ctas',
       token: 'crm-secret',
     });
   });
   it('needs the token with the URL, and never prints it', () => {
-    expect(() => readSettings({ ...base, SCALE_BOT_CRM_URL: 'https://crm.example.com/ctas' })).toThrow(/SCALE_BOT_CRM_TOKEN is required when SCALE_BOT_CRM_URL is set/);
-    expect(() => readSettings({ ...base, SCALE_BOT_CRM_URL: 'ftp://x', SCALE_BOT_CRM_TOKEN: 'crm-secret' })).toThrow(/SCALE_BOT_CRM_URL/);
+    expect(() => readSettings({ ...base, SCALE_BOT_CRM_URL: 'https://crm.example.com/ctas' })).toThrow(
+      /SCALE_BOT_CRM_TOKEN is required when SCALE_BOT_CRM_URL is set/,
+    );
+    expect(() => readSettings({ ...base, SCALE_BOT_CRM_URL: 'ftp://x', SCALE_BOT_CRM_TOKEN: 'crm-secret' })).toThrow(
+      /SCALE_BOT_CRM_URL/,
+    );
   });
 });
 
-
 describe('readSettings: the status page sign-in', () => {
-  const base = { GITLAB_URL: 'https://gitlab.example.com', GITLAB_TOKEN: 't', GITLAB_WEBHOOK_SECRET: 's', GITLAB_PROJECT: 'sales/requests' };
+  const base = {
+    GITLAB_URL: 'https://gitlab.example.com',
+    GITLAB_TOKEN: 't',
+    GITLAB_WEBHOOK_SECRET: 's',
+    GITLAB_PROJECT: 'sales/requests',
+  };
   const full = {
     SCALE_BOT_OAUTH_APP_ID: 'app-id',
     SCALE_BOT_OAUTH_SECRET: 'gloas-very-secret',

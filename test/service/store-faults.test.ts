@@ -1,4 +1,17 @@
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -28,7 +41,12 @@ afterEach(async () => {
 const inboxFile = () => join(dataDir, 'inbox.sqlite');
 
 async function start(options: Partial<ServiceOptions> = {}): Promise<RunningService> {
-  service = await startService(settingsFor(fake, dataDir), exampleConfig(), { server: true, worker: false, logger: pino({ level: 'silent' }), ...options });
+  service = await startService(settingsFor(fake, dataDir), exampleConfig(), {
+    server: true,
+    worker: false,
+    logger: pino({ level: 'silent' }),
+    ...options,
+  });
   return service;
 }
 
@@ -40,7 +58,17 @@ async function ready(): Promise<{ status: number; store: string }> {
 
 function queue(n: number): void {
   for (let i = 0; i < n; i++) {
-    service!.inbox!.accept({ key: `k${i}`, event: 'Issue Hook', uuid: null, body: '{}', issue: { projectId: fake.project.id, iid: i + 1 }, receivedAt: Date.now() }, Date.now());
+    service!.inbox!.accept(
+      {
+        key: `k${i}`,
+        event: 'Issue Hook',
+        uuid: null,
+        body: '{}',
+        issue: { projectId: fake.project.id, iid: i + 1 },
+        receivedAt: Date.now(),
+      },
+      Date.now(),
+    );
   }
 }
 
@@ -105,7 +133,11 @@ describe('a lost inbox is never silently recreated (issue #16, point 7)', () => 
     queue(10);
     unlinkSync(inboxFile());
     // Deliveries after the deletion are refused, not acknowledged into a file nobody will open again.
-    const res = await fetch(`${service!.url}/webhooks/gitlab`, { method: 'POST', headers: { 'x-gitlab-token': 'demo-secret', 'x-gitlab-event': 'Issue Hook' }, body: '{}' });
+    const res = await fetch(`${service!.url}/webhooks/gitlab`, {
+      method: 'POST',
+      headers: { 'x-gitlab-token': 'demo-secret', 'x-gitlab-event': 'Issue Hook' },
+      body: '{}',
+    });
     expect(res.status).not.toBe(202);
     await service!.stop(500);
     service = null;
@@ -151,6 +183,8 @@ describe('a lost inbox is never silently recreated (issue #16, point 7)', () => 
   it('a data directory it cannot use is a clear message, not a raw SqliteError stack', () => {
     const notADir = join(dataDir, 'file');
     writeFileSync(notADir, 'x');
-    expect(() => openServiceInbox(notADir)).toThrow(/^cannot open the inbox at .*Check that SCALE_BOT_DATA is a writable directory/);
+    expect(() => openServiceInbox(notADir)).toThrow(
+      /^cannot open the inbox at .*Check that SCALE_BOT_DATA is a writable directory/,
+    );
   });
 });

@@ -23,15 +23,30 @@ export async function get(url: string, jar: CookieJar): Promise<Response> {
 }
 
 export async function post(url: string, jar: CookieJar, form: Record<string, string>): Promise<Response> {
-  const res = await fetch(url, { method: 'POST', redirect: 'manual', headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form) });
+  const res = await fetch(url, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+  });
   jar.take(res);
   return res;
 }
 
-const hiddenInputs = (html: string) => Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!.replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c)))]));
+const hiddenInputs = (html: string) =>
+  Object.fromEntries(
+    [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [
+      m[1]!,
+      m[2]!.replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c))),
+    ]),
+  );
 
 /** Follows the whole flow: page → sign-in → GitLab consent (as `username`) → callback. Returns the callback's answer. */
-export async function signIn(pageUrl: string, username: string, jar = new CookieJar()): Promise<{ jar: CookieJar; callback: Response }> {
+export async function signIn(
+  pageUrl: string,
+  username: string,
+  jar = new CookieJar(),
+): Promise<{ jar: CookieJar; callback: Response }> {
   const start = await get(`${pageUrl}/`, jar);
   const toGitLab = await get(new URL(start.headers.get('location')!, pageUrl).toString(), jar);
   const authorize = toGitLab.headers.get('location')!;

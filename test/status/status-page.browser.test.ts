@@ -24,7 +24,10 @@ const executablePath = findChromium();
 const inCi = process.env.CI === 'true';
 // Skipped only on a machine without chromium and outside CI; in CI a missing browser fails the tests.
 const skip = executablePath === null && !inCi;
-if (skip) console.warn('status page browser tests skipped: no chromium on PATH (apt-get install chromium, or set CHROMIUM_PATH)');
+if (skip)
+  console.warn(
+    'status page browser tests skipped: no chromium on PATH (apt-get install chromium, or set CHROMIUM_PATH)',
+  );
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -42,7 +45,10 @@ async function shoot(page: Page, name: string): Promise<void> {
 async function axeViolations(page: Page): Promise<string[]> {
   await page.evaluate(axeSource);
   const result = await page.evaluate(async () => {
-    const { axe, document } = globalThis as unknown as { document: unknown; axe: { run: (ctx: unknown, o: unknown) => Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }> } };
+    const { axe, document } = globalThis as unknown as {
+      document: unknown;
+      axe: { run: (ctx: unknown, o: unknown) => Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }> };
+    };
     return axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
   });
   return result.violations.map((v) => `${v.id} (${v.nodes.length})`);
@@ -67,7 +73,8 @@ describe.skipIf(skip)('status page in a real browser', { timeout: 90_000 }, () =
     const config = exampleConfig();
     const sample = readFileSync(join(PACKAGE_ROOT, 'samples', 'requests', 'mm-amr-valid.md'), 'utf8');
     const description = `${sample.trimEnd()}\n\n/label ~"${config.catalog.segmentLabel('mm')}" ~"${config.catalog.regionLabel('amr')}"\n`;
-    iid = (await stack.fake.as('alex.ae').createIssue({ title: 'Scale engagement request: Northwind', description })).iid;
+    iid = (await stack.fake.as('alex.ae').createIssue({ title: 'Scale engagement request: Northwind', description }))
+      .iid;
     await stack.drain();
     // A dead letter: GitLab forbids the next read of the issue (403 is not retried).
     stack.fake.failNext({ method: 'GET', path: new RegExp(`/issues/${iid}$`) }, { status: 403 });
@@ -106,7 +113,9 @@ describe.skipIf(skip)('status page in a real browser', { timeout: 90_000 }, () =
     }
     await Promise.all([page.waitForURL(/\/requests$/), page.keyboard.press('Enter')]);
     const row = page.getByRole('row', { name: new RegExp(`#${iid} Scale engagement request: Northwind`) });
-    expect(await row.getByRole('link', { name: `#${iid} Scale engagement request: Northwind` }).getAttribute('href')).toBe(stack!.fake.issue(iid).web_url);
+    expect(
+      await row.getByRole('link', { name: `#${iid} Scale engagement request: Northwind` }).getAttribute('href'),
+    ).toBe(stack!.fake.issue(iid).web_url);
     await shoot(page, '2-requests');
     expect(await axeViolations(page)).toEqual([]);
 
@@ -126,7 +135,10 @@ describe.skipIf(skip)('status page in a real browser', { timeout: 90_000 }, () =
     await page.waitForURL(/\/bot$/);
     await shoot(page, '4-bot');
     expect(await axeViolations(page)).toEqual([]);
-    await Promise.all([page.waitForURL(/retried=/), page.getByRole('button', { name: `Retry job ${deadJob}` }).click()]);
+    await Promise.all([
+      page.waitForURL(/retried=/),
+      page.getByRole('button', { name: `Retry job ${deadJob}` }).click(),
+    ]);
     expect(await page.getByRole('status').textContent()).toBe(`Job ${deadJob} is queued again.`);
     await shoot(page, '5-retried');
     await stack!.drain();
@@ -168,7 +180,9 @@ describe.skipIf(skip)('status page in a real browser', { timeout: 90_000 }, () =
     stack!.fake.addOutsider('olive.outsider', 'Olive Outsider');
     const page = await signIn('olive.outsider');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('You cannot see this page');
-    expect(await page.textContent('main')).toContain('@olive.outsider is not a member of sales/scale-engagement-requests');
+    expect(await page.textContent('main')).toContain(
+      '@olive.outsider is not a member of sales/scale-engagement-requests',
+    );
     await shoot(page, '7-not-a-member');
     expect(await axeViolations(page)).toEqual([]);
     await page.goto(`${stack!.pageUrl}/`);

@@ -38,7 +38,13 @@ describe('status page over HTTP', () => {
     const page = await fetch(`${stack.service.url}/`);
     expect(page.status).toBe(503);
     const html = await page.text();
-    for (const v of ['SCALE_BOT_OAUTH_APP_ID', 'SCALE_BOT_OAUTH_SECRET', 'SCALE_BOT_PUBLIC_URL', 'SCALE_BOT_SESSION_SECRET']) expect(html).toContain(v);
+    for (const v of [
+      'SCALE_BOT_OAUTH_APP_ID',
+      'SCALE_BOT_OAUTH_SECRET',
+      'SCALE_BOT_PUBLIC_URL',
+      'SCALE_BOT_SESSION_SECRET',
+    ])
+      expect(html).toContain(v);
     expect((await fetch(`${stack.service.url}/metrics`)).status).toBe(200);
     expect((await fetch(`${stack.service.url}/healthz`)).status).toBe(200);
   });
@@ -46,7 +52,9 @@ describe('status page over HTTP', () => {
   it('signs a Reporter in with PKCE and shows the team, the requests and why, from GitLab', async () => {
     stack = await startStatusStack(exampleConfig());
     const iid = await fileRequest(stack);
-    expect((await get(`${stack.pageUrl}/requests`, new CookieJar())).headers.get('location')).toBe('/auth/sign-in?return=%2Frequests');
+    expect((await get(`${stack.pageUrl}/requests`, new CookieJar())).headers.get('location')).toBe(
+      '/auth/sign-in?return=%2Frequests',
+    );
     const { jar, callback } = await signIn(stack.pageUrl!, 'alex.ae');
     expect(callback.status).toBe(303);
     const cookie = callback.headers.getSetCookie().find((c) => c.startsWith('scale_bot_session='))!;
@@ -70,7 +78,11 @@ describe('status page over HTTP', () => {
     expect(whyHtml).toContain('What a pass would do now');
     expect(whyHtml).toContain('Northwind Traders');
     // Read-only: looking at "why" wrote nothing to GitLab.
-    expect(stack.fake.calls.some((c) => c.method === 'GET' && c.path === `/api/v4/projects/sales%2Fscale-engagement-requests/issues/${iid}`)).toBe(true);
+    expect(
+      stack.fake.calls.some(
+        (c) => c.method === 'GET' && c.path === `/api/v4/projects/sales%2Fscale-engagement-requests/issues/${iid}`,
+      ),
+    ).toBe(true);
     expect(stack.fake.writes().filter((c) => c.path.startsWith('/api/v4'))).toHaveLength(writesBefore);
   });
 
@@ -80,7 +92,9 @@ describe('status page over HTTP', () => {
     stack.fake.addUser('gus.guest', 'Gus Guest', 'guest');
     const outsider = await signIn(stack.pageUrl!, 'olive.outsider');
     expect(outsider.callback.status).toBe(403);
-    expect(await outsider.callback.text()).toContain('@olive.outsider is not a member of sales/scale-engagement-requests');
+    expect(await outsider.callback.text()).toContain(
+      '@olive.outsider is not a member of sales/scale-engagement-requests',
+    );
     expect((await get(`${stack.pageUrl}/`, outsider.jar)).status).toBe(302);
     const guest = await signIn(stack.pageUrl!, 'gus.guest');
     expect(guest.callback.status).toBe(403);
@@ -111,11 +125,15 @@ describe('status page over HTTP', () => {
     const left = Number(/(\d+) of 2000 a minute left \(throttle_authenticated_api\)/.exec(botPage)?.[1]);
     expect(left).toBeLessThan(2000);
     expect(left).toBeGreaterThanOrEqual(2000 - botCalls);
-    expect(botPage).toContain(`<a href="${stack.fake.project.web_url}/-/pipeline_schedules">Build → Pipeline schedules</a>`);
+    expect(botPage).toContain(
+      `<a href="${stack.fake.project.web_url}/-/pipeline_schedules">Build → Pipeline schedules</a>`,
+    );
     expect(botPage).toContain('none since it started (it sweeps only after refusing deliveries)');
     expect(botPage).not.toContain('Not shown yet');
     expect(botPage).toContain('at most 60000 requests, 60000 new notes and 30 searches a minute'); // the e2e stack's pacing
-    const retried = await post(`${stack.pageUrl}/bot/dead-letters/${job}/retry`, manager.jar, { csrf: hiddenInputs(botPage).csrf! });
+    const retried = await post(`${stack.pageUrl}/bot/dead-letters/${job}/retry`, manager.jar, {
+      csrf: hiddenInputs(botPage).csrf!,
+    });
     expect(retried.status).toBe(303);
     expect(retried.headers.get('location')).toBe(`/bot?retried=${job}`);
     await stack.drain();

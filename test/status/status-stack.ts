@@ -9,7 +9,16 @@ export async function startStatusStack(config: Config): Promise<Stack & { pageUr
   const port = await freePort();
   const pageUrl = `http://localhost:${port}`;
   const stack = await startStack(config, {
-    settings: { host: 'localhost', port, status: { appId: STATUS_APP.id, appSecret: STATUS_APP.secret, publicUrl: pageUrl, sessionSecret: 'status-session-secret-for-tests-0123456789' } },
+    settings: {
+      host: 'localhost',
+      port,
+      status: {
+        appId: STATUS_APP.id,
+        appSecret: STATUS_APP.secret,
+        publicUrl: pageUrl,
+        sessionSecret: 'status-session-secret-for-tests-0123456789',
+      },
+    },
   });
   stack.fake.addOAuthApplication(`${pageUrl}/auth/callback`, ['read_user'], STATUS_APP);
   return { ...stack, pageUrl };

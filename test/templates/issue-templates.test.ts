@@ -4,7 +4,11 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from '../../src/domain/parse.js';
 import { FORM_LOCK_FILE } from '../../src/templates/form-lock.js';
-import { checkIssueTemplates, generateIssueTemplates, writeIssueTemplates } from '../../src/templates/issue-templates.js';
+import {
+  checkIssueTemplates,
+  generateIssueTemplates,
+  writeIssueTemplates,
+} from '../../src/templates/issue-templates.js';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../helpers/config.js';
 
@@ -102,7 +106,9 @@ describe('issue templates', () => {
       const edited = editedExample((t) => t.replace('label: Seats in use }', 'label: Seats counted }'));
       const before = checkIssueTemplates(edited, dir);
       expect(before.filter((d) => d.status === 'edited').map((d) => d.diff)).toEqual([
-        expect.stringContaining('form mm_amr version 1 was released and is edited in place: licenses_in_use (changed); restore version 1 and add the change as version 3'),
+        expect.stringContaining(
+          'form mm_amr version 1 was released and is edited in place: licenses_in_use (changed); restore version 1 and add the change as version 3',
+        ),
       ]);
       writeIssueTemplates(edited, dir);
       expect(checkIssueTemplates(edited, dir).map((d) => d.status)).toEqual(['edited']);
@@ -111,7 +117,11 @@ describe('issue templates', () => {
     it('accepts a change made as a new version once generate has locked it', () => {
       const dir = copy();
       const withV3 = editedExample((t) =>
-        t.replace(/(mm_amr:[\s\S]*?versions:\n)(\s+)- version: 2\n/, (_m, head: string, indent: string) => `${head}${indent}- version: 3\n${indent}  fields: [{ fieldset: request }]\n${indent}- version: 2\n`),
+        t.replace(
+          /(mm_amr:[\s\S]*?versions:\n)(\s+)- version: 2\n/,
+          (_m, head: string, indent: string) =>
+            `${head}${indent}- version: 3\n${indent}  fields: [{ fieldset: request }]\n${indent}- version: 2\n`,
+        ),
       );
       expect(checkIssueTemplates(withV3, dir).map((d) => [d.fileName, d.status])).toEqual([
         ['scale_engagement_request_mm_amr.md', 'stale'],
@@ -133,7 +143,9 @@ describe('issue templates', () => {
     it('reports a missing lock, which generate writes', () => {
       const dir = copy();
       rmSync(join(dir, FORM_LOCK_FILE));
-      expect(checkIssueTemplates(exampleConfig(), dir).map((d) => [d.fileName, d.status])).toEqual([[FORM_LOCK_FILE, 'missing']]);
+      expect(checkIssueTemplates(exampleConfig(), dir).map((d) => [d.fileName, d.status])).toEqual([
+        [FORM_LOCK_FILE, 'missing'],
+      ]);
     });
   });
 });

@@ -17,7 +17,10 @@ const GITLAB = 'https://gitlab.example.com';
 const API = `${GITLAB}/api/v4`;
 const ISSUE = '/projects/4/issues/7';
 const logger = pino({ level: 'silent' });
-const description = readFileSync(resolve(import.meta.dirname, '..', '..', 'samples', 'requests', 'mm-amr-valid.md'), 'utf8');
+const description = readFileSync(
+  resolve(import.meta.dirname, '..', '..', 'samples', 'requests', 'mm-amr-valid.md'),
+  'utf8',
+);
 const issue = {
   id: 70,
   iid: 7,
@@ -36,7 +39,19 @@ const gone = { message: '404 Not found' };
 const project = { id: 4, path_with_namespace: 'sales/requests' };
 
 function deps(): ProcessDeps {
-  const requester = createRequester({ requestsPerMinute: 6000, notesPerMinute: 6000, searchesPerMinute: 6000, retries: 0, timeoutMs: 2000, minBackoffMs: 1, maxBackoffMs: 1 }, logger, createMetrics());
+  const requester = createRequester(
+    {
+      requestsPerMinute: 6000,
+      notesPerMinute: 6000,
+      searchesPerMinute: 6000,
+      retries: 0,
+      timeoutMs: 2000,
+      minBackoffMs: 1,
+      maxBackoffMs: 1,
+    },
+    logger,
+    createMetrics(),
+  );
   const client = new GitLabClient({ url: GITLAB, token: 'glpat-test', project: 4 }, requester);
   return {
     client,
@@ -56,7 +71,15 @@ useNock();
 describe('processIssue and a 404', () => {
   it('an issue deleted before the pass: the job ends as gone', async () => {
     // The account index is read beside the issue: the open issues, and those created within the history window.
-    nock(API).get(ISSUE).times(2).reply(404, gone).get(`${ISSUE}/notes`).query(true).reply(200, []).get('/projects/4').reply(200, project);
+    nock(API)
+      .get(ISSUE)
+      .times(2)
+      .reply(404, gone)
+      .get(`${ISSUE}/notes`)
+      .query(true)
+      .reply(200, [])
+      .get('/projects/4')
+      .reply(200, project);
     nock(API).get('/projects/4/issues').query(true).times(2).reply(200, []);
     await expect(processIssue(deps(), 7, logger)).resolves.toMatchObject({ outcome: 'gone' });
   });
@@ -90,7 +113,15 @@ describe('processIssue and a 404', () => {
 
   it('a project that answers 404 (access lost, project moved) is an error, not a deleted issue: the job is kept', async () => {
     const noProject = { message: '404 Project Not Found' };
-    nock(API).get(ISSUE).times(2).reply(404, noProject).get(`${ISSUE}/notes`).query(true).reply(404, noProject).get('/projects/4').reply(404, noProject);
+    nock(API)
+      .get(ISSUE)
+      .times(2)
+      .reply(404, noProject)
+      .get(`${ISSUE}/notes`)
+      .query(true)
+      .reply(404, noProject)
+      .get('/projects/4')
+      .reply(404, noProject);
     nock(API).get('/projects/4/issues').query(true).reply(404, noProject);
     const err = await processIssue(deps(), 7, logger).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitLabHttpError);

@@ -25,31 +25,34 @@ afterEach(async () => {
   stack = null;
 });
 
-describe('a pass and the account\'s history (issue #16: amplification through related requests)', () => {
-  it.each([5, 40])('with %i earlier large requests for the account, a pass parses its own description only', async (history) => {
-    stack = await startStack(exampleConfig());
-    const now = Date.now();
-    // Earlier requests for the same account, half of them still open; then the new one.
-    const iids = stack.fake.seedIssues(history + 1, (i) => ({
-      title: `Northwind ${i + 1}`,
-      description: large,
-      author: 'alex.ae',
-      labels: ['segment::mm', 'region::amr'],
-      state: i < history && i % 2 === 1 ? 'closed' : 'opened',
-      createdAt: new Date(now - (history + 1 - i) * DAY),
-      updatedAt: new Date(now - (history + 1 - i) * DAY),
-    }));
-    const latest = iids.at(-1)!;
-    const deps = stack.service.processDeps;
-    // The first pass builds the account index: every request read once.
-    await processIssue(deps, latest, logger);
-    expect(stack.fake.issue(latest).labels).toContain('possible-duplicate');
+describe("a pass and the account's history (issue #16: amplification through related requests)", () => {
+  it.each([5, 40])(
+    'with %i earlier large requests for the account, a pass parses its own description only',
+    async (history) => {
+      stack = await startStack(exampleConfig());
+      const now = Date.now();
+      // Earlier requests for the same account, half of them still open; then the new one.
+      const iids = stack.fake.seedIssues(history + 1, (i) => ({
+        title: `Northwind ${i + 1}`,
+        description: large,
+        author: 'alex.ae',
+        labels: ['segment::mm', 'region::amr'],
+        state: i < history && i % 2 === 1 ? 'closed' : 'opened',
+        createdAt: new Date(now - (history + 1 - i) * DAY),
+        updatedAt: new Date(now - (history + 1 - i) * DAY),
+      }));
+      const latest = iids.at(-1)!;
+      const deps = stack.service.processDeps;
+      // The first pass builds the account index: every request read once.
+      await processIssue(deps, latest, logger);
+      expect(stack.fake.issue(latest).labels).toContain('possible-duplicate');
 
-    vi.mocked(parse).mockClear();
-    const again = await processIssue(deps, latest, logger);
-    expect(again.outcome).toBe('unchanged');
-    // Its own description, for its account and for the decision; none of the history.
-    expect(vi.mocked(parse).mock.calls.length).toBeLessThanOrEqual(2);
-    expect(deps.accounts.parses).toBe(history + 1);
-  });
+      vi.mocked(parse).mockClear();
+      const again = await processIssue(deps, latest, logger);
+      expect(again.outcome).toBe('unchanged');
+      // Its own description, for its account and for the decision; none of the history.
+      expect(vi.mocked(parse).mock.calls.length).toBeLessThanOrEqual(2);
+      expect(deps.accounts.parses).toBe(history + 1);
+    },
+  );
 });

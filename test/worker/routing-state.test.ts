@@ -29,25 +29,51 @@ function issue(iid: number, labels: string[], assignees: string[], state: 'opene
 }
 
 function routingState(clock = { now: 0 }) {
-  const requester = createRequester({ requestsPerMinute: 6000, notesPerMinute: 6000, searchesPerMinute: 6000, retries: 0, timeoutMs: 2000, minBackoffMs: 1, maxBackoffMs: 1 }, pino({ level: 'silent' }), createMetrics());
+  const requester = createRequester(
+    {
+      requestsPerMinute: 6000,
+      notesPerMinute: 6000,
+      searchesPerMinute: 6000,
+      retries: 0,
+      timeoutMs: 2000,
+      minBackoffMs: 1,
+      maxBackoffMs: 1,
+    },
+    pino({ level: 'silent' }),
+    createMetrics(),
+  );
   const client = new GitLabClient({ url: GITLAB, token: 'glpat-test', project: 4 }, requester);
   return new RoutingState(client, exampleConfig, { maxAgeMs: 60_000, now: () => clock.now });
 }
 
 /** The newest requests of the two round-robin pools of the example (smb/amr-east, smb/amr-west). */
 function poolListings(east: unknown[] = [], west: unknown[] = []) {
-  const pool = (region: string) => (q: Record<string, unknown>) => q.labels === `segment::smb,region::${region}` && q.order_by === 'created_at' && q.sort === 'desc' && q.state === undefined;
-  return nock(API).get(LIST).query(pool('amr-east')).reply(200, east).get(LIST).query(pool('amr-west')).reply(200, west);
+  const pool = (region: string) => (q: Record<string, unknown>) =>
+    q.labels === `segment::smb,region::${region}` &&
+    q.order_by === 'created_at' &&
+    q.sort === 'desc' &&
+    q.state === undefined;
+  return nock(API)
+    .get(LIST)
+    .query(pool('amr-east'))
+    .reply(200, east)
+    .get(LIST)
+    .query(pool('amr-west'))
+    .reply(200, west);
 }
 
-const record = (iid: number, assignee: string | null, rotation: EngagementRecord['rotation'] = null): { engagement: EngagementRecord } => ({
+const record = (
+  iid: number,
+  assignee: string | null,
+  rotation: EngagementRecord['rotation'] = null,
+): { engagement: EngagementRecord } => ({
   engagement: { iid, open: true, state: 'assigned', assignee, accountKey: null, rotation },
 });
 
 useNock();
 
 describe('RoutingState: routing memory derived from GitLab', () => {
-  it('counts open engagements per assignee from one listing, leaving out non-requests, closed states and the bot\'s own issues', async () => {
+  it("counts open engagements per assignee from one listing, leaving out non-requests, closed states and the bot's own issues", async () => {
     nock(API)
       .get(LIST)
       .query((q) => q.state === 'opened')
@@ -69,9 +95,16 @@ describe('RoutingState: routing memory derived from GitLab', () => {
   });
 
   it('places each round-robin rotation at the newest request (open or closed) assigned to a member of the pool', async () => {
-    nock(API).get(LIST).query((q) => q.state === 'opened').reply(200, []);
+    nock(API)
+      .get(LIST)
+      .query((q) => q.state === 'opened')
+      .reply(200, []);
     poolListings(
-      [issue(9, ['segment::smb', 'region::amr-east'], []), issue(8, ['segment::smb', 'region::amr-east'], ['harper.mgr']), issue(7, ['segment::smb', 'region::amr-east'], ['Gray.CSE'], 'closed')],
+      [
+        issue(9, ['segment::smb', 'region::amr-east'], []),
+        issue(8, ['segment::smb', 'region::amr-east'], ['harper.mgr']),
+        issue(7, ['segment::smb', 'region::amr-east'], ['Gray.CSE'], 'closed'),
+      ],
       [],
     );
     const state = routingState();
@@ -101,11 +134,18 @@ describe('RoutingState: routing memory derived from GitLab', () => {
   it('is read again once older than maxAgeMs, keeping the reservations made while the new listing was under way', async () => {
     const clock = { now: 0 };
     const state = routingState(clock);
-    nock(API).get(LIST).query((q) => q.state === 'opened').reply(200, []);
+    nock(API)
+      .get(LIST)
+      .query((q) => q.state === 'opened')
+      .reply(200, []);
     poolListings();
     await state.ready();
     clock.now = 61_000;
-    nock(API).get(LIST).query((q) => q.state === 'opened').delay(50).reply(200, [issue(1, ['engagement::assigned'], ['drew.cse'])]);
+    nock(API)
+      .get(LIST)
+      .query((q) => q.state === 'opened')
+      .delay(50)
+      .reply(200, [issue(1, ['engagement::assigned'], ['drew.cse'])]);
     poolListings();
     const reloading = state.ready();
     state.decideAndRecord(2, () => record(2, 'casey.cse'));
@@ -115,10 +155,16 @@ describe('RoutingState: routing memory derived from GitLab', () => {
 
   it('a failed read leaves nothing half-loaded and is tried again on the next pass', async () => {
     const state = routingState();
-    nock(API).get(LIST).query((q) => q.state === 'opened').reply(500, { message: 'boom' });
+    nock(API)
+      .get(LIST)
+      .query((q) => q.state === 'opened')
+      .reply(500, { message: 'boom' });
     poolListings();
     await expect(state.ready()).rejects.toThrow();
-    nock(API).get(LIST).query((q) => q.state === 'opened').reply(200, [issue(1, ['engagement::assigned'], ['drew.cse'])]);
+    nock(API)
+      .get(LIST)
+      .query((q) => q.state === 'opened')
+      .reply(200, [issue(1, ['engagement::assigned'], ['drew.cse'])]);
     poolListings();
     await state.ready();
     expect(state.workload().open).toEqual({ 'drew.cse': 1 });

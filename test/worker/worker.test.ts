@@ -21,7 +21,10 @@ afterEach(async () => {
 });
 
 function deliver(iid: number, key = crypto.randomUUID()) {
-  return inbox.accept({ key, event: 'Issue Hook', uuid: null, body: '{}', issue: { projectId: 1, iid }, receivedAt: Date.now() }, Date.now());
+  return inbox.accept(
+    { key, event: 'Issue Hook', uuid: null, body: '{}', issue: { projectId: 1, iid }, receivedAt: Date.now() },
+    Date.now(),
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,10 +33,16 @@ describe('Worker', () => {
   it('collapses 20 edits of one issue within a second into at most 3 passes, the last after the last edit', async () => {
     inbox = SqliteInbox.open(':memory:', { quietMs: 250, maxWaitMs: 1000 });
     const passes: number[] = [];
-    worker = new Worker(inbox, async () => {
-      passes.push(Date.now());
-      await sleep(30);
-    }, options, logger, null);
+    worker = new Worker(
+      inbox,
+      async () => {
+        passes.push(Date.now());
+        await sleep(30);
+      },
+      options,
+      logger,
+      null,
+    );
     worker.start();
     let last = 0;
     for (let i = 0; i < 20; i++) {
@@ -53,13 +62,22 @@ describe('Worker', () => {
     const running = new Map<number, number>();
     let maxPerIssue = 0;
     let maxTotal = 0;
-    worker = new Worker(inbox, async (issue: IssueRef) => {
-      running.set(issue.iid, (running.get(issue.iid) ?? 0) + 1);
-      maxPerIssue = Math.max(maxPerIssue, running.get(issue.iid)!);
-      maxTotal = Math.max(maxTotal, [...running.values()].reduce((a, b) => a + b, 0));
-      await sleep(40);
-      running.set(issue.iid, running.get(issue.iid)! - 1);
-    }, options, logger, null);
+    worker = new Worker(
+      inbox,
+      async (issue: IssueRef) => {
+        running.set(issue.iid, (running.get(issue.iid) ?? 0) + 1);
+        maxPerIssue = Math.max(maxPerIssue, running.get(issue.iid)!);
+        maxTotal = Math.max(
+          maxTotal,
+          [...running.values()].reduce((a, b) => a + b, 0),
+        );
+        await sleep(40);
+        running.set(issue.iid, running.get(issue.iid)! - 1);
+      },
+      options,
+      logger,
+      null,
+    );
     worker.start();
     for (let round = 0; round < 5; round++) {
       for (const iid of [1, 2, 3]) deliver(iid);
@@ -74,10 +92,16 @@ describe('Worker', () => {
   it('retries transient failures, then succeeds', async () => {
     inbox = SqliteInbox.open(':memory:', { quietMs: 0, maxWaitMs: 0 });
     let calls = 0;
-    worker = new Worker(inbox, async () => {
-      calls++;
-      if (calls < 3) throw new GitLabHttpError('GET x: 503', 503, 'GET', 'x', null, '');
-    }, options, logger, null);
+    worker = new Worker(
+      inbox,
+      async () => {
+        calls++;
+        if (calls < 3) throw new GitLabHttpError('GET x: 503', 503, 'GET', 'x', null, '');
+      },
+      options,
+      logger,
+      null,
+    );
     worker.start();
     deliver(5);
     worker.wake();
@@ -90,11 +114,17 @@ describe('Worker', () => {
   it('dead-letters permanent errors at once and transient ones after the last attempt', async () => {
     inbox = SqliteInbox.open(':memory:', { quietMs: 0, maxWaitMs: 0 });
     const calls = new Map<number, number>();
-    worker = new Worker(inbox, async (issue: IssueRef) => {
-      calls.set(issue.iid, (calls.get(issue.iid) ?? 0) + 1);
-      if (issue.iid === 1) throw new GitLabHttpError('PUT x: 403 Forbidden', 403, 'PUT', 'x', null, '');
-      throw new GitLabHttpError('GET x: 500', 500, 'GET', 'x', null, '');
-    }, options, logger, null);
+    worker = new Worker(
+      inbox,
+      async (issue: IssueRef) => {
+        calls.set(issue.iid, (calls.get(issue.iid) ?? 0) + 1);
+        if (issue.iid === 1) throw new GitLabHttpError('PUT x: 403 Forbidden', 403, 'PUT', 'x', null, '');
+        throw new GitLabHttpError('GET x: 500', 500, 'GET', 'x', null, '');
+      },
+      options,
+      logger,
+      null,
+    );
     worker.start();
     deliver(1);
     deliver(2);
@@ -110,10 +140,16 @@ describe('Worker', () => {
   it('stop() lets in-flight passes finish within the grace period, and returns slower ones to the queue', async () => {
     inbox = SqliteInbox.open(':memory:', { quietMs: 0, maxWaitMs: 0 });
     let finished = 0;
-    worker = new Worker(inbox, async (issue: IssueRef) => {
-      await sleep(issue.iid === 1 ? 50 : 2000);
-      finished++;
-    }, options, logger, null);
+    worker = new Worker(
+      inbox,
+      async (issue: IssueRef) => {
+        await sleep(issue.iid === 1 ? 50 : 2000);
+        finished++;
+      },
+      options,
+      logger,
+      null,
+    );
     worker.start();
     deliver(1);
     deliver(2);
@@ -131,9 +167,15 @@ describe('Worker', () => {
     deliver(9);
     expect(inbox.claim(Date.now(), 60_000)).not.toBeNull(); // a worker that then "dies"
     const seen: number[] = [];
-    worker = new Worker(inbox, async (issue: IssueRef) => {
-      seen.push(issue.iid);
-    }, options, logger, null);
+    worker = new Worker(
+      inbox,
+      async (issue: IssueRef) => {
+        seen.push(issue.iid);
+      },
+      options,
+      logger,
+      null,
+    );
     worker.start();
     await worker.idle();
     expect(seen).toEqual([9]);
@@ -150,7 +192,10 @@ describe('Worker: a store that refuses (issue #16, point 1)', () => {
       const holder = new Database(file);
       holder.exec('BEGIN IMMEDIATE');
       const lines: Array<Record<string, unknown>> = [];
-      const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) });
+      const log = pino(
+        { level: 'info' },
+        { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) },
+      );
       const passes: number[] = [];
       worker = new Worker(inbox, async (issue) => void passes.push(issue.iid), options, log, null);
       worker.start();
