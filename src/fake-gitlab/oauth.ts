@@ -206,22 +206,18 @@ export class FakeOAuth {
       : [];
     const app = this.apps.get(field(p.client_id) ?? basicId ?? '');
     if (!app || (field(p.client_secret) ?? basicSecret) !== app.secret) {
-      res
-        .status(401)
-        .json({
-          error: 'invalid_client',
-          error_description:
-            'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.',
-        });
+      res.status(401).json({
+        error: 'invalid_client',
+        error_description:
+          'Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.',
+      });
       return;
     }
     if (field(p.grant_type) !== 'authorization_code') {
-      res
-        .status(400)
-        .json({
-          error: 'unsupported_grant_type',
-          error_description: 'The authorization grant type is not supported by the authorization server.',
-        });
+      res.status(400).json({
+        error: 'unsupported_grant_type',
+        error_description: 'The authorization grant type is not supported by the authorization server.',
+      });
       return;
     }
     const code = field(p.code) ?? '';
@@ -234,13 +230,11 @@ export class FakeOAuth {
       grant.redirectUri !== field(p.redirect_uri) ||
       !verifierMatches(grant, field(p.code_verifier))
     ) {
-      res
-        .status(400)
-        .json({
-          error: 'invalid_grant',
-          error_description:
-            'The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.',
-        });
+      res.status(400).json({
+        error: 'invalid_grant',
+        error_description:
+          'The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.',
+      });
       return;
     }
     const accessToken = random();

@@ -43,16 +43,14 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction): void
 
 function page(res: Response, name: string, model: Record<string, unknown>): void {
   const session = res.locals.session as Session | undefined;
-  res
-    .type('html')
-    .send(
-      renderPage(name, {
-        ...model,
-        session,
-        csrf: session ? csrfToken(session) : null,
-        manager: res.locals.manager === true,
-      }),
-    );
+  res.type('html').send(
+    renderPage(name, {
+      ...model,
+      session,
+      csrf: session ? csrfToken(session) : null,
+      manager: res.locals.manager === true,
+    }),
+  );
 }
 
 function message(res: Response, title: string, text: string, extra: Record<string, unknown> = {}): void {

@@ -20,12 +20,10 @@ describe('scale-bot reconcile', () => {
   it('heals issues no webhook told the bot about, then finds nothing to do; --dry-run writes nothing', async () => {
     fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()) });
     // No webhook target: the bot hears of none of these (a missed or failed delivery).
-    const valid = await fake
-      .as('alex.ae')
-      .createIssue({
-        title: 'Northwind',
-        description: `${sample('mm-amr-valid.md')}\n/label ~"segment::mm" ~"region::amr"\n`,
-      });
+    const valid = await fake.as('alex.ae').createIssue({
+      title: 'Northwind',
+      description: `${sample('mm-amr-valid.md')}\n/label ~"segment::mm" ~"region::amr"\n`,
+    });
     const other = await fake
       .as('jordan.ae')
       .createIssue({ title: 'Blue Harbor', description: sample('smbeast-amr-missing-fields.md') });
@@ -116,12 +114,10 @@ describe('scale-bot reconcile', () => {
           .replace('$210k', '$60k')
           .replaceAll('Northwind Traders', customer)
           .replace('0014M00001lAbCdQAK', `0014M0000${run}RotAtEQAK`);
-        const { iid } = await fake
-          .as('jordan.ae')
-          .createIssue({
-            title: customer,
-            description: `${description}\n/label ~"segment::smb" ~"region::amr-east"\n`,
-          });
+        const { iid } = await fake.as('jordan.ae').createIssue({
+          title: customer,
+          description: `${description}\n/label ~"segment::smb" ~"region::amr-east"\n`,
+        });
         // What a CI job has: no data directory from the run before.
         const dataDir = join(scratch, `run-${run}`);
         const env = {

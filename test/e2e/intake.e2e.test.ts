@@ -192,13 +192,11 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
 
   it('a task made from a request template is not a request: its hooks are ignored, a comment on it writes nothing', async () => {
     stack = await startStack(exampleConfig());
-    const task = await stack.fake
-      .as('alex.ae')
-      .createIssue({
-        title: 'Prep call',
-        description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr'),
-        issueType: 'task',
-      });
+    const task = await stack.fake.as('alex.ae').createIssue({
+      title: 'Prep call',
+      description: withQuickActions(sample('mm-amr-valid.md'), 'mm', 'amr'),
+      issueType: 'task',
+    });
     expect(task.issue_type).toBe('task');
     await stack.drain();
     const opened = stack.fake.deliveries.at(-1)!;
@@ -376,12 +374,10 @@ describe('intake end to end (real server + worker, fake GitLab on 127.0.0.1)', (
 
   it('the bot note deleted by a maintainer just before the bot edits it: recreated once, nothing dead-lettered', async () => {
     stack = await startStack(exampleConfig());
-    const created = await stack.fake
-      .as('alex.ae')
-      .createIssue({
-        title: 'Northwind',
-        description: withQuickActions(sample('smbeast-amr-missing-fields.md'), 'smbeast', 'amr'),
-      });
+    const created = await stack.fake.as('alex.ae').createIssue({
+      title: 'Northwind',
+      description: withQuickActions(sample('smbeast-amr-missing-fields.md'), 'smbeast', 'amr'),
+    });
     await stack.drain();
     const [before] = requestNotes(stack, created.iid);
     stack.fake.failNext(

@@ -308,12 +308,10 @@ describe('writes', () => {
   });
 
   it("applies the generated templates' trailing /label line", async () => {
-    const issue = await fake
-      .as('alex.ae')
-      .createIssue({
-        title: 'Acme',
-        description: '### Customer name\n\nAcme\n\n/label ~"segment::mm" ~"region::amr"\n',
-      });
+    const issue = await fake.as('alex.ae').createIssue({
+      title: 'Acme',
+      description: '### Customer name\n\nAcme\n\n/label ~"segment::mm" ~"region::amr"\n',
+    });
     expect(issue.labels).toEqual(['region::amr', 'segment::mm']);
     expect(issue.description).toBe('### Customer name\n\nAcme');
   });

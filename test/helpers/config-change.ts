@@ -31,13 +31,11 @@ export async function requestProject(): Promise<{ fake: FakeGitLab; env: Record<
   const fake = await startFakeGitLab({ labels: projectLabels(exampleConfig()) });
   const env = { GITLAB_URL: fake.url, GITLAB_TOKEN: fake.botToken, GITLAB_PROJECT: fake.project.path_with_namespace };
   for (const cse of ['drew.cse', 'drew.cse', 'casey.cse']) {
-    const held = await fake
-      .as('harper.mgr')
-      .createIssue({
-        title: `Held by ${cse}`,
-        description: mmRequest(`Held ${cse}`, '$100k'),
-        labels: ['engagement::assigned'],
-      });
+    const held = await fake.as('harper.mgr').createIssue({
+      title: `Held by ${cse}`,
+      description: mmRequest(`Held ${cse}`, '$100k'),
+      labels: ['engagement::assigned'],
+    });
     await fake.as('harper.mgr').editIssue(held.iid, { assignees: [cse] });
   }
   return { fake, env };

@@ -143,12 +143,10 @@ async function serve(app, bin) {
 
 async function passWebhook() {
   const sample = readFileSync(join(REPO, 'samples', 'requests', 'mm-amr-valid.md'), 'utf8');
-  const issue = await fake
-    .as('alex.ae')
-    .createIssue({
-      title: 'Scale engagement request: Northwind Traders',
-      description: `${sample.trimEnd()}\n\n/label ~"segment::mm" ~"region::amr"\n`,
-    });
+  const issue = await fake.as('alex.ae').createIssue({
+    title: 'Scale engagement request: Northwind Traders',
+    description: `${sample.trimEnd()}\n\n/label ~"segment::mm" ~"region::amr"\n`,
+  });
   step(`issue #${issue.iid} opened; waiting for the bot`);
   await until(
     'the bot to assign the request and write its note',
