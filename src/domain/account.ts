@@ -1,5 +1,4 @@
 import type { Config } from './config.js';
-import { parse } from './parse.js';
 import type { ParsedRequest } from './request.js';
 
 /** Salesforce account ids: 15 characters, or 18 with a case checksum; both start with 001. */
@@ -28,8 +27,7 @@ export function accountKey(request: ParsedRequest, config: Config): string | nul
   return folded === '' ? null : `name:${folded}`;
 }
 
-/** The account an issue's description is a request about: null when it is no request or names none. */
-export function requestAccount(description: string, labels: readonly string[], config: Config): string | null {
-  const request = parse(description, config.catalog, { labels });
+/** The account a request is about: null when it is no request or names none. */
+export function requestAccount(request: ParsedRequest, config: Config): string | null {
   return request.form ? accountKey(request, config) : null;
 }

@@ -28,10 +28,20 @@ export function analyzeRequest(
   workload: Workload = EMPTY_WORKLOAD,
 ): RequestAnalysis {
   const request = parse(input.description, config.catalog, { labels: input.labels ?? [] });
-  const qualification = qualify(request, input.author, config, today);
+  return analyzeParsed(request, input.author, config, today, workload, input.existing);
+}
+
+/** Validate → qualify → route a description already read. */
+export function analyzeParsed(
+  request: ParsedRequest,
+  author: string | null,
+  config: Config,
+  today: string,
+  workload: Workload = EMPTY_WORKLOAD,
+  existing?: ExistingAssignment,
+): RequestAnalysis {
+  const qualification = qualify(request, author, config, today);
   const routing =
-    request.form && qualification.status !== 'not-qualified'
-      ? route(request, config, workload, today, input.existing)
-      : null;
+    request.form && qualification.status !== 'not-qualified' ? route(request, config, workload, today, existing) : null;
   return { request, qualification, routing };
 }

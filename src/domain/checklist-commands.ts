@@ -1,5 +1,5 @@
-import type { Command } from './commands.js';
-import { CHECKLIST, CHECKLIST_STATES, missingChecklist } from './lifecycle.js';
+import { CHECKLIST, CHECKLIST_STATES, missingChecklist } from './checklist.js';
+import type { Command } from './command-mentions.js';
 import { neutralizeInline } from './markdown-safety.js';
 import { PEOPLE_WHO_RUN_IT, type Actor, type State } from './workflow.js';
 

@@ -10,6 +10,13 @@ export function labelScope(name: string): string | null {
   return at > 0 ? name.slice(0, at) : null;
 }
 
+/** The value of the issue's label in `scope` (`engagement` → `assigned` for `engagement::assigned`), or null. */
+export function scopedValue(labels: readonly string[], scope: string): string | null {
+  const prefix = `${scope}::`.toLowerCase();
+  const found = labels.find((l) => l.toLowerCase().startsWith(prefix));
+  return found ? found.slice(prefix.length) : null;
+}
+
 /** Label names (YAML path under `labels`) that must coexist on a request: the scopes the bot sets one value of, then single labels. */
 const SCOPE_KEYS = ['engagement', 'form', 'segment', 'region', 'priority'] as const;
 const SINGLE_KEYS = ['escalationCandidate', 'atRisk', 'duplicate', 'override'] as const;

@@ -1,5 +1,6 @@
 import type { Config } from './config.js';
-import { reasonFrom } from './commands.js';
+import { CHECKLIST_STATES, missingChecklist } from './checklist.js';
+import { reasonFrom } from './command-mentions.js';
 import { neutralizeInline } from './markdown-safety.js';
 import type { IssueSnapshot, LabelEvent } from './snapshot.js';
 import { actorRoles, checkTransition, CLOSED_STATES, INTAKE_STATES, STATES, type State } from './workflow.js';
@@ -11,17 +12,6 @@ import { sameName } from './same-name.js';
  * completion, decline or withdrawal, and records an issue closed by hand. Pure: the label history,
  * the notes and `now` are inputs.
  */
-
-/** The post-call checklist people tick in the bot's note (DESIGN §1, §2.7). */
-export const CHECKLIST = [
-  'CTA created',
-  'Call held',
-  'Call logged as an activity on the account timeline',
-  'Follow-up email sent (it triggers the CSAT survey)',
-] as const;
-
-/** The states in which the engagement runs and its checklist is kept (from acceptance to completion). */
-export const CHECKLIST_STATES: readonly State[] = ['accepted', 'scheduled', 'completed'];
 
 export interface TimelineEntry {
   state: State;
@@ -112,23 +102,6 @@ function lastAdd(events: readonly LabelEvent[] | null, label: string): LabelEven
     if (e.action === 'add' && sameName(e.label, label)) return e;
   }
   return null;
-}
-
-/** Checklist items ticked in the bot's note as people left it. */
-export function tickedItems(body: string): Set<string> {
-  const ticked = new Set<string>();
-  for (const line of body.split('\n')) {
-    const m = /^\s*[-*+]\s+\[([xX])\]\s+(.*?)\s*$/.exec(line);
-    if (m) {
-      const item = CHECKLIST.find((c) => c === m[2]);
-      if (item) ticked.add(item);
-    }
-  }
-  return ticked;
-}
-
-export function missingChecklist(ticked: ReadonlySet<string>): string[] {
-  return CHECKLIST.filter((item) => !ticked.has(item));
 }
 
 export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {

@@ -1,6 +1,7 @@
 import { subMonths } from 'date-fns';
 import { requestAccount } from '../domain/account.js';
 import type { Config } from '../domain/config.js';
+import { readRequest } from '../domain/read-request.js';
 import type { RelatedIssue } from '../domain/snapshot.js';
 import { textDigest } from '../domain/text-digest.js';
 import type { ApiIssue } from './api-schemas.js';
@@ -116,7 +117,7 @@ export class AccountIndex {
     let account = known?.source === source ? known.issue.account : undefined;
     if (account === undefined) {
       this.parses++;
-      account = requestAccount(description, formLabels, config);
+      account = requestAccount(readRequest({ description, labels: formLabels }, config), config);
     }
     const related: RelatedIssue = {
       iid: issue.iid,

@@ -1,8 +1,8 @@
 import { requestAccount } from '../domain/account.js';
 import { readNoteMarker } from '../domain/bot-note-marker.js';
 import type { Config } from '../domain/config.js';
-import { REQUEST_NOTE } from '../domain/decide.js';
-import { needsLabelHistory, type LifecycleMemory } from '../domain/lifecycle.js';
+import { needsLabelEvents } from '../domain/decide.js';
+import type { ParsedRequest } from '../domain/request.js';
 import type { IssueRecord, IssueSnapshot, LabelEvent, RelatedIssue } from '../domain/snapshot.js';
 import type { ApiIssue, ApiLabelEvent, ApiNote } from './api-schemas.js';
 import type { AccountIndex } from './account-index.js';
@@ -86,11 +86,7 @@ export async function snapshotOf(
     }
   }
   const base = toSnapshotBase(issue);
-  const memory = (botNotes.filter((n) => n.key === REQUEST_NOTE).sort((a, b) => a.id - b.id)[0]?.state ??
-    {}) as LifecycleMemory;
-  const prefix = `${config.labels.engagement}::`.toLowerCase();
-  const labelState = base.labels.find((l) => l.toLowerCase().startsWith(prefix))?.slice(prefix.length) ?? null;
-  const labelEvents = needsLabelHistory(labelState, memory, base.state)
+  const labelEvents = needsLabelEvents({ ...base, botNotes }, config)
     ? labelEventsOf(await client.labelEvents(iid))
     : null;
   return { ...base, botNotes, humanNotes, assignedBy, labelEvents };
@@ -107,9 +103,17 @@ export function labelEventsOf(events: readonly ApiLabelEvent[]): LabelEvent[] {
   }));
 }
 
-/** Other requests about the same account (any state), from the account index (prepared): no search. */
-export function relatedOf(accounts: AccountIndex, snapshot: IssueSnapshot, config: Config): RelatedIssue[] {
+/**
+ * Other requests about the same account (any state), from the account index (prepared): no search.
+ * `request` is the snapshot's description as the pass read it.
+ */
+export function relatedOf(
+  accounts: AccountIndex,
+  snapshot: IssueSnapshot,
+  request: ParsedRequest,
+  config: Config,
+): RelatedIssue[] {
   if (snapshot.state !== 'opened') return [];
-  const account = requestAccount(snapshot.description, snapshot.labels, config);
+  const account = requestAccount(request, config);
   return account === null ? [] : accounts.related(account, snapshot.iid);
 }

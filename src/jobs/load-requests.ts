@@ -1,6 +1,6 @@
 import { readNoteMarker } from '../domain/bot-note-marker.js';
 import type { Config } from '../domain/config.js';
-import { REQUEST_NOTE } from '../domain/decide.js';
+import { REQUEST_NOTE } from '../domain/request-note.js';
 import { labelHistoryHasReverts } from '../domain/effective-timeline.js';
 import { requestHistory, type NotesRead, type RequestHistory } from '../domain/request-history.js';
 import { STALE_STATES } from '../domain/sla.js';

@@ -1,7 +1,7 @@
 import { readNoteMarker } from '../domain/bot-note-marker.js';
 import type { Config } from '../domain/config.js';
-import { REQUEST_NOTE } from '../domain/decide.js';
-import { CHECKLIST, tickedItems } from '../domain/lifecycle.js';
+import { REQUEST_NOTE } from '../domain/request-note.js';
+import { CHECKLIST, tickedItems } from '../domain/checklist.js';
 import { planReminders, sentKeys, type ReminderPlan } from '../domain/reminders.js';
 import { STALE_STATES, type ChecklistTimes } from '../domain/sla.js';
 import type { GitLabClient } from '../gitlab/client.js';

@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
 import type { Config } from '../domain/config.js';
 import { decide, type RenderNote } from '../domain/decide.js';
+import { readRequest } from '../domain/read-request.js';
 import { simulate, type RequestUnderBoth, type Simulation } from '../domain/decision-diff.js';
 import type { Workload } from '../domain/route.js';
 import { isPlainIssue } from '../domain/snapshot.js';
@@ -69,9 +70,10 @@ async function decisionUnder(
   options: SimulateOptions,
 ) {
   const snapshot = await snapshotOf(client, issue, notes, options.botUsername, side.config);
-  const related = relatedOf(side.accounts, snapshot, side.config);
+  const request = readRequest(snapshot, side.config);
+  const related = relatedOf(side.accounts, snapshot, request, side.config);
   return decide(
-    { issue: snapshot, related, workload, botUsername: options.botUsername },
+    { issue: snapshot, request, related, workload, botUsername: options.botUsername },
     side.config,
     options.now,
     NO_NOTES,

@@ -1,8 +1,9 @@
 import { subWeeks } from 'date-fns';
-import { analyzeRequest, type RequestAnalysis } from '../domain/analyze.js';
+import { analyzeParsed, type RequestAnalysis } from '../domain/analyze.js';
 import type { Config } from '../domain/config.js';
 import { decide, type RenderNote } from '../domain/decide.js';
 import type { Plan } from '../domain/plan.js';
+import { readRequest } from '../domain/read-request.js';
 import type { RequestHistory } from '../domain/request-history.js';
 import type { AccountIndex } from '../gitlab/account-index.js';
 import type { GitLabClient } from '../gitlab/client.js';
@@ -96,22 +97,18 @@ export class StatusData {
       loadSnapshot(client, iid, this.sources.botUsername(), config),
       accounts.prepare(config),
     ]);
-    const related = relatedOf(accounts, snapshot, config);
+    const request = readRequest(snapshot, config);
+    const related = relatedOf(accounts, snapshot, request, config);
     await routing.ready();
     const workload = routing.workload(iid);
     const now = this.sources.now();
     const plan = decide(
-      { issue: snapshot, related, workload, botUsername: this.sources.botUsername() },
+      { issue: snapshot, request, related, workload, botUsername: this.sources.botUsername() },
       config,
       now,
       render,
     );
-    const analysis = analyzeRequest(
-      { description: snapshot.description, author: snapshot.author, labels: snapshot.labels },
-      config,
-      now.toISOString().slice(0, 10),
-      workload,
-    );
+    const analysis = analyzeParsed(request, snapshot.author, config, now.toISOString().slice(0, 10), workload);
     return { iid, title: snapshot.title, url: snapshot.webUrl, plan, analysis };
   }
 

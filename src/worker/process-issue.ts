@@ -3,6 +3,7 @@ import type { Config } from '../domain/config.js';
 import { sendCta, type CrmSettings, type CtaRecord } from '../crm/crm-sink.js';
 import { decide, type RenderNote } from '../domain/decide.js';
 import { isEmptyPlan, type Plan } from '../domain/plan.js';
+import { readRequest } from '../domain/read-request.js';
 import type { AccountIndex } from '../gitlab/account-index.js';
 import { applyPlan, type ApplyResult } from '../gitlab/apply.js';
 import type { GitLabClient } from '../gitlab/client.js';
@@ -95,11 +96,13 @@ async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<Pas
     loadSnapshot(deps.client, iid, deps.botUsername(), config),
     deps.accounts.prepare(config),
   ]);
-  const related = relatedOf(deps.accounts, snapshot, config);
+  // The description read once, for the account lookup and the decision alike.
+  const request = readRequest(snapshot, config);
+  const related = relatedOf(deps.accounts, snapshot, request, config);
   const crm = deps.crm ? { enabled: true } : undefined;
   const decideWith = (workload: Workload) =>
     decide(
-      { issue: snapshot, related, workload, botUsername: deps.botUsername(), ...(crm ? { crm } : {}) },
+      { issue: snapshot, request, related, workload, botUsername: deps.botUsername(), ...(crm ? { crm } : {}) },
       config,
       deps.now(),
       deps.render,
@@ -130,7 +133,15 @@ async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<Pas
     logger.info({ iid, recordId }, 'CTA record sent to the CRM');
     const fresh = await loadSnapshot(deps.client, iid, deps.botUsername(), config);
     const recorded = decide(
-      { issue: fresh, related, workload, botUsername: deps.botUsername(), crm: { enabled: true, recordId } },
+      {
+        issue: fresh,
+        // Read afresh like the issue: its labels changed with the writes, and parse reads them.
+        request: readRequest(fresh, config),
+        related,
+        workload,
+        botUsername: deps.botUsername(),
+        crm: { enabled: true, recordId },
+      },
       config,
       deps.now(),
       deps.render,

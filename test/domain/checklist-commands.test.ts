@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CHECKLIST_NAMES, checklistItemsNamed } from '../../src/domain/checklist-commands.js';
-import { CHECKLIST } from '../../src/domain/lifecycle.js';
+import { CHECKLIST } from '../../src/domain/checklist.js';
 
 const [CTA, HELD, LOGGED, EMAIL] = CHECKLIST;
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readNoteMarker } from '../../src/domain/bot-note-marker.js';
 import { requestAccount } from '../../src/domain/account.js';
+import { readRequest } from '../../src/domain/read-request.js';
 import { compileConfig } from '../../src/domain/config.js';
 import { decide, type DecideInput } from '../../src/domain/decide.js';
 import { countWrites, isEmptyPlan, type Plan } from '../../src/domain/plan.js';
@@ -62,7 +63,7 @@ function applied(s: IssueSnapshot, plan: Plan): IssueSnapshot {
 
 function run(s: IssueSnapshot, extra: Partial<DecideInput> = {}, config = exampleConfig()): Plan {
   return decide(
-    { issue: s, related: [], workload: EMPTY, botUsername: 'scale-bot', ...extra },
+    { issue: s, request: readRequest(s, config), related: [], workload: EMPTY, botUsername: 'scale-bot', ...extra },
     config,
     NOW,
     renderNote,
@@ -142,7 +143,7 @@ describe('decide: a new request', () => {
     const { after } = settle(snapshot());
     const later = (s: IssueSnapshot) =>
       decide(
-        { issue: s, related: [], workload: EMPTY, botUsername: 'scale-bot' },
+        { issue: s, request: readRequest(s, exampleConfig()), related: [], workload: EMPTY, botUsername: 'scale-bot' },
         exampleConfig(),
         new Date('2027-01-05T10:00:00Z'),
         renderNote,
@@ -331,7 +332,10 @@ describe('decide: repeat and duplicate requests', () => {
   const other = (iid: number, overrides: Partial<RelatedIssue> = {}): RelatedIssue => ({
     iid,
     title: `Earlier request ${iid}`,
-    account: requestAccount(sample('mm-amr-valid.md'), [], exampleConfig()),
+    account: requestAccount(
+      readRequest({ description: sample('mm-amr-valid.md'), labels: [] }, exampleConfig()),
+      exampleConfig(),
+    ),
     state: 'closed',
     labels: [],
     webUrl: `https://gitlab.example/sales/requests/-/issues/${iid}`,
@@ -358,8 +362,10 @@ describe('decide: repeat and duplicate requests', () => {
     const different = other(3, {
       state: 'opened',
       account: requestAccount(
-        sample('mm-amr-valid.md').replace('0014M00001lAbCdQAK', '0014M00001lZzZzQAK'),
-        [],
+        readRequest(
+          { description: sample('mm-amr-valid.md').replace('0014M00001lAbCdQAK', '0014M00001lZzZzQAK'), labels: [] },
+          exampleConfig(),
+        ),
         exampleConfig(),
       ),
     });
@@ -557,7 +563,7 @@ describe('decide: the engagement lifecycle', () => {
     const accepted = settle(relabel(assigned(), 'accepted', 'drew.cse', '2026-11-22T11:00:00Z')).after;
     const at = (s: IssueSnapshot, iso: string) => {
       const plan = decide(
-        { issue: s, related: [], workload: EMPTY, botUsername: 'scale-bot' },
+        { issue: s, request: readRequest(s, exampleConfig()), related: [], workload: EMPTY, botUsername: 'scale-bot' },
         exampleConfig(),
         new Date(iso),
         renderNote,

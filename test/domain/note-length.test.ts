@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { requestAccount } from '../../src/domain/account.js';
+import { readRequest } from '../../src/domain/read-request.js';
 import { readNoteMarker } from '../../src/domain/bot-note-marker.js';
 import { decide, type DecideInput } from '../../src/domain/decide.js';
 import type { Plan } from '../../src/domain/plan.js';
@@ -43,7 +44,14 @@ function snapshot(overrides: Partial<IssueSnapshot> = {}): IssueSnapshot {
 
 function run(s: IssueSnapshot, extra: Partial<DecideInput> = {}, render = renderNote): Plan {
   return decide(
-    { issue: s, related: [], workload: { open: {}, lastAssigned: {} }, botUsername: 'scale-bot', ...extra },
+    {
+      issue: s,
+      request: readRequest(s, exampleConfig()),
+      related: [],
+      workload: { open: {}, lastAssigned: {} },
+      botUsername: 'scale-bot',
+      ...extra,
+    },
     exampleConfig(),
     NOW,
     render,
@@ -119,7 +127,7 @@ describe("every note stays under GitLab's limit", () => {
     const related: RelatedIssue[] = Array.from({ length: 120 }, (_, i) => ({
       iid: 100 + i,
       title: '&'.repeat(255),
-      account: requestAccount(SAMPLE, [], exampleConfig()),
+      account: requestAccount(readRequest({ description: SAMPLE, labels: [] }, exampleConfig()), exampleConfig()),
       state: 'opened',
       labels: [],
       webUrl: `https://gitlab.example/sales/requests/-/issues/${100 + i}`,
@@ -172,7 +180,10 @@ describe("every note stays under GitLab's limit", () => {
         fc.integer({ min: 0, max: 40 }),
         fc.string({ unit: hostile, maxLength: 255 }),
         (customer, words, relatedCount, title) => {
-          const account = requestAccount(withCustomer(customer), [], exampleConfig());
+          const account = requestAccount(
+            readRequest({ description: withCustomer(customer), labels: [] }, exampleConfig()),
+            exampleConfig(),
+          );
           const related: RelatedIssue[] = Array.from({ length: relatedCount }, (_, i) => ({
             iid: 100 + i,
             title,

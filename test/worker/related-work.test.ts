@@ -56,3 +56,34 @@ describe("a pass and the account's history (issue #16: amplification through rel
     },
   );
 });
+
+describe('one parse per pass (issue #20)', () => {
+  it('a pass reads its own description once, for the account lookup and the decision alike', async () => {
+    stack = await startStack(exampleConfig());
+    const [iid] = stack.fake.seedIssues(1, () => ({
+      title: 'Northwind',
+      description: sample,
+      author: 'alex.ae',
+      // The labels the first pass sets anyway: the account index keeps its reading of the issue.
+      labels: ['segment::mm', 'region::amr'],
+      state: 'opened',
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    }));
+    const deps = stack.service.processDeps;
+    vi.mocked(parse).mockClear();
+    const first = await processIssue(deps, iid!, logger);
+    expect(first.outcome).toBe('applied');
+    // The account index reads every issue once (this one too, as an issue of the project).
+    const own = () => vi.mocked(parse).mock.calls.filter(([text]) => text === sample).length;
+    const indexed = deps.accounts.parses;
+    expect(own()).toBe(indexed + 1);
+
+    vi.mocked(parse).mockClear();
+    const again = await processIssue(deps, iid!, logger);
+    expect(again.outcome).toBe('unchanged');
+    expect(deps.accounts.parses).toBe(indexed);
+    expect(own()).toBe(1);
+    expect(vi.mocked(parse).mock.calls).toHaveLength(1);
+  });
+});
