@@ -36,7 +36,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadConfig, PACKAGE_ROOT } from '../dist/config/load-config.js';
+import { loadConfig } from '../dist/config/load-config.js';
+import { PACKAGE_ROOT } from '../dist/package-root.js';
 
 const SECRET = 'bench-webhook-secret';
 const config = loadConfig(join(PACKAGE_ROOT, '.gitlab', 'scale-bot.yml'));

@@ -68,7 +68,7 @@ async function serve(kind, logLevel) {
     };
   } else {
     const { createApp } = await import('../dist/server/app.js');
-    const { createMetrics } = await import('../dist/server/metrics.js');
+    const { createMetrics } = await import('../dist/metrics/metrics.js');
     const { SqliteInbox } = await import('../dist/queue/sqlite-inbox.js');
     const { createLogger } = await import('../dist/service/service.js');
     dbFile = join(mkdtempSync(join(tmpdir(), 'scale-bot-bench-ingest-')), 'inbox.sqlite');

@@ -6,7 +6,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, PACKAGE_ROOT } from '../dist/config/load-config.js';
+import { loadConfig } from '../dist/config/load-config.js';
+import { PACKAGE_ROOT } from '../dist/package-root.js';
 import { parse } from '../dist/domain/parse.js';
 import { qualify } from '../dist/domain/qualify.js';
 

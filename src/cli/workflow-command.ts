@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { PACKAGE_ROOT } from '../config/load-config.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { workflowDoc } from '../domain/workflow.js';
 import { EXIT, type CliIO } from './io.js';
 

@@ -1,14 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { isCollection, LineCounter, parseDocument, type Document } from 'yaml';
 import { compileConfig, type Config } from '../domain/config.js';
 import type { CompileProblem } from '../domain/forms.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 export const DEFAULT_CONFIG_PATH = '.gitlab/scale-bot.yml';
-
-/** The package's own root, where the bundled example configuration and templates live. */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export class ConfigError extends Error {
   constructor(

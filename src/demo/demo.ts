@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { PACKAGE_ROOT } from '../config/load-config.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { readNoteMarker } from '../domain/bot-note-marker.js';
 import type { Config } from '../domain/config.js';
 import { startFakeGitLab, type FakeGitLab } from '../fake-gitlab/server.js';

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG_PATH, PACKAGE_ROOT } from '../config/load-config.js';
+import { DEFAULT_CONFIG_PATH } from '../config/load-config.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Request } from 'express';

@@ -5,7 +5,7 @@ import pThrottle from 'p-throttle';
 import { createRequesterFn } from '@gitbeaker/requester-utils';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
-import type { Metrics } from '../server/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 /**
  * The HTTP layer under gitbeaker. gitbeaker's own handler retries 429/502 within milliseconds and

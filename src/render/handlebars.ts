@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
-import { PACKAGE_ROOT } from '../config/load-config.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 export const TEMPLATES_DIR = join(PACKAGE_ROOT, 'templates');
 

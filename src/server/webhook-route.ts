@@ -10,9 +10,9 @@ import {
   pushHookSchema,
 } from '../gitlab/webhook-schemas.js';
 import { GroupCommit, type GroupCommitOptions } from '../queue/group-commit.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { AcceptResult, Inbox } from '../queue/inbox.js';
 import { BodyBudget } from './body-budget.js';
-import { eventLabel, type Metrics } from './metrics.js';
 import { tokenMatches, verifySignature } from './verify.js';
 
 export interface WebhookSettings {
@@ -52,6 +52,14 @@ export interface WebhookDeps {
 function header(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * The `event` label of a delivery: one of the events the bot handles, else `other`. Labels come
+ * from a fixed set, so no sender can add series (each costs memory for the life of the process).
+ */
+function eventLabel(event: string): string {
+  return isHandledEvent(event) ? event : 'other';
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';

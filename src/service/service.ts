@@ -13,7 +13,7 @@ import type { GroupCommitOptions } from '../queue/group-commit.js';
 import type { SqliteInbox } from '../queue/sqlite-inbox.js';
 import { renderNote } from '../render/notes.js';
 import { createApp, createWebhookServer, type ReadinessReport, type ServerTimeouts } from '../server/app.js';
-import { createMetrics, type Metrics } from '../server/metrics.js';
+import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { statusRouter } from '../status/routes.js';
 import { DEFAULT_WORKER_OPTIONS, Worker, type WorkerOptions } from '../worker/worker.js';
 import { processIssue, type ProcessDeps } from '../worker/process-issue.js';

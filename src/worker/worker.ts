@@ -3,7 +3,7 @@ import { UnexpectedResponseError } from '../gitlab/api-schemas.js';
 import { UnknownUserError } from '../gitlab/client.js';
 import { isTransient } from '../gitlab/requester.js';
 import type { ClaimedJob, Inbox, IssueRef } from '../queue/inbox.js';
-import type { Metrics } from '../server/metrics.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface WorkerOptions {
   /** Different issues processed at once (one issue is never processed twice at once). */

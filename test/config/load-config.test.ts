@@ -2,13 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  loadConfig,
-  parseConfigText,
-  PACKAGE_ROOT,
-  resolveConfigPath,
-} from '../../src/config/load-config.js';
+import { ConfigError, loadConfig, parseConfigText, resolveConfigPath } from '../../src/config/load-config.js';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
 
 function configError(fn: () => unknown): ConfigError {
   try {

@@ -12,7 +12,7 @@ import {
   retryAfterMs,
   type Requester,
 } from '../../src/gitlab/requester.js';
-import { createMetrics } from '../../src/server/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 
 const GITLAB = 'https://gitlab.example.com';
 const API = `${GITLAB}/api/v4`;

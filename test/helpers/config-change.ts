@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_CONFIG_PATH, PACKAGE_ROOT } from '../../src/config/load-config.js';
+import { DEFAULT_CONFIG_PATH } from '../../src/config/load-config.js';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { startFakeGitLab, type FakeGitLab } from '../../src/fake-gitlab/server.js';
 import { projectLabels } from '../e2e/stack.js';
 import { exampleConfig } from './config.js';

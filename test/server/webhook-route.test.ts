@@ -11,7 +11,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteInbox } from '../../src/queue/sqlite-inbox.js';
 import { createApp } from '../../src/server/app.js';
-import { createMetrics, type Metrics } from '../../src/server/metrics.js';
+import { createMetrics, type Metrics } from '../../src/metrics/metrics.js';
 import { MAX_BODY_BYTES } from '../../src/server/webhook-route.js';
 import type { GroupCommitOptions } from '../../src/queue/group-commit.js';
 

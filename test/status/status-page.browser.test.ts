@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../src/config/load-config.js';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
 import type { Stack } from '../e2e/stack.js';
 import { exampleConfig } from '../helpers/config.js';
 import { startStatusStack } from './status-stack.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../src/config/load-config.js';
+import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { exampleConfig } from '../helpers/config.js';
 import { startStack, type Stack } from '../e2e/stack.js';
 import { CookieJar, get, hiddenInputs, post, signIn } from './sign-in-http.js';

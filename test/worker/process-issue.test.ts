@@ -7,7 +7,7 @@ import { AccountIndex } from '../../src/gitlab/account-index.js';
 import { GitLabClient } from '../../src/gitlab/client.js';
 import { createRequester, GitLabHttpError } from '../../src/gitlab/requester.js';
 import { renderNote } from '../../src/render/notes.js';
-import { createMetrics } from '../../src/server/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { processIssue, type ProcessDeps } from '../../src/worker/process-issue.js';
 import { RoutingState } from '../../src/worker/routing-state.js';
 import { exampleConfig } from '../helpers/config.js';

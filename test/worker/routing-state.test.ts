@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { GitLabClient } from '../../src/gitlab/client.js';
 import { createRequester } from '../../src/gitlab/requester.js';
 import type { EngagementRecord } from '../../src/domain/plan.js';
-import { createMetrics } from '../../src/server/metrics.js';
+import { createMetrics } from '../../src/metrics/metrics.js';
 import { RoutingState } from '../../src/worker/routing-state.js';
 import { exampleConfig } from '../helpers/config.js';
 import { useNock } from '../helpers/nock.js';

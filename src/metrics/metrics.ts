@@ -1,15 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { isHandledEvent } from '../gitlab/webhook-schemas.js';
 
 /**
- * The `event` label of a delivery: one of the events the bot handles, else `other`. Labels come
- * from a fixed set, so no sender can add series (each costs memory for the life of the process).
+ * The bot's Prometheus metrics, on a registry of its own (no global state between instances).
+ * Below everything that counts: the webhook route, the worker and the GitLab requester each take
+ * their counters from here; `/metrics` serves the registry.
  */
-export function eventLabel(event: string): string {
-  return isHandledEvent(event) ? event : 'other';
-}
-
-/** The bot's Prometheus metrics, on a registry of its own (no global state between instances). */
 export interface Metrics {
   registry: Registry;
   deliveries: Counter<'event' | 'outcome'>;
