@@ -46,7 +46,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // --- child: the service ----------------------------------------------------------------------------
 
 if (process.argv.includes('--serve')) {
-  const { startService, createLogger } = await import('../dist/service/service.js');
+  const { startService } = await import('../dist/service/service.js');
+  const { createLogger } = await import('../dist/service/logger.js');
   const { DEFAULT_REQUESTER_SETTINGS } = await import('../dist/gitlab/requester.js');
   process.once('message', async (msg) => {
     const settings = {

@@ -70,7 +70,7 @@ async function serve(kind, logLevel) {
     const { createApp } = await import('../dist/server/app.js');
     const { createMetrics } = await import('../dist/metrics/metrics.js');
     const { SqliteInbox } = await import('../dist/queue/sqlite-inbox.js');
-    const { createLogger } = await import('../dist/service/service.js');
+    const { createLogger } = await import('../dist/service/logger.js');
     dbFile = join(mkdtempSync(join(tmpdir(), 'scale-bot-bench-ingest-')), 'inbox.sqlite');
     inbox = SqliteInbox.open(dbFile);
     const metrics = createMetrics(() => inbox.depth());

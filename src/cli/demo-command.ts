@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CliError, EXIT, type CliIO } from './io.js';
 import { loadCliConfig } from './load.js';
-import { untilSignal } from './service-commands.js';
+import { untilSignal } from './service-start.js';
 
 export function registerDemoCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
   program

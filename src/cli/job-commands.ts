@@ -8,7 +8,7 @@ import { openGitLab } from '../jobs/gitlab-session.js';
 import { createProgress } from '../jobs/progress.js';
 import { runRemind } from '../jobs/remind-job.js';
 import { runReport } from '../jobs/report-job.js';
-import { createLogger } from '../service/service.js';
+import { createLogger } from '../service/logger.js';
 import { CliError, EXIT, type CliIO } from './io.js';
 import { registerSimulateCommand } from './simulate-command.js';
 import { settingsOrExit } from './settings.js';

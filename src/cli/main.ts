@@ -8,9 +8,13 @@ import { registerConfigCommand } from './config-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { CliError, EXIT, processIO, type CliIO } from './io.js';
 import { registerJobCommands } from './job-commands.js';
+import { registerInboxCommand } from './inbox-command.js';
 import { registerParseCommand } from './parse-command.js';
-import { registerServiceCommands } from './service-commands.js';
+import { registerReconcileCommand } from './reconcile-command.js';
+import { registerReplayCommand } from './replay-command.js';
+import { registerServeCommand } from './serve-command.js';
 import { registerTemplatesCommand } from './templates-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 import { registerWorkflowCommand } from './workflow-command.js';
 
 function version(): string {
@@ -37,7 +41,11 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
   registerParseCommand(program, io, setExit);
   registerTemplatesCommand(program, io, setExit);
   registerConfigCommand(program, io, setExit);
-  registerServiceCommands(program, io, setExit);
+  registerServeCommand(program, io, setExit);
+  registerWorkerCommand(program, io, setExit);
+  registerInboxCommand(program, io, setExit);
+  registerReconcileCommand(program, io, setExit);
+  registerReplayCommand(program, io, setExit);
   registerJobCommands(program, io, setExit);
   registerDemoCommand(program, io, setExit);
   registerWorkflowCommand(program, io, setExit);

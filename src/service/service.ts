@@ -1,34 +1,37 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import pino, { type Logger } from 'pino';
-import { ConfigSource } from '../config/config-source.js';
+import type { Logger } from 'pino';
+import type { ConfigSource } from '../config/config-source.js';
 import type { Config } from '../domain/config.js';
-import { GitLabClient } from '../gitlab/client.js';
-import { AccountIndex } from '../gitlab/account-index.js';
-import { createRequester, GitLabHttpError, type Requester } from '../gitlab/requester.js';
-import { DEFAULT_INBOX_HEALTH, InboxHealth, inboxFileProblem, type InboxHealthOptions } from '../queue/inbox-health.js';
+import type { GitLabClient } from '../gitlab/client.js';
+import { createMetrics, type Metrics } from '../metrics/metrics.js';
+import { inboxFileProblem, type InboxHealthOptions } from '../queue/inbox-health.js';
 import { INBOX_FILE, openServiceInbox } from '../queue/inbox-identity.js';
 import type { GroupCommitOptions } from '../queue/group-commit.js';
+import type { IssueRef } from '../queue/inbox.js';
 import type { SqliteInbox } from '../queue/sqlite-inbox.js';
 import { renderNote } from '../render/notes.js';
-import { createApp, createWebhookServer, type ReadinessReport, type ServerTimeouts } from '../server/app.js';
-import { createMetrics, type Metrics } from '../metrics/metrics.js';
-import { statusRouter } from '../status/routes.js';
+import { createApp, createWebhookServer, type ServerTimeouts } from '../server/app.js';
+import { statusRouter, type StatusDeps } from '../status/routes.js';
 import { DEFAULT_WORKER_OPTIONS, Worker, type WorkerOptions } from '../worker/worker.js';
-import { processIssue, type ProcessDeps } from '../worker/process-issue.js';
-import { RoutingState } from '../worker/routing-state.js';
+import { processIssue, type PassResult, type ProcessDeps } from '../worker/process-issue.js';
+import type { RoutingState } from '../worker/routing-state.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
+import { createLogger } from './logger.js';
+import { createPassDeps, type PassDeps } from './pass-deps.js';
+import { readinessCheck } from './readiness.js';
 import { RefusalCatchUp } from './refusal-catch-up.js';
 import type { ServiceSettings } from './settings.js';
 
 /** How often the project's configuration is checked, for instances that send no Push Hook. */
 const CONFIG_CHECK_MS = 5 * 60_000;
 
-/** How long the routing state read from GitLab is trusted before it is read again (this process's own passes keep it current meanwhile). */
-const ROUTING_STATE_MAX_AGE_MS = 15 * 60_000;
+/** How often the inbox file is looked at: a deleted or replaced one is noticed within seconds even when nothing probes or writes. */
+const INBOX_WATCH_MS = 5_000;
 
 export interface ServiceOptions {
+  /** The webhook server, the worker, or both (one-shot passes use createPassDeps instead). */
   server: boolean;
   worker: boolean;
   logger?: Logger;
@@ -48,8 +51,7 @@ export interface ServiceOptions {
 
 export interface RunningService {
   url: string | null;
-  /** Null for one-shot runs (reconcile, replay), which touch no data directory. */
-  inbox: SqliteInbox | null;
+  inbox: SqliteInbox;
   routing: RoutingState;
   /** The configuration in use: fixed (a local file) or read from the project's repository. */
   configSource: ConfigSource;
@@ -62,16 +64,6 @@ export interface RunningService {
   stop: (graceMs?: number) => Promise<void>;
 }
 
-/** Logs to stdout by default; commands whose stdout is their output log to stderr (fd 2). */
-export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
-  // Secrets never reach the logger, and these paths are redacted should one ever be passed along.
-  const options = {
-    level,
-    redact: ['token', '*.token', 'headers["private-token"]', 'headers["x-gitlab-token"]', 'headers.authorization'],
-  };
-  return fd === 1 ? pino(options) : pino(options, pino.destination({ fd, sync: true }));
-}
-
 /**
  * The data directory holds the webhook inbox and nothing else, for the server and the worker only;
  * each role takes its lock first, so a second `serve` (or worker) on the same directory refuses
@@ -80,8 +72,7 @@ export function createLogger(level: string, fd: 1 | 2 = 1): Logger {
 function openDataDir(
   settings: ServiceSettings,
   options: ServiceOptions,
-): { inbox: SqliteInbox | null; locks: InstanceLock[] } {
-  if (!options.server && !options.worker) return { inbox: null, locks: [] };
+): { inbox: SqliteInbox; locks: InstanceLock[] } {
   const dataDir = resolve(settings.dataDir);
   const locks: InstanceLock[] = [];
   try {
@@ -101,264 +92,229 @@ function openDataDir(
   }
 }
 
-/**
- * Wires the service: durable inbox, routing state, GitLab client, HTTP server and worker. The
- * bot user and the project are looked up at start; until GitLab answers, /readyz says not ready
- * and the configured bot username is used to recognise the bot's own events.
- */
-/** The configuration to start on: `'repository'` reads it from the project (and follows its changes). */
-async function openConfig(
-  config: Config | 'repository',
-  client: GitLabClient,
-  logger: Logger,
-  release: () => Promise<void>,
-): Promise<ConfigSource> {
-  if (config !== 'repository') return ConfigSource.fixed(config);
-  try {
-    return await ConfigSource.fromRepository(client, logger.child({ component: 'config' }));
-  } catch (err) {
-    await release();
-    throw err;
-  }
-}
-
-export async function startService(
-  settings: ServiceSettings,
-  config: Config | 'repository',
-  options: ServiceOptions,
-): Promise<RunningService> {
-  const logger = options.logger ?? createLogger(settings.logLevel);
-  const { inbox, locks } = openDataDir(settings, options);
-  const metrics = createMetrics(() => inbox?.depth() ?? {});
-  const requester: Requester = createRequester(settings.requester, logger.child({ component: 'gitlab' }), metrics);
-  const client = new GitLabClient(
-    { url: settings.gitlabUrl, token: settings.gitlabToken, project: settings.project },
-    requester,
-  );
-  const configSource = await openConfig(config, client, logger, async () => {
-    await requester.stop();
-    inbox?.close();
-    for (const lock of locks) lock.release();
-  });
-  const refreshConfig = () =>
+/** Checks the project's configuration now (a push to the default branch) and every few minutes. */
+function followConfig(configSource: ConfigSource, everyMs: number, logger: Logger) {
+  const refresh = () =>
     configSource
       .refresh()
       .catch((err: unknown) =>
         logger.error({ err: (err as Error).message }, 'configuration check failed; keeping the one in use'),
       );
-  const configTimer =
-    options.server || options.worker
-      ? setInterval(() => void refreshConfig(), options.configCheckMs ?? CONFIG_CHECK_MS).unref()
-      : null;
+  const timer = setInterval(() => void refresh(), everyMs).unref();
+  return { refresh, stop: () => clearInterval(timer) };
+}
 
-  let botUsername = configSource.config.bot.username;
-  let botUserId: number | null = null;
-  let projectId: number | null = typeof settings.project === 'number' ? settings.project : null;
-  let projectPath: string | null = typeof settings.project === 'string' ? settings.project : null;
-  let identityKnown = false;
-  const learnIdentity = async (): Promise<void> => {
-    const [user, project] = await Promise.all([client.currentUser(), client.getProject()]);
-    botUsername = user.username;
-    botUserId = user.id;
-    projectId = project.id;
-    projectPath = project.path_with_namespace;
-    identityKnown = true;
-    const configured = configSource.config.bot.username;
-    if (user.username.toLowerCase() !== configured.toLowerCase()) {
-      logger.warn(
-        { tokenUser: user.username, configured },
-        'the token belongs to another user than bot.username; using the token user',
-      );
-    }
-  };
-  /** Why GitLab could not be asked: a refused token or an unknown project is not an outage, and says what to fix. */
-  const unreachable = (err: unknown): string => {
-    if (err instanceof GitLabHttpError && (err.status === 401 || err.status === 403))
-      return `GitLab refused the token (${err.status}): check GITLAB_TOKEN`;
-    if (err instanceof GitLabHttpError && err.status === 404 && err.endpoint === 'projects/:id') {
-      return `GitLab has no project ${JSON.stringify(settings.project)} that the token can see (404): check GITLAB_PROJECT`;
-    }
-    return `unreachable: ${(err as Error).message}`;
-  };
-  try {
-    await learnIdentity();
-  } catch (err) {
-    logger.error({ reason: unreachable(err) }, 'GitLab not usable at start; will keep trying');
+/**
+ * The other side of a duplicate pair gets its own pass, so both issues link each other (only
+ * after a real write: in a dry run nothing gets flagged, so it would never settle).
+ */
+function queueFollowUps(inbox: SqliteInbox, issue: IssueRef, result: PassResult): void {
+  for (const iid of result.outcome === 'applied' ? result.plan.followUps : []) {
+    const at = Date.now();
+    inbox.accept(
+      {
+        key: `follow-up:${issue.projectId}:${iid}:from:${issue.iid}:${at}`,
+        event: 'Follow-up',
+        uuid: null,
+        body: JSON.stringify({ reason: 'duplicate request', from: issue.iid }),
+        issue: { projectId: issue.projectId, iid },
+        receivedAt: at,
+      },
+      at,
+    );
   }
+}
 
-  const routing = new RoutingState(client, () => configSource.config, {
-    maxAgeMs: ROUTING_STATE_MAX_AGE_MS,
-    now: Date.now,
-  });
-  const processDeps: ProcessDeps = {
-    client,
+/** The worker: one pass per queued issue, learning who the bot is first if GitLab has not said yet. */
+function startWorker(
+  inbox: SqliteInbox,
+  pass: PassDeps,
+  settings: ServiceSettings,
+  options: ServiceOptions,
+  metrics: Metrics,
+): Worker {
+  const { logger, identity } = pass;
+  const worker = new Worker(
+    inbox,
+    async (issue, job) => {
+      if (!identity.known) await identity.learn();
+      const result = await processIssue(pass.processDeps, issue.iid, logger.child({ job: job.id, iid: issue.iid }));
+      queueFollowUps(inbox, issue, result);
+    },
+    { ...DEFAULT_WORKER_OPTIONS, concurrency: settings.concurrency, ...options.workerOptions },
+    logger.child({ component: 'worker' }),
+    metrics,
+  );
+  worker.start();
+  logger.info({ concurrency: settings.concurrency, dryRun: settings.dryRun }, 'worker started');
+  return worker;
+}
+
+/** What the status page reads: the pass's own view of GitLab and the configuration, plus the inbox. */
+function statusDeps(
+  settings: ServiceSettings,
+  pass: PassDeps,
+  inbox: SqliteInbox,
+  catchUp: RefusalCatchUp,
+  wake: () => void,
+): StatusDeps {
+  const { identity, configSource } = pass;
+  return {
+    settings: settings.status,
+    gitlabUrl: settings.gitlabUrl,
+    projectName: () => identity.projectPath ?? String(identity.projectId),
+    accessLevel: (userId) => pass.client.memberAccessLevel(userId),
     get config() {
       return configSource.config;
     },
-    routing,
-    accounts: new AccountIndex(client, () => new Date()),
-    botUsername: () => botUsername,
+    configStatus: () => configSource.status(),
+    client: pass.client,
+    accounts: pass.processDeps.accounts,
+    routing: pass.routing,
+    inbox,
+    botUsername: () => identity.username,
     render: renderNote,
     now: () => new Date(),
-    dryRun: settings.dryRun,
-    crm: settings.crm,
+    rateLimit: () => pass.requester.rateLimit(),
+    pacing: settings.requester,
+    catchUp: () => catchUp.lastSweep(),
+    // GitLab's page of the project's pipeline schedules (Build → Pipeline schedules).
+    schedulesUrl: () =>
+      `${settings.gitlabUrl.replace(/\/+$/, '')}/${identity.projectPath ?? settings.project}/-/pipeline_schedules`,
+    logger: pass.logger.child({ component: 'status' }),
+    onRetried: wake,
   };
+}
 
-  let worker: Worker | null = null;
-  if (options.worker && inbox) {
-    worker = new Worker(
-      inbox,
-      async (issue, job) => {
-        if (!identityKnown) await learnIdentity();
-        const result = await processIssue(processDeps, issue.iid, logger.child({ job: job.id, iid: issue.iid }));
-        // The other side of a duplicate pair gets its own pass, so both issues link each other
-        // (only after a real write: in a dry run nothing gets flagged, so it would never settle).
-        for (const iid of result.outcome === 'applied' ? result.plan.followUps : []) {
-          const at = Date.now();
-          inbox.accept(
-            {
-              key: `follow-up:${issue.projectId}:${iid}:from:${issue.iid}:${at}`,
-              event: 'Follow-up',
-              uuid: null,
-              body: JSON.stringify({ reason: 'duplicate request', from: issue.iid }),
-              issue: { projectId: issue.projectId, iid },
-              receivedAt: at,
-            },
-            at,
-          );
-        }
+interface HttpParts {
+  inbox: SqliteInbox;
+  pass: PassDeps;
+  worker: Worker | null;
+  catchUp: RefusalCatchUp;
+  rescue: () => Promise<void>;
+  refreshConfig: () => void;
+  metrics: Metrics;
+}
+
+/** The HTTP server: the webhook route, the probes, the metrics and the status page. */
+async function startHttp(
+  settings: ServiceSettings,
+  options: ServiceOptions,
+  parts: HttpParts,
+): Promise<{ server: Server; url: string }> {
+  const { inbox, pass, worker, catchUp } = parts;
+  const { identity, logger } = pass;
+  const wake = () => worker?.wake();
+  const app = createApp({
+    inbox,
+    settings: {
+      secret: settings.webhookSecret,
+      signingKey: settings.signingKey,
+      get project() {
+        return { id: identity.projectId, path: identity.projectPath };
       },
-      { ...DEFAULT_WORKER_OPTIONS, concurrency: settings.concurrency, ...options.workerOptions },
-      logger.child({ component: 'worker' }),
-      metrics,
-    );
-    worker.start();
-    logger.info({ concurrency: settings.concurrency, dryRun: settings.dryRun }, 'worker started');
-  }
-
-  const rescue = inbox ? inboxRescue(inbox, resolve(settings.dataDir), logger) : null;
-  // A deleted or replaced inbox is noticed within seconds even when nothing probes or writes.
-  const watch = setInterval(() => {
-    if (inbox && inboxFileProblem(inbox, false)) void rescue?.();
-  }, 5_000);
-  watch.unref();
-  const catchUp =
-    inbox &&
-    new RefusalCatchUp({
+      botUsername: () => identity.username,
+      botUserId: () => identity.userId,
+    },
+    logger: logger.child({ component: 'webhook' }),
+    metrics: parts.metrics,
+    now: Date.now,
+    onQueued: wake,
+    onRefused: (receivedAt) => catchUp.refused(receivedAt),
+    commits: options.commits,
+    onDefaultBranchPush: parts.refreshConfig,
+    readiness: readinessCheck({
       inbox,
-      updatedAfter: (iso) => client.listIssues({ updatedAfter: iso }),
-      projectId: () => projectId,
-      now: Date.now,
-      logger: logger.child({ component: 'catch-up' }),
-      onQueued: () => worker?.wake(),
-      retryMs: options.catchUpRetryMs,
-    });
+      worker,
+      catchUp,
+      identity,
+      configSource: pass.configSource,
+      rescue: parts.rescue,
+      inboxHealth: options.inboxHealth,
+    }),
+    status: statusRouter(statusDeps(settings, pass, inbox, catchUp, wake)),
+  });
+  const server = await createWebhookServer(app, settings.port, settings.host, options.timeouts);
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info({ url, dryRun: settings.dryRun, durability: settings.durability }, 'listening for GitLab webhooks');
+  return { server, url };
+}
 
-  let server: Server | null = null;
-  let url: string | null = null;
-  if (options.server && inbox) {
-    // GitLab is asked at most every 30 s, however often the orchestrator probes.
-    let gitlabCheck: { at: number; ok: boolean; detail: string } | null = null;
-    const health = new InboxHealth(inbox, { ...DEFAULT_INBOX_HEALTH, ...options.inboxHealth });
-    const readiness = async (): Promise<ReadinessReport> => {
-      const checks: Record<string, string> = {};
-      const storeProblem = await health.problem(Date.now());
-      if (storeProblem && inboxFileProblem(inbox, false)) await rescue?.();
-      checks.store = storeProblem ?? 'ok';
-      const workerProblem = worker?.storeProblem() ?? null;
-      if (worker)
-        checks.worker = workerProblem
-          ? `inbox unusable since ${new Date(workerProblem.since).toISOString()}: ${workerProblem.error}`
-          : 'ok';
-      const refusedSince = catchUp?.pendingSince() ?? null;
-      checks.deliveries =
-        refusedSince === null
-          ? 'ok'
-          : `refused since ${new Date(refusedSince).toISOString()}; issues updated since are being reconciled`;
-      if (gitlabCheck === null || Date.now() - gitlabCheck.at > 30_000) {
-        try {
-          await learnIdentity();
-          gitlabCheck = {
-            at: Date.now(),
-            ok: true,
-            detail: `ok (bot user ${botUsername}, project ${projectPath ?? projectId})`,
-          };
-        } catch (err) {
-          gitlabCheck = { at: Date.now(), ok: false, detail: unreachable(err) };
-        }
-      }
-      checks.gitlab = gitlabCheck.detail;
-      checks.config = configSource.status();
-      return { ok: storeProblem === null && workerProblem === null && gitlabCheck.ok && identityKnown, checks };
-    };
-    const app = createApp({
-      inbox,
-      settings: {
-        secret: settings.webhookSecret,
-        signingKey: settings.signingKey,
-        get project() {
-          return { id: projectId, path: projectPath };
-        },
-        botUsername: () => botUsername,
-        botUserId: () => botUserId,
-      },
-      logger: logger.child({ component: 'webhook' }),
-      metrics,
-      now: Date.now,
-      onQueued: () => worker?.wake(),
-      onRefused: (receivedAt) => catchUp?.refused(receivedAt),
-      commits: options.commits,
-      onDefaultBranchPush: () => void refreshConfig(),
-      readiness,
-      status: statusRouter({
-        settings: settings.status,
-        gitlabUrl: settings.gitlabUrl,
-        projectName: () => projectPath ?? String(projectId),
-        accessLevel: (userId) => client.memberAccessLevel(userId),
-        get config() {
-          return configSource.config;
-        },
-        configStatus: () => configSource.status(),
-        client,
-        accounts: processDeps.accounts,
-        routing,
-        inbox,
-        botUsername: () => botUsername,
-        render: renderNote,
-        now: () => new Date(),
-        rateLimit: () => requester.rateLimit(),
-        pacing: settings.requester,
-        catchUp: () => catchUp?.lastSweep() ?? null,
-        // GitLab's page of the project's pipeline schedules (Build → Pipeline schedules).
-        schedulesUrl: () =>
-          `${settings.gitlabUrl.replace(/\/+$/, '')}/${projectPath ?? settings.project}/-/pipeline_schedules`,
-        logger: logger.child({ component: 'status' }),
-        onRetried: () => worker?.wake(),
-      }),
-    });
-    server = await createWebhookServer(app, settings.port, settings.host, options.timeouts);
-    const address = server.address() as AddressInfo;
-    url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-    logger.info({ url, dryRun: settings.dryRun, durability: settings.durability }, 'listening for GitLab webhooks');
-  }
+/** Stops accepting connections and waits for the open requests to be answered. */
+async function closeServer(server: Server | null): Promise<void> {
+  if (!server) return;
+  const closing = new Promise<void>((r) => server.close(() => r()));
+  server.closeIdleConnections();
+  await closing;
+}
 
-  const stop = async (graceMs = 10_000): Promise<void> => {
-    clearInterval(watch);
-    catchUp?.stop();
-    if (server) {
-      const closing = new Promise<void>((r) => server!.close(() => r()));
-      server.closeIdleConnections();
-      await closing;
-    }
-    if (configTimer) clearInterval(configTimer);
-    if (worker) await worker.stop(graceMs);
-    await requester.stop();
-    if (inbox && inboxFileProblem(inbox, false)) await rescue?.();
-    inbox?.close();
+/**
+ * Wires the service: durable inbox, the pass's dependencies (createPassDeps), HTTP server and
+ * worker. The bot user and the project are looked up at start; until GitLab answers, /readyz says
+ * not ready and the configured bot username is used to recognise the bot's own events.
+ */
+export async function startService(
+  settings: ServiceSettings,
+  config: Config | 'repository',
+  options: ServiceOptions,
+): Promise<RunningService> {
+  if (!options.server && !options.worker) throw new Error('startService runs the server, the worker or both');
+  const logger = options.logger ?? createLogger(settings.logLevel);
+  const { inbox, locks } = openDataDir(settings, options);
+  const releaseData = () => {
+    inbox.close();
     for (const lock of locks) lock.release();
   };
+  const metrics = createMetrics(() => inbox.depth());
+  let pass: PassDeps;
+  try {
+    pass = await createPassDeps(settings, config, { logger, metrics });
+  } catch (err) {
+    releaseData();
+    throw err;
+  }
+  const configChecks = followConfig(pass.configSource, options.configCheckMs ?? CONFIG_CHECK_MS, logger);
+  const worker = options.worker ? startWorker(inbox, pass, settings, options, metrics) : null;
+  const rescue = inboxRescue(inbox, resolve(settings.dataDir), logger);
+  const watch = setInterval(() => {
+    if (inboxFileProblem(inbox, false)) void rescue();
+  }, INBOX_WATCH_MS).unref();
+  const catchUp = new RefusalCatchUp({
+    inbox,
+    updatedAfter: (iso) => pass.client.listIssues({ updatedAfter: iso }),
+    projectId: () => pass.identity.projectId,
+    now: Date.now,
+    logger: logger.child({ component: 'catch-up' }),
+    onQueued: () => worker?.wake(),
+    retryMs: options.catchUpRetryMs,
+  });
+  const http = options.server
+    ? await startHttp(settings, options, {
+        inbox,
+        pass,
+        worker,
+        catchUp,
+        rescue,
+        refreshConfig: () => void configChecks.refresh(),
+        metrics,
+      })
+    : null;
 
-  return { url, inbox, routing, configSource, worker, metrics, client, processDeps, logger, stop };
+  // Stops accepting first, then the worker (within its grace), then GitLab calls, then the store.
+  const stop = async (graceMs = 10_000): Promise<void> => {
+    clearInterval(watch);
+    catchUp.stop();
+    await closeServer(http?.server ?? null);
+    configChecks.stop();
+    if (worker) await worker.stop(graceMs);
+    await pass.stop();
+    if (inboxFileProblem(inbox, false)) await rescue();
+    releaseData();
+  };
+
+  const { routing, configSource, client, processDeps } = pass;
+  return { url: http?.url ?? null, inbox, routing, configSource, worker, metrics, client, processDeps, logger, stop };
 }
 
 /**
