@@ -1,17 +1,27 @@
 // Runs the CLI once in a child process against a fake GitLab and measures it: wall time, the child's
 // peak RSS and CPU (reported by report-rss.cjs on exit) and the CPU the fake in this process spent
-// serving it. Shared by bench/report.js and bench/simulate.js.
+// serving it. Shared by bench/report.js and bench/simulate.js. `profileDir` (their --profile DIR) runs the
+// child under `node --cpu-prof --heap-prof` writing into DIR: where the time and the memory go.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-export function runMeasuredCli(fake, cliArgs) {
+export function runMeasuredCli(fake, cliArgs, profileDir = null) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const fakeCpu = process.cpuUsage();
-    const args = ['--require', join(ROOT, 'bench', 'report-rss.cjs'), join(ROOT, 'bin', 'scale-bot.js'), ...cliArgs];
+    const profile = profileDir
+      ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--heap-prof', '--heap-prof-dir', profileDir]
+      : [];
+    const args = [
+      ...profile,
+      '--require',
+      join(ROOT, 'bench', 'report-rss.cjs'),
+      join(ROOT, 'bin', 'scale-bot.js'),
+      ...cliArgs,
+    ];
     const env = {
       PATH: process.env.PATH,
       GITLAB_URL: fake.url,

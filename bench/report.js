@@ -1,6 +1,7 @@
 // The programme report at scale (issue #5): wall time and peak memory of `scale-bot report` over a
 // project holding 1,000 / 10,000 / 50,000 requests with their label histories.
-// Usage: npm run build && node bench/report.js [--sizes 1000,10000,50000] [--runs 3]
+// Usage: npm run build && node bench/report.js [--sizes 1000,10000,50000] [--runs 3] [--profile DIR]
+// (--profile: each run of the CLI writes a CPU and a heap profile into DIR, for finding costs; its times are not measurements)
 //
 // The fake GitLab (`startFakeGitLab`, no added latency) runs here, seeded with N requests made from
 // the four sample descriptions (customer and Salesforce id unique per request), all opened in
@@ -23,7 +24,11 @@ import { runMeasuredCli } from './measured-cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
-  options: { sizes: { type: 'string', default: '1000,10000,50000' }, runs: { type: 'string', default: '3' } },
+  options: {
+    sizes: { type: 'string', default: '1000,10000,50000' },
+    runs: { type: 'string', default: '3' },
+    profile: { type: 'string' },
+  },
 });
 const sizes = values.sizes.split(',').map(Number);
 const runs = Number(values.runs);
@@ -100,7 +105,11 @@ function seed(i) {
 }
 
 function runReport(fake, out) {
-  return runMeasuredCli(fake, ['report', '--from', '2026-10-01', '--to', '2026-10-31', '--out', out]);
+  return runMeasuredCli(
+    fake,
+    ['report', '--from', '2026-10-01', '--to', '2026-10-31', '--out', out],
+    values.profile ?? null,
+  );
 }
 
 const load0 = loadavg()[0];

@@ -1,6 +1,7 @@
 // `scale-bot simulate` at scale (issue #19): wall time and peak memory over a project holding N open
 // requests, against the report's budget (10,000 requests in ≤ 10 s and ≤ 300 MB).
-// Usage: npm run build && node bench/simulate.js [--sizes 1000,10000] [--runs 3]
+// Usage: npm run build && node bench/simulate.js [--sizes 1000,10000] [--runs 3] [--profile DIR]
+// (--profile: each run of the CLI writes a CPU and a heap profile into DIR, for finding costs; its times are not measurements)
 //
 // The fake GitLab (no added latency) runs here, seeded with N open requests made from the four
 // sample descriptions (customer and Salesforce id unique per request): Mid-Market and Enterprise ones
@@ -20,7 +21,11 @@ import { runMeasuredCli } from './measured-cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
-  options: { sizes: { type: 'string', default: '1000,10000' }, runs: { type: 'string', default: '3' } },
+  options: {
+    sizes: { type: 'string', default: '1000,10000' },
+    runs: { type: 'string', default: '3' },
+    profile: { type: 'string' },
+  },
 });
 const sizes = values.sizes.split(',').map(Number);
 const runs = Number(values.runs);
@@ -75,15 +80,11 @@ function seed(i) {
 }
 
 async function runSimulate(fake, dir) {
-  const run = await runMeasuredCli(fake, [
-    'simulate',
-    '--base-file',
-    join(dir, 'base.yml'),
-    '--head-file',
-    join(dir, 'head.yml'),
-    '--format',
-    'json',
-  ]);
+  const run = await runMeasuredCli(
+    fake,
+    ['simulate', '--base-file', join(dir, 'base.yml'), '--head-file', join(dir, 'head.yml'), '--format', 'json'],
+    values.profile ?? null,
+  );
   return { ...run, result: JSON.parse(run.stdout) };
 }
 

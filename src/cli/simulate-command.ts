@@ -16,6 +16,7 @@ interface SimulateOpts {
   baseFile?: string;
   headFile?: string;
   since?: string;
+  last?: string;
   format: string;
   out?: string;
   postToMr?: string;
@@ -36,13 +37,14 @@ export function registerSimulateCommand(
   program
     .command('simulate')
     .description(
-      'decide every open request (and those opened --since) under two configurations and list what would differ',
+      'decide every open request (and those opened --since a date, or the --last N opened) under two configurations and list what would differ',
     )
     .option('--base <ref>', `branch, tag or commit whose ${DEFAULT_CONFIG_PATH} is the base`)
     .option('--head <ref>', `branch, tag or commit whose ${DEFAULT_CONFIG_PATH} is the change`)
     .option('--base-file <file>', 'a local configuration file as the base, instead of --base')
     .option('--head-file <file>', 'a local configuration file as the change, instead of --head')
-    .option('--since <date>', 'also the requests opened since this date or time (ISO 8601)')
+    .option('--since <date>', 'also the requests opened since this date or time (ISO 8601), open or closed')
+    .option('--last <n>', 'also the N requests opened most recently, open or closed (instead of --since)')
     .option('--format <format>', '"md" (a summary and one table row per changed request) or "json"', 'md')
     .option('--out <file>', 'also write the report to this file (a CI artifact)')
     .option(
@@ -51,7 +53,7 @@ export function registerSimulateCommand(
     )
     .addHelpText(
       'after',
-      '\nIdentical decisions are counted, not listed; breaking changes are listed first. Exit 1 when a change is breaking, 2 when a configuration is invalid.',
+      '\nOpen requests are always decided; --since or --last adds requests already closed (the newest ones, by when they were opened). Identical decisions are counted, not listed; breaking changes are listed first. Exit 1 when a change is breaking, 2 when a configuration is invalid.',
     )
     .action(async (opts: SimulateOpts) => {
       if (opts.format !== 'md' && opts.format !== 'json')
@@ -61,6 +63,10 @@ export function registerSimulateCommand(
         throw new CliError(`--post-to-mr must be a merge request iid, not "${opts.postToMr}"`);
       if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since)))
         throw new CliError(`--since must be an ISO 8601 date or time, not "${opts.since}"`);
+      const last = opts.last === undefined ? undefined : Number(opts.last);
+      if (last !== undefined && !(Number.isInteger(last) && last > 0))
+        throw new CliError(`--last must be a number of requests (1 or more), not "${opts.last}"`);
+      if (last !== undefined && opts.since !== undefined) throw new CliError('give --since or --last, not both');
       for (const side of ['base', 'head'] as const) {
         if ((opts[side] === undefined) === (opts[`${side}File`] === undefined))
           throw new CliError(`give --${side} <ref> or --${side}-file <file> (one of them)`);
@@ -76,6 +82,7 @@ export function registerSimulateCommand(
           now,
           botUsername: gitlab.botUsername,
           ...(opts.since ? { since: opts.since } : {}),
+          ...(last !== undefined ? { last } : {}),
         }).catch(failed('simulate'));
         const refs = { base: opts.base ?? opts.baseFile!, head: opts.head ?? opts.headFile! };
         const markdown = simulationMarkdown(result, refs);

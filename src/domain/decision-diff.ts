@@ -119,21 +119,28 @@ export function whyPhrase(base: Decision | undefined, head: Decision | undefined
   return `would move to ${head.state} instead of ${base.state}`;
 }
 
+/** What one request would change, or null when both configurations decide it alike. */
+export function requestDiff(r: RequestUnderBoth): RequestDiff | null {
+  const changes = diffDecision(r.base, r.head);
+  const breaking = isBreaking(r);
+  if (changes.length === 0 && !breaking) return null;
+  return { iid: r.iid, title: r.title, breaking, changes, why: whyPhrase(r.base, r.head, breaking) };
+}
+
+/**
+ * The simulation of `total` requests from the diffs of those that change (the rest are only
+ * counted, so a caller may drop each request's decisions as soon as it is compared).
+ */
+export function simulationOf(total: number, changed: readonly RequestDiff[]): Simulation {
+  const diffs = [...changed].sort((a, b) => Number(b.breaking) - Number(a.breaking) || a.iid - b.iid);
+  return { total, unchanged: total - diffs.length, diffs, summary: summaryOf(total, diffs) };
+}
+
 export function simulate(requests: readonly RequestUnderBoth[]): Simulation {
-  const diffs: RequestDiff[] = [];
-  for (const r of requests) {
-    const changes = diffDecision(r.base, r.head);
-    const breaking = isBreaking(r);
-    if (changes.length === 0 && !breaking) continue;
-    diffs.push({ iid: r.iid, title: r.title, breaking, changes, why: whyPhrase(r.base, r.head, breaking) });
-  }
-  diffs.sort((a, b) => Number(b.breaking) - Number(a.breaking) || a.iid - b.iid);
-  return {
-    total: requests.length,
-    unchanged: requests.length - diffs.length,
-    diffs,
-    summary: summaryOf(requests.length, diffs),
-  };
+  return simulationOf(
+    requests.length,
+    requests.map(requestDiff).filter((d) => d !== null),
+  );
 }
 
 /** "3 of 140 requests would change: 2 would go to dana.cse instead of casey.cse (…); 1 would no longer qualify (…)". */

@@ -28,6 +28,8 @@ const CLOCK_SKEW_MS = 5 * 60_000;
  */
 export class AccountIndex {
   private entries = new Map<number, Entry>();
+  /** The iids naming each account: a lookup reads its own few, not every entry (simulate looks up 10,000). */
+  private byAccount = new Map<string, Set<number>>();
   private cursor: string | null = null;
   private config: Config | null = null;
   private running: Promise<void> | null = null;
@@ -49,22 +51,36 @@ export class AccountIndex {
     await this.refresh();
   }
 
-  /** The other requests about this account, as of the last `prepare`. */
+  /**
+   * Adds issues the caller listed instead of listing them here (simulate lists the project once, page
+   * by page, for the indexes of two configurations); a later `prepare` goes on from the newest.
+   */
+  add(config: Config, issues: Iterable<ApiIssue>): void {
+    if (config !== this.config) this.reset(config);
+    for (const issue of issues) this.upsert(issue, config);
+  }
+
+  /** The other requests about this account, as of the last `prepare` (or `add`). */
   related(account: string, iid: number): RelatedIssue[] {
-    return [...this.entries.values()]
-      .filter((e) => e.issue.account === account && e.issue.iid !== iid)
-      .map((e) => e.issue);
+    return [...(this.byAccount.get(account) ?? [])].filter((i) => i !== iid).map((i) => this.entries.get(i)!.issue);
   }
 
   /** An issue deleted (no listing reports it). */
   forget(iid: number): void {
+    this.unlink(iid);
     this.entries.delete(iid);
+  }
+
+  private unlink(iid: number): void {
+    const account = this.entries.get(iid)?.issue.account;
+    if (account) this.byAccount.get(account)?.delete(iid);
   }
 
   /** Another configuration reads accounts differently: start over. */
   private reset(config: Config): void {
     this.config = config;
     this.entries = new Map();
+    this.byAccount = new Map();
     this.cursor = null;
   }
 
@@ -128,6 +144,8 @@ export class AccountIndex {
       webUrl: issue.web_url,
       createdAt: issue.created_at,
     };
+    this.unlink(issue.iid);
+    if (account) this.byAccount.set(account, (this.byAccount.get(account) ?? new Set()).add(issue.iid));
     this.entries.set(issue.iid, { issue: related, updatedAt, source });
   }
 }

@@ -28,12 +28,15 @@ import {
 import { GitLabHttpError, type Requester } from './requester.js';
 import { z } from 'zod';
 
-/** Which issues to list; GitLab's `updated_after` / `updated_before` are inclusive. */
+/** Which issues to list; GitLab's `created_`/`updated_` `after` / `before` are inclusive. */
 export interface IssueFilter {
   state?: 'opened' | 'closed';
   createdAfter?: string;
+  createdBefore?: string;
   updatedAfter?: string;
   updatedBefore?: string;
+  /** By creation time: oldest first (the default) or newest first. */
+  sort?: 'asc' | 'desc';
 }
 
 export interface GitLabConnection {
@@ -125,8 +128,9 @@ export class GitLabClient {
   }
 
   /**
-   * Every issue matching the filter, one page of 100 at a time, oldest first: a caller keeps what it
-   * needs of each page and drops the rest. `total` is null where GitLab sends none (past 10,000 rows).
+   * Every issue matching the filter, one page of 100 at a time, oldest first unless the filter says
+   * otherwise: a caller keeps what it needs of each page and drops the rest (or stops early). `total`
+   * is null where GitLab sends none (past 10,000 rows).
    */
   async *issuePages(filter: IssueFilter): AsyncGenerator<{ issues: ApiIssue[]; total: number | null }> {
     const get = (page: number) =>
@@ -135,10 +139,11 @@ export class GitLabClient {
         perPage: PER_PAGE,
         page,
         orderBy: 'created_at',
-        sort: 'asc',
+        sort: filter.sort ?? 'asc',
         showExpanded: true,
         ...(filter.state ? { state: filter.state } : {}),
         ...(filter.createdAfter ? { createdAfter: filter.createdAfter } : {}),
+        ...(filter.createdBefore ? { createdBefore: filter.createdBefore } : {}),
         ...(filter.updatedAfter ? { updatedAfter: filter.updatedAfter } : {}),
         ...(filter.updatedBefore ? { updatedBefore: filter.updatedBefore } : {}),
       } as never);

@@ -1,13 +1,15 @@
+import { subMonths } from 'date-fns';
 import pLimit from 'p-limit';
 import type { Config } from '../domain/config.js';
 import { decide, type RenderNote } from '../domain/decide.js';
 import { readRequest } from '../domain/read-request.js';
-import { simulate, type RequestUnderBoth, type Simulation } from '../domain/decision-diff.js';
+import { requestDiff, simulationOf, type RequestDiff, type Simulation } from '../domain/decision-diff.js';
 import type { Workload } from '../domain/route.js';
+import { sameName } from '../domain/same-name.js';
 import { isPlainIssue } from '../domain/snapshot.js';
 import { AccountIndex } from '../gitlab/account-index.js';
-import type { ApiIssue } from '../gitlab/api-schemas.js';
-import type { GitLabClient } from '../gitlab/client.js';
+import type { ApiIssue, ApiNote } from '../gitlab/api-schemas.js';
+import type { GitLabClient, IssueFilter } from '../gitlab/client.js';
 import { relatedOf, snapshotOf } from '../gitlab/snapshot.js';
 import { isOpenEngagement, RoutingState } from '../worker/routing-state.js';
 
@@ -16,6 +18,8 @@ export interface SimulateOptions {
   head: Config;
   /** Also the requests opened since this ISO date or time (open ones are always in). */
   since?: string;
+  /** Also the `last` requests opened most recently, open or closed (open ones are always in). */
+  last?: number;
   now: Date;
   botUsername: string;
 }
@@ -26,46 +30,147 @@ const NO_NOTES: RenderNote = () => '';
 /** Issues read at once: enough to hide GitLab's latency, few enough to be a polite client. */
 const IN_FLIGHT = 16;
 
+interface Side {
+  config: Config;
+  accounts: AccountIndex;
+  /** The account index holds the open issues and those created since then (`intake.historyMonths`). */
+  historyFrom: number;
+}
+
 /**
  * Every request in the window decided under both configurations by the same `decide()`, as of the
  * same time, writing nothing. Routing sees the load and rotations as GitLab shows them now, the same
  * for both sides: each side's routing state is read (its round-robin pools may differ) and merged.
  */
 export async function runSimulate(client: GitLabClient, options: SimulateOptions): Promise<Simulation> {
-  const open = await client.listIssues({ state: 'opened' });
-  const opened = options.since ? await client.listIssues({ createdAfter: options.since }) : [];
-  const issues = [...new Map([...open, ...opened].map((i) => [i.iid, i])).values()]
-    .filter((i) => isPlainIssue(i.issue_type) && !i.moved_to_id)
-    .sort((a, b) => a.iid - b.iid);
-  const workloadOf = await sharedWorkload(client, options, open);
-  const sides = [options.base, options.head].map((config) => ({
+  const sides: Side[] = [options.base, options.head].map((config) => ({
     config,
     accounts: new AccountIndex(client, () => options.now),
+    historyFrom: subMonths(options.now, config.intake.historyMonths).getTime(),
   }));
-  // Each side's index reads accounts its own way; both are built once, before any request is decided.
-  await Promise.all(sides.map((side) => side.accounts.prepare(side.config)));
+  const { window, open } = await listOnce(client, sides, await windowOf(client, options));
+  const workloadOf = await sharedWorkload(client, options, open);
   const limit = pLimit(IN_FLIGHT);
-  const decided = await Promise.all(
-    issues.map((issue) =>
-      limit(async (): Promise<RequestUnderBoth> => {
+  const changed: RequestDiff[] = [];
+  let total = 0;
+  await Promise.all(
+    window.map((issue) =>
+      limit(async () => {
         const notes = await client.allNotes(issue.iid);
         const workload = workloadOf(issue);
         const [base, head] = await Promise.all(
           sides.map((side) => decisionUnder(client, issue, notes, side, workload, options)),
         );
-        return { iid: issue.iid, title: issue.title, open: issue.state === 'opened', base, head };
+        // Issues neither configuration reads as a request (the bot's own, others) are not counted.
+        if (!base && !head) return;
+        total++;
+        // Compared at once: the decisions of 10,000 requests are never held together.
+        const diff = requestDiff({ iid: issue.iid, title: issue.title, open: issue.state === 'opened', base, head });
+        if (diff) changed.push(diff);
       }),
     ),
   );
-  // Issues neither configuration reads as a request (the bot's own, others) are not counted.
-  return simulate(decided.filter((r) => r.base || r.head));
+  return simulationOf(total, changed);
+}
+
+/** Which issues are decided: the open ones, and those opened since a time or among the newest few. */
+interface Window {
+  includes: (issue: ApiIssue) => boolean;
+  /** The oldest creation time the window reaches back to (null: only open issues). */
+  from: number | null;
+}
+
+/** An issue of the project that may be a request (not moved away, not an incident, not the bot's own). */
+function mayBeRequest(issue: ApiIssue, options: SimulateOptions): boolean {
+  const own = [options.base, options.head].map((c) => c.labels.operations);
+  return (
+    isPlainIssue(issue.issue_type) &&
+    !issue.moved_to_id &&
+    !issue.labels.some((l) => own.some((label) => sameName(l, label)))
+  );
+}
+
+async function windowOf(client: GitLabClient, options: SimulateOptions): Promise<Window> {
+  const since = options.since === undefined ? null : Date.parse(options.since);
+  const newest = new Set<number>();
+  let from = since;
+  if (options.last !== undefined && options.last > 0) {
+    // Newest first, stopping at the last one wanted: `last` requests cost `last / 100` calls.
+    pages: for await (const page of client.issuePages({ sort: 'desc' })) {
+      for (const issue of page.issues) {
+        if (!mayBeRequest(issue, options)) continue;
+        newest.add(issue.iid);
+        const created = Date.parse(issue.created_at);
+        from = from === null ? created : Math.min(from, created);
+        if (newest.size === options.last) break pages;
+      }
+    }
+  }
+  const includes = (issue: ApiIssue) =>
+    mayBeRequest(issue, options) &&
+    (issue.state === 'opened' || newest.has(issue.iid) || (since !== null && Date.parse(issue.created_at) >= since));
+  return { includes, from };
+}
+
+/**
+ * One listing of the project, page by page, for both configurations: each page feeds both account
+ * indexes (which read only a small record of each issue) and the window's issues are kept, slimmed
+ * to the fields a decision reads. Two disjoint filters cover the open issues and everything created
+ * since the earliest time any side or the window reaches back to. The window's issues and all open
+ * ones are kept.
+ */
+async function listOnce(
+  client: GitLabClient,
+  sides: readonly Side[],
+  window: Window,
+): Promise<{ window: ApiIssue[]; open: ApiIssue[] }> {
+  const from = new Date(Math.min(...sides.map((s) => s.historyFrom), window.from ?? Infinity)).toISOString();
+  const filters: IssueFilter[] = [{ createdAfter: from }, { state: 'opened', createdBefore: from }];
+  const seen = new Set<number>();
+  const kept: ApiIssue[] = [];
+  for (const filter of filters) {
+    for await (const page of client.issuePages(filter)) {
+      // Both filters are inclusive at `from`: an issue created at that instant is listed twice.
+      const fresh = page.issues.filter((i) => !seen.has(i.iid));
+      for (const issue of fresh) seen.add(issue.iid);
+      for (const side of sides)
+        side.accounts.add(
+          side.config,
+          fresh.filter((i) => i.state === 'opened' || Date.parse(i.created_at) >= side.historyFrom),
+        );
+      // Every open issue counts towards routing's workload, requests or not (as RoutingState reads them).
+      kept.push(...fresh.filter((i) => i.state === 'opened' || window.includes(i)).map(slim));
+    }
+  }
+  kept.sort((a, b) => a.iid - b.iid);
+  return { window: kept.filter(window.includes), open: kept.filter((i) => i.state === 'opened') };
+}
+
+/** The fields a decision reads: a listed issue carries dozens more, which 10,000 of would hold for nothing. */
+function slim(issue: ApiIssue): ApiIssue {
+  return {
+    id: issue.id,
+    iid: issue.iid,
+    title: issue.title,
+    description: issue.description ?? null,
+    state: issue.state,
+    author: { username: issue.author.username },
+    labels: issue.labels,
+    assignees: issue.assignees.map((a) => ({ username: a.username })),
+    web_url: issue.web_url,
+    created_at: issue.created_at,
+    ...(issue.updated_at !== undefined ? { updated_at: issue.updated_at } : {}),
+    closed_at: issue.closed_at ?? null,
+    closed_by: issue.closed_by ? { username: issue.closed_by.username } : null,
+    issue_type: issue.issue_type ?? null,
+  };
 }
 
 async function decisionUnder(
   client: GitLabClient,
   issue: ApiIssue,
-  notes: Parameters<typeof snapshotOf>[2],
-  side: { config: Config; accounts: AccountIndex },
+  notes: readonly ApiNote[],
+  side: Side,
   workload: Workload,
   options: SimulateOptions,
 ) {

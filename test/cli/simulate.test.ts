@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_PATH } from '../../src/config/load-config.js';
+import { noteMarker } from '../../src/domain/bot-note-marker.js';
+import { REQUEST_NOTE } from '../../src/domain/request-note.js';
 import type { FakeGitLab } from '../../src/fake-gitlab/server.js';
 import {
   bundled,
@@ -98,6 +100,77 @@ describe('scale-bot simulate', () => {
       '**3 of 3 request(s) would change (3 breaking): 3 form mm_amr v2 would no longer be recognised**',
     );
     expect(result.stdout.split('\n').filter((l) => l.startsWith('| **breaking** #'))).toHaveLength(3);
+  });
+
+  it('--last N adds the N requests opened most recently, open or closed, to the open ones; --since or --last, not both', async () => {
+    const { fake, env } = await project();
+    const dir = mkdtempSync(join(tmpdir(), 'simulate-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'base.yml'), bundled);
+    writeFileSync(join(dir, 'head.yml'), lowerCeilingRoundRobin);
+    const ae = fake.as('alex.ae');
+    const closedOld = await ae.createIssue({ title: 'Old', description: mmRequest('Old Co', '$210k') });
+    // Created a few milliseconds apart: --since tells them apart by creation time.
+    await new Promise((r) => setTimeout(r, 5));
+    const closedNew = await ae.createIssue({ title: 'Newer', description: mmRequest('Newer Co', '$210k') });
+    // Closed after the bot handled them (its request note): closed requests the bot never saw are no requests.
+    for (const { iid } of [closedOld, closedNew]) {
+      await fake.as('scale-bot').comment(iid, `${noteMarker(REQUEST_NOTE, { state: 'assigned' })}\nAssigned.`);
+      await ae.closeIssue(iid);
+    }
+    const open = await ae.createIssue({ title: 'Open', description: mmRequest('Open Co', '$210k') });
+    // The bot's own issue (a report) is the newest, but no request: it is not one of the N.
+    await fake
+      .as('scale-bot')
+      .createIssue({ title: 'Report', description: 'numbers', labels: ['scale-bot::operations'] });
+    fake.resetCalls();
+    const run = async (...window: string[]) => {
+      const result = await runCli(
+        [
+          'simulate',
+          '--base-file',
+          join(dir, 'base.yml'),
+          '--head-file',
+          join(dir, 'head.yml'),
+          '--format',
+          'json',
+          ...window,
+        ],
+        { env },
+      );
+      expect(result.stderr).toBe('');
+      return JSON.parse(result.stdout) as { total: number; diffs: Array<{ iid: number }> };
+    };
+    const changed = (s: { diffs: Array<{ iid: number }> }) => s.diffs.map((d) => d.iid).filter((i) => i > 3);
+
+    // The three requests held by CSEs and the open one; the closed ones only when in the window.
+    expect((await run()).total).toBe(4);
+    // One listing of the project serves both configurations (two disjoint filters: created within the
+    // history window, and open from before it), not one per account index, side and routing state.
+    const listings = () =>
+      fake.callsBy('scale-bot').filter((c) => c.method === 'GET' && /\/issues$/.test(c.path) && !c.query.labels);
+    expect(listings()).toHaveLength(2);
+    const last2 = await run('--last', '2');
+    expect(last2.total).toBe(5);
+    expect(changed(last2)).toEqual([closedNew.iid, open.iid]);
+    const last3 = await run('--last', '3');
+    expect(last3.total).toBe(6);
+    expect(changed(last3)).toEqual([closedOld.iid, closedNew.iid, open.iid]);
+    const since = await run('--since', closedNew.created_at);
+    expect([since.total, ...changed(since)]).toEqual([5, closedNew.iid, open.iid]);
+    expect(fake.writes()).toEqual([]);
+
+    const both = await runCli(
+      ['simulate', '--base', 'main', '--head', 'main', '--since', '2026-01-01', '--last', '5'],
+      {
+        env,
+      },
+    );
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give --since or --last, not both');
+    const zero = await runCli(['simulate', '--base', 'main', '--head', 'main', '--last', '0'], { env });
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('--last must be a number of requests (1 or more), not "0"');
   });
 
   it('refuses an invalid configuration with its problems (exit 2), and a side given twice or not at all', async () => {
