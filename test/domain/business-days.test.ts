@@ -335,6 +335,14 @@ describe('calendar configuration', () => {
     expect(problemsWith(mutate).map((p) => p.path)).toContain(path);
   });
 
+  it('accepts a holiday name that occurs only in a later year, and still finds the typo beside it', () => {
+    // US Election Day is a holiday in 2028 and 2032 only: the name check looks past the first year.
+    const later = (except: string[]) =>
+      problemsWith((c: any) => (c.regions.amr.publicHolidays = { country: 'US', except })).map((p) => p.path);
+    expect(later(['Election Day', 'Columbus Day'])).toEqual([]);
+    expect(later(['Election Day', 'Electon Day', 'Columbus Day'])).toEqual(['regions.amr.publicHolidays.except[1]']);
+  });
+
   it('accepts a leap day and defaults the calendar', () => {
     const config = configWith((c) => (c.calendar = { holidays: ['2028-02-29'] }));
     expect(config.calendar).toEqual({ weekend: ['sat', 'sun'], holidays: ['2028-02-29'], timezone: 'UTC' });
