@@ -59,7 +59,8 @@ export function effectiveTimeline(sources: TimelineSources): TimelineEntry[] {
     for (const e of [...recorded].sort(byTime)) push(timeline, e);
     return timeline;
   }
-  return timelineFromLabels(sources).timeline;
+  // A copy: the rebuilt one is kept for the next question about the same events.
+  return [...timelineFromLabels(sources).timeline];
 }
 
 /** The state adds of the label history, oldest first. */
@@ -78,8 +79,26 @@ function stateAdds(sources: TimelineSources): Array<TimelineEntry & { bot: boole
     }));
 }
 
+type Rebuilt = { timeline: TimelineEntry[]; refused: number };
+
+/**
+ * Rebuilt timelines by label history: the jobs first ask whether a history has refused moves (to
+ * know whether to read the notes), then for the timeline of the same events; rebuilt once.
+ */
+const rebuiltOf = new WeakMap<readonly LabelEvent[], { scope: string; botUsername: string; rebuilt: Rebuilt }>();
+
 /** The rebuilt timeline, and how many moves in it the bot refused. */
-function timelineFromLabels(sources: TimelineSources): { timeline: TimelineEntry[]; refused: number } {
+function timelineFromLabels(sources: TimelineSources): Rebuilt {
+  const events = sources.labelEvents;
+  if (!events) return rebuild(sources);
+  const known = rebuiltOf.get(events);
+  if (known && known.scope === sources.scope && known.botUsername === sources.botUsername) return known.rebuilt;
+  const rebuilt = rebuild(sources);
+  rebuiltOf.set(events, { scope: sources.scope, botUsername: sources.botUsername, rebuilt });
+  return rebuilt;
+}
+
+function rebuild(sources: TimelineSources): Rebuilt {
   const timeline: TimelineEntry[] = [];
   let unjudged: TimelineEntry[] = [];
   let refused = 0;
