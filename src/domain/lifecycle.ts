@@ -104,263 +104,293 @@ function lastAdd(events: readonly LabelEvent[] | null, label: string): LabelEven
   return null;
 }
 
+/** One decision's view: its input, and the recorded timeline as this pass extends it. */
+interface Pass {
+  input: LifecycleInput;
+  /** The state the bot recorded on its last pass. */
+  recorded: State | undefined;
+  timeline: TimelineEntry[];
+}
+
 export function decideLifecycle(input: LifecycleInput): LifecycleOutcome {
-  const { issue, memory, config } = input;
-  const engagementLabel = (s: string) => `${config.labels.engagement}::${s}`;
-  const recorded = memory.state;
-  const timeline = [...(memory.timeline ?? [])];
-  const out = (state: State, extra: Partial<LifecycleOutcome> = {}): LifecycleOutcome => {
-    const last = timeline[timeline.length - 1];
-    if (!last || last.state !== state) {
-      const event = lastAdd(issue.labelEvents, engagementLabel(state));
-      timeline.push({ state, at: event?.createdAt ?? input.now.toISOString(), by: event?.user ?? input.botUsername });
-    }
-    // The bot's own label events are never replayed as moves, so remembering them would only cost
-    // a note edit on the pass after every label the bot applies.
-    const newest =
-      issue.labelEvents?.reduce((m, e) => (sameName(e.user, input.botUsername) ? m : Math.max(m, e.id)), 0) ?? 0;
-    const lastEvent = Math.max(memory.lastEvent ?? 0, newest) || undefined;
-    const result: LifecycleOutcome = {
-      state,
-      memory: {
-        state,
-        openState: CLOSED_STATES.includes(state) ? (memory.openState ?? recorded) : state,
-        timeline,
-        ...(lastEvent === undefined ? {} : { lastEvent }),
-        ...(memory.lastNote === undefined ? {} : { lastNote: memory.lastNote }),
-        ...(memory.ctaId === undefined ? {} : { ctaId: memory.ctaId }),
-      },
-      stateEvent: null,
-      notes: [],
-      summary: [],
-      ...extra,
-    };
-    if (issue.state === 'closed' || result.stateEvent === 'close') result.memory.closed = true;
-    return result;
-  };
-
+  const pass: Pass = { input, recorded: input.memory.state, timeline: [...(input.memory.timeline ?? [])] };
   // Closed: by the bot's own decision (nothing more to do), or by hand before completion.
-  if (issue.state === 'closed') {
-    if (recorded && CLOSED_STATES.includes(recorded) && memory.closed) return out(recorded);
-    // Closed by the bot itself (waiting on its author too long): its closing note says it all.
-    if (sameName(issue.closedBy, input.botUsername))
-      return out('closed-incomplete', { summary: ['closed by the bot: waiting on its author too long'] });
-    const byAuthor = sameName(issue.closedBy, issue.author);
-    const state: State = byAuthor ? 'withdrawn' : 'closed-incomplete';
-    const engaged = recorded !== undefined && CHECKLIST_STATES.includes(recorded);
-    const missing = engaged ? missingChecklist(input.ticked) : [];
-    const what = !engaged
-      ? `the request was still \`${recorded ?? input.intakeState}\``
-      : missing.length > 0
-        ? `still open on the checklist: ${missing.join('; ')}`
-        : 'the engagement was never marked completed';
-    return out(state, {
-      notes: [
-        {
-          key: `closed-${issue.closedAt ?? 'unknown'}`,
-          to: null,
-          text: byAuthor
-            ? `This request was closed by its author before completion and is recorded as withdrawn (${what}). The bot never reopens it on its own.`
-            : `This request was closed by hand before completion and is recorded as \`closed-incomplete\` (${what}). The bot never reopens it on its own.`,
-        },
-      ],
-      summary: [`closed by ${issue.closedBy ?? 'someone'} before completion: ${state}`],
-    });
-  }
-
+  if (input.issue.state === 'closed') return closed(pass);
   // Reopened after it was closed: back to the last open state.
-  if (memory.closed) {
-    const back = memory.openState && !CLOSED_STATES.includes(memory.openState) ? memory.openState : input.intakeState;
-    return out(back, { summary: [`reopened: back to ${back}`] });
+  if (input.memory.closed) {
+    const open = input.memory.openState;
+    const back = open && !CLOSED_STATES.includes(open) ? open : input.intakeState;
+    return out(pass, back, { summary: [`reopened: back to ${back}`] });
   }
-
-  const labelState = input.labelState;
+  const { labelState } = input;
   // A request the bot has no record of, already further along (the bot started late, or lost its
   // note): adopt the state found rather than second-guess it.
-  if (recorded === undefined && isState(labelState) && PEOPLE_STATES.includes(labelState)) return pending(labelState);
-  const from: State = recorded ?? input.intakeState;
+  if (pass.recorded === undefined && isState(labelState) && PEOPLE_STATES.includes(labelState))
+    return pending(pass, labelState);
+  const from: State = pass.recorded ?? input.intakeState;
   // Intake owns its states until a person takes the request further.
-  if (!PEOPLE_STATES.includes(from) && (labelState === null || !PEOPLE_STATES.includes(labelState as State))) {
-    return out(input.intakeState);
-  }
-  if (labelState === null || labelState === from) return pending(from);
+  if (!PEOPLE_STATES.includes(from) && (labelState === null || !PEOPLE_STATES.includes(labelState as State)))
+    return out(pass, input.intakeState);
+  if (labelState === null || labelState === from) return pending(pass, from);
+  return moved(pass, from, labelState);
+}
 
-  // A person moved the label: who, and may they? Moves made while the bot was away are replayed
-  // in order from the label history, so accepted-then-scheduled is not mistaken for a jump.
-  const rolesOf = (who: string | null) =>
-    who
-      ? actorRoles(
-          {
-            username: who,
-            isBot: sameName(who, input.botUsername),
-            isAuthor: sameName(who, issue.author),
-            isAssignee: issue.assignees.some((a) => sameName(a, who)),
-          },
-          config,
-          input.segment,
-          input.region,
-        )
-      : [];
-  const since = timeline[timeline.length - 1]?.at ?? '';
-  const prefix = engagementLabel('').toLowerCase();
+const engagementLabel = (pass: Pass, state: string) => `${pass.input.config.labels.engagement}::${state}`;
+
+/** The outcome in `state`, with the timeline ending in it and the memory to keep. */
+function out(pass: Pass, state: State, extra: Partial<LifecycleOutcome> = {}): LifecycleOutcome {
+  const { issue, memory, botUsername, now } = pass.input;
+  const last = pass.timeline[pass.timeline.length - 1];
+  if (!last || last.state !== state) {
+    const event = lastAdd(issue.labelEvents, engagementLabel(pass, state));
+    pass.timeline.push({ state, at: event?.createdAt ?? now.toISOString(), by: event?.user ?? botUsername });
+  }
+  // The bot's own label events are never replayed as moves, so remembering them would only cost
+  // a note edit on the pass after every label the bot applies.
+  const newest = issue.labelEvents?.reduce((m, e) => (sameName(e.user, botUsername) ? m : Math.max(m, e.id)), 0) ?? 0;
+  const lastEvent = Math.max(memory.lastEvent ?? 0, newest) || undefined;
+  const result: LifecycleOutcome = {
+    state,
+    memory: {
+      state,
+      openState: CLOSED_STATES.includes(state) ? (memory.openState ?? pass.recorded) : state,
+      timeline: pass.timeline,
+      ...(lastEvent === undefined ? {} : { lastEvent }),
+      ...(memory.lastNote === undefined ? {} : { lastNote: memory.lastNote }),
+      ...(memory.ctaId === undefined ? {} : { ctaId: memory.ctaId }),
+    },
+    stateEvent: null,
+    notes: [],
+    summary: [],
+    ...extra,
+  };
+  if (issue.state === 'closed' || result.stateEvent === 'close') result.memory.closed = true;
+  return result;
+}
+
+function closed(pass: Pass): LifecycleOutcome {
+  const { issue, memory, botUsername, intakeState, ticked } = pass.input;
+  const recorded = pass.recorded;
+  if (recorded && CLOSED_STATES.includes(recorded) && memory.closed) return out(pass, recorded);
+  // Closed by the bot itself (waiting on its author too long): its closing note says it all.
+  if (sameName(issue.closedBy, botUsername))
+    return out(pass, 'closed-incomplete', { summary: ['closed by the bot: waiting on its author too long'] });
+  const byAuthor = sameName(issue.closedBy, issue.author);
+  const state: State = byAuthor ? 'withdrawn' : 'closed-incomplete';
+  const engaged = recorded !== undefined && CHECKLIST_STATES.includes(recorded);
+  const missing = engaged ? missingChecklist(ticked) : [];
+  const what = !engaged
+    ? `the request was still \`${recorded ?? intakeState}\``
+    : missing.length > 0
+      ? `still open on the checklist: ${missing.join('; ')}`
+      : 'the engagement was never marked completed';
+  return out(pass, state, {
+    notes: [
+      {
+        key: `closed-${issue.closedAt ?? 'unknown'}`,
+        to: null,
+        text: byAuthor
+          ? `This request was closed by its author before completion and is recorded as withdrawn (${what}). The bot never reopens it on its own.`
+          : `This request was closed by hand before completion and is recorded as \`closed-incomplete\` (${what}). The bot never reopens it on its own.`,
+      },
+    ],
+    summary: [`closed by ${issue.closedBy ?? 'someone'} before completion: ${state}`],
+  });
+}
+
+/**
+ * A person moved the label: who, and may they? Moves made while the bot was away are replayed
+ * in order from the label history, so accepted-then-scheduled is not mistaken for a jump.
+ */
+function moved(pass: Pass, from: State, labelState: string): LifecycleOutcome {
+  const replayed = replay(pass, from, labelState);
+  if ('refused' in replayed) return replayed.refused;
+  let { state } = replayed;
+  const { moves } = replayed;
+  if (state !== labelState) {
+    // No usable history (or it does not end at the label): judge the move from the recorded state.
+    const event = lastAdd(pass.input.issue.labelEvents, engagementLabel(pass, labelState));
+    const actor = event?.user ?? null;
+    const refusal = judge(pass, from, labelState, actor);
+    if (refusal) return refuse(pass, from, actor, event, refusal, labelState);
+    moves.push(`${actor ?? 'someone'} moved the request from ${from} to ${labelState}`);
+    state = labelState as State;
+  }
+  const last = lastAdd(pass.input.issue.labelEvents, engagementLabel(pass, state));
+  const outcome = out(pass, state, { summary: moves });
+  return settled({ ...outcome, ...effects(pass, state, last?.user ?? null, outcome) });
+}
+
+/** The label moves since the last judged one, replayed in order while each is allowed. */
+function replay(
+  pass: Pass,
+  from: State,
+  labelState: string,
+): { state: State; moves: string[] } | { refused: LifecycleOutcome } {
+  const { issue, memory, botUsername } = pass.input;
+  const since = pass.timeline[pass.timeline.length - 1]?.at ?? '';
+  const prefix = engagementLabel(pass, '').toLowerCase();
   const steps = (issue.labelEvents ?? []).filter(
     (e) =>
       e.action === 'add' &&
       e.label !== null &&
       e.label.toLowerCase().startsWith(prefix) &&
       (memory.lastEvent !== undefined ? e.id > memory.lastEvent : e.createdAt > since) &&
-      !sameName(e.user, input.botUsername),
+      !sameName(e.user, botUsername),
   );
   let state = from;
   const moves: string[] = [];
-  for (const step of steps.length > 0 && steps[steps.length - 1]!.label!.slice(prefix.length) === labelState
-    ? steps
-    : []) {
+  // Only a history that ends at the label the issue carries is replayed.
+  if (steps.length === 0 || steps[steps.length - 1]!.label!.slice(prefix.length) !== labelState)
+    return { state, moves };
+  for (const step of steps) {
     const to = step.label!.slice(prefix.length);
     if (to === state) continue;
-    if (!isState(to))
-      return refuse(
-        state,
-        step.user,
-        step,
-        'it is not a state of the engagement workflow',
-        `use one of ${STATES.map((x) => `\`${x}\``).join(', ')}`,
-        to,
-      );
-    const check = checkTransition(state, to, rolesOf(step.user));
-    if (!check.allowed) return refuse(state, step.user, step, check.reason, check.instead, to);
-    timeline.push({ state: to, at: step.createdAt, by: step.user ?? 'someone' });
+    const refusal = judge(pass, state, to, step.user);
+    if (refusal) return { refused: refuse(pass, state, step.user, step, refusal, to) };
+    pass.timeline.push({ state: to as State, at: step.createdAt, by: step.user ?? 'someone' });
     moves.push(`${step.user ?? 'someone'} moved the request from ${state} to ${to}`);
-    state = to;
+    state = to as State;
   }
-  if (state !== labelState) {
-    // No usable history (or it does not end at the label): judge the move from the recorded state.
-    const event = lastAdd(issue.labelEvents, engagementLabel(labelState));
-    const actor = event?.user ?? null;
-    if (!isState(labelState))
-      return refuse(
-        from,
-        actor,
-        event,
-        'it is not a state of the engagement workflow',
-        `use one of ${STATES.map((x) => `\`${x}\``).join(', ')}`,
-        labelState,
-      );
-    const check = checkTransition(from, labelState, rolesOf(actor));
-    if (!check.allowed) return refuse(from, actor, event, check.reason, check.instead, labelState);
-    moves.push(`${actor ?? 'someone'} moved the request from ${from} to ${labelState}`);
-    state = labelState;
-  }
-  const last = lastAdd(issue.labelEvents, engagementLabel(state));
-  const moved = out(state, { summary: moves });
-  return settled({ ...moved, ...effects(state, last?.user ?? null, moved) });
+  return { state, moves };
+}
 
-  /** An outcome that closes the issue is remembered as closed (so a later reopen is recognised). */
-  function settled(outcome: LifecycleOutcome): LifecycleOutcome {
-    return outcome.stateEvent === 'close' ? { ...outcome, memory: { ...outcome.memory, closed: true } } : outcome;
-  }
+/** Why a move from `from` to `to` by `who` is not allowed, or null when it is. */
+function judge(pass: Pass, from: State, to: string, who: string | null): { reason: string; instead: string } | null {
+  if (!isState(to))
+    return {
+      reason: 'it is not a state of the engagement workflow',
+      instead: `use one of ${STATES.map((x) => `\`${x}\``).join(', ')}`,
+    };
+  const check = checkTransition(from, to, rolesOf(pass, who));
+  return check.allowed ? null : { reason: check.reason, instead: check.instead };
+}
 
-  function refuse(
-    back: State,
-    who: string | null,
-    e: LabelEvent | null,
-    reason: string,
-    instead: string,
-    to: string,
-  ): LifecycleOutcome {
-    return out(back, {
+function rolesOf({ input }: Pass, who: string | null) {
+  if (!who) return [];
+  return actorRoles(
+    {
+      username: who,
+      isBot: sameName(who, input.botUsername),
+      isAuthor: sameName(who, input.issue.author),
+      isAssignee: input.issue.assignees.some((a) => sameName(a, who)),
+    },
+    input.config,
+    input.segment,
+    input.region,
+  );
+}
+
+/** An outcome that closes the issue is remembered as closed (so a later reopen is recognised). */
+function settled(outcome: LifecycleOutcome): LifecycleOutcome {
+  return outcome.stateEvent === 'close' ? { ...outcome, memory: { ...outcome.memory, closed: true } } : outcome;
+}
+
+function refuse(
+  pass: Pass,
+  back: State,
+  who: string | null,
+  e: LabelEvent | null,
+  { reason, instead }: { reason: string; instead: string },
+  to: string,
+): LifecycleOutcome {
+  return out(pass, back, {
+    notes: [
+      {
+        key: `refused-${e?.id ?? 'unknown'}`,
+        to: who,
+        text: `the move to \`${neutralizeInline(to)}\` was undone: ${reason}. Instead, ${instead}.`,
+      },
+    ],
+    summary: [`reverted ${to} → ${back}: ${reason}`],
+  });
+}
+
+/**
+ * A state waiting on something (checklist, a reason) is re-checked on every pass. Who entered
+ * it is a person: the label the bot applied for a command, or adopted, names the bot.
+ */
+function pending(pass: Pass, state: State): LifecycleOutcome {
+  const { issue, botUsername } = pass.input;
+  const e = lastAdd(issue.labelEvents, engagementLabel(pass, state));
+  const base = out(pass, state);
+  const who = [e?.user, base.memory.timeline?.at(-1)?.by].find((u) => u && !sameName(u, botUsername)) ?? null;
+  return settled({ ...base, ...effects(pass, state, who, base) });
+}
+
+/** What entering `state` brings: closing the issue, or asking for what is missing. */
+function effects(pass: Pass, state: State, person: string | null, base: LifecycleOutcome): Partial<LifecycleOutcome> {
+  // The bot never addresses itself.
+  const who = sameName(person, pass.input.botUsername) ? null : person;
+  // When the state was entered, as recorded in the timeline (`out` always ends it with this
+  // state): the same on every pass, whether or not this pass loaded the label history, so a note
+  // keyed by it is written once.
+  const since = base.memory.timeline?.at(-1)?.at ?? '';
+  if (state === 'completed') return completed(pass, who, since, base);
+  if (state === 'declined') return declined(pass, who, since, base);
+  if (state === 'withdrawn')
+    return {
+      stateEvent: 'close',
+      notes: [
+        { key: `withdrawn-${since}`, to: null, text: `Withdrawn by ${who ?? 'its author'}; the request is closed.` },
+      ],
+      summary: [...base.summary, 'withdrawn: closing'],
+    };
+  return {};
+}
+
+function completed(pass: Pass, who: string | null, since: string, base: LifecycleOutcome): Partial<LifecycleOutcome> {
+  const { issue, ticked } = pass.input;
+  const missing = missingChecklist(ticked);
+  if (missing.length > 0)
+    return {
       notes: [
         {
-          key: `refused-${e?.id ?? 'unknown'}`,
+          key: `incomplete-${since}`,
           to: who,
-          text: `the move to \`${neutralizeInline(to)}\` was undone: ${reason}. Instead, ${instead}.`,
+          text: `the engagement stays open until the checklist in the bot's note is done. Still open: ${missing.join('; ')}.`,
         },
       ],
-      summary: [`reverted ${to} → ${back}: ${reason}`],
-    });
-  }
+      summary: [...base.summary, `completed with ${missing.length} checklist item(s) open: kept open`],
+    };
+  return {
+    stateEvent: 'close',
+    notes: [
+      { key: 'completion', to: issue.author, text: completionSummary(base.memory.timeline ?? [], issue.createdAt) },
+    ],
+    summary: [...base.summary, 'completed: closing'],
+  };
+}
 
-  /**
-   * A state waiting on something (checklist, a reason) is re-checked on every pass. Who entered
-   * it is a person: the label the bot applied for a command, or adopted, names the bot.
-   */
-  function pending(state: State): LifecycleOutcome {
-    const e = lastAdd(issue.labelEvents, engagementLabel(state));
-    const base = out(state);
-    const who = [e?.user, base.memory.timeline?.at(-1)?.by].find((u) => u && !sameName(u, input.botUsername)) ?? null;
-    return settled({ ...base, ...effects(state, who, base) });
-  }
-
-  function effects(state: State, person: string | null, base: LifecycleOutcome): Partial<LifecycleOutcome> {
-    // The bot never addresses itself.
-    const who = sameName(person, input.botUsername) ? null : person;
-    // When the state was entered, as recorded in the timeline (`out` always ends it with this
-    // state): the same on every pass, whether or not this pass loaded the label history, so a note
-    // keyed by it is written once.
-    const since = base.memory.timeline?.at(-1)?.at ?? '';
-    if (state === 'completed') {
-      const missing = missingChecklist(input.ticked);
-      if (missing.length > 0) {
-        return {
-          notes: [
-            {
-              key: `incomplete-${since}`,
-              to: who,
-              text: `the engagement stays open until the checklist in the bot's note is done. Still open: ${missing.join('; ')}.`,
-            },
-          ],
-          summary: [...base.summary, `completed with ${missing.length} checklist item(s) open: kept open`],
-        };
-      }
-      return {
-        stateEvent: 'close',
-        notes: [
-          { key: 'completion', to: issue.author, text: completionSummary(base.memory.timeline ?? [], issue.createdAt) },
-        ],
-        summary: [...base.summary, 'completed: closing'],
-      };
-    }
-    if (state === 'declined') {
-      const reason = issue.humanNotes.find(
-        (n) => sameName(n.author, who) && n.createdAt >= since && reasonFrom(n.body, input.botUsername) !== '',
-      );
-      if (!reason) {
-        return {
-          notes: [
-            {
-              key: `decline-reason-${since}`,
-              to: who,
-              text: 'please reply with the reason for declining; the bot passes it on to the author and closes the request.',
-            },
-          ],
-          summary: [...base.summary, 'declined without a reason: asked for one'],
-        };
-      }
-      return {
-        stateEvent: 'close',
-        // The reason is a person's words echoed into a note: made inert first.
-        notes: [
-          {
-            key: `declined-${reason.id}`,
-            to: issue.author,
-            text: `${who ?? 'The CSE'} declined this request. Reason: ${neutralizeInline(reasonFrom(reason.body, input.botUsername))}`,
-            ...(reason.internal ? { internal: true } : {}),
-          },
-        ],
-        summary: [...base.summary, 'declined with a reason: closing'],
-      };
-    }
-    if (state === 'withdrawn') {
-      return {
-        stateEvent: 'close',
-        notes: [
-          { key: `withdrawn-${since}`, to: null, text: `Withdrawn by ${who ?? 'its author'}; the request is closed.` },
-        ],
-        summary: [...base.summary, 'withdrawn: closing'],
-      };
-    }
-    return {};
-  }
+function declined(pass: Pass, who: string | null, since: string, base: LifecycleOutcome): Partial<LifecycleOutcome> {
+  const { issue, botUsername } = pass.input;
+  const reason = issue.humanNotes.find(
+    (n) => sameName(n.author, who) && n.createdAt >= since && reasonFrom(n.body, botUsername) !== '',
+  );
+  if (!reason)
+    return {
+      notes: [
+        {
+          key: `decline-reason-${since}`,
+          to: who,
+          text: 'please reply with the reason for declining; the bot passes it on to the author and closes the request.',
+        },
+      ],
+      summary: [...base.summary, 'declined without a reason: asked for one'],
+    };
+  return {
+    stateEvent: 'close',
+    // The reason is a person's words echoed into a note: made inert first.
+    notes: [
+      {
+        key: `declined-${reason.id}`,
+        to: issue.author,
+        text: `${who ?? 'The CSE'} declined this request. Reason: ${neutralizeInline(reasonFrom(reason.body, botUsername))}`,
+        ...(reason.internal ? { internal: true } : {}),
+      },
+    ],
+    summary: [...base.summary, 'declined with a reason: closing'],
+  };
 }
 
 /** Durations from opening to assignment, acceptance and completion, from the recorded timeline. */
