@@ -84,80 +84,93 @@ function leadingMark(line: string): string {
 }
 
 export function splitSections(description: string): SplitDescription {
-  const lines = normalizeNewlines(description).split('\n');
-  const preamble: string[] = [];
-  const sections: Section[] = [];
-  let fence: string | null = null;
-  let commentBuffer: string[] | null = null;
+  const splitter = new Splitter();
+  for (const raw of normalizeNewlines(description).split('\n')) splitter.line(raw);
+  return splitter.end();
+}
 
+/** Reads a description line by line: fenced code and comments are tracked across lines. */
+class Splitter {
+  private readonly preamble: string[] = [];
+  private readonly sections: Section[] = [];
+  private fence: string | null = null;
+  private comment: string[] | null = null;
   // Lines go to the current section, or to the preamble before the first heading.
-  let target = preamble;
+  private target = this.preamble;
 
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
+  line(raw: string): void {
     const mark = leadingMark(raw);
     const fenceLike = mark === '`' || mark === '~';
-    if (fence !== null) {
-      const close = fenceLike ? FENCE.exec(raw) : null;
-      if (close && close[1]![0] === fence[0] && close[1]!.length >= fence.length && raw.trim() === close[1])
-        fence = null;
-      else target.push(raw);
-      continue;
-    }
-    if (commentBuffer !== null) {
-      // Inside a multi-line comment: collect until it closes, then strip it as one piece.
-      commentBuffer.push(raw);
-      // Why check the rest: "--> text <!--" closes one comment and opens another; stopping at the first
-      // "-->" let the second comment's lines (even "### headings" in it) through as answers.
-      const close = raw.indexOf('-->');
-      if (close < 0 || opensComment(raw.slice(close + 3))) continue;
-      const joined = stripComments(commentBuffer.join('\n'));
-      commentBuffer = null;
-      for (const l of joined.split('\n')) if (l.trim() !== '') target.push(l);
-      continue;
-    }
+    if (this.fence !== null) return this.inFence(raw, fenceLike);
+    if (this.comment !== null) return this.inComment(raw);
     const open = fenceLike ? FENCE.exec(raw) : null;
     // Why: a backtick fence's info string cannot contain a backtick (CommonMark), so "```Acme```" is
     // inline code; treating it as an opening fence swallowed every heading after it.
     if (open && !(open[1]![0] === '`' && raw.slice(raw.indexOf(open[1]!) + open[1]!.length).includes('`'))) {
-      fence = open[1]!;
-      continue;
+      this.fence = open[1]!;
+      return;
     }
-    let line = raw;
-    const commentAt = line.indexOf('<!--');
-    // The common case, a template's one-line help comment, hides the whole line.
-    if (
-      commentAt >= 0 &&
-      line.trimEnd().endsWith('-->') &&
-      line.indexOf('-->', commentAt + 4) === line.lastIndexOf('-->') &&
-      line.slice(0, commentAt).trim() === ''
-    ) {
-      if (line.indexOf('<!--', commentAt + 4) < 0) continue;
-    }
-    if (commentAt >= 0) {
-      if (opensComment(line)) {
-        commentBuffer = [line];
-        continue;
-      }
-      line = stripComments(line);
-      if (line.trim() === '') continue;
-    }
+    const line = this.uncommented(raw);
+    if (line === null) return;
     const heading = (line === raw ? mark : leadingMark(line)) === '#' ? HEADING.exec(line) : null;
     if (heading) {
       const text = headingText(heading[2]!);
       const section: Section = { heading: text, key: normalizeHeading(text), level: heading[1]!.length, lines: [] };
-      sections.push(section);
-      target = section.lines;
-      continue;
+      this.sections.push(section);
+      this.target = section.lines;
+      return;
     }
-    target.push(line);
+    this.target.push(line);
   }
-  if (commentBuffer !== null) {
-    // An unclosed comment hides the rest, as GitLab renders it; keep only what came before it.
-    // Why stripComments: slicing the first line at its last "<!--" kept earlier closed comments in it.
-    for (const l of stripComments(commentBuffer.join('\n')).split('\n')) if (l.trim() !== '') target.push(l);
+
+  end(): SplitDescription {
+    if (this.comment !== null) {
+      // An unclosed comment hides the rest, as GitLab renders it; keep only what came before it.
+      // Why stripComments: slicing the first line at its last "<!--" kept earlier closed comments in it.
+      for (const l of stripComments(this.comment.join('\n')).split('\n')) if (l.trim() !== '') this.target.push(l);
+    }
+    return { preamble: this.preamble, sections: this.sections };
   }
-  return { preamble, sections };
+
+  private inFence(raw: string, fenceLike: boolean): void {
+    const fence = this.fence!;
+    const close = fenceLike ? FENCE.exec(raw) : null;
+    if (close && close[1]![0] === fence[0] && close[1]!.length >= fence.length && raw.trim() === close[1])
+      this.fence = null;
+    else this.target.push(raw);
+  }
+
+  /** Inside a multi-line comment: collect until it closes, then strip it as one piece. */
+  private inComment(raw: string): void {
+    const comment = this.comment!;
+    comment.push(raw);
+    // Why check the rest: "--> text <!--" closes one comment and opens another; stopping at the first
+    // "-->" let the second comment's lines (even "### headings" in it) through as answers.
+    const close = raw.indexOf('-->');
+    if (close < 0 || opensComment(raw.slice(close + 3))) return;
+    this.comment = null;
+    for (const l of stripComments(comment.join('\n')).split('\n')) if (l.trim() !== '') this.target.push(l);
+  }
+
+  /** The line without its comments; null when nothing is left of it, or a comment opens in it. */
+  private uncommented(raw: string): string | null {
+    const commentAt = raw.indexOf('<!--');
+    if (commentAt < 0) return raw;
+    // The common case, a template's one-line help comment, hides the whole line.
+    if (
+      raw.trimEnd().endsWith('-->') &&
+      raw.indexOf('-->', commentAt + 4) === raw.lastIndexOf('-->') &&
+      raw.slice(0, commentAt).trim() === '' &&
+      raw.indexOf('<!--', commentAt + 4) < 0
+    )
+      return null;
+    if (opensComment(raw)) {
+      this.comment = [raw];
+      return null;
+    }
+    const line = stripComments(raw);
+    return line.trim() === '' ? null : line;
+  }
 }
 
 /** Heading text compared loosely: case, emphasis, trailing colon, "(required)" and "*" markers ignored. */

@@ -112,7 +112,7 @@ function detectForm(
   catalog: FormCatalog,
   context: ParseContext,
   problems: Problem[],
-): { entry: FormIndex; version: FormIndex['versions'][number]; detectedBy: DetectedForm['detectedBy'] } | null {
+): FoundForm | null {
   const marker = readFormMarker(text);
   if (marker) {
     const entry = index.find((e) => e.form.id === marker.id);
@@ -128,25 +128,41 @@ function detectForm(
       return { entry, version: bestVersion(entry, sections), detectedBy: 'marker' };
     }
   }
-  const labels = new Set((context.labels ?? []).map((l) => l.toLowerCase()));
-  if (labels.size > 0) {
-    const entry = index.find(
-      (e) =>
-        labels.has(catalog.segmentLabel(e.form.segment).toLowerCase()) &&
-        labels.has(catalog.regionLabel(e.form.region).toLowerCase()),
-    );
-    if (entry) {
-      const version = bestVersion(entry, sections);
-      // Labels say which form. An emptied description is still that request (every answer is
-      // missing), but free text without any of the form's headings is not one.
-      if (text.trim() === '' || headingScore(version.headings, sections) > 0)
-        return { entry, version, detectedBy: 'labels' };
-    }
-  }
+  const labelled = byLabels(text, sections, index, catalog, context);
+  if (labelled) return labelled;
   const titled = index.find((e) => sections.some((s) => s.key === e.titleKey));
   if (titled) return { entry: titled, version: bestVersion(titled, sections), detectedBy: 'title' };
+  return byHeadings(sections, index, problems);
+}
 
-  // Last resort: the form whose headings match best, if it clearly wins.
+type FoundForm = { entry: FormIndex; version: FormIndex['versions'][number]; detectedBy: DetectedForm['detectedBy'] };
+
+/** The form the segment and region labels name, when the description still reads as that form. */
+function byLabels(
+  text: string,
+  sections: Section[],
+  index: FormIndex[],
+  catalog: FormCatalog,
+  context: ParseContext,
+): FoundForm | null {
+  const labels = new Set((context.labels ?? []).map((l) => l.toLowerCase()));
+  if (labels.size === 0) return null;
+  const entry = index.find(
+    (e) =>
+      labels.has(catalog.segmentLabel(e.form.segment).toLowerCase()) &&
+      labels.has(catalog.regionLabel(e.form.region).toLowerCase()),
+  );
+  if (!entry) return null;
+  const version = bestVersion(entry, sections);
+  // Labels say which form. An emptied description is still that request (every answer is
+  // missing), but free text without any of the form's headings is not one.
+  return text.trim() === '' || headingScore(version.headings, sections) > 0
+    ? { entry, version, detectedBy: 'labels' }
+    : null;
+}
+
+/** Last resort: the form whose headings match best, if it clearly wins. */
+function byHeadings(sections: Section[], index: FormIndex[], problems: Problem[]): FoundForm | null {
   let best: { entry: FormIndex; version: FormIndex['versions'][number]; score: number } | null = null;
   let tied: FormIndex[] = [];
   for (const entry of index) {

@@ -1,7 +1,7 @@
 import type { Config } from './config.js';
 import { effectiveTimeline } from './effective-timeline.js';
 import type { TimelineEntry } from './lifecycle.js';
-import { parse } from './parse.js';
+import { readRequest } from './read-request.js';
 import { qualify } from './qualify.js';
 import type { IssueRecord, LabelEvent } from './snapshot.js';
 import { STATES, type State } from './workflow.js';
@@ -61,6 +61,26 @@ export interface RequestHistory {
 const lower = (s: string) => s.toLowerCase();
 const latest = (instants: readonly string[]) => instants.reduce((a, b) => (Date.parse(b) > Date.parse(a) ? b : a));
 
+/** The workflow state the first `engagement::` label naming one names. */
+function labelState(labels: readonly string[], config: Config): State | null {
+  const prefix = lower(`${config.labels.engagement}::`);
+  for (const label of labels) {
+    if (!lower(label).startsWith(prefix)) continue;
+    const s = label.slice(prefix.length);
+    if ((STATES as readonly string[]).includes(s)) return s as State;
+  }
+  return null;
+}
+
+/** The last thing a person did: opened the issue, commented, or moved a label. */
+function humanActivity(issue: IssueRecord, events: readonly LabelEvent[], notes: NotesRead, bot: string): string {
+  return latest([
+    issue.createdAt,
+    ...notes.humanNoteTimes,
+    ...events.filter((e) => e.user !== null && lower(e.user) !== lower(bot)).map((e) => e.createdAt),
+  ]);
+}
+
 /** `events` in any order; `today` (YYYY-MM-DD) for date-relative rules; `notes` when they were read. */
 export function requestHistory(
   issue: IssueRecord,
@@ -69,13 +89,7 @@ export function requestHistory(
   today: string,
   notes: NotesRead | null = null,
 ): RequestHistory {
-  const request = parse(issue.description, config.catalog, { labels: issue.labels });
-  const prefix = lower(`${config.labels.engagement}::`);
-  const stateOf = (label: string | null): State | null => {
-    if (!label || !lower(label).startsWith(prefix)) return null;
-    const s = label.slice(prefix.length);
-    return (STATES as readonly string[]).includes(s) ? (s as State) : null;
-  };
+  const request = readRequest(issue, config);
   const bot = config.bot.username;
   const timeline = effectiveTimeline({
     recorded: notes?.recorded ?? null,
@@ -85,17 +99,10 @@ export function requestHistory(
   });
   const reached: Partial<Record<State, string>> = {};
   for (const t of timeline) reached[t.state] ??= t.at;
-  // Without a timeline (the bot never handled it), the label says where it is.
-  const labelState = issue.labels.map(stateOf).find((s): s is State => s !== null) ?? null;
   const last = timeline.at(-1);
-  const state = last?.state ?? labelState;
-  const lastHumanActivity = notes
-    ? latest([
-        issue.createdAt,
-        ...notes.humanNoteTimes,
-        ...events.filter((e) => e.user !== null && lower(e.user) !== lower(bot)).map((e) => e.createdAt),
-      ])
-    : null;
+  // Without a timeline (the bot never handled it), the label says where it is.
+  const state = last?.state ?? labelState(issue.labels, config);
+  const lastHumanActivity = notes ? humanActivity(issue, events, notes, bot) : null;
   // Qualifying is a third of the cost of a history; only a request that was not qualified needs its
   // reasons (whatever became of it since: closed by its author, say).
   const q =

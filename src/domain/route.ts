@@ -215,33 +215,41 @@ export function route(
   const pool = form
     ? config.routing.pools.find((p) => p.segment === form.segment && p.region === form.region)
     : undefined;
+  if (!form || !pool)
+    return fromFallback(
+      form ? `no pool covers ${poolKey(form.segment, form.region)}` : 'the request template was not recognised',
+      config,
+      roster,
+    );
+  return fromPool(pool, config, roster, workload);
+}
 
-  if (!form || !pool) {
-    const where = form
-      ? `no pool covers ${poolKey(form.segment, form.region)}`
-      : 'the request template was not recognised';
-    const person = walkChain(config.routing.fallback, null, roster);
-    const skippedNote = roster.skipped.length > 0 ? ` (skipped: ${roster.summary()})` : '';
-    if (person) {
-      return {
-        assignee: person.username,
-        via: 'fallback',
-        pool: null,
-        strategy: null,
-        reason: `${where}; assigned to ${person.username} from the fallback list${skippedNote}`,
-        skipped: roster.skipped,
-      };
-    }
+/** No pool covers the request (`where` says why): the fallback chain. */
+function fromFallback(where: string, config: Config, roster: Roster): RouteDecision {
+  const person = walkChain(config.routing.fallback, null, roster);
+  const skippedNote = roster.skipped.length > 0 ? ` (skipped: ${roster.summary()})` : '';
+  if (person) {
     return {
-      assignee: null,
-      via: 'none',
+      assignee: person.username,
+      via: 'fallback',
       pool: null,
       strategy: null,
-      reason: `${where} and nobody on the fallback list is available (${roster.summary()}); a manager must assign this request by hand`,
+      reason: `${where}; assigned to ${person.username} from the fallback list${skippedNote}`,
       skipped: roster.skipped,
     };
   }
+  return {
+    assignee: null,
+    via: 'none',
+    pool: null,
+    strategy: null,
+    reason: `${where} and nobody on the fallback list is available (${roster.summary()}); a manager must assign this request by hand`,
+    skipped: roster.skipped,
+  };
+}
 
+/** The pool's strategy chooses among its members; failing that, its backup chain. */
+function fromPool(pool: Pool, config: Config, roster: Roster, workload: Workload): RouteDecision {
   const key = poolKey(pool.segment, pool.region);
   const strategy = pool.strategy ?? config.routing.strategy;
   const chosen = chooseFromPool(pool, strategy, roster, workload);
