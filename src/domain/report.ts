@@ -379,7 +379,6 @@ function atRiskOf(h: RequestHistory, today: string, windowDays: number): AtRiskR
 export function buildReport(requests: readonly RequestHistory[], period: Period, config: Config, now: Date): Report {
   const from = ms(period.from);
   const to = ms(period.to);
-  const nowMs = now.getTime();
   const inPeriod = (iso: string | null | undefined) => {
     if (!iso) return false;
     const t = ms(iso);
@@ -389,7 +388,6 @@ export function buildReport(requests: readonly RequestHistory[], period: Period,
   const opened = all
     .filter((h) => inPeriod(h.createdAt))
     .sort((a, b) => ms(a.createdAt) - ms(b.createdAt) || a.iid - b.iid);
-
   const segmentIds = idsOf(
     Object.keys(config.segments),
     all.map((h) => h.segment),
@@ -398,117 +396,6 @@ export function buildReport(requests: readonly RequestHistory[], period: Period,
     Object.keys(config.regions),
     all.map((h) => h.region),
   );
-  const formCounts = new Map<string, FormCount>();
-  for (const h of opened) {
-    const f = h.form!;
-    const key = `${f.id}\u0000${f.version}`;
-    const entry = formCounts.get(key) ?? {
-      form: f.id,
-      version: f.version,
-      title: config.forms.find((x) => x.id === f.id)?.title ?? f.id,
-      count: 0,
-    };
-    entry.count++;
-    formCounts.set(key, entry);
-  }
-
-  const outcomeCounts = new Map<State | 'none', number>();
-  for (const h of opened) outcomeCounts.set(h.state ?? 'none', (outcomeCounts.get(h.state ?? 'none') ?? 0) + 1);
-  const outcomes = [...STATES, 'none' as const]
-    .filter((s) => outcomeCounts.has(s))
-    .map((state) => ({ state, count: outcomeCounts.get(state)! }));
-
-  const steps = FUNNEL_STAGES.map((stage) => {
-    const reached = opened.filter((h) => reachedStage(h, stage));
-    return { stage, reached: reached.length, stillOpen: reached.filter((h) => h.open).length };
-  });
-
-  const durationsOf = (milestone: (h: RequestHistory) => string | null) =>
-    stats(
-      all.flatMap((h) => {
-        const at = milestone(h);
-        return at !== null && inPeriod(at) ? [(ms(at) - ms(h.createdAt)) / HOUR] : [];
-      }),
-    );
-
-  // CSEs: the configured ones in configuration order, then any other assignee, alphabetically.
-  const bot = config.bot.username.toLowerCase();
-  const cses = new Map<string, CseRow>();
-  for (const p of config.people) {
-    if (p.roles.includes('cse'))
-      cses.set(p.username.toLowerCase(), {
-        username: p.username,
-        name: p.name ?? null,
-        cse: true,
-        openLoad: 0,
-        completions: 0,
-      });
-  }
-  const others = [...new Set(all.flatMap((h) => h.assignees))]
-    .filter((u) => !cses.has(u.toLowerCase()) && u.toLowerCase() !== bot)
-    .sort((a, b) => cmp(a.toLowerCase(), b.toLowerCase()));
-  for (const u of others) {
-    if (!cses.has(u.toLowerCase()))
-      cses.set(u.toLowerCase(), {
-        username: u,
-        name: config.person(u)?.name ?? null,
-        cse: false,
-        openLoad: 0,
-        completions: 0,
-      });
-  }
-  for (const h of all) {
-    const assignees = new Set(h.assignees.map((a) => a.toLowerCase()));
-    for (const a of assignees) {
-      const row = cses.get(a);
-      if (!row) continue;
-      if (isOpenNow(h)) row.openLoad++;
-      if (inPeriod(h.reached.completed)) row.completions++;
-    }
-  }
-
-  const until = Math.min(to, nowMs);
-  const breaches: ReportBreach[] = [];
-  for (const h of all) {
-    for (const b of [acceptBreach(h, config, from, until), staleBreach(h, config, from, until)])
-      if (b) breaches.push(b);
-  }
-  breaches.sort((a, b) => ms(a.due) - ms(b.due) || a.iid - b.iid || cmp(a.kind, b.kind));
-
-  const today = localDay(now, config.calendar.timezone);
-  const atRisk = all
-    .filter(isOpenNow)
-    .map((h) => atRiskOf(h, today, config.report.renewalAtRiskDays))
-    .filter((r): r is AtRiskRequest => r !== null)
-    .sort((a, b) => cmp(a.renewalDate ?? '9999', b.renewalDate ?? '9999') || a.iid - b.iid);
-
-  const rows: RequestRow[] = opened.map((h) => {
-    const assigned = assignedAt(h);
-    const accepted = h.reached.accepted ?? null;
-    const completed = h.reached.completed ?? null;
-    const hours = (at: string | null) => {
-      const v = hoursBetween(h.createdAt, at);
-      return v === null ? null : round2(v);
-    };
-    return {
-      iid: h.iid,
-      url: h.webUrl,
-      createdAt: h.createdAt,
-      form: h.form!.id,
-      formVersion: h.form!.version,
-      segment: h.segment,
-      region: h.region,
-      state: h.state,
-      open: h.open,
-      assignedAt: assigned,
-      acceptedAt: accepted,
-      completedAt: completed,
-      hoursToAssign: hours(assigned),
-      hoursToAccept: hours(accepted),
-      hoursToComplete: hours(completed),
-    };
-  });
-
   return {
     title: config.report.title.replaceAll('{period}', period.label),
     period: { ...period },
@@ -521,29 +408,12 @@ export function buildReport(requests: readonly RequestHistory[], period: Period,
       top: config.report.top,
       timezone: config.calendar.timezone,
     },
-    opened: {
-      total: opened.length,
-      bySegment: countBy(
-        segmentIds,
-        config.segments,
-        opened.map((h) => h.segment),
-      ),
-      byRegion: countBy(
-        regionIds,
-        config.regions,
-        opened.map((h) => h.region),
-      ),
-      byForm: [...formCounts.values()].sort((a, b) => cmp(a.form, b.form) || a.version - b.version),
-    },
-    outcomes,
-    funnel: { steps, opened: opened.length, stillOpen: opened.filter((h) => h.open).length },
-    durations: {
-      assign: durationsOf(assignedAt),
-      accept: durationsOf((h) => h.reached.accepted ?? null),
-      complete: durationsOf((h) => h.reached.completed ?? null),
-    },
-    cses: [...cses.values()],
-    breaches,
+    opened: openedCounts(opened, segmentIds, regionIds, config),
+    outcomes: outcomesOf(opened),
+    funnel: funnelOf(opened),
+    durations: durationsIn(all, inPeriod),
+    cses: cseRows(all, config, inPeriod),
+    breaches: breachesOf(all, config, from, Math.min(to, now.getTime())),
     topProblems: rank(
       opened.map((h) => h.problems),
       config.report.top,
@@ -553,8 +423,154 @@ export function buildReport(requests: readonly RequestHistory[], period: Period,
       opened.filter((h) => reachedStage(h, 'not-qualified')).map((h) => h.notQualified),
       config.report.top,
     ),
-    atRisk,
+    atRisk: atRiskNow(all, config, now),
     series: seriesOf(period, opened, segmentIds, config),
-    rows,
+    rows: opened.map(requestRow),
+  };
+}
+
+function openedCounts(
+  opened: readonly RequestHistory[],
+  segmentIds: string[],
+  regionIds: string[],
+  config: Config,
+): Report['opened'] {
+  return {
+    total: opened.length,
+    bySegment: countBy(
+      segmentIds,
+      config.segments,
+      opened.map((h) => h.segment),
+    ),
+    byRegion: countBy(
+      regionIds,
+      config.regions,
+      opened.map((h) => h.region),
+    ),
+    byForm: formCounts(opened, config),
+  };
+}
+
+/** Time from opening to each milestone, over the requests that reached it inside the period. */
+function durationsIn(
+  all: readonly RequestHistory[],
+  inPeriod: (iso: string | null | undefined) => boolean,
+): Report['durations'] {
+  const durationsOf = (milestone: (h: RequestHistory) => string | null) =>
+    stats(
+      all.flatMap((h) => {
+        const at = milestone(h);
+        return at !== null && inPeriod(at) ? [(ms(at) - ms(h.createdAt)) / HOUR] : [];
+      }),
+    );
+  return {
+    assign: durationsOf(assignedAt),
+    accept: durationsOf((h) => h.reached.accepted ?? null),
+    complete: durationsOf((h) => h.reached.completed ?? null),
+  };
+}
+
+function formCounts(opened: readonly RequestHistory[], config: Config): FormCount[] {
+  const counts = new Map<string, FormCount>();
+  for (const h of opened) {
+    const f = h.form!;
+    const key = `${f.id}\u0000${f.version}`;
+    const entry = counts.get(key) ?? {
+      form: f.id,
+      version: f.version,
+      title: config.forms.find((x) => x.id === f.id)?.title ?? f.id,
+      count: 0,
+    };
+    entry.count++;
+    counts.set(key, entry);
+  }
+  return [...counts.values()].sort((a, b) => cmp(a.form, b.form) || a.version - b.version);
+}
+
+function outcomesOf(opened: readonly RequestHistory[]): Report['outcomes'] {
+  const counts = new Map<State | 'none', number>();
+  for (const h of opened) counts.set(h.state ?? 'none', (counts.get(h.state ?? 'none') ?? 0) + 1);
+  return [...STATES, 'none' as const]
+    .filter((s) => counts.has(s))
+    .map((state) => ({ state, count: counts.get(state)! }));
+}
+
+function funnelOf(opened: readonly RequestHistory[]): Report['funnel'] {
+  const steps = FUNNEL_STAGES.map((stage) => {
+    const reached = opened.filter((h) => reachedStage(h, stage));
+    return { stage, reached: reached.length, stillOpen: reached.filter((h) => h.open).length };
+  });
+  return { steps, opened: opened.length, stillOpen: opened.filter((h) => h.open).length };
+}
+
+/** CSEs: the configured ones in configuration order, then any other assignee, alphabetically. */
+function cseRows(
+  all: readonly RequestHistory[],
+  config: Config,
+  inPeriod: (iso: string | null | undefined) => boolean,
+): CseRow[] {
+  const bot = config.bot.username.toLowerCase();
+  const cses = new Map<string, CseRow>();
+  const row = (username: string, name: string | null, cse: boolean) =>
+    cses.set(username.toLowerCase(), { username, name, cse, openLoad: 0, completions: 0 });
+  for (const p of config.people) if (p.roles.includes('cse')) row(p.username, p.name ?? null, true);
+  const others = [...new Set(all.flatMap((h) => h.assignees))]
+    .filter((u) => !cses.has(u.toLowerCase()) && u.toLowerCase() !== bot)
+    .sort((a, b) => cmp(a.toLowerCase(), b.toLowerCase()));
+  for (const u of others) if (!cses.has(u.toLowerCase())) row(u, config.person(u)?.name ?? null, false);
+  for (const h of all) {
+    for (const a of new Set(h.assignees.map((x) => x.toLowerCase()))) {
+      const r = cses.get(a);
+      if (!r) continue;
+      if (isOpenNow(h)) r.openLoad++;
+      if (inPeriod(h.reached.completed)) r.completions++;
+    }
+  }
+  return [...cses.values()];
+}
+
+/** `until`: the end of the period, or now while the period runs. */
+function breachesOf(all: readonly RequestHistory[], config: Config, from: number, until: number): ReportBreach[] {
+  const breaches: ReportBreach[] = [];
+  for (const h of all) {
+    for (const b of [acceptBreach(h, config, from, until), staleBreach(h, config, from, until)])
+      if (b) breaches.push(b);
+  }
+  return breaches.sort((a, b) => ms(a.due) - ms(b.due) || a.iid - b.iid || cmp(a.kind, b.kind));
+}
+
+function atRiskNow(all: readonly RequestHistory[], config: Config, now: Date): AtRiskRequest[] {
+  const today = localDay(now, config.calendar.timezone);
+  return all
+    .filter(isOpenNow)
+    .map((h) => atRiskOf(h, today, config.report.renewalAtRiskDays))
+    .filter((r): r is AtRiskRequest => r !== null)
+    .sort((a, b) => cmp(a.renewalDate ?? '9999', b.renewalDate ?? '9999') || a.iid - b.iid);
+}
+
+function requestRow(h: RequestHistory): RequestRow {
+  const assigned = assignedAt(h);
+  const accepted = h.reached.accepted ?? null;
+  const completed = h.reached.completed ?? null;
+  const hours = (at: string | null) => {
+    const v = hoursBetween(h.createdAt, at);
+    return v === null ? null : round2(v);
+  };
+  return {
+    iid: h.iid,
+    url: h.webUrl,
+    createdAt: h.createdAt,
+    form: h.form!.id,
+    formVersion: h.form!.version,
+    segment: h.segment,
+    region: h.region,
+    state: h.state,
+    open: h.open,
+    assignedAt: assigned,
+    acceptedAt: accepted,
+    completedAt: completed,
+    hoursToAssign: hours(assigned),
+    hoursToAccept: hours(accepted),
+    hoursToComplete: hours(completed),
   };
 }
