@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load-config.js';
 import { ConfigSource } from '../config/config-source.js';
-import { customPeriod, periodOf, type Period } from '../domain/report-period.js';
 import { GitLabHttpError } from '../gitlab/requester.js';
 import { openGitLab } from '../jobs/gitlab-session.js';
 import { createProgress } from '../jobs/progress.js';
@@ -10,6 +9,7 @@ import { runRemind } from '../jobs/remind-job.js';
 import { runReport } from '../jobs/report-job.js';
 import { createLogger } from '../service/logger.js';
 import { CliError, EXIT, type CliIO } from './io.js';
+import { periodFrom } from './period-option.js';
 import { registerSimulateCommand } from './simulate-command.js';
 import { settingsOrExit } from './settings.js';
 
@@ -144,20 +144,4 @@ export function registerJobCommands(program: Command, io: CliIO, setExit: (code:
     });
 
   registerSimulateCommand(program, io, setExit, () => connect(false), failed);
-}
-
-function periodFrom(opts: { period: string; from?: string; to?: string }, periodGiven: boolean, now: Date): Period {
-  if (opts.from !== undefined || opts.to !== undefined) {
-    if (opts.from === undefined || opts.to === undefined)
-      throw new CliError('--from and --to go together (both dates, YYYY-MM-DD)');
-    if (periodGiven) throw new CliError('give --period or --from/--to, not both');
-    try {
-      return customPeriod(opts.from, opts.to);
-    } catch (err) {
-      throw new CliError((err as Error).message);
-    }
-  }
-  if (opts.period !== 'week' && opts.period !== 'month')
-    throw new CliError(`--period must be "week" or "month", not "${opts.period}"`);
-  return periodOf(opts.period, now);
 }

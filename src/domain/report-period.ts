@@ -58,21 +58,35 @@ export function periodOf(kind: PeriodKind, now: Date): Period {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-function parseDay(value: string, option: string): Date {
-  const d = DATE.test(value) ? parse(value, 'yyyy-MM-dd', new Date(0), { in: utc }) : null;
-  if (!d || !isValid(d) || format(d, 'yyyy-MM-dd', { in: utc }) !== value) {
-    throw new Error(`${option} "${value}" is not a valid date; use YYYY-MM-DD, e.g. 2026-11-01`);
+/** Why a custom period cannot be read: the facts, for the caller to put in its own words. */
+export type PeriodProblem =
+  { kind: 'invalid-date'; end: 'from' | 'to'; value: string } | { kind: 'reversed'; from: string; to: string };
+
+export class PeriodError extends Error {
+  constructor(readonly problem: PeriodProblem) {
+    super(
+      problem.kind === 'invalid-date'
+        ? `the ${problem.end === 'from' ? 'first' : 'last'} day "${problem.value}" is not a valid date (YYYY-MM-DD)`
+        : `the first day ${problem.from} is after the last day ${problem.to}`,
+    );
+    this.name = 'PeriodError';
   }
+}
+
+function parseDay(value: string, end: 'from' | 'to'): Date {
+  const d = DATE.test(value) ? parse(value, 'yyyy-MM-dd', new Date(0), { in: utc }) : null;
+  if (!d || !isValid(d) || format(d, 'yyyy-MM-dd', { in: utc }) !== value)
+    throw new PeriodError({ kind: 'invalid-date', end, value });
   return d;
 }
 
 /**
- * A period of whole UTC days from `--from` to `--to`, both inclusive (YYYY-MM-DD): `to` in the
- * result is the start of the day after. Throws when a date is invalid or `from` is after `to`.
+ * A period of whole UTC days from `from` to `to`, both inclusive (YYYY-MM-DD): `to` in the result
+ * is the start of the day after. Throws a `PeriodError` when a date is invalid or `from` is after `to`.
  */
 export function customPeriod(from: string, to: string): Period {
-  const start = parseDay(from, '--from');
-  const end = parseDay(to, '--to');
-  if (start.getTime() > end.getTime()) throw new Error(`--from ${from} is after --to ${to}; the period would be empty`);
+  const start = parseDay(from, 'from');
+  const end = parseDay(to, 'to');
+  if (start.getTime() > end.getTime()) throw new PeriodError({ kind: 'reversed', from, to });
   return { label: `${from}..${to}`, from: iso(start), to: iso(addDays(end, 1, { in: utc })) };
 }

@@ -171,6 +171,8 @@ describe('scale-bot report', () => {
       [['report', '--period', 'fortnight'], '--period must be "week" or "month"'],
       [['report', '--from', '2026-11-01'], '--from and --to go together'],
       [['report', '--period', 'month', '--from', '2026-11-01', '--to', '2026-11-30'], 'not both'],
+      [['report', '--from', '2026-02-30', '--to', '2026-03-01'], '--from "2026-02-30" is not a valid date'],
+      [['report', '--from', '2026-11-02', '--to', '2026-11-01'], '--from 2026-11-02 is after --to 2026-11-01'],
     ] as const) {
       const r = await runCli([...args], { env: {} });
       expect(r.code).toBe(2);

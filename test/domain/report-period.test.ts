@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { customPeriod, isoWeekLabel, periodOf } from '../../src/domain/report-period.js';
+import { customPeriod, isoWeekLabel, PeriodError, periodOf } from '../../src/domain/report-period.js';
 
 describe('periodOf', () => {
   it('gives the last complete ISO week, Monday 00:00Z to the next Monday', () => {
@@ -73,17 +73,28 @@ describe('customPeriod', () => {
     });
   });
 
-  it('rejects dates that are not real or not YYYY-MM-DD', () => {
-    expect(() => customPeriod('2026-02-30', '2026-03-01')).toThrow(
-      '--from "2026-02-30" is not a valid date; use YYYY-MM-DD',
-    );
-    expect(() => customPeriod('2026-01-01', '2027-02-29')).toThrow('--to "2027-02-29" is not a valid date');
-    expect(() => customPeriod('2026-1-1', '2026-01-31')).toThrow(/--from "2026-1-1" is not a valid date/);
-    expect(() => customPeriod('2026-01-01', 'yesterday')).toThrow(/--to "yesterday"/);
-    expect(() => customPeriod('2026-01-01T00:00:00Z', '2026-01-31')).toThrow(/--from/);
+  it('rejects dates that are not real or not YYYY-MM-DD, with the facts (the CLI words them: test/cli/period-option.test.ts)', () => {
+    const problem = (from: string, to: string) => {
+      try {
+        customPeriod(from, to);
+      } catch (err) {
+        if (err instanceof PeriodError) return err.problem;
+        throw err;
+      }
+      throw new Error(`${from}..${to} was accepted`);
+    };
+    expect(problem('2026-02-30', '2026-03-01')).toEqual({ kind: 'invalid-date', end: 'from', value: '2026-02-30' });
+    expect(problem('2026-01-01', '2027-02-29')).toEqual({ kind: 'invalid-date', end: 'to', value: '2027-02-29' });
+    expect(problem('2026-1-1', '2026-01-31')).toEqual({ kind: 'invalid-date', end: 'from', value: '2026-1-1' });
+    expect(problem('2026-01-01', 'yesterday')).toEqual({ kind: 'invalid-date', end: 'to', value: 'yesterday' });
+    expect(problem('2026-01-01T00:00:00Z', '2026-01-31')).toMatchObject({ kind: 'invalid-date', end: 'from' });
+    expect(() => customPeriod('2026-02-30', '2026-03-01')).toThrow('the first day "2026-02-30" is not a valid date');
   });
 
   it('rejects from after to', () => {
-    expect(() => customPeriod('2026-11-02', '2026-11-01')).toThrow('--from 2026-11-02 is after --to 2026-11-01');
+    expect(() => customPeriod('2026-11-02', '2026-11-01')).toThrow(PeriodError);
+    expect(() => customPeriod('2026-11-02', '2026-11-01')).toThrow(
+      'the first day 2026-11-02 is after the last day 2026-11-01',
+    );
   });
 });
