@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/load-config.js';
 import { ConfigSource } from '../config/config-source.js';
-import { GitLabHttpError } from '../gitlab/requester.js';
+import { GitLabHttpError } from '../gitlab/errors.js';
 import { openGitLab } from '../jobs/gitlab-session.js';
 import { createProgress } from '../jobs/progress.js';
 import { runRemind } from '../jobs/remind-job.js';

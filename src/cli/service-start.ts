@@ -1,5 +1,5 @@
 import type { Config } from '../domain/config.js';
-import { GitLabHttpError } from '../gitlab/requester.js';
+import { GitLabHttpError } from '../gitlab/errors.js';
 import { InboxRefusedError } from '../queue/inbox-identity.js';
 import { InstanceLockedError } from '../service/instance-lock.js';
 import { createLogger } from '../service/logger.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UnexpectedResponseError } from './errors.js';
 
 /** GitLab REST API responses, reduced to the fields the bot reads; extra fields are accepted. */
 
@@ -79,13 +80,6 @@ export type ApiIssue = z.infer<typeof apiIssueSchema>;
 export type ApiNote = z.infer<typeof apiNoteSchema>;
 export type ApiProject = z.infer<typeof apiProjectSchema>;
 export type ApiLabelEvent = z.infer<typeof apiLabelEventSchema>;
-
-export class UnexpectedResponseError extends Error {
-  constructor(what: string, problems: string) {
-    super(`GitLab answered ${what} with an unexpected shape: ${problems}`);
-    this.name = 'UnexpectedResponseError';
-  }
-}
 
 export function validated<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Plan } from '../domain/plan.js';
 import type { GitLabClient } from './client.js';
-import { GitLabHttpError } from './requester.js';
+import { GitLabHttpError } from './errors.js';
 
 export interface ApplyResult {
   writes: number;

@@ -25,7 +25,8 @@ import {
   type ApiProject,
   type ApiUser,
 } from './api-schemas.js';
-import { GitLabHttpError, type Requester } from './requester.js';
+import { GitLabHttpError, UnknownUserError } from './errors.js';
+import type { Requester } from './requester.js';
 import { z } from 'zod';
 
 /** Which issues to list; GitLab's `created_`/`updated_` `after` / `before` are inclusive. */
@@ -321,13 +322,6 @@ export class GitLabClient {
 }
 
 const apiMemberSchema = z.looseObject({ id: z.number().int(), access_level: z.number().int() });
-
-export class UnknownUserError extends Error {
-  constructor(readonly username: string) {
-    super(`GitLab has no user "${username}" (check people in the configuration)`);
-    this.name = 'UnknownUserError';
-  }
-}
 
 const PER_PAGE = 100;
 

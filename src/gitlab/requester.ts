@@ -6,6 +6,7 @@ import { createRequesterFn } from '@gitbeaker/requester-utils';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
+import { AmbiguousWriteError, GitLabHttpError, isTransient } from './errors.js';
 
 /**
  * The HTTP layer under gitbeaker. gitbeaker's own handler retries 429/502 within milliseconds and
@@ -35,38 +36,6 @@ export const DEFAULT_REQUESTER_SETTINGS: RequesterSettings = {
   minBackoffMs: 250,
   maxBackoffMs: 30_000,
 };
-
-export class GitLabHttpError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly method: string,
-    readonly endpoint: string,
-    readonly retryAfterMs: number | null,
-    readonly body: string,
-  ) {
-    super(message);
-    this.name = 'GitLabHttpError';
-  }
-}
-
-/** The request may or may not have reached GitLab (timeout, 5xx on a POST): not safe to repeat blindly. */
-export class AmbiguousWriteError extends Error {
-  constructor(
-    message: string,
-    override readonly cause: unknown,
-  ) {
-    super(message);
-    this.name = 'AmbiguousWriteError';
-  }
-}
-
-export function isTransient(err: unknown): boolean {
-  if (err instanceof AmbiguousWriteError) return true;
-  if (err instanceof GitLabHttpError) return err.status === 429 || err.status >= 500;
-  if (NETWORK_ERRORS.has((err as NodeJS.ErrnoException | null)?.code ?? '')) return true;
-  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-}
 
 /** `Retry-After` as seconds or an HTTP date; null when absent or unreadable. */
 export function retryAfterMs(value: string | null, now: number): number | null {
@@ -139,17 +108,6 @@ function sendWith(agents: { http: http.Agent; https: https.Agent }) {
       request.end(body);
     });
 }
-
-const NETWORK_ERRORS = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ECONNABORTED',
-]);
 
 /**
  * GitLab's own count of the bot's calls, from the last answer that carried it: `RateLimit-Name`,

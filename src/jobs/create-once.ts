@@ -1,4 +1,4 @@
-import { AmbiguousWriteError } from '../gitlab/requester.js';
+import { AmbiguousWriteError } from '../gitlab/errors.js';
 
 /**
  * Creates something at most once: when GitLab may or may not have taken the write (a timeout, a

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { GitLabClient } from '../gitlab/client.js';
-import { GitLabHttpError } from '../gitlab/requester.js';
+import { GitLabHttpError } from '../gitlab/errors.js';
 
 /**
  * Who the bot is and which project it serves, as GitLab says. Until GitLab has answered, the

@@ -7,7 +7,7 @@ import { readRequest } from '../domain/read-request.js';
 import type { AccountIndex } from '../gitlab/account-index.js';
 import { applyPlan, type ApplyResult } from '../gitlab/apply.js';
 import type { GitLabClient } from '../gitlab/client.js';
-import { AmbiguousWriteError, GitLabHttpError } from '../gitlab/requester.js';
+import { AmbiguousWriteError, GitLabHttpError } from '../gitlab/errors.js';
 import { loadSnapshot, relatedOf } from '../gitlab/snapshot.js';
 import type { Workload } from '../domain/route.js';
 import type { RoutingState } from './routing-state.js';

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import { UnexpectedResponseError } from '../gitlab/api-schemas.js';
-import { UnknownUserError } from '../gitlab/client.js';
-import { isTransient } from '../gitlab/requester.js';
+import { CrmError } from '../crm/crm-sink.js';
+import { isPermanent as isPermanentGitLabError } from '../gitlab/errors.js';
 import type { ClaimedJob, Inbox, IssueRef } from '../queue/inbox.js';
 import type { Metrics } from '../metrics/metrics.js';
 
@@ -25,13 +24,12 @@ export const DEFAULT_WORKER_OPTIONS: WorkerOptions = {
   idlePollMs: 1_000,
 };
 
-/** Errors no retry can fix: dead-letter at once, with the message for `inbox list --failed`. */
+/**
+ * Errors no retry can fix: dead-letter at once, with the message for `inbox list --failed`. A CRM
+ * error reaching the worker is final: the CRM sink has already retried what could pass.
+ */
 function isPermanent(err: unknown): boolean {
-  return (
-    err instanceof UnexpectedResponseError ||
-    err instanceof UnknownUserError ||
-    (!isTransient(err) && err instanceof Error && 'status' in err)
-  );
+  return isPermanentGitLabError(err) || err instanceof CrmError;
 }
 
 /**

@@ -3,11 +3,10 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { useNock } from '../helpers/nock.js';
 import { GitLabClient } from '../../src/gitlab/client.js';
+import { AmbiguousWriteError, GitLabHttpError } from '../../src/gitlab/errors.js';
 import {
-  AmbiguousWriteError,
   createRequester,
   endpointName,
-  GitLabHttpError,
   readRateLimit,
   retryAfterMs,
   type Requester,

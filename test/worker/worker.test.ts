@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GitLabHttpError } from '../../src/gitlab/requester.js';
+import { CrmError } from '../../src/crm/crm-sink.js';
+import { GitLabHttpError, UnexpectedResponseError, UnknownUserError } from '../../src/gitlab/errors.js';
 import type { IssueRef } from '../../src/queue/inbox.js';
 import { SqliteInbox } from '../../src/queue/sqlite-inbox.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
@@ -135,6 +136,42 @@ describe('Worker', () => {
     const failed = inbox.list({ failed: true });
     expect(failed.map((j) => j.issue.iid).sort()).toEqual([1, 2]);
     expect(failed.find((j) => j.issue.iid === 1)!.lastError).toContain('403');
+  });
+
+  it('dead-letters an unreadable answer, an unknown user and a CRM failure at once', async () => {
+    inbox = SqliteInbox.open(':memory:', { quietMs: 0, maxWaitMs: 0 });
+    const errors: Record<number, Error> = {
+      1: new UnexpectedResponseError('GET x', 'id: expected number'),
+      2: new UnknownUserError('nobody'),
+      // The CRM sink retries a 503 itself; what reaches the worker is final.
+      3: new CrmError('CRM answered 503', 503),
+    };
+    const calls = new Map<number, number>();
+    worker = new Worker(
+      inbox,
+      async (issue: IssueRef) => {
+        calls.set(issue.iid, (calls.get(issue.iid) ?? 0) + 1);
+        throw errors[issue.iid]!;
+      },
+      options,
+      logger,
+      null,
+    );
+    worker.start();
+    for (const iid of [1, 2, 3]) deliver(iid);
+    worker.wake();
+    await worker.idle();
+    expect([...calls.entries()].sort()).toEqual([
+      [1, 1],
+      [2, 1],
+      [3, 1],
+    ]);
+    expect(
+      inbox
+        .list({ failed: true })
+        .map((j) => j.issue.iid)
+        .sort(),
+    ).toEqual([1, 2, 3]);
   });
 
   it('stop() lets in-flight passes finish within the grace period, and returns slower ones to the queue', async () => {
