@@ -8,7 +8,7 @@ import {
   Projects,
   RepositoryFiles,
   Users,
-} from '@gitbeaker/core';
+} from '@gitbeaker/rest';
 import {
   apiCommitCommentSchema,
   apiCommitSchema,
@@ -48,8 +48,9 @@ export interface GitLabConnection {
 }
 
 /**
- * The few GitLab calls the bot makes, through gitbeaker resources on the bot's own requester
- * (pacing, retries). Every answer is validated; callers get plain typed objects.
+ * The few GitLab calls the bot makes, through `@gitbeaker/rest` resources given the bot's own
+ * requester (pacing, retries) in place of rest's fetch-based one. Every answer is validated; callers
+ * get plain typed objects.
  */
 export class GitLabClient {
   private readonly issues: Issues;
