@@ -137,157 +137,56 @@ export interface Requester {
 }
 
 export function createRequester(settings: RequesterSettings, logger: Logger, metrics: Metrics | null): Requester {
-  // Windows of one second: bursts stay small and the minute total stays under the limit. Below the
-  // limit a call passes at once (no timer hop), so pacing costs nothing until it is needed.
-  const perSecond = (perMinute: number) => Math.max(1, Math.floor(perMinute / 60));
-  const stopped = new AbortController();
-  const agents = {
+  const transport = new PacedTransport(settings, logger, metrics);
+  return {
+    requesterFn: createRequesterFn(
+      async (_resource, request) => request,
+      (endpoint, options) => transport.request(endpoint, options),
+    ),
+    rateLimit: () => transport.rateLimit,
+    waitedMs: () => transport.waitedMs,
+    stop: async () => transport.stop(),
+  };
+}
+
+type Answer = { body: unknown; headers: Record<string, string>; status: number };
+
+/** The requester's state and stages: pace, send under a timeout, read the answer, retry what is transient. */
+class PacedTransport {
+  rateLimit: GitLabRateLimit | null = null;
+  waitedMs = 0;
+  private pausedUntil = 0;
+  private readonly stopped = new AbortController();
+  private readonly agents = {
     http: new http.Agent({ keepAlive: true, maxSockets: 64 }),
     https: new https.Agent({ keepAlive: true, maxSockets: 64 }),
   };
-  const send = sendWith(agents);
-  const gate = (perMinute: number) =>
-    pThrottle({ limit: perSecond(perMinute), interval: 1000, signal: stopped.signal })(() => undefined);
-  const all = gate(settings.requestsPerMinute);
-  const notes = gate(settings.notesPerMinute);
-  // GitLab counts searches in fixed minute windows (`Gitlab::ApplicationRateLimiter`); at most N in
-  // any sliding minute (plus a second for clock skew) never passes N in one of its windows.
-  const searches = pThrottle({
-    limit: settings.searchesPerMinute,
-    interval: 61_000,
-    strict: true,
-    signal: stopped.signal,
-  })(() => undefined);
-  let pausedUntil = 0;
-  let waited = 0;
-  let rateLimit: GitLabRateLimit | null = null;
-  // A referenced timer: in a CLI job nothing else keeps the process alive while it waits out a
-  // `Retry-After` (an unref'd one let Node exit with code 13 mid-job). `stop()` cuts the wait short.
-  const wait = (ms: number) => {
-    waited += ms;
-    metrics?.rateLimitWait.inc(ms / 1000);
-    return sleep(ms, undefined, { signal: stopped.signal });
-  };
+  private readonly send = sendWith(this.agents);
+  private readonly pace: (url: URL, method: string) => Promise<void>;
 
-  async function once(
-    url: URL,
-    options: Record<string, unknown>,
-  ): Promise<{ body: unknown; headers: Record<string, string>; status: number }> {
-    const method = String(options.method ?? 'GET');
-    // GitLab's notes_create limit covers comments on commits too.
-    const isNoteCreation = method === 'POST' && /\/(notes|comments)$/.test(url.pathname);
-    const isSearch = method === 'GET' && (url.searchParams.get('search') ?? '').trim() !== '';
-    const queued = Date.now();
-    stopped.signal.throwIfAborted();
-    if (isNoteCreation) await notes();
-    if (isSearch) await searches();
-    await all();
-    const paced = Date.now() - queued;
-    if (paced > 0) {
-      waited += paced;
-      metrics?.rateLimitWait.inc(paced / 1000);
-    }
-    if (pausedUntil > Date.now()) await wait(pausedUntil - Date.now());
-
-    // A timer cleared as soon as the answer is read: AbortSignal.timeout would keep every request
-    // and its response reachable until it fired, which a report reading 10,000 issues feels.
-    const controller = new AbortController();
-    const timer = setTimeout(
-      () => controller.abort(new DOMException(`no answer within ${settings.timeoutMs} ms`, 'TimeoutError')),
-      settings.timeoutMs,
-    );
-    const outer = options.signal instanceof AbortSignal ? options.signal : null;
-    const onOuterAbort = () => controller.abort(outer?.reason);
-    outer?.addEventListener('abort', onOuterAbort, { once: true });
-    try {
-      return await exchange(url, method, options, controller.signal);
-    } finally {
-      clearTimeout(timer);
-      outer?.removeEventListener('abort', onOuterAbort);
-    }
+  constructor(
+    private readonly settings: RequesterSettings,
+    private readonly logger: Logger,
+    private readonly metrics: Metrics | null,
+  ) {
+    this.pace = pacing(settings, this.stopped.signal);
   }
 
-  async function exchange(
-    url: URL,
-    method: string,
-    options: Record<string, unknown>,
-    signal: AbortSignal,
-  ): Promise<{ body: unknown; headers: Record<string, string>; status: number }> {
-    const name = nameOf(url);
-    if (options.body !== undefined && typeof options.body !== 'string')
-      throw new TypeError(`${method} ${name}: only JSON bodies are sent`);
-    let response: HttpAnswer;
-    try {
-      response = await send(
-        url,
-        method,
-        (options.headers ?? {}) as Record<string, string>,
-        options.body as string | undefined,
-        signal,
-      );
-    } catch (err) {
-      metrics?.gitlabCalls.inc({ endpoint: name, method, status: 'error' });
-      // Connection refused means nothing was sent; a timeout may have reached GitLab.
-      const refused = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-      if (method === 'POST' && !refused)
-        throw new AmbiguousWriteError(`POST ${name}: no answer (${(err as Error).name})`, err);
-      throw err;
-    }
-    const { status, headers, text } = response;
-    rateLimit = readRateLimit(headers, Date.now()) ?? rateLimit;
-    metrics?.gitlabCalls.inc({ endpoint: name, method, status: String(status) });
-    if (status >= 200 && status < 300) {
-      const type = (headers['content-type'] ?? '').split(';')[0]!.trim();
-      const body =
-        status === 204 || text === ''
-          ? null
-          : type === 'application/json'
-            ? ((JSON.parse(text) as unknown) ?? {})
-            : text;
-      return { body, headers, status };
-    }
-    const after = retryAfterMs(headers['retry-after'] ?? null, Date.now());
-    // A rate limit pauses every call; so does a 503 that says when to come back (maintenance).
-    if (status === 429 || (status >= 500 && after !== null))
-      pausedUntil = Math.max(pausedUntil, Date.now() + (after ?? settings.minBackoffMs));
-    let description = text;
-    try {
-      const parsed = JSON.parse(text) as { message?: unknown; error?: unknown };
-      description =
-        typeof parsed.message === 'string'
-          ? parsed.message
-          : typeof parsed.error === 'string'
-            ? parsed.error
-            : JSON.stringify(parsed.message ?? parsed.error ?? parsed);
-    } catch {
-      // Not JSON: keep the text.
-    }
-    const error = new GitLabHttpError(
-      `${method} ${name}: ${status} ${description}`.slice(0, 500),
-      status,
-      method,
-      name,
-      after,
-      text.slice(0, 2000),
-    );
-    if (method === 'POST' && status >= 500) throw new AmbiguousWriteError(error.message, error);
-    throw error;
-  }
-
-  async function handler(endpoint: string, options: Record<string, unknown> = {}) {
+  /** gitbeaker's request handler: one call, retried with backoff while its failure is transient. */
+  request(endpoint: string, options: Record<string, unknown> = {}) {
     const prefix = String(options.prefixUrl ?? '');
     const url = new URL(endpoint, prefix.endsWith('/') ? prefix : `${prefix}/`);
     if (typeof options.searchParams === 'string') url.search = options.searchParams;
-    return pRetry(() => once(url, options), {
-      retries: settings.retries,
-      minTimeout: settings.minBackoffMs,
-      maxTimeout: settings.maxBackoffMs,
+    return pRetry(() => this.once(url, options), {
+      retries: this.settings.retries,
+      minTimeout: this.settings.minBackoffMs,
+      maxTimeout: this.settings.maxBackoffMs,
       factor: 2,
       randomize: true,
       // A POST whose outcome is unknown is left to the caller, which re-reads before writing again.
       shouldRetry: ({ error }) => !(error instanceof AmbiguousWriteError) && isTransient(error),
       onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-        logger.warn(
+        this.logger.warn(
           { endpoint: nameOf(url), method: options.method, attempt: attemptNumber, retriesLeft, err: error.message },
           'gitlab request failed',
         );
@@ -295,16 +194,147 @@ export function createRequester(settings: RequesterSettings, logger: Logger, met
     }) as Promise<{ body: never; headers: Record<string, string>; status: number }>;
   }
 
-  return {
-    requesterFn: createRequesterFn(async (_resource, request) => request, handler),
-    rateLimit: () => rateLimit,
-    waitedMs: () => waited,
-    stop: async () => {
-      stopped.abort(new Error('the GitLab requester was stopped'));
-      agents.http.destroy();
-      agents.https.destroy();
-    },
+  async stop(): Promise<void> {
+    this.stopped.abort(new Error('the GitLab requester was stopped'));
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  private async once(url: URL, options: Record<string, unknown>): Promise<Answer> {
+    const method = String(options.method ?? 'GET');
+    const queued = Date.now();
+    this.stopped.signal.throwIfAborted();
+    await this.pace(url, method);
+    const paced = Date.now() - queued;
+    if (paced > 0) this.countWait(paced);
+    if (this.pausedUntil > Date.now()) await this.wait(this.pausedUntil - Date.now());
+    return withTimeout(this.settings.timeoutMs, options.signal, (signal) =>
+      this.exchange(url, method, options, signal),
+    );
+  }
+
+  private async exchange(
+    url: URL,
+    method: string,
+    options: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<Answer> {
+    const name = nameOf(url);
+    if (options.body !== undefined && typeof options.body !== 'string')
+      throw new TypeError(`${method} ${name}: only JSON bodies are sent`);
+    let response: HttpAnswer;
+    try {
+      const headers = (options.headers ?? {}) as Record<string, string>;
+      response = await this.send(url, method, headers, options.body as string | undefined, signal);
+    } catch (err) {
+      this.metrics?.gitlabCalls.inc({ endpoint: name, method, status: 'error' });
+      // Connection refused means nothing was sent; a timeout may have reached GitLab.
+      const refused = (err as NodeJS.ErrnoException).code === 'ECONNREFUSED';
+      if (method === 'POST' && !refused)
+        throw new AmbiguousWriteError(`POST ${name}: no answer (${(err as Error).name})`, err);
+      throw err;
+    }
+    this.rateLimit = readRateLimit(response.headers, Date.now()) ?? this.rateLimit;
+    this.metrics?.gitlabCalls.inc({ endpoint: name, method, status: String(response.status) });
+    if (response.status >= 200 && response.status < 300) return successOf(response);
+    throw this.failureOf(response, method, name);
+  }
+
+  /** The error for a non-2xx answer; a rate limit, or a 5xx that says when to come back (maintenance), pauses every call. */
+  private failureOf({ status, headers, text }: HttpAnswer, method: string, name: string): Error {
+    const after = retryAfterMs(headers['retry-after'] ?? null, Date.now());
+    if (status === 429 || (status >= 500 && after !== null))
+      this.pausedUntil = Math.max(this.pausedUntil, Date.now() + (after ?? this.settings.minBackoffMs));
+    const error = new GitLabHttpError(
+      `${method} ${name}: ${status} ${describeFailure(text)}`.slice(0, 500),
+      status,
+      method,
+      name,
+      after,
+      text.slice(0, 2000),
+    );
+    return method === 'POST' && status >= 500 ? new AmbiguousWriteError(error.message, error) : error;
+  }
+
+  private countWait(ms: number): void {
+    this.waitedMs += ms;
+    this.metrics?.rateLimitWait.inc(ms / 1000);
+  }
+
+  // A referenced timer: in a CLI job nothing else keeps the process alive while it waits out a
+  // `Retry-After` (an unref'd one let Node exit with code 13 mid-job). `stop()` cuts the wait short.
+  private wait(ms: number): Promise<void> {
+    this.countWait(ms);
+    return sleep(ms, undefined, { signal: this.stopped.signal });
+  }
+}
+
+/**
+ * The pacing gates: every call, note creations, searches. Windows of one second keep bursts small
+ * and the minute total under the limit; below the limit a call passes at once (no timer hop), so
+ * pacing costs nothing until it is needed.
+ */
+function pacing(settings: RequesterSettings, signal: AbortSignal): (url: URL, method: string) => Promise<void> {
+  const perSecond = (perMinute: number) => Math.max(1, Math.floor(perMinute / 60));
+  const gate = (perMinute: number) =>
+    pThrottle({ limit: perSecond(perMinute), interval: 1000, signal })(() => undefined);
+  const all = gate(settings.requestsPerMinute);
+  const notes = gate(settings.notesPerMinute);
+  // GitLab counts searches in fixed minute windows (`Gitlab::ApplicationRateLimiter`); at most N in
+  // any sliding minute (plus a second for clock skew) never passes N in one of its windows.
+  const searches = pThrottle({ limit: settings.searchesPerMinute, interval: 61_000, strict: true, signal })(
+    () => undefined,
+  );
+  return async (url, method) => {
+    // GitLab's notes_create limit covers comments on commits too.
+    if (method === 'POST' && /\/(notes|comments)$/.test(url.pathname)) await notes();
+    if (method === 'GET' && (url.searchParams.get('search') ?? '').trim() !== '') await searches();
+    await all();
   };
+}
+
+/**
+ * Runs one exchange under the requester's timeout and the caller's signal. The timer is cleared as
+ * soon as the answer is read: AbortSignal.timeout would keep every request and its response
+ * reachable until it fired, which a report reading 10,000 issues feels.
+ */
+async function withTimeout<T>(timeoutMs: number, outerSignal: unknown, run: (signal: AbortSignal) => Promise<T>) {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')),
+    timeoutMs,
+  );
+  const outer = outerSignal instanceof AbortSignal ? outerSignal : null;
+  const onOuterAbort = () => controller.abort(outer?.reason);
+  outer?.addEventListener('abort', onOuterAbort, { once: true });
+  try {
+    return await run(controller.signal);
+  } finally {
+    clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuterAbort);
+  }
+}
+
+/** A 2xx answer as gitbeaker expects it: JSON parsed, other text kept, null when empty. */
+function successOf({ status, headers, text }: HttpAnswer): Answer {
+  const type = (headers['content-type'] ?? '').split(';')[0]!.trim();
+  const body =
+    status === 204 || text === '' ? null : type === 'application/json' ? ((JSON.parse(text) as unknown) ?? {}) : text;
+  return { body, headers, status };
+}
+
+/** GitLab's `message` or `error` from an error answer, else the text as it came. */
+function describeFailure(text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { message?: unknown; error?: unknown };
+    return typeof parsed.message === 'string'
+      ? parsed.message
+      : typeof parsed.error === 'string'
+        ? parsed.error
+        : JSON.stringify(parsed.message ?? parsed.error ?? parsed);
+  } catch {
+    return text;
+  }
 }
 
 const headerInt = (value: string | undefined): number | null =>
