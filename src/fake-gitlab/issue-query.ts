@@ -90,6 +90,14 @@ export function queryIssues(state: FakeState, query: Query): IssueRecord[] {
 }
 
 function filterAndOrder(state: FakeState, query: Query): IssueRecord[] {
+  const filter = readFilter(query);
+  return ordered([...state.allIssues()].filter(issueMatcher(state, filter)), filter.orderBy, filter.sort);
+}
+
+type IssueFilter = ReturnType<typeof readFilter>;
+
+/** The query's filters and order, each checked as GitLab's Grape params do (400 on a bad value). */
+function readFilter(query: Query) {
   const wantedState = oneOf(query, 'state', ['opened', 'closed', 'all'], 'all');
   const labels = list(query, 'labels');
   const iids = list(query, 'iids')?.map(Number);
@@ -107,49 +115,67 @@ function filterAndOrder(state: FakeState, query: Query): IssueRecord[] {
   const updatedBefore = time(query, 'updated_before');
   const orderBy = oneOf(query, 'order_by', ORDER_BY, 'created_at');
   const sort = oneOf(query, 'sort', ['asc', 'desc'], 'desc');
-
-  const labelNames = (issue: IssueRecord) => issue.labelIds.map((id) => state.label(id).name);
-  const username = (id: number) => state.user(id).username.toLowerCase();
   const matchesSearch =
     search !== undefined && search.trim() !== ''
       ? searchMatcher(search, columns as Array<'title' | 'description'>)
       : null;
+  return {
+    wantedState,
+    labels,
+    iids,
+    author,
+    assigneeName,
+    assigneeId,
+    confidential,
+    matchesSearch,
+    createdAfter,
+    createdBefore,
+    updatedAfter,
+    updatedBefore,
+    orderBy,
+    sort,
+  };
+}
 
-  const found = [...state.allIssues()].filter((issue) => {
-    if (wantedState !== 'all' && issue.state !== wantedState) return false;
-    if (labels !== undefined && labels.length > 0) {
-      const names = labelNames(issue);
-      const special = labels.length === 1 ? labels[0]!.toLowerCase() : null;
-      if (special === 'none') {
-        if (names.length > 0) return false;
-      } else if (special === 'any') {
-        if (names.length === 0) return false;
-      } else if (!labels.every((l) => names.includes(l))) return false;
-    }
-    if (iids !== undefined && iids.length > 0 && !iids.includes(issue.iid)) return false;
-    if (author !== undefined && username(issue.authorId) !== author) return false;
-    if (assigneeName !== undefined && !issue.assigneeIds.some((id) => username(id) === assigneeName)) return false;
-    if (assigneeId !== undefined) {
-      const special = assigneeId.toLowerCase();
-      if (
-        special === 'none'
-          ? issue.assigneeIds.length > 0
-          : special === 'any'
-            ? issue.assigneeIds.length === 0
-            : !issue.assigneeIds.includes(Number(assigneeId))
-      ) {
-        return false;
-      }
-    }
-    if (confidential !== undefined && issue.confidential !== (confidential === 'true')) return false;
-    if (matchesSearch && !matchesSearch(issue)) return false;
-    if (createdAfter && issue.createdAt < createdAfter) return false;
-    if (createdBefore && issue.createdAt > createdBefore) return false;
-    if (updatedAfter && issue.updatedAt < updatedAfter) return false;
-    if (updatedBefore && issue.updatedAt > updatedBefore) return false;
+/** `labels`: all must be on the issue; a lone `None` means no label, a lone `Any` at least one. */
+function labelsMatch(names: string[], labels: string[] | undefined): boolean {
+  if (labels === undefined || labels.length === 0) return true;
+  const special = labels.length === 1 ? labels[0]!.toLowerCase() : null;
+  if (special === 'none') return names.length === 0;
+  if (special === 'any') return names.length > 0;
+  return labels.every((l) => names.includes(l));
+}
+
+/** `assignee_id`: a user id, or `None` / `Any`. */
+function assigneeIdMatches(assigneeIds: number[], assigneeId: string | undefined): boolean {
+  if (assigneeId === undefined) return true;
+  const special = assigneeId.toLowerCase();
+  if (special === 'none') return assigneeIds.length === 0;
+  if (special === 'any') return assigneeIds.length > 0;
+  return assigneeIds.includes(Number(assigneeId));
+}
+
+function issueMatcher(state: FakeState, f: IssueFilter): (issue: IssueRecord) => boolean {
+  const labelNames = (issue: IssueRecord) => issue.labelIds.map((id) => state.label(id).name);
+  const username = (id: number) => state.user(id).username.toLowerCase();
+  return (issue) => {
+    if (f.wantedState !== 'all' && issue.state !== f.wantedState) return false;
+    if (!labelsMatch(labelNames(issue), f.labels)) return false;
+    if (f.iids !== undefined && f.iids.length > 0 && !f.iids.includes(issue.iid)) return false;
+    if (f.author !== undefined && username(issue.authorId) !== f.author) return false;
+    if (f.assigneeName !== undefined && !issue.assigneeIds.some((id) => username(id) === f.assigneeName)) return false;
+    if (!assigneeIdMatches(issue.assigneeIds, f.assigneeId)) return false;
+    if (f.confidential !== undefined && issue.confidential !== (f.confidential === 'true')) return false;
+    if (f.matchesSearch && !f.matchesSearch(issue)) return false;
+    if (f.createdAfter && issue.createdAt < f.createdAfter) return false;
+    if (f.createdBefore && issue.createdAt > f.createdBefore) return false;
+    if (f.updatedAfter && issue.updatedAt < f.updatedAfter) return false;
+    if (f.updatedBefore && issue.updatedAt > f.updatedBefore) return false;
     return true;
-  });
+  };
+}
 
+function ordered(found: IssueRecord[], orderBy: (typeof ORDER_BY)[number], sort: 'asc' | 'desc'): IssueRecord[] {
   // Orders this fake does not model (priority, popularity…) fall back to creation time.
   const key = (issue: IssueRecord): number | string =>
     orderBy === 'updated_at'

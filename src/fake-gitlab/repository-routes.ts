@@ -53,39 +53,62 @@ function setBlobHeaders(res: Response, data: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(data)) res.set(`X-Gitlab-${key.replace(/_/g, '-')}`, String(value));
 }
 
+/** A path parameter (Express types allow arrays for wildcards; these routes have none). */
+function param(req: Request, name: string): string {
+  const value = req.params[name];
+  return typeof value === 'string' ? value : '';
+}
+
+/** `Entities::Blob`-like attributes of `:file_path` at `ref`, and its text. */
+function blobData(repo: FakeRepository, req: Request, ref: string) {
+  const path = param(req, 'file_path');
+  const { commit, content, blobId, lastCommitId } = repo.file(ref, path);
+  const data = {
+    file_name: path.slice(path.lastIndexOf('/') + 1),
+    file_path: path,
+    size: Buffer.byteLength(content, 'utf8'),
+    encoding: 'base64',
+    ref,
+    blob_id: blobId,
+    commit_id: commit.sha,
+    last_commit_id: lastCommitId,
+    execute_filemode: false,
+  };
+  return { data, content };
+}
+
+function restBranch(head: CommitRecord, ctx: EntityContext) {
+  return {
+    name: DEFAULT_BRANCH,
+    commit: restCommit(head, ctx),
+    merged: false,
+    protected: true,
+    default: true,
+    developers_can_push: false,
+    developers_can_merge: false,
+    can_push: false,
+    web_url: `${ctx.baseUrl}/${ctx.project.path}/-/tree/${DEFAULT_BRANCH}`,
+  };
+}
+
 export function repositoryRoutes(
   router: Router,
   backend: RepositoryBackend,
   checkProject: (req: Request) => void,
   actor: (res: Response) => UserRecord,
 ): void {
-  const repo = backend.repository;
-  const ctx = () => backend.entities();
-  const param = (req: Request, name: string) => {
-    const value = req.params[name];
-    return typeof value === 'string' ? value : '';
-  };
-  const blobData = (req: Request, ref: string) => {
-    const path = param(req, 'file_path');
-    const { commit, content, blobId, lastCommitId } = repo.file(ref, path);
-    const data = {
-      file_name: path.slice(path.lastIndexOf('/') + 1),
-      file_path: path,
-      size: Buffer.byteLength(content, 'utf8'),
-      encoding: 'base64',
-      ref,
-      blob_id: blobId,
-      commit_id: commit.sha,
-      last_commit_id: lastCommitId,
-      execute_filemode: false,
-    };
-    return { data, content };
-  };
+  fileRoutes(router, backend, checkProject);
+  commitRoutes(router, backend, checkProject, actor);
+}
 
+/** Files (raw and JSON) and the default branch. */
+function fileRoutes(router: Router, backend: RepositoryBackend, checkProject: (req: Request) => void): void {
+  const repo = backend.repository;
   // `ref` is optional for the raw file (the default branch), required for the JSON one.
   router.get('/projects/:id/repository/files/:file_path/raw', (req, res) => {
     checkProject(req);
-    const { data, content } = blobData(req, typeof req.query.ref === 'string' ? req.query.ref : DEFAULT_BRANCH);
+    const ref = typeof req.query.ref === 'string' ? req.query.ref : DEFAULT_BRANCH;
+    const { data, content } = blobData(repo, req, ref);
     setBlobHeaders(res, data);
     res.type('text/plain').send(content);
   });
@@ -94,7 +117,7 @@ export function repositoryRoutes(
     checkProject(req);
     const ref = req.query.ref;
     if (typeof ref !== 'string' || ref === '') throw ApiError.badRequest('ref is missing');
-    const { data, content } = blobData(req, ref);
+    const { data, content } = blobData(repo, req, ref);
     setBlobHeaders(res, data);
     res.json({ ...data, content_sha256: '', content: Buffer.from(content, 'utf8').toString('base64') });
   });
@@ -103,19 +126,19 @@ export function repositoryRoutes(
     checkProject(req);
     const head = repo.head();
     if (param(req, 'branch') !== DEFAULT_BRANCH || !head) throw ApiError.notFound('Branch');
-    res.json({
-      name: DEFAULT_BRANCH,
-      commit: restCommit(head, ctx()),
-      merged: false,
-      protected: true,
-      default: true,
-      developers_can_push: false,
-      developers_can_merge: false,
-      can_push: false,
-      web_url: `${ctx().baseUrl}/${ctx().project.path}/-/tree/${DEFAULT_BRANCH}`,
-    });
+    res.json(restBranch(head, backend.entities()));
   });
+}
 
+/** Commits and the comments on them. */
+function commitRoutes(
+  router: Router,
+  backend: RepositoryBackend,
+  checkProject: (req: Request) => void,
+  actor: (res: Response) => UserRecord,
+): void {
+  const repo = backend.repository;
+  const ctx = () => backend.entities();
   // "List repository commits": `ref_name` (default branch by default) and `path` (only commits that changed it).
   router.get('/projects/:id/repository/commits', (req, res) => {
     checkProject(req);

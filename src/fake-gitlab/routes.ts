@@ -110,11 +110,58 @@ function sortNotes(notes: NoteRecord[], req: Request): NoteRecord[] {
   return [...notes].sort((a, b) => (key(a) - key(b) || a.id - b.id) * direction);
 }
 
-export function apiRouter(backend: ApiBackend): Router {
-  const router = Router();
-  const { state } = backend;
+/** Drops the fields a request left out, so the state sees only what was asked. */
+function given<T extends object>(fields: T): T {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as T;
+}
 
-  const actor = (res: Response): UserRecord => res.locals.actor as UserRecord;
+/** POST /projects/:id/issues: `title` required; `issue_type` one of the types the bot may create. */
+function createInput(p: Params, state: FakeState): CreateIssueInput {
+  const title = str(p, 'title');
+  if (title === undefined) throw ApiError.badRequest('title is missing');
+  const description = str(p, 'description');
+  const labels = list(p, 'labels');
+  const assignees = assigneeIds(p, state);
+  const confidential = bool(p, 'confidential');
+  const issueType = str(p, 'issue_type');
+  if (issueType !== undefined && issueType !== 'issue' && issueType !== 'task')
+    throw ApiError.badRequest('issue_type does not have a valid value');
+  return given({ title, description, labels, assigneeIds: assignees, confidential, issueType });
+}
+
+/** PUT /projects/:id/issues/:iid: at least one parameter; `description: null` clears it. */
+function updateInput(p: Params, state: FakeState): UpdateIssueInput {
+  const stateEvent = str(p, 'state_event');
+  if (stateEvent !== undefined && stateEvent !== 'close' && stateEvent !== 'reopen')
+    throw ApiError.badRequest('state_event does not have a valid value');
+  const input = given<UpdateIssueInput>({
+    title: str(p, 'title'),
+    description: p.description === null ? null : str(p, 'description'),
+    labels: list(p, 'labels'),
+    addLabels: list(p, 'add_labels'),
+    removeLabels: list(p, 'remove_labels'),
+    assigneeIds: assigneeIds(p, state),
+    stateEvent,
+    confidential: bool(p, 'confidential'),
+    discussionLocked: bool(p, 'discussion_locked'),
+  });
+  if (Object.keys(input).length === 0) throw ApiError.badRequest('at least one parameter must be provided');
+  return input;
+}
+
+/** What every route needs: the backend, the acting user, and the checked project and issue. */
+interface RouteKit {
+  backend: ApiBackend;
+  state: FakeState;
+  actor: (res: Response) => UserRecord;
+  ctx: () => EntityContext;
+  checkProject: (req: Request) => void;
+  /** The `:iid` of an existing issue in the project (404 otherwise). */
+  issueIid: (req: Request) => number;
+}
+
+function routeKit(backend: ApiBackend): RouteKit {
+  const { state } = backend;
   const ctx = () => backend.entities();
   /** `:id` is the numeric id or the URL-encoded `namespace/project` path (case-insensitive). */
   const checkProject = (req: Request) => {
@@ -129,7 +176,12 @@ export function apiRouter(backend: ApiBackend): Router {
     state.issue(iid);
     return iid;
   };
+  return { backend, state, actor: (res) => res.locals.actor as UserRecord, ctx, checkProject, issueIid };
+}
 
+export function apiRouter(backend: ApiBackend): Router {
+  const router = Router();
+  const kit = routeKit(backend);
   router.use((req, res, next) => {
     const user = backend.authenticate(req);
     if (!user) {
@@ -139,7 +191,19 @@ export function apiRouter(backend: ApiBackend): Router {
     res.locals.actor = user;
     next();
   });
+  instanceRoutes(router, kit);
+  issueRoutes(router, kit);
+  noteRoutes(router, kit);
+  repositoryRoutes(router, backend, kit.checkProject, kit.actor);
+  mergeRequestRoutes(router, backend, kit.checkProject, kit.actor);
+  router.use((_req, res) => {
+    res.status(404).json({ error: '404 Not Found' });
+  });
+  return router;
+}
 
+/** The instance, the current user, users, the project and its members. */
+function instanceRoutes(router: Router, { backend, state, actor, ctx, checkProject }: RouteKit): void {
   router.get('/version', (_req, res) => {
     res.json({
       version: FAKE_GITLAB_VERSION,
@@ -174,7 +238,10 @@ export function apiRouter(backend: ApiBackend): Router {
     if (!user?.member) throw ApiError.notFound();
     res.json(restMember(user, ctx()));
   });
+}
 
+/** Issues and their label events. */
+function issueRoutes(router: Router, { backend, state, actor, ctx, checkProject, issueIid }: RouteKit): void {
   router.get('/projects/:id/issues', (req, res) => {
     checkProject(req);
     // `lib/api/issues.rb`: `validate_search_rate_limit! if declared_params[:search].present?`.
@@ -186,24 +253,7 @@ export function apiRouter(backend: ApiBackend): Router {
 
   router.post('/projects/:id/issues', (req, res) => {
     checkProject(req);
-    const p = params(req);
-    const title = str(p, 'title');
-    if (title === undefined) throw ApiError.badRequest('title is missing');
-    const description = str(p, 'description');
-    const labels = list(p, 'labels');
-    const assignees = assigneeIds(p, state);
-    const confidential = bool(p, 'confidential');
-    const issueType = str(p, 'issue_type');
-    if (issueType !== undefined && issueType !== 'issue' && issueType !== 'task')
-      throw ApiError.badRequest('issue_type does not have a valid value');
-    const { value } = backend.createIssue(actor(res), {
-      title,
-      ...(description !== undefined ? { description } : {}),
-      ...(labels !== undefined ? { labels } : {}),
-      ...(assignees !== undefined ? { assigneeIds: assignees } : {}),
-      ...(confidential !== undefined ? { confidential } : {}),
-      ...(issueType !== undefined ? { issueType } : {}),
-    });
+    const { value } = backend.createIssue(actor(res), createInput(params(req), state));
     res.status(201).json(restIssue(value, ctx()));
   });
 
@@ -213,30 +263,7 @@ export function apiRouter(backend: ApiBackend): Router {
 
   router.put('/projects/:id/issues/:iid', (req, res) => {
     const iid = issueIid(req);
-    const p = params(req);
-    const stateEvent = str(p, 'state_event');
-    if (stateEvent !== undefined && stateEvent !== 'close' && stateEvent !== 'reopen')
-      throw ApiError.badRequest('state_event does not have a valid value');
-    const input: UpdateIssueInput = {};
-    const title = str(p, 'title');
-    const description = p.description === null ? null : str(p, 'description');
-    const labels = list(p, 'labels');
-    const addLabels = list(p, 'add_labels');
-    const removeLabels = list(p, 'remove_labels');
-    const assignees = assigneeIds(p, state);
-    const confidential = bool(p, 'confidential');
-    const locked = bool(p, 'discussion_locked');
-    if (title !== undefined) input.title = title;
-    if (description !== undefined) input.description = description;
-    if (labels !== undefined) input.labels = labels;
-    if (addLabels !== undefined) input.addLabels = addLabels;
-    if (removeLabels !== undefined) input.removeLabels = removeLabels;
-    if (assignees !== undefined) input.assigneeIds = assignees;
-    if (stateEvent !== undefined) input.stateEvent = stateEvent;
-    if (confidential !== undefined) input.confidential = confidential;
-    if (locked !== undefined) input.discussionLocked = locked;
-    if (Object.keys(input).length === 0) throw ApiError.badRequest('at least one parameter must be provided');
-    const { value } = backend.updateIssue(actor(res), iid, input);
+    const { value } = backend.updateIssue(actor(res), iid, updateInput(params(req), state));
     res.json(restIssue(value, ctx()));
   });
 
@@ -245,10 +272,17 @@ export function apiRouter(backend: ApiBackend): Router {
     res.status(204).end();
   });
 
-  router.get('/projects/:id/issues/:iid/notes', (req, res) => {
+  router.get('/projects/:id/issues/:iid/resource_label_events', (req, res) => {
     const iid = issueIid(req);
-    state.issue(iid);
-    const notes = sortNotes(state.notesOf(iid), req);
+    const events = state.labelEventsOf(iid);
+    res.json(paginate(events, req, res, ctx().baseUrl).map((e) => restLabelEvent(e, ctx())));
+  });
+}
+
+/** Notes on issues. */
+function noteRoutes(router: Router, { backend, state, actor, ctx, issueIid }: RouteKit): void {
+  router.get('/projects/:id/issues/:iid/notes', (req, res) => {
+    const notes = sortNotes(state.notesOf(issueIid(req)), req);
     res.json(paginate(notes, req, res, ctx().baseUrl).map((n) => restNote(n, ctx())));
   });
 
@@ -292,22 +326,6 @@ export function apiRouter(backend: ApiBackend): Router {
     state.deleteNote(iid, noteId);
     res.status(204).end();
   });
-
-  router.get('/projects/:id/issues/:iid/resource_label_events', (req, res) => {
-    const iid = issueIid(req);
-    state.issue(iid);
-    const events = state.labelEventsOf(iid);
-    res.json(paginate(events, req, res, ctx().baseUrl).map((e) => restLabelEvent(e, ctx())));
-  });
-
-  repositoryRoutes(router, backend, checkProject, actor);
-  mergeRequestRoutes(router, backend, checkProject, actor);
-
-  router.use((_req, res) => {
-    res.status(404).json({ error: '404 Not Found' });
-  });
-
-  return router;
 }
 
 /** GitLab-shaped error bodies; anything unexpected is a bug in the fake, so it is logged. */

@@ -169,6 +169,26 @@ const copyIssue = (issue: IssueRecord): IssueRecord => ({
   assigneeIds: [...issue.assigneeIds],
 });
 
+type IssueDiff = ReturnType<typeof issueDiff>;
+
+/** What an update changed on the issue. */
+function issueDiff(before: IssueRecord, issue: IssueRecord) {
+  const added = issue.labelIds.filter((id) => !before.labelIds.includes(id));
+  const removed = before.labelIds.filter((id) => !issue.labelIds.includes(id));
+  const assigned = issue.assigneeIds.filter((id) => !before.assigneeIds.includes(id));
+  const unassigned = before.assigneeIds.filter((id) => !issue.assigneeIds.includes(id));
+  const titleChanged = issue.title !== before.title;
+  const descriptionChanged = issue.description !== before.description;
+  const confidentialChanged = issue.confidential !== before.confidential;
+  const changed =
+    added.length + removed.length + assigned.length + unassigned.length > 0 ||
+    titleChanged ||
+    descriptionChanged ||
+    confidentialChanged ||
+    issue.discussionLocked !== before.discussionLocked;
+  return { added, removed, assigned, unassigned, titleChanged, descriptionChanged, confidentialChanged, changed };
+}
+
 export class FakeState {
   private readonly users = new Map<number, UserRecord>();
   private readonly labels = new Map<number, LabelRecord>();
@@ -521,25 +541,48 @@ export class FakeState {
 
   /** Applies a change: a state change first (its own hook, as `change_state` runs first), then the rest. */
   private apply(actorId: number, issue: IssueRecord, change: PendingChange): IssueStep[] {
-    const steps: IssueStep[] = [];
     const now = this.now();
-    if (
-      (change.stateEvent === 'close' && issue.state === 'opened') ||
-      (change.stateEvent === 'reopen' && issue.state === 'closed')
-    ) {
-      const before = copyIssue(issue);
-      const closing = change.stateEvent === 'close';
-      Object.assign(issue, {
-        state: closing ? 'closed' : 'opened',
-        closedAt: closing ? now : null,
-        closedById: closing ? actorId : null,
-        updatedAt: now,
-        updatedById: actorId,
-      });
-      steps.push({ action: change.stateEvent, before, after: copyIssue(issue) });
-    }
-
+    const stateStep = this.applyStateEvent(actorId, issue, change.stateEvent, now);
+    const steps: IssueStep[] = stateStep ? [stateStep] : [];
     const before = copyIssue(issue);
+    this.applyFields(issue, change);
+    const diff = issueDiff(before, issue);
+    if (!diff.changed) return steps;
+    issue.updatedAt = now;
+    issue.updatedById = actorId;
+    if (diff.titleChanged || diff.descriptionChanged) {
+      issue.lastEditedAt = now;
+      issue.lastEditedById = actorId;
+    }
+    this.recordLabelEvents(actorId, issue.iid, diff.added, diff.removed, now);
+    this.addChangeNotes(actorId, before, issue, diff);
+    steps.push({ action: 'update', before, after: copyIssue(issue) });
+    return steps;
+  }
+
+  /** Closes or reopens the issue when the event changes its state; null when it does not. */
+  private applyStateEvent(
+    actorId: number,
+    issue: IssueRecord,
+    stateEvent: PendingChange['stateEvent'],
+    now: Date,
+  ): IssueStep | null {
+    if (!(stateEvent === 'close' && issue.state === 'opened') && !(stateEvent === 'reopen' && issue.state === 'closed'))
+      return null;
+    const before = copyIssue(issue);
+    const closing = stateEvent === 'close';
+    Object.assign(issue, {
+      state: closing ? 'closed' : 'opened',
+      closedAt: closing ? now : null,
+      closedById: closing ? actorId : null,
+      updatedAt: now,
+      updatedById: actorId,
+    });
+    return { action: stateEvent, before, after: copyIssue(issue) };
+  }
+
+  /** Labels, assignees, title, description, confidentiality and lock as the change asks. */
+  private applyFields(issue: IssueRecord, change: PendingChange): void {
     issue.labelIds = this.nextLabels(issue.labelIds, change.addLabels, change.removeLabels, change.setLabels);
     const assignees = (change.setAssignees ?? issue.assigneeIds).filter((id) => !change.removeAssignees.includes(id));
     issue.assigneeIds = [
@@ -549,30 +592,11 @@ export class FakeState {
     if (change.description !== undefined) issue.description = change.description;
     if (change.confidential !== undefined) issue.confidential = change.confidential;
     if (change.discussionLocked !== undefined) issue.discussionLocked = change.discussionLocked;
+  }
 
-    const added = issue.labelIds.filter((id) => !before.labelIds.includes(id));
-    const removed = before.labelIds.filter((id) => !issue.labelIds.includes(id));
-    const assigned = issue.assigneeIds.filter((id) => !before.assigneeIds.includes(id));
-    const unassigned = before.assigneeIds.filter((id) => !issue.assigneeIds.includes(id));
-    const titleChanged = issue.title !== before.title;
-    const descriptionChanged = issue.description !== before.description;
-    const confidentialChanged = issue.confidential !== before.confidential;
-    const changed =
-      added.length + removed.length + assigned.length + unassigned.length > 0 ||
-      titleChanged ||
-      descriptionChanged ||
-      confidentialChanged ||
-      issue.discussionLocked !== before.discussionLocked;
-    if (!changed) return steps;
-
-    issue.updatedAt = now;
-    issue.updatedById = actorId;
-    if (titleChanged || descriptionChanged) {
-      issue.lastEditedAt = now;
-      issue.lastEditedById = actorId;
-    }
-    this.recordLabelEvents(actorId, issue.iid, added, removed, now);
-    // Label and state changes are resource events; these changes are system notes in GitLab.
+  /** Label and state changes are resource events; these changes are system notes in GitLab. */
+  private addChangeNotes(actorId: number, before: IssueRecord, issue: IssueRecord, diff: IssueDiff): void {
+    const { assigned, unassigned } = diff;
     const mention = (ids: number[]) => toSentence(ids.map((id) => `@${this.user(id).username}`));
     if (assigned.length > 0 || unassigned.length > 0) {
       const parts = [
@@ -581,10 +605,10 @@ export class FakeState {
       ];
       this.addNote(actorId, issue.iid, parts.join(' and '), true, false);
     }
-    if (titleChanged)
+    if (diff.titleChanged)
       this.addNote(actorId, issue.iid, `changed title from **${before.title}** to **${issue.title}**`, true, false);
-    if (descriptionChanged) this.addNote(actorId, issue.iid, 'changed the description', true, false);
-    if (confidentialChanged) {
+    if (diff.descriptionChanged) this.addNote(actorId, issue.iid, 'changed the description', true, false);
+    if (diff.confidentialChanged) {
       this.addNote(
         actorId,
         issue.iid,
@@ -593,8 +617,6 @@ export class FakeState {
         false,
       );
     }
-    steps.push({ action: 'update', before, after: copyIssue(issue) });
-    return steps;
   }
 
   private recordLabelEvents(userId: number, iid: number, added: number[], removed: number[], at: Date): void {

@@ -210,6 +210,145 @@ function toJob(row: JobRow): Job {
   };
 }
 
+/** The inbox file opened with the pragmas the inbox relies on, before its schema is migrated. */
+function openDatabase(file: string, durability: StoreOptions['durability']): Database.Database {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  // Set first, so the pragmas and migration below wait for another process instead of failing.
+  db.pragma('busy_timeout = 5000');
+  db.pragma('journal_mode = WAL');
+  // In WAL mode NORMAL fsyncs at checkpoints, not at every commit (see `Durability`): that buys
+  // thousands of accepts per second on the path GitLab waits on. FULL fsyncs the WAL per commit.
+  db.pragma(`synchronous = ${durability === 'power' ? 'FULL' : 'NORMAL'}`);
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+/** Statements that record a delivery and open or coalesce its job. */
+function acceptStatements(db: Database.Database) {
+  const insertDelivery = db.prepare<
+    [
+      {
+        key: string;
+        event: string;
+        uuid: string | null;
+        body: string | Buffer;
+        projectId: number | null;
+        iid: number | null;
+        receivedAt: number;
+        jobId: number | null;
+      },
+    ]
+  >(`
+    INSERT INTO deliveries (key, event, uuid, body, project_id, iid, received_at, job_id)
+    VALUES (@key, @event, @uuid, @body, @projectId, @iid, @receivedAt, @jobId)`);
+  const deliveryIdByKey = db.prepare<[string], { id: number }>('SELECT id FROM deliveries WHERE key = ?');
+  const openJob = db.prepare<[number, number], { id: number; status: JobStatus }>(
+    "SELECT id, status FROM jobs WHERE project_id = ? AND iid = ? AND status IN ('pending', 'running', 'failed')",
+  );
+  const insertJob = db.prepare<[{ projectId: number; iid: number; now: number; runAt: number }]>(`
+    INSERT INTO jobs (project_id, iid, status, attempts, run_at, first_pending_at, last_delivery_at, deliveries, created_at, updated_at)
+    VALUES (@projectId, @iid, 'pending', 0, @runAt, @now, @now, 1, @now, @now)`);
+  const coalescePending = db.prepare<[{ id: number; now: number; quietMs: number; maxWaitMs: number }]>(`
+    UPDATE jobs SET run_at = MAX(run_at, MIN(first_pending_at + @maxWaitMs, @now + @quietMs)),
+      last_delivery_at = @now, deliveries = deliveries + 1, updated_at = @now
+    WHERE id = @id`);
+  const markDirty = db.prepare<[{ id: number; now: number }]>(`
+    UPDATE jobs SET dirty = dirty + 1, last_delivery_at = @now, deliveries = deliveries + 1, updated_at = @now
+    WHERE id = @id`);
+  const requeueOnDelivery = db.prepare<[{ id: number; now: number; runAt: number }]>(`
+    UPDATE jobs SET status = 'pending', attempts = 0, run_at = @runAt, first_pending_at = @now, last_delivery_at = @now,
+      deliveries = deliveries + 1, updated_at = @now
+    WHERE id = @id`);
+  return { insertDelivery, deliveryIdByKey, openJob, insertJob, coalescePending, markDirty, requeueOnDelivery };
+}
+
+/** Statements that claim a job and settle its lease. */
+function leaseStatements(db: Database.Database) {
+  // Expired leases are claimable: their worker crashed or hung. The one-open-job-per-issue index
+  // means a claimable row's issue has no other running job, so an issue never runs twice at once.
+  // The `status IN (...)` terms here and in `earliestPending` repeat the partial index's condition
+  // word for word: only then does SQLite use `jobs_due` instead of scanning every done job.
+  const claimNext = db.prepare<[{ now: number; lease: string; leaseUntil: number }], JobRow & { lease: string }>(`
+    UPDATE jobs SET status = 'running', lease = @lease, lease_until = @leaseUntil, dirty = 0, attempts = attempts + 1, updated_at = @now
+    WHERE id = (
+      SELECT id FROM jobs
+      WHERE status IN ('pending', 'running')
+        AND ((status = 'pending' AND run_at <= @now) OR (status = 'running' AND lease_until < @now))
+      ORDER BY run_at, id LIMIT 1)
+    RETURNING ${JOB_COLUMNS}, lease`);
+  // Every lease-holding update matches on the lease, so a worker whose lease expired and was taken
+  // over changes nothing.
+  const leaseHeld = "WHERE id = @id AND lease = @lease AND status = 'running'";
+  const unleased = 'dirty = 0, lease = NULL, lease_until = NULL, updated_at = @now';
+  const completeJob = db.prepare<[Lease & { runAt: number }]>(`
+    UPDATE jobs SET status = CASE WHEN dirty > 0 THEN 'pending' ELSE 'done' END,
+      run_at = CASE WHEN dirty > 0 THEN @runAt ELSE run_at END,
+      first_pending_at = CASE WHEN dirty > 0 THEN @now ELSE first_pending_at END,
+      deliveries = dirty, attempts = 0, last_error = NULL, ${unleased}
+    ${leaseHeld}`);
+  const retryJob = db.prepare<[Lease & { runAt: number; error: string }]>(`
+    UPDATE jobs SET status = 'pending', run_at = @runAt, last_error = @error, ${unleased} ${leaseHeld}`);
+  const failJob = db.prepare<[Lease & { runAt: number; error: string }]>(`
+    UPDATE jobs SET status = CASE WHEN dirty > 0 THEN 'pending' ELSE 'failed' END,
+      attempts = CASE WHEN dirty > 0 THEN 0 ELSE attempts END,
+      run_at = CASE WHEN dirty > 0 THEN @runAt ELSE run_at END,
+      first_pending_at = CASE WHEN dirty > 0 THEN @now ELSE first_pending_at END,
+      last_error = @error, ${unleased}
+    ${leaseHeld}`);
+  const releaseJob = db.prepare<[Lease]>(`
+    UPDATE jobs SET status = 'pending', attempts = MAX(attempts - 1, 0), run_at = @now, ${unleased} ${leaseHeld}`);
+  const recoverAll = db.prepare<[{ now: number }]>(`
+    UPDATE jobs SET status = 'pending', attempts = MAX(attempts - 1, 0), run_at = @now, ${unleased}
+    WHERE status = 'running'`);
+  return { claimNext, completeJob, retryJob, failJob, releaseJob, recoverAll };
+}
+
+/** Statements that list, count and re-queue jobs, and read deliveries back. */
+function listingStatements(db: Database.Database) {
+  const listJobs = db.prepare<[number], JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM jobs ORDER BY updated_at DESC, id DESC LIMIT ?`,
+  );
+  const listFailed = db.prepare<[number], JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM jobs WHERE status = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?`,
+  );
+  // Pending and running jobs are few; the IN term repeats the jobs_due index's own condition so
+  // SQLite may read that partial index instead of every job ever done.
+  const oldestPendingJob = db.prepare<[], JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM jobs WHERE status IN ('pending', 'running') AND status = 'pending' ORDER BY first_pending_at, id LIMIT 1`,
+  );
+  const requeue = "SET status = 'pending', attempts = 0, run_at = @now, first_pending_at = @now, updated_at = @now";
+  const requeueFailed = db.prepare<[{ id: number; now: number }]>(
+    `UPDATE jobs ${requeue} WHERE id = @id AND status = 'failed'`,
+  );
+  const requeueAllFailed = db.prepare<[{ now: number }]>(`UPDATE jobs ${requeue} WHERE status = 'failed'`);
+  const countByStatus = db.prepare<[], { status: JobStatus; n: number }>(
+    'SELECT status, COUNT(*) AS n FROM jobs GROUP BY status',
+  );
+  const earliestPending = db.prepare<[], { runAt: number | null }>(
+    "SELECT MIN(run_at) AS runAt FROM jobs WHERE status IN ('pending', 'running') AND status = 'pending'",
+  );
+  const deliveryById = db.prepare<[number], { event: string; body: string | Buffer; receivedAt: number }>(
+    'SELECT event, body, received_at AS receivedAt FROM deliveries WHERE id = ?',
+  );
+  const select1 = db.prepare('SELECT 1');
+  return {
+    listJobs,
+    listFailed,
+    oldestPendingJob,
+    requeueFailed,
+    requeueAllFailed,
+    countByStatus,
+    earliestPending,
+    deliveryById,
+    select1,
+  };
+}
+
+type AcceptStatements = ReturnType<typeof acceptStatements>;
+type LeaseStatements = ReturnType<typeof leaseStatements>;
+type ListingStatements = ReturnType<typeof listingStatements>;
+
 /**
  * The inbox in one SQLite file. Every method is one statement or one IMMEDIATE transaction, so the
  * webhook server, the worker and the `inbox` CLI can share the file from separate processes.
@@ -239,147 +378,70 @@ export class SqliteInbox implements Inbox {
   };
   /** Set while the checkpoint thread restarts the WAL: group commits wait for it. */
   private paused: { promise: Promise<void>; resume: () => void; since: number; timer: NodeJS.Timeout } | null = null;
-  private readonly insertDelivery: Database.Statement<
-    [
-      {
-        key: string;
-        event: string;
-        uuid: string | null;
-        body: string | Buffer;
-        projectId: number | null;
-        iid: number | null;
-        receivedAt: number;
-        jobId: number | null;
-      },
-    ]
-  >;
-  private readonly deliveryIdByKey: Database.Statement<[string], { id: number }>;
-  private readonly openJob: Database.Statement<[number, number], { id: number; status: JobStatus }>;
-  private readonly insertJob: Database.Statement<[{ projectId: number; iid: number; now: number; runAt: number }]>;
-  private readonly coalescePending: Database.Statement<
-    [{ id: number; now: number; quietMs: number; maxWaitMs: number }]
-  >;
-  private readonly markDirty: Database.Statement<[{ id: number; now: number }]>;
-  private readonly requeueOnDelivery: Database.Statement<[{ id: number; now: number; runAt: number }]>;
-  private readonly claimNext: Database.Statement<
-    [{ now: number; lease: string; leaseUntil: number }],
-    JobRow & { lease: string }
-  >;
-  private readonly completeJob: Database.Statement<[Lease & { runAt: number }]>;
-  private readonly retryJob: Database.Statement<[Lease & { runAt: number; error: string }]>;
-  private readonly failJob: Database.Statement<[Lease & { runAt: number; error: string }]>;
-  private readonly releaseJob: Database.Statement<[Lease]>;
-  private readonly recoverAll: Database.Statement<[{ now: number }]>;
-  private readonly listJobs: Database.Statement<[number], JobRow>;
-  private readonly listFailed: Database.Statement<[number], JobRow>;
-  private readonly oldestPendingJob: Database.Statement<[], JobRow>;
-  private readonly requeueFailed: Database.Statement<[{ id: number; now: number }]>;
-  private readonly requeueAllFailed: Database.Statement<[{ now: number }]>;
-  private readonly countByStatus: Database.Statement<[], { status: JobStatus; n: number }>;
-  private readonly earliestPending: Database.Statement<[], { runAt: number | null }>;
-  private readonly deliveryById: Database.Statement<
-    [number],
-    { event: string; body: string | Buffer; receivedAt: number }
-  >;
-  private readonly select1: Database.Statement;
+  private readonly insertDelivery: AcceptStatements['insertDelivery'];
+  private readonly deliveryIdByKey: AcceptStatements['deliveryIdByKey'];
+  private readonly openJob: AcceptStatements['openJob'];
+  private readonly insertJob: AcceptStatements['insertJob'];
+  private readonly coalescePending: AcceptStatements['coalescePending'];
+  private readonly markDirty: AcceptStatements['markDirty'];
+  private readonly requeueOnDelivery: AcceptStatements['requeueOnDelivery'];
+  private readonly claimNext: LeaseStatements['claimNext'];
+  private readonly completeJob: LeaseStatements['completeJob'];
+  private readonly retryJob: LeaseStatements['retryJob'];
+  private readonly failJob: LeaseStatements['failJob'];
+  private readonly releaseJob: LeaseStatements['releaseJob'];
+  private readonly recoverAll: LeaseStatements['recoverAll'];
+  private readonly listJobs: ListingStatements['listJobs'];
+  private readonly listFailed: ListingStatements['listFailed'];
+  private readonly oldestPendingJob: ListingStatements['oldestPendingJob'];
+  private readonly requeueFailed: ListingStatements['requeueFailed'];
+  private readonly requeueAllFailed: ListingStatements['requeueAllFailed'];
+  private readonly countByStatus: ListingStatements['countByStatus'];
+  private readonly earliestPending: ListingStatements['earliestPending'];
+  private readonly deliveryById: ListingStatements['deliveryById'];
+  private readonly select1: ListingStatements['select1'];
   private readonly acceptTx: Database.Transaction<(delivery: NewDelivery, now: number) => AcceptResult>;
   private readonly acceptManyTx: Database.Transaction<
     (deliveries: readonly NewDelivery[], now: number) => AcceptResult[]
   >;
 
   private constructor(file: string, policy: CoalescePolicy, store: StoreOptions) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.file = file;
     this.policy = policy;
-    this.db = new Database(file);
-    // Set first, so the pragmas and migration below wait for another process instead of failing.
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('journal_mode = WAL');
-    // In WAL mode NORMAL fsyncs at checkpoints, not at every commit (see `Durability`): that buys
-    // thousands of accepts per second on the path GitLab waits on. FULL fsyncs the WAL per commit.
-    this.db.pragma(`synchronous = ${store.durability === 'power' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('foreign_keys = ON');
+    this.db = openDatabase(file, store.durability);
     this.migrate();
     this.db.pragma(`busy_timeout = ${store.busyTimeoutMs}`);
     // The file opened, to tell later whether the path still names it (deleted, replaced).
     this.inode = file === ':memory:' ? null : statSync(file).ino;
     this.checkFileOnWrite = store.checkFileOnWrite;
-
-    this.insertDelivery = this.db.prepare(`
-      INSERT INTO deliveries (key, event, uuid, body, project_id, iid, received_at, job_id)
-      VALUES (@key, @event, @uuid, @body, @projectId, @iid, @receivedAt, @jobId)`);
-    this.deliveryIdByKey = this.db.prepare('SELECT id FROM deliveries WHERE key = ?');
-    this.openJob = this.db.prepare(
-      "SELECT id, status FROM jobs WHERE project_id = ? AND iid = ? AND status IN ('pending', 'running', 'failed')",
-    );
-    this.insertJob = this.db.prepare(`
-      INSERT INTO jobs (project_id, iid, status, attempts, run_at, first_pending_at, last_delivery_at, deliveries, created_at, updated_at)
-      VALUES (@projectId, @iid, 'pending', 0, @runAt, @now, @now, 1, @now, @now)`);
-    this.coalescePending = this.db.prepare(`
-      UPDATE jobs SET run_at = MAX(run_at, MIN(first_pending_at + @maxWaitMs, @now + @quietMs)),
-        last_delivery_at = @now, deliveries = deliveries + 1, updated_at = @now
-      WHERE id = @id`);
-    this.markDirty = this.db.prepare(`
-      UPDATE jobs SET dirty = dirty + 1, last_delivery_at = @now, deliveries = deliveries + 1, updated_at = @now
-      WHERE id = @id`);
-    this.requeueOnDelivery = this.db.prepare(`
-      UPDATE jobs SET status = 'pending', attempts = 0, run_at = @runAt, first_pending_at = @now, last_delivery_at = @now,
-        deliveries = deliveries + 1, updated_at = @now
-      WHERE id = @id`);
-    // Expired leases are claimable: their worker crashed or hung. The one-open-job-per-issue index
-    // means a claimable row's issue has no other running job, so an issue never runs twice at once.
-    // The `status IN (...)` terms here and in `earliestPending` repeat the partial index's condition
-    // word for word: only then does SQLite use `jobs_due` instead of scanning every done job.
-    this.claimNext = this.db.prepare(`
-      UPDATE jobs SET status = 'running', lease = @lease, lease_until = @leaseUntil, dirty = 0, attempts = attempts + 1, updated_at = @now
-      WHERE id = (
-        SELECT id FROM jobs
-        WHERE status IN ('pending', 'running')
-          AND ((status = 'pending' AND run_at <= @now) OR (status = 'running' AND lease_until < @now))
-        ORDER BY run_at, id LIMIT 1)
-      RETURNING ${JOB_COLUMNS}, lease`);
-    // Every lease-holding update matches on the lease, so a worker whose lease expired and was taken
-    // over changes nothing.
-    const leaseHeld = "WHERE id = @id AND lease = @lease AND status = 'running'";
-    const unleased = 'dirty = 0, lease = NULL, lease_until = NULL, updated_at = @now';
-    this.completeJob = this.db.prepare(`
-      UPDATE jobs SET status = CASE WHEN dirty > 0 THEN 'pending' ELSE 'done' END,
-        run_at = CASE WHEN dirty > 0 THEN @runAt ELSE run_at END,
-        first_pending_at = CASE WHEN dirty > 0 THEN @now ELSE first_pending_at END,
-        deliveries = dirty, attempts = 0, last_error = NULL, ${unleased}
-      ${leaseHeld}`);
-    this.retryJob = this.db.prepare(`
-      UPDATE jobs SET status = 'pending', run_at = @runAt, last_error = @error, ${unleased} ${leaseHeld}`);
-    this.failJob = this.db.prepare(`
-      UPDATE jobs SET status = CASE WHEN dirty > 0 THEN 'pending' ELSE 'failed' END,
-        attempts = CASE WHEN dirty > 0 THEN 0 ELSE attempts END,
-        run_at = CASE WHEN dirty > 0 THEN @runAt ELSE run_at END,
-        first_pending_at = CASE WHEN dirty > 0 THEN @now ELSE first_pending_at END,
-        last_error = @error, ${unleased}
-      ${leaseHeld}`);
-    this.releaseJob = this.db.prepare(`
-      UPDATE jobs SET status = 'pending', attempts = MAX(attempts - 1, 0), run_at = @now, ${unleased} ${leaseHeld}`);
-    this.recoverAll = this.db.prepare(`
-      UPDATE jobs SET status = 'pending', attempts = MAX(attempts - 1, 0), run_at = @now, ${unleased}
-      WHERE status = 'running'`);
-    this.listJobs = this.db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs ORDER BY updated_at DESC, id DESC LIMIT ?`);
-    this.listFailed = this.db.prepare(
-      `SELECT ${JOB_COLUMNS} FROM jobs WHERE status = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?`,
-    );
-    // Pending and running jobs are few; the IN term repeats the jobs_due index's own condition so
-    // SQLite may read that partial index instead of every job ever done.
-    this.oldestPendingJob = this.db.prepare(
-      `SELECT ${JOB_COLUMNS} FROM jobs WHERE status IN ('pending', 'running') AND status = 'pending' ORDER BY first_pending_at, id LIMIT 1`,
-    );
-    const requeue = "SET status = 'pending', attempts = 0, run_at = @now, first_pending_at = @now, updated_at = @now";
-    this.requeueFailed = this.db.prepare(`UPDATE jobs ${requeue} WHERE id = @id AND status = 'failed'`);
-    this.requeueAllFailed = this.db.prepare(`UPDATE jobs ${requeue} WHERE status = 'failed'`);
-    this.countByStatus = this.db.prepare('SELECT status, COUNT(*) AS n FROM jobs GROUP BY status');
-    this.earliestPending = this.db.prepare(
-      "SELECT MIN(run_at) AS runAt FROM jobs WHERE status IN ('pending', 'running') AND status = 'pending'",
-    );
-    this.deliveryById = this.db.prepare('SELECT event, body, received_at AS receivedAt FROM deliveries WHERE id = ?');
-    this.select1 = this.db.prepare('SELECT 1');
+    ({
+      insertDelivery: this.insertDelivery,
+      deliveryIdByKey: this.deliveryIdByKey,
+      openJob: this.openJob,
+      insertJob: this.insertJob,
+      coalescePending: this.coalescePending,
+      markDirty: this.markDirty,
+      requeueOnDelivery: this.requeueOnDelivery,
+    } = acceptStatements(this.db));
+    ({
+      claimNext: this.claimNext,
+      completeJob: this.completeJob,
+      retryJob: this.retryJob,
+      failJob: this.failJob,
+      releaseJob: this.releaseJob,
+      recoverAll: this.recoverAll,
+    } = leaseStatements(this.db));
+    ({
+      listJobs: this.listJobs,
+      listFailed: this.listFailed,
+      oldestPendingJob: this.oldestPendingJob,
+      requeueFailed: this.requeueFailed,
+      requeueAllFailed: this.requeueAllFailed,
+      countByStatus: this.countByStatus,
+      earliestPending: this.earliestPending,
+      deliveryById: this.deliveryById,
+      select1: this.select1,
+    } = listingStatements(this.db));
     this.acceptTx = this.db.transaction((delivery: NewDelivery, now: number) => this.acceptIn(delivery, now));
     this.acceptManyTx = this.db.transaction((deliveries: readonly NewDelivery[], now: number) =>
       deliveries.map((d) => this.acceptIn(d, now)),
