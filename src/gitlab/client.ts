@@ -104,14 +104,7 @@ export class GitLabClient {
 
   /** Every note on the issue, oldest first (all pages). */
   async allNotes(iid: number): Promise<ApiNote[]> {
-    const get = (page: number) =>
-      this.notes.all(this.project, iid, {
-        perPage: PER_PAGE,
-        page,
-        sort: 'asc',
-        orderBy: 'created_at',
-        showExpanded: true,
-      } as never);
+    const get = (page: number) => this.notes.all(this.project, iid, notesPage(page));
     return collect(pagesOf(apiNoteSchema, 'GET /projects/:id/issues/:iid/notes', get as never));
   }
 
@@ -279,14 +272,7 @@ export class GitLabClient {
 
   /** Every note on a merge request, oldest first (all pages). */
   async mergeRequestNotes(mrIid: number): Promise<ApiNote[]> {
-    const get = (page: number) =>
-      this.mrNotes.all(this.project, mrIid, {
-        perPage: PER_PAGE,
-        page,
-        sort: 'asc',
-        orderBy: 'created_at',
-        showExpanded: true,
-      } as never);
+    const get = (page: number) => this.mrNotes.all(this.project, mrIid, notesPage(page));
     return collect(pagesOf(apiNoteSchema, 'GET /projects/:id/merge_requests/:iid/notes', get as never));
   }
 
@@ -325,6 +311,10 @@ export class GitLabClient {
 const apiMemberSchema = z.looseObject({ id: z.number().int(), access_level: z.number().int() });
 
 const PER_PAGE = 100;
+
+/** One page of notes, oldest first, with the pagination headers. */
+const notesPage = (page: number) =>
+  ({ perPage: PER_PAGE, page, sort: 'asc', orderBy: 'created_at', showExpanded: true }) as never;
 
 /** What gitbeaker answers for one page with `showExpanded` (header values it could not read are NaN or null). */
 interface ExpandedPage {

@@ -1,42 +1,18 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeGitLab, type FakeGitLab } from '../../src/fake-gitlab/server.js';
-import { startService, type RunningService } from '../../src/service/service.js';
+import { describe, expect, it } from 'vitest';
+import type { FakeGitLab } from '../../src/fake-gitlab/server.js';
 import { settingsFor } from '../e2e/stack.js';
-import { exampleConfig } from '../helpers/config.js';
+import { useServerOnlyService } from '../helpers/server-only-service.js';
 
-let fake: FakeGitLab | null = null;
-let service: RunningService | null = null;
-let dataDir: string | null = null;
-
-afterEach(async () => {
-  await service?.stop(500);
-  service = null;
-  await fake?.stop();
-  fake = null;
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  dataDir = null;
-});
+const service = useServerOnlyService('scale-bot-ready-');
 
 async function start(
   token: (fake: FakeGitLab) => string,
   project?: string,
 ): Promise<{ status: number; body: { ok: boolean; checks: Record<string, string> } }> {
-  fake = await startFakeGitLab({ labels: [] });
-  dataDir = mkdtempSync(join(tmpdir(), 'scale-bot-ready-'));
-  service = await startService(
+  const running = await service.start((fake, dataDir) =>
     settingsFor(fake, dataDir, { gitlabToken: token(fake), ...(project ? { project } : {}) }),
-    exampleConfig(),
-    {
-      server: true,
-      worker: false,
-      logger: pino({ level: 'silent' }),
-    },
   );
-  const res = await fetch(`${service.url}/readyz`);
+  const res = await fetch(`${running.url}/readyz`);
   return { status: res.status, body: (await res.json()) as { ok: boolean; checks: Record<string, string> } };
 }
 
