@@ -60,7 +60,11 @@ export interface DecideInput {
 export type NoteTemplate = 'request' | 'assigned' | 'not-a-request';
 export type RenderNote = (template: NoteTemplate, model: object) => string;
 
-export function decide(input: DecideInput, config: Config, now: Date, render: RenderNote): Plan {
+/**
+ * `render` null: the plan without its notes (`simulate` compares decisions only; building a request
+ * note's model is a third of the cost of deciding).
+ */
+export function decide(input: DecideInput, config: Config, now: Date, render: RenderNote | null): Plan {
   const plan = decideIssue(input, config, now, render);
   if (input.issue.movedTo === undefined) plan.deleteNotes = laterCopies(input.issue.botNotes);
   // Every note within GitLab's limit, whatever people wrote (see `fitText`).
@@ -78,7 +82,7 @@ export function needsLabelEvents(issue: Pick<IssueSnapshot, 'labels' | 'state' |
 }
 
 /** The pipeline: skip reasons → assess → commands → assign → labels → notes → engagement. */
-function decideIssue(input: DecideInput, config: Config, now: Date, render: RenderNote): Plan {
+function decideIssue(input: DecideInput, config: Config, now: Date, render: RenderNote | null): Plan {
   const { issue, request } = input;
   const plan = emptyPlan(issue.iid);
   const skip = skipReason(issue, config);
@@ -96,7 +100,7 @@ function decideIssue(input: DecideInput, config: Config, now: Date, render: Rend
   plan.summary.push(...life.summary);
   const flags = planLabels(plan, a, life.state);
   const assigned = planAssignees(plan, a, run.routing);
-  planNotes(plan, a, run, life, assignmentRecord(a, own, run.routing, assigned), render);
+  if (render) planNotes(plan, a, run, life, assignmentRecord(a, own, run.routing, assigned), render);
   if (input.crm?.enabled) planCrm(plan, a, life);
   recordEngagement(plan, a, { life, routing: run.routing, assigned, flags });
   return plan;
@@ -136,7 +140,7 @@ function skipReason(issue: IssueSnapshot, config: Config): string | null {
 
 const isFormRequest = (request: ParsedRequest): request is FormRequest => request.form !== null;
 
-function decideNonRequest(plan: Plan, issue: IssueSnapshot, config: Config, render: RenderNote): Plan {
+function decideNonRequest(plan: Plan, issue: IssueSnapshot, config: Config, render: RenderNote | null): Plan {
   if (config.intake.nonRequest === 'ignore') {
     plan.summary.push('not made from a request template: ignored (intake.nonRequest = ignore)');
     return plan;
@@ -144,15 +148,17 @@ function decideNonRequest(plan: Plan, issue: IssueSnapshot, config: Config, rend
   const label = `${config.labels.engagement}::not-a-request`;
   if (!issue.labels.some((l) => sameName(l, label))) plan.labels.add.push(label);
   // Explained once: the note is never rewritten, so a person can reply to it in peace.
-  const note = noteOnce(issue.botNotes, NOT_A_REQUEST_NOTE, () =>
-    render('not-a-request', {
-      author: issue.author,
-      templates: config.forms.map((f) => ({
-        title: neutralizeInline(f.title),
-        file: `scale_engagement_request_${f.id}`,
-      })),
-    }),
-  );
+  const note =
+    render &&
+    noteOnce(issue.botNotes, NOT_A_REQUEST_NOTE, () =>
+      render('not-a-request', {
+        author: issue.author,
+        templates: config.forms.map((f) => ({
+          title: neutralizeInline(f.title),
+          file: `scale_engagement_request_${f.id}`,
+        })),
+      }),
+    );
   if (note) plan.notes.push(note);
   plan.summary.push('not made from a request template: labelled and explained once');
   return plan;

@@ -1,7 +1,7 @@
 import { subMonths } from 'date-fns';
 import pLimit from 'p-limit';
 import type { Config } from '../domain/config.js';
-import { decide, type RenderNote } from '../domain/decide.js';
+import { decide } from '../domain/decide.js';
 import { readRequest } from '../domain/read-request.js';
 import { requestDiff, simulationOf, type RequestDiff, type Simulation } from '../domain/decision-diff.js';
 import type { Workload } from '../domain/route.js';
@@ -23,9 +23,6 @@ export interface SimulateOptions {
   now: Date;
   botUsername: string;
 }
-
-/** simulate compares decisions, never note bodies: rendering them would be wasted work (a third of the CPU at 10,000 requests). */
-const NO_NOTES: RenderNote = () => '';
 
 /** Issues read at once: enough to hide GitLab's latency, few enough to be a polite client. */
 const IN_FLIGHT = 16;
@@ -181,7 +178,8 @@ async function decisionUnder(
     { issue: snapshot, request, related, workload, botUsername: options.botUsername },
     side.config,
     options.now,
-    NO_NOTES,
+    // Decisions only: no note is written, so none is built.
+    null,
   ).decision;
 }
 
