@@ -51,8 +51,11 @@ export async function runSimulate(client: GitLabClient, options: SimulateOptions
   const changed: RequestDiff[] = [];
   let total = 0;
   await Promise.all(
-    window.map((issue) =>
+    window.map((_, k) =>
       limit(async () => {
+        // Taken out of the window as it is decided: what is held shrinks as the run goes on.
+        const issue = restored(window[k]!);
+        window[k] = null;
         const notes = await client.allNotes(issue.iid);
         const workload = workloadOf(issue);
         const [base, head] = await Promise.all(
@@ -120,11 +123,11 @@ async function listOnce(
   client: GitLabClient,
   sides: readonly Side[],
   window: Window,
-): Promise<{ window: ApiIssue[]; open: ApiIssue[] }> {
+): Promise<{ window: Array<Kept | null>; open: ApiIssue[] }> {
   const from = new Date(Math.min(...sides.map((s) => s.historyFrom), window.from ?? Infinity)).toISOString();
   const filters: IssueFilter[] = [{ createdAfter: from }, { state: 'opened', createdBefore: from }];
   const seen = new Set<number>();
-  const kept: ApiIssue[] = [];
+  const kept: Kept[] = [];
   for (const filter of filters) {
     for await (const page of client.issuePages(filter)) {
       // Both filters are inclusive at `from`: an issue created at that instant is listed twice.
@@ -136,20 +139,39 @@ async function listOnce(
           fresh.filter((i) => i.state === 'opened' || Date.parse(i.created_at) >= side.historyFrom),
         );
       // Every open issue counts towards routing's workload, requests or not (as RoutingState reads them).
-      kept.push(...fresh.filter((i) => i.state === 'opened' || window.includes(i)).map(slim));
+      kept.push(...fresh.filter((i) => i.state === 'opened' || window.includes(i)).map(keep));
     }
   }
-  kept.sort((a, b) => a.iid - b.iid);
-  return { window: kept.filter(window.includes), open: kept.filter((i) => i.state === 'opened') };
+  kept.sort((a, b) => a.issue.iid - b.issue.iid);
+  return {
+    window: kept.filter((k) => window.includes(k.issue)),
+    open: kept.map((k) => k.issue).filter((i) => i.state === 'opened'),
+  };
 }
 
-/** The fields a decision reads: a listed issue carries dozens more, which 10,000 of would hold for nothing. */
+/**
+ * An issue kept to be decided after the listing: only the fields a decision reads (a listed issue
+ * carries dozens more), and its description as UTF-8 bytes outside the JavaScript heap (a string
+ * with one non-Latin-1 character, an em dash in a template, takes two bytes a character there):
+ * 10,000 descriptions are most of what simulate holds.
+ */
+interface Kept {
+  issue: ApiIssue;
+  description: Buffer | null;
+}
+
+const restored = (kept: Kept): ApiIssue => ({ ...kept.issue, description: kept.description?.toString('utf8') ?? null });
+
+function keep(issue: ApiIssue): Kept {
+  return { issue: slim(issue), description: issue.description == null ? null : Buffer.from(issue.description, 'utf8') };
+}
+
 function slim(issue: ApiIssue): ApiIssue {
   return {
     id: issue.id,
     iid: issue.iid,
     title: issue.title,
-    description: issue.description ?? null,
+    description: null,
     state: issue.state,
     author: { username: issue.author.username },
     labels: issue.labels,
