@@ -15,7 +15,7 @@ export interface Metrics {
   rateLimitWait: Counter;
 }
 
-export function createMetrics(depth?: () => Record<string, number>): Metrics {
+export function createMetrics(depth?: () => Record<string, number> | Promise<Record<string, number>>): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'scale_bot_' });
   return {
@@ -31,9 +31,9 @@ export function createMetrics(depth?: () => Record<string, number>): Metrics {
       help: 'Per-issue jobs in the inbox, by status',
       labelNames: ['status'],
       registers: [registry],
-      collect() {
+      async collect() {
         if (!depth) return;
-        for (const [status, n] of Object.entries(depth())) this.set({ status }, n);
+        for (const [status, n] of Object.entries(await depth())) this.set({ status }, n);
       },
     }),
     jobDuration: new Histogram({

@@ -1,4 +1,4 @@
-import type { AcceptResult, Inbox, NewDelivery } from './inbox.js';
+import type { AcceptResult, Awaitable, Inbox, NewDelivery } from './inbox.js';
 
 export interface GroupCommitOptions {
   maxBatch: number;
@@ -97,28 +97,51 @@ export class GroupCommit {
     }
     const batch = this.pending.splice(0, this.options.maxBatch);
     if (batch.length === 0) return;
+    let written: Awaitable<AcceptResult[]>;
     try {
-      const results = this.inbox.acceptMany(
+      written = this.inbox.acceptMany(
         batch.map((b) => b.delivery),
         this.now(),
       );
-      this.failures = 0;
-      batch.forEach((b, i) => b.resolve(results[i]!));
-      if (this.pending.length > 0) this.flush();
     } catch (err) {
-      if (!isRetryableStoreError(err)) {
-        // The whole transaction rolled back: every request in it is answered with the error.
-        for (const b of batch) b.reject(err);
-        return;
-      }
-      this.failures++;
-      const now = performance.now();
-      const reason = err instanceof Error ? err.message : String(err);
-      const kept = batch.filter((b) => b.deadline > now || (b.reject(new StoreUnavailableError(reason)), false));
-      this.pending.unshift(...kept);
-      if (this.pending.length > 0)
-        this.hold(new Promise((r) => setTimeout(r, this.options.retryMs(this.failures)).unref()));
+      this.refused(batch, err);
+      return;
     }
+    if (!(written instanceof Promise)) return this.written(batch, written);
+    // An asynchronous store (Redis): deliveries arriving during this write gather for the next one.
+    this.waiting = true;
+    written.then(
+      (results) => {
+        this.waiting = false;
+        this.written(batch, results);
+      },
+      (err: unknown) => {
+        this.waiting = false;
+        this.refused(batch, err);
+      },
+    );
+  }
+
+  private written(batch: Waiting[], results: AcceptResult[]): void {
+    this.failures = 0;
+    batch.forEach((b, i) => b.resolve(results[i]!));
+    if (this.pending.length > 0) this.flush();
+  }
+
+  private refused(batch: Waiting[], err: unknown): void {
+    if (!isRetryableStoreError(err)) {
+      // The whole transaction rolled back: every request in it is answered with the error.
+      for (const b of batch) b.reject(err);
+      if (this.pending.length > 0) this.flush();
+      return;
+    }
+    this.failures++;
+    const now = performance.now();
+    const reason = err instanceof Error ? err.message : String(err);
+    const kept = batch.filter((b) => b.deadline > now || (b.reject(new StoreUnavailableError(reason)), false));
+    this.pending.unshift(...kept);
+    if (this.pending.length > 0)
+      this.hold(new Promise((r) => setTimeout(r, this.options.retryMs(this.failures)).unref()));
   }
 
   private hold(gate: Promise<unknown>): void {

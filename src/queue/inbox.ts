@@ -1,8 +1,12 @@
 /**
  * The durable inbox: webhook deliveries persisted before they are acknowledged, and per-issue jobs
  * that the worker runs. One issue never has two jobs running at once; a burst of deliveries for one
- * issue collapses into few passes. Implementations: SQLite (embedded default).
+ * issue collapses into few passes. Implementations: SQLite (embedded default, synchronous) and
+ * Redis with BullMQ (many replicas, asynchronous): callers await every result.
  */
+
+/** A result now (SQLite) or later (Redis). */
+export type Awaitable<T> = T | Promise<T>;
 
 export interface IssueRef {
   projectId: number;
@@ -62,42 +66,45 @@ export interface CoalescePolicy {
 
 export interface Inbox {
   /** Persists a delivery and (unless duplicate) schedules its issue's job, in one transaction. */
-  accept(delivery: NewDelivery, now: number): AcceptResult;
+  accept(delivery: NewDelivery, now: number): Awaitable<AcceptResult>;
   /**
    * Persists several deliveries in one transaction (one commit, one fsync at most), each with the
    * same effect as `accept`; results in order. Bursts of webhooks are written this way.
    */
-  acceptMany(deliveries: readonly NewDelivery[], now: number): AcceptResult[];
+  acceptMany(deliveries: readonly NewDelivery[], now: number): Awaitable<AcceptResult[]>;
   /** Leases the next due job whose issue is not running; null when none is due. */
-  claim(now: number, leaseMs: number): ClaimedJob | null;
-  /** The pass finished: done, or pending again when deliveries arrived while it ran. */
-  complete(job: ClaimedJob, now: number): void;
+  claim(now: number, leaseMs: number): Awaitable<ClaimedJob | null>;
+  /**
+   * The pass finished: done, or pending again when deliveries arrived while it ran. This and the
+   * three below return false (changing nothing) when the lease is no longer held.
+   */
+  complete(job: ClaimedJob, now: number): Awaitable<boolean>;
   /** A transient failure: try again at `runAt`. */
-  retry(job: ClaimedJob, runAt: number, error: string, now: number): void;
+  retry(job: ClaimedJob, runAt: number, error: string, now: number): Awaitable<boolean>;
   /** A permanent failure or attempts exhausted: dead-letter with the error. */
-  fail(job: ClaimedJob, error: string, now: number): void;
+  fail(job: ClaimedJob, error: string, now: number): Awaitable<boolean>;
   /** Returns a running job to pending (graceful shutdown), without counting an attempt. */
-  release(job: ClaimedJob, now: number): void;
+  release(job: ClaimedJob, now: number): Awaitable<boolean>;
   /**
    * Returns every running job to pending (attempt not counted): a worker starting up after a crash
    * or SIGKILL resumes what was in flight. Expired leases are also claimable without this.
    */
-  recover(now: number): number;
+  recover(now: number): Awaitable<number>;
   /** Jobs, newest first; only failed ones with `failed`. */
-  list(options: { failed?: boolean; limit?: number }): Job[];
+  list(options: { failed?: boolean; limit?: number }): Awaitable<Job[]>;
   /** The pending job waiting longest since its first delivery (the status page's queue age), or null. */
-  oldestPending(): Job | null;
+  oldestPending(): Awaitable<Job | null>;
   /** Re-queues a failed job (attempts reset). Returns false when no such failed job. */
-  retryFailed(jobId: number, now: number): boolean;
-  retryAllFailed(now: number): number;
+  retryFailed(jobId: number, now: number): Awaitable<boolean>;
+  retryAllFailed(now: number): Awaitable<number>;
   /** Counts by status, for metrics and readiness. */
-  depth(): Record<JobStatus, number>;
+  depth(): Awaitable<Record<JobStatus, number>>;
   /** Earliest runAt among pending jobs (so the worker can sleep until then), or null. */
-  nextRunAt(): number | null;
+  nextRunAt(): Awaitable<number | null>;
   /** A raw delivery body by id (for replay and audit). */
-  delivery(id: number): { event: string; body: string; receivedAt: number } | null;
+  delivery(id: number): Awaitable<{ event: string; body: string; receivedAt: number } | null>;
   /** Cheap check that the store answers (readiness). */
-  ping(): boolean;
+  ping(): Awaitable<boolean>;
   /**
    * Optional: move WAL checkpoints off the caller's thread (the webhook server calls this once for
    * its own connection), keeping the WAL bounded. No-op for stores that have no WAL.
@@ -109,5 +116,5 @@ export interface Inbox {
    * blocking the event loop on the database lock.
    */
   whenWritable?(): Promise<void> | null;
-  close(): void;
+  close(): Awaitable<void>;
 }

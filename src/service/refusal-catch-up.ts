@@ -86,7 +86,7 @@ export class RefusalCatchUp {
       const issues = await this.deps.updatedAfter(
         new Date(window.since - (this.deps.marginMs ?? 60_000)).toISOString(),
       );
-      this.deps.inbox.acceptMany(
+      await this.deps.inbox.acceptMany(
         issues.map(({ iid }) => ({
           key: `catch-up:${projectId}:${iid}:${window.since}`,
           event: 'Catch-up',

@@ -112,12 +112,12 @@ export class StatusData {
     return { iid, title: snapshot.title, url: snapshot.webUrl, plan, analysis };
   }
 
-  bot(): BotModel {
+  async bot(): Promise<BotModel> {
     const { inbox, routing } = this.sources;
     return {
-      depth: inbox.depth(),
-      oldestPending: inbox.oldestPending(),
-      deadLetters: inbox.list({ failed: true, limit: 50 }),
+      depth: await inbox.depth(),
+      oldestPending: await inbox.oldestPending(),
+      deadLetters: await inbox.list({ failed: true, limit: 50 }),
       routingReadAt: routing.loadedAt(),
       configuration: this.sources.configStatus(),
       rateLimit: this.sources.rateLimit(),

@@ -119,14 +119,14 @@ export function statusRouter(deps: StatusDeps): Router {
       return message(res.status(404), 'No such request', `"${req.params.iid}" is no issue number.`);
     whyPage(res, await data.why(iid), deps);
   });
-  router.get('/bot', signedIn, (req: Request, res: Response) => {
+  router.get('/bot', signedIn, async (req: Request, res: Response) => {
     const retried =
       typeof req.query.retried === 'string' && /^\d+$/.test(req.query.retried)
         ? `Job ${req.query.retried} is queued again.`
         : null;
-    page(res, 'bot', { title: 'The bot', section: 'bot', notice: retried, ...data.bot() });
+    page(res, 'bot', { title: 'The bot', section: 'bot', notice: retried, ...(await data.bot()) });
   });
-  router.post('/bot/dead-letters/:id/retry', signedIn, form, csrf, (req: Request, res: Response) => {
+  router.post('/bot/dead-letters/:id/retry', signedIn, form, csrf, async (req: Request, res: Response) => {
     const session = res.locals.session as Session;
     if (res.locals.manager !== true)
       return denied(
@@ -134,7 +134,7 @@ export function statusRouter(deps: StatusDeps): Router {
         `Only managers may retry dead letters; @${session.username} has no manager role in the configuration.`,
       );
     const id = Number(req.params.id);
-    if (!Number.isInteger(id) || !deps.inbox.retryFailed(id, deps.now().getTime()))
+    if (!Number.isInteger(id) || !(await deps.inbox.retryFailed(id, deps.now().getTime())))
       return message(res.status(404), 'No such dead letter', `Job ${req.params.id} is not a dead letter (any more).`);
     deps.logger.info({ job: id, by: session.username }, 'dead letter re-queued from the status page');
     deps.onRetried();

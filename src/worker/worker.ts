@@ -74,7 +74,7 @@ export class Worker {
   /** Resolves once nothing is running and nothing is due (tests, demo, benchmarks). */
   async idle(): Promise<void> {
     for (;;) {
-      const next = this.inbox.nextRunAt();
+      const next = await this.inbox.nextRunAt();
       if (this.inFlight.size === 0 && (next === null || next > this.now() + 60_000)) return;
       await new Promise<void>((resolve) => {
         this.idleWaiters.push(resolve);
@@ -94,7 +94,7 @@ export class Worker {
     ]);
     if (timedOut) {
       // Passes still running go back to the queue; a pass is idempotent, so redoing one is safe.
-      for (const { job } of this.inFlight.values()) this.inbox.release(job, this.now());
+      for (const { job } of this.inFlight.values()) await this.inbox.release(job, this.now());
       this.logger.warn({ released: this.inFlight.size }, 'stopped with passes in flight; returned them to the queue');
     }
   }
@@ -103,7 +103,7 @@ export class Worker {
     while (this.running) {
       let sleep: number;
       try {
-        sleep = this.claimDue();
+        sleep = await this.claimDue();
         if (this.storeFailure) this.logger.info({ downMs: this.now() - this.storeFailure.since }, 'inbox usable again');
         this.storeFailure = null;
       } catch (err) {
@@ -124,14 +124,14 @@ export class Worker {
   }
 
   /** Starts every due job there is room for; returns how long to sleep before looking again. */
-  private claimDue(): number {
+  private async claimDue(): Promise<number> {
     if (!this.recovered) {
-      const recovered = this.inbox.recover(this.now());
+      const recovered = await this.inbox.recover(this.now());
       this.recovered = true;
       if (recovered > 0) this.logger.warn({ recovered }, 'resumed jobs left running by a previous process');
     }
     while (this.running && this.inFlight.size < this.options.concurrency) {
-      const job = this.inbox.claim(this.now(), this.options.leaseMs);
+      const job = await this.inbox.claim(this.now(), this.options.leaseMs);
       if (!job) break;
       const done = this.execute(job).finally(() => {
         this.inFlight.delete(job.id);
@@ -139,7 +139,7 @@ export class Worker {
       });
       this.inFlight.set(job.id, { job, done });
     }
-    const next = this.inbox.nextRunAt();
+    const next = await this.inbox.nextRunAt();
     return Math.max(5, Math.min(this.options.idlePollMs, next === null ? Infinity : next - this.now()));
   }
 
@@ -176,18 +176,18 @@ export class Worker {
     const started = this.now();
     try {
       await this.pass(job.issue, job);
-      this.inbox.complete(job, this.now());
+      await this.inbox.complete(job, this.now());
       this.metrics?.jobDuration.observe({ outcome: 'done' }, (this.now() - started) / 1000);
       this.metrics?.jobLatency.observe((this.now() - job.firstPendingAt) / 1000);
     } catch (err) {
       const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       if (!isPermanent(err) && job.attempts < this.options.maxAttempts) {
         const delay = this.options.backoffMs(job.attempts);
-        this.inbox.retry(job, this.now() + delay, message, this.now());
+        await this.inbox.retry(job, this.now() + delay, message, this.now());
         this.metrics?.jobDuration.observe({ outcome: 'retry' }, (this.now() - started) / 1000);
         log.warn({ err: message, retryInMs: Math.round(delay) }, 'pass failed, will retry');
       } else {
-        this.inbox.fail(job, message, this.now());
+        await this.inbox.fail(job, message, this.now());
         this.metrics?.jobDuration.observe({ outcome: 'failed' }, (this.now() - started) / 1000);
         log.error({ err: message }, 'pass failed for good, dead-lettered');
       }
