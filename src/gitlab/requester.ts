@@ -1,12 +1,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pThrottle from 'p-throttle';
 import { createRequesterFn } from '@gitbeaker/requester-utils';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
 import { AmbiguousWriteError, GitLabHttpError, isTransient } from './errors.js';
+import { localPacer, type Pacer } from './pacing.js';
 
 /**
  * The HTTP layer under gitbeaker. gitbeaker's own handler retries 429/502 within milliseconds and
@@ -136,8 +136,14 @@ export interface Requester {
   stop: () => Promise<void>;
 }
 
-export function createRequester(settings: RequesterSettings, logger: Logger, metrics: Metrics | null): Requester {
-  const transport = new PacedTransport(settings, logger, metrics);
+export function createRequester(
+  settings: RequesterSettings,
+  logger: Logger,
+  metrics: Metrics | null,
+  /** Shared pacing (replicas on Redis); this process's own by default. */
+  sharedPacer?: Pacer,
+): Requester {
+  const transport = new PacedTransport(settings, logger, metrics, sharedPacer);
   return {
     requesterFn: createRequesterFn(
       async (_resource, request) => request,
@@ -162,14 +168,15 @@ class PacedTransport {
     https: new https.Agent({ keepAlive: true, maxSockets: 64 }),
   };
   private readonly send = sendWith(this.agents);
-  private readonly pace: (url: URL, method: string) => Promise<void>;
+  private readonly pacer: Pacer;
 
   constructor(
     private readonly settings: RequesterSettings,
     private readonly logger: Logger,
     private readonly metrics: Metrics | null,
+    sharedPacer: Pacer | undefined,
   ) {
-    this.pace = pacing(settings, this.stopped.signal);
+    this.pacer = sharedPacer ?? localPacer(settings, this.stopped.signal);
   }
 
   /** gitbeaker's request handler: one call, retried with backoff while its failure is transient. */
@@ -204,7 +211,7 @@ class PacedTransport {
     const method = String(options.method ?? 'GET');
     const queued = Date.now();
     this.stopped.signal.throwIfAborted();
-    await this.pace(url, method);
+    await pace(this.pacer, url, method, this.stopped.signal);
     const paced = Date.now() - queued;
     if (paced > 0) this.countWait(paced);
     if (this.pausedUntil > Date.now()) await this.wait(this.pausedUntil - Date.now());
@@ -243,8 +250,11 @@ class PacedTransport {
   /** The error for a non-2xx answer; a rate limit, or a 5xx that says when to come back (maintenance), pauses every call. */
   private failureOf({ status, headers, text }: HttpAnswer, method: string, name: string): Error {
     const after = retryAfterMs(headers['retry-after'] ?? null, Date.now());
-    if (status === 429 || (status >= 500 && after !== null))
+    if (status === 429 || (status >= 500 && after !== null)) {
       this.pausedUntil = Math.max(this.pausedUntil, Date.now() + (after ?? this.settings.minBackoffMs));
+      // Other replicas sharing the pacer wait too (best effort: a shared pause never throws).
+      void this.pacer.pause(this.pausedUntil);
+    }
     const error = new GitLabHttpError(
       `${method} ${name}: ${status} ${describeFailure(text)}`.slice(0, 500),
       status,
@@ -269,28 +279,11 @@ class PacedTransport {
   }
 }
 
-/**
- * The pacing gates: every call, note creations, searches. Windows of one second keep bursts small
- * and the minute total under the limit; below the limit a call passes at once (no timer hop), so
- * pacing costs nothing until it is needed.
- */
-function pacing(settings: RequesterSettings, signal: AbortSignal): (url: URL, method: string) => Promise<void> {
-  const perSecond = (perMinute: number) => Math.max(1, Math.floor(perMinute / 60));
-  const gate = (perMinute: number) =>
-    pThrottle({ limit: perSecond(perMinute), interval: 1000, signal })(() => undefined);
-  const all = gate(settings.requestsPerMinute);
-  const notes = gate(settings.notesPerMinute);
-  // GitLab counts searches in fixed minute windows (`Gitlab::ApplicationRateLimiter`); at most N in
-  // any sliding minute (plus a second for clock skew) never passes N in one of its windows.
-  const searches = pThrottle({ limit: settings.searchesPerMinute, interval: 61_000, strict: true, signal })(
-    () => undefined,
-  );
-  return async (url, method) => {
-    // GitLab's notes_create limit covers comments on commits too.
-    if (method === 'POST' && /\/(notes|comments)$/.test(url.pathname)) await notes();
-    if (method === 'GET' && (url.searchParams.get('search') ?? '').trim() !== '') await searches();
-    await all();
-  };
+/** What a call counts against: every call, note creations (GitLab's notes_create limit covers comments on commits too), searches. */
+async function pace(pacer: Pacer, url: URL, method: string, signal: AbortSignal): Promise<void> {
+  if (method === 'POST' && /\/(notes|comments)$/.test(url.pathname)) await pacer.acquire('note', signal);
+  if (method === 'GET' && (url.searchParams.get('search') ?? '').trim() !== '') await pacer.acquire('search', signal);
+  await pacer.acquire('request', signal);
 }
 
 /**

@@ -77,15 +77,12 @@ describe('RedisInbox', () => {
 
   it('folds a burst of deliveries for one issue into one job', async () => {
     const inbox = await open('t-burst');
-    await inbox.acceptMany(
-      Array.from({ length: 30 }, () => delivery(5)),
-      Date.now(),
-    );
+    await inbox.acceptMany(Array.from({ length: 30 }, () => delivery(5)));
     expect((await inbox.depth()).pending).toBe(1);
     const job = await claimSoon(inbox);
     expect(job).toMatchObject({ issue: { projectId: 1, iid: 5 }, attempts: 1, deliveries: 30 });
     expect(await inbox.claim(Date.now(), 10_000)).toBeNull();
-    expect(await inbox.complete(job!, Date.now())).toBe(true);
+    expect(await inbox.complete(job!)).toBe(true);
     expect(await inbox.depth()).toMatchObject({ pending: 0, running: 0, done: 1 });
   });
 
@@ -97,10 +94,10 @@ describe('RedisInbox', () => {
     // The issue is running: nothing else for it may be claimed meanwhile.
     await sleep(120);
     expect(await inbox.claim(Date.now(), 10_000)).toBeNull();
-    await inbox.complete(job!, Date.now());
+    await inbox.complete(job!);
     const next = await claimSoon(inbox);
     expect(next?.issue.iid).toBe(8);
-    await inbox.complete(next!, Date.now());
+    await inbox.complete(next!);
     await sleep(120);
     expect(await inbox.claim(Date.now(), 10_000)).toBeNull();
   });
@@ -110,18 +107,18 @@ describe('RedisInbox', () => {
     await inbox.accept(delivery(3));
     const first = await claimSoon(inbox);
     const runAt = Date.now() + 400;
-    expect(await inbox.retry(first!, runAt, 'GitLabHttpError: 503', Date.now())).toBe(true);
+    expect(await inbox.retry(first!, runAt, 'GitLabHttpError: 503')).toBe(true);
     expect(await inbox.claim(Date.now(), 10_000)).toBeNull();
     expect(await inbox.nextRunAt()).toBeGreaterThanOrEqual(runAt - 5);
     const second = await claimSoon(inbox);
     expect(Date.now()).toBeGreaterThanOrEqual(runAt - 5);
     expect(second).toMatchObject({ id: first!.id, attempts: 2, lastError: 'GitLabHttpError: 503' });
-    expect(await inbox.fail(second!, 'UnexpectedResponseError: bad', Date.now())).toBe(true);
+    expect(await inbox.fail(second!, 'UnexpectedResponseError: bad')).toBe(true);
     const dead = await inbox.list({ failed: true });
     expect(dead).toHaveLength(1);
     expect(dead[0]).toMatchObject({ id: first!.id, status: 'failed', lastError: 'UnexpectedResponseError: bad' });
-    expect(await inbox.retryFailed(first!.id, Date.now())).toBe(true);
-    expect(await inbox.retryFailed(first!.id, Date.now())).toBe(false);
+    expect(await inbox.retryFailed(first!.id)).toBe(true);
+    expect(await inbox.retryFailed(first!.id)).toBe(false);
     expect(await inbox.list({ failed: true })).toHaveLength(0);
     const third = await claimSoon(inbox);
     expect(third).toMatchObject({ issue: { iid: 3 }, attempts: 1 });
@@ -140,8 +137,8 @@ describe('RedisInbox', () => {
     const again = await claimSoon(b, 1_000, 8_000);
     expect(again).toMatchObject({ id: taken!.id, issue: { iid: 11 } });
     const a2 = await open('t-lease', { leaseMs: 1_000 });
-    expect(await a2.complete(stale, Date.now())).toBe(false);
-    expect(await b.complete(again!, Date.now())).toBe(true);
+    expect(await a2.complete(stale)).toBe(false);
+    expect(await b.complete(again!)).toBe(true);
   });
 
   it('two replicas: one pass per issue at a time across both, bursts collapse, every delivery answered', async () => {

@@ -1,0 +1,64 @@
+import pThrottle from 'p-throttle';
+import type { RequesterSettings } from './requester.js';
+
+/** What a GitLab call counts against: every call, note creations, searches. */
+export type PaceKind = 'request' | 'note' | 'search';
+
+/**
+ * The requester's pacing, kept below GitLab's limits. GitLab's limits are per token, so replicas
+ * sharing a token share one pacer (in Redis, see redis-pacing.ts); one process uses the local one.
+ */
+export interface Pacer {
+  /** Resolves when one more call of this kind fits; waits meanwhile (or rejects once `signal` aborts). */
+  acquire(kind: PaceKind, signal: AbortSignal): Promise<void>;
+  /** GitLab said to wait (429, or 503 with Retry-After) until then: every user of the pacer waits. */
+  pause(untilMs: number): Promise<void>;
+}
+
+/** A limit as at most `limit` calls in any `intervalMs`. */
+export interface PaceWindow {
+  limit: number;
+  intervalMs: number;
+}
+
+/**
+ * Windows of one second for requests and notes: bursts stay small and the minute total stays under
+ * the limit. GitLab counts searches in fixed minute windows (`Gitlab::ApplicationRateLimiter`); at
+ * most N in any sliding minute (plus a second for clock skew) never passes N in one of its windows.
+ */
+export function paceWindows(settings: RequesterSettings): Record<PaceKind, PaceWindow> {
+  const perSecond = (perMinute: number) => ({ limit: Math.max(1, Math.floor(perMinute / 60)), intervalMs: 1_000 });
+  return {
+    request: perSecond(settings.requestsPerMinute),
+    note: perSecond(settings.notesPerMinute),
+    search: { limit: settings.searchesPerMinute, intervalMs: 61_000 },
+  };
+}
+
+/**
+ * This process's pacing (p-throttle). Below the limit a call passes at once (no timer hop), so
+ * pacing costs nothing until it is needed. Pauses are kept by the requester itself.
+ */
+export function localPacer(settings: RequesterSettings, signal: AbortSignal): Pacer {
+  const windows = paceWindows(settings);
+  const gate = (kind: PaceKind) => {
+    const throttled = pThrottle({
+      limit: windows[kind].limit,
+      interval: windows[kind].intervalMs,
+      strict: kind === 'search',
+      signal,
+    })(() => undefined);
+    return async () => {
+      await throttled();
+    };
+  };
+  const gates: Record<PaceKind, () => Promise<void>> = {
+    request: gate('request'),
+    note: gate('note'),
+    search: gate('search'),
+  };
+  return {
+    acquire: (kind) => gates[kind](),
+    pause: async () => {},
+  };
+}
