@@ -131,6 +131,7 @@ export function settingsForFake(
     concurrency: 4,
     crm: null,
     durability: 'process',
+    queue: { kind: 'sqlite' },
     status: null,
     ...overrides,
   };

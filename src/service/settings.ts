@@ -27,7 +27,23 @@ export interface ServiceSettings {
   durability: Durability;
   /** The status page's GitLab sign-in; null when not configured (the page then says how to turn it on). */
   status: StatusSettings | null;
+  /** Where the inbox lives (SCALE_BOT_QUEUE): the embedded SQLite file, or Redis shared by replicas. */
+  queue: QueueSettings;
 }
+
+export type QueueSettings =
+  | { kind: 'sqlite' }
+  | {
+      kind: 'redis';
+      /** REDIS_URL: may hold a password, never logged. */
+      url: string;
+      /** SCALE_BOT_REDIS_PREFIX: the replicas of one bot share it; another bot on the same Redis uses its own. */
+      prefix: string;
+      /** SCALE_BOT_RECONCILE_MINUTES: the in-service sweep's period; 0 turns it off. */
+      reconcileMinutes: number;
+      /** SCALE_BOT_QUEUE_DASHBOARD: @bull-board at /admin/queues for managers signed in to the status page. */
+      dashboard: boolean;
+    };
 
 const flag = z
   .string()
@@ -100,6 +116,27 @@ const envSchema = z.object({
   SCALE_BOT_DURABILITY: z
     .enum(['process', 'power'], { message: 'must be process (survives a killed process) or power (also a power cut)' })
     .optional(),
+  SCALE_BOT_QUEUE: z
+    .enum(['sqlite', 'redis'], { message: 'must be sqlite (one process, the default) or redis (many replicas)' })
+    .optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }).optional(),
+  SCALE_BOT_REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w.-]+$/, 'letters, digits, ".", "-" and "_" only')
+    .optional(),
+  SCALE_BOT_RECONCILE_MINUTES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return 60;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number of minutes (0 turns it off), not "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  SCALE_BOT_QUEUE_DASHBOARD: flag,
 });
 
 function decodes(key: string): boolean {
@@ -117,11 +154,15 @@ const crmTokenProblem = {
   path: ['SCALE_BOT_CRM_TOKEN'],
   message: 'is required when SCALE_BOT_CRM_URL is set (the CRM credentials)',
 };
-const withSecret = envSchema.refine(crmNeedsToken, crmTokenProblem);
+const redisNeedsUrl = (e: { SCALE_BOT_QUEUE?: string | undefined; REDIS_URL?: string | undefined }) =>
+  e.SCALE_BOT_QUEUE !== 'redis' || e.REDIS_URL;
+const redisUrlProblem = { path: ['REDIS_URL'], message: 'is required when SCALE_BOT_QUEUE is redis' };
+const withSecret = envSchema.refine(crmNeedsToken, crmTokenProblem).refine(redisNeedsUrl, redisUrlProblem);
 /** Signed deliveries need no secret token. */
 const signedOnly = envSchema
   .extend({ GITLAB_WEBHOOK_SECRET: envSchema.shape.GITLAB_WEBHOOK_SECRET.optional() })
-  .refine(crmNeedsToken, crmTokenProblem);
+  .refine(crmNeedsToken, crmTokenProblem)
+  .refine(redisNeedsUrl, redisUrlProblem);
 
 export class SettingsError extends Error {
   constructor(readonly problems: string[]) {
@@ -180,5 +221,15 @@ export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } 
       : null,
     durability: e.SCALE_BOT_DURABILITY ?? 'process',
     status: status.settings,
+    queue:
+      e.SCALE_BOT_QUEUE === 'redis'
+        ? {
+            kind: 'redis',
+            url: e.REDIS_URL!,
+            prefix: e.SCALE_BOT_REDIS_PREFIX ?? 'scale-bot',
+            reconcileMinutes: e.SCALE_BOT_RECONCILE_MINUTES,
+            dashboard: e.SCALE_BOT_QUEUE_DASHBOARD,
+          }
+        : { kind: 'sqlite' },
   };
 }
