@@ -244,7 +244,7 @@ export async function runDemo(
     return {
       rows,
       violations: [...fake.violations],
-      failedJobs: service.inbox!.list({ failed: true }).length,
+      failedJobs: (await service.inbox.list({ failed: true })).length,
       webhooks: fake.deliveries.length,
       apiCalls: fake.callsBy(fake.botUsername).length,
       ms: Date.now() - started,

@@ -78,6 +78,22 @@ const STATUS_OF: Record<string, JobStatus> = {
   failed: 'failed',
 };
 
+/** Resolves once `redis` is connected; rejects after `timeoutMs`. */
+export async function connected(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', ready);
+      reject(new Error(`Redis did not answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const ready = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', ready);
+  });
+}
+
 /**
  * The inbox on Redis with BullMQ, shared by every replica. One BullMQ job per issue: the job is
  * added with the issue as its deduplication id, so deliveries while it waits fold into it, and
@@ -95,7 +111,7 @@ export class RedisInbox implements Inbox {
   private constructor(
     private readonly redis: Redis & LeaseCommands,
     private readonly fetcher: Redis,
-    private readonly queue: Queue<PassData>,
+    private readonly passes: Queue<PassData>,
     private readonly worker: BullWorker<PassData>,
     private readonly options: RedisInboxOptions,
     private readonly onError: (err: Error) => void,
@@ -149,20 +165,8 @@ export class RedisInbox implements Inbox {
     return new RedisInbox(redis, fetcher, queue, worker, o, onError);
   }
 
-  /** Resolves once the command connection is up; rejects after `timeoutMs`. */
-  private async whenConnected(timeoutMs: number): Promise<void> {
-    if (this.redis.status === 'ready') return;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.redis.off('ready', ready);
-        reject(new Error(`Redis did not answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const ready = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.redis.once('ready', ready);
-    });
+  private whenConnected(timeoutMs: number): Promise<void> {
+    return connected(this.redis, timeoutMs);
   }
 
   private key(name: string): string {
@@ -175,7 +179,7 @@ export class RedisInbox implements Inbox {
 
   /** Queues the issue's pass: a no-op while one waits, one more after it when one runs. */
   private async enqueue(issue: IssueRef, retries = 0, lastError: string | null = null): Promise<void> {
-    await this.queue.add(
+    await this.passes.add(
       'pass',
       { projectId: issue.projectId, iid: issue.iid, retries, lastError },
       {
@@ -326,7 +330,7 @@ export class RedisInbox implements Inbox {
   private async jobsIn(types: JobType[], limit: number): Promise<Job[]> {
     const lists = await Promise.all(
       types.map(async (type) =>
-        (await this.queue.getJobs([type], 0, limit - 1)).filter(Boolean).map((b) => this.toJob(b, STATUS_OF[type]!)),
+        (await this.passes.getJobs([type], 0, limit - 1)).filter(Boolean).map((b) => this.toJob(b, STATUS_OF[type]!)),
       ),
     );
     return lists.flat().sort((a, b) => b.updatedAt - a.updatedAt || b.id - a.id);
@@ -345,7 +349,7 @@ export class RedisInbox implements Inbox {
 
   /** The dead letter is removed and its issue queued again (one job per issue stays the rule). */
   async retryFailed(jobId: number): Promise<boolean> {
-    const bull = await this.queue.getJob(String(jobId));
+    const bull = await this.passes.getJob(String(jobId));
     if (!bull || (await bull.getState()) !== 'failed') return false;
     await bull.remove();
     await this.enqueue({ projectId: bull.data.projectId, iid: bull.data.iid });
@@ -354,12 +358,12 @@ export class RedisInbox implements Inbox {
 
   async retryAllFailed(): Promise<number> {
     let n = 0;
-    for (const bull of await this.queue.getFailed(0, -1)) if (await this.retryFailed(Number(bull.id))) n++;
+    for (const bull of await this.passes.getFailed(0, -1)) if (await this.retryFailed(Number(bull.id))) n++;
     return n;
   }
 
   async depth(): Promise<Record<JobStatus, number>> {
-    const c = await this.queue.getJobCounts('active', 'wait', 'delayed', 'prioritized', 'completed', 'failed');
+    const c = await this.passes.getJobCounts('active', 'wait', 'delayed', 'prioritized', 'completed', 'failed');
     return {
       pending: (c.wait ?? 0) + (c.delayed ?? 0) + (c.prioritized ?? 0),
       running: c.active ?? 0,
@@ -369,7 +373,7 @@ export class RedisInbox implements Inbox {
   }
 
   async nextRunAt(): Promise<number | null> {
-    const c = await this.queue.getJobCounts('wait', 'prioritized');
+    const c = await this.passes.getJobCounts('wait', 'prioritized');
     if ((c.wait ?? 0) + (c.prioritized ?? 0) > 0) return Date.now();
     // BullMQ scores a delayed job by its due time × 0x1000 plus a counter.
     const [, score] = await this.redis.zrange(this.key('delayed'), 0, 0, 'WITHSCORES');
@@ -390,6 +394,11 @@ export class RedisInbox implements Inbox {
     }
   }
 
+  /** The BullMQ queue of passes (the operators' dashboard shows it). */
+  queue(): Queue<PassData> {
+    return this.passes;
+  }
+
   /** Where Redis stands, for /readyz: null when it answers, else why not. */
   async problem(): Promise<string | null> {
     try {
@@ -404,7 +413,7 @@ export class RedisInbox implements Inbox {
     for (const { renew } of this.claims.values()) clearInterval(renew);
     this.claims.clear();
     await this.worker.close(true);
-    await this.queue.close();
+    await this.passes.close();
     this.redis.disconnect();
     this.fetcher.disconnect();
   }

@@ -3,6 +3,7 @@ import { ConfigSource } from '../config/config-source.js';
 import type { Config } from '../domain/config.js';
 import { AccountIndex } from '../gitlab/account-index.js';
 import { GitLabClient } from '../gitlab/client.js';
+import type { Pacer } from '../gitlab/pacing.js';
 import { createRequester, type Requester } from '../gitlab/requester.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { renderNote } from '../render/notes.js';
@@ -43,11 +44,11 @@ function openConfig(config: Config | 'repository', client: GitLabClient, logger:
 export async function createPassDeps(
   settings: ServiceSettings,
   config: Config | 'repository',
-  options: { logger: Logger; metrics?: Metrics },
+  options: { logger: Logger; metrics?: Metrics; pacer?: Pacer },
 ): Promise<PassDeps> {
   const { logger } = options;
   const metrics = options.metrics ?? createMetrics();
-  const requester = createRequester(settings.requester, logger.child({ component: 'gitlab' }), metrics);
+  const requester = createRequester(settings.requester, logger.child({ component: 'gitlab' }), metrics, options.pacer);
   const client = new GitLabClient(
     { url: settings.gitlabUrl, token: settings.gitlabToken, project: settings.project },
     requester,

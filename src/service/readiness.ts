@@ -8,25 +8,42 @@ import type { RefusalCatchUp } from './refusal-catch-up.js';
 
 /** GitLab is asked at most this often, however often the orchestrator probes. */
 const GITLAB_CHECK_MS = 30_000;
+/**
+ * …or this often while it fails: a failure may not have reached GitLab at all (Redis, which paces
+ * the calls of replicas, was away), and readiness should come back soon after the cause goes.
+ */
+const GITLAB_RECHECK_MS = 5_000;
 
 export interface ReadinessSources {
-  inbox: SqliteInbox;
+  /** Null when the inbox's store can take deliveries, else why not. */
+  store: () => Promise<string | null>;
   worker: Worker | null;
   catchUp: RefusalCatchUp;
   identity: BotIdentity;
   configSource: ConfigSource;
-  /** Copies a lost inbox file beside the data (once). */
-  rescue: () => Promise<void>;
-  inboxHealth?: Partial<InboxHealthOptions>;
+}
+
+/** The SQLite inbox's check: its file, space and a write; a lost file is copied beside the data. */
+export function sqliteStoreCheck(
+  inbox: SqliteInbox,
+  rescue: () => Promise<void>,
+  options?: Partial<InboxHealthOptions>,
+): () => Promise<string | null> {
+  const health = new InboxHealth(inbox, { ...DEFAULT_INBOX_HEALTH, ...options });
+  return async () => {
+    const problem = await health.problem(Date.now());
+    if (problem && inboxFileProblem(inbox, false)) await rescue();
+    return problem;
+  };
 }
 
 /** `/readyz`: the store, the worker, refused deliveries, GitLab and the configuration, each with its word. */
 export function readinessCheck(sources: ReadinessSources): () => Promise<ReadinessReport> {
-  const { inbox, worker, catchUp, identity, configSource } = sources;
-  const health = new InboxHealth(inbox, { ...DEFAULT_INBOX_HEALTH, ...sources.inboxHealth });
+  const { worker, catchUp, identity, configSource } = sources;
   let gitlabCheck: { at: number; ok: boolean; detail: string } | null = null;
   const checkGitLab = async (): Promise<{ ok: boolean; detail: string }> => {
-    if (gitlabCheck !== null && Date.now() - gitlabCheck.at <= GITLAB_CHECK_MS) return gitlabCheck;
+    const maxAge = gitlabCheck?.ok ? GITLAB_CHECK_MS : GITLAB_RECHECK_MS;
+    if (gitlabCheck !== null && Date.now() - gitlabCheck.at <= maxAge) return gitlabCheck;
     try {
       await identity.learn();
       gitlabCheck = {
@@ -41,8 +58,7 @@ export function readinessCheck(sources: ReadinessSources): () => Promise<Readine
   };
   return async () => {
     const checks: Record<string, string> = {};
-    const storeProblem = await health.problem(Date.now());
-    if (storeProblem && inboxFileProblem(inbox, false)) await sources.rescue();
+    const storeProblem = await sources.store();
     checks.store = storeProblem ?? 'ok';
     const workerProblem = worker?.storeProblem() ?? null;
     if (worker)

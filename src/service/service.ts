@@ -9,7 +9,7 @@ import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { inboxFileProblem, type InboxHealthOptions } from '../queue/inbox-health.js';
 import { INBOX_FILE, openServiceInbox } from '../queue/inbox-identity.js';
 import type { GroupCommitOptions } from '../queue/group-commit.js';
-import type { IssueRef } from '../queue/inbox.js';
+import type { Inbox, IssueRef } from '../queue/inbox.js';
 import type { SqliteInbox } from '../queue/sqlite-inbox.js';
 import { renderNote } from '../render/notes.js';
 import { createApp, createWebhookServer, type ServerTimeouts } from '../server/app.js';
@@ -20,7 +20,8 @@ import type { RoutingState } from '../worker/routing-state.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { createLogger } from './logger.js';
 import { createPassDeps, type PassDeps } from './pass-deps.js';
-import { readinessCheck } from './readiness.js';
+import { readinessCheck, sqliteStoreCheck } from './readiness.js';
+import { openRedisMode, type RedisMode } from './redis-mode.js';
 import { RefusalCatchUp } from './refusal-catch-up.js';
 import type { ServiceSettings } from './settings.js';
 
@@ -51,7 +52,7 @@ export interface ServiceOptions {
 
 export interface RunningService {
   url: string | null;
-  inbox: SqliteInbox;
+  inbox: Inbox;
   routing: RoutingState;
   /** The configuration in use: fixed (a local file) or read from the project's repository. */
   configSource: ConfigSource;
@@ -62,6 +63,53 @@ export interface RunningService {
   logger: Logger;
   /** Stops accepting, lets in-flight passes finish (or returns them to the queue), closes stores. */
   stop: (graceMs?: number) => Promise<void>;
+}
+
+/** The inbox and what goes with its kind: SQLite's data directory and file watch, or Redis's shared parts. */
+interface Store {
+  inbox: Inbox;
+  redis: RedisMode | null;
+  /** For /readyz: null when the store takes deliveries, else why not. */
+  problem: () => Promise<string | null>;
+  close: () => Promise<void>;
+}
+
+/**
+ * SCALE_BOT_QUEUE=redis: the inbox, pacing and reconcile schedule in Redis, shared by every
+ * replica (no data directory, no instance lock). Otherwise the SQLite inbox in the data directory.
+ */
+async function openStore(settings: ServiceSettings, options: ServiceOptions, logger: Logger): Promise<Store> {
+  if (settings.queue.kind === 'redis') {
+    const redis = await openRedisMode(settings.queue, settings.requester, logger, options.coalesce?.quietMs);
+    return { inbox: redis.inbox, redis, problem: () => redis.inbox.problem(), close: () => redis.close() };
+  }
+  const { inbox, locks } = openDataDir(settings, options);
+  const rescue = inboxRescue(inbox, resolve(settings.dataDir), logger);
+  const watch = setInterval(() => {
+    if (inboxFileProblem(inbox, false)) void rescue();
+  }, INBOX_WATCH_MS).unref();
+  return {
+    inbox,
+    redis: null,
+    problem: sqliteStoreCheck(inbox, rescue, options.inboxHealth),
+    close: async () => {
+      clearInterval(watch);
+      if (inboxFileProblem(inbox, false)) await rescue();
+      inbox.close();
+      for (const lock of locks) lock.release();
+    },
+  };
+}
+
+/** The reconcile sweep's issues: every open one, and those updated since the last sweep. */
+function sweepSource(pass: PassDeps) {
+  return async (since: string | null) => {
+    if (!pass.identity.known) await pass.identity.learn();
+    const open = await pass.client.listIssues({ state: 'opened' });
+    const updated = since ? await pass.client.listIssues({ updatedAfter: since }) : [];
+    const iids = [...new Set([...open, ...updated].map((i) => i.iid))];
+    return { projectId: pass.identity.projectId!, iids };
+  };
 }
 
 /**
@@ -108,10 +156,10 @@ function followConfig(configSource: ConfigSource, everyMs: number, logger: Logge
  * The other side of a duplicate pair gets its own pass, so both issues link each other (only
  * after a real write: in a dry run nothing gets flagged, so it would never settle).
  */
-function queueFollowUps(inbox: SqliteInbox, issue: IssueRef, result: PassResult): void {
+async function queueFollowUps(inbox: Inbox, issue: IssueRef, result: PassResult): Promise<void> {
   for (const iid of result.outcome === 'applied' ? result.plan.followUps : []) {
     const at = Date.now();
-    inbox.accept(
+    await inbox.accept(
       {
         key: `follow-up:${issue.projectId}:${iid}:from:${issue.iid}:${at}`,
         event: 'Follow-up',
@@ -127,7 +175,7 @@ function queueFollowUps(inbox: SqliteInbox, issue: IssueRef, result: PassResult)
 
 /** The worker: one pass per queued issue, learning who the bot is first if GitLab has not said yet. */
 function startWorker(
-  inbox: SqliteInbox,
+  inbox: Inbox,
   pass: PassDeps,
   settings: ServiceSettings,
   options: ServiceOptions,
@@ -139,7 +187,7 @@ function startWorker(
     async (issue, job) => {
       if (!identity.known) await identity.learn();
       const result = await processIssue(pass.processDeps, issue.iid, logger.child({ job: job.id, iid: issue.iid }));
-      queueFollowUps(inbox, issue, result);
+      await queueFollowUps(inbox, issue, result);
     },
     { ...DEFAULT_WORKER_OPTIONS, concurrency: settings.concurrency, ...options.workerOptions },
     logger.child({ component: 'worker' }),
@@ -154,7 +202,7 @@ function startWorker(
 function statusDeps(
   settings: ServiceSettings,
   pass: PassDeps,
-  inbox: SqliteInbox,
+  inbox: Inbox,
   catchUp: RefusalCatchUp,
   wake: () => void,
 ): StatusDeps {
@@ -187,11 +235,11 @@ function statusDeps(
 }
 
 interface HttpParts {
-  inbox: SqliteInbox;
+  inbox: Inbox;
   pass: PassDeps;
   worker: Worker | null;
   catchUp: RefusalCatchUp;
-  rescue: () => Promise<void>;
+  store: () => Promise<string | null>;
   refreshConfig: () => void;
   metrics: Metrics;
 }
@@ -223,15 +271,7 @@ async function startHttp(
     onRefused: (receivedAt) => catchUp.refused(receivedAt),
     commits: options.commits,
     onDefaultBranchPush: parts.refreshConfig,
-    readiness: readinessCheck({
-      inbox,
-      worker,
-      catchUp,
-      identity,
-      configSource: pass.configSource,
-      rescue: parts.rescue,
-      inboxHealth: options.inboxHealth,
-    }),
+    readiness: readinessCheck({ store: parts.store, worker, catchUp, identity, configSource: pass.configSource }),
     status: statusRouter(statusDeps(settings, pass, inbox, catchUp, wake)),
   });
   const server = await createWebhookServer(app, settings.port, settings.host, options.timeouts);
@@ -261,25 +301,19 @@ export async function startService(
 ): Promise<RunningService> {
   if (!options.server && !options.worker) throw new Error('startService runs the server, the worker or both');
   const logger = options.logger ?? createLogger(settings.logLevel);
-  const { inbox, locks } = openDataDir(settings, options);
-  const releaseData = () => {
-    inbox.close();
-    for (const lock of locks) lock.release();
-  };
+  const store = await openStore(settings, options, logger);
+  const { inbox } = store;
   const metrics = createMetrics(() => inbox.depth());
   let pass: PassDeps;
   try {
-    pass = await createPassDeps(settings, config, { logger, metrics });
+    pass = await createPassDeps(settings, config, { logger, metrics, pacer: store.redis?.pacer });
   } catch (err) {
-    releaseData();
+    await store.close();
     throw err;
   }
   const configChecks = followConfig(pass.configSource, options.configCheckMs ?? CONFIG_CHECK_MS, logger);
   const worker = options.worker ? startWorker(inbox, pass, settings, options, metrics) : null;
-  const rescue = inboxRescue(inbox, resolve(settings.dataDir), logger);
-  const watch = setInterval(() => {
-    if (inboxFileProblem(inbox, false)) void rescue();
-  }, INBOX_WATCH_MS).unref();
+  if (options.worker) await store.redis?.startSweep(sweepSource(pass), () => worker?.wake());
   const catchUp = new RefusalCatchUp({
     inbox,
     updatedAfter: (iso) => pass.client.listIssues({ updatedAfter: iso }),
@@ -295,7 +329,7 @@ export async function startService(
         pass,
         worker,
         catchUp,
-        rescue,
+        store: store.problem,
         refreshConfig: () => void configChecks.refresh(),
         metrics,
       })
@@ -303,14 +337,12 @@ export async function startService(
 
   // Stops accepting first, then the worker (within its grace), then GitLab calls, then the store.
   const stop = async (graceMs = 10_000): Promise<void> => {
-    clearInterval(watch);
     catchUp.stop();
     await closeServer(http?.server ?? null);
     configChecks.stop();
     if (worker) await worker.stop(graceMs);
     await pass.stop();
-    if (inboxFileProblem(inbox, false)) await rescue();
-    releaseData();
+    await store.close();
   };
 
   const { routing, configSource, client, processDeps } = pass;

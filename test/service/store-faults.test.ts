@@ -56,9 +56,9 @@ async function ready(): Promise<{ status: number; store: string }> {
   return { status: res.status, store: body.checks.store! };
 }
 
-function queue(n: number): void {
+async function queue(n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
-    service!.inbox!.accept(
+    await service!.inbox.accept(
       {
         key: `k${i}`,
         event: 'Issue Hook',
@@ -99,7 +99,7 @@ describe('/readyz checks the real inbox (issue #16, point 6): 503 with the reaso
 
   it('corrupted', async () => {
     await start();
-    queue(50);
+    await queue(50);
     const { size } = statSync(inboxFile());
     // Checkpoint so the pages live in the file, then scribble over every page after the first.
     new Database(inboxFile()).pragma('wal_checkpoint(TRUNCATE)');
@@ -130,7 +130,7 @@ describe('/readyz checks the real inbox (issue #16, point 6): 503 with the reaso
 describe('a lost inbox is never silently recreated (issue #16, point 7)', () => {
   it('no acknowledged delivery is lost after the inbox is deleted: the service keeps a copy, the restart refuses the empty inbox and names it', async () => {
     await start();
-    queue(10);
+    await queue(10);
     unlinkSync(inboxFile());
     // Deliveries after the deletion are refused, not acknowledged into a file nobody will open again.
     const res = await fetch(`${service!.url}/webhooks/gitlab`, {
@@ -148,7 +148,7 @@ describe('a lost inbox is never silently recreated (issue #16, point 7)', () => 
     expect(existsSync(inboxFile())).toBe(false);
     renameSync(join(dataDir, copies[0]!), inboxFile());
     await start();
-    expect(service!.inbox!.depth().pending).toBe(10);
+    expect((await service!.inbox.depth()).pending).toBe(10);
   });
 
   it('refuses an inbox recreated empty, and another inbox than the one created here; --fresh-inbox sets it aside', () => {

@@ -80,7 +80,7 @@ describe.skipIf(skip)('status page in a real browser', { timeout: 90_000 }, () =
     stack.fake.failNext({ method: 'GET', path: new RegExp(`/issues/${iid}$`) }, { status: 403 });
     await stack.fake.as('alex.ae').comment(iid, 'any news?');
     await stack.drain();
-    deadJob = stack.service.inbox!.list({ failed: true })[0]!.id;
+    deadJob = (await stack.service.inbox.list({ failed: true }))[0]!.id;
     browser = await chromium.launch({ executablePath: executablePath!, args: ['--no-sandbox'] });
   }, 60_000);
 
@@ -150,7 +150,7 @@ describe.skipIf(skip)('status page in a real browser', { timeout: 90_000 }, () =
     stack!.fake.failNext({ method: 'GET', path: new RegExp(`/issues/${iid}$`) }, { status: 403 });
     await stack!.fake.as('alex.ae').comment(iid, 'still waiting');
     await stack!.drain();
-    const job = stack!.service.inbox!.list({ failed: true })[0]!.id;
+    const job = (await stack!.service.inbox.list({ failed: true }))[0]!.id;
     const page = await signIn('alex.ae', '/bot');
     expect(new URL(page.url()).pathname).toBe('/bot');
     expect(await page.getByRole('button', { name: /Retry/ }).count()).toBe(0);
@@ -172,7 +172,7 @@ describe.skipIf(skip)('status page in a real browser', { timeout: 90_000 }, () =
     await page.getByText('Only managers may retry dead letters').waitFor();
     await shoot(page, '6-ae-refused');
     expect(await axeViolations(page)).toEqual([]);
-    expect(stack!.service.inbox!.list({ failed: true }).map((j) => j.id)).toEqual([job]);
+    expect((await stack!.service.inbox.list({ failed: true })).map((j) => j.id)).toEqual([job]);
     await page.context().close();
   });
 

@@ -27,7 +27,7 @@ async function deadLetter(s: Stack, iid: number): Promise<number> {
   s.fake.failNext({ method: 'GET', path: new RegExp(`/issues/${iid}$`) }, { status: 403 });
   await s.fake.as('alex.ae').comment(iid, 'any news?');
   await s.drain();
-  const failed = s.service.inbox!.list({ failed: true });
+  const failed = await s.service.inbox.list({ failed: true });
   expect(failed).toHaveLength(1);
   return failed[0]!.id;
 }

@@ -1,0 +1,120 @@
+import { Queue, Worker as BullWorker } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Pacer } from '../gitlab/pacing.js';
+import type { RequesterSettings } from '../gitlab/requester.js';
+import type { NewDelivery } from '../queue/inbox.js';
+import { connected, RedisInbox } from '../queue/redis-inbox.js';
+import { redisPacer } from '../queue/redis-pacing.js';
+import type { QueueSettings } from './settings.js';
+
+type RedisSettings = Extract<QueueSettings, { kind: 'redis' }>;
+
+/** The queue whose scheduled job is the reconcile sweep. */
+const SWEEP_QUEUE = 'reconcile';
+const SWEEP_SCHEDULER = 'reconcile-sweep';
+
+/** Issues of the request project: every open one, and those updated after `since` (ISO), by iid. */
+export type SweepSource = (since: string | null) => Promise<{ projectId: number; iids: number[] }>;
+
+/** The service's parts that live in Redis when replicas share it (SCALE_BOT_QUEUE=redis). */
+export interface RedisMode {
+  inbox: RedisInbox;
+  /** GitLab pacing shared by every replica. */
+  pacer: Pacer;
+  /** Every replica runs this; each scheduled sweep is taken by one of them. */
+  startSweep(source: SweepSource, onQueued: () => void): Promise<void>;
+  /** The queues, for the dashboard. */
+  queues(): Queue[];
+  close(): Promise<void>;
+}
+
+/**
+ * Connects the inbox, the shared pacing and the reconcile schedule to Redis. A Redis that does not
+ * answer at start is an error (the orchestrator restarts the replica); once running, an outage
+ * makes deliveries fail with 503 and the service carries on by itself when Redis returns.
+ */
+export async function openRedisMode(
+  settings: RedisSettings,
+  requester: RequesterSettings,
+  logger: Logger,
+  quietMs?: number,
+): Promise<RedisMode> {
+  const log = logger.child({ component: 'redis' });
+  // Errors repeat on every reconnection attempt; one line per distinct message is enough.
+  let lastError = '';
+  const onError = (err: Error) => {
+    if (err.message === lastError) return;
+    lastError = err.message;
+    log.error({ err: err.message }, 'redis error');
+  };
+  const inbox = await RedisInbox.connect(settings.url, { prefix: settings.prefix, quietMs }, onError);
+  const pacing = new Redis(settings.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  pacing.on('error', onError);
+  pacing.on('ready', () => (lastError = ''));
+  try {
+    await connected(pacing, 10_000);
+  } catch (err) {
+    pacing.disconnect();
+    await inbox.close();
+    throw err;
+  }
+  const sweepQueue = new Queue(SWEEP_QUEUE, { connection: pacing, prefix: settings.prefix });
+  sweepQueue.on('error', onError);
+  let sweeper: BullWorker | null = null;
+  let sweeperConnection: Redis | null = null;
+  const lastSweepKey = `${settings.prefix}:${SWEEP_QUEUE}:last`;
+
+  return {
+    inbox,
+    pacer: redisPacer(pacing, requester, settings.prefix),
+    async startSweep(source, onQueued) {
+      if (settings.reconcileMinutes === 0) {
+        await sweepQueue.removeJobScheduler(SWEEP_SCHEDULER);
+        return;
+      }
+      // Every replica upserts the same scheduler: one schedule, whoever started last wrote it.
+      await sweepQueue.upsertJobScheduler(
+        SWEEP_SCHEDULER,
+        { every: settings.reconcileMinutes * 60_000 },
+        { name: 'sweep', opts: { removeOnComplete: 50, removeOnFail: 50 } },
+      );
+      sweeperConnection = new Redis(settings.url, { maxRetriesPerRequest: null });
+      sweeperConnection.on('error', onError);
+      sweeper = new BullWorker(
+        SWEEP_QUEUE,
+        async (job) => {
+          const startedAt = Date.now();
+          const since = await pacing.get(lastSweepKey);
+          const { projectId, iids } = await source(since);
+          const deliveries: NewDelivery[] = iids.map((iid) => ({
+            key: `reconcile:${projectId}:${iid}:${job.id}`,
+            event: 'Reconcile',
+            uuid: null,
+            body: JSON.stringify({ reason: 'scheduled reconcile', since }),
+            issue: { projectId, iid },
+            receivedAt: startedAt,
+          }));
+          await inbox.acceptMany(deliveries);
+          await pacing.set(lastSweepKey, new Date(startedAt - 60_000).toISOString());
+          onQueued();
+          log.info({ issues: iids.length, since }, 'reconcile sweep: passes queued');
+          return { issues: iids.length };
+        },
+        { connection: sweeperConnection, prefix: settings.prefix, concurrency: 1 },
+      );
+      sweeper.on('error', onError);
+      sweeper.on('failed', (_job, err) =>
+        log.warn({ err: err.message }, 'reconcile sweep failed; the next one retries'),
+      );
+    },
+    queues: () => [inbox.queue(), sweepQueue],
+    async close() {
+      await sweeper?.close();
+      sweeperConnection?.disconnect();
+      await sweepQueue.close();
+      pacing.disconnect();
+      await inbox.close();
+    },
+  };
+}
