@@ -394,11 +394,6 @@ export class RedisInbox implements Inbox {
     }
   }
 
-  /** The BullMQ queue of passes (the operators' dashboard shows it). */
-  queue(): Queue<PassData> {
-    return this.passes;
-  }
-
   /** Where Redis stands, for /readyz: null when it answers, else why not. */
   async problem(): Promise<string | null> {
     try {

@@ -24,8 +24,6 @@ export interface RedisMode {
   pacer: Pacer;
   /** Every replica runs this; each scheduled sweep is taken by one of them. */
   startSweep(source: SweepSource, onQueued: () => void): Promise<void>;
-  /** The queues, for the dashboard. */
-  queues(): Queue[];
   close(): Promise<void>;
 }
 
@@ -108,7 +106,6 @@ export async function openRedisMode(
         log.warn({ err: err.message }, 'reconcile sweep failed; the next one retries'),
       );
     },
-    queues: () => [inbox.queue(), sweepQueue],
     async close() {
       await sweeper?.close();
       sweeperConnection?.disconnect();

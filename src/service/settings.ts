@@ -41,8 +41,6 @@ export type QueueSettings =
       prefix: string;
       /** SCALE_BOT_RECONCILE_MINUTES: the in-service sweep's period; 0 turns it off. */
       reconcileMinutes: number;
-      /** SCALE_BOT_QUEUE_DASHBOARD: @bull-board at /admin/queues for managers signed in to the status page. */
-      dashboard: boolean;
     };
 
 const flag = z
@@ -136,7 +134,6 @@ const envSchema = z.object({
       }
       return n;
     }),
-  SCALE_BOT_QUEUE_DASHBOARD: flag,
 });
 
 function decodes(key: string): boolean {
@@ -228,7 +225,6 @@ export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } 
             url: e.REDIS_URL!,
             prefix: e.SCALE_BOT_REDIS_PREFIX ?? 'scale-bot',
             reconcileMinutes: e.SCALE_BOT_RECONCILE_MINUTES,
-            dashboard: e.SCALE_BOT_QUEUE_DASHBOARD,
           }
         : { kind: 'sqlite' },
   };

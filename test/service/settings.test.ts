@@ -57,19 +57,16 @@ describe('readSettings', () => {
         REDIS_URL: 'redis://:secret@redis.internal:6379/2',
         SCALE_BOT_REDIS_PREFIX: 'bot-a',
         SCALE_BOT_RECONCILE_MINUTES: '0',
-        SCALE_BOT_QUEUE_DASHBOARD: 'on',
       }).queue,
     ).toEqual({
       kind: 'redis',
       url: 'redis://:secret@redis.internal:6379/2',
       prefix: 'bot-a',
       reconcileMinutes: 0,
-      dashboard: true,
     });
     expect(readSettings({ ...BASE, SCALE_BOT_QUEUE: 'redis', REDIS_URL: 'redis://r:6379' }).queue).toMatchObject({
       prefix: 'scale-bot',
       reconcileMinutes: 60,
-      dashboard: false,
     });
     expect(() => readSettings({ ...BASE, SCALE_BOT_QUEUE: 'redis' })).toThrow(/REDIS_URL is required/);
     expect(() => readSettings({ ...BASE, SCALE_BOT_QUEUE: 'kafka' })).toThrow(/SCALE_BOT_QUEUE must be sqlite/);
