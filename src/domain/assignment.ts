@@ -128,7 +128,7 @@ function assignmentView(
   if (r.assignedByBot)
     return {
       assignee: r.assignedByBot,
-      mention: sameName(r.mentioned ?? undefined, r.assignedByBot),
+      mention: sameName(r.mentioned, r.assignedByBot),
       reason: r.reason ?? 'assigned by the bot',
       skipped: r.skipped,
     };

@@ -65,32 +65,10 @@ interface Run extends CommandsOutcome {
 
 /** The lifecycle of this pass, with the commands written since the last pass run in order. */
 export function runCommands(a: Assessment, intakeState: State, routing: RouteDecision | null): CommandsOutcome {
-  const { issue, memory, config, botUsername, request } = a;
-  const rolesOf = (username: string) =>
-    actorRoles(
-      {
-        username,
-        isBot: false,
-        isAuthor: sameName(username, issue.author),
-        isAssignee: issue.assignees.some((x) => sameName(x, username)),
-      },
-      config,
-      request.form.segment,
-      request.form.region,
-    );
+  const { issue, memory, botUsername } = a;
+  const rolesOf = rolesIn(a);
   const commands = findCommands(issue.humanNotes, botUsername, memory.lastNote ?? 0);
-  const noteInput: LifecycleInput = {
-    issue,
-    memory: memory as LifecycleMemory,
-    intakeState,
-    labelState: a.labelState,
-    ticked: tickedItems(a.note?.body ?? ''),
-    config,
-    botUsername,
-    segment: request.form.segment,
-    region: request.form.region,
-    now: a.now,
-  };
+  const noteInput = lifecycleInput(a, intakeState);
   // `done`/`undo` first, so the lifecycle judges the checklist as the commands leave it.
   const checklist = runChecklistCommands(commands, {
     ticked: noteInput.ticked,
@@ -122,6 +100,38 @@ export function runCommands(a: Assessment, intakeState: State, routing: RouteDec
     };
   const { life: last, lifeNotes, replies, routing: routed, ticked, tickedAt } = run;
   return { life: last, lifeNotes, replies, routing: routed, ticked, tickedAt };
+}
+
+/** The roles on this request of a person who wrote a command (commands come from people's comments only). */
+function rolesIn({ issue, config, request }: Assessment): (username: string) => Actor[] {
+  return (username) =>
+    actorRoles(
+      {
+        username,
+        isBot: false,
+        isAuthor: sameName(username, issue.author),
+        isAssignee: issue.assignees.some((x) => sameName(x, username)),
+      },
+      config,
+      request.form.segment,
+      request.form.region,
+    );
+}
+
+/** The lifecycle's input as the request note stands, before any command runs. */
+function lifecycleInput(a: Assessment, intakeState: State): LifecycleInput {
+  return {
+    issue: a.issue,
+    memory: a.memory as LifecycleMemory,
+    intakeState,
+    labelState: a.labelState,
+    ticked: tickedItems(a.note?.body ?? ''),
+    config: a.config,
+    botUsername: a.botUsername,
+    segment: a.request.form.segment,
+    region: a.request.form.region,
+    now: a.now,
+  };
 }
 
 function reply(run: Run, c: Command, text: string): void {

@@ -105,6 +105,13 @@ export function parse(description: string, catalog: FormCatalog, context: ParseC
   return { form, fields, problems };
 }
 
+/** The form a description was made from, and how it was recognised. */
+interface FoundForm {
+  entry: FormIndex;
+  version: FormIndex['versions'][number];
+  detectedBy: DetectedForm['detectedBy'];
+}
+
 function detectForm(
   text: string,
   sections: Section[],
@@ -134,8 +141,6 @@ function detectForm(
   if (titled) return { entry: titled, version: bestVersion(titled, sections), detectedBy: 'title' };
   return byHeadings(sections, index, problems);
 }
-
-type FoundForm = { entry: FormIndex; version: FormIndex['versions'][number]; detectedBy: DetectedForm['detectedBy'] };
 
 /** The form the segment and region labels name, when the description still reads as that form. */
 function byLabels(
