@@ -1,7 +1,8 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
-import { isWebhookPath, webhookHandler, type WebhookDeps } from './webhook-route.js';
+import { sendJson, webhookHandler, type WebhookDeps } from './webhook-route.js';
 
 export interface ReadinessReport {
   ok: boolean;
@@ -11,39 +12,81 @@ export interface ReadinessReport {
 export interface AppDeps extends WebhookDeps {
   metrics: Metrics;
   readiness: () => Promise<ReadinessReport>;
-  /** The status page (signed in with GitLab), mounted after the probes and metrics, which stay open. */
+  /** The status page (signed in with GitLab), served after the webhook route, the probes and the metrics, which stay open. */
   status?: RequestHandler;
 }
 
+/** The request's path as express matches routes: without its query string, in any case, a final `/` allowed. */
+function pathOf(url = ''): string {
+  const q = url.indexOf('?');
+  const path = (q === -1 ? url : url.slice(0, q)).toLowerCase();
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+}
+
+const HEALTHY = JSON.stringify({ status: 'ok' });
+const NOT_FOUND = JSON.stringify({ error: 'not found' });
+const INTERNAL = JSON.stringify({ error: 'internal error' });
+
 /**
- * The HTTP server's request listener (`http.createServer(createApp(deps))`). Webhook deliveries,
- * nearly all of the traffic, go straight to their `node:http` handler; the probes, the metrics and
- * anything else go to express.
+ * GET /healthz, /readyz and /metrics on `node:http`, beside the webhook route: the orchestrator
+ * and Prometheus call them all day, and they need no framework. Null when the request is none of them.
  */
-export function createApp(deps: AppDeps): RequestListener {
+function probe(deps: AppDeps, req: IncomingMessage, res: ServerResponse): Promise<void> | null {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return null;
+  switch (pathOf(req.url)) {
+    case '/healthz':
+      sendJson(res, 200, HEALTHY);
+      return Promise.resolve();
+    case '/readyz':
+      return deps.readiness().then((report) => sendJson(res, report.ok ? 200 : 503, JSON.stringify(report)));
+    case '/metrics':
+      return deps.metrics.registry.metrics().then((text) => {
+        res.statusCode = 200;
+        res.setHeader('Content-Type', deps.metrics.registry.contentType);
+        res.setHeader('Content-Length', Buffer.byteLength(text));
+        res.end(text);
+      });
+    default:
+      return null;
+  }
+}
+
+/** The status page's own express app: its router, then a clear status for anything that fails, logged. */
+function statusApp(status: RequestHandler, logger: Logger): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-  app.get('/readyz', async (_req, res) => {
-    const report = await deps.readiness();
-    res.status(report.ok ? 200 : 503).json(report);
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
-  if (deps.status) app.use(deps.status);
-  // Anything unexpected: a clear status, logged.
+  app.use(status);
   app.use((err: Error & { status?: number }, req: Request, res: Response, _next: NextFunction) => {
-    const status = err.status && err.status >= 400 && err.status < 600 ? err.status : 500;
-    deps.logger.error({ err, path: req.path, status }, 'request failed');
-    res.status(status).json({ error: status === 500 ? 'internal error' : err.message });
+    const code = err.status && err.status >= 400 && err.status < 600 ? err.status : 500;
+    logger.error({ err, path: req.path, status: code }, 'request failed');
+    res.status(code).json({ error: code === 500 ? 'internal error' : err.message });
   });
+  return app;
+}
+
+/**
+ * The HTTP server's request listener (`http.createServer(createApp(deps))`), on one stack:
+ * `node:http`. Webhook deliveries, nearly all of the traffic, and the probes and metrics are plain
+ * handlers (express cost about as much per request as a delivery's whole parse, check and durable
+ * write: bench/RESULTS.md, 2026-12-03). Only the status page is an express app: a few people's
+ * clicks, with signed cookies, forms, redirects and a router, where express's cost is nothing and
+ * hand-written replacements of those would be the risk.
+ */
+export function createApp(deps: AppDeps): RequestListener {
   const webhook = webhookHandler(deps);
+  const status = deps.status ? statusApp(deps.status, deps.logger) : null;
   return (req, res) => {
-    if (req.method === 'POST' && isWebhookPath(req.url)) webhook(req, res);
-    else app(req, res);
+    // The webhook endpoint, as GitLab is configured to call it (a query string and a final `/` allowed).
+    if (req.method === 'POST' && pathOf(req.url) === '/webhooks/gitlab') return webhook(req, res);
+    const probed = probe(deps, req, res);
+    if (probed) {
+      probed.catch((err: unknown) => {
+        deps.logger.error({ err, path: pathOf(req.url), status: 500 }, 'request failed');
+        if (!res.headersSent) sendJson(res, 500, INTERNAL);
+        else res.destroy();
+      });
+    } else if (status) status(req, res);
+    else sendJson(res, 404, NOT_FOUND);
   };
 }
 

@@ -8,10 +8,11 @@ import {
   isOwnEvent,
   parseWebhook,
   pushHookSchema,
+  type WebhookEvent,
 } from '../gitlab/webhook-schemas.js';
 import { GroupCommit, type GroupCommitOptions } from '../queue/group-commit.js';
 import type { Metrics } from '../metrics/metrics.js';
-import type { AcceptResult, Inbox } from '../queue/inbox.js';
+import type { AcceptResult, Inbox, IssueRef } from '../queue/inbox.js';
 import { BodyBudget } from './body-budget.js';
 import { tokenMatches, verifySignature } from './verify.js';
 
@@ -69,7 +70,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  * without express's send machinery (an ETag hashed over every answer, the body turned into a
  * Buffer and written separately from the headers). GitLab never revalidates webhook answers.
  */
-function sendJson(res: ServerResponse, status: number, json: string): void {
+export function sendJson(res: ServerResponse, status: number, json: string): void {
   res.statusCode = status;
   res.setHeader('Content-Type', JSON_TYPE);
   res.setHeader('Content-Length', Buffer.byteLength(json));
@@ -97,14 +98,6 @@ interface DeliveryContext {
 /** GitLab sends bodies up to 25 MB. */
 export const MAX_BODY_BYTES = 25 * 1024 * 1024;
 
-/** The webhook endpoint, as GitLab is configured to call it (a query string and a final `/` allowed). */
-export function isWebhookPath(url: string | undefined): boolean {
-  if (url === undefined) return false;
-  const q = url.indexOf('?');
-  const path = (q === -1 ? url : url.slice(0, q)).toLowerCase();
-  return path === '/webhooks/gitlab' || path === '/webhooks/gitlab/';
-}
-
 /**
  * Bodies buffered at once: two of the largest GitLab sends, or many ordinary ones. Past it,
  * further bodies wait unread (their senders are held back by TCP) instead of growing memory.
@@ -117,11 +110,11 @@ const UNAVAILABLE = JSON.stringify({ error: 'the inbox cannot take deliveries no
 
 /**
  * POST /webhooks/gitlab, as a plain `node:http` handler: the app routes the endpoint here before
- * express sees the request. express's per-request work (prototype swaps, router, body-parser)
- * costs about as much as a webhook's parse, check and durable write together; the other routes
- * are rare and stay on express. Reads the body (raw-body, as body-parser does), verifies,
- * validates and persists the delivery, then answers at once; no GitLab call happens here. Only a
- * misconfigured hook gets a 4xx: GitLab disables hooks that fail.
+ * any framework sees the request (express's per-request work cost about as much as a webhook's
+ * parse, check and durable write together; bench/RESULTS.md, 2026-12-03). Reads the body
+ * (raw-body, as body-parser does), verifies, validates and persists the delivery, then answers at
+ * once; no GitLab call happens here. Only a misconfigured hook gets a 4xx: GitLab disables hooks
+ * that fail.
  *
  * Logging: one "webhook answered" line per delivery, from a child logger keyed by its delivery id
  * (created only when a line is written). Queued deliveries, the bulk of the traffic, log at debug;
@@ -129,12 +122,33 @@ const UNAVAILABLE = JSON.stringify({ error: 'the inbox cannot take deliveries no
  * unreadable bodies at warn, unexpected errors at error.
  */
 export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: ServerResponse) => void {
-  const { settings, metrics } = deps;
-  // The server's connection takes every webhook write: its WAL checkpoints run off the event loop.
-  deps.inbox.checkpointInBackground?.();
-  const commits = new GroupCommit(deps.inbox, deps.now, deps.commits);
-  const budget = new BodyBudget(deps.bodyBytesInFlight ?? MAX_BODY_BYTES_IN_FLIGHT);
-  return (req, res) => {
+  const route = new WebhookRoute(deps);
+  return (req, res) => route.handle(req, res);
+}
+
+/** The stages of one delivery, in the order it passes them: headers, body, signature, parse, checks, store. */
+class WebhookRoute {
+  private readonly settings: WebhookSettings;
+  private readonly commits: GroupCommit;
+  private readonly budget: BodyBudget;
+
+  constructor(private readonly deps: WebhookDeps) {
+    this.settings = deps.settings;
+    // The server's connection takes every webhook write: its WAL checkpoints run off the event loop.
+    deps.inbox.checkpointInBackground?.();
+    this.commits = new GroupCommit(deps.inbox, deps.now, deps.commits);
+    this.budget = new BodyBudget(deps.bodyBytesInFlight ?? MAX_BODY_BYTES_IN_FLIGHT);
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const context = this.context(req, res);
+    const announced = this.checkHeaders(req, res, context);
+    if (announced !== null) this.readBody(req, res, context, announced);
+  }
+
+  /** The delivery's event label, lazily created logger and way to answer (each answer counted and logged). */
+  private context(req: IncomingMessage, res: ServerResponse): DeliveryContext {
+    const { deps } = this;
     // Until the delivery is authenticated, nothing from its headers is kept: the metric's label is
     // one of a fixed set, and the log line names the label, not the raw header.
     const rawEvent = header(req, 'x-gitlab-event') ?? '(none)';
@@ -148,7 +162,7 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
     let log: Logger | undefined;
     const logger = () => (log ??= deps.logger.child({ delivery: deliveryId, event }));
     const answer = (status: number, outcome: string, json: string) => {
-      metrics.deliveries.inc({ event, outcome });
+      deps.metrics.deliveries.inc({ event, outcome });
       if (outcome === 'queued') {
         if (deps.logger.isLevelEnabled('debug')) logger().debug({ status, outcome }, 'webhook answered');
       } else logger().info({ status, outcome }, 'webhook answered');
@@ -157,34 +171,44 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
     const authenticated = () => {
       event = eventLabel(rawEvent);
     };
-    const context: DeliveryContext = { event: rawEvent, authenticated, logger, answer };
+    return { event: rawEvent, authenticated, logger, answer };
+  }
 
+  /** What the headers alone decide; the body's announced length when it is to be read, else null (answered). */
+  private checkHeaders(req: IncomingMessage, res: ServerResponse, { authenticated, answer }: DeliveryContext) {
+    const { secret } = this.settings;
     // The secret token is a header: a request without it is answered before its body is read, and
     // the connection closed rather than kept for a body nobody wants.
-    if (settings.secret !== null && !tokenMatches(header(req, 'x-gitlab-token'), settings.secret)) {
+    if (secret !== null && !tokenMatches(header(req, 'x-gitlab-token'), secret)) {
       res.setHeader('Connection', 'close');
       answer(401, 'unauthorized', UNAUTHORIZED);
-      return;
+      return null;
     }
-    if (settings.secret !== null) authenticated();
+    if (secret !== null) authenticated();
     // GitLab never compresses webhook bodies; a compressed one is a sender this bot does not know.
     const encoding = header(req, 'content-encoding')?.toLowerCase();
     if (encoding !== undefined && encoding !== 'identity') {
       req.resume();
       answer(415, 'unreadable', JSON.stringify({ error: `unsupported content encoding "${encoding.slice(0, 40)}"` }));
-      return;
+      return null;
     }
     const length = header(req, 'content-length');
     const announced = length !== undefined && /^\d+$/.test(length) ? Number(length) : MAX_BODY_BYTES;
     if (announced > MAX_BODY_BYTES) {
       res.setHeader('Connection', 'close');
       answer(413, 'too-large', TOO_LARGE);
-      return;
+      return null;
     }
-    void budget.reserve(announced).then((release) => {
+    return announced;
+  }
+
+  /** Reads the body once its bytes fit in the budget, then receives it. */
+  private readBody(req: IncomingMessage, res: ServerResponse, context: DeliveryContext, announced: number): void {
+    const { logger, answer } = context;
+    void this.budget.reserve(announced).then((release) => {
       res.once('close', release);
       if (req.destroyed) return release();
-      getRawBody(req, { limit: MAX_BODY_BYTES, length }, (err, raw) => {
+      getRawBody(req, { limit: MAX_BODY_BYTES, length: header(req, 'content-length') }, (err, raw) => {
         if (err) {
           const status = err.status >= 400 && err.status < 500 ? err.status : 400;
           logger().warn({ reason: err.message, status }, 'webhook body unreadable');
@@ -197,27 +221,54 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
           );
           return;
         }
-        receive(req, raw, context).catch((e: unknown) => failed(e, context, res));
+        this.receive(req, raw, context).catch((e: unknown) => failed(e, context, res));
       });
     });
-  };
+  }
 
-  function failed(err: unknown, { logger, answer }: DeliveryContext, res: ServerResponse): void {
-    logger().error({ err }, 'webhook failed');
-    if (!res.headersSent) answer(500, 'error', INTERNAL);
-    else res.destroy();
+  private async receive(req: IncomingMessage, raw: Buffer, context: DeliveryContext): Promise<void> {
+    if (!this.signatureValid(req, raw, context)) return;
+    context.authenticated();
+    if (context.event === 'Push Hook') {
+      this.receivePush(raw, context.answer);
+      return;
+    }
+    const hook = parseHook(context.event, raw, context.answer);
+    if (hook === null) return;
+    const iid = this.issueToPass(hook, context.answer);
+    if (iid === null) return;
+    await this.persist(req, raw, { projectId: hook.projectId, iid }, context);
+  }
+
+  /** With a signing key set, every delivery must carry a valid Standard Webhooks signature. */
+  private signatureValid(req: IncomingMessage, raw: Buffer, { logger, answer }: DeliveryContext): boolean {
+    if (this.settings.signingKey === null) return true;
+    const check = verifySignature(
+      {
+        id: header(req, 'webhook-id'),
+        timestamp: header(req, 'webhook-timestamp'),
+        signature: header(req, 'webhook-signature'),
+      },
+      raw,
+      this.settings.signingKey,
+      Math.floor(this.deps.now() / 1000),
+    );
+    if (check.ok) return true;
+    logger().warn({ reason: check.reason }, 'webhook signature rejected');
+    answer(401, 'bad-signature', UNAUTHORIZED);
+    return false;
   }
 
   /** The id once known (a project's path can change and be reused); the path until then. */
-  function isOurProject(project: { id: number; path_with_namespace?: string | undefined }): boolean {
-    const { id, path } = settings.project;
+  private isOurProject(project: { id: number; path_with_namespace?: string | undefined }): boolean {
+    const { id, path } = this.settings.project;
     return id !== null
       ? project.id === id
       : path !== null && project.path_with_namespace?.toLowerCase() === path.toLowerCase();
   }
 
   /** Nothing is queued for a push: a push to the default branch starts a configuration check, which the periodic one backs up. */
-  function receivePush(raw: Buffer, answer: DeliveryContext['answer']): void {
+  private receivePush(raw: Buffer, answer: DeliveryContext['answer']): void {
     let parsed: ReturnType<typeof pushHookSchema.safeParse>;
     try {
       parsed = pushHookSchema.safeParse(JSON.parse(raw.toString('utf8')));
@@ -230,121 +281,69 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
       return;
     }
     const push = parsed.data;
-    if (!isOurProject(push.project)) {
+    if (!this.isOurProject(push.project)) {
       answer(403, 'wrong-project', WRONG_PROJECT);
       return;
     }
-    if (
-      !push.project.default_branch ||
-      push.ref !== `refs/heads/${push.project.default_branch}` ||
-      !deps.onDefaultBranchPush
-    ) {
+    const onPush = this.deps.onDefaultBranchPush;
+    if (!push.project.default_branch || push.ref !== `refs/heads/${push.project.default_branch}` || !onPush) {
       answer(202, 'ignored', JSON.stringify({ status: 'ignored', reason: 'not a push to the default branch' }));
       return;
     }
-    deps.onDefaultBranchPush();
+    onPush();
     answer(202, 'config-check', JSON.stringify({ status: 'configuration check started', commit: push.after }));
   }
 
-  async function receive(
-    req: IncomingMessage,
-    raw: Buffer,
-    { event, authenticated, logger, answer }: DeliveryContext,
-  ): Promise<void> {
-    if (settings.signingKey !== null) {
-      const check = verifySignature(
-        {
-          id: header(req, 'webhook-id'),
-          timestamp: header(req, 'webhook-timestamp'),
-          signature: header(req, 'webhook-signature'),
-        },
-        raw,
-        settings.signingKey,
-        Math.floor(deps.now() / 1000),
-      );
-      if (!check.ok) {
-        logger().warn({ reason: check.reason }, 'webhook signature rejected');
-        answer(401, 'bad-signature', UNAUTHORIZED);
-        return;
-      }
-    }
-    authenticated();
-    if (event === 'Push Hook') {
-      receivePush(raw, answer);
-      return;
-    }
-    if (!isHandledEvent(event)) {
-      answer(
-        202,
-        'ignored',
-        JSON.stringify({ status: 'ignored', reason: `event ${event.slice(0, 100)} is not handled` }),
-      );
-      return;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(raw.toString('utf8'));
-    } catch {
-      answer(400, 'malformed', MALFORMED);
-      return;
-    }
-    if (isOtherWorkItem(json)) {
-      answer(202, 'ignored', WORK_ITEM);
-      return;
-    }
-    const parsed = parseWebhook(event, json);
-    if (!parsed.ok) {
-      answer(
-        400,
-        'invalid',
-        JSON.stringify({
-          error: 'body does not match the GitLab webhook schema',
-          problems: parsed.problems.slice(0, 20),
-        }),
-      );
-      return;
-    }
-    const hook = parsed.value;
-    if (!isOurProject(hook.body.project)) {
+  /** The issue a pass is queued for, or null (answered) for another project, the bot's own event or no issue. */
+  private issueToPass(hook: WebhookEvent, answer: DeliveryContext['answer']): number | null {
+    if (!this.isOurProject(hook.body.project)) {
       answer(403, 'wrong-project', WRONG_PROJECT);
-      return;
+      return null;
     }
-    if (isOwnEvent(hook, { username: settings.botUsername(), id: settings.botUserId() })) {
+    if (isOwnEvent(hook, { username: this.settings.botUsername(), id: this.settings.botUserId() })) {
       answer(202, 'ignored', OWN_EVENT);
-      return;
+      return null;
     }
-    if (hook.iid === null) {
-      answer(202, 'ignored', NOT_ISSUE);
-      return;
-    }
+    if (hook.iid === null) answer(202, 'ignored', NOT_ISSUE);
+    return hook.iid;
+  }
+
+  /** The delivery's dedup key: what names it across GitLab's retries, else a hash of what was sent. */
+  private deliveryKey(req: IncomingMessage, raw: Buffer): string {
     // A signed delivery is named by its webhook-id, which the signature covers; Idempotency-Key is
     // not signed, so a captured delivery replayed with a new one would otherwise be taken again.
-    const signedId = settings.signingKey !== null ? header(req, 'webhook-id') : undefined;
-    const key =
+    const signedId = this.settings.signingKey !== null ? header(req, 'webhook-id') : undefined;
+    return (
       (signedId !== undefined ? `webhook-id:${signedId}` : undefined) ??
       header(req, 'idempotency-key') ??
       createHash('sha256')
         .update(header(req, 'x-gitlab-event-uuid') ?? '')
         .update('\n')
         .update(raw)
-        .digest('hex');
-    const receivedAt = deps.now();
+        .digest('hex')
+    );
+  }
+
+  /** Stores the delivery durably (group commit), then answers: queued, duplicate, or 503 when the store refuses. */
+  private async persist(req: IncomingMessage, raw: Buffer, issue: IssueRef, context: DeliveryContext): Promise<void> {
+    const { logger, answer } = context;
+    const receivedAt = this.deps.now();
     let result: AcceptResult;
     try {
-      result = await commits.accept({
-        key,
-        event,
+      result = await this.commits.accept({
+        key: this.deliveryKey(req, raw),
+        event: context.event,
         uuid: header(req, 'x-gitlab-event-uuid') ?? null,
         // The bytes as received: stored as a BLOB, no second decode and re-encode of the body.
         body: raw,
-        issue: { projectId: hook.projectId, iid: hook.iid },
+        issue,
         receivedAt,
       });
     } catch (err) {
       // GitLab does not redeliver: a 5xx only pauses the hook (a 4xx would disable it until a
       // Maintainer re-enables it). The service reconciles what was updated since this delivery.
       logger().error({ err: (err as Error).message }, 'inbox refused the delivery');
-      deps.onRefused?.(receivedAt);
+      this.deps.onRefused?.(receivedAt);
       answer(503, 'refused', UNAVAILABLE);
       return;
     }
@@ -352,7 +351,50 @@ export function webhookHandler(deps: WebhookDeps): (req: IncomingMessage, res: S
       answer(200, 'duplicate', JSON.stringify({ status: 'duplicate', delivery: result.deliveryId }));
       return;
     }
-    deps.onQueued();
-    answer(202, 'queued', JSON.stringify({ status: 'queued', delivery: result.deliveryId, issue: hook.iid }));
+    this.deps.onQueued();
+    answer(202, 'queued', JSON.stringify({ status: 'queued', delivery: result.deliveryId, issue: issue.iid }));
   }
+}
+
+/** A handled event's body, parsed and checked against its schema; null when it was answered instead. */
+function parseHook(event: string, raw: Buffer, answer: DeliveryContext['answer']): WebhookEvent | null {
+  if (!isHandledEvent(event)) {
+    answer(
+      202,
+      'ignored',
+      JSON.stringify({ status: 'ignored', reason: `event ${event.slice(0, 100)} is not handled` }),
+    );
+    return null;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch {
+    answer(400, 'malformed', MALFORMED);
+    return null;
+  }
+  if (isOtherWorkItem(json)) {
+    answer(202, 'ignored', WORK_ITEM);
+    return null;
+  }
+  const parsed = parseWebhook(event, json);
+  if (!parsed.ok) {
+    answer(
+      400,
+      'invalid',
+      JSON.stringify({
+        error: 'body does not match the GitLab webhook schema',
+        problems: parsed.problems.slice(0, 20),
+      }),
+    );
+    return null;
+  }
+  return parsed.value;
+}
+
+/** An unexpected error: logged, and answered 500 if nothing was sent yet (GitLab retries), else the socket is cut. */
+function failed(err: unknown, { logger, answer }: DeliveryContext, res: ServerResponse): void {
+  logger().error({ err }, 'webhook failed');
+  if (!res.headersSent) answer(500, 'error', INTERNAL);
+  else res.destroy();
 }
