@@ -7,8 +7,8 @@ import { simulationMarkdown } from '../domain/decision-diff.js';
 import type { GitLabClient } from '../gitlab/client.js';
 import { upsertMergeRequestNote } from '../jobs/merge-request-note.js';
 import { runSimulate } from '../jobs/simulate-job.js';
-import type { GitLabSession } from '../jobs/gitlab-session.js';
 import { CliError, EXIT, type CliIO } from './io.js';
+import { connectJob, jobFailed } from './job-session.js';
 
 interface SimulateOpts {
   base?: string;
@@ -22,18 +22,32 @@ interface SimulateOpts {
   postToMr?: string;
 }
 
+/** The options checked together: the merge request to post to and how many closed requests to add. */
+function checkOptions(opts: SimulateOpts): { mrIid: number | null; last: number | undefined } {
+  if (opts.format !== 'md' && opts.format !== 'json')
+    throw new CliError(`--format must be "md" or "json", not "${opts.format}"`);
+  const mrIid = opts.postToMr === undefined ? null : Number(opts.postToMr);
+  if (mrIid !== null && !(Number.isInteger(mrIid) && mrIid > 0))
+    throw new CliError(`--post-to-mr must be a merge request iid, not "${opts.postToMr}"`);
+  if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since)))
+    throw new CliError(`--since must be an ISO 8601 date or time, not "${opts.since}"`);
+  const last = opts.last === undefined ? undefined : Number(opts.last);
+  if (last !== undefined && !(Number.isInteger(last) && last > 0))
+    throw new CliError(`--last must be a number of requests (1 or more), not "${opts.last}"`);
+  if (last !== undefined && opts.since !== undefined) throw new CliError('give --since or --last, not both');
+  for (const side of ['base', 'head'] as const) {
+    if ((opts[side] === undefined) === (opts[`${side}File`] === undefined))
+      throw new CliError(`give --${side} <ref> or --${side}-file <file> (one of them)`);
+  }
+  return { mrIid, last };
+}
+
 /**
  * `simulate`: the effect of a configuration change on the requests in GitLab now. Exit 1 when the
  * change is breaking (open requests whose form version the head no longer reads as the base did);
  * an invalid configuration is a usage error (2), as for `config check`.
  */
-export function registerSimulateCommand(
-  program: Command,
-  io: CliIO,
-  setExit: (code: number) => void,
-  session: () => Promise<{ gitlab: GitLabSession }>,
-  failed: (job: string) => (err: unknown) => never,
-): void {
+export function registerSimulateCommand(program: Command, io: CliIO, setExit: (code: number) => void): void {
   program
     .command('simulate')
     .description(
@@ -56,22 +70,8 @@ export function registerSimulateCommand(
       '\nOpen requests are always decided; --since or --last adds requests already closed (the newest ones, by when they were opened). Identical decisions are counted, not listed; breaking changes are listed first. Exit 1 when a change is breaking, 2 when a configuration is invalid.',
     )
     .action(async (opts: SimulateOpts) => {
-      if (opts.format !== 'md' && opts.format !== 'json')
-        throw new CliError(`--format must be "md" or "json", not "${opts.format}"`);
-      const mrIid = opts.postToMr === undefined ? null : Number(opts.postToMr);
-      if (mrIid !== null && !(Number.isInteger(mrIid) && mrIid > 0))
-        throw new CliError(`--post-to-mr must be a merge request iid, not "${opts.postToMr}"`);
-      if (opts.since !== undefined && Number.isNaN(Date.parse(opts.since)))
-        throw new CliError(`--since must be an ISO 8601 date or time, not "${opts.since}"`);
-      const last = opts.last === undefined ? undefined : Number(opts.last);
-      if (last !== undefined && !(Number.isInteger(last) && last > 0))
-        throw new CliError(`--last must be a number of requests (1 or more), not "${opts.last}"`);
-      if (last !== undefined && opts.since !== undefined) throw new CliError('give --since or --last, not both');
-      for (const side of ['base', 'head'] as const) {
-        if ((opts[side] === undefined) === (opts[`${side}File`] === undefined))
-          throw new CliError(`give --${side} <ref> or --${side}-file <file> (one of them)`);
-      }
-      const { gitlab } = await session();
+      const { mrIid, last } = checkOptions(opts);
+      const { gitlab } = await connectJob(program, io, false);
       try {
         const base = await sideConfig(gitlab.client, io, 'base', opts.base, opts.baseFile);
         const head = await sideConfig(gitlab.client, io, 'head', opts.head, opts.headFile);
@@ -83,7 +83,7 @@ export function registerSimulateCommand(
           botUsername: gitlab.botUsername,
           ...(opts.since ? { since: opts.since } : {}),
           ...(last !== undefined ? { last } : {}),
-        }).catch(failed('simulate'));
+        }).catch(jobFailed('simulate'));
         const refs = { base: opts.base ?? opts.baseFile!, head: opts.head ?? opts.headFile! };
         const markdown = simulationMarkdown(result, refs);
         const report =
@@ -98,7 +98,7 @@ export function registerSimulateCommand(
             gitlab.botUsername,
             mrIid,
             `### What this configuration change would do\n\n${markdown}`,
-          ).catch(failed('posting the merge request note'));
+          ).catch(jobFailed('posting the merge request note'));
           io.stderr(`merge request !${mrIid}: note ${done}\n`);
         }
         setExit(result.diffs.some((d) => d.breaking) ? EXIT.problems : EXIT.ok);

@@ -167,12 +167,10 @@ async function demoStatusPage(
   };
 }
 
-export async function runDemo(
-  config: Config,
-  log: (line: string) => void,
-  options: { open?: boolean } = {},
-): Promise<DemoResult> {
-  const started = Date.now();
+type Filed = { iid: number; scenario: Scenario; text: string };
+
+/** The fake GitLab with the forms' labels, and the real service (server and worker) wired to it. */
+async function startDemoStack(config: Config, open: boolean) {
   const labels = new Set<string>();
   for (const f of config.forms) {
     labels.add(config.catalog.segmentLabel(f.segment));
@@ -180,7 +178,7 @@ export async function runDemo(
   }
   const fake = await startFakeGitLab({ labels: [...labels], botUsername: config.bot.username });
   const dataDir = mkdtempSync(join(tmpdir(), 'scale-bot-demo-'));
-  const page = options.open ? await demoStatusPage(fake, config) : null;
+  const page = open ? await demoStatusPage(fake, config) : null;
   const overrides: Partial<ServiceSettings> = page
     ? { host: 'localhost', port: Number(new URL(page.settings.publicUrl).port), status: page.settings }
     : {};
@@ -191,33 +189,67 @@ export async function runDemo(
     coalesce: { quietMs: 100, maxWaitMs: 500 },
   });
   fake.setWebhook({ url: `${service.url}/webhooks/gitlab`, token: 'demo-secret' });
-  log(`fake GitLab on ${fake.url}, scale-bot listening on ${service.url}`);
   const stop = async () => {
     await service.stop(2_000);
     await fake.stop();
     rmSync(dataDir, { recursive: true, force: true });
   };
-
+  /** Until the fake has delivered every webhook and the worker has passed every issue, a few rounds deep. */
   const drain = async () => {
     for (let i = 0; i < 3; i++) {
       await fake.settled();
       await service.worker!.idle();
     }
   };
+  return { fake, service, page, stop, drain };
+}
+
+/** Each scenario filed as its author would, from the sample pasted with the template's quick action. */
+async function fileScenarios(fake: FakeGitLab, config: Config, log: (line: string) => void): Promise<Filed[]> {
+  const filed: Filed[] = [];
+  for (const scenario of SCENARIOS) {
+    const sample = readFileSync(join(PACKAGE_ROOT, 'samples', 'requests', scenario.file), 'utf8');
+    const text = (scenario.change ?? ((t: string) => t))(sample);
+    // As pasted from the template: its quick action labels the issue on creation.
+    const description = `${text.trimEnd()}\n\n/label ~"${config.catalog.segmentLabel(scenario.segment)}" ~"${config.catalog.regionLabel(scenario.region)}"\n`;
+    const issue = await fake
+      .as(scenario.author)
+      .createIssue({ title: `Scale engagement request: ${scenario.name}`, description });
+    filed.push({ iid: issue.iid, scenario, text });
+    log(`#${issue.iid} opened by ${scenario.author}: ${scenario.name}`);
+  }
+  return filed;
+}
+
+/** What each filed issue ended as in the fake GitLab. */
+function demoRows(fake: FakeGitLab, config: Config, filed: Filed[]): DemoRow[] {
+  const engagement = `${config.labels.engagement}::`;
+  return filed.map(({ iid, scenario }) => {
+    const issue = fake.issue(iid);
+    const state = issue.labels.find((l) => l.startsWith(engagement))?.slice(engagement.length) ?? '—';
+    return {
+      iid,
+      scenario: scenario.name,
+      author: scenario.author,
+      state,
+      assignee: issue.assignees.map((a) => a.username).join(', ') || '—',
+      labels: issue.labels.filter((l) => !l.startsWith(engagement)).join(' '),
+      botNotes: fake.botNotes(iid).filter((n) => readNoteMarker(n.body) !== null).length,
+    };
+  });
+}
+
+export async function runDemo(
+  config: Config,
+  log: (line: string) => void,
+  options: { open?: boolean } = {},
+): Promise<DemoResult> {
+  const started = Date.now();
+  const { fake, service, page, stop, drain } = await startDemoStack(config, Boolean(options.open));
+  log(`fake GitLab on ${fake.url}, scale-bot listening on ${service.url}`);
   let keep = false;
   try {
-    const filed: Array<{ iid: number; scenario: Scenario; text: string }> = [];
-    for (const scenario of SCENARIOS) {
-      const sample = readFileSync(join(PACKAGE_ROOT, 'samples', 'requests', scenario.file), 'utf8');
-      const text = (scenario.change ?? ((t: string) => t))(sample);
-      // As pasted from the template: its quick action labels the issue on creation.
-      const description = `${text.trimEnd()}\n\n/label ~"${config.catalog.segmentLabel(scenario.segment)}" ~"${config.catalog.regionLabel(scenario.region)}"\n`;
-      const issue = await fake
-        .as(scenario.author)
-        .createIssue({ title: `Scale engagement request: ${scenario.name}`, description });
-      filed.push({ iid: issue.iid, scenario, text });
-      log(`#${issue.iid} opened by ${scenario.author}: ${scenario.name}`);
-    }
+    const filed = await fileScenarios(fake, config, log);
     await drain();
     for (const f of filed) {
       if (!f.scenario.fix) continue;
@@ -225,21 +257,7 @@ export async function runDemo(
       log(`#${f.iid} edited by ${f.scenario.author} to fix the problems the bot listed`);
     }
     await drain();
-
-    const engagement = `${config.labels.engagement}::`;
-    const rows = filed.map(({ iid, scenario }) => {
-      const issue = fake.issue(iid);
-      const state = issue.labels.find((l) => l.startsWith(engagement))?.slice(engagement.length) ?? '—';
-      return {
-        iid,
-        scenario: scenario.name,
-        author: scenario.author,
-        state,
-        assignee: issue.assignees.map((a) => a.username).join(', ') || '—',
-        labels: issue.labels.filter((l) => !l.startsWith(engagement)).join(' '),
-        botNotes: fake.botNotes(iid).filter((n) => readNoteMarker(n.body) !== null).length,
-      };
-    });
+    const rows = demoRows(fake, config, filed);
     keep = page !== null;
     return {
       rows,

@@ -57,24 +57,27 @@ function message(res: Response, title: string, text: string, extra: Record<strin
   page(res, 'message', { title, message: text, ...extra });
 }
 
+/** Without sign-in configured the page stays off, and says how to turn it on. */
+function pageIsOff(_req: Request, res: Response): void {
+  res.status(503);
+  message(
+    res,
+    'The status page is off',
+    'Sign-in with GitLab is not configured, so the page stays off (it shows customer names and ARR).',
+    {
+      help: 'Register scale-bot as an OAuth application in GitLab (scope read_user, callback <public URL>/auth/callback) and set these four variables, then restart:',
+      variables: [...STATUS_VARIABLES],
+    },
+  );
+}
+
 /** The status page at `/` (Team, Requests, Why, The bot) behind GitLab sign-in; see README "Status page". */
 export function statusRouter(deps: StatusDeps): Router {
   const router = Router();
   router.use(securityHeaders);
   router.get('/status.css', (_req, res) => res.sendFile(STYLESHEET));
   if (!deps.settings) {
-    router.get('/', (_req, res) => {
-      res.status(503);
-      message(
-        res,
-        'The status page is off',
-        'Sign-in with GitLab is not configured, so the page stays off (it shows customer names and ARR).',
-        {
-          help: 'Register scale-bot as an OAuth application in GitLab (scope read_user, callback <public URL>/auth/callback) and set these four variables, then restart:',
-          variables: [...STATUS_VARIABLES],
-        },
-      );
-    });
+    router.get('/', pageIsOff);
     return router;
   }
   const denied = (res: Response, reason: string) => {
@@ -119,28 +122,41 @@ export function statusRouter(deps: StatusDeps): Router {
       return message(res.status(404), 'No such request', `"${req.params.iid}" is no issue number.`);
     whyPage(res, await data.why(iid), deps);
   });
-  router.get('/bot', signedIn, async (req: Request, res: Response) => {
-    const retried =
-      typeof req.query.retried === 'string' && /^\d+$/.test(req.query.retried)
-        ? `Job ${req.query.retried} is queued again.`
-        : null;
-    page(res, 'bot', { title: 'The bot', section: 'bot', notice: retried, ...(await data.bot()) });
-  });
-  router.post('/bot/dead-letters/:id/retry', signedIn, form, csrf, async (req: Request, res: Response) => {
-    const session = res.locals.session as Session;
-    if (res.locals.manager !== true)
-      return denied(
-        res,
-        `Only managers may retry dead letters; @${session.username} has no manager role in the configuration.`,
-      );
-    const id = Number(req.params.id);
-    if (!Number.isInteger(id) || !(await deps.inbox.retryFailed(id, deps.now().getTime())))
-      return message(res.status(404), 'No such dead letter', `Job ${req.params.id} is not a dead letter (any more).`);
-    deps.logger.info({ job: id, by: session.username }, 'dead letter re-queued from the status page');
-    deps.onRetried();
-    res.redirect(303, `/bot?retried=${id}`);
-  });
+  router.get('/bot', signedIn, async (req: Request, res: Response) => botPage(data, req, res));
+  router.post('/bot/dead-letters/:id/retry', signedIn, form, csrf, async (req: Request, res: Response) =>
+    retryDeadLetter(deps, denied, req, res),
+  );
   return router;
+}
+
+/** The bot's health and dead letters; after a retry, a notice naming the job queued again. */
+async function botPage(data: StatusData, req: Request, res: Response): Promise<void> {
+  const retried =
+    typeof req.query.retried === 'string' && /^\d+$/.test(req.query.retried)
+      ? `Job ${req.query.retried} is queued again.`
+      : null;
+  page(res, 'bot', { title: 'The bot', section: 'bot', notice: retried, ...(await data.bot()) });
+}
+
+/** A manager re-queues a dead letter (the form on /bot), then sees /bot again with a notice. */
+async function retryDeadLetter(
+  deps: StatusDeps,
+  denied: (res: Response, reason: string) => void,
+  req: Request,
+  res: Response,
+): Promise<void> {
+  const session = res.locals.session as Session;
+  if (res.locals.manager !== true)
+    return denied(
+      res,
+      `Only managers may retry dead letters; @${session.username} has no manager role in the configuration.`,
+    );
+  const id = Number(req.params.id);
+  if (!Number.isInteger(id) || !(await deps.inbox.retryFailed(id, deps.now().getTime())))
+    return message(res.status(404), 'No such dead letter', `Job ${req.params.id} is not a dead letter (any more).`);
+  deps.logger.info({ job: id, by: session.username }, 'dead letter re-queued from the status page');
+  deps.onRetried();
+  res.redirect(303, `/bot?retried=${id}`);
 }
 
 async function teamPage(deps: StatusDeps, res: Response): Promise<void> {

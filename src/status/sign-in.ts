@@ -94,51 +94,68 @@ export function signInRouter(deps: SignInDeps): Router {
     res.redirect(302, url.toString());
   });
 
-  router.get('/auth/callback', async (req, res, next) => {
-    const pending = takePending(req, res);
-    if (!pending) return deps.denied(res, 'The sign-in expired or was started in another browser. Sign in again.');
-    try {
-      const params = oauth.validateAuthResponse(
-        as,
-        client,
-        new URL(req.originalUrl, settings.publicUrl),
-        pending.state,
-      );
-      const response = await oauth.authorizationCodeGrantRequest(
-        as,
-        client,
-        clientAuth,
-        params,
-        callbackUrl(settings),
-        pending.verifier,
-        insecure,
-      );
-      const token = await oauth.processAuthorizationCodeResponse(as, client, response);
-      const user = await whoIs(deps.gitlabUrl, token.access_token);
-      const level = await deps.accessLevel(user.id);
-      const why = refusal(level, user.username, deps.projectName());
-      if (why) {
-        deps.logger.info({ username: user.username, accessLevel: level }, 'status page sign-in refused');
-        return deps.denied(res, why);
-      }
-      writeSession(
-        res,
-        newSession({ id: user.id, username: user.username, name: user.name ?? user.username }, level!, deps.now()),
-      );
-      deps.logger.info({ username: user.username }, 'signed in to the status page');
-      res.redirect(303, pending.returnTo);
-    } catch (err) {
-      if (err instanceof oauth.AuthorizationResponseError && err.error === 'access_denied')
-        return deps.denied(res, 'You did not authorize scale-bot in GitLab, so the page cannot tell who you are.');
-      if (err instanceof oauth.AuthorizationResponseError || err instanceof oauth.ResponseBodyError) {
-        deps.logger.warn({ error: err.error }, 'status page sign-in failed');
-        return deps.denied(res, `GitLab refused the sign-in (${err.error}). Sign in again.`);
-      }
-      next(err);
-    }
-  });
+  router.get('/auth/callback', (req, res, next) =>
+    completeSignIn({ deps, as, client, clientAuth, insecure }, req, res, next),
+  );
 
   return router;
+}
+
+interface OAuthParts {
+  deps: SignInDeps;
+  as: oauth.AuthorizationServer;
+  client: oauth.Client;
+  clientAuth: oauth.ClientAuth;
+  insecure: { [oauth.allowInsecureRequests]: boolean };
+}
+
+/**
+ * GitLab's redirect back: checks state and PKCE, trades the code for a token, asks who it is and
+ * whether they may see the page, then starts the session and returns to where they were going.
+ */
+async function completeSignIn(
+  { deps, as, client, clientAuth, insecure }: OAuthParts,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): Promise<void> {
+  const { settings } = deps;
+  const pending = takePending(req, res);
+  if (!pending) return deps.denied(res, 'The sign-in expired or was started in another browser. Sign in again.');
+  try {
+    const params = oauth.validateAuthResponse(as, client, new URL(req.originalUrl, settings.publicUrl), pending.state);
+    const response = await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      clientAuth,
+      params,
+      callbackUrl(settings),
+      pending.verifier,
+      insecure,
+    );
+    const token = await oauth.processAuthorizationCodeResponse(as, client, response);
+    const user = await whoIs(deps.gitlabUrl, token.access_token);
+    const level = await deps.accessLevel(user.id);
+    const why = refusal(level, user.username, deps.projectName());
+    if (why) {
+      deps.logger.info({ username: user.username, accessLevel: level }, 'status page sign-in refused');
+      return deps.denied(res, why);
+    }
+    writeSession(
+      res,
+      newSession({ id: user.id, username: user.username, name: user.name ?? user.username }, level!, deps.now()),
+    );
+    deps.logger.info({ username: user.username }, 'signed in to the status page');
+    res.redirect(303, pending.returnTo);
+  } catch (err) {
+    if (err instanceof oauth.AuthorizationResponseError && err.error === 'access_denied')
+      return deps.denied(res, 'You did not authorize scale-bot in GitLab, so the page cannot tell who you are.');
+    if (err instanceof oauth.AuthorizationResponseError || err instanceof oauth.ResponseBodyError) {
+      deps.logger.warn({ error: err.error }, 'status page sign-in failed');
+      return deps.denied(res, `GitLab refused the sign-in (${err.error}). Sign in again.`);
+    }
+    next(err);
+  }
 }
 
 /** The person behind an OAuth token: `GET /user` is what `read_user` allows. */
