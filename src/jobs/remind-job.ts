@@ -47,21 +47,7 @@ export async function runRemind(
   progress: Progress,
 ): Promise<RemindJobResult> {
   const bot = options.botUsername.toLowerCase();
-  const requests = await loadRequests<RemindExtra>(client, [{ state: 'opened' }], {
-    config,
-    today: options.now.toISOString().slice(0, 10),
-    progress,
-    // Requests waiting on their author are reminded and closed by their people's last activity too.
-    activityStates: [...STALE_STATES, 'needs-info'],
-    extra: async (history, _issue, notes) => ({
-      // Only engagements past acceptance have a checklist worth reading.
-      checklist:
-        history.state && WITH_CHECKLIST.has(history.state)
-          ? checklistOf(notes ?? (await client.allNotes(history.iid)), bot)
-          : null,
-      botNotes: notes ? botMarkers(notes, bot) : [],
-    }),
-  });
+  const requests = await loadOpenRequests(client, config, options.now, progress, bot);
   const waiting = planWaitingOnAuthor(
     requests.map((r) => ({ history: r.history, botNotes: r.extra.botNotes })),
     config,
@@ -105,6 +91,25 @@ export async function runRemind(
     posted.push(message.username);
   }
   return { plan, issueUrl: target.web_url, posted, waiting };
+}
+
+/** Every open request, with its checklist times and the bot's notes on it. */
+function loadOpenRequests(client: GitLabClient, config: Config, now: Date, progress: Progress, bot: string) {
+  return loadRequests<RemindExtra>(client, [{ state: 'opened' }], {
+    config,
+    today: now.toISOString().slice(0, 10),
+    progress,
+    // Requests waiting on their author are reminded and closed by their people's last activity too.
+    activityStates: [...STALE_STATES, 'needs-info'],
+    extra: async (history, _issue, notes) => ({
+      // Only engagements past acceptance have a checklist worth reading.
+      checklist:
+        history.state && WITH_CHECKLIST.has(history.state)
+          ? checklistOf(notes ?? (await client.allNotes(history.iid)), bot)
+          : null,
+      botNotes: notes ? botMarkers(notes, bot) : [],
+    }),
+  });
 }
 
 /** The marker keys of the bot's notes on a request, and when each was posted. */

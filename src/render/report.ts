@@ -118,6 +118,55 @@ function durationRow(milestone: string, s: DurationStats) {
   return { milestone, count: s.count, median: humanHours(s.medianHours), p90: humanHours(s.p90Hours) };
 }
 
+/** The requests opened, by segment, region and form. */
+function openedTables(r: Report) {
+  return {
+    bySegment: r.opened.bySegment.map((s) => ({ name: cell(s.name), id: cell(s.id), count: s.count })),
+    byRegion: r.opened.byRegion.map((s) => ({ name: cell(s.name), id: cell(s.id), count: s.count })),
+    byForm: r.opened.byForm.map((f) => ({
+      title: cell(f.title),
+      form: cell(f.form),
+      version: f.version,
+      count: f.count,
+    })),
+  };
+}
+
+function breachRow(b: Report['breaches'][number]) {
+  return {
+    kind: b.kind === 'accept' ? 'Accept' : 'Stale',
+    request: link(b.title, b.url),
+    due: when(b.due),
+    // Whole business days (what the service level counts), then the calendar time.
+    late: `${plural(b.lateBusinessDays, 'business day')} (${humanHours(b.lateHours)})`,
+    waited: humanHours(b.waitedHours),
+    resolved: b.openAtEnd ? 'open at the end of the period' : when(b.resolvedAt),
+  };
+}
+
+function atRiskRow(a: Report['atRisk'][number]) {
+  return {
+    request: link(a.title, a.url),
+    customer: cell(a.customer),
+    renewal: a.renewalDate ?? '—',
+    reasons: cell(a.reasons.join(', ')),
+    assignees: cell(a.assignees.join(', ')),
+  };
+}
+
+/** Requests opened per day or ISO week, by segment: the table and its charts. */
+function seriesTable(r: Report) {
+  return {
+    unit: r.series.granularity === 'day' ? 'Day' : 'ISO week',
+    header: r.series.segments.map((s) => cell(s.name)),
+    rows: r.series.buckets.map((b, i) => ({
+      label: b.label,
+      counts: r.series.segments.map((s) => s.counts[i] ?? 0),
+    })),
+    charts: r.empty ? [] : seriesCharts(r),
+  };
+}
+
 function viewModel(r: Report) {
   const pie = outcomePie(r);
   return {
@@ -131,14 +180,7 @@ function viewModel(r: Report) {
     empty: r.empty,
     total: r.opened.total,
     openedSentence: `${plural(r.opened.total, 'request was', 'requests were')} opened in this period.`,
-    bySegment: r.opened.bySegment.map((s) => ({ name: cell(s.name), id: cell(s.id), count: s.count })),
-    byRegion: r.opened.byRegion.map((s) => ({ name: cell(s.name), id: cell(s.id), count: s.count })),
-    byForm: r.opened.byForm.map((f) => ({
-      title: cell(f.title),
-      form: cell(f.form),
-      version: f.version,
-      count: f.count,
-    })),
+    ...openedTables(r),
     pie,
     funnel: r.funnel.steps.map((s) => ({
       stage: STAGE_NAMES[s.stage] ?? s.stage,
@@ -162,37 +204,15 @@ function viewModel(r: Report) {
       accept: plural(r.settings.acceptDays, 'business day'),
       stale: plural(r.settings.staleDays, 'business day'),
     },
-    breaches: r.breaches.slice(0, MAX_ROWS).map((b) => ({
-      kind: b.kind === 'accept' ? 'Accept' : 'Stale',
-      request: link(b.title, b.url),
-      due: when(b.due),
-      // Whole business days (what the service level counts), then the calendar time.
-      late: `${plural(b.lateBusinessDays, 'business day')} (${humanHours(b.lateHours)})`,
-      waited: humanHours(b.waitedHours),
-      resolved: b.openAtEnd ? 'open at the end of the period' : when(b.resolvedAt),
-    })),
+    breaches: r.breaches.slice(0, MAX_ROWS).map(breachRow),
     moreBreaches: Math.max(0, r.breaches.length - MAX_ROWS),
     top: r.settings.top,
     topProblems: r.topProblems.map((p) => ({ text: cell(p.text), count: p.count })),
     topNotQualified: r.topNotQualified.map((p) => ({ text: cell(p.text), count: p.count })),
     renewalAtRiskDays: r.settings.renewalAtRiskDays,
-    atRisk: r.atRisk.slice(0, MAX_ROWS).map((a) => ({
-      request: link(a.title, a.url),
-      customer: cell(a.customer),
-      renewal: a.renewalDate ?? '—',
-      reasons: cell(a.reasons.join(', ')),
-      assignees: cell(a.assignees.join(', ')),
-    })),
+    atRisk: r.atRisk.slice(0, MAX_ROWS).map(atRiskRow),
     moreAtRisk: Math.max(0, r.atRisk.length - MAX_ROWS),
-    series: {
-      unit: r.series.granularity === 'day' ? 'Day' : 'ISO week',
-      header: r.series.segments.map((s) => cell(s.name)),
-      rows: r.series.buckets.map((b, i) => ({
-        label: b.label,
-        counts: r.series.segments.map((s) => s.counts[i] ?? 0),
-      })),
-      charts: r.empty ? [] : seriesCharts(r),
-    },
+    series: seriesTable(r),
   };
 }
 
