@@ -27,6 +27,33 @@ export interface RedisMode {
   close(): Promise<void>;
 }
 
+interface SweepParts {
+  pacing: Redis;
+  inbox: RedisInbox;
+  lastSweepKey: string;
+  jobId: string;
+}
+
+/** One scheduled sweep: a pass queued for every open issue and every one updated since the last sweep. */
+async function queueSweep(parts: SweepParts, source: SweepSource, log: Logger): Promise<number> {
+  const startedAt = Date.now();
+  const since = await parts.pacing.get(parts.lastSweepKey);
+  const { projectId, iids } = await source(since);
+  const deliveries: NewDelivery[] = iids.map((iid) => ({
+    key: `reconcile:${projectId}:${iid}:${parts.jobId}`,
+    event: 'Reconcile',
+    uuid: null,
+    body: JSON.stringify({ reason: 'scheduled reconcile', since }),
+    issue: { projectId, iid },
+    receivedAt: startedAt,
+  }));
+  await parts.inbox.acceptMany(deliveries);
+  // A minute of overlap: an issue updated while this sweep listed is caught by the next one.
+  await parts.pacing.set(parts.lastSweepKey, new Date(startedAt - 60_000).toISOString());
+  log.info({ issues: iids.length, since }, 'reconcile sweep: passes queued');
+  return iids.length;
+}
+
 /**
  * Connects the inbox, the shared pacing and the reconcile schedule to Redis. A Redis that does not
  * answer at start is an error (the orchestrator restarts the replica); once running, an outage
@@ -82,22 +109,9 @@ export async function openRedisMode(
       sweeper = new BullWorker(
         SWEEP_QUEUE,
         async (job) => {
-          const startedAt = Date.now();
-          const since = await pacing.get(lastSweepKey);
-          const { projectId, iids } = await source(since);
-          const deliveries: NewDelivery[] = iids.map((iid) => ({
-            key: `reconcile:${projectId}:${iid}:${job.id}`,
-            event: 'Reconcile',
-            uuid: null,
-            body: JSON.stringify({ reason: 'scheduled reconcile', since }),
-            issue: { projectId, iid },
-            receivedAt: startedAt,
-          }));
-          await inbox.acceptMany(deliveries);
-          await pacing.set(lastSweepKey, new Date(startedAt - 60_000).toISOString());
+          const issues = await queueSweep({ pacing, inbox, lastSweepKey, jobId: job.id ?? 'sweep' }, source, log);
           onQueued();
-          log.info({ issues: iids.length, since }, 'reconcile sweep: passes queued');
-          return { issues: iids.length };
+          return { issues };
         },
         { connection: sweeperConnection, prefix: settings.prefix, concurrency: 1 },
       );
