@@ -1,6 +1,6 @@
 import { TZDate } from '@date-fns/tz';
 import { readFileSync } from 'node:fs';
-import yaml from 'js-yaml';
+import * as yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import {
   addBusinessDays,

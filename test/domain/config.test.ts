@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import yaml from 'js-yaml';
+import * as yaml from 'js-yaml';
 import { readFileSync } from 'node:fs';
 import { compileConfig } from '../../src/domain/config.js';
 import { EXAMPLE_CONFIG_PATH } from '../helpers/config.js';

@@ -11,7 +11,7 @@ import type { Workload } from '../../src/domain/route.js';
 import type { IssueSnapshot, LabelEvent, RelatedIssue } from '../../src/domain/snapshot.js';
 import { renderNote } from '../../src/render/notes.js';
 import { exampleConfig } from '../helpers/config.js';
-import yaml from 'js-yaml';
+import * as yaml from 'js-yaml';
 import { EXAMPLE_CONFIG_PATH } from '../helpers/config.js';
 
 const SAMPLES = join(import.meta.dirname, '..', '..', 'samples', 'requests');

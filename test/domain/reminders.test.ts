@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import yaml from 'js-yaml';
+import * as yaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { noteMarker } from '../../src/domain/bot-note-marker.js';
 import { compileConfig, type Config } from '../../src/domain/config.js';
