@@ -19,10 +19,12 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
+import { Queue } from 'bullmq';
 import { loadConfig } from '../dist/config/load-config.js';
 import { readNoteMarker } from '../dist/domain/bot-note-marker.js';
 import { startRedisServer } from '../dist/dev/redis-server.js';
 import { startRoundRobinProxy } from '../dist/dev/round-robin-proxy.js';
+import { PASS_QUEUE } from '../dist/queue/redis-inbox.js';
 import { startFakeGitLab } from '../dist/fake-gitlab/server.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -125,10 +127,14 @@ async function cluster(redis, replicas, prefix) {
   await Promise.all(nodes.map((n) => n.start()));
   const proxy = await startRoundRobinProxy(nodes.map((n) => n.url));
   fake.setWebhook({ url: `${proxy.url}/webhooks/gitlab`, token: SECRET });
+  // The pass queue as the replicas share it: the audit waits for it to drain.
+  const passes = new Queue(PASS_QUEUE, { connection: { url: redis.url }, prefix });
   return {
     fake,
     nodes,
+    passes,
     async close() {
+      await passes.close();
       await proxy.close();
       await Promise.all(nodes.map((n) => n.stop()));
       await fake.stop();
@@ -157,6 +163,23 @@ async function untilAssigned(fake, iids, withinMs) {
   while (Date.now() < until) {
     if (iids.every((iid) => assigned(fake, iid))) return true;
     await sleep(100);
+  }
+  return false;
+}
+
+/**
+ * Waits until no pass runs or waits in any replica. A pass sets the label and assignee before it
+ * posts its note, so an issue can read as assigned while its pass is still writing: the audit
+ * reads only once every pass has ended (twice in a row, as a finished pass may queue one more).
+ */
+async function untilDrained(passes, withinMs) {
+  const until = Date.now() + withinMs;
+  let quiet = 0;
+  while (Date.now() < until) {
+    const c = await passes.getJobCounts('active', 'wait', 'delayed', 'prioritized');
+    quiet = Object.values(c).every((n) => n === 0) ? quiet + 1 : 0;
+    if (quiet === 2) return true;
+    await sleep(200);
   }
   return false;
 }
@@ -197,6 +220,7 @@ async function throughput(redis) {
     const created = (performance.now() - t0) / 1000;
     const ok = await untilAssigned(c.fake, iids, 300_000);
     const done = (performance.now() - t0) / 1000;
+    const drained = await untilDrained(c.passes, 60_000);
     const answered = c.fake.deliveries.filter((d) => d.status >= 200 && d.status < 300).length;
     const calls = busiestMinute(c.fake);
     const problems = audit(c.fake, iids);
@@ -208,6 +232,7 @@ async function throughput(redis) {
         webhooksPerS: +(answered / created).toFixed(1),
         passesPerS: +(iids.length / done).toFixed(2),
         allAssigned: ok,
+        drained,
         problems: problems.length,
         sample: problems.slice(0, 5),
         gitlabCalls: calls.total,
@@ -240,6 +265,7 @@ async function kills(redis) {
   const refused = c.fake.deliveries.filter((d) => d.status >= 300).length;
   // Passes of a killed replica come back once their lock (120 s) expires and the stalled check runs.
   const ok = await untilAssigned(c.fake, iids, 240_000);
+  const drained = await untilDrained(c.passes, 240_000);
   const problems = audit(c.fake, iids);
   console.log(
     JSON.stringify({
@@ -249,6 +275,7 @@ async function kills(redis) {
       acknowledged,
       refusedOrFailed: refused,
       allAssigned: ok,
+      drained,
       seconds: +((performance.now() - t0) / 1000).toFixed(1),
       problems: problems.length,
       sample: problems.slice(0, 5),
@@ -270,13 +297,16 @@ async function redisRestart(redis) {
   const after = await createAll(c.fake, 60, 40);
   const iids = [...first, ...during, ...after];
   const ok = await untilAssigned(c.fake, iids, 120_000);
+  const recovered = performance.now();
+  const drained = await untilDrained(c.passes, 60_000);
   console.log(
     JSON.stringify({
       phase: 'redis restart',
       requests: iids.length,
       refused: c.fake.deliveries.filter((d) => d.status === 503).length,
       allAssigned: ok,
-      recoverySeconds: +((performance.now() - back) / 1000).toFixed(1),
+      drained,
+      recoverySeconds: +((recovered - back) / 1000).toFixed(1),
       problems: audit(c.fake, iids).length,
     }),
   );
