@@ -1,12 +1,12 @@
 import http from 'node:http';
 import https from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createRequesterFn } from '@gitbeaker/requester-utils';
 import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
 import { AmbiguousWriteError, GitLabHttpError, isTransient } from './errors.js';
 import { localPacer, type Pacer } from './pacing.js';
+import { sleepUnlessAborted } from './shared-abort-sleep.js';
 
 /**
  * The HTTP layer under gitbeaker. gitbeaker's own handler retries 429/502 within milliseconds and
@@ -275,7 +275,7 @@ class PacedTransport {
   // `Retry-After` (an unref'd one let Node exit with code 13 mid-job). `stop()` cuts the wait short.
   private wait(ms: number): Promise<void> {
     this.countWait(ms);
-    return sleep(ms, undefined, { signal: this.stopped.signal });
+    return sleepUnlessAborted(ms, this.stopped.signal);
   }
 }
 

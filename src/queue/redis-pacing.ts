@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { paceWindows, type PaceKind, type Pacer, type PaceWindow } from '../gitlab/pacing.js';
 import type { RequesterSettings } from '../gitlab/requester.js';
+import { sleepUnlessAborted } from '../gitlab/shared-abort-sleep.js';
 
 /**
  * Takes one call from a sliding window shared by every replica: the window's log (a sorted set of
@@ -59,7 +59,7 @@ export function redisPacer(redis: Redis, settings: RequesterSettings, prefix: st
         signal.throwIfAborted();
         const waitMs = await client.paceAcquire(`${prefix}:pacing:${kind}`, pauseKey, limit, intervalMs, member);
         if (waitMs <= 0) return;
-        await sleep(waitMs, undefined, { signal });
+        await sleepUnlessAborted(waitMs, signal);
       }
     },
     async pause(untilMs) {

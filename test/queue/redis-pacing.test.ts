@@ -1,8 +1,9 @@
+import { getEventListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRedisServer, type RedisServerProcess } from '../../src/dev/redis-server.js';
 import { GitLabClient } from '../../src/gitlab/client.js';
 import { createRequester, DEFAULT_REQUESTER_SETTINGS } from '../../src/gitlab/requester.js';
@@ -118,5 +119,29 @@ describe('redisPacer: GitLab limits shared by replicas', () => {
     expect(busiest(times, 1_000)).toBeLessThanOrEqual(7);
     expect(times.length).toBeGreaterThanOrEqual(8);
     expect(times.length).toBeLessThanOrEqual(5 * 3);
+  });
+
+  it('many calls waiting on one stop signal add one abort listener, none once they are through', async () => {
+    const pacer = redisPacer(connect(), settings({ requestsPerMinute: 60 }), 'p-listeners'); // 1 a second
+    const stop = new AbortController();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      await pacer.acquire('request', stop.signal); // takes the second's one call: the rest wait
+      const waiting = Array.from({ length: 15 }, () => pacer.acquire('request', stop.signal));
+      await vi.waitFor(() => expect(getEventListeners(stop.signal, 'abort')).toHaveLength(1));
+      stop.abort(new Error('stopping'));
+      const outcomes = await Promise.allSettled(waiting);
+      expect(outcomes.map((o) => o.status === 'rejected' && (o.reason as Error).name)).toEqual(
+        Array(15).fill('AbortError'),
+      );
+      expect(getEventListeners(stop.signal, 'abort')).toHaveLength(0);
+      // Node emits its leak warning on the next tick after the 11th listener.
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
