@@ -83,20 +83,31 @@ export class Worker {
     }
   }
 
+  /**
+   * The grace period bounds the whole stop, a look at the inbox included: one waiting for an
+   * unreachable store (Redis reconnecting) is left behind, and a job it claims later goes back.
+   */
   async stop(graceMs: number): Promise<void> {
     this.running = false;
     this.wake();
-    await this.loop;
+    const graceOver = new Promise<true>((r) => setTimeout(() => r(true), graceMs).unref());
+    const loop = this.loop ?? Promise.resolve();
+    const stuckLooking = await Promise.race([loop.then(() => false as const), graceOver]);
     const all = Promise.all([...this.inFlight.values()].map((f) => f.done));
-    const timedOut = await Promise.race([
-      all.then(() => false),
-      new Promise<boolean>((r) => setTimeout(() => r(true), graceMs).unref()),
-    ]);
-    if (timedOut) {
-      // Passes still running go back to the queue; a pass is idempotent, so redoing one is safe.
-      for (const { job } of this.inFlight.values()) await this.inbox.release(job, this.now());
-      this.logger.warn({ released: this.inFlight.size }, 'stopped with passes in flight; returned them to the queue');
-    }
+    const timedOut = stuckLooking || (await Promise.race([all.then(() => false), graceOver]));
+    if (timedOut && this.inFlight.size > 0) await this.releaseInFlight();
+  }
+
+  /** Passes still running go back to the queue; a pass is idempotent, so redoing one is safe. */
+  private async releaseInFlight(): Promise<void> {
+    const released = await Promise.allSettled(
+      [...this.inFlight.values()].map(({ job }) => this.inbox.release(job, this.now())),
+    );
+    const failed = released.filter((r) => r.status === 'rejected').length;
+    this.logger.warn(
+      { released: released.length - failed, failed },
+      'stopped with passes in flight; returned them to the queue (those not returned run again once their lease expires)',
+    );
   }
 
   private async run(): Promise<void> {
@@ -133,6 +144,11 @@ export class Worker {
     while (this.running && this.inFlight.size < this.options.concurrency) {
       const job = await this.inbox.claim(this.now(), this.options.leaseMs);
       if (!job) break;
+      if (!this.running) {
+        // Claimed after a stop gave up waiting for this look: not started, back to the queue.
+        await this.inbox.release(job, this.now());
+        break;
+      }
       const done = this.execute(job).finally(() => {
         this.inFlight.delete(job.id);
         this.wake();

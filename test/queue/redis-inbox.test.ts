@@ -207,4 +207,24 @@ describe('RedisInbox', () => {
     expect((await inbox.accept(delivery(21))).duplicate).toBe(false);
     expect((await claimSoon(inbox))?.issue.iid).toBe(21);
   });
+
+  it('shutting down while Redis is away ends within the grace period (no wait for the reconnect)', async () => {
+    const inbox = await RedisInbox.connect(redis.url, { prefix: 't-stop-outage', quietMs: 50 });
+    const worker = new Worker(inbox, async () => {}, workerOptions, logger, null);
+    worker.start();
+    await redis.stop();
+    try {
+      await sleep(300); // the worker is looking at the inbox again, with Redis gone
+      const started = Date.now();
+      const shutdown = (async () => {
+        await worker.stop(500);
+        await inbox.close();
+      })();
+      const hung = await Promise.race([shutdown.then(() => false), sleep(5_000).then(() => true)]);
+      expect(hung).toBe(false);
+      expect(Date.now() - started).toBeLessThan(2_000);
+    } finally {
+      await redis.start();
+    }
+  });
 });
