@@ -121,7 +121,9 @@ export async function openRedisMode(
       );
     },
     async close() {
-      await sweeper?.close();
+      // Not waiting for a sweep in progress: that wait lasts until Redis returns when it is away,
+      // and a sweep cut short is idempotent (BullMQ hands it back once its lock expires).
+      await sweeper?.close(true);
       sweeperConnection?.disconnect();
       await sweepQueue.close();
       pacing.disconnect();
