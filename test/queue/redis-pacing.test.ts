@@ -113,12 +113,11 @@ describe('redisPacer: GitLab limits shared by replicas', () => {
       for (const r of requesters) await r.stop();
       await new Promise<void>((r) => server.close(() => r()));
     }
-    // Calls are paced when they leave, GitLab counts them when they arrive: a call let go at the end
-    // of one second lands among the next second's after however long the exchange took, which on
-    // this loaded, shared machine varied by more than a call's worth (8 seen in a second where 7 was
-    // the bound). Any second of arrivals thus spans at most two windows of 5 while the exchange takes
-    // under a second; three unshared replicas send 15.
-    expect(busiest(times, 1_000)).toBeLessThanOrEqual(10);
+    // Calls are paced when they leave, GitLab counts them when they arrive: at most 5 are granted in
+    // any second, and each lands a few ms later (more for a replica's first call, which opens its
+    // connection; 30 ms were seen on a loaded machine). So at most 5 arrive in any second shortened by
+    // that spread. Unshared, three replicas would send 15 a second.
+    expect(busiest(times, 1_000 - 100)).toBeLessThanOrEqual(5);
     expect(times.length).toBeGreaterThanOrEqual(8);
     expect(times.length).toBeLessThanOrEqual(5 * 3);
   });
