@@ -64,6 +64,7 @@ if (process.argv.includes('--serve')) {
       logLevel: 'info',
       requester: { ...DEFAULT_REQUESTER_SETTINGS, requestsPerMinute: 60_000, notesPerMinute: 60_000 },
       concurrency: msg.concurrency,
+      queue: { kind: 'sqlite' },
     };
     // As `scale-bot serve` starts it: default coalescing and worker options, production logger.
     const service = await startService(settings, config, { server: true, worker: true, logger: createLogger('info') });

@@ -77,7 +77,13 @@ async function serve(kind, logLevel) {
     const logger = createLogger(logLevel); // stdout of this child is /dev/null
     app = createApp({
       inbox,
-      settings: { secret: SECRET, signingKey: null, project: PROJECT, botUsername: () => 'scale-bot' },
+      settings: {
+        secret: SECRET,
+        signingKey: null,
+        project: PROJECT,
+        botUsername: () => 'scale-bot',
+        botUserId: () => null,
+      },
       logger: logger.child({ component: 'webhook' }),
       metrics,
       now: Date.now,
