@@ -11,6 +11,7 @@ import type { Workload } from '../../src/domain/route.js';
 import type { IssueSnapshot, LabelEvent, RelatedIssue } from '../../src/domain/snapshot.js';
 import { renderNote } from '../../src/render/notes.js';
 import { exampleConfig } from '../helpers/config.js';
+import { issueSnapshot } from '../helpers/issue-snapshot.js';
 import * as yaml from 'js-yaml';
 import { EXAMPLE_CONFIG_PATH } from '../helpers/config.js';
 
@@ -18,27 +19,6 @@ const SAMPLES = join(import.meta.dirname, '..', '..', 'samples', 'requests');
 const sample = (name: string) => readFileSync(join(SAMPLES, name), 'utf8');
 const NOW = new Date('2026-11-22T10:00:00Z');
 const EMPTY: Workload = { open: {}, lastAssigned: {} };
-
-function snapshot(overrides: Partial<IssueSnapshot> = {}): IssueSnapshot {
-  return {
-    iid: 7,
-    title: 'Scale request',
-    description: sample('mm-amr-valid.md'),
-    state: 'opened',
-    author: 'alex.ae',
-    labels: ['segment::mm', 'region::amr'],
-    assignees: [],
-    webUrl: 'https://gitlab.example/sales/requests/-/issues/7',
-    createdAt: '2026-11-22T09:00:00Z',
-    closedAt: null,
-    closedBy: null,
-    botNotes: [],
-    humanNotes: [],
-    assignedBy: {},
-    labelEvents: null,
-    ...overrides,
-  };
-}
 
 let nextNoteId = 100;
 /** What GitLab would hold after applying the plan: the test's stand-in for apply + reload. */
@@ -91,7 +71,7 @@ const requestNote = (s: IssueSnapshot) => s.botNotes.find((n) => n.key === 'requ
 
 describe('decide: scoped labels', () => {
   it("leaves a flag off when a label it does not manage holds the flag's scope, and writes nothing again", () => {
-    const { plan, after } = settle(snapshot({ labels: ['segment::mm', 'region::amr', 'escalation::approved'] }));
+    const { plan, after } = settle(issueSnapshot({ labels: ['segment::mm', 'region::amr', 'escalation::approved'] }));
     expect(plan.labels.add).not.toContain('escalation::candidate');
     expect(plan.labels.add).toContain('at-risk');
     expect(plan.labels.remove).toEqual([]);
@@ -102,7 +82,7 @@ describe('decide: scoped labels', () => {
 
 describe('decide: a new request', () => {
   it('a valid request is labelled, assigned and answered with one note that mentions the CSE; ≤ 2 writes', () => {
-    const { plan, after } = settle(snapshot());
+    const { plan, after } = settle(issueSnapshot());
     expect(plan.labels.add).toEqual(
       expect.arrayContaining([
         'form::mm_amr',
@@ -140,7 +120,7 @@ describe('decide: a new request', () => {
   });
 
   it('date-relative rules are judged as of the day the description was last read: a later pass writes nothing until it is edited', () => {
-    const { after } = settle(snapshot());
+    const { after } = settle(issueSnapshot());
     const later = (s: IssueSnapshot) =>
       decide(
         { issue: s, request: readRequest(s, exampleConfig()), related: [], workload: EMPTY, botUsername: 'scale-bot' },
@@ -162,13 +142,15 @@ describe('decide: a new request', () => {
     ['ent-amr-valid.md', 'sam.sal', 'assigned', 'casey.cse'],
     ['mm-amr-valid.md', 'casey.cse', 'not-qualified', null], // a CSE is not an account owner
   ])('%s by %s → engagement::%s, assignee %s', (file, author, state, assignee) => {
-    const { plan } = settle(snapshot({ description: sample(file), author, labels: [] }));
+    const { plan } = settle(issueSnapshot({ description: sample(file), author, labels: [] }));
     expect(plan.labels.add).toContain(`engagement::${state}`);
     expect(plan.assignees).toEqual(assignee === null ? null : [assignee]);
   });
 
   it('lists each problem for the author while info is missing', () => {
-    const { after } = settle(snapshot({ description: sample('smbeast-amr-missing-fields.md'), author: 'jordan.ae' }));
+    const { after } = settle(
+      issueSnapshot({ description: sample('smbeast-amr-missing-fields.md'), author: 'jordan.ae' }),
+    );
     const body = requestNote(after).body;
     expect(body).toContain('@jordan.ae');
     expect(body).toContain('**Salesforce account**: this is required');
@@ -181,7 +163,7 @@ describe('decide: a new request', () => {
     const valid = sample('mm-amr-valid.md')
       .replace('id=mm_amr version=2', 'id=smbeast_amr version=1')
       .replace('$210k', '$60k');
-    const plan = run(snapshot({ description: valid, author: 'jordan.ae', labels: [] }), {
+    const plan = run(issueSnapshot({ description: valid, author: 'jordan.ae', labels: [] }), {
       workload: { open: {}, lastAssigned: { 'smb/amr-east': 'emery.cse' } },
     });
     expect(description).not.toBe(valid);
@@ -192,7 +174,7 @@ describe('decide: a new request', () => {
 
 describe('decide: edits over time', () => {
   it('invalid, then fixed by an edit: needs-info goes, the CSE is assigned and told once in a new note', () => {
-    const first = settle(snapshot({ description: sample('mm-amr-valid.md').replace('Northwind Traders', '') }));
+    const first = settle(issueSnapshot({ description: sample('mm-amr-valid.md').replace('Northwind Traders', '') }));
     expect(first.after.labels).toContain('engagement::needs-info');
     const fixed = settle({ ...first.after, description: sample('mm-amr-valid.md') });
     expect(fixed.plan.labels.add).toContain('engagement::assigned');
@@ -214,20 +196,20 @@ describe('decide: edits over time', () => {
   });
 
   it("keeps a person's assignment and never re-routes it", () => {
-    const { plan } = settle(snapshot({ assignees: ['gray.cse'] }));
+    const { plan } = settle(issueSnapshot({ assignees: ['gray.cse'] }));
     expect(plan.assignees).toBeNull();
     expect(plan.labels.add).toContain('engagement::assigned');
     expect(plan.notes[0]!.body).toContain('**Assigned to gray.cse** — assigned by a person');
   });
 
   it("keeps the bot's own assignment when the workload changes", () => {
-    const { after } = settle(snapshot());
+    const { after } = settle(issueSnapshot());
     const plan = run(after, { workload: { open: { 'drew.cse': 9 }, lastAssigned: {} } });
     expect(isEmptyPlan(plan)).toBe(true);
   });
 
   it('a manager override lets a not-qualified request through', () => {
-    const s = snapshot({
+    const s = issueSnapshot({
       description: sample('smbwest-amr-public-sector.md'),
       author: 'jordan.ae',
       labels: ['qualification::override'],
@@ -239,7 +221,7 @@ describe('decide: edits over time', () => {
 
   it('leaves lifecycle states (accepted and later) and their assignee alone', () => {
     const { plan } = settle(
-      snapshot({ labels: ['engagement::accepted', 'segment::mm', 'region::amr'], assignees: ['casey.cse'] }),
+      issueSnapshot({ labels: ['engagement::accepted', 'segment::mm', 'region::amr'], assignees: ['casey.cse'] }),
     );
     expect(plan.labels.add).not.toContain('engagement::assigned');
     expect(plan.labels.remove).toEqual([]);
@@ -247,12 +229,12 @@ describe('decide: edits over time', () => {
   });
 
   it('does nothing on a closed issue', () => {
-    expect(isEmptyPlan(run(snapshot({ state: 'closed' })))).toBe(true);
+    expect(isEmptyPlan(run(issueSnapshot({ state: 'closed' })))).toBe(true);
   });
 
   it('removes stale managed labels (old priority, wrong form) but never unmanaged ones', () => {
     const { plan } = settle(
-      snapshot({ labels: ['priority::low', 'form::ent_amr', 'customer-success', 'engagement::new'] }),
+      issueSnapshot({ labels: ['priority::low', 'form::ent_amr', 'customer-success', 'engagement::new'] }),
     );
     expect(plan.labels.remove).toEqual(expect.arrayContaining(['priority::low', 'form::ent_amr', 'engagement::new']));
     expect(plan.labels.remove).not.toContain('customer-success');
@@ -261,7 +243,7 @@ describe('decide: edits over time', () => {
 
 describe('decide: issues that are not requests', () => {
   it('explains once and labels', () => {
-    const { plan, after } = settle(snapshot({ description: 'Please help Acme with CI', labels: [] }));
+    const { plan, after } = settle(issueSnapshot({ description: 'Please help Acme with CI', labels: [] }));
     expect(plan.labels.add).toEqual(['engagement::not-a-request']);
     expect(plan.notes).toHaveLength(1);
     expect(
@@ -274,7 +256,7 @@ describe('decide: issues that are not requests', () => {
 
   it("leaves the bot's own issues (reports, reminders) alone, even made from no template", () => {
     const plan = run(
-      snapshot({ description: '# Scale engagement report 2026-W47', labels: ['scale-bot::operations'] }),
+      issueSnapshot({ description: '# Scale engagement report 2026-W47', labels: ['scale-bot::operations'] }),
     );
     expect(isEmptyPlan(plan)).toBe(true);
     expect(plan.summary[0]).toMatch(/bot's own issues/);
@@ -287,14 +269,14 @@ describe('decide: issues that are not requests', () => {
   ])(
     'leaves a %s alone (the issues API serves them too), even one made from a request template',
     (issueType, summary) => {
-      const plan = run(snapshot({ description: sample('mm-amr-valid.md'), labels: [], issueType }));
+      const plan = run(issueSnapshot({ description: sample('mm-amr-valid.md'), labels: [], issueType }));
       expect(isEmptyPlan(plan)).toBe(true);
       expect(plan.summary).toEqual([summary]);
     },
   );
 
   it('leaves a request moved to another project alone: GitLab closes the old issue, which is no closing by hand', () => {
-    const { after } = settle(snapshot());
+    const { after } = settle(issueSnapshot());
     const moved = {
       ...after,
       state: 'closed' as const,
@@ -311,8 +293,8 @@ describe('decide: issues that are not requests', () => {
   });
 
   it('handles an issue whose type GitLab states as "issue" like one whose type is not given', () => {
-    const typed = run(snapshot({ description: sample('mm-amr-valid.md'), labels: [], issueType: 'issue' }));
-    expect(typed).toEqual(run(snapshot({ description: sample('mm-amr-valid.md'), labels: [] })));
+    const typed = run(issueSnapshot({ description: sample('mm-amr-valid.md'), labels: [], issueType: 'issue' }));
+    expect(typed).toEqual(run(issueSnapshot({ description: sample('mm-amr-valid.md'), labels: [] })));
     expect(isEmptyPlan(typed)).toBe(false);
   });
 
@@ -324,7 +306,7 @@ describe('decide: issues that are not requests', () => {
     raw.intake.nonRequest = 'ignore';
     const compiled = compileConfig(raw);
     if (!compiled.ok) throw new Error('config');
-    expect(isEmptyPlan(run(snapshot({ description: 'hello', labels: [] }), {}, compiled.config))).toBe(true);
+    expect(isEmptyPlan(run(issueSnapshot({ description: 'hello', labels: [] }), {}, compiled.config))).toBe(true);
   });
 });
 
@@ -344,18 +326,18 @@ describe('decide: repeat and duplicate requests', () => {
   });
 
   it('flags another open request for the same account and links it by URL', () => {
-    const { plan } = settle(snapshot(), { related: [other(3, { state: 'opened' })] });
+    const { plan } = settle(issueSnapshot(), { related: [other(3, { state: 'opened' })] });
     expect(plan.labels.add).toContain('possible-duplicate');
     expect(plan.notes[0]!.body).toContain('(https://gitlab.example/sales/requests/-/issues/3)');
     expect(plan.notes[0]!.body).not.toMatch(/#3\b/);
   });
 
   it('asks for a follow-up pass on the other request only while it lacks the flag (no ping-pong)', () => {
-    expect(run(snapshot(), { related: [other(3, { state: 'opened' })] }).followUps).toEqual([3]);
+    expect(run(issueSnapshot(), { related: [other(3, { state: 'opened' })] }).followUps).toEqual([3]);
     expect(
-      run(snapshot(), { related: [other(3, { state: 'opened', labels: ['possible-duplicate'] })] }).followUps,
+      run(issueSnapshot(), { related: [other(3, { state: 'opened', labels: ['possible-duplicate'] })] }).followUps,
     ).toEqual([]);
-    expect(run(snapshot(), { related: [other(3, { state: 'closed' })] }).followUps).toEqual([]);
+    expect(run(issueSnapshot(), { related: [other(3, { state: 'closed' })] }).followUps).toEqual([]);
   });
 
   it('ignores related issues about another account', () => {
@@ -369,14 +351,16 @@ describe('decide: repeat and duplicate requests', () => {
         exampleConfig(),
       ),
     });
-    const { plan } = settle(snapshot(), { related: [different] });
+    const { plan } = settle(issueSnapshot(), { related: [different] });
     expect(plan.labels.add).not.toContain('possible-duplicate');
   });
 
   it('reaches the engagement limit with 3 earlier requests in 12 months (older ones do not count)', () => {
     const related = [other(1), other(2), other(3, { createdAt: '2025-06-01T00:00:00Z' })];
-    expect(run(snapshot(), { related }).labels.add).toContain('engagement::assigned');
-    const { plan } = settle(snapshot(), { related: [...related, other(4, { createdAt: '2026-10-01T00:00:00Z' })] });
+    expect(run(issueSnapshot(), { related }).labels.add).toContain('engagement::assigned');
+    const { plan } = settle(issueSnapshot(), {
+      related: [...related, other(4, { createdAt: '2026-10-01T00:00:00Z' })],
+    });
     expect(plan.labels.add).toContain('engagement::limit-reached');
     expect(plan.assignees).toEqual(['drew.cse']);
     expect(plan.notes[0]!.body).toContain('Engagement limit reached');
@@ -385,7 +369,7 @@ describe('decide: repeat and duplicate requests', () => {
 
 describe("decide: copies of the bot's notes", () => {
   it('two passes at once left two request notes: the later copy is deleted, the oldest kept and updated', () => {
-    const once = settle(snapshot()).after;
+    const once = settle(issueSnapshot()).after;
     const note = requestNote(once);
     const copy = { ...note, id: note.id + 50, body: note.body.replace('drew.cse', 'casey.cse') };
     const reply = { id: note.id + 60, key: 'reply-7', body: '<!-- scale-bot:reply-7 -->\nhi', state: {} };
@@ -401,7 +385,7 @@ describe("decide: copies of the bot's notes", () => {
   });
 
   it('the note remembers one CSE but the bot (another pass) assigned another: the issue is the truth', () => {
-    const once = settle(snapshot()).after;
+    const once = settle(issueSnapshot()).after;
     expect(once.assignees).toEqual(['drew.cse']);
     const raced = { ...once, assignees: ['casey.cse'], assignedBy: { 'casey.cse': 'scale-bot' } };
     const { plan, after } = settle(raced);
@@ -416,7 +400,7 @@ describe("decide: copies of the bot's notes", () => {
   });
 
   it('a moved issue is left alone, copies included', () => {
-    const once = settle(snapshot()).after;
+    const once = settle(issueSnapshot()).after;
     const copy = { ...requestNote(once), id: requestNote(once).id + 50 };
     expect(isEmptyPlan(run({ ...once, movedTo: 999, botNotes: [...once.botNotes, copy] }))).toBe(true);
   });
@@ -425,7 +409,7 @@ describe("decide: copies of the bot's notes", () => {
 describe('decide: user text can never act in GitLab', () => {
   it('a customer named "/close @all #1" is echoed inert', () => {
     const description = sample('mm-amr-valid.md').replace('Northwind Traders', '/close @all #1 ~urgent');
-    const { plan } = settle(snapshot({ description }));
+    const { plan } = settle(issueSnapshot({ description }));
     const body = plan.notes[0]!.body;
     for (const line of body.split('\n')) expect(line.trimStart().startsWith('/')).toBe(false);
     const mentions = [...body.matchAll(/(?<![\w])@([A-Za-z0-9_][A-Za-z0-9_.-]*)/g)].map((m) => m[1]);
@@ -438,7 +422,7 @@ describe('decide: user text can never act in GitLab', () => {
       'Northwind Traders',
       'Acme | col | ![img](http://evil/x.png) [Verify](https://evil)',
     );
-    const { after } = settle(snapshot({ description, assignees: ['drew.cse'], labels: ['engagement::assigned'] }));
+    const { after } = settle(issueSnapshot({ description, assignees: ['drew.cse'], labels: ['engagement::assigned'] }));
     const body = after.botNotes.find((n) => n.key === 'request')!.body;
     const header = body.split('\n').find((l) => l.startsWith('| Customer |'))!;
     const row = body.split('\n')[body.split('\n').indexOf(header) + 2]!;
@@ -461,7 +445,7 @@ describe('decide: the engagement lifecycle', () => {
     ];
     return { ...s, labels, labelEvents: events };
   }
-  const assigned = () => settle(snapshot()).after;
+  const assigned = () => settle(issueSnapshot()).after;
   const tick = (s: IssueSnapshot, items: string[]) => ({
     ...s,
     botNotes: s.botNotes.map((n) =>
@@ -663,7 +647,7 @@ describe('decide: the engagement lifecycle', () => {
 
   it('closed by the bot while waiting on its author: closed-incomplete, no "closed by hand" note; reopened: needs-info again', () => {
     const waiting = settle(
-      snapshot({ description: sample('smbeast-amr-missing-fields.md'), author: 'jordan.ae' }),
+      issueSnapshot({ description: sample('smbeast-amr-missing-fields.md'), author: 'jordan.ae' }),
     ).after;
     expect(waiting.labels).toContain('engagement::needs-info');
     const closed = settle({
@@ -701,7 +685,7 @@ describe('decide: the engagement lifecycle', () => {
 
   it('adopts the state of a request the bot never tracked', () => {
     const { plan } = settle(
-      snapshot({ labels: ['engagement::scheduled', 'segment::mm', 'region::amr'], assignees: ['casey.cse'] }),
+      issueSnapshot({ labels: ['engagement::scheduled', 'segment::mm', 'region::amr'], assignees: ['casey.cse'] }),
     );
     expect(plan.labels.add).not.toContain('engagement::assigned');
     expect(plan.labels.remove).toEqual([]);
@@ -711,7 +695,7 @@ describe('decide: the engagement lifecycle', () => {
 describe('decide: stable notes', () => {
   it('a CSE skipped at capacity stays in the note on later passes (a redundant event writes nothing)', () => {
     const busy: Workload = { open: { 'drew.cse': 8 }, lastAssigned: {} };
-    const { plan, after } = settle(snapshot(), { workload: busy });
+    const { plan, after } = settle(issueSnapshot(), { workload: busy });
     expect(plan.assignees).toEqual(['casey.cse']);
     expect(plan.notes[0]!.body).toMatch(/skipped drew\.cse/);
     // Later the workload changes and an unrelated edit arrives: nothing to write.
@@ -731,7 +715,7 @@ describe('decide: commands in comments', () => {
     ...s,
     humanNotes: [...s.humanNotes, { id: noteId++, author, body, createdAt: at, ...(internal ? { internal } : {}) }],
   });
-  const assigned = () => settle(snapshot()).after;
+  const assigned = () => settle(issueSnapshot()).after;
   const reply = (plan: Plan) => plan.notes.find((n) => n.key.startsWith('reply-'));
 
   it('help lists the commands, in one reply to the person who asked', () => {

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { requestAccount } from '../../src/domain/account.js';
@@ -11,36 +9,16 @@ import type { IssueSnapshot, RelatedIssue } from '../../src/domain/snapshot.js';
 import { NOTE_MAX_CHARS } from '../../src/domain/text-limits.js';
 import { renderNote } from '../../src/render/notes.js';
 import { exampleConfig } from '../helpers/config.js';
+import { issueSnapshot, sampleRequest } from '../helpers/issue-snapshot.js';
 
 /**
  * Issue #16, point 5: what people type is echoed cut to its field's limit, without invisible
  * characters, and no note the bot writes outgrows GitLab's 1,000,000-character limit.
  */
 
-const SAMPLE = readFileSync(join(import.meta.dirname, '..', '..', 'samples', 'requests', 'mm-amr-valid.md'), 'utf8');
+const SAMPLE = sampleRequest('mm-amr-valid.md');
 const NOW = new Date('2026-11-22T10:00:00Z');
 const withCustomer = (name: string) => SAMPLE.replace('Northwind Traders', name);
-
-function snapshot(overrides: Partial<IssueSnapshot> = {}): IssueSnapshot {
-  return {
-    iid: 7,
-    title: 'Scale request',
-    description: SAMPLE,
-    state: 'opened',
-    author: 'alex.ae',
-    labels: ['segment::mm', 'region::amr'],
-    assignees: [],
-    webUrl: 'https://gitlab.example/sales/requests/-/issues/7',
-    createdAt: '2026-11-22T09:00:00Z',
-    closedAt: null,
-    closedBy: null,
-    botNotes: [],
-    humanNotes: [],
-    assignedBy: {},
-    labelEvents: null,
-    ...overrides,
-  };
-}
 
 function run(s: IssueSnapshot, extra: Partial<DecideInput> = {}, render = renderNote): Plan {
   return decide(
@@ -93,7 +71,7 @@ const requestNote = (plan: Plan) => plan.notes.find((n) => n.key === 'request')!
 describe('echoed values are cut to their field limit', () => {
   it('a 990 KB customer name (maxLength 120) shows as its first 119 characters and an ellipsis, and the problem is reported', () => {
     const name = 'Northwind '.repeat(99_000).trim();
-    const body = requestNote(run(snapshot({ description: withCustomer(name) })));
+    const body = requestNote(run(issueSnapshot({ description: withCustomer(name) })));
     expect(body).toContain(`### Scale engagement request: ${name.slice(0, 119)}…\n`);
     expect(body).toContain('**Customer name**: keep it under 120 characters');
     // Was 996,621 characters before the cut.
@@ -101,14 +79,14 @@ describe('echoed values are cut to their field limit', () => {
   });
 
   it('a name of 200,000 `&` (each escaped to 6 characters) makes a short note, not one GitLab refuses', () => {
-    const body = requestNote(run(snapshot({ description: withCustomer('&'.repeat(200_000)) })));
+    const body = requestNote(run(issueSnapshot({ description: withCustomer('&'.repeat(200_000)) })));
     expect(body.length).toBeLessThan(20_000);
     expect(body).toContain(`${'&amp;\u200B'.repeat(119)}…`);
   });
 
   it('a valid name within its limit is shown whole', () => {
     const name = 'N'.repeat(120);
-    const plan = run(snapshot({ description: withCustomer(name) }));
+    const plan = run(issueSnapshot({ description: withCustomer(name) }));
     expect(requestNote(plan)).toContain(`### Scale engagement request: ${name}\n`);
     expect(plan.notes.find((n) => n.key.startsWith('assigned-'))?.body ?? requestNote(plan)).toContain(name);
   });
@@ -116,7 +94,9 @@ describe('echoed values are cut to their field limit', () => {
 
 describe('echoed text shows what it holds', () => {
   it('bidirectional overrides and zero-width characters are stripped: "Evil\\u202Egnp.exe" reads "Evilgnp.exe", not "Evilexe.png"', () => {
-    const body = requestNote(run(snapshot({ description: withCustomer('Evil\u202Egnp.exe Tra\u200Bders\u2066') })));
+    const body = requestNote(
+      run(issueSnapshot({ description: withCustomer('Evil\u202Egnp.exe Tra\u200Bders\u2066') })),
+    );
     expect(body).toContain('### Scale engagement request: Evilgnp.exe Traders\n');
     expect(body).not.toMatch(/[\u202A-\u202E\u2066-\u2069\u200E\u200F\u2060\uFEFF]/);
   });
@@ -133,7 +113,7 @@ describe("every note stays under GitLab's limit", () => {
       webUrl: `https://gitlab.example/sales/requests/-/issues/${100 + i}`,
       createdAt: '2026-11-01T09:00:00Z',
     }));
-    const body = requestNote(run(snapshot(), { related }));
+    const body = requestNote(run(issueSnapshot(), { related }));
     expect(body.length).toBeLessThan(NOTE_MAX_CHARS / 2);
     // Open duplicates, and the account's history (which is over the limit of requests).
     expect(body.match(/^- \[.*\]\(https:\/\/gitlab\.example\/sales\/requests\/-\/issues\/\d+\)$/gm)).toHaveLength(200);
@@ -142,7 +122,7 @@ describe("every note stays under GitLab's limit", () => {
   });
 
   it('a command name of 900,000 letters gets a short answer', () => {
-    const assigned = applied(snapshot(), run(snapshot()));
+    const assigned = applied(issueSnapshot(), run(issueSnapshot()));
     const plan = run(comment(assigned, `@scale-bot ${'x'.repeat(900_000)}`));
     const reply = plan.notes.find((n) => n.key.startsWith('reply-'))!.body;
     expect(reply).toContain(`I do not know \`${'x'.repeat(999)}…\``);
@@ -150,7 +130,7 @@ describe("every note stays under GitLab's limit", () => {
   });
 
   it('a decline reason of 900,000 characters reaches the author cut, in one note GitLab accepts', () => {
-    const assigned = applied(snapshot(), run(snapshot()));
+    const assigned = applied(issueSnapshot(), run(issueSnapshot()));
     const accepted = applied(assigned, run(comment(assigned, '@scale-bot accept')));
     const plan = run(comment(accepted, `@scale-bot decline ${'@all '.repeat(180_000)}`));
     const note = plan.notes.find((n) => n.key.startsWith('declined-'))!.body;
@@ -161,12 +141,12 @@ describe("every note stays under GitLab's limit", () => {
 
   it('a note that would still be too long is cut at a line, keeps its marker, and is not rewritten on the next pass', () => {
     const huge = () => `${'a line the templates could make\n'.repeat(40_000)}end`;
-    const first = run(snapshot(), {}, huge);
+    const first = run(issueSnapshot(), {}, huge);
     const body = requestNote(first);
     expect(body.length).toBeLessThanOrEqual(NOTE_MAX_CHARS);
     expect(body).toMatch(/\*\(Cut here: GitLab takes at most 1,000,000 characters\.\)\*$/);
     expect(readNoteMarker(body)?.key).toBe('request');
-    const second = run(applied(snapshot(), first), {}, huge);
+    const second = run(applied(issueSnapshot(), first), {}, huge);
     expect(second.notes.filter((n) => n.key === 'request')).toEqual([]);
   });
 
@@ -193,7 +173,7 @@ describe("every note stays under GitLab's limit", () => {
             webUrl: `https://gitlab.example/sales/requests/-/issues/${100 + i}`,
             createdAt: '2026-11-01T09:00:00Z',
           }));
-          const issue = snapshot({ description: withCustomer(customer), title });
+          const issue = issueSnapshot({ description: withCustomer(customer), title });
           const first = run(issue, { related });
           const after = comment(
             comment(applied(issue, first), `@scale-bot ${words.replace(/[^a-z]/g, '') || 'x'}`),
