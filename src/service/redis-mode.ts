@@ -58,6 +58,8 @@ async function queueSweep(parts: SweepParts, source: SweepSource, log: Logger): 
  * Connects the inbox, the shared pacing and the reconcile schedule to Redis. A Redis that does not
  * answer at start is an error (the orchestrator restarts the replica); once running, an outage
  * makes deliveries fail with 503 and the service carries on by itself when Redis returns.
+ * (Some 65 lines: the returned parts close over the same connections and the sweep worker, whose
+ * clean-up order matters in `close()`; the sweep itself is `queueSweep`.)
  */
 export async function openRedisMode(
   settings: RedisSettings,
