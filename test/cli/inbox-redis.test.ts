@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type RedisServerProcess } from '../../src/dev/redis-server.js';
+import { describe, expect, it } from 'vitest';
 import { RedisInbox } from '../../src/queue/redis-inbox.js';
 import { runCli } from './run-cli.js';
+import { useRedisServer } from '../helpers/redis.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let redis: RedisServerProcess;
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis.close();
-});
+const redisServer = useRedisServer();
 
 /** A pass for the issue, claimed and dead-lettered as a worker would; its job id. */
 async function deadLetter(prefix: string, iid: number, error: string): Promise<number> {
-  const inbox = await RedisInbox.connect(redis.url, { prefix, quietMs: 0 });
+  const inbox = await RedisInbox.connect(redisServer().url, { prefix, quietMs: 0 });
   try {
     const issue = { projectId: 1, iid };
     await inbox.accept({ key: `k${iid}`, event: 'Issue Hook', uuid: null, body: '{}', issue, receivedAt: Date.now() });
@@ -34,7 +28,7 @@ async function deadLetter(prefix: string, iid: number, error: string): Promise<n
 
 describe('scale-bot inbox with SCALE_BOT_QUEUE=redis', () => {
   it('lists and retries the passes kept in Redis under the prefix', async () => {
-    const env = { SCALE_BOT_QUEUE: 'redis', REDIS_URL: redis.url, SCALE_BOT_REDIS_PREFIX: 't-cli' };
+    const env = { SCALE_BOT_QUEUE: 'redis', REDIS_URL: redisServer().url, SCALE_BOT_REDIS_PREFIX: 't-cli' };
     const failedId = await deadLetter('t-cli', 41, 'GitLabHttpError: 403 Forbidden');
     const failed = await runCli(['inbox', 'list', '--failed', '--json'], { env });
     expect(failed.code).toBe(0);

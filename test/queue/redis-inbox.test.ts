@@ -1,9 +1,9 @@
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type RedisServerProcess } from '../../src/dev/redis-server.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { IssueRef } from '../../src/queue/inbox.js';
 import { RedisInbox, type RedisInboxOptions } from '../../src/queue/redis-inbox.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
+import { useRedisServer } from '../helpers/redis.js';
 
 const logger = pino({ level: 'silent' });
 const workerOptions: WorkerOptions = {
@@ -15,16 +15,10 @@ const workerOptions: WorkerOptions = {
 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let redis: RedisServerProcess;
+const redisServer = useRedisServer();
 const opened: RedisInbox[] = [];
 const workers: Worker[] = [];
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis.close();
-});
 afterEach(async () => {
   for (const w of workers.splice(0)) await w.stop(1_000);
   for (const i of opened.splice(0)) await i.close();
@@ -32,7 +26,7 @@ afterEach(async () => {
 
 /** Each test has its own key prefix on the shared server: nothing leaks between tests. */
 async function open(prefix: string, options: Partial<RedisInboxOptions> = {}): Promise<RedisInbox> {
-  const inbox = await RedisInbox.connect(redis.url, { prefix, quietMs: 50, ...options });
+  const inbox = await RedisInbox.connect(redisServer().url, { prefix, quietMs: 50, ...options });
   opened.push(inbox);
   return inbox;
 }
@@ -194,13 +188,13 @@ describe('RedisInbox', () => {
   it('reports Redis gone at once (deliveries refused, ping false) and works again when it is back', async () => {
     const inbox = await open('t-outage');
     expect(await inbox.problem()).toBeNull();
-    await redis.stop();
+    await redisServer().stop();
     try {
       await expect(inbox.accept(delivery(21))).rejects.toThrow();
       expect(await inbox.ping()).toBe(false);
       expect(await inbox.problem()).toMatch(/redis/);
     } finally {
-      await redis.start();
+      await redisServer().start();
     }
     const until = Date.now() + 10_000;
     while (!(await inbox.ping()) && Date.now() < until) await sleep(100);
@@ -209,10 +203,10 @@ describe('RedisInbox', () => {
   });
 
   it('shutting down while Redis is away ends within the grace period (no wait for the reconnect)', async () => {
-    const inbox = await RedisInbox.connect(redis.url, { prefix: 't-stop-outage', quietMs: 50 });
+    const inbox = await RedisInbox.connect(redisServer().url, { prefix: 't-stop-outage', quietMs: 50 });
     const worker = new Worker(inbox, async () => {}, workerOptions, logger, null);
     worker.start();
-    await redis.stop();
+    await redisServer().stop();
     try {
       await sleep(300); // the worker is looking at the inbox again, with Redis gone
       const started = Date.now();
@@ -224,7 +218,7 @@ describe('RedisInbox', () => {
       expect(hung).toBe(false);
       expect(Date.now() - started).toBeLessThan(2_000);
     } finally {
-      await redis.start();
+      await redisServer().start();
     }
   });
 });

@@ -3,26 +3,22 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startRedisServer, type RedisServerProcess } from '../../src/dev/redis-server.js';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { GitLabClient } from '../../src/gitlab/client.js';
 import { createRequester, DEFAULT_REQUESTER_SETTINGS } from '../../src/gitlab/requester.js';
 import { redisPacer } from '../../src/queue/redis-pacing.js';
+import { useRedisServer } from '../helpers/redis.js';
 
-let redis: RedisServerProcess;
+const redisServer = useRedisServer();
 const clients: Redis[] = [];
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
 afterAll(async () => {
   for (const c of clients.splice(0)) c.disconnect();
-  await redis.close();
 });
 
 /** One replica's connection. */
 function connect(): Redis {
-  const c = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  const c = new Redis(redisServer().url, { maxRetriesPerRequest: 1 });
   clients.push(c);
   return c;
 }

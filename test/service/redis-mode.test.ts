@@ -1,21 +1,15 @@
 import pino from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type RedisServerProcess } from '../../src/dev/redis-server.js';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_REQUESTER_SETTINGS } from '../../src/gitlab/requester.js';
 import { openRedisMode } from '../../src/service/redis-mode.js';
+import { useRedisServer } from '../helpers/redis.js';
 
 const logger = pino({ level: 'silent' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let redis: RedisServerProcess;
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis.close();
-});
+const redisServer = useRedisServer();
 
-const settings = (prefix: string) => ({ kind: 'redis' as const, url: redis.url, prefix, reconcileMinutes: 1 });
+const settings = (prefix: string) => ({ kind: 'redis' as const, url: redisServer().url, prefix, reconcileMinutes: 1 });
 
 describe('openRedisMode', () => {
   it('the scheduled sweep queues one pass per issue the source names, once for two replicas', async () => {
@@ -54,12 +48,12 @@ describe('openRedisMode', () => {
       async () => ({ projectId: 7, iids: [] }),
       () => {},
     );
-    await redis.stop();
+    await redisServer().stop();
     try {
       const hung = await Promise.race([mode.close().then(() => false), sleep(5_000).then(() => true)]);
       expect(hung).toBe(false);
     } finally {
-      await redis.start();
+      await redisServer().start();
     }
   });
 });
