@@ -1,16 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import nock from 'nock';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { GitLabClient } from '../../src/gitlab/client.js';
-import { createRequester } from '../../src/gitlab/requester.js';
 import { loadRequests } from '../../src/jobs/load-requests.js';
 import { exampleConfig } from '../helpers/config.js';
 import { useNock } from '../helpers/nock.js';
+import { nockedClient } from '../helpers/nocked-client.js';
 
 const API = 'https://gitlab.example.com/api/v4';
-const logger = pino({ level: 'silent' });
 const description = readFileSync(
   resolve(import.meta.dirname, '..', '..', 'samples', 'requests', 'mm-amr-valid.md'),
   'utf8',
@@ -34,22 +31,7 @@ useNock();
 
 describe('loadRequests', () => {
   it("reads requests, and skips issues moved to another project, tasks and the bot's own issues without asking for their history", async () => {
-    const client = new GitLabClient(
-      { url: 'https://gitlab.example.com', token: 'glpat-test', project: 4 },
-      createRequester(
-        {
-          requestsPerMinute: 60_000,
-          notesPerMinute: 6000,
-          searchesPerMinute: 6000,
-          retries: 0,
-          timeoutMs: 2000,
-          minBackoffMs: 1,
-          maxBackoffMs: 1,
-        },
-        logger,
-        null,
-      ),
-    );
+    const client = nockedClient();
     const issues = [
       request(1),
       request(2, { moved_to_id: 9001 }),
@@ -74,23 +56,7 @@ describe('loadRequests', () => {
 });
 
 describe('loadRequests: the bot’s record where the label history is not enough', () => {
-  const client = () =>
-    new GitLabClient(
-      { url: 'https://gitlab.example.com', token: 'glpat-test', project: 4 },
-      createRequester(
-        {
-          requestsPerMinute: 60_000,
-          notesPerMinute: 6000,
-          searchesPerMinute: 6000,
-          retries: 0,
-          timeoutMs: 2000,
-          minBackoffMs: 1,
-          maxBackoffMs: 1,
-        },
-        logger,
-        null,
-      ),
-    );
+  const client = () => nockedClient();
   const progress = { total: () => undefined, advance: () => undefined, done: () => undefined };
   const event = (id: number, label: string, user: string, at: string) => ({
     id,

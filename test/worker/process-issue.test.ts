@@ -4,15 +4,13 @@ import nock from 'nock';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { AccountIndex } from '../../src/gitlab/account-index.js';
-import { GitLabClient } from '../../src/gitlab/client.js';
 import { GitLabHttpError } from '../../src/gitlab/errors.js';
-import { createRequester } from '../../src/gitlab/requester.js';
 import { renderNote } from '../../src/render/notes.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
 import { processIssue, type ProcessDeps } from '../../src/worker/process-issue.js';
 import { RoutingState } from '../../src/worker/routing-state.js';
 import { exampleConfig } from '../helpers/config.js';
 import { useNock } from '../helpers/nock.js';
+import { nockedClient } from '../helpers/nocked-client.js';
 
 const GITLAB = 'https://gitlab.example.com';
 const API = `${GITLAB}/api/v4`;
@@ -40,20 +38,7 @@ const gone = { message: '404 Not found' };
 const project = { id: 4, path_with_namespace: 'sales/requests' };
 
 function deps(): ProcessDeps {
-  const requester = createRequester(
-    {
-      requestsPerMinute: 6000,
-      notesPerMinute: 6000,
-      searchesPerMinute: 6000,
-      retries: 0,
-      timeoutMs: 2000,
-      minBackoffMs: 1,
-      maxBackoffMs: 1,
-    },
-    logger,
-    createMetrics(),
-  );
-  const client = new GitLabClient({ url: GITLAB, token: 'glpat-test', project: 4 }, requester);
+  const client = nockedClient();
   return {
     client,
     config: exampleConfig(),
