@@ -12,6 +12,7 @@ import {
   mmRequest,
   requestProject,
   sample,
+  threeMmRequests,
   v2Dropped,
 } from '../helpers/config-change.js';
 import { runCli } from './run-cli.js';
@@ -34,15 +35,7 @@ describe('scale-bot simulate', () => {
   it('lists exactly the requests a change would decide differently, and why; counts the rest', async () => {
     const { fake, env } = await project();
     const base = fake.head()!;
-    const cheap = await fake
-      .as('alex.ae')
-      .createIssue({ title: 'Contoso', description: mmRequest('Contoso', '$100k') });
-    const big = await fake
-      .as('alex.ae')
-      .createIssue({ title: 'Fabrikam', description: mmRequest('Fabrikam', '$210k') });
-    const other = await fake
-      .as('alex.ae')
-      .createIssue({ title: 'Tailspin', description: mmRequest('Tailspin', '$90k') });
+    const { cheap, big, other } = await threeMmRequests(fake);
     await fake
       .as('jordan.ae')
       .createIssue({ title: 'Blue Harbor', description: sample('smbeast-amr-missing-fields.md') });

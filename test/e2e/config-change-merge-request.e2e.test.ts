@@ -8,6 +8,7 @@ import {
   lowerCeilingRoundRobin,
   mmRequest,
   requestProject,
+  threeMmRequests,
   v2EditedInPlace,
 } from '../helpers/config-change.js';
 import { runCli } from '../cli/run-cli.js';
@@ -29,15 +30,7 @@ describe('a configuration change under review (fake GitLab on 127.0.0.1, the CLI
   it('one note lists exactly the requests that change and why; a second commit updates that note', async () => {
     const project = await requestProject();
     fake = project.fake;
-    const cheap = await fake
-      .as('alex.ae')
-      .createIssue({ title: 'Contoso', description: mmRequest('Contoso', '$100k') });
-    const big = await fake
-      .as('alex.ae')
-      .createIssue({ title: 'Fabrikam', description: mmRequest('Fabrikam', '$210k') });
-    const other = await fake
-      .as('alex.ae')
-      .createIssue({ title: 'Tailspin', description: mmRequest('Tailspin', '$90k') });
+    const { cheap, big, other } = await threeMmRequests(fake);
     const first = await fake.push(
       { [DEFAULT_CONFIG_PATH]: lowerCeilingRoundRobin },
       { branch: 'mm-policy', message: 'Lower the MM ceiling; mm/amr round-robin', as: 'harper.mgr' },

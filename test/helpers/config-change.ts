@@ -47,3 +47,15 @@ export const v2EditedInPlace = bundled.replace(
   '      - version: 2\n        fields: [{ fieldset: request }, { fieldset: attestations }]',
   '      - version: 2\n        fields: [{ fieldset: request }, { field: solutions_architect, required: true }, { fieldset: attestations }]',
 );
+
+/**
+ * Three new Mid-Market requests by alex.ae that `lowerCeilingRoundRobin` decides differently:
+ * Contoso ($100k) and Tailspin ($90k) are routed by the rotation, Fabrikam ($210k) is over the new ceiling.
+ */
+export async function threeMmRequests(fake: FakeGitLab) {
+  const ae = fake.as('alex.ae');
+  const cheap = await ae.createIssue({ title: 'Contoso', description: mmRequest('Contoso', '$100k') });
+  const big = await ae.createIssue({ title: 'Fabrikam', description: mmRequest('Fabrikam', '$210k') });
+  const other = await ae.createIssue({ title: 'Tailspin', description: mmRequest('Tailspin', '$90k') });
+  return { cheap, big, other };
+}
