@@ -17,12 +17,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startFakeGitLab } from '../dist/fake-gitlab/server.js';
 import { runMeasuredCli } from './measured-cli.js';
+import { median, seededRequest } from './seed.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
   options: {
     sizes: { type: 'string', default: '1000,10000,50000' },
@@ -33,30 +32,12 @@ const { values } = parseArgs({
 const sizes = values.sizes.split(',').map(Number);
 const runs = Number(values.runs);
 
-const SAMPLES = [
-  'mm-amr-valid.md',
-  'ent-amr-valid.md',
-  'smbeast-amr-missing-fields.md',
-  'smbwest-amr-over-range.md',
-].map((f) => [f, readFileSync(join(ROOT, 'samples', 'requests', f), 'utf8')]);
-const CSES = { 'mm-amr-valid.md': 'drew.cse', 'ent-amr-valid.md': 'casey.cse' };
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 /** One request of the seeded history: description, labels and label events by its index. */
 function seed(i) {
-  const [file, text] = SAMPLES[i % SAMPLES.length];
-  const id = `001${String(i).padStart(12, '0')}`;
-  const description = text
-    .replace(/Northwind Traders|Contoso|Blue Harbor[^\n]*|Fabrikam[^\n]*/g, `Customer ${i}`)
-    .replace(/001[A-Za-z0-9]{12}/g, id);
+  const { file, description, cse } = seededRequest(i);
   const created = Date.UTC(2026, 9, 1) + (i * 2_592_000_000) / sizes.at(-1); // spread over October
   const at = (hours) => new Date(created + hours * 3_600_000);
   const bot = 'scale-bot';
-  const cse = CSES[file];
   if (!cse) {
     const state = file.includes('missing') ? 'needs-info' : 'not-qualified';
     return {

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startFakeGitLab } from '../dist/fake-gitlab/server.js';
 import { runMeasuredCli } from './measured-cli.js';
+import { median, SAMPLES, seededRequest } from './seed.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -39,26 +40,9 @@ const head = bundled
   .replace('{ segment: mm, region: amr, strategy: least-loaded,', '{ segment: mm, region: amr, strategy: round-robin,');
 if (head === bundled) throw new Error('the head configuration did not change: the bundled example moved');
 
-const SAMPLES = [
-  'mm-amr-valid.md',
-  'ent-amr-valid.md',
-  'smbeast-amr-missing-fields.md',
-  'smbwest-amr-over-range.md',
-].map((f) => [f, readFileSync(join(ROOT, 'samples', 'requests', f), 'utf8')]);
-const CSES = { 'mm-amr-valid.md': 'drew.cse', 'ent-amr-valid.md': 'casey.cse' };
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 function seed(i) {
-  const [file, text] = SAMPLES[i % SAMPLES.length];
-  const description = text
-    .replace(/Northwind Traders|Contoso|Blue Harbor[^\n]*|Fabrikam[^\n]*/g, `Customer ${i}`)
-    .replace(/001[A-Za-z0-9]{12}/g, `001${String(i).padStart(12, '0')}`);
+  const { file, description, cse } = seededRequest(i);
   const createdAt = new Date(Date.UTC(2026, 10, 1) + i * 60_000);
-  const cse = CSES[file];
   if (!cse)
     return {
       title: `Request ${i}`,
