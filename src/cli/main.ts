@@ -40,19 +40,23 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       'after',
       '\nExit codes: 0 ok, 1 problems found (invalid request, stale templates), 2 bad usage or invalid configuration.',
     );
-  registerParseCommand(program, io, setExit);
-  registerTemplatesCommand(program, io, setExit);
-  registerConfigCommand(program, io, setExit);
-  registerServeCommand(program, io, setExit);
-  registerWorkerCommand(program, io, setExit);
-  registerInboxCommand(program, io, setExit);
-  registerReconcileCommand(program, io, setExit);
-  registerReplayCommand(program, io, setExit);
-  registerReportCommand(program, io, setExit);
-  registerRemindCommand(program, io, setExit);
-  registerSimulateCommand(program, io, setExit);
-  registerDemoCommand(program, io, setExit);
-  registerWorkflowCommand(program, io, setExit);
+  // In the order `--help` lists them.
+  const commands = [
+    registerParseCommand,
+    registerTemplatesCommand,
+    registerConfigCommand,
+    registerServeCommand,
+    registerWorkerCommand,
+    registerInboxCommand,
+    registerReconcileCommand,
+    registerReplayCommand,
+    registerReportCommand,
+    registerRemindCommand,
+    registerSimulateCommand,
+    registerDemoCommand,
+    registerWorkflowCommand,
+  ];
+  for (const register of commands) register(program, io, setExit);
   return program;
 }
 
