@@ -2,7 +2,6 @@ import { openSync, readSync, closeSync, statSync, statfsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { SqliteInbox } from './sqlite-inbox.js';
 
 const SQLITE_HEADER = 'SQLite format 3\0';
 
@@ -71,6 +70,14 @@ export interface InboxHealthOptions {
 
 export const DEFAULT_INBOX_HEALTH: InboxHealthOptions = { minFreeBytes: 64 * 1024 * 1024, integrityEveryMs: 60_000 };
 
+/** What the check reads of the SQLite inbox (its file, the inode opened at start, a trial write). */
+export interface CheckedInbox {
+  file: string;
+  inode: number | null;
+  /** Null when a write goes through now, else why not. */
+  probeWrite(now: number): string | null;
+}
+
 /**
  * The readiness check of the real inbox: the file is the one opened at start and whole, there is
  * room on the disk, it takes a write now, and it passes a quick integrity check. Null when all
@@ -80,7 +87,7 @@ export class InboxHealth {
   private lastIntegrity: { at: number; problem: string | null } | null = null;
 
   constructor(
-    private readonly inbox: SqliteInbox,
+    private readonly inbox: CheckedInbox,
     private readonly options: InboxHealthOptions = DEFAULT_INBOX_HEALTH,
   ) {}
 
