@@ -1,5 +1,4 @@
 import pThrottle from 'p-throttle';
-import type { RequesterSettings } from './requester.js';
 
 /** What a GitLab call counts against: every call, note creations, searches. */
 export type PaceKind = 'request' | 'note' | 'search';
@@ -15,6 +14,14 @@ export interface Pacer {
   pause(untilMs: number): Promise<void>;
 }
 
+/** GitLab's limits for one token, per minute, that the pacing keeps below. */
+export interface PaceLimits {
+  requestsPerMinute: number;
+  notesPerMinute: number;
+  /** GitLab's `search_rate_limit` (30 a minute per user on GitLab.com): any listing with `search=`. */
+  searchesPerMinute: number;
+}
+
 /** A limit as at most `limit` calls in any `intervalMs`. */
 export interface PaceWindow {
   limit: number;
@@ -26,7 +33,7 @@ export interface PaceWindow {
  * the limit. GitLab counts searches in fixed minute windows (`Gitlab::ApplicationRateLimiter`); at
  * most N in any sliding minute (plus a second for clock skew) never passes N in one of its windows.
  */
-export function paceWindows(settings: RequesterSettings): Record<PaceKind, PaceWindow> {
+export function paceWindows(settings: PaceLimits): Record<PaceKind, PaceWindow> {
   const perSecond = (perMinute: number) => ({ limit: Math.max(1, Math.floor(perMinute / 60)), intervalMs: 1_000 });
   return {
     request: perSecond(settings.requestsPerMinute),
@@ -39,7 +46,7 @@ export function paceWindows(settings: RequesterSettings): Record<PaceKind, PaceW
  * This process's pacing (p-throttle). Below the limit a call passes at once (no timer hop), so
  * pacing costs nothing until it is needed. Pauses are kept by the requester itself.
  */
-export function localPacer(settings: RequesterSettings, signal: AbortSignal): Pacer {
+export function localPacer(settings: PaceLimits, signal: AbortSignal): Pacer {
   const windows = paceWindows(settings);
   const gate = (kind: PaceKind) => {
     const throttled = pThrottle({

@@ -5,7 +5,7 @@ import pRetry from 'p-retry';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
 import { AmbiguousWriteError, GitLabHttpError, isTransient } from './errors.js';
-import { localPacer, type Pacer } from './pacing.js';
+import { localPacer, type PaceLimits, type Pacer } from './pacing.js';
 import { sleepUnlessAborted } from './shared-abort-sleep.js';
 
 /**
@@ -15,11 +15,7 @@ import { sleepUnlessAborted } from './shared-abort-sleep.js';
  * never retries a POST whose outcome is unknown, and counts everything for /metrics.
  */
 
-export interface RequesterSettings {
-  requestsPerMinute: number;
-  notesPerMinute: number;
-  /** GitLab's `search_rate_limit` (30 a minute per user on GitLab.com): any listing with `search=`. */
-  searchesPerMinute: number;
+export interface RequesterSettings extends PaceLimits {
   /** Attempts after the first, for retryable failures. */
   retries: number;
   timeoutMs: number;

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { paceWindows, type PaceKind, type Pacer, type PaceWindow } from '../gitlab/pacing.js';
-import type { RequesterSettings } from '../gitlab/requester.js';
+import { paceWindows, type PaceKind, type PaceLimits, type Pacer, type PaceWindow } from '../gitlab/pacing.js';
 import { sleepUnlessAborted } from '../gitlab/shared-abort-sleep.js';
 
 /**
@@ -45,7 +44,7 @@ interface PacingCommands {
  * send three times the allowed rate. The same windows as one process's pacing (see `paceWindows`).
  * When Redis is unreachable a call fails (the pass is retried later) rather than going unpaced.
  */
-export function redisPacer(redis: Redis, settings: RequesterSettings, prefix: string): Pacer {
+export function redisPacer(redis: Redis, settings: PaceLimits, prefix: string): Pacer {
   const client = redis as Redis & PacingCommands;
   client.defineCommand('paceAcquire', { numberOfKeys: 2, lua: ACQUIRE });
   client.defineCommand('pacePause', { numberOfKeys: 1, lua: PAUSE });

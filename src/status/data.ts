@@ -7,7 +7,8 @@ import { readRequest } from '../domain/read-request.js';
 import type { RequestHistory } from '../domain/request-history.js';
 import type { AccountIndex } from '../gitlab/account-index.js';
 import type { GitLabClient } from '../gitlab/client.js';
-import type { GitLabRateLimit, RequesterSettings } from '../gitlab/requester.js';
+import type { PaceLimits } from '../gitlab/pacing.js';
+import type { GitLabRateLimit } from '../gitlab/requester.js';
 import { loadSnapshot, relatedOf } from '../gitlab/snapshot.js';
 import { loadRequests } from '../jobs/load-requests.js';
 import type { Inbox, Job } from '../queue/inbox.js';
@@ -34,7 +35,7 @@ export interface StatusSources {
   /** GitLab's `RateLimit-*` headers as the requester last saw them. */
   rateLimit: () => GitLabRateLimit | null;
   /** The bot's own pacing budgets. */
-  pacing: Pick<RequesterSettings, 'requestsPerMinute' | 'notesPerMinute' | 'searchesPerMinute'>;
+  pacing: PaceLimits;
   /** This service's last catch-up sweep after refused deliveries (the scheduled `reconcile` runs in CI, elsewhere). */
   catchUp: () => CatchUpSweep | null;
   /** Where GitLab lists the project's pipeline schedules, the scheduled reconcile sweep's among them. */
