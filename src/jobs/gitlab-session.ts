@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
 import { GitLabClient } from '../gitlab/client.js';
-import { createRequester } from '../gitlab/requester.js';
-import type { ServiceSettings } from '../service/settings.js';
+import { createRequester, type RequesterSettings } from '../gitlab/requester.js';
+
+/** What a job needs of the settings to reach GitLab (the service's settings hold it). */
+export interface GitLabAccess {
+  gitlabUrl: string;
+  gitlabToken: string;
+  project: string | number;
+  requester: RequesterSettings;
+}
 
 export interface GitLabSession {
   client: GitLabClient;
@@ -14,7 +21,7 @@ export interface GitLabSession {
  * A GitLab connection for the scheduled jobs: the service's requester (pacing, retries, Retry-After)
  * without its local store, so a job runs the same from a fresh CI container.
  */
-export async function openGitLab(settings: ServiceSettings, logger: Logger): Promise<GitLabSession> {
+export async function openGitLab(settings: GitLabAccess, logger: Logger): Promise<GitLabSession> {
   const requester = createRequester(settings.requester, logger.child({ component: 'gitlab' }), null);
   const client = new GitLabClient(
     { url: settings.gitlabUrl, token: settings.gitlabToken, project: settings.project },

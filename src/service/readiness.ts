@@ -4,7 +4,7 @@ import type { SqliteInbox } from '../queue/sqlite-inbox.js';
 import type { ReadinessReport } from '../server/app.js';
 import type { Worker } from '../worker/worker.js';
 import type { BotIdentity } from './bot-identity.js';
-import type { RefusalCatchUp } from './refusal-catch-up.js';
+import type { RefusalCatchUp } from '../queue/refusal-catch-up.js';
 
 /** GitLab is asked at most this often, however often the orchestrator probes. */
 const GITLAB_CHECK_MS = 30_000;

@@ -22,7 +22,7 @@ import { createLogger } from './logger.js';
 import { createPassDeps, type PassDeps } from './pass-deps.js';
 import { readinessCheck, sqliteStoreCheck } from './readiness.js';
 import { openRedisMode, type RedisMode } from './redis-mode.js';
-import { RefusalCatchUp } from './refusal-catch-up.js';
+import { RefusalCatchUp } from '../queue/refusal-catch-up.js';
 import type { ServiceSettings } from './settings.js';
 
 /** How often the project's configuration is checked, for instances that send no Push Hook. */

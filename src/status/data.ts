@@ -12,7 +12,7 @@ import type { GitLabRateLimit } from '../gitlab/requester.js';
 import { loadSnapshot, relatedOf } from '../gitlab/snapshot.js';
 import { loadRequests } from '../jobs/load-requests.js';
 import type { Inbox, Job } from '../queue/inbox.js';
-import type { CatchUpSweep } from '../service/refusal-catch-up.js';
+import type { CatchUpSweep } from '../queue/refusal-catch-up.js';
 import type { RoutingState } from '../worker/routing-state.js';
 
 /** How long the request listing is reused between page views: enough for a few people clicking around. */

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Inbox } from '../queue/inbox.js';
+import type { Inbox } from './inbox.js';
 
 export interface CatchUpDeps {
   inbox: Inbox;

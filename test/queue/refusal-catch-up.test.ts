@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteInbox } from '../../src/queue/sqlite-inbox.js';
-import { RefusalCatchUp } from '../../src/service/refusal-catch-up.js';
+import { RefusalCatchUp } from '../../src/queue/refusal-catch-up.js';
 
 let catchUp: RefusalCatchUp | null = null;
 afterEach(() => catchUp?.stop());
