@@ -1,8 +1,20 @@
+import MarkdownIt from 'markdown-it';
+
 /**
- * Quick actions as GitLab extracts them from an issue description or a new comment
- * (`Gitlab::QuickActions::Extractor`): a known command at the very start of a line, outside code
- * blocks, HTML blocks and `>>>` quotes, is removed with its argument and executed. Carriage returns
- * are dropped and trailing whitespace trimmed, as the extractor does to the whole text.
+ * Quick actions as GitLab extracts them from an issue description or a comment, new or edited
+ * (`Gitlab::QuickActions::Extractor#perform_regex`, lib/gitlab/quick_actions/extractor.rb):
+ * 1. carriage returns are dropped;
+ * 2. the Markdown is parsed (`Banzai::Pipeline::QuickActionPipeline`) and only the document's
+ *    top-level paragraphs with a line starting with `/` are searched
+ *    (`Banzai::Filter::QuickActionFilter`, lib/banzai/filter/quick_action_filter.rb): nothing in
+ *    code blocks, HTML blocks, blockquotes (`>` or GitLab's `>>>`), list items or tables runs;
+ * 3. in such a paragraph (and the blank line after it) `commands_regex` skips inline code
+ *    (`` `.+?` ``, across lines) and `<tag>` … `</tag>` blocks, and removes each known command at
+ *    the very start of a line with its argument (`^\/(?<cmd>…)(?:[ ](?<arg>[^\n]*))?(?:\s*\n|$)`);
+ * 4. the text is right-trimmed.
+ * The fake parses with markdown-it (CommonMark plus GFM tables, as GitLab's comrak does); GitLab
+ * checks a paragraph's rendered text for a line starting with `/`, the fake its source lines, which
+ * differs only where the regex's inline-code exclusion skips the line anyway.
  */
 
 export interface QuickAction {
@@ -32,51 +44,79 @@ export const UPDATE_COMMANDS = [
   'reopen',
 ] as const;
 
-const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})/;
-const COMMAND = /^\/([A-Za-z_]+)(?: (.*))?$/;
+/** GitLab's Markdown for the fake: CommonMark with GFM tables (a line after a table row is a row). */
+const markdown = new MarkdownIt('commonmark').enable(['table', 'strikethrough']);
+
+/**
+ * GitLab's `>>>` multi-line blockquote as a `>` blockquote of the same lines, so the parser sees
+ * the same blocks (comrak's `multiline_block_quotes`, which GitLab enables).
+ */
+function withPlainQuotes(lines: string[]): string {
+  let inQuote = false;
+  return lines
+    .map((line) => {
+      if (inQuote ? /^>>>\s*$/.test(line) : /^>>>/.test(line)) {
+        inQuote = !inQuote;
+        return '>';
+      }
+      return inQuote ? `> ${line}` : line;
+    })
+    .join('\n');
+}
+
+/** Source lines [start, end] of the top-level paragraphs that have a line starting with `/`. */
+function candidateParagraphs(lines: string[]): Array<{ start: number; end: number }> {
+  const found: Array<{ start: number; end: number }> = [];
+  for (const token of markdown.parse(withPlainQuotes(lines), {})) {
+    if (token.type !== 'paragraph_open' || token.level !== 0 || !token.map) continue;
+    const [start, endExclusive] = token.map;
+    if (lines.slice(start, endExclusive).some((line) => line.startsWith('/')))
+      found.push({ start, end: endExclusive - 1 });
+  }
+  return found;
+}
+
+/**
+ * `commands_regex`, Ruby's `mix` flags translated: `.` spans lines (`s`), `^`/`$` are line anchors
+ * for `\n` only (lookarounds, as JS's `m` would also break at U+2028), `\s` is ASCII whitespace.
+ */
+function commandsRegex(names: readonly string[]): RegExp {
+  const union = names.map((n) => n.replace(/[^A-Za-z0-9_]/g, '\\$&')).join('|');
+  const lineStart = '(?:^|(?<=\\n))';
+  const lineEnd = '(?=\\n|$)';
+  return new RegExp(
+    [
+      '`.+?`',
+      `${lineStart}<[^>]+?>\\n.+?\\n<\\/[^>]+?>${lineEnd}`,
+      `${lineStart}\\/(?<cmd>${union})(?:[ ](?<arg>[^\\n]*))?(?:[ \\t\\n\\v\\f\\r]*\\n|${lineEnd})`,
+    ].join('|'),
+    'gis',
+  );
+}
 
 export function extractQuickActions(
   text: string,
   commands: readonly string[],
 ): { text: string; actions: QuickAction[] } {
-  const known = new Set(commands);
-  const lines = text.replace(/\r/g, '').split('\n');
-  const kept: string[] = [];
+  const content = text.replace(/\r/g, '');
+  // Ruby's `String#lines`: each line keeps its `\n`.
+  const contentLines: string[] = content.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  const bare = contentLines.map((l) => l.replace(/\n$/, ''));
   const actions: QuickAction[] = [];
-  let fence: string | null = null;
-  let block: 'comment' | 'html' | 'quote' | null = null;
-
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (fence !== null) {
-      if (new RegExp(`^ {0,3}${fence[0] === '`' ? '`' : '~'}{${fence.length},}\\s*$`).test(line)) fence = null;
-    } else if (block === 'comment') {
-      if (line.includes('-->')) block = null;
-    } else if (block === 'html') {
-      if (line.trim() === '') block = null;
-    } else if (block === 'quote') {
-      if (/^>>>\s*$/.test(line)) block = null;
-    } else {
-      const open = FENCE_OPEN.exec(line);
-      if (open) fence = open[1]!;
-      else if (/^ {0,3}<!--/.test(line))
-        block = line.slice(line.indexOf('<!--') + 4).includes('-->') ? null : 'comment';
-      else if (/^ {0,3}<\/?[A-Za-z]/.test(line)) block = 'html';
-      else if (/^>>>/.test(line)) block = 'quote';
-      else {
-        const command = COMMAND.exec(line);
-        const name = command?.[1]?.toLowerCase();
-        if (name !== undefined && known.has(name)) {
-          actions.push({ name, arg: (command?.[2] ?? '').trim() });
-          // The extractor's `(?:\s*\n|$)` also swallows the blank line that ends the paragraph.
-          if (lines[i + 1] === '') i++;
-          continue;
-        }
-      }
-    }
-    kept.push(line);
+  const regex = commandsRegex(commands);
+  for (const { start, end } of candidateParagraphs(bare)) {
+    const last = contentLines[end + 1] === '\n' ? end + 1 : end;
+    const paragraph = contentLines.slice(start, last + 1).join('');
+    const replaced = paragraph.replace(regex, (whole, ...rest: unknown[]) => {
+      const groups = rest[rest.length - 1] as { cmd?: string; arg?: string };
+      if (groups.cmd === undefined) return whole;
+      actions.push({ name: groups.cmd.toLowerCase(), arg: (groups.arg ?? '').trim() });
+      return '';
+    });
+    contentLines.fill('', start, last + 1);
+    contentLines[start] = replaced;
   }
-  return { text: kept.join('\n').trimEnd(), actions };
+  return { text: contentLines.join('').trimEnd(), actions };
 }
 
 export type LabelRef = { id: number } | { name: string };

@@ -49,6 +49,53 @@ describe('extractQuickActions', () => {
   });
 });
 
+describe('extractQuickActions: where GitLab looks (lib/gitlab/quick_actions/extractor.rb, QuickActionFilter)', () => {
+  const run = (text: string) => extractQuickActions(text, UPDATE_COMMANDS);
+
+  it('runs commands only in top-level paragraphs: not in list items, blockquotes or table rows', () => {
+    for (const text of [
+      '- an item\n/close',
+      '1. an item\n/close',
+      '> quoted\n/close',
+      '| a |\n|---|\n| b |\n/close',
+      '>>>\nquoted\n/close\n>>>',
+      '    /close',
+    ]) {
+      expect(run(text), text).toEqual({ text, actions: [] });
+    }
+  });
+
+  it('runs a command after an HTML comment line, as after the bot’s hidden marker', () => {
+    expect(run('<!-- scale-bot:{"key":"request"} -->\n/close\n\nrest')).toEqual({
+      text: '<!-- scale-bot:{"key":"request"} -->\nrest',
+      actions: [{ name: 'close', arg: '' }],
+    });
+  });
+
+  it('skips inline code spanning lines and <tag> … </tag> blocks inside a paragraph', () => {
+    expect(run('Hello `some text\n/close\n`\n\nWorld').actions).toEqual([]);
+    expect(run('Hello\n<div>\ntext\n/close\n</div>\n\nWorld').actions).toEqual([]);
+    // Inline code on other lines does not shield a command on its own line.
+    expect(run('/reopen\n`code`\n/labels ~a\n`more`')).toEqual({
+      text: '`code`\n`more`',
+      actions: [
+        { name: 'reopen', arg: '' },
+        { name: 'labels', arg: '~a' },
+      ],
+    });
+  });
+
+  it('never runs an escaped, indented, mid-line or glued command', () => {
+    for (const text of ['\\/close', 'x \\/close', 'say /close', ' /close', '/close~x', '/assign@casey.cse']) {
+      expect(run(text).actions, text).toEqual([]);
+    }
+  });
+
+  it('keeps the blank line after a paragraph that held only commands out of the text', () => {
+    expect(run('one\n\n/close\n\ntwo')).toEqual({ text: 'one\n\ntwo', actions: [{ name: 'close', arg: '' }] });
+  });
+});
+
 describe('arguments', () => {
   it('reads label references and plain comma lists', () => {
     expect(parseLabelArg('~foo ~"bar baz" ~12 ~segment::mm')).toEqual([
