@@ -43,7 +43,12 @@ export interface ApiBackend extends RepositoryBackend {
     body: string,
     internal: boolean,
   ): Written<{ note: NoteRecord | null; actions: QuickAction[] }>;
-  updateNote(actor: UserRecord, iid: number, noteId: number, body: string): Written<NoteRecord>;
+  updateNote(
+    actor: UserRecord,
+    iid: number,
+    noteId: number,
+    body: string,
+  ): Written<{ note: NoteRecord | null; actions: QuickAction[] }>;
   /** `search_rate_limit`, counted per user. */
   readonly searchLimiter: ApplicationRateLimiter;
   readonly mergeRequests: FakeMergeRequests;
@@ -279,6 +284,15 @@ function issueRoutes(router: Router, { backend, state, actor, ctx, checkProject,
   });
 }
 
+/**
+ * A note of quick actions only, created or edited: GitLab keeps no note and answers 202 with
+ * `Entities::NoteCommands` (`process_note_creation_result`, lib/api/helpers/notes_helpers.rb;
+ * lib/api/entities/note.rb). The fake's `summary` names the commands; GitLab's has their messages.
+ */
+function noteCommands(actions: QuickAction[]): { commands_changes: object; summary: string[] } {
+  return { commands_changes: {}, summary: actions.map((a) => `/${a.name}${a.arg ? ` ${a.arg}` : ''}`) };
+}
+
 /** Notes on issues. */
 function noteRoutes(router: Router, { backend, state, actor, ctx, issueIid }: RouteKit): void {
   router.get('/projects/:id/issues/:iid/notes', (req, res) => {
@@ -294,10 +308,7 @@ function noteRoutes(router: Router, { backend, state, actor, ctx, issueIid }: Ro
     const internal = bool(p, 'internal') ?? bool(p, 'confidential') ?? false;
     const { value } = backend.createNote(actor(res), iid, body, internal);
     if (value.note === null) {
-      // Only quick actions: GitLab saves no note and answers 202 with what the commands did.
-      res
-        .status(202)
-        .json({ commands_changes: {}, summary: value.actions.map((a) => `/${a.name}${a.arg ? ` ${a.arg}` : ''}`) });
+      res.status(202).json(noteCommands(value.actions));
       return;
     }
     res.status(201).json(restNote(value.note, ctx()));
@@ -315,7 +326,11 @@ function noteRoutes(router: Router, { backend, state, actor, ctx, issueIid }: Ro
     const body = str(params(req), 'body');
     if (body === undefined) throw ApiError.badRequest('body is missing');
     const { value } = backend.updateNote(actor(res), iid, noteId, body);
-    res.json(restNote(value, ctx()));
+    if (value.note === null) {
+      res.status(202).json(noteCommands(value.actions));
+      return;
+    }
+    res.json(restNote(value.note, ctx()));
   });
 
   router.delete('/projects/:id/issues/:iid/notes/:note_id', (req, res) => {

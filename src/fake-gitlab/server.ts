@@ -168,7 +168,8 @@ export interface FakeGitLabActor {
   reopenIssue(iid: number): Promise<RestIssue>;
   /** Null when the comment held only quick actions (GitLab then saves no note). */
   comment(iid: number, body: string, options?: { internal?: boolean }): Promise<RestNote | null>;
-  editComment(iid: number, noteId: number, body: string): Promise<RestNote>;
+  /** Null when the edited comment held only quick actions (GitLab then deletes it). */
+  editComment(iid: number, noteId: number, body: string): Promise<RestNote | null>;
   /** As an owner would; GitLab sends no webhook for it. */
   deleteIssue(iid: number): void;
   /** Any comment, as a maintainer would (the bot's too); no webhook either. */
@@ -513,11 +514,17 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     return { value: { note, actions }, delivered: this.emit(actor, steps, note ? [{ note, action: 'create' }] : []) };
   }
 
-  updateNote(actor: UserRecord, iid: number, noteId: number, body: string): Written<NoteRecord> {
-    const previous = this.state.note(iid, noteId).body;
-    const note = this.state.updateNote(actor.id, iid, noteId, body);
+  updateNote(
+    actor: UserRecord,
+    iid: number,
+    noteId: number,
+    body: string,
+  ): Written<{ note: NoteRecord | null; actions: QuickAction[] }> {
+    const { note, changed, steps, actions } = this.state.updateNote(actor.id, iid, noteId, body);
     if (this.isBot(actor)) this.inspect(body, iid, noteId);
-    return { value: note, delivered: this.emit(actor, [], note.body !== previous ? [{ note, action: 'update' }] : []) };
+    // No note hook for a note left with commands only, nor for an unchanged text (`execute_note_webhook`).
+    const hooks = note && changed ? [{ note, action: 'update' as const }] : [];
+    return { value: { note, actions }, delivered: this.emit(actor, steps, hooks) };
   }
 
   // --- FakeGitLab -----------------------------------------------------------------------------
@@ -692,7 +699,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
       editComment: async (iid, noteId, body) => {
         const written = this.updateNote(who(), iid, noteId, body);
         await written.delivered;
-        return restNote(written.value, this.entities());
+        return written.value.note && restNote(written.value.note, this.entities());
       },
       deleteIssue: (iid) => this.state.deleteIssue(iid),
       deleteNote: (iid, noteId) => this.state.deleteNote(iid, noteId),

@@ -152,6 +152,56 @@ interface PendingChange {
 /** GitLab's default colour for a label created on the fly. */
 const DEFAULT_LABEL_COLOR = '#6699cc';
 
+/**
+ * `validates :note, length: { maximum: Gitlab::Database::MAX_TEXT_SIZE_LIMIT }`
+ * (app/models/concerns/notes/active_record.rb; `MAX_TEXT_SIZE_LIMIT = 1_000_000`, lib/gitlab/database.rb),
+ * checked on the text as sent, before quick actions leave it. Rails counts characters (code points).
+ */
+export const NOTE_MAX_CHARACTERS = 1_000_000;
+
+/**
+ * `DESCRIPTION_LENGTH_MAX = 1.megabyte` and `validates :description, bytesize: { maximum: … },
+ * if: :validate_description_length?` (app/models/concerns/issuable.rb): UTF-8 bytes, checked on
+ * create and whenever an update changes a description that was itself within the limit.
+ */
+export const DESCRIPTION_MAX_BYTES = 1_048_576;
+
+/**
+ * A note GitLab refuses (create or edit): the API answers `bad_request!("Note #{note.errors.messages}")`
+ * (`process_note_creation_result`, lib/api/helpers/notes_helpers.rb; `bad_request!` in lib/api/helpers.rb
+ * prefixes "400 Bad request - "), the errors hash as Ruby (3.3) inspects it.
+ */
+function checkNoteLength(body: string): void {
+  if (Array.from(body).length <= NOTE_MAX_CHARACTERS) return;
+  throw new ApiError(400, {
+    message: `400 Bad request - Note {:note=>["is too long (maximum is ${NOTE_MAX_CHARACTERS} characters)"]}`,
+  });
+}
+
+/** `ActiveSupport::NumberHelper.number_to_human_size`: base 1024, three significant digits. */
+function humanSize(bytes: number): string {
+  const units = ['Bytes', 'KB', 'MB', 'GB'];
+  const exponent = bytes < 1024 ? 0 : Math.min(units.length - 1, Math.floor(Math.log(bytes) / Math.log(1024)));
+  return `${Number((bytes / 1024 ** exponent).toPrecision(3))} ${units[exponent]}`;
+}
+
+/**
+ * An issue description GitLab refuses: `render_validation_error!(issue)` (lib/api/issues.rb,
+ * lib/api/helpers.rb) with `BytesizeValidator`'s message (app/validators/bytesize_validator.rb).
+ */
+function checkDescriptionSize(description: string | null | undefined, previous: string | null): void {
+  if (description == null) return;
+  const encoder = new TextEncoder();
+  if (previous && encoder.encode(previous).length > DESCRIPTION_MAX_BYTES) return;
+  const size = encoder.encode(description).length;
+  if (size <= DESCRIPTION_MAX_BYTES) return;
+  throw new ApiError(400, {
+    message: {
+      description: [`is too long (${humanSize(size)}). The maximum size is ${humanSize(DESCRIPTION_MAX_BYTES)}.`],
+    },
+  });
+}
+
 /** `scope::value` and `a::b::value` are scoped labels; the scope is everything before the last `::`. */
 function labelScope(name: string): string | null {
   const at = name.lastIndexOf('::');
@@ -299,6 +349,7 @@ export class FakeState {
   createIssue(actorId: number, input: CreateIssueInput): { issue: IssueRecord; steps: IssueStep[] } {
     this.revision++;
     if (input.title.trim() === '') throw new ApiError(400, { message: { title: ["can't be blank"] } });
+    checkDescriptionSize(input.description, null);
     const now = input.createdAt ?? this.now();
     const { text, actions } = this.extract(input.description, CREATE_COMMANDS);
     const change = this.commandsToChange(actorId, null, actions);
@@ -339,6 +390,7 @@ export class FakeState {
   updateIssue(actorId: number, iid: number, input: UpdateIssueInput): IssueStep[] {
     this.revision++;
     const issue = this.issue(iid);
+    if (input.description !== issue.description) checkDescriptionSize(input.description, issue.description);
     const extracted = input.description === undefined ? null : this.extract(input.description, UPDATE_COMMANDS);
     const change = this.commandsToChange(actorId, issue, extracted?.actions ?? []);
     if (extracted) change.description = extracted.text;
@@ -374,6 +426,7 @@ export class FakeState {
   ): { note: NoteRecord | null; steps: IssueStep[]; actions: QuickAction[] } {
     this.revision++;
     const issue = this.issue(iid);
+    checkNoteLength(body);
     const { text, actions } = extractQuickActions(body, UPDATE_COMMANDS);
     if (text.trim() === '' && actions.length === 0) throw new ApiError(400, { message: { note: ["can't be blank"] } });
     let note: NoteRecord | null = null;
@@ -398,20 +451,40 @@ export class FakeState {
     return note.authorId === actorId || this.user(actorId).accessLevel >= ACCESS_LEVELS.maintainer;
   }
 
-  /** `PUT …/notes/:note_id`: by the author or a Maintainer (see `canAdminNote`); quick actions do not run on edits. */
-  updateNote(actorId: number, iid: number, noteId: number, body: string): NoteRecord {
+  /**
+   * `PUT …/notes/:note_id` by the author or a Maintainer (see `canAdminNote`), as
+   * `Notes::UpdateService#execute` (app/services/notes/update_service.rb) runs it: the text is
+   * validated as sent, then quick actions run on the edited note as on a new one; a note left with
+   * commands only is deleted (`delete_note`, the API answers 202, see `routes.ts`), otherwise it
+   * keeps the rest, and `last_edited_at`/`updated_by` move only when the text changed.
+   */
+  updateNote(
+    actorId: number,
+    iid: number,
+    noteId: number,
+    body: string,
+  ): { note: NoteRecord | null; changed: boolean; steps: IssueStep[]; actions: QuickAction[] } {
     this.revision++;
     const issue = this.issue(iid);
     const note = this.note(iid, noteId);
     if (!this.canAdminNote(actorId, note)) throw ApiError.forbidden();
     if (body.trim() === '') throw new ApiError(400, { message: { note: ["can't be blank"] } });
-    if (note.body !== body) {
-      note.body = body;
+    checkNoteLength(body);
+    const { text, actions } = extractQuickActions(body, UPDATE_COMMANDS);
+    const changed = note.body !== text;
+    if (changed && text !== '') {
+      note.body = text;
       note.updatedAt = this.now();
       note.updatedById = actorId;
       issue.updatedAt = note.updatedAt;
     }
-    return note;
+    const steps = actions.length > 0 ? this.apply(actorId, issue, this.commandsToChange(actorId, issue, actions)) : [];
+    if (text !== '') return { note, changed, steps, actions };
+    this.notes.set(
+      iid,
+      this.notesOf(iid).filter((n) => n.id !== noteId),
+    );
+    return { note: null, changed, steps, actions };
   }
 
   /** `DELETE …/notes/:note_id` (a maintainer may delete anyone's comment; GitLab sends no hook). */

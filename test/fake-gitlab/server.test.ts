@@ -399,7 +399,8 @@ describe('writes', () => {
     await fake.as('harper.mgr').editComment(issue.iid, bot.id, '- [x] Call held');
     await api(`/projects/1/issues/${issue.iid}/notes/${bot.id}`, {
       method: 'PUT',
-      body: { body: '- [x] Call held\n' },
+      // A real change: GitLab right-trims the text (the quick-action extractor does), so a trailing newline is none.
+      body: { body: '- [x] Call held\n- [ ] CTA created\n' },
     });
     const internal = await fake.as('drew.cse').comment(issue.iid, 'Internal', { internal: true });
     await fake.as('drew.cse').editComment(issue.iid, internal!.id, 'Internal, edited');
@@ -478,6 +479,75 @@ describe('writes', () => {
     expect(response.status).toBe(202);
     expect(fake.notes(issue.iid)).toEqual([]);
     expect(fake.issue(issue.iid).labels).toEqual(['foo']);
+  });
+
+  it('runs quick actions in an edited note, as Notes::UpdateService does, and keeps the rest of the text', async () => {
+    const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
+    const note = await fake.as('harper.mgr').comment(issue.iid, 'Looks good');
+    await fake.settled();
+    const before = receiver.received.length;
+    const response = await api(`/projects/1/issues/${issue.iid}/notes/${note!.id}`, {
+      method: 'PUT',
+      token: 'root-token',
+      body: { body: 'Looks good\n/label ~foo\n/close' },
+    });
+    expect(response.status).toBe(200);
+    expect(asNote(response.json).body).toBe('Looks good');
+    expect(fake.issue(issue.iid)).toMatchObject({ state: 'closed', labels: ['foo'] });
+    await fake.settled();
+    // The text did not change, so no Note Hook; the close and the label each report an Issue Hook, by the editor.
+    const hooks = receiver.received.slice(before).map((r) => r.body as IssueHookPayload);
+    expect(hooks.map((h) => [h.object_kind, h.object_attributes.action, h.user.username])).toEqual([
+      ['issue', 'close', 'root'],
+      ['issue', 'update', 'root'],
+    ]);
+  });
+
+  it('deletes an edited note left with quick actions only, and answers 202 (NoteCommands)', async () => {
+    const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
+    const note = await fake.as('alex.ae').comment(issue.iid, 'Hello');
+    const response = await api(`/projects/1/issues/${issue.iid}/notes/${note!.id}`, {
+      method: 'PUT',
+      token: 'root-token',
+      body: { body: '/label ~foo' },
+    });
+    expect(response.status).toBe(202);
+    expect(response.json).toEqual({ commands_changes: {}, summary: ['/label ~foo'] });
+    expect(fake.notes(issue.iid).filter((n) => !n.system)).toEqual([]);
+    expect(fake.issue(issue.iid).labels).toEqual(['foo']);
+  });
+
+  it('refuses a note over 1,000,000 characters on create and edit with 400, as GitLab words it', async () => {
+    const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
+    const message = '400 Bad request - Note {:note=>["is too long (maximum is 1000000 characters)"]}';
+    const fits = '😀'.repeat(1_000_000); // 2,000,000 UTF-16 units, 1,000,000 characters: GitLab counts characters.
+    const created = await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', body: { body: fits } });
+    expect(created.status).toBe(201);
+    const tooLong = `${fits}x`;
+    expect(await api(`/projects/1/issues/${issue.iid}/notes`, { method: 'POST', body: { body: tooLong } })).toEqual(
+      expect.objectContaining({ status: 400, json: { message } }),
+    );
+    const noteId = asNote(created.json).id;
+    expect(
+      await api(`/projects/1/issues/${issue.iid}/notes/${noteId}`, { method: 'PUT', body: { body: tooLong } }),
+    ).toEqual(expect.objectContaining({ status: 400, json: { message } }));
+    expect(fake.notes(issue.iid).find((n) => n.id === noteId)!.body).toBe(fits);
+  });
+
+  it('refuses an issue description over 1 MiB of UTF-8 on create and update with 400 (BytesizeValidator)', async () => {
+    const within = 'é'.repeat(524_288); // 524,288 characters, 1,048,576 bytes
+    const created = await api('/projects/1/issues', { method: 'POST', body: { title: 'Report', description: within } });
+    expect(created.status).toBe(201);
+    const over = 'é'.repeat(600_000); // 600,000 characters: under 1,048,576, but 1,200,000 bytes
+    const refusal = { message: { description: ['is too long (1.14 MB). The maximum size is 1 MB.'] } };
+    expect(await api('/projects/1/issues', { method: 'POST', body: { title: 'Report', description: over } })).toEqual(
+      expect.objectContaining({ status: 400, json: refusal }),
+    );
+    const iid = asIssue(created.json).iid;
+    expect(await api(`/projects/1/issues/${iid}`, { method: 'PUT', body: { description: over } })).toEqual(
+      expect.objectContaining({ status: 400, json: refusal }),
+    );
+    expect(fake.issue(iid).description).toBe(within);
   });
 
   it('writes system notes for assignment changes, which the bot must skip', async () => {
