@@ -89,7 +89,9 @@ async function postReport(
   const title = config.report.title.replace('{period}', period.label);
   const existing = await client.findOwnIssue(title, config.labels.operations);
   if (existing) {
-    if ((existing.description ?? '') === markdown) return { action: 'unchanged', title, url: existing.web_url };
+    // GitLab keeps a description right-trimmed (its quick-action pass `rstrip`s it, lib/gitlab/quick_actions/extractor.rb).
+    if ((existing.description ?? '').trimEnd() === markdown.trimEnd())
+      return { action: 'unchanged', title, url: existing.web_url };
     if (dryRun) return { action: 'would update', title, url: existing.web_url };
     await client.editIssueDescription(existing.iid, markdown);
     return { action: 'updated', title, url: existing.web_url };

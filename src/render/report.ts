@@ -1,4 +1,5 @@
 import { neutralizeCell, neutralizeInline } from '../domain/markdown-safety.js';
+import { fitDescription } from '../domain/text-limits.js';
 import type { DurationStats, Report, RequestRow } from '../domain/report.js';
 import { renderTemplate } from './handlebars.js';
 
@@ -17,15 +18,18 @@ export interface RenderedReport {
 
 /**
  * Rows shown per long list in the Markdown: a large programme's breaches would otherwise outgrow
- * GitLab's 1,048,576-character limit on an issue description. report.json and report.csv keep all.
+ * GitLab's limit on an issue description (1 MiB of UTF-8). report.json and report.csv keep all.
  */
 export const MAX_ROWS = 100;
 
 export function renderReport(report: Report): RenderedReport {
   return {
-    markdown: `${renderTemplate('report/report.md.hbs', viewModel(report))
-      .replace(/\n{3,}/g, '\n\n')
-      .trim()}\n`,
+    // Cut to GitLab's limit when the longest rows would pass it.
+    markdown: fitDescription(
+      `${renderTemplate('report/report.md.hbs', viewModel(report))
+        .replace(/\n{3,}/g, '\n\n')
+        .trim()}\n`,
+    ),
     json: JSON.stringify(report, null, 2),
     csv: toCsv(report.rows),
   };

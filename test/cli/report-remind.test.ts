@@ -140,6 +140,11 @@ describe('scale-bot report', () => {
     const later = new Date(NOW.getTime() + 3_600_000);
     const second = await runCli(['report', '--post'], { env, now: later });
     expect(second.stdout).toMatch(/updated: "Scale engagement report 2026-W47"/);
+    // The same report again: GitLab keeps the description right-trimmed, and the bot compares it so.
+    fake.resetCalls();
+    const third = await runCli(['report', '--post'], { env, now: later });
+    expect(third.stdout).toMatch(/unchanged: "Scale engagement report 2026-W47"/);
+    expect(fake.writes()).toEqual([]);
     const reports = titled(fake, 'Scale engagement report 2026-W47');
     expect(reports).toHaveLength(1);
     expect(reports[0]!.labels).toContain('scale-bot::operations');

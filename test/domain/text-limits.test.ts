@@ -1,11 +1,23 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cutText, DESCRIPTION_MAX_CHARS, fitText, NOTE_MAX_CHARS } from '../../src/domain/text-limits.js';
+import {
+  cutText,
+  DESCRIPTION_MAX_BYTES,
+  fitDescription,
+  fitText,
+  NOTE_MAX_CHARS,
+  utf8Length,
+} from '../../src/domain/text-limits.js';
 
 describe('GitLab text limits', () => {
-  it('are the ones GitLab validates (MAX_TEXT_SIZE_LIMIT for notes, DESCRIPTION_LENGTH_MAX = 1.megabyte)', () => {
+  it('are the ones GitLab validates (MAX_TEXT_SIZE_LIMIT characters for notes, DESCRIPTION_LENGTH_MAX = 1.megabyte of UTF-8)', () => {
     expect(NOTE_MAX_CHARS).toBe(1_000_000);
-    expect(DESCRIPTION_MAX_CHARS).toBe(1_048_576);
+    expect(DESCRIPTION_MAX_BYTES).toBe(1_048_576);
+  });
+
+  it("counts UTF-8 bytes as Ruby's String#bytesize does (a lone surrogate as U+FFFD)", () => {
+    for (const text of ['', 'abc', 'é', '—', '\u200B', '🙂', 'a\uD800b', '&amp;\u200B12'])
+      expect(utf8Length(text), JSON.stringify(text)).toBe(new TextEncoder().encode(text).length);
   });
 });
 
@@ -46,5 +58,23 @@ describe('fitText', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('fitDescription', () => {
+  it('leaves a description within 1 MiB of UTF-8 alone, even when it is long in characters', () => {
+    const text = 'é'.repeat(524_288);
+    expect(fitDescription(text)).toBe(text);
+  });
+
+  it('cuts one over the limit in bytes (not characters) at a line break, and says so', () => {
+    const line = `| ${'—'.repeat(60)} |\n`; // 60 three-byte characters a line
+    const text = `# Report\n${line.repeat(6_000)}`; // 370,000 characters, over 1.1 million bytes
+    expect(text.length).toBeLessThan(DESCRIPTION_MAX_BYTES);
+    const fitted = fitDescription(text);
+    expect(utf8Length(fitted)).toBeLessThanOrEqual(DESCRIPTION_MAX_BYTES);
+    expect(fitted.startsWith(`# Report\n${line}`)).toBe(true);
+    expect(fitted).toMatch(/ \|\n\n\*\(Cut here: GitLab takes at most 1,048,576 bytes\.\)\*$/);
+    expect(fitDescription(fitted)).toBe(fitted);
   });
 });
