@@ -2,7 +2,7 @@ import type { RequestHandler, Response } from 'express';
 
 /**
  * Latency and injected failures for resilience tests: a rate limit (429 with `Retry-After`, the
- * body GitLab's Rack::Attack sends), a refusal (403), a server error, a request that is never answered, one whose
+ * body GitLab's Rack::Attack sends), a refusal (403), a failed validation (400), a server error, a request that is never answered, one whose
  * answer is lost after it was served, or a race with another user.
  */
 
@@ -11,6 +11,8 @@ export type Fault =
   | { status: 500 | 502 | 503 }
   /** The bot lost access (its role was removed): GitLab's `forbidden!` answer. */
   | { status: 403 }
+  /** A validation GitLab fails (a note too long, see `state.ts`): 400 with GitLab's body. */
+  | { status: 400; body: Record<string, unknown> }
   | { hang: true }
   /** The request is served (a write lands) but its answer is lost: the proxy in front answers 502. */
   | { lost: true }
@@ -74,6 +76,8 @@ export class Faults {
         if (fault.status === 429) {
           if (fault.retryAfter !== undefined) res.set('Retry-After', String(fault.retryAfter));
           res.status(429).type('text/plain').send('Retry later\n');
+        } else if (fault.status === 400) {
+          res.status(400).json(fault.body);
         } else if (fault.status === 403) {
           res.status(403).json({ message: '403 Forbidden' });
         } else if (fault.status === 500) {

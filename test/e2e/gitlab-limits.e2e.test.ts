@@ -58,6 +58,23 @@ describe('GitLab as it behaves: scoped labels and rate limits', () => {
     expect(events()).toEqual(before);
   });
 
+  it("a note GitLab refuses (400, too long) dead-letters the pass at once with GitLab's reason: no retry loop", async () => {
+    stack = await startStack(exampleConfig());
+    // The bot keeps its notes within the limit, so the refusal is injected, in GitLab's words (see the fake's state.ts).
+    const tooLong = '400 Bad request - Note {:note=>["is too long (maximum is 1000000 characters)"]}';
+    stack.fake.failNext({ method: 'POST', path: /\/issues\/\d+\/notes$/ }, { status: 400, body: { message: tooLong } });
+    const created = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind', description: withLabels(sample) });
+    await stack.drain();
+    const posts = stack.fake
+      .callsBy(stack.fake.botUsername)
+      .filter((c) => c.method === 'POST' && c.path.endsWith(`/issues/${created.iid}/notes`));
+    expect(posts.map((c) => c.status)).toEqual([400]);
+    const failed = await stack.service.inbox!.list({ failed: true });
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.lastError).toContain('400');
+    expect(failed[0]!.lastError).toContain('is too long (maximum is 1000000 characters)');
+  });
+
   it('the account index sees a related request close, and one edited to name the account, without a search', async () => {
     stack = await startStack(exampleConfig());
     const first = await stack.fake.as('alex.ae').createIssue({ title: 'Northwind 1', description: withLabels(sample) });
