@@ -165,6 +165,11 @@ export class RedisInbox implements Inbox {
     return new RedisInbox(redis, fetcher, queue, worker, o, onError);
   }
 
+  /** The BullMQ queue of passes, for the read-only queue dashboard (everything else goes through the inbox's methods). */
+  get queue(): Queue {
+    return this.passes;
+  }
+
   private whenConnected(timeoutMs: number): Promise<void> {
     return connected(this.redis, timeoutMs);
   }

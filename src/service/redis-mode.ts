@@ -22,6 +22,8 @@ export interface RedisMode {
   inbox: RedisInbox;
   /** GitLab pacing shared by every replica. */
   pacer: Pacer;
+  /** The BullMQ queues (passes, reconcile sweeps), for the read-only queue dashboard. */
+  queues: Queue[];
   /** Every replica runs this; each scheduled sweep is taken by one of them. */
   startSweep(source: SweepSource, onQueued: () => void): Promise<void>;
   close(): Promise<void>;
@@ -95,6 +97,7 @@ export async function openRedisMode(
   return {
     inbox,
     pacer: redisPacer(pacing, requester, settings.prefix),
+    queues: [inbox.queue, sweepQueue],
     async startSweep(source, onQueued) {
       if (settings.reconcileMinutes === 0) {
         await sweepQueue.removeJobScheduler(SWEEP_SCHEDULER);

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { RequestHandler } from 'express';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -199,13 +200,8 @@ function startWorker(
 }
 
 /** What the status page reads: the pass's own view of GitLab and the configuration, plus the inbox. */
-function statusDeps(
-  settings: ServiceSettings,
-  pass: PassDeps,
-  inbox: Inbox,
-  catchUp: RefusalCatchUp,
-  wake: () => void,
-): StatusDeps {
+function statusDeps(settings: ServiceSettings, pass: PassDeps, parts: HttpParts, wake: () => void): StatusDeps {
+  const { inbox, catchUp } = parts;
   const { identity, configSource } = pass;
   return {
     settings: settings.status,
@@ -231,6 +227,7 @@ function statusDeps(
       `${settings.gitlabUrl.replace(/\/+$/, '')}/${identity.projectPath ?? settings.project}/-/pipeline_schedules`,
     logger: pass.logger.child({ component: 'status' }),
     onRetried: wake,
+    queueDashboard: parts.queueDashboard,
   };
 }
 
@@ -242,6 +239,8 @@ interface HttpParts {
   store: () => Promise<string | null>;
   refreshConfig: () => void;
   metrics: Metrics;
+  /** SCALE_BOT_QUEUE_DASHBOARD: bull-board over the Redis queues, for the status page to serve; else null. */
+  queueDashboard: RequestHandler | null;
 }
 
 /** The HTTP server: the webhook route, the probes, the metrics and the status page. */
@@ -272,13 +271,20 @@ async function startHttp(
     commits: options.commits,
     onDefaultBranchPush: parts.refreshConfig,
     readiness: readinessCheck({ store: parts.store, worker, catchUp, identity, configSource: pass.configSource }),
-    status: statusRouter(statusDeps(settings, pass, inbox, catchUp, wake)),
+    status: statusRouter(statusDeps(settings, pass, parts, wake)),
   });
   const server = await createWebhookServer(app, settings.port, settings.host, options.timeouts);
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info({ url, dryRun: settings.dryRun, durability: settings.durability }, 'listening for GitLab webhooks');
   return { server, url };
+}
+
+/** bull-board over the Redis mode's queues when SCALE_BOT_QUEUE_DASHBOARD is on (imported only then: it is slow to load). */
+async function queueDashboardFor(settings: ServiceSettings, redis: RedisMode | null): Promise<RequestHandler | null> {
+  if (settings.queue.kind !== 'redis' || !settings.queue.dashboard || !redis) return null;
+  const { queueDashboard } = await import('../status/queue-dashboard.js');
+  return queueDashboard(redis.queues);
 }
 
 /** Stops accepting connections and waits for the open requests to be answered. */
@@ -332,6 +338,7 @@ export async function startService(
         store: store.problem,
         refreshConfig: () => void configChecks.refresh(),
         metrics,
+        queueDashboard: await queueDashboardFor(settings, store.redis),
       })
     : null;
 

@@ -3,7 +3,7 @@ import type { CrmSettings } from '../crm/crm-sink.js';
 import { DEFAULT_REQUESTER_SETTINGS, type RequesterSettings } from '../gitlab/requester.js';
 import type { Durability } from '../queue/sqlite-inbox.js';
 import { signingKeyBytes } from '../server/verify.js';
-import { readStatusSettings, type StatusSettings } from '../status/settings.js';
+import { readStatusSettings, STATUS_VARIABLES, type StatusSettings } from '../status/settings.js';
 
 /** Settings for `serve`, `worker` and `replay`, read from the environment only (secrets never from files or flags). */
 export interface ServiceSettings {
@@ -41,6 +41,8 @@ export type QueueSettings =
       prefix: string;
       /** SCALE_BOT_RECONCILE_MINUTES: the in-service sweep's period; 0 turns it off. */
       reconcileMinutes: number;
+      /** SCALE_BOT_QUEUE_DASHBOARD: the read-only queue dashboard at /admin/queues, behind the status page's sign-in. */
+      dashboard: boolean;
     };
 
 const flag = z
@@ -134,6 +136,7 @@ const envSchema = z.object({
       }
       return n;
     }),
+  SCALE_BOT_QUEUE_DASHBOARD: flag,
 });
 
 function decodes(key: string): boolean {
@@ -154,12 +157,22 @@ const crmTokenProblem = {
 const redisNeedsUrl = (e: { SCALE_BOT_QUEUE?: string | undefined; REDIS_URL?: string | undefined }) =>
   e.SCALE_BOT_QUEUE !== 'redis' || e.REDIS_URL;
 const redisUrlProblem = { path: ['REDIS_URL'], message: 'is required when SCALE_BOT_QUEUE is redis' };
-const withSecret = envSchema.refine(crmNeedsToken, crmTokenProblem).refine(redisNeedsUrl, redisUrlProblem);
+const dashboardNeedsRedis = (e: { SCALE_BOT_QUEUE?: string | undefined; SCALE_BOT_QUEUE_DASHBOARD: boolean }) =>
+  !e.SCALE_BOT_QUEUE_DASHBOARD || e.SCALE_BOT_QUEUE === 'redis';
+const dashboardProblem = {
+  path: ['SCALE_BOT_QUEUE_DASHBOARD'],
+  message: 'shows the BullMQ queues, so it needs SCALE_BOT_QUEUE=redis (turn it off with the SQLite inbox)',
+};
+const withSecret = envSchema
+  .refine(crmNeedsToken, crmTokenProblem)
+  .refine(redisNeedsUrl, redisUrlProblem)
+  .refine(dashboardNeedsRedis, dashboardProblem);
 /** Signed deliveries need no secret token. */
 const signedOnly = envSchema
   .extend({ GITLAB_WEBHOOK_SECRET: envSchema.shape.GITLAB_WEBHOOK_SECRET.optional() })
   .refine(crmNeedsToken, crmTokenProblem)
-  .refine(redisNeedsUrl, redisUrlProblem);
+  .refine(redisNeedsUrl, redisUrlProblem)
+  .refine(dashboardNeedsRedis, dashboardProblem);
 
 export class SettingsError extends Error {
   constructor(readonly problems: string[]) {
@@ -168,6 +181,14 @@ export class SettingsError extends Error {
     );
     this.name = 'SettingsError';
   }
+}
+
+/** The queue dashboard is never reachable without sign-in: its jobs name issues and the errors their passes met. */
+function unguardedDashboard(env: NodeJS.ProcessEnv, status: ReturnType<typeof readStatusSettings>): string[] {
+  const on = flag.safeParse(env.SCALE_BOT_QUEUE_DASHBOARD).data === true;
+  return on && status.settings === null && status.problems.length === 0
+    ? [`SCALE_BOT_QUEUE_DASHBOARD needs the status page's sign-in: set ${STATUS_VARIABLES.join(', ')}`]
+    : [];
 }
 
 /** Reads and checks every setting at once; the error names each problem (never a secret's value). */
@@ -186,10 +207,12 @@ export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } 
   const source = need.webhook ? set : { ...set, GITLAB_WEBHOOK_SECRET: set.GITLAB_WEBHOOK_SECRET || '(unused)' };
   const result = (set.GITLAB_WEBHOOK_SIGNING_KEY ? signedOnly : withSecret).safeParse(source);
   const status = readStatusSettings(env);
-  if (!result.success || status.problems.length > 0) {
+  const unguarded = unguardedDashboard(env, status);
+  if (!result.success || status.problems.length > 0 || unguarded.length > 0) {
     throw new SettingsError([
       ...(result.error?.issues.map((i) => `${String(i.path[0])} ${i.message}`) ?? []),
       ...status.problems,
+      ...unguarded,
     ]);
   }
   const e = result.data;
@@ -225,6 +248,7 @@ export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } 
             url: e.REDIS_URL!,
             prefix: e.SCALE_BOT_REDIS_PREFIX ?? 'scale-bot',
             reconcileMinutes: e.SCALE_BOT_RECONCILE_MINUTES,
+            dashboard: e.SCALE_BOT_QUEUE_DASHBOARD,
           }
         : { kind: 'sqlite' },
   };

@@ -1,5 +1,5 @@
 import cookieParser from 'cookie-parser';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { FieldValue } from '../domain/request.js';
 import {
@@ -27,7 +27,12 @@ export interface StatusDeps extends StatusSources {
   logger: Logger;
   /** A dead letter was re-queued: wake the worker. */
   onRetried: () => void;
+  /** The read-only queue dashboard (SCALE_BOT_QUEUE_DASHBOARD), served only to signed-in members; null when off. */
+  queueDashboard: RequestHandler | null;
 }
+
+/** Where the queue dashboard is served (the page's sign-in redirects and links are site-absolute: it is at the root). */
+export const QUEUE_DASHBOARD_PATH = '/admin/queues';
 
 /** Confidential pages: never cached, framed, or allowed to load anything but their own stylesheet. */
 function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
@@ -126,6 +131,7 @@ export function statusRouter(deps: StatusDeps): Router {
   router.post('/bot/dead-letters/:id/retry', signedIn, form, csrf, async (req: Request, res: Response) =>
     retryDeadLetter(deps, denied, req, res),
   );
+  if (deps.queueDashboard) router.use(QUEUE_DASHBOARD_PATH, signedIn, deps.queueDashboard);
   return router;
 }
 

@@ -50,7 +50,7 @@ async function startCluster(replicas: number): Promise<Cluster> {
   const redis = await startRedisServer();
   const fake = await startFakeGitLab({ labels: projectLabels(config) });
   const settings = settingsFor(fake, mkdtempSync(join(tmpdir(), 'scale-bot-replicas-')), {
-    queue: { kind: 'redis', url: redis.url, prefix: 'e2e', reconcileMinutes: 0 },
+    queue: { kind: 'redis', url: redis.url, prefix: 'e2e', reconcileMinutes: 0, dashboard: false },
   });
   const started: RunningService[] = [];
   for (let i = 0; i < replicas; i++) {

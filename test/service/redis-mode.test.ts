@@ -9,7 +9,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const redisServer = useRedisServer();
 
-const settings = (prefix: string) => ({ kind: 'redis' as const, url: redisServer().url, prefix, reconcileMinutes: 1 });
+const settings = (prefix: string) => ({
+  kind: 'redis' as const,
+  url: redisServer().url,
+  prefix,
+  reconcileMinutes: 1,
+  dashboard: false,
+});
 
 describe('openRedisMode', () => {
   it('the scheduled sweep queues one pass per issue the source names, once for two replicas', async () => {

@@ -63,6 +63,7 @@ describe('readSettings', () => {
       url: 'redis://:secret@redis.internal:6379/2',
       prefix: 'bot-a',
       reconcileMinutes: 0,
+      dashboard: false,
     });
     expect(readSettings({ ...BASE, SCALE_BOT_QUEUE: 'redis', REDIS_URL: 'redis://r:6379' }).queue).toMatchObject({
       prefix: 'scale-bot',
@@ -366,5 +367,25 @@ describe('readSettings: the status page sign-in', () => {
       'SCALE_BOT_SESSION_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)',
     ]);
     expect(problems.join('\n')).not.toContain('gloas-very-secret');
+  });
+  it('turns the queue dashboard on only with Redis and the sign-in (off by default)', () => {
+    const onRedis = { SCALE_BOT_QUEUE: 'redis', REDIS_URL: 'redis://r:6379' };
+    const redis = { ...base, ...onRedis };
+    expect(readSettings({ ...redis, ...full }).queue).toMatchObject({ dashboard: false });
+    expect(readSettings({ ...redis, ...full, SCALE_BOT_QUEUE_DASHBOARD: 'on' }).queue).toMatchObject({
+      dashboard: true,
+    });
+    expect(readSettings({ ...redis, ...full, SCALE_BOT_QUEUE_DASHBOARD: 'off' }).queue).toMatchObject({
+      dashboard: false,
+    });
+    expect(problems({ ...onRedis, SCALE_BOT_QUEUE_DASHBOARD: 'on' })).toEqual([
+      "SCALE_BOT_QUEUE_DASHBOARD needs the status page's sign-in: set SCALE_BOT_OAUTH_APP_ID, SCALE_BOT_OAUTH_SECRET, SCALE_BOT_PUBLIC_URL, SCALE_BOT_SESSION_SECRET",
+    ]);
+    expect(problems({ ...full, SCALE_BOT_QUEUE_DASHBOARD: 'yes' })).toEqual([
+      'SCALE_BOT_QUEUE_DASHBOARD shows the BullMQ queues, so it needs SCALE_BOT_QUEUE=redis (turn it off with the SQLite inbox)',
+    ]);
+    expect(problems({ ...onRedis, ...full, SCALE_BOT_QUEUE_DASHBOARD: 'maybe' })).toEqual([
+      'SCALE_BOT_QUEUE_DASHBOARD use 1/0, true/false, yes/no or on/off',
+    ]);
   });
 });

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -7,27 +6,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/package-root.js';
 import type { Stack } from '../e2e/stack.js';
+import { CHROMIUM_PATH, skipWithoutChromium } from '../helpers/chromium.js';
 import { exampleConfig } from '../helpers/config.js';
 import { startStatusStack } from './status-stack.js';
 
-/** Debian's chromium (never a downloaded browser); CHROMIUM_PATH overrides. */
-function findChromium(): string | null {
-  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
-  try {
-    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-const executablePath = findChromium();
-const inCi = process.env.CI === 'true';
-// Skipped only on a machine without chromium and outside CI; in CI a missing browser fails the tests.
-const skip = executablePath === null && !inCi;
-if (skip)
-  console.warn(
-    'status page browser tests skipped: no chromium on PATH (apt-get install chromium, or set CHROMIUM_PATH)',
-  );
+const skip = skipWithoutChromium('status page browser tests');
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -81,7 +64,7 @@ describe.skipIf(skip)('status page in a real browser', { timeout: 90_000 }, () =
     await stack.fake.as('alex.ae').comment(iid, 'any news?');
     await stack.drain();
     deadJob = (await stack.service.inbox.list({ failed: true }))[0]!.id;
-    browser = await chromium.launch({ executablePath: executablePath!, args: ['--no-sandbox'] });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH!, args: ['--no-sandbox'] });
   }, 60_000);
 
   afterAll(async () => {

@@ -1,36 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from '../../src/package-root.js';
 import { exampleConfig } from '../helpers/config.js';
 import { startStack, type Stack } from '../e2e/stack.js';
 import { CookieJar, get, hiddenInputs, post, signIn } from './sign-in-http.js';
-import { startStatusStack } from './status-stack.js';
+import { deadLetter, fileRequest, startStatusStack } from './status-stack.js';
 
 let stack: (Stack & { pageUrl?: string }) | null = null;
 afterEach(async () => {
   await stack?.stop();
   stack = null;
 });
-
-async function fileRequest(s: Stack): Promise<number> {
-  const config = exampleConfig();
-  const sample = readFileSync(join(PACKAGE_ROOT, 'samples', 'requests', 'mm-amr-valid.md'), 'utf8');
-  const description = `${sample.trimEnd()}\n\n/label ~"${config.catalog.segmentLabel('mm')}" ~"${config.catalog.regionLabel('amr')}"\n`;
-  const issue = await s.fake.as('alex.ae').createIssue({ title: 'Scale engagement request: Northwind', description });
-  await s.drain();
-  return issue.iid;
-}
-
-/** A job that failed for good: a pass that GitLab forbids (403 is not retried). */
-async function deadLetter(s: Stack, iid: number): Promise<number> {
-  s.fake.failNext({ method: 'GET', path: new RegExp(`/issues/${iid}$`) }, { status: 403 });
-  await s.fake.as('alex.ae').comment(iid, 'any news?');
-  await s.drain();
-  const failed = await s.service.inbox.list({ failed: true });
-  expect(failed).toHaveLength(1);
-  return failed[0]!.id;
-}
 
 describe('status page over HTTP', () => {
   it('is off without the OAuth settings and says how to turn it on; probes and metrics stay open', async () => {
