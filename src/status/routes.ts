@@ -127,7 +127,8 @@ export function statusRouter(deps: StatusDeps): Router {
       return message(res.status(404), 'No such request', `"${req.params.iid}" is no issue number.`);
     whyPage(res, await data.why(iid), deps);
   });
-  router.get('/bot', signedIn, async (req: Request, res: Response) => botPage(data, req, res));
+  const dashboard = deps.queueDashboard ? QUEUE_DASHBOARD_PATH : null;
+  router.get('/bot', signedIn, async (req: Request, res: Response) => botPage(data, dashboard, req, res));
   router.post('/bot/dead-letters/:id/retry', signedIn, form, csrf, async (req: Request, res: Response) =>
     retryDeadLetter(deps, denied, req, res),
   );
@@ -135,13 +136,13 @@ export function statusRouter(deps: StatusDeps): Router {
   return router;
 }
 
-/** The bot's health and dead letters; after a retry, a notice naming the job queued again. */
-async function botPage(data: StatusData, req: Request, res: Response): Promise<void> {
+/** The bot's health and dead letters (and a link to the queue dashboard when it is on); after a retry, a notice naming the job queued again. */
+async function botPage(data: StatusData, dashboard: string | null, req: Request, res: Response): Promise<void> {
   const retried =
     typeof req.query.retried === 'string' && /^\d+$/.test(req.query.retried)
       ? `Job ${req.query.retried} is queued again.`
       : null;
-  page(res, 'bot', { title: 'The bot', section: 'bot', notice: retried, ...(await data.bot()) });
+  page(res, 'bot', { title: 'The bot', section: 'bot', notice: retried, dashboard, ...(await data.bot()) });
 }
 
 /** A manager re-queues a dead letter (the form on /bot), then sees /bot again with a notice. */

@@ -80,6 +80,8 @@ describe('queue dashboard', () => {
     const dead = await deadLetter(stack, iid);
     const { jar } = await signIn(stack.pageUrl!, 'alex.ae');
 
+    const bot = await (await get(`${stack.pageUrl}/bot`, jar)).text();
+    expect(bot).toContain('<a href="/admin/queues">Queue dashboard</a> (read-only)');
     const page = await get(`${stack.pageUrl}/admin/queues`, jar);
     expect(page.status).toBe(200);
     const html = await page.text();
@@ -152,6 +154,7 @@ describe('queue dashboard', () => {
         expect({ name, path, status: res.status }).toEqual({ name, path, status: 404 });
         expectNoJobData(await res.text(), iid);
       }
+      expect(await (await get(`${stack.pageUrl}/bot`, jar)).text()).not.toContain('Queue dashboard');
       await stack.stop();
       stack = null;
     }
