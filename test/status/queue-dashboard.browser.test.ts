@@ -1,22 +1,21 @@
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type RedisServerProcess } from '../../src/dev/redis-server.js';
 import type { Stack } from '../e2e/stack.js';
 import { CHROMIUM_PATH, skipWithoutChromium } from '../helpers/chromium.js';
 import { exampleConfig } from '../helpers/config.js';
+import { useRedisServer } from '../helpers/redis.js';
 import { deadLetter, fileRequest, startStatusStack } from './status-stack.js';
 
 const skip = skipWithoutChromium('queue dashboard browser test');
 
-let redis: RedisServerProcess | null = null;
+const redis = useRedisServer();
 let stack: (Stack & { pageUrl: string }) | null = null;
 let browser: Browser | null = null;
 
 describe.skipIf(skip)('queue dashboard in a real browser', { timeout: 90_000 }, () => {
   beforeAll(async () => {
-    redis = await startRedisServer();
     stack = await startStatusStack(exampleConfig(), {
-      queue: { kind: 'redis', url: redis.url, prefix: 't-board-browser', reconcileMinutes: 0, dashboard: true },
+      queue: { kind: 'redis', url: redis().url, prefix: 't-board-browser', reconcileMinutes: 0, dashboard: true },
     });
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH!, args: ['--no-sandbox'] });
   }, 60_000);
@@ -24,7 +23,6 @@ describe.skipIf(skip)('queue dashboard in a real browser', { timeout: 90_000 }, 
   afterAll(async () => {
     await browser?.close();
     await stack?.stop();
-    await redis?.close();
   });
 
   it('signs a member in on the way, shows the dead letter under its own CSP, and offers no action on it', async () => {

@@ -1,32 +1,26 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startRedisServer, type RedisServerProcess } from '../../src/dev/redis-server.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { QueueSettings } from '../../src/service/settings.js';
 import { exampleConfig } from '../helpers/config.js';
+import { useRedisServer } from '../helpers/redis.js';
 import { startStack, type Stack } from '../e2e/stack.js';
 import { CookieJar, get, signIn } from './sign-in-http.js';
 import { deadLetter, fileRequest, startStatusStack } from './status-stack.js';
 
 /** The queue dashboard at /admin/queues (#17): bull-board over the Redis queues, read-only, behind the status page's sign-in. */
 
-let redis: RedisServerProcess;
+const redis = useRedisServer();
 let stack: (Stack & { pageUrl?: string }) | null = null;
 let prefixes = 0;
 
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
 afterEach(async () => {
   await stack?.stop();
   stack = null;
-});
-afterAll(async () => {
-  await redis.close();
 });
 
 /** Redis mode on the test's redis-server, each stack under its own key prefix. */
 const onRedis = (dashboard: boolean): QueueSettings => ({
   kind: 'redis',
-  url: redis.url,
+  url: redis().url,
   prefix: `t-board-${++prefixes}`,
   reconcileMinutes: 0,
   dashboard,
