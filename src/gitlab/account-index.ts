@@ -19,6 +19,13 @@ const OVERLAP_MS = 2_000;
 const CLOCK_SKEW_MS = 5 * 60_000;
 
 /**
+ * A copy of the text that shares no memory with the description it was read from: V8 makes a
+ * substring a slice of its parent, so an account id kept as read would keep its whole description
+ * (pasted notes included) alive for as long as the index holds the account.
+ */
+const detached = (text: string | null) => (text === null ? null : Buffer.from(text, 'utf8').toString('utf8'));
+
+/**
  * Which requests name which account, for the duplicate and engagement-limit checks, built from
  * ordinary issue listings instead of searches (GitLab allows 30 searches a minute but 2,000
  * requests; DESIGN §4). Built once from the open issues and those created within `historyMonths`,
@@ -133,7 +140,7 @@ export class AccountIndex {
     let account = known?.source === source ? known.issue.account : undefined;
     if (account === undefined) {
       this.parses++;
-      account = requestAccount(readRequest({ description, labels: formLabels }, config), config);
+      account = detached(requestAccount(readRequest({ description, labels: formLabels }, config), config));
     }
     const related: RelatedIssue = {
       iid: issue.iid,

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { AccountIndex } from '../../src/gitlab/account-index.js';
 import type { ApiIssue } from '../../src/gitlab/api-schemas.js';
@@ -46,5 +48,30 @@ describe('AccountIndex lookups', () => {
     index.forget(4);
     expect(iids(a, 1)).toEqual([]);
     expect(index.related('crm:001000000000000', 1)).toEqual([]);
+  });
+});
+
+describe('AccountIndex memory', () => {
+  it('keeps no description alive through the account read from it', () => {
+    // V8 cuts a substring as a slice of its parent: an account id taken from a description would
+    // hold the whole description (100 KB of pasted notes, say) for as long as the index holds it.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const config = exampleConfig();
+    const index = new AccountIndex(noClient, () => new Date('2026-12-01T10:00:00Z'));
+    const padding = 'x'.repeat(400_000);
+    gc();
+    const before = getHeapStatistics().used_heap_size;
+    for (let i = 0; i < 50; i++) {
+      const account = `0014M0000${String(i).padStart(2, '0')}AbCdQAK`;
+      // Each description a string of its own, 400 KB long (20 MB in all).
+      index.add(config, [
+        { ...issue(i + 1, account), description: `${issue(i + 1, account).description}\n<!-- ${padding}${i} -->\n` },
+      ]);
+    }
+    gc();
+    const held = getHeapStatistics().used_heap_size - before;
+    expect(index.related(`crm:0014M000049AbCd`, 1).map((r) => r.iid)).toEqual([50]);
+    expect(held).toBeLessThan(4_000_000);
   });
 });
