@@ -70,8 +70,14 @@ export function assess(input: AssessInput, config: Config, now: Date): Assessmen
     (memory.state !== undefined && !INTAKE_STATES.includes(memory.state)) ||
     (labelState !== null && !BOT_OWNED_STATES.includes(labelState));
   const override = issue.labels.some((l) => sameName(l, config.labels.override));
+  // Named one by one, not spread from the input: a spread followed by this many properties gives
+  // V8 an object it reads slowly, and every later stage reads the assessment (a third of decide's time).
   return {
-    ...input,
+    issue,
+    request,
+    related: input.related,
+    workload: input.workload,
+    botUsername: input.botUsername,
     config,
     now,
     today,
