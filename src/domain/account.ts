@@ -1,4 +1,5 @@
 import type { Config } from './config.js';
+import { readsAlike } from './read-request.js';
 import type { ParsedRequest } from './request.js';
 
 /** Salesforce account ids: 15 characters, or 18 with a case checksum; both start with 001. */
@@ -30,4 +31,11 @@ export function accountKey(request: ParsedRequest, config: Config): string | nul
 /** The account a request is about: null when it is no request or names none. */
 export function requestAccount(request: ParsedRequest, config: Config): string | null {
   return request.form ? accountKey(request, config) : null;
+}
+
+/** Whether two configurations name the same account for every description: they read it alike, and take it from the same fields. */
+export function accountsAlike(a: Config, b: Config): boolean {
+  return (
+    readsAlike(a, b) && a.fieldMap.crmAccount === b.fieldMap.crmAccount && a.fieldMap.customer === b.fieldMap.customer
+  );
 }

@@ -10,3 +10,19 @@ export function readRequest(issue: { description: string; labels: readonly strin
   // The labels let parse recognise the form when its hidden marker was removed.
   return parse(issue.description, config.catalog, { labels: issue.labels });
 }
+
+/**
+ * Whether two configurations read every description into the same request: the same forms
+ * (versions, fields, options, validations) and the same segment and region label scopes (by which
+ * a form whose marker is gone is recognised). `parse` reads nothing else of a configuration, so one
+ * reading then serves both (`simulate`).
+ */
+export function readsAlike(a: Config, b: Config): boolean {
+  // Compiled forms are plain data from YAML, so their JSON compares them (keys in another order
+  // only make them differ, and each configuration reads for itself: slower, never wrong).
+  return (
+    a.labels.segment === b.labels.segment &&
+    a.labels.region === b.labels.region &&
+    JSON.stringify(a.forms) === JSON.stringify(b.forms)
+  );
+}

@@ -2,11 +2,14 @@ import { subMonths } from 'date-fns';
 import pLimit from 'p-limit';
 import type { Config } from '../domain/config.js';
 import { decide } from '../domain/decide.js';
-import { readRequest } from '../domain/read-request.js';
+import { accountsAlike } from '../domain/account.js';
+import { readRequest, readsAlike } from '../domain/read-request.js';
+import type { ParsedRequest } from '../domain/request.js';
 import { requestDiff, simulationOf, type RequestDiff, type Simulation } from '../domain/decision-diff.js';
+import type { Decision } from '../domain/plan.js';
 import type { Workload } from '../domain/route.js';
 import { sameName } from '../domain/same-name.js';
-import { isPlainIssue } from '../domain/snapshot.js';
+import { isPlainIssue, type IssueSnapshot } from '../domain/snapshot.js';
 import { AccountIndex } from '../gitlab/account-index.js';
 import type { ApiIssue, ApiNote } from '../gitlab/api-schemas.js';
 import type { GitLabClient, IssueFilter } from '../gitlab/client.js';
@@ -38,15 +41,16 @@ interface Side {
  * Every request in the window decided under both configurations by the same `decide()`, as of the
  * same time, writing nothing. Routing sees the load and rotations as GitLab shows them now, the same
  * for both sides: each side's routing state is read (its round-robin pools may differ) and merged.
+ * `share` false: each side reads and indexes for itself even where the two configurations would do
+ * it alike (tests compare that with the shared work, which must decide exactly the same).
  */
-export async function runSimulate(client: GitLabClient, options: SimulateOptions): Promise<Simulation> {
-  const sides: Side[] = [options.base, options.head].map((config) => ({
-    config,
-    accounts: new AccountIndex(client, () => options.now),
-    historyFrom: subMonths(options.now, config.intake.historyMonths).getTime(),
-  }));
+export async function runSimulate(client: GitLabClient, options: SimulateOptions, share = true): Promise<Simulation> {
+  const sides = sidesOf(client, options, share);
   const { window, open } = await listOnce(client, sides, await windowOf(client, options));
   const workloadOf = await sharedWorkload(client, options, open);
+  // The head reuses the base's reading of each description where it would read it alike (parsing
+  // is the larger part of a decision).
+  const readOnce = share && readsAlike(options.base, options.head);
   const limit = pLimit(IN_FLIGHT);
   const changed: RequestDiff[] = [];
   let total = 0;
@@ -57,9 +61,12 @@ export async function runSimulate(client: GitLabClient, options: SimulateOptions
         const issue = restored(window[k]!);
         window[k] = null;
         const notes = await client.allNotes(issue.iid);
-        const workload = workloadOf(issue);
-        const [base, head] = await Promise.all(
-          sides.map((side) => decisionUnder(client, issue, notes, side, workload, options)),
+        const [base, head] = await decisionsOf(
+          client,
+          { issue, notes, workload: workloadOf(issue) },
+          sides,
+          readOnce,
+          options,
         );
         // Issues neither configuration reads as a request (the bot's own, others) are not counted.
         if (!base && !head) return;
@@ -71,6 +78,25 @@ export async function runSimulate(client: GitLabClient, options: SimulateOptions
     ),
   );
   return simulationOf(total, changed);
+}
+
+/**
+ * The two sides. Configurations that name accounts alike share one account index, over the longer
+ * of their histories: each side still counts only its own months of it (`relatedRequests`).
+ */
+function sidesOf(client: GitLabClient, options: SimulateOptions, share: boolean): [Side, Side] {
+  const sideOf = (config: Config): Side => ({
+    config,
+    accounts: new AccountIndex(client, () => options.now),
+    historyFrom: subMonths(options.now, config.intake.historyMonths).getTime(),
+  });
+  const [base, head] = [sideOf(options.base), sideOf(options.head)];
+  if (!share || !accountsAlike(options.base, options.head)) return [base, head];
+  const historyFrom = Math.min(base.historyFrom, head.historyFrom);
+  return [
+    { ...base, historyFrom },
+    { ...head, accounts: base.accounts, historyFrom },
+  ];
 }
 
 /** Which issues are decided: the open ones, and those opened since a time or among the newest few. */
@@ -128,12 +154,14 @@ async function listOnce(
   const filters: IssueFilter[] = [{ createdAfter: from }, { state: 'opened', createdBefore: from }];
   const seen = new Set<number>();
   const kept: Kept[] = [];
+  // A shared index is filled once, under the base configuration.
+  const indexing = sides.filter((side, k) => sides.findIndex((s) => s.accounts === side.accounts) === k);
   for (const filter of filters) {
     for await (const page of client.issuePages(filter)) {
       // Both filters are inclusive at `from`: an issue created at that instant is listed twice.
       const fresh = page.issues.filter((i) => !seen.has(i.iid));
       for (const issue of fresh) seen.add(issue.iid);
-      for (const side of sides)
+      for (const side of indexing)
         side.accounts.add(
           side.config,
           fresh.filter((i) => i.state === 'opened' || Date.parse(i.created_at) >= side.historyFrom),
@@ -185,16 +213,38 @@ function slim(issue: ApiIssue): ApiIssue {
   };
 }
 
-async function decisionUnder(
+interface IssueRead {
+  issue: ApiIssue;
+  notes: readonly ApiNote[];
+  workload: Workload;
+}
+
+/** The issue's decision under each side; with `readOnce`, the head decides on the base's reading. */
+async function decisionsOf(
   client: GitLabClient,
-  issue: ApiIssue,
-  notes: readonly ApiNote[],
+  read: IssueRead,
+  sides: readonly [Side, Side],
+  readOnce: boolean,
+  options: SimulateOptions,
+) {
+  const snapshots = await Promise.all(
+    sides.map((side) => snapshotOf(client, read.issue, read.notes, options.botUsername, side.config)),
+  );
+  const baseRequest = readRequest(snapshots[0]!, sides[0].config);
+  const requests = [baseRequest, readOnce ? baseRequest : readRequest(snapshots[1]!, sides[1].config)];
+  return sides.map((side, k) => decisionUnder(snapshots[k]!, requests[k]!, side, read.workload, options)) as [
+    Decision | undefined,
+    Decision | undefined,
+  ];
+}
+
+function decisionUnder(
+  snapshot: IssueSnapshot,
+  request: ParsedRequest,
   side: Side,
   workload: Workload,
   options: SimulateOptions,
-) {
-  const snapshot = await snapshotOf(client, issue, notes, options.botUsername, side.config);
-  const request = readRequest(snapshot, side.config);
+): Decision | undefined {
   const related = relatedOf(side.accounts, snapshot, request, side.config);
   return decide(
     { issue: snapshot, request, related, workload, botUsername: options.botUsername },
