@@ -14,7 +14,7 @@ export const SERVICE_ENVIRONMENT =
   "optional GITLAB_WEBHOOK_SIGNING_KEY (the hook's signing token; enough without the secret token), SCALE_BOT_CONFIG (a local configuration file instead of .gitlab/scale-bot.yml on the project's default branch, which is followed on every push), SCALE_BOT_DATA (the webhook inbox; default ./data; one serve per directory), HOST, PORT (default 8080), " +
   'DRY_RUN=1, LOG_LEVEL, GITLAB_REQUESTS_PER_MINUTE (2000), GITLAB_NOTES_PER_MINUTE (60), GITLAB_SEARCHES_PER_MINUTE (30), WORKER_CONCURRENCY (16), optional SCALE_BOT_CRM_URL + SCALE_BOT_CRM_TOKEN (CRM sink for CTA records), optional SCALE_BOT_OAUTH_APP_ID + SCALE_BOT_OAUTH_SECRET + SCALE_BOT_PUBLIC_URL + SCALE_BOT_SESSION_SECRET (the status page at /, signed in with GitLab), ' +
   'SCALE_BOT_DURABILITY (process: an acknowledged delivery survives a killed process, the default; power: also a power cut, slower), ' +
-  'SCALE_BOT_QUEUE (sqlite, the default, or redis: replicas share REDIS_URL, with SCALE_BOT_REDIS_PREFIX, SCALE_BOT_RECONCILE_MINUTES (60) and SCALE_BOT_QUEUE_DASHBOARD=on for the read-only queue dashboard at /admin/queues behind the status page sign-in).';
+  "SCALE_BOT_QUEUE (sqlite, the default, or redis: replicas share the inbox, GitLab pacing and routing memory in Redis at REDIS_URL), with SCALE_BOT_REDIS_PREFIX (scale-bot), SCALE_BOT_RECONCILE_MINUTES (60; 0: off), SCALE_BOT_REDIS_LOCK_SECONDS (30, at least 5: how long a dead replica's passes wait before another takes them) and SCALE_BOT_QUEUE_DASHBOARD=on for the read-only queue dashboard at /admin/queues behind the status page sign-in).";
 
 export const FRESH_INBOX = [
   '--fresh-inbox',

@@ -11,7 +11,10 @@ export interface RedisInboxOptions {
   prefix: string;
   /** A pass runs this long after the first delivery of a burst; the deliveries meanwhile ride along. */
   quietMs: number;
-  /** The per-issue lease and BullMQ's job lock: renewed while a pass runs, taken over once expired. */
+  /**
+   * The per-issue lease and BullMQ's job lock (SCALE_BOT_REDIS_LOCK_SECONDS): renewed every third
+   * of it while a pass runs, taken over by another replica once expired.
+   */
   leaseMs: number;
   /** How long delivery bodies and dedup keys are kept (replay and `Idempotency-Key`). */
   deliveryTtlMs: number;
@@ -22,7 +25,7 @@ export interface RedisInboxOptions {
 export const DEFAULT_REDIS_INBOX: RedisInboxOptions = {
   prefix: 'scale-bot',
   quietMs: 250,
-  leaseMs: 120_000,
+  leaseMs: 30_000,
   deliveryTtlMs: 7 * 24 * 3_600_000,
   keepDone: 1_000,
 };
@@ -158,7 +161,8 @@ export class RedisInbox implements Inbox {
       prefix: o.prefix,
       autorun: false,
       lockDuration: o.leaseMs,
-      stalledInterval: Math.min(30_000, o.leaseMs),
+      // A dead replica's job moves on within 1.5 locks: expired, then seen by the next check.
+      stalledInterval: Math.min(30_000, o.leaseMs / 2),
       maxStalledCount: Number.MAX_SAFE_INTEGER,
     });
     worker.on('error', onError);
@@ -223,9 +227,12 @@ export class RedisInbox implements Inbox {
 
   /**
    * The next due job whose issue's lease is free. A job whose issue is leased elsewhere goes back
-   * to the delayed set for one quiet window and the next job is tried.
+   * to the delayed set for one quiet window and the next job is tried. The lease is this inbox's
+   * `leaseMs` (not the worker's, which is the SQLite inbox's): BullMQ locked the job for that long,
+   * and the lease and the lock are renewed together.
    */
-  async claim(now: number, leaseMs: number): Promise<ClaimedJob | null> {
+  async claim(now: number): Promise<ClaimedJob | null> {
+    const { leaseMs } = this.options;
     for (let tries = 0; tries < 16; tries++) {
       const token = randomUUID();
       const bull = (await this.worker.getNextJob(token, { block: false })) as BullJob<PassData> | undefined;

@@ -8,11 +8,11 @@ import { createRequester, type Requester } from '../gitlab/requester.js';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { renderNote } from '../render/notes.js';
 import type { ProcessDeps } from '../worker/process-issue.js';
-import { RoutingState } from '../worker/routing-state.js';
+import { RoutingState, type RoutingFactory, type RoutingMemory } from '../worker/routing-state.js';
 import { BotIdentity } from './bot-identity.js';
 import type { ServiceSettings } from './settings.js';
 
-/** How long the routing state read from GitLab is trusted before it is read again (this process's own passes keep it current meanwhile). */
+/** How long the routing state read from GitLab is trusted before it is read again (the passes' own records keep it current meanwhile). */
 const ROUTING_STATE_MAX_AGE_MS = 15 * 60_000;
 
 /** What a pass over an issue needs, and the parts behind it that the service also uses. */
@@ -22,7 +22,7 @@ export interface PassDeps {
   requester: Requester;
   /** The configuration in use: fixed (a local file) or read from the project's repository. */
   configSource: ConfigSource;
-  routing: RoutingState;
+  routing: RoutingMemory;
   identity: BotIdentity;
   logger: Logger;
   /** Stops the requester's timers; passes still running see their calls refused. */
@@ -44,7 +44,7 @@ function openConfig(config: Config | 'repository', client: GitLabClient, logger:
 export async function createPassDeps(
   settings: ServiceSettings,
   config: Config | 'repository',
-  options: { logger: Logger; metrics?: Metrics; pacer?: Pacer },
+  options: { logger: Logger; metrics?: Metrics; pacer?: Pacer; routing?: RoutingFactory },
 ): Promise<PassDeps> {
   const { logger } = options;
   const metrics = options.metrics ?? createMetrics();
@@ -66,10 +66,9 @@ export async function createPassDeps(
   } catch (err) {
     logger.error({ reason: identity.unreachable(err) }, 'GitLab not usable at start; will keep trying');
   }
-  const routing = new RoutingState(client, () => configSource.config, {
-    maxAgeMs: ROUTING_STATE_MAX_AGE_MS,
-    now: Date.now,
-  });
+  // This process's memory unless the replicas share one (Redis).
+  const routingOf: RoutingFactory = options.routing ?? ((...args) => new RoutingState(...args));
+  const routing = routingOf(client, () => configSource.config, { maxAgeMs: ROUTING_STATE_MAX_AGE_MS, now: Date.now });
   const processDeps: ProcessDeps = {
     client,
     get config() {

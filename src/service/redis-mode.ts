@@ -6,6 +6,8 @@ import type { RequesterSettings } from '../gitlab/requester.js';
 import type { NewDelivery } from '../queue/inbox.js';
 import { connected, RedisInbox } from '../queue/redis-inbox.js';
 import { redisPacer } from '../queue/redis-pacing.js';
+import { RedisRoutingState } from '../worker/redis-routing-state.js';
+import type { RoutingFactory } from '../worker/routing-state.js';
 import type { QueueSettings } from './settings.js';
 
 type RedisSettings = Extract<QueueSettings, { kind: 'redis' }>;
@@ -24,6 +26,8 @@ export interface RedisMode {
   pacer: Pacer;
   /** The BullMQ queues (passes, reconcile sweeps), for the read-only queue dashboard. */
   queues: Queue[];
+  /** The routing memory shared by every replica (who holds what, each rotation's last assignee). */
+  routing: RoutingFactory;
   /** Every replica runs this; each scheduled sweep is taken by one of them. */
   startSweep(source: SweepSource, onQueued: () => void): Promise<void>;
   close(): Promise<void>;
@@ -57,10 +61,10 @@ async function queueSweep(parts: SweepParts, source: SweepSource, log: Logger): 
 }
 
 /**
- * Connects the inbox, the shared pacing and the reconcile schedule to Redis. A Redis that does not
- * answer at start is an error (the orchestrator restarts the replica); once running, an outage
- * makes deliveries fail with 503 and the service carries on by itself when Redis returns.
- * (Some 65 lines: the returned parts close over the same connections and the sweep worker, whose
+ * Connects the inbox, the shared pacing and routing memory, and the reconcile schedule to Redis.
+ * A Redis that does not answer at start is an error (the orchestrator restarts the replica); once
+ * running, an outage makes deliveries fail with 503 and the service carries on by itself when
+ * Redis returns. (Some 70 lines: the returned parts close over the same connections and the sweep worker, whose
  * clean-up order matters in `close()`; the sweep itself is `queueSweep`.)
  */
 export async function openRedisMode(
@@ -77,7 +81,11 @@ export async function openRedisMode(
     lastError = err.message;
     log.error({ err: err.message }, 'redis error');
   };
-  const inbox = await RedisInbox.connect(settings.url, { prefix: settings.prefix, quietMs }, onError);
+  const inbox = await RedisInbox.connect(
+    settings.url,
+    { prefix: settings.prefix, quietMs, leaseMs: settings.lockSeconds * 1000 },
+    onError,
+  );
   const pacing = new Redis(settings.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   pacing.on('error', onError);
   pacing.on('ready', () => (lastError = ''));
@@ -98,6 +106,8 @@ export async function openRedisMode(
     inbox,
     pacer: redisPacer(pacing, requester, settings.prefix),
     queues: [inbox.queue, sweepQueue],
+    routing: (client, config, options) =>
+      new RedisRoutingState(pacing, client, config, { prefix: settings.prefix, ...options }),
     async startSweep(source, onQueued) {
       if (settings.reconcileMinutes === 0) {
         await sweepQueue.removeJobScheduler(SWEEP_SCHEDULER);

@@ -17,7 +17,7 @@ import { createApp, createWebhookServer, type ServerTimeouts } from '../server/a
 import { statusRouter, type StatusDeps } from '../status/routes.js';
 import { DEFAULT_WORKER_OPTIONS, Worker, type WorkerOptions } from '../worker/worker.js';
 import { processIssue, type PassResult, type ProcessDeps } from '../worker/process-issue.js';
-import type { RoutingState } from '../worker/routing-state.js';
+import type { RoutingMemory } from '../worker/routing-state.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { createLogger } from './logger.js';
 import { createPassDeps, type PassDeps } from './pass-deps.js';
@@ -54,7 +54,7 @@ export interface ServiceOptions {
 export interface RunningService {
   url: string | null;
   inbox: Inbox;
-  routing: RoutingState;
+  routing: RoutingMemory;
   /** The configuration in use: fixed (a local file) or read from the project's repository. */
   configSource: ConfigSource;
   worker: Worker | null;
@@ -312,7 +312,12 @@ export async function startService(
   const metrics = createMetrics(() => inbox.depth());
   let pass: PassDeps;
   try {
-    pass = await createPassDeps(settings, config, { logger, metrics, pacer: store.redis?.pacer });
+    pass = await createPassDeps(settings, config, {
+      logger,
+      metrics,
+      pacer: store.redis?.pacer,
+      routing: store.redis?.routing,
+    });
   } catch (err) {
     await store.close();
     throw err;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CrmSettings } from '../crm/crm-sink.js';
 import { DEFAULT_REQUESTER_SETTINGS, type RequesterSettings } from '../gitlab/requester.js';
+import { DEFAULT_REDIS_INBOX } from '../queue/redis-inbox.js';
 import type { Durability } from '../queue/sqlite-inbox.js';
 import { signingKeyBytes } from '../server/verify.js';
 import { readStatusSettings, STATUS_VARIABLES, type StatusSettings } from '../status/settings.js';
@@ -43,7 +44,15 @@ export type QueueSettings =
       reconcileMinutes: number;
       /** SCALE_BOT_QUEUE_DASHBOARD: the read-only queue dashboard at /admin/queues, behind the status page's sign-in. */
       dashboard: boolean;
+      /**
+       * SCALE_BOT_REDIS_LOCK_SECONDS: a pass's lock (BullMQ's job lock and the per-issue lease),
+       * renewed every third of it while the pass runs; a dead replica's passes wait this long.
+       */
+      lockSeconds: number;
     };
+
+/** The shortest pass lock: renewals (every third of it) must not miss it over a slow moment. */
+export const MIN_REDIS_LOCK_SECONDS = 5;
 
 const flag = z
   .string()
@@ -137,6 +146,21 @@ const envSchema = z.object({
       return n;
     }),
   SCALE_BOT_QUEUE_DASHBOARD: flag,
+  SCALE_BOT_REDIS_LOCK_SECONDS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return DEFAULT_REDIS_INBOX.leaseMs / 1000;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < MIN_REDIS_LOCK_SECONDS) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a whole number of seconds, at least ${MIN_REDIS_LOCK_SECONDS}, not "${v}"`,
+        });
+        return z.NEVER;
+      }
+      return n;
+    }),
 });
 
 function decodes(key: string): boolean {
@@ -249,6 +273,7 @@ export function readSettings(env: NodeJS.ProcessEnv, need: { webhook: boolean } 
             prefix: e.SCALE_BOT_REDIS_PREFIX ?? 'scale-bot',
             reconcileMinutes: e.SCALE_BOT_RECONCILE_MINUTES,
             dashboard: e.SCALE_BOT_QUEUE_DASHBOARD,
+            lockSeconds: e.SCALE_BOT_REDIS_LOCK_SECONDS,
           }
         : { kind: 'sqlite' },
   };

@@ -13,7 +13,7 @@ import { loadSnapshot, relatedOf } from '../gitlab/snapshot.js';
 import { loadRequests } from '../jobs/load-requests.js';
 import type { Inbox, Job } from '../queue/inbox.js';
 import type { CatchUpSweep } from '../queue/refusal-catch-up.js';
-import type { RoutingState } from '../worker/routing-state.js';
+import type { RoutingMemory } from '../worker/routing-state.js';
 
 /** How long the request listing is reused between page views: enough for a few people clicking around. */
 const REQUESTS_MAX_AGE_MS = 60_000;
@@ -27,7 +27,7 @@ export interface StatusSources {
   configStatus: () => string;
   client: GitLabClient;
   accounts: AccountIndex;
-  routing: RoutingState;
+  routing: RoutingMemory;
   inbox: Inbox;
   botUsername: () => string;
   render: RenderNote;
@@ -101,7 +101,7 @@ export class StatusData {
     const request = readRequest(snapshot, config);
     const related = relatedOf(accounts, snapshot, request, config);
     await routing.ready();
-    const workload = routing.workload(iid);
+    const workload = await routing.workload(iid);
     const now = this.sources.now();
     const plan = decide(
       { issue: snapshot, request, related, workload, botUsername: this.sources.botUsername() },
@@ -119,7 +119,7 @@ export class StatusData {
       depth: await inbox.depth(),
       oldestPending: await inbox.oldestPending(),
       deadLetters: await inbox.list({ failed: true, limit: 50 }),
-      routingReadAt: routing.loadedAt(),
+      routingReadAt: await routing.loadedAt(),
       configuration: this.sources.configStatus(),
       rateLimit: this.sources.rateLimit(),
       pacing: this.sources.pacing,

@@ -169,7 +169,7 @@ async function retryDeadLetter(
 async function teamPage(deps: StatusDeps, res: Response): Promise<void> {
   await deps.routing.ready();
   const now = deps.now();
-  const workload = deps.routing.workload();
+  const workload = await deps.routing.workload();
   const team = teamRows(deps.config, workload, now);
   const loadChart = barChart(
     'Open engagements per CSE against capacity',

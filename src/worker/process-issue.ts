@@ -10,14 +10,14 @@ import type { GitLabClient } from '../gitlab/client.js';
 import { AmbiguousWriteError, GitLabHttpError } from '../gitlab/errors.js';
 import { loadSnapshot, relatedOf } from '../gitlab/snapshot.js';
 import type { Workload } from '../domain/route.js';
-import type { RoutingState } from './routing-state.js';
+import type { RoutingMemory } from './routing-state.js';
 
 export interface ProcessDeps {
   client: GitLabClient;
   /** The configuration in use now (it may change between passes, never within one). */
   readonly config: Config;
   /** Who holds how much and each pool's rotation, derived from GitLab and kept in memory. */
-  routing: RoutingState;
+  routing: RoutingMemory;
   /** Which requests name which account (duplicates, engagement limit). */
   accounts: AccountIndex;
   botUsername: () => string;
@@ -60,7 +60,7 @@ export async function processIssue(deps: ProcessDeps, iid: number, logger: Logge
       if (!(err instanceof GitLabHttpError && err.status === 404)) throw err;
       if (await issueGone(deps.client, iid)) {
         // Deleted (or moved out of reach) since the event, perhaps in the middle of this pass.
-        deps.routing.markClosed(iid);
+        await deps.routing.markClosed(iid);
         deps.accounts.forget(iid);
         logger.info({ iid }, 'issue gone, job ends');
         return { outcome: 'gone', plan: null, applied: null };
@@ -109,10 +109,10 @@ async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<Pas
     );
   await deps.routing.ready();
   // A dry run reserves nothing: it writes nothing to GitLab, so it must not count as if it had.
-  const dryWorkload = deps.dryRun ? deps.routing.workload(iid) : null;
+  const dryWorkload = deps.dryRun ? await deps.routing.workload(iid) : null;
   const { decided: plan, workload } = dryWorkload
     ? { decided: decideWith(dryWorkload), workload: dryWorkload }
-    : deps.routing.decideAndRecord(iid, decideWith);
+    : await deps.routing.decideAndRecord(iid, decideWith);
   logger.info(
     {
       iid,
@@ -150,6 +150,6 @@ async function pass(deps: ProcessDeps, iid: number, logger: Logger): Promise<Pas
     applied.writes += more.writes;
     applied.done.push(...more.done);
   }
-  if (!plan.engagement && snapshot.state === 'closed') deps.routing.markClosed(iid);
+  if (!plan.engagement && snapshot.state === 'closed') await deps.routing.markClosed(iid);
   return { outcome: applied.writes === 0 ? 'unchanged' : 'applied', plan, applied };
 }

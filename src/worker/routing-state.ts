@@ -4,30 +4,125 @@ import { poolKey, type Workload } from '../domain/route.js';
 import { sameName } from '../domain/same-name.js';
 import { OPEN_STATES } from '../domain/workflow.js';
 import type { ApiIssue } from '../gitlab/api-schemas.js';
+import type { Awaitable } from '../queue/inbox.js';
 import type { GitLabClient } from '../gitlab/client.js';
-
-interface Entry {
-  open: boolean;
-  assignees: string[];
-}
 
 /** How far back a pool's newest requests are read to find its last assignment. */
 const POOL_LOOKBACK = 20;
 
+/** A full read of GitLab: per issue, whom it counts against (lower case; none once closed), and each pool's last assignee. */
+export interface RoutingSnapshot {
+  counted: Map<number, string[]>;
+  lastAssigned: Record<string, string>;
+}
+
 /**
- * What routing needs to know about all requests — who holds how many open requests, whom each
- * round-robin pool assigned last — derived from GitLab and kept only in memory: one listing of the
- * open issues plus one short listing per round-robin pool, then updated by every pass of this
- * process (its decisions are reservations on top of what GitLab showed), and thrown away and read
- * again after `maxAgeMs`. Nothing is written to disk, so a fresh CI job or a second host routes
- * from the same truth.
- *
- * The last assignment of a pool is the assignee (a member of the pool) of its newest request that
- * has one; a request assigned after a newer one (it needed information first) does not move the
- * rotation, and within one process every assignment does.
+ * What routing needs to know about all requests, as every pass reads and updates it. One interface
+ * for both stores: this process's memory (`RoutingState`, the SQLite mode: one process) and Redis
+ * shared by every replica (`RedisRoutingState`).
  */
-export class RoutingState {
-  private entries = new Map<number, Entry>();
+export interface RoutingMemory {
+  /** Reads GitLab when nothing is known yet or what is known is too old. */
+  ready(): Promise<void>;
+  /** When GitLab was last read in full (ms), or null before the first read. */
+  loadedAt(): Awaitable<number | null>;
+  /** Reads GitLab with a listing of the open issues the caller already made (the reconcile sweep). */
+  seed(openIssues: ApiIssue[]): Promise<void>;
+  /** Open requests per assignee (lower case), without `exceptIid` (it must not count against itself). */
+  workload(exceptIid?: number | null): Awaitable<Workload>;
+  /**
+   * Reads the workload, decides and records the decision as one step no other pass (of any
+   * replica) interleaves with, so a burst of new requests is routed as one process would route it
+   * one after another. `decideWith` must be synchronous.
+   */
+  decideAndRecord<T extends { engagement: EngagementRecord | null }>(
+    iid: number,
+    decideWith: (workload: Workload) => T,
+  ): Awaitable<{ decided: T; workload: Workload }>;
+  /** The issue is closed or gone: it no longer counts towards anyone's load. */
+  markClosed(iid: number): Awaitable<void>;
+}
+
+/** Builds the routing memory a service uses: in this process, or shared through Redis by every replica. */
+export type RoutingFactory = (
+  client: GitLabClient,
+  config: () => Config,
+  options: { maxAgeMs: number; now: () => number },
+) => RoutingMemory;
+
+/** Whom `record`'s issue counts against: its assignee while open, nobody once closed. */
+export function countedOf(record: EngagementRecord): string[] {
+  return record.open && record.assignee ? [record.assignee.toLowerCase()] : [];
+}
+
+/** Open requests per assignee from whom each issue counts against, without `exceptIid`. */
+export function workloadOf(
+  counted: Iterable<[number, string[]]>,
+  lastAssigned: Record<string, string>,
+  exceptIid: number | null,
+): Workload {
+  const open: Record<string, number> = {};
+  for (const [iid, assignees] of counted) {
+    if (iid === exceptIid) continue;
+    for (const a of assignees) open[a] = (open[a] ?? 0) + 1;
+  }
+  return { open, lastAssigned: { ...lastAssigned } };
+}
+
+/**
+ * Reads what routing needs from GitLab: one listing of the open issues (unless given) plus one
+ * short listing per round-robin pool. The last assignment of a pool is the assignee (a member of
+ * the pool) of its newest request that has one; a request assigned after a newer one (it needed
+ * information first) does not move the rotation.
+ */
+export async function readRouting(
+  client: GitLabClient,
+  config: Config,
+  openIssues?: ApiIssue[],
+): Promise<RoutingSnapshot> {
+  const [open, lastAssigned] = await Promise.all([
+    openIssues ?? client.listIssues({ state: 'opened' }),
+    readLastAssignments(client, config),
+  ]);
+  const counted = new Map<number, string[]>();
+  for (const issue of open) {
+    if (!isOpenEngagement(issue, config)) continue;
+    counted.set(
+      issue.iid,
+      issue.assignees.map((a) => a.username.toLowerCase()),
+    );
+  }
+  return { counted, lastAssigned };
+}
+
+async function readLastAssignments(client: GitLabClient, config: Config): Promise<Record<string, string>> {
+  const last: Record<string, string> = {};
+  const roundRobin = config.routing.pools.filter((p) => (p.strategy ?? config.routing.strategy) === 'round-robin');
+  await Promise.all(
+    roundRobin.map(async (pool) => {
+      const labels = [config.catalog.segmentLabel(pool.segment), config.catalog.regionLabel(pool.region)];
+      const newest = await client.newestIssues(labels, POOL_LOOKBACK);
+      for (const issue of newest) {
+        const member = issue.assignees.find((a) => pool.members.some((m) => sameName(m, a.username)));
+        if (member) {
+          last[poolKey(pool.segment, pool.region)] = member.username;
+          return;
+        }
+      }
+    }),
+  );
+  return last;
+}
+
+/**
+ * The routing memory of one process (the SQLite mode, CLI jobs): derived from GitLab and kept only
+ * in memory, updated by every pass of this process (its decisions are reservations on top of what
+ * GitLab showed), and thrown away and read again after `maxAgeMs`. Nothing is written to disk, so
+ * a fresh CI job or a restarted service routes from the same truth. Within one process every
+ * assignment moves the rotation.
+ */
+export class RoutingState implements RoutingMemory {
+  private counted = new Map<number, string[]>();
   private lastAssigned: Record<string, string> = {};
   private loadedAtMs: number | null = null;
   private loading: Promise<void> | null = null;
@@ -40,7 +135,6 @@ export class RoutingState {
     private readonly options: { maxAgeMs: number; now: () => number },
   ) {}
 
-  /** Reads GitLab when nothing is known yet or what is known is older than `maxAgeMs`. */
   async ready(): Promise<void> {
     const fresh = this.loadedAtMs !== null && this.options.now() - this.loadedAtMs < this.options.maxAgeMs;
     if (fresh) return;
@@ -48,12 +142,10 @@ export class RoutingState {
     await this.loading;
   }
 
-  /** When GitLab was last read in full (ms), or null before the first read. */
   loadedAt(): number | null {
     return this.loadedAtMs;
   }
 
-  /** Seeds the open issues from a listing the caller already made (the reconcile sweep), saving that call. */
   async seed(openIssues: ApiIssue[]): Promise<void> {
     this.loading ??= this.load(openIssues).finally(() => (this.loading = null));
     await this.loading;
@@ -62,57 +154,19 @@ export class RoutingState {
   private async load(openIssues?: ApiIssue[]): Promise<void> {
     const started = this.options.now();
     this.sinceLoadStarted = [];
-    const config = this.config();
-    const [open, last] = await Promise.all([
-      openIssues ?? this.client.listIssues({ state: 'opened' }),
-      this.readLastAssignments(config),
-    ]);
-    const entries = new Map<number, Entry>();
-    for (const issue of open) {
-      if (!isOpenEngagement(issue, config)) continue;
-      entries.set(issue.iid, { open: true, assignees: issue.assignees.map((a) => a.username.toLowerCase()) });
-    }
-    this.entries = entries;
-    this.lastAssigned = last;
+    const read = await readRouting(this.client, this.config(), openIssues);
+    this.counted = read.counted;
+    this.lastAssigned = read.lastAssigned;
     for (const record of this.sinceLoadStarted) this.apply(record);
     this.sinceLoadStarted = [];
     this.loadedAtMs = started;
   }
 
-  private async readLastAssignments(config: Config): Promise<Record<string, string>> {
-    const last: Record<string, string> = {};
-    const roundRobin = config.routing.pools.filter((p) => (p.strategy ?? config.routing.strategy) === 'round-robin');
-    await Promise.all(
-      roundRobin.map(async (pool) => {
-        const labels = [config.catalog.segmentLabel(pool.segment), config.catalog.regionLabel(pool.region)];
-        const newest = await this.client.newestIssues(labels, POOL_LOOKBACK);
-        for (const issue of newest) {
-          const member = issue.assignees.find((a) => pool.members.some((m) => sameName(m, a.username)));
-          if (member) {
-            last[poolKey(pool.segment, pool.region)] = member.username;
-            return;
-          }
-        }
-      }),
-    );
-    return last;
-  }
-
-  /** Open requests per assignee (lower case), without `exceptIid` (it must not count against itself). */
   workload(exceptIid: number | null = null): Workload {
-    const open: Record<string, number> = {};
-    for (const [iid, entry] of this.entries) {
-      if (!entry.open || iid === exceptIid) continue;
-      for (const a of entry.assignees) open[a] = (open[a] ?? 0) + 1;
-    }
-    return { open, lastAssigned: { ...this.lastAssigned } };
+    return workloadOf(this.counted, this.lastAssigned, exceptIid);
   }
 
-  /**
-   * Reads the workload, decides and records the decision in one synchronous step: passes running
-   * side by side in this process each see the assignments the others just made, so a burst of new
-   * requests does not all go to one CSE past their capacity. `decideWith` must be synchronous.
-   */
+  /** One synchronous step: passes running side by side in this process each see the others' assignments. */
   decideAndRecord<T extends { engagement: EngagementRecord | null }>(
     iid: number,
     decideWith: (workload: Workload) => T,
@@ -128,18 +182,19 @@ export class RoutingState {
     if (this.loading) this.sinceLoadStarted.push(record);
   }
 
-  /** The issue is closed or gone: it no longer counts towards anyone's load. */
   markClosed(iid: number): void {
-    this.record({ iid, open: false, state: null, assignee: null, accountKey: null, rotation: null });
+    this.record(closedRecord(iid));
   }
 
   private apply(record: EngagementRecord): void {
-    this.entries.set(record.iid, {
-      open: record.open,
-      assignees: record.assignee ? [record.assignee.toLowerCase()] : [],
-    });
+    this.counted.set(record.iid, countedOf(record));
     if (record.rotation) this.lastAssigned[record.rotation.pool] = record.rotation.username;
   }
+}
+
+/** What a pass records for an issue that is closed or gone. */
+export function closedRecord(iid: number): EngagementRecord {
+  return { iid, open: false, state: null, assignee: null, accountKey: null, rotation: null };
 }
 
 /**

@@ -15,7 +15,7 @@ async function deadLetter(prefix: string, iid: number, error: string): Promise<n
     await inbox.accept({ key: `k${iid}`, event: 'Issue Hook', uuid: null, body: '{}', issue, receivedAt: Date.now() });
     let job = null;
     for (let i = 0; i < 100 && !job; i++) {
-      job = await inbox.claim(Date.now(), 10_000);
+      job = await inbox.claim(Date.now());
       if (!job) await sleep(20);
     }
     expect(job).not.toBeNull();

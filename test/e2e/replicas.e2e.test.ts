@@ -3,12 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/config/load-config.js';
 import { readNoteMarker } from '../../src/domain/bot-note-marker.js';
+import type { Config } from '../../src/domain/config.js';
 import { startRedisServer, type RedisServerProcess } from '../../src/dev/redis-server.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../../src/dev/round-robin-proxy.js';
 import { startFakeGitLab, type FakeGitLab } from '../../src/fake-gitlab/server.js';
 import { startService, type RunningService } from '../../src/service/service.js';
-import { exampleConfig } from '../helpers/config.js';
+import { processIssue } from '../../src/worker/process-issue.js';
+import { EXAMPLE_CONFIG_PATH, exampleConfig } from '../helpers/config.js';
 import { projectLabels, settingsFor, WEBHOOK_SECRET } from './stack.js';
 
 const SAMPLE = readFileSync(join(import.meta.dirname, '..', '..', 'samples', 'requests', 'mm-amr-valid.md'), 'utf8');
@@ -25,6 +28,30 @@ function request(n: number) {
     title: `Scale request: ${customer}`,
     description: `${description.trimEnd()}\n\n/label ~"segment::mm" ~"region::amr"\n`,
   };
+}
+
+/**
+ * The example configuration with its pool mm/amr (members drew.cse then casey.cse, backup
+ * harper.mgr, a manager) set to `strategy`, every member holding at most `capacity` (drew.cse's own
+ * capacity, which would override the pool's, left out).
+ */
+function mmPool(strategy: 'round-robin' | 'least-loaded', capacity: number): Config {
+  const example = readFileSync(EXAMPLE_CONFIG_PATH, 'utf8');
+  const text = example
+    .replace(
+      '{ segment: mm, region: amr, strategy: least-loaded,',
+      `{ segment: mm, region: amr, strategy: ${strategy}, capacity: ${capacity},`,
+    )
+    .replace(
+      'roles: [cse], segments: [ent, mm], regions: [amr], capacity: 8 }',
+      'roles: [cse], segments: [ent, mm], regions: [amr] }',
+    );
+  if (
+    !text.includes(`strategy: ${strategy}, capacity: ${capacity}, members: [drew.cse, casey.cse]`) ||
+    text.includes('capacity: 8')
+  )
+    throw new Error('the example configuration changed: adapt mmPool');
+  return parseConfigText(text, EXAMPLE_CONFIG_PATH);
 }
 
 interface Cluster {
@@ -45,12 +72,16 @@ afterEach(async () => {
   await c.redis.close();
 });
 
-async function startCluster(replicas: number): Promise<Cluster> {
-  const config = exampleConfig();
+/**
+ * `webhooks: false` leaves the fake's webhook unset: the test runs each pass itself on the replica
+ * it chooses (`processIssue` with that replica's own dependencies).
+ */
+async function startCluster(replicas: number, options: { config?: Config; webhooks?: boolean } = {}): Promise<Cluster> {
+  const config = options.config ?? exampleConfig();
   const redis = await startRedisServer();
   const fake = await startFakeGitLab({ labels: projectLabels(config) });
   const settings = settingsFor(fake, mkdtempSync(join(tmpdir(), 'scale-bot-replicas-')), {
-    queue: { kind: 'redis', url: redis.url, prefix: 'e2e', reconcileMinutes: 0, dashboard: false },
+    queue: { kind: 'redis', url: redis.url, prefix: 'e2e', reconcileMinutes: 0, dashboard: false, lockSeconds: 30 },
   });
   const started: RunningService[] = [];
   for (let i = 0; i < replicas; i++) {
@@ -66,7 +97,7 @@ async function startCluster(replicas: number): Promise<Cluster> {
     );
   }
   const proxy = await startRoundRobinProxy(started.map((s) => s.url!));
-  fake.setWebhook({ url: `${proxy.url}/webhooks/gitlab`, token: WEBHOOK_SECRET });
+  if (options.webhooks !== false) fake.setWebhook({ url: `${proxy.url}/webhooks/gitlab`, token: WEBHOOK_SECRET });
   return { redis, fake, replicas: started, proxy };
 }
 
@@ -85,6 +116,12 @@ async function drain(c: Cluster, withinMs = 20_000): Promise<void> {
     await sleep(50);
   }
 }
+
+const assigneeOf = (fake: FakeGitLab, iid: number) =>
+  fake
+    .issue(iid)
+    .assignees.map((a) => a.username)
+    .join(',');
 
 const requestNotes = (fake: FakeGitLab, iid: number) =>
   fake.botNotes(iid).filter((n) => readNoteMarker(n.body)?.key === 'request');
@@ -135,5 +172,63 @@ describe('replicas on Redis (two services, one Redis, fake GitLab, round-robin i
       while ((await fetch(`${r.url}/readyz`)).status !== 200 && Date.now() < by) await sleep(250);
       expect((await fetch(`${r.url}/readyz`)).status).toBe(200);
     }
+  });
+
+  describe('routing decided once for all replicas (shared routing state in Redis)', () => {
+    const quiet = pino({ level: 'silent' });
+    /** Creates `n` requests, then runs their passes one after another, replica 0, 1, 0, 1, … */
+    async function alternate(c: Cluster, n: number): Promise<string[]> {
+      const iids: number[] = [];
+      for (let i = 0; i < n; i++) iids.push((await c.fake.as('alex.ae').createIssue(request(200 + i))).iid);
+      for (const [i, iid] of iids.entries()) {
+        const replica = c.replicas[i % c.replicas.length]!;
+        await processIssue(replica.processDeps, iid, quiet);
+      }
+      return iids.map((iid) => assigneeOf(c.fake, iid));
+    }
+
+    it('a round-robin pool rotates exactly as one process would, whichever replica runs each pass', async () => {
+      cluster = await startCluster(2, { config: mmPool('round-robin', 10), webhooks: false });
+      // Each replica remembering only its own assignments would give drew.cse, casey.cse, casey.cse, …
+      expect(await alternate(cluster, 6)).toEqual([
+        'drew.cse',
+        'casey.cse',
+        'drew.cse',
+        'casey.cse',
+        'drew.cse',
+        'casey.cse',
+      ]);
+      cluster.fake.assertNoViolations();
+    });
+
+    it('least-loaded with a capacity: nobody is given more than the capacity; the backup takes the rest', async () => {
+      cluster = await startCluster(2, { config: mmPool('least-loaded', 2), webhooks: false });
+      // Ties go to the first member listed; once both hold 2 the manager (never at capacity) takes over.
+      expect(await alternate(cluster, 6)).toEqual([
+        'drew.cse',
+        'casey.cse',
+        'drew.cse',
+        'casey.cse',
+        'harper.mgr',
+        'harper.mgr',
+      ]);
+      cluster.fake.assertNoViolations();
+    });
+
+    it('a burst of new requests through both replicas at once: the rotation stays even and capacity holds', async () => {
+      cluster = await startCluster(2, { config: mmPool('round-robin', 4) });
+      const { fake } = cluster;
+      const iids: number[] = [];
+      for (let n = 0; n < 10; n++) iids.push((await fake.as('alex.ae').createIssue(request(300 + n))).iid);
+      await drain(cluster);
+      const count: Record<string, number> = {};
+      for (const iid of iids) {
+        const assignee = assigneeOf(fake, iid);
+        count[assignee] = (count[assignee] ?? 0) + 1;
+      }
+      // Round-robin alternates drew.cse and casey.cse, each up to 4; the manager takes the last 2.
+      expect(count).toEqual({ 'drew.cse': 4, 'casey.cse': 4, 'harper.mgr': 2 });
+      fake.assertNoViolations();
+    });
   });
 });

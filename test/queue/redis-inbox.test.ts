@@ -42,10 +42,10 @@ function delivery(iid: number, key: string = crypto.randomUUID()) {
   };
 }
 
-async function claimSoon(inbox: RedisInbox, leaseMs = 10_000, withinMs = 5_000) {
+async function claimSoon(inbox: RedisInbox, withinMs = 5_000) {
   const until = Date.now() + withinMs;
   while (Date.now() < until) {
-    const job = await inbox.claim(Date.now(), leaseMs);
+    const job = await inbox.claim(Date.now());
     if (job) return job;
     await sleep(20);
   }
@@ -75,7 +75,7 @@ describe('RedisInbox', () => {
     expect((await inbox.depth()).pending).toBe(1);
     const job = await claimSoon(inbox);
     expect(job).toMatchObject({ issue: { projectId: 1, iid: 5 }, attempts: 1, deliveries: 30 });
-    expect(await inbox.claim(Date.now(), 10_000)).toBeNull();
+    expect(await inbox.claim(Date.now())).toBeNull();
     expect(await inbox.complete(job!)).toBe(true);
     expect(await inbox.depth()).toMatchObject({ pending: 0, running: 0, done: 1 });
   });
@@ -87,13 +87,13 @@ describe('RedisInbox', () => {
     for (let i = 0; i < 5; i++) await inbox.accept(delivery(8));
     // The issue is running: nothing else for it may be claimed meanwhile.
     await sleep(120);
-    expect(await inbox.claim(Date.now(), 10_000)).toBeNull();
+    expect(await inbox.claim(Date.now())).toBeNull();
     await inbox.complete(job!);
     const next = await claimSoon(inbox);
     expect(next?.issue.iid).toBe(8);
     await inbox.complete(next!);
     await sleep(120);
-    expect(await inbox.claim(Date.now(), 10_000)).toBeNull();
+    expect(await inbox.claim(Date.now())).toBeNull();
   });
 
   it('retries at the time given, counts attempts, dead-letters and re-queues a dead letter', async () => {
@@ -102,7 +102,7 @@ describe('RedisInbox', () => {
     const first = await claimSoon(inbox);
     const runAt = Date.now() + 400;
     expect(await inbox.retry(first!, runAt, 'GitLabHttpError: 503')).toBe(true);
-    expect(await inbox.claim(Date.now(), 10_000)).toBeNull();
+    expect(await inbox.claim(Date.now())).toBeNull();
     expect(await inbox.nextRunAt()).toBeGreaterThanOrEqual(runAt - 5);
     const second = await claimSoon(inbox);
     expect(Date.now()).toBeGreaterThanOrEqual(runAt - 5);
@@ -123,12 +123,12 @@ describe('RedisInbox', () => {
     const b = await open('t-lease', { leaseMs: 1_000 });
     await b.recover();
     await a.accept(delivery(11));
-    const taken = await claimSoon(a, 1_000);
+    const taken = await claimSoon(a);
     // Replica A stops renewing (as if SIGKILLed): closing drops its timers and connections.
     opened.splice(opened.indexOf(a), 1);
     const stale = { ...taken! };
     await a.close();
-    const again = await claimSoon(b, 1_000, 8_000);
+    const again = await claimSoon(b, 8_000);
     expect(again).toMatchObject({ id: taken!.id, issue: { iid: 11 } });
     const a2 = await open('t-lease', { leaseMs: 1_000 });
     expect(await a2.complete(stale)).toBe(false);

@@ -57,6 +57,7 @@ describe('readSettings', () => {
         REDIS_URL: 'redis://:secret@redis.internal:6379/2',
         SCALE_BOT_REDIS_PREFIX: 'bot-a',
         SCALE_BOT_RECONCILE_MINUTES: '0',
+        SCALE_BOT_REDIS_LOCK_SECONDS: '10',
       }).queue,
     ).toEqual({
       kind: 'redis',
@@ -64,16 +65,27 @@ describe('readSettings', () => {
       prefix: 'bot-a',
       reconcileMinutes: 0,
       dashboard: false,
+      lockSeconds: 10,
     });
     expect(readSettings({ ...BASE, SCALE_BOT_QUEUE: 'redis', REDIS_URL: 'redis://r:6379' }).queue).toMatchObject({
       prefix: 'scale-bot',
       reconcileMinutes: 60,
+      lockSeconds: 30,
     });
     expect(() => readSettings({ ...BASE, SCALE_BOT_QUEUE: 'redis' })).toThrow(/REDIS_URL is required/);
     expect(() => readSettings({ ...BASE, SCALE_BOT_QUEUE: 'kafka' })).toThrow(/SCALE_BOT_QUEUE must be sqlite/);
     expect(() => readSettings({ ...BASE, SCALE_BOT_QUEUE: 'redis', REDIS_URL: 'http://r' })).toThrow(
       /REDIS_URL must be/,
     );
+  });
+
+  it('SCALE_BOT_REDIS_LOCK_SECONDS: whole seconds, at least 5 (renewals every third of it must not miss it)', () => {
+    const redis = { ...BASE, SCALE_BOT_QUEUE: 'redis', REDIS_URL: 'redis://r:6379' };
+    expect(readSettings({ ...redis, SCALE_BOT_REDIS_LOCK_SECONDS: '5' }).queue).toMatchObject({ lockSeconds: 5 });
+    for (const bad of ['4', '0', '-30', '7.5', 'ten'])
+      expect(() => readSettings({ ...redis, SCALE_BOT_REDIS_LOCK_SECONDS: bad })).toThrow(
+        `SCALE_BOT_REDIS_LOCK_SECONDS must be a whole number of seconds, at least 5, not "${bad}"`,
+      );
   });
 
   it('reads every optional variable', () => {

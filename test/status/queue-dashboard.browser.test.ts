@@ -15,7 +15,14 @@ let browser: Browser | null = null;
 describe.skipIf(skip)('queue dashboard in a real browser', { timeout: 90_000 }, () => {
   beforeAll(async () => {
     stack = await startStatusStack(exampleConfig(), {
-      queue: { kind: 'redis', url: redis().url, prefix: 't-board-browser', reconcileMinutes: 0, dashboard: true },
+      queue: {
+        kind: 'redis',
+        url: redis().url,
+        prefix: 't-board-browser',
+        reconcileMinutes: 0,
+        dashboard: true,
+        lockSeconds: 30,
+      },
     });
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH!, args: ['--no-sandbox'] });
   }, 60_000);

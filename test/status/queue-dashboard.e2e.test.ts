@@ -24,6 +24,7 @@ const onRedis = (dashboard: boolean): QueueSettings => ({
   prefix: `t-board-${++prefixes}`,
   reconcileMinutes: 0,
   dashboard,
+  lockSeconds: 30,
 });
 
 interface ApiJob {
