@@ -9,8 +9,8 @@
 // kill: 3 replicas, `--kill-requests` new requests while one replica is SIGKILLed every
 //   `--kill-every` s and started again on its port; then every acknowledged request must be
 //   assigned once, with exactly one request note and one CSE mention (no duplicate assignment).
-//   A killed replica's passes wait for their lock to expire (120 s) before another replica takes
-//   them, so this phase ends with that wait.
+//   A killed replica's passes wait for their lock to expire (SCALE_BOT_REDIS_LOCK_SECONDS, 30 s by
+//   default) before another replica takes them, so this phase ends with that wait.
 // redis: 3 replicas; Redis is stopped for 2 s in the middle of 100 new requests; the recovery time
 //   is from Redis answering again to every request being assigned.
 import { spawn } from 'node:child_process';
@@ -263,7 +263,7 @@ async function kills(redis) {
   await killer;
   const acknowledged = c.fake.deliveries.filter((d) => d.status >= 200 && d.status < 300).length;
   const refused = c.fake.deliveries.filter((d) => d.status >= 300).length;
-  // Passes of a killed replica come back once their lock (120 s) expires and the stalled check runs.
+  // Passes of a killed replica come back once their lock (30 s by default) expires and the stalled check runs.
   const ok = await untilAssigned(c.fake, iids, 240_000);
   const drained = await untilDrained(c.passes, 240_000);
   const problems = audit(c.fake, iids);
