@@ -1,9 +1,11 @@
+import type { Logger } from 'pino';
 import type { Config } from '../domain/config.js';
 import { GitLabHttpError } from '../gitlab/errors.js';
 import { InboxRefusedError } from '../queue/inbox-identity.js';
 import { InstanceLockedError } from '../service/instance-lock.js';
 import { createLogger } from '../service/logger.js';
 import { createPassDeps, type PassDeps } from '../service/pass-deps.js';
+import { openRedisShared, type RedisShared } from '../service/redis-mode.js';
 import { startService, type RunningService, type ServiceOptions } from '../service/service.js';
 import type { ServiceSettings } from '../service/settings.js';
 import { CliError, EXIT, type CliIO } from './io.js';
@@ -60,16 +62,43 @@ export function startOrExplain(
   return startService(settings, config, options).catch(explainStartFailure);
 }
 
-/** `replay` and `reconcile`: what one pass needs, without the data directory; logs go to stderr, results to stdout. */
-export function passDepsOrExplain(
+/**
+ * `replay` and `reconcile`: what one pass needs, without the data directory; logs go to stderr,
+ * results to stdout. With SCALE_BOT_QUEUE=redis they pace and route through the replicas' Redis,
+ * so a one-off pass beside running replicas neither exceeds GitLab's limits nor routes on its own.
+ */
+export async function passDepsOrExplain(
   settings: ServiceSettings,
   config: Config | 'repository',
   io: CliIO,
   dryRun: boolean | undefined,
 ): Promise<PassDeps> {
-  return createPassDeps({ ...settings, dryRun: settings.dryRun || Boolean(dryRun) }, config, {
-    logger: createLogger(io.env.LOG_LEVEL || 'warn', 2),
-  }).catch(explainStartFailure);
+  const logger = createLogger(io.env.LOG_LEVEL || 'warn', 2);
+  const shared = settings.queue.kind === 'redis' ? await sharedWithReplicas(settings.queue, settings, logger) : null;
+  try {
+    const pass = await createPassDeps({ ...settings, dryRun: settings.dryRun || Boolean(dryRun) }, config, {
+      logger,
+      pacer: shared?.pacer,
+      routing: shared?.routing,
+    });
+    if (!shared) return pass;
+    return { ...pass, stop: () => pass.stop().finally(() => shared.connection.disconnect()) };
+  } catch (err) {
+    shared?.connection.disconnect();
+    return explainStartFailure(err);
+  }
+}
+
+async function sharedWithReplicas(
+  queue: Extract<ServiceSettings['queue'], { kind: 'redis' }>,
+  settings: ServiceSettings,
+  logger: Logger,
+): Promise<RedisShared> {
+  try {
+    return await openRedisShared(queue, settings.requester, (err) => logger.error({ err: err.message }, 'redis error'));
+  } catch (err) {
+    throw new CliError(`cannot reach Redis (SCALE_BOT_QUEUE=redis): ${(err as Error).message}`, EXIT.problems);
+  }
 }
 
 /** Runs the service until SIGTERM/SIGINT, then stops it gracefully. */

@@ -60,12 +60,45 @@ async function queueSweep(parts: SweepParts, source: SweepSource, log: Logger): 
   return iids.length;
 }
 
+/** What passes share with the other replicas through Redis: GitLab pacing and the routing memory. */
+export interface RedisShared {
+  connection: Redis;
+  pacer: Pacer;
+  routing: RoutingFactory;
+}
+
+/**
+ * The connection behind the shared pacing and routing memory. It fails fast while Redis is away
+ * (no offline queue): a pass then fails and is retried, never paced or routed on its own. A
+ * one-off `reconcile` or `replay` opens it too, so it paces and routes together with the replicas.
+ */
+export async function openRedisShared(
+  settings: RedisSettings,
+  requester: RequesterSettings,
+  onError: (err: Error) => void,
+): Promise<RedisShared> {
+  const connection = new Redis(settings.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  connection.on('error', onError);
+  try {
+    await connected(connection, 10_000);
+  } catch (err) {
+    connection.disconnect();
+    throw err;
+  }
+  return {
+    connection,
+    pacer: redisPacer(connection, requester, settings.prefix),
+    routing: (client, config, options) =>
+      new RedisRoutingState(connection, client, config, { prefix: settings.prefix, ...options }),
+  };
+}
+
 /**
  * Connects the inbox, the shared pacing and routing memory, and the reconcile schedule to Redis.
  * A Redis that does not answer at start is an error (the orchestrator restarts the replica); once
  * running, an outage makes deliveries fail with 503 and the service carries on by itself when
- * Redis returns. (Some 70 lines: the returned parts close over the same connections and the sweep worker, whose
- * clean-up order matters in `close()`; the sweep itself is `queueSweep`.)
+ * Redis returns. (Some 65 lines: the returned parts close over the same connections and the sweep
+ * worker, whose clean-up order matters in `close()`; the sweep itself is `queueSweep`.)
  */
 export async function openRedisMode(
   settings: RedisSettings,
@@ -86,16 +119,15 @@ export async function openRedisMode(
     { prefix: settings.prefix, quietMs, leaseMs: settings.lockSeconds * 1000 },
     onError,
   );
-  const pacing = new Redis(settings.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
-  pacing.on('error', onError);
-  pacing.on('ready', () => (lastError = ''));
+  let shared: RedisShared;
   try {
-    await connected(pacing, 10_000);
+    shared = await openRedisShared(settings, requester, onError);
   } catch (err) {
-    pacing.disconnect();
     await inbox.close();
     throw err;
   }
+  const pacing = shared.connection;
+  pacing.on('ready', () => (lastError = ''));
   const sweepQueue = new Queue(SWEEP_QUEUE, { connection: pacing, prefix: settings.prefix });
   sweepQueue.on('error', onError);
   let sweeper: BullWorker | null = null;
@@ -104,10 +136,9 @@ export async function openRedisMode(
 
   return {
     inbox,
-    pacer: redisPacer(pacing, requester, settings.prefix),
+    pacer: shared.pacer,
     queues: [inbox.queue, sweepQueue],
-    routing: (client, config, options) =>
-      new RedisRoutingState(pacing, client, config, { prefix: settings.prefix, ...options }),
+    routing: shared.routing,
     async startSweep(source, onQueued) {
       if (settings.reconcileMinutes === 0) {
         await sweepQueue.removeJobScheduler(SWEEP_SCHEDULER);
