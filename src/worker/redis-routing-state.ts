@@ -67,7 +67,12 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then
 end
 for i = 0, 1 do
   local target, fresh, pending = KEYS[2 + i], KEYS[6 + i], KEYS[4 + i]
-  if redis.call('EXISTS', fresh) == 1 then redis.call('RENAME', fresh, target) else redis.call('DEL', target) end
+  if redis.call('EXISTS', fresh) == 1 then
+    redis.call('RENAME', fresh, target)
+    redis.call('PERSIST', target) -- RENAME keeps the fresh key's expiry
+  else
+    redis.call('DEL', target)
+  end
   local over = redis.call('HGETALL', pending)
   for j = 1, #over, 2 do redis.call('HSET', target, over[j], over[j + 1]) end
 end

@@ -86,6 +86,11 @@ describe('RedisRoutingState: one routing memory for every replica', () => {
     await b.markClosed(1);
     expect((await a.workload()).open).toEqual({ 'casey.cse': 1, 'drew.cse': 1 });
     expect(await a.loadedAt()).toBe(1_000_000);
+    // Kept until the next read replaces it, not only as long as a read may take.
+    const inspect = new Redis(redis().url);
+    clients.push(inspect);
+    for (const key of ['counted', 'last', 'loaded-at']) expect(await inspect.pttl(`r-share:routing:${key}`)).toBe(-1);
+    expect(await inspect.keys('r-share:routing:fresh:*')).toEqual([]);
   });
 
   it('decisions of two replicas at once are made one after the other, each seeing the last', async () => {
