@@ -225,6 +225,10 @@ function statusDeps(settings: ServiceSettings, pass: PassDeps, parts: HttpParts,
     // GitLab's page of the project's pipeline schedules (Build → Pipeline schedules).
     schedulesUrl: () =>
       `${settings.gitlabUrl.replace(/\/+$/, '')}/${identity.projectPath ?? settings.project}/-/pipeline_schedules`,
+    scheduledSweep:
+      settings.queue.kind === 'redis'
+        ? { runs: 'in-service', everyMinutes: settings.queue.reconcileMinutes }
+        : { runs: 'in-ci' },
     logger: pass.logger.child({ component: 'status' }),
     onRetried: wake,
     queueDashboard: parts.queueDashboard,

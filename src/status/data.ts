@@ -36,11 +36,18 @@ export interface StatusSources {
   rateLimit: () => GitLabRateLimit | null;
   /** The bot's own pacing budgets. */
   pacing: PaceLimits;
-  /** This service's last catch-up sweep after refused deliveries (the scheduled `reconcile` runs in CI, elsewhere). */
+  /** This service's last catch-up sweep after refused deliveries. */
   catchUp: () => CatchUpSweep | null;
   /** Where GitLab lists the project's pipeline schedules, the scheduled reconcile sweep's among them. */
   schedulesUrl: () => string;
+  scheduledSweep: ScheduledSweep;
 }
+
+/**
+ * Where the scheduled reconcile sweep runs: a CI job (the SQLite mode; this service does not see
+ * it), or the replicas on Redis themselves every few minutes (0: switched off).
+ */
+export type ScheduledSweep = { runs: 'in-ci' } | { runs: 'in-service'; everyMinutes: number };
 
 export interface WhyModel {
   iid: number;
@@ -63,6 +70,7 @@ export interface BotModel {
   pacing: StatusSources['pacing'];
   catchUp: CatchUpSweep | null;
   schedulesUrl: string;
+  scheduledSweep: ScheduledSweep;
 }
 
 const noProgress = { total: () => undefined, advance: () => undefined, done: () => undefined };
@@ -125,6 +133,7 @@ export class StatusData {
       pacing: this.sources.pacing,
       catchUp: this.sources.catchUp(),
       schedulesUrl: this.sources.schedulesUrl(),
+      scheduledSweep: this.sources.scheduledSweep,
     };
   }
 }

@@ -53,6 +53,16 @@ async function send(url: string, jar: CookieJar, method: string): Promise<Respon
   });
 }
 
+describe('the Bot tab on Redis', () => {
+  it('says the scheduled sweep runs in the service, and how often', async () => {
+    stack = await startStatusStack(exampleConfig(), { queue: { ...onRedis(false), reconcileMinutes: 30 } });
+    const { jar } = await signIn(stack.pageUrl!, 'alex.ae');
+    const bot = await (await get(`${stack.pageUrl}/bot`, jar)).text();
+    expect(bot).toContain('runs in the service every 30 minutes, on one replica each time');
+    expect(bot).not.toContain('Pipeline schedules');
+  });
+});
+
 describe('queue dashboard', () => {
   it('sends a visitor without a session to sign in, showing no job', async () => {
     stack = await startStatusStack(exampleConfig(), { queue: onRedis(true) });
@@ -77,6 +87,9 @@ describe('queue dashboard', () => {
 
     const bot = await (await get(`${stack.pageUrl}/bot`, jar)).text();
     expect(bot).toContain('<a href="/admin/queues">Queue dashboard</a> (read-only)');
+    // On Redis the replicas sweep themselves (switched off in these stacks), not a CI job.
+    expect(bot).toContain('off in the service (<code>SCALE_BOT_RECONCILE_MINUTES=0</code>)');
+    expect(bot).not.toContain('Pipeline schedules');
     const page = await get(`${stack.pageUrl}/admin/queues`, jar);
     expect(page.status).toBe(200);
     const html = await page.text();
