@@ -18,11 +18,11 @@ afterEach(async () => {
 });
 
 /** Redis mode on the test's redis-server, each stack under its own key prefix. */
-const onRedis = (dashboard: boolean): QueueSettings => ({
+const onRedis = (dashboard: boolean, reconcileMinutes = 0): QueueSettings => ({
   kind: 'redis',
   url: redis().url,
   prefix: `t-board-${++prefixes}`,
-  reconcileMinutes: 0,
+  reconcileMinutes,
   dashboard,
   lockSeconds: 30,
 });
@@ -55,7 +55,7 @@ async function send(url: string, jar: CookieJar, method: string): Promise<Respon
 
 describe('the Bot tab on Redis', () => {
   it('says the scheduled sweep runs in the service, and how often', async () => {
-    stack = await startStatusStack(exampleConfig(), { queue: { ...onRedis(false), reconcileMinutes: 30 } });
+    stack = await startStatusStack(exampleConfig(), { queue: onRedis(false, 30) });
     const { jar } = await signIn(stack.pageUrl!, 'alex.ae');
     const bot = await (await get(`${stack.pageUrl}/bot`, jar)).text();
     expect(bot).toContain('runs in the service every 30 minutes, on one replica each time');
