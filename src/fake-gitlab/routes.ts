@@ -79,7 +79,10 @@ function bool(p: Params, key: string): boolean | undefined {
 
 /**
  * `assignee_ids` (or the deprecated `assignee_id`): an array or a comma list; `0`, `""` or `[]`
- * unassign everyone. Ids of unknown users are dropped, as GitLab drops users it cannot assign.
+ * unassign everyone. As `IssuableBaseService#filter_assignees_using_checks`
+ * (app/services/issuable_base_service.rb) keeps them: only users who can read the project's issues
+ * (`user_can_read?`: in this private project, its members); when none of the given users can, the
+ * parameter is dropped and the assignees stay as they were (`undefined`).
  */
 function assigneeIds(p: Params, state: FakeState): number[] | undefined {
   const key = ['assignee_ids', 'assignee_ids[]'].some((k) => p[k] !== undefined)
@@ -88,9 +91,12 @@ function assigneeIds(p: Params, state: FakeState): number[] | undefined {
       ? 'assignee_id'
       : null;
   if (key === null) return undefined;
-  const ids = (list(p, key) ?? []).map(Number);
+  const raw = list(p, key) ?? [];
+  if (raw.length === 0 || (raw.length === 1 && raw[0] === '0')) return [];
+  const ids = raw.map(Number);
   if (ids.some((id) => !Number.isInteger(id))) throw ApiError.badRequest(`${key} is invalid`);
-  return ids.filter((id) => id !== 0 && state.allUsers().some((u) => u.id === id));
+  const readers = ids.filter((id) => state.allUsers().some((u) => u.id === id && u.member));
+  return readers.length > 0 ? readers : undefined;
 }
 
 /** A path parameter (Express types allow arrays for wildcards; these routes have none). */
@@ -104,6 +110,7 @@ function integer(value: string, name: string): number {
   return Number(value);
 }
 
+/** `order_by` created_at | updated_at (default created_at), `sort` asc | desc (default desc), as lib/api/notes.rb declares them. */
 function sortNotes(notes: NoteRecord[], req: Request): NoteRecord[] {
   const sort = req.query.sort ?? 'desc';
   const orderBy = req.query.order_by ?? 'created_at';
@@ -134,6 +141,21 @@ function createInput(p: Params, state: FakeState): CreateIssueInput {
   return given({ title, description, labels, assigneeIds: assignees, confidential, issueType });
 }
 
+/** The parameters of `PUT /projects/:id/issues/:iid` the fake reads (lib/api/issues.rb `at_least_one_of`). */
+const UPDATE_PARAMS = [
+  'title',
+  'description',
+  'labels',
+  'add_labels',
+  'remove_labels',
+  'assignee_ids',
+  'assignee_ids[]',
+  'assignee_id',
+  'state_event',
+  'confidential',
+  'discussion_locked',
+] as const;
+
 /** PUT /projects/:id/issues/:iid: at least one parameter; `description: null` clears it. */
 function updateInput(p: Params, state: FakeState): UpdateIssueInput {
   const stateEvent = str(p, 'state_event');
@@ -150,7 +172,9 @@ function updateInput(p: Params, state: FakeState): UpdateIssueInput {
     confidential: bool(p, 'confidential'),
     discussionLocked: bool(p, 'discussion_locked'),
   });
-  if (Object.keys(input).length === 0) throw ApiError.badRequest('at least one parameter must be provided');
+  // Grape checks that a parameter was sent before the service filters any (an ignored assignee counts).
+  const sent = UPDATE_PARAMS.some((k) => p[k] !== undefined);
+  if (!sent) throw ApiError.badRequest('at least one parameter must be provided');
   return input;
 }
 

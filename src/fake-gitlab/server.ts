@@ -215,6 +215,8 @@ export interface FakeGitLab {
   addToken(token: string, username: string): void;
   /** A user of the instance who is no member of the project. */
   addOutsider(username: string, name?: string): FakeUser;
+  /** Removes someone from the project, as a maintainer would; they stay a user of the instance. */
+  removeMember(username: string): void;
   /** Registers an OAuth application (the status page's sign-in) with its one redirect URI; id and secret may be given. */
   addOAuthApplication(
     redirectUri: string,
@@ -616,6 +618,13 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
   addOutsider(username: string, name?: string): FakeUser {
     const user = this.state.addUser(username, name ?? titleCase(username.replace(/\./g, ' ')), { member: false });
     return { id: user.id, username: user.username, name: user.name, role: roleOf(user) };
+  }
+
+  removeMember(username: string): void {
+    const user = this.state.userByUsername(username);
+    if (!user) throw new Error(`fake GitLab: no user "${username}"`);
+    this.state.revision++;
+    user.member = false;
   }
 
   addOAuthApplication(

@@ -202,6 +202,18 @@ function checkDescriptionSize(description: string | null | undefined, previous: 
   });
 }
 
+/**
+ * A saved note touches its issue (`after_save :touch_noteable`, app/models/note.rb), and `Issue`
+ * includes `ThrottledTouch` (app/models/concerns/throttled_touch.rb): `updated_at` moves only when
+ * it is more than `TOUCH_INTERVAL = 1.minute` old. So a comment within a minute of another change
+ * leaves the issue's `updated_at` where it was (an edit of the issue itself always moves it).
+ */
+const TOUCH_INTERVAL_MS = 60_000;
+
+function touch(issue: IssueRecord, at: Date): void {
+  if (at.getTime() - issue.updatedAt.getTime() > TOUCH_INTERVAL_MS) issue.updatedAt = at;
+}
+
 /** `scope::value` and `a::b::value` are scoped labels; the scope is everything before the last `::`. */
 function labelScope(name: string): string | null {
   const at = name.lastIndexOf('::');
@@ -432,7 +444,7 @@ export class FakeState {
     let note: NoteRecord | null = null;
     if (text.trim() !== '') {
       note = this.addNote(actorId, iid, text, false, internal);
-      issue.updatedAt = note.createdAt;
+      touch(issue, note.createdAt);
     }
     const steps = actions.length > 0 ? this.apply(actorId, issue, this.commandsToChange(actorId, issue, actions)) : [];
     return { note, steps, actions };
@@ -476,7 +488,7 @@ export class FakeState {
       note.body = text;
       note.updatedAt = this.now();
       note.updatedById = actorId;
-      issue.updatedAt = note.updatedAt;
+      touch(issue, note.updatedAt);
     }
     const steps = actions.length > 0 ? this.apply(actorId, issue, this.commandsToChange(actorId, issue, actions)) : [];
     if (text !== '') return { note, changed, steps, actions };
@@ -594,9 +606,11 @@ export class FakeState {
   }
 
   /**
-   * The label set after a change; each newly added scoped label evicts the rest of its scope, and
-   * of several added at once in one scope the last wins (docs: user/project/labels.md#scoped-labels;
-   * the design in gitlab-org/gitlab#9175). Premium and up: on Free they are plain labels.
+   * The label set after a change, as `EE::Issuable::Callbacks::Labels#filter_mutually_exclusive_labels`
+   * (gitlab-org/gitlab, ee/app/services/ee/issuable/callbacks/labels.rb) leaves it: a scope
+   * (`ScopedLabelSet`, the name before the last `::`) that gained a label keeps only the last one
+   * selected; a scope that gained none keeps what it had. Premium and up (`licensed_feature_available?
+   * (:scoped_labels)`): on Free they are plain labels (docs: user/project/labels.md#scoped-labels).
    */
   private nextLabels(current: number[], add: number[], remove: number[], replace?: number[]): number[] {
     let next = [...(replace ?? current)];

@@ -550,6 +550,41 @@ describe('writes', () => {
     expect(fake.issue(iid).description).toBe(within);
   });
 
+  it('assigns only members (filter_assignees_using_checks): when none of the ids can be assigned, the assignees stay', async () => {
+    const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
+    const casey = fake.addUser('casey.cse').id;
+    const put = (body: object) => api(`/projects/1/issues/${issue.iid}`, { method: 'PUT', body });
+    const assignees = () => fake.issue(issue.iid).assignees.map((a) => a.username);
+    expect((await put({ assignee_ids: [casey] })).status).toBe(200);
+    const outsider = fake.addOutsider('olive.outsider').id;
+    fake.removeMember('drew.cse');
+    for (const ids of [[999_999], [outsider], [fake.addUser('drew.cse').id]]) {
+      const answer = await put({ assignee_ids: ids });
+      expect(answer.status).toBe(200);
+      expect(asIssue(answer.json).assignees.map((a) => a.username)).toEqual(['casey.cse']);
+    }
+    await put({ assignee_ids: [outsider, casey] });
+    expect(assignees()).toEqual(['casey.cse']);
+    await put({ assignee_ids: [0] });
+    expect(assignees()).toEqual([]);
+  });
+
+  it("a comment moves the issue's updated_at only when it is over a minute old (ThrottledTouch)", async () => {
+    let now = new Date('2026-12-01T10:00:00Z');
+    const clocked = await startFakeGitLab({ now: () => now });
+    try {
+      const issue = await clocked.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
+      now = new Date('2026-12-01T10:00:30Z');
+      await clocked.as('alex.ae').comment(issue.iid, 'soon after');
+      expect(clocked.issue(issue.iid).updated_at).toBe('2026-12-01T10:00:00.000Z');
+      now = new Date('2026-12-01T10:01:01Z');
+      await clocked.as('alex.ae').comment(issue.iid, 'later');
+      expect(clocked.issue(issue.iid).updated_at).toBe('2026-12-01T10:01:01.000Z');
+    } finally {
+      await clocked.stop();
+    }
+  });
+
   it('writes system notes for assignment changes, which the bot must skip', async () => {
     const issue = await fake.as('alex.ae').createIssue({ title: 'Acme', description: 'x' });
     await api(`/projects/1/issues/${issue.iid}`, {
