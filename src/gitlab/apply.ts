@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { Plan } from '../domain/plan.js';
 import type { GitLabClient } from './client.js';
-import { GitLabHttpError } from './errors.js';
+import { sameName } from '../domain/same-name.js';
+import { AssigneeRefusedError, GitLabHttpError } from './errors.js';
 
 export interface ApplyResult {
   writes: number;
@@ -24,12 +25,15 @@ export async function applyPlan(client: GitLabClient, plan: Plan, logger: Logger
   ) {
     const assigneeIds =
       plan.assignees === null ? undefined : await Promise.all(plan.assignees.map((u) => client.userId(u)));
-    await client.editIssue(plan.iid, {
+    const edited = await client.editIssue(plan.iid, {
       addLabels: plan.labels.add,
       removeLabels: plan.labels.remove,
       ...(assigneeIds === undefined ? {} : { assigneeIds }),
       ...(plan.stateEvent === null ? {} : { stateEvent: plan.stateEvent }),
     });
+    // GitLab answers 200 without an assignee it may not assign: the note must not claim it did.
+    const refused = (plan.assignees ?? []).filter((u) => !edited.assignees.some((a) => sameName(a.username, u)));
+    if (refused.length > 0) throw new AssigneeRefusedError(refused);
     done.push(
       `PUT issue ${plan.iid}: +[${plan.labels.add.join(', ')}] -[${plan.labels.remove.join(', ')}]${plan.assignees ? ` assignees=[${plan.assignees.join(', ')}]` : ''}${plan.stateEvent ? ` ${plan.stateEvent}` : ''}`,
     );

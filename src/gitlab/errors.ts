@@ -45,6 +45,21 @@ export class UnknownUserError extends Error {
   }
 }
 
+/**
+ * GitLab answered an assignment without the assignee: it assigns only users who can read the
+ * project's issues and silently drops the others (`filter_assignees_using_checks`,
+ * app/services/issuable_base_service.rb), typically someone who is no member of the project.
+ */
+export class AssigneeRefusedError extends Error {
+  constructor(readonly usernames: string[]) {
+    super(
+      `GitLab did not assign ${usernames.join(', ')}: GitLab assigns only users who can see the project's issues ` +
+        '(add them to the project, or take them out of the configuration), then retry',
+    );
+    this.name = 'AssigneeRefusedError';
+  }
+}
+
 const NETWORK_ERRORS = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
@@ -64,11 +79,12 @@ export function isTransient(err: unknown): boolean {
   return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
 }
 
-/** A GitLab failure no retry can fix: an answer the bot cannot read, an unknown user, a 4xx other than 429. */
+/** A GitLab failure no retry can fix: an answer the bot cannot read, an unknown or unassignable user, a 4xx other than 429. */
 export function isPermanent(err: unknown): boolean {
   return (
     err instanceof UnexpectedResponseError ||
     err instanceof UnknownUserError ||
+    err instanceof AssigneeRefusedError ||
     (err instanceof GitLabHttpError && !isTransient(err))
   );
 }
