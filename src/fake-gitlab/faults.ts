@@ -7,6 +7,12 @@ import type { RequestHandler, Response } from 'express';
  */
 
 export type Fault =
+  /**
+   * Rack::Attack's throttled answer as GitLab configures it (`Gitlab::RackAttack.configure`,
+   * lib/gitlab/rack_attack.rb): 429, text/plain "Retry later\n"; GitLab always adds `Retry-After`
+   * (seconds to the window's end) and `RateLimit-*` (`throttled_response_headers`), here only the
+   * `Retry-After` a test gives.
+   */
   | { status: 429; retryAfter?: number }
   | { status: 500 | 502 | 503 }
   /** The bot lost access (its role was removed): GitLab's `forbidden!` answer. */
