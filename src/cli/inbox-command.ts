@@ -2,8 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Job } from '../queue/inbox.js';
-import { DEFAULT_REDIS_INBOX, RedisInbox } from '../queue/redis-inbox.js';
-import { SqliteInbox } from '../queue/sqlite-inbox.js';
+import { DEFAULT_REDIS_INBOX } from '../queue/redis-inbox-options.js';
 import { CliError, EXIT, type CliIO } from './io.js';
 
 /** What these commands do with the inbox, in SQLite or in Redis alike. */
@@ -14,11 +13,15 @@ interface InboxAdmin {
   close(): Promise<void> | void;
 }
 
-/** The service's inbox: in Redis when SCALE_BOT_QUEUE=redis (as `serve` reads it), else the SQLite file. */
+/**
+ * The service's inbox: in Redis when SCALE_BOT_QUEUE=redis (as `serve` reads it), else the SQLite
+ * file. Each is loaded only here, so other commands do not pay for loading either.
+ */
 async function openInbox(io: CliIO): Promise<InboxAdmin> {
   if (io.env.SCALE_BOT_QUEUE === 'redis') {
     if (!io.env.REDIS_URL) throw new CliError('REDIS_URL is required when SCALE_BOT_QUEUE is redis');
     const prefix = io.env.SCALE_BOT_REDIS_PREFIX || DEFAULT_REDIS_INBOX.prefix;
+    const { RedisInbox } = await import('../queue/redis-inbox.js');
     try {
       return await RedisInbox.connect(io.env.REDIS_URL, { prefix });
     } catch (err) {
@@ -29,6 +32,7 @@ async function openInbox(io: CliIO): Promise<InboxAdmin> {
   // Reading must not create an empty store where none was (a typo in SCALE_BOT_DATA, say).
   // A setting that points nowhere: exit 2, like any missing or invalid setting.
   if (!existsSync(file)) throw new CliError(`no inbox at ${file} (set SCALE_BOT_DATA to the service's data directory)`);
+  const { SqliteInbox } = await import('../queue/sqlite-inbox.js');
   return SqliteInbox.open(file);
 }
 

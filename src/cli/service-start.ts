@@ -4,9 +4,10 @@ import { GitLabHttpError } from '../gitlab/errors.js';
 import { InboxRefusedError } from '../queue/inbox-identity.js';
 import { InstanceLockedError } from '../service/instance-lock.js';
 import { createLogger } from '../service/logger.js';
-import { createPassDeps, type PassDeps } from '../service/pass-deps.js';
-import { openRedisShared, type RedisShared } from '../service/redis-mode.js';
-import { startService, type RunningService, type ServiceOptions } from '../service/service.js';
+// The service's modules are loaded by the commands that run it, not by every command at start.
+import type { PassDeps } from '../service/pass-deps.js';
+import type { RedisShared } from '../service/redis-mode.js';
+import type { RunningService, ServiceOptions } from '../service/service.js';
 import type { ServiceSettings } from '../service/settings.js';
 import { CliError, EXIT, type CliIO } from './io.js';
 
@@ -54,11 +55,12 @@ function explainStartFailure(err: unknown): never {
 }
 
 /** `serve` and `worker`: the long-running service. */
-export function startOrExplain(
+export async function startOrExplain(
   settings: ServiceSettings,
   config: Config | 'repository',
   options: ServiceOptions,
 ): Promise<RunningService> {
+  const { startService } = await import('../service/service.js');
   return startService(settings, config, options).catch(explainStartFailure);
 }
 
@@ -76,6 +78,7 @@ export async function passDepsOrExplain(
   const logger = createLogger(io.env.LOG_LEVEL || 'warn', 2);
   const shared = settings.queue.kind === 'redis' ? await sharedWithReplicas(settings.queue, settings, logger) : null;
   try {
+    const { createPassDeps } = await import('../service/pass-deps.js');
     const pass = await createPassDeps({ ...settings, dryRun: settings.dryRun || Boolean(dryRun) }, config, {
       logger,
       pacer: shared?.pacer,
@@ -94,6 +97,7 @@ async function sharedWithReplicas(
   settings: ServiceSettings,
   logger: Logger,
 ): Promise<RedisShared> {
+  const { openRedisShared } = await import('../service/redis-mode.js');
   try {
     return await openRedisShared(queue, settings.requester, (err) => logger.error({ err: err.message }, 'redis error'));
   } catch (err) {

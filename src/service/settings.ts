@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CrmSettings } from '../crm/crm-sink.js';
 import { DEFAULT_REQUESTER_SETTINGS, type RequesterSettings } from '../gitlab/requester.js';
-import { DEFAULT_REDIS_INBOX } from '../queue/redis-inbox.js';
+import { DEFAULT_REDIS_INBOX } from '../queue/redis-inbox-options.js';
 import type { Durability } from '../queue/sqlite-inbox.js';
 import { signingKeyBytes } from '../server/verify.js';
 import { readStatusSettings, STATUS_VARIABLES, type StatusSettings } from '../status/settings.js';

@@ -1,7 +1,8 @@
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IssueRef } from '../../src/queue/inbox.js';
-import { RedisInbox, type RedisInboxOptions } from '../../src/queue/redis-inbox.js';
+import type { RedisInboxOptions } from '../../src/queue/redis-inbox-options.js';
+import { RedisInbox } from '../../src/queue/redis-inbox.js';
 import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
 import { useRedisServer } from '../helpers/redis.js';
 
