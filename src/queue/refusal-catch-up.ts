@@ -12,9 +12,18 @@ export interface CatchUpDeps {
   onQueued: () => void;
   /** Between attempts while GitLab or the store still fail. */
   retryMs?: number;
-  /** Taken off the window's start, for GitLab's clock against ours. */
+  /** Taken off the window's start (default `CATCH_UP_MARGIN_MS`). */
   marginMs?: number;
 }
+
+/**
+ * How far before the first refused delivery the sweep reaches. A comment moves its issue's
+ * `updated_at` only when that is over a minute old (`Note#touch_noteable` with `ThrottledTouch`),
+ * so an issue commented on at T may show T - 60 s; and GitLab sends a hook from a Sidekiq queue,
+ * so the refused delivery may reach us minutes after its event; and GitLab's clock is not ours.
+ * A pass more is cheap (it writes nothing when nothing changed); a missed one is a lost request.
+ */
+export const CATCH_UP_MARGIN_MS = 10 * 60_000;
 
 /** One catch-up sweep: when it ran, the start of the window it covered, how many issues it queued. */
 export interface CatchUpSweep {
@@ -84,7 +93,7 @@ export class RefusalCatchUp {
     try {
       if (projectId === null) throw new Error('project id not known yet (GitLab not reachable)');
       const issues = await this.deps.updatedAfter(
-        new Date(window.since - (this.deps.marginMs ?? 60_000)).toISOString(),
+        new Date(window.since - (this.deps.marginMs ?? CATCH_UP_MARGIN_MS)).toISOString(),
       );
       await this.deps.inbox.acceptMany(
         issues.map(({ iid }) => ({
