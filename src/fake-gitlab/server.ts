@@ -129,6 +129,11 @@ export interface RecordedCall {
   at: number;
   /** The token's user, or null without a valid token. */
   actor: string | null;
+  /**
+   * The personal access token's id (what `addToken` returned), or null for none or an OAuth
+   * token: GitLab's API log records it as `token_id` (lib/gitlab/grape_logging/loggers/token_logger.rb).
+   */
+  tokenId: number | null;
 }
 
 export interface Mention {
@@ -212,7 +217,8 @@ export interface FakeGitLab {
 
   /** A project member with that role (default Developer). */
   addUser(username: string, name?: string, role?: Role): FakeUser;
-  addToken(token: string, username: string): void;
+  /** A personal access token of that user; returns its id (as `RecordedCall.tokenId` shows it). */
+  addToken(token: string, username: string): number;
   /** A user of the instance who is no member of the project. */
   addOutsider(username: string, name?: string): FakeUser;
   /** Removes someone from the project, as a maintainer would; they stay a user of the instance. */
@@ -367,7 +373,8 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
   readonly calls: RecordedCall[] = [];
   readonly violations: string[] = [];
   readonly mentions: Mention[] = [];
-  private readonly tokens = new Map<string, number>();
+  /** Personal access tokens: the user and the token's id. */
+  private readonly tokens = new Map<string, { userId: number; tokenId: number }>();
   private readonly oauth: FakeOAuth;
   private readonly info: ProjectInfo;
   private readonly faults = new Faults();
@@ -437,6 +444,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
         status: null,
         at: Date.now(),
         actor: this.authenticate(req)?.username ?? null,
+        tokenId: this.tokens.get(this.tokenOf(req) ?? '')?.tokenId ?? null,
       };
       this.calls.push(call);
       res.locals.call = call;
@@ -489,7 +497,7 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
 
   authenticate(req: Request): UserRecord | undefined {
     const token = this.tokenOf(req);
-    const id = token === undefined ? undefined : (this.tokens.get(token) ?? this.oauth.token(token)?.userId);
+    const id = token === undefined ? undefined : (this.tokens.get(token)?.userId ?? this.oauth.token(token)?.userId);
     return id === undefined ? undefined : this.state.user(id);
   }
 
@@ -609,10 +617,12 @@ class FakeGitLabServer implements FakeGitLab, ApiBackend {
     return { id: user.id, username: user.username, name: user.name, role: roleOf(user) };
   }
 
-  addToken(token: string, username: string): void {
+  addToken(token: string, username: string): number {
     const user = this.state.userByUsername(username);
     if (!user) throw new Error(`fake GitLab: no user "${username}" (addUser first)`);
-    this.tokens.set(token, user.id);
+    const tokenId = this.tokens.get(token)?.tokenId ?? this.tokens.size + 1;
+    this.tokens.set(token, { userId: user.id, tokenId });
+    return tokenId;
   }
 
   addOutsider(username: string, name?: string): FakeUser {

@@ -814,6 +814,23 @@ describe('call recording', () => {
     fake.resetCalls();
     expect(fake.calls).toEqual([]);
   });
+
+  it("records which personal access token made each call, as GitLab's API log has token_id", async () => {
+    const second = fake.addToken('scale-bot-second-token', 'scale-bot');
+    expect(fake.addToken('scale-bot-second-token', 'scale-bot')).toBe(second);
+    await api('/user');
+    await api('/user', { token: 'scale-bot-second-token' });
+    await api('/user', { token: 'root-token' });
+    await api('/user', { token: 'no-such-token' });
+    const calls = fake.calls.map((c) => [c.actor, c.tokenId]);
+    expect(calls[0]).toEqual(['scale-bot', expect.any(Number)]);
+    expect(calls.slice(1)).toEqual([
+      ['scale-bot', second],
+      ['root', expect.any(Number)],
+      [null, null],
+    ]);
+    expect(new Set([calls[0]![1], second, calls[2]![1]]).size).toBe(3);
+  });
 });
 
 describe('bot text safety', () => {
