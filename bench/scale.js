@@ -1,7 +1,8 @@
 // Many replicas on Redis (issue #17): real redis-server, the fake GitLab, 1-3 `scale-bot serve`
 // processes (SCALE_BOT_QUEUE=redis) behind a round-robin proxy.
-// Usage: npm run build && node bench/scale.js [--requests 150] [--rpm 300] [--kill-requests 1000]
-//        [--rpm-free 2000] [--kill-every 3] [--redis-down 2] [--phases throughput,kill,redis]
+// Usage: npm run build && node bench/scale.js [--requests 150] [--rpm 300] [--replicas 1,2,3]
+//        [--kill-requests 1000] [--rpm-free 2000] [--kill-every 3] [--redis-down 2]
+//        [--phases throughput,kill,redis]
 //
 // Every replica process calls GitLab with a token of its own (the fake logs which, as GitLab's API
 // log has token_id), and each phase is audited from what the fake GitLab saw once every pass has
@@ -10,18 +11,18 @@
 // busiest 60 s (sliding) of the bot's calls at most the configured limit. A failed audit makes the
 // exit code 1.
 //
-// throughput: for 1, 2 and 3 replicas (fresh fake and key prefix each), `--requests` new requests
+// throughput: for each of `--replicas` (fresh fake and key prefix each), `--requests` new requests
 //   created 10 at a time with GITLAB_REQUESTS_PER_MINUTE=`--rpm`, chosen so that the shared limit
 //   binds (a request costs ~5 calls). Webhooks/s answered 2xx while the requests were created (the
 //   fake delivers one webhook at a time, so this is bound by one delivery's round trip), and
 //   requests handled per second (assigned with their note) until the last one.
 // kill: 3 replicas, `--kill-requests` new requests (limit `--rpm-free`, GitLab.com's default) while
-//   one replica is SIGKILLed every `--kill-every` s and started again on its port. Every request
+//   one replica is SIGKILLed `--kill-every` s after the previous one answered again on its port. Every request
 //   whose delivery was answered 2xx must be handled; a killed replica's passes wait for their lock
 //   to expire (SCALE_BOT_REDIS_LOCK_SECONDS, the bot's default of 30 s; BullMQ's stalled check
 //   runs every half lock), so the phase ends with that wait.
 // redis: 3 replicas, `--requests` new requests (limit `--rpm-free`); Redis is stopped (SIGTERM) for
-//   `--redis-down` s after the first half while 10 more are created; recovery is timed from Redis
+//   `--redis-down` s after the first half while 10 more (at most) are created; recovery is timed from Redis
 //   answering again to every replica ready, to the requests of the outage handled, and to all.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -34,7 +35,7 @@ import { loadConfig } from '../dist/config/load-config.js';
 import { readNoteMarker } from '../dist/domain/bot-note-marker.js';
 import { startRedisServer } from '../dist/dev/redis-server.js';
 import { startRoundRobinProxy } from '../dist/dev/round-robin-proxy.js';
-import { auditRequests, busiestWindow, overlappingPasses } from '../dist/dev/scale-audit.js';
+import { auditRequests, busiestWindow, issuesSharedByProcesses, overlappingPasses } from '../dist/dev/scale-audit.js';
 import { PASS_QUEUE } from '../dist/queue/redis-inbox.js';
 import { startFakeGitLab } from '../dist/fake-gitlab/server.js';
 
@@ -46,6 +47,7 @@ const { values } = parseArgs({
   options: {
     requests: { type: 'string', default: '150' },
     rpm: { type: 'string', default: '300' },
+    replicas: { type: 'string', default: '1,2,3' },
     'kill-requests': { type: 'string', default: '1000' },
     'rpm-free': { type: 'string', default: '2000' },
     'kill-every': { type: 'string', default: '3' },
@@ -56,6 +58,7 @@ const { values } = parseArgs({
 const opts = {
   requests: Number(values.requests),
   rpm: Number(values.rpm),
+  replicas: values.replicas.split(',').map(Number),
   killRequests: Number(values['kill-requests']),
   rpmFree: Number(values['rpm-free']),
   killEveryMs: Number(values['kill-every']) * 1000,
@@ -224,6 +227,13 @@ function acknowledged(deliveries) {
   return { count: ok.length, iids };
 }
 
+/** How many deliveries got each status (`none` when the webhook got no answer at all). */
+function byStatus(deliveries) {
+  const counts = {};
+  for (const d of deliveries) counts[d.status ?? 'none'] = (counts[d.status ?? 'none'] ?? 0) + 1;
+  return counts;
+}
+
 const percentile = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? null : s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
@@ -248,6 +258,7 @@ function audit(c, iids) {
     gitlabCalls: calls.length,
     callsPerRequest: +(calls.length / iids.length).toFixed(2),
     processes: new Set(calls.map((call) => call.tokenId)).size,
+    issuesSharedByProcesses: issuesSharedByProcesses(calls),
     sample: [...requests.slice(0, 3), ...overlaps.slice(0, 3)],
   };
 }
@@ -259,7 +270,7 @@ function report(result) {
 }
 
 async function throughput(redis) {
-  for (const replicas of [1, 2, 3]) {
+  for (const replicas of opts.replicas) {
     const loadBefore = load();
     const c = await cluster(redis, replicas, `bench-throughput-${replicas}-${Date.now()}`, opts.rpm);
     const t0 = performance.now();
@@ -298,13 +309,17 @@ async function kills(redis) {
   const c = await cluster(redis, 3, `bench-kill-${Date.now()}`, opts.rpmFree);
   let killing = true;
   let killed = 0;
+  const restartMs = [];
+  // The next kill waits for the last replica killed to answer again: two of three stay up.
   const killer = (async () => {
     while (killing) {
       await sleep(opts.killEveryMs);
       if (!killing) break;
       const node = c.nodes[killed++ % c.nodes.length];
       await node.kill();
+      const killedAt = performance.now();
       await node.start();
+      restartMs.push(performance.now() - killedAt);
     }
   })();
   const t0 = performance.now();
@@ -312,6 +327,7 @@ async function kills(redis) {
   killing = false;
   await killer;
   const lastKill = performance.now();
+  // Each request's own delivery has been answered by now (creating it waits for that).
   const acked = acknowledged(c.fake.deliveries);
   const ackedIids = iids.filter((iid) => acked.iids.has(iid));
   // Passes of a killed replica come back once their lock expires and the stalled check runs.
@@ -322,9 +338,10 @@ async function kills(redis) {
     phase: 'kill -9',
     requests: iids.length,
     kills: killed,
+    restartSecondsMedian: seconds(percentile(restartMs, 50) ?? 0),
     deliveries: c.fake.deliveries.length,
-    acknowledged: acked.count,
-    notAnswered2xx: c.fake.deliveries.length - acked.count,
+    acknowledged: acknowledged(c.fake.deliveries).count,
+    notAnswered2xxByStatus: byStatus(c.fake.deliveries.filter((d) => !(d.status >= 200 && d.status < 300))),
     requestsWithoutAcknowledgedDelivery: unacknowledged.length,
     ofThoseHandledAnyway: unacknowledged.filter((iid) => handled(c.fake, iid)).length,
     allHandled: done !== null,
@@ -339,33 +356,41 @@ async function kills(redis) {
   await c.close();
 }
 
-/** Resolves once every replica's /readyz answers 200. */
+/**
+ * Waits until every replica's /readyz answers 200; returns when, and the checks that were not ok
+ * in the last refusal seen (what held readiness back longest).
+ */
 async function untilReady(nodes, withinMs) {
   const until = Date.now() + withinMs;
+  let lastRefusal = null;
   const ready = async (n) => {
     try {
-      return (await fetch(`${n.url}/readyz`)).ok;
+      const answer = await fetch(`${n.url}/readyz`);
+      const body = await answer.json().catch(() => null);
+      if (!answer.ok) lastRefusal = Object.entries(body?.checks ?? {}).filter(([, v]) => !/^ok\b/.test(v));
+      return answer.ok;
     } catch {
       return false;
     }
   };
   while (Date.now() < until) {
-    if ((await Promise.all(nodes.map(ready))).every(Boolean)) return performance.now();
+    if ((await Promise.all(nodes.map(ready))).every(Boolean)) return { at: performance.now(), lastRefusal };
     await sleep(200);
   }
-  return null;
+  return { at: null, lastRefusal };
 }
 
 async function redisRestart(redis) {
   const loadBefore = load();
   const c = await cluster(redis, 3, `bench-redis-${Date.now()}`, opts.rpmFree);
   const half = Math.floor(opts.requests / 2);
+  const outage = Math.min(10, opts.requests - half);
   const t0 = performance.now();
   const first = await createAll(c.fake, 0, half);
   const before = c.fake.deliveries.length;
   await redis.stop();
   const down = performance.now();
-  const during = await createAll(c.fake, half, 10, 2);
+  const during = await createAll(c.fake, half, outage, 2);
   await sleep(Math.max(0, opts.redisDownMs - (performance.now() - down)));
   await redis.start();
   const back = performance.now();
@@ -373,7 +398,7 @@ async function redisRestart(redis) {
   const [ready, duringDone, after] = await Promise.all([
     untilReady(c.nodes, 120_000),
     untilHandled(c.fake, during, 300_000),
-    createAll(c.fake, half + 10, opts.requests - half - 10),
+    createAll(c.fake, half + outage, opts.requests - half - outage),
   ]);
   const iids = [...first, ...during, ...after];
   const done = await untilHandled(c.fake, iids, 300_000);
@@ -386,7 +411,8 @@ async function redisRestart(redis) {
     refused503: refused,
     allHandled: done !== null,
     drained,
-    readyAfterSeconds: ready === null ? null : seconds(ready - back),
+    readyAfterSeconds: ready.at === null ? null : seconds(ready.at - back),
+    notReadyLastBecause: ready.lastRefusal,
     outageRequestsHandledAfterSeconds: duringDone === null ? null : seconds(duringDone - back),
     allHandledAfterSeconds: done === null ? null : seconds(done - back),
     seconds: done === null ? null : seconds(done - t0),

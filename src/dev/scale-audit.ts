@@ -60,6 +60,22 @@ export function overlappingPasses(calls: readonly Call[]): Overlap[] {
   return found;
 }
 
+/**
+ * Issues on which more than one replica process called GitLab: passes handed from one replica to
+ * another (after a kill, or the next pass landing elsewhere), where an overlap could have happened.
+ */
+export function issuesSharedByProcesses(calls: readonly Call[]): number {
+  const tokens = new Map<number, Set<number | null>>();
+  for (const call of calls) {
+    const iid = issueOf(call);
+    if (iid === null) continue;
+    const seen = tokens.get(iid) ?? new Set();
+    seen.add(call.tokenId);
+    tokens.set(iid, seen);
+  }
+  return [...tokens.values()].filter((t) => t.size > 1).length;
+}
+
 /** The bot's edits of the issue that set its assignees (one per request is right). */
 export function assignmentWrites(calls: readonly Call[], iid: number): number {
   const sets = (body: unknown) => typeof body === 'object' && body !== null && 'assignee_ids' in body;

@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { assignmentWrites, auditRequests, busiestWindow, overlappingPasses } from '../../src/dev/scale-audit.js';
+import {
+  assignmentWrites,
+  auditRequests,
+  busiestWindow,
+  issuesSharedByProcesses,
+  overlappingPasses,
+} from '../../src/dev/scale-audit.js';
 import { noteMarker } from '../../src/domain/bot-note-marker.js';
 import { startFakeGitLab, type FakeGitLab } from '../../src/fake-gitlab/server.js';
 
@@ -50,6 +56,13 @@ describe('overlappingPasses', () => {
       call(1, 4, 'GET', issue(5, '/notes')),
     ];
     expect(overlappingPasses(calls)).toEqual([]);
+  });
+});
+
+describe('issuesSharedByProcesses', () => {
+  it('counts the issues more than one process called about', () => {
+    const calls = [...pass(1, 0, 5), ...pass(2, 100, 5), ...pass(1, 0, 6), ...pass(1, 50, 6), ...pass(3, 0, 7)];
+    expect(issuesSharedByProcesses([...calls, call(2, 9, 'GET', '/api/v4/projects/1/issues')])).toBe(1);
   });
 });
 
