@@ -62,7 +62,7 @@ describe('the benches run at a toy size', () => {
   );
 
   // It audits what the fake GitLab saw and exits 1 (failing execFile) when the audit fails. The kill
-  // phase is left out: it waits for the 120 s job lock of the killed replicas.
+  // phase is left out: it waits for the job lock of the killed replicas (30 s) several times over.
   it('scale: replicas on Redis, Redis restarted, audited', { timeout: MINUTES_3 }, async () => {
     const args = ['--requests', '6', '--replicas', '1', '--redis-down', '1', '--phases', 'throughput,redis'];
     const out = await bench('scale.js', args);
