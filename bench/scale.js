@@ -17,7 +17,8 @@
 //   fake delivers one webhook at a time, so this is bound by one delivery's round trip), and
 //   requests handled per second (assigned with their note) until the last one.
 // kill: 3 replicas, `--kill-requests` new requests (limit `--rpm-free`, GitLab.com's default) while
-//   one replica is SIGKILLed `--kill-every` s after the previous one answered again on its port. Every request
+//   one replica is SIGKILLed `--kill-every` s after the previous one answered again on its port,
+//   until every request is handled. Every request
 //   whose delivery was answered 2xx must be handled; a killed replica's passes wait for their lock
 //   to expire (SCALE_BOT_REDIS_LOCK_SECONDS, the bot's default of 30 s; BullMQ's stalled check
 //   runs every half lock), so the phase ends with that wait.
@@ -309,6 +310,7 @@ async function kills(redis) {
   const c = await cluster(redis, 3, `bench-kill-${Date.now()}`, opts.rpmFree);
   let killing = true;
   let killed = 0;
+  let lastKill = 0;
   const restartMs = [];
   // The next kill waits for the last replica killed to answer again: two of three stay up.
   const killer = (async () => {
@@ -317,21 +319,22 @@ async function kills(redis) {
       if (!killing) break;
       const node = c.nodes[killed++ % c.nodes.length];
       await node.kill();
-      const killedAt = performance.now();
+      lastKill = performance.now();
       await node.start();
-      restartMs.push(performance.now() - killedAt);
+      restartMs.push(performance.now() - lastKill);
     }
   })();
   const t0 = performance.now();
   const iids = await createAll(c.fake, 0, opts.killRequests);
-  killing = false;
-  await killer;
-  const lastKill = performance.now();
+  const created = performance.now();
   // Each request's own delivery has been answered by now (creating it waits for that).
   const acked = acknowledged(c.fake.deliveries);
   const ackedIids = iids.filter((iid) => acked.iids.has(iid));
-  // Passes of a killed replica come back once their lock expires and the stalled check runs.
-  const done = await untilHandled(c.fake, ackedIids, 400_000);
+  // The kills go on until every request is handled: passes of a killed replica come back once
+  // their lock expires and the stalled check runs.
+  const done = await untilHandled(c.fake, ackedIids, 600_000);
+  killing = false;
+  await killer;
   const drained = await untilDrained(c.passes, 240_000);
   const unacknowledged = iids.filter((iid) => !acked.iids.has(iid));
   report({
@@ -346,7 +349,7 @@ async function kills(redis) {
     ofThoseHandledAnyway: unacknowledged.filter((iid) => handled(c.fake, iid)).length,
     allHandled: done !== null,
     drained,
-    createSeconds: seconds(lastKill - t0),
+    createSeconds: seconds(created - t0),
     seconds: done === null ? null : seconds(done - t0),
     afterLastKillSeconds: done === null ? null : seconds(done - lastKill),
     audit: audit(c, ackedIids),
