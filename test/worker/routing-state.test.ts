@@ -1,15 +1,12 @@
 import nock from 'nock';
-import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { GitLabClient } from '../../src/gitlab/client.js';
-import { createRequester } from '../../src/gitlab/requester.js';
 import type { EngagementRecord } from '../../src/domain/plan.js';
-import { createMetrics } from '../../src/metrics/metrics.js';
 import { RoutingState } from '../../src/worker/routing-state.js';
 import { exampleConfig } from '../helpers/config.js';
 import { useNock } from '../helpers/nock.js';
+import { NOCKED_GITLAB, nockedClient } from '../helpers/nocked-client.js';
 
-const GITLAB = 'https://gitlab.example.com';
+const GITLAB = NOCKED_GITLAB;
 const API = `${GITLAB}/api/v4`;
 const LIST = '/projects/4/issues';
 
@@ -29,21 +26,7 @@ function issue(iid: number, labels: string[], assignees: string[], state: 'opene
 }
 
 function routingState(clock = { now: 0 }) {
-  const requester = createRequester(
-    {
-      requestsPerMinute: 6000,
-      notesPerMinute: 6000,
-      searchesPerMinute: 6000,
-      retries: 0,
-      timeoutMs: 2000,
-      minBackoffMs: 1,
-      maxBackoffMs: 1,
-    },
-    pino({ level: 'silent' }),
-    createMetrics(),
-  );
-  const client = new GitLabClient({ url: GITLAB, token: 'glpat-test', project: 4 }, requester);
-  return new RoutingState(client, exampleConfig, { maxAgeMs: 60_000, now: () => clock.now });
+  return new RoutingState(nockedClient(), exampleConfig, { maxAgeMs: 60_000, now: () => clock.now });
 }
 
 /** The newest requests of the two round-robin pools of the example (smb/amr-east, smb/amr-west). */
