@@ -69,10 +69,23 @@ function install(tarball) {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'scale-bot-smoke', private: true }));
   step('npm install --omit=dev (better-sqlite3 may compile from source: about a minute)');
-  execFileSync('npm', ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', tarball], {
-    cwd: app,
-    stdio: 'inherit',
-  });
+  // npm itself has been seen to hang after resolving, idle with no socket or child (2026-12-08):
+  // a bounded wait, then one fresh attempt, instead of a CI run stuck until its own limit.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync('npm', ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', tarball], {
+        cwd: app,
+        stdio: 'inherit',
+        timeout: 6 * 60_000,
+      });
+      break;
+    } catch (err) {
+      if (attempt === 2 || err.signal !== 'SIGTERM') throw err;
+      step('npm install did not finish in 6 minutes; trying once more from a clean directory');
+      rmSync(join(app, 'node_modules'), { recursive: true, force: true });
+      rmSync(join(app, 'package-lock.json'), { force: true });
+    }
+  }
   const pkg = join(app, 'node_modules', 'scale-bot');
   // A devDependency may still arrive as some production package's own dependency (js-yaml does);
   // one that nothing else installed needs came from our devDependencies.
